@@ -1,0 +1,24 @@
+"""Installs tangent; the metadata lives here so a plain `pip install -e .` works."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name='tangent',
+    version='0.2.0',
+    description='Source-to-source automatic differentiation for Python and NumPy',
+    long_description=open('README.md', encoding='utf-8').read(),
+    long_description_content_type='text/markdown',
+    license='Apache-2.0',
+    packages=find_packages(include=['tangent', 'tangent.*']),
+    python_requires='>=3.10',
+    install_requires=['numpy>=1.24', 'gast>=0.6'],
+    extras_require={
+        'test': ['pytest>=7', 'autograd>=1.6', 'hypothesis>=6'],
+        'tf': ['tensorflow>=2.15'],
+        'bench': ['autograd>=1.6', 'jax', 'torch'],
+    },
+    classifiers=[
+        'Programming Language :: Python :: 3',
+        'License :: OSI Approved :: Apache Software License',
+    ],
+)

@@ -1,0 +1,14 @@
+"""Tangent: source-to-source automatic differentiation for Python and NumPy.
+
+``tangent.grad(f)`` reads the source of ``f`` and writes a new Python
+function that computes its derivative: code you can print, read, step
+through with pdb and edit.
+"""
+
+from tangent.errors import (ForwardNotImplementedError, ReverseNotImplementedError,
+                            TangentParseError)
+from tangent.grad_util import INPUT_DERIVATIVE, autodiff, grad, jvp, vjp
+from tangent.surgery import insert_grad_of, tangent
+from tangent.utils import *  # noqa: F401,F403 - the runtime helpers are public API
+
+__version__ = '0.2.0'

@@ -1,0 +1,647 @@
+"""Normal form: one operation per statement (layer L2).
+
+Requires: a FunctionDef that passed ``fence``, with calls annotated by
+``annotate.resolve``.
+
+Guarantees to the mode drivers (``reverse_ad``, ``forward_ad``):
+- The only ``return`` is the last statement and returns a Name.
+- Every assignment has one target: a Name, or a Subscript ``x[index]`` of a
+  Name whose index parts are atoms. Tuple unpacking, augmented assignment,
+  chained targets and conditional expressions are gone.
+- The right-hand side of a Name assignment is an atom (Name or constant), or
+  one operation on atoms: a BinOp, a UnaryOp, a Call whose arguments are
+  atoms, a Subscript, an Attribute, a Tuple/List/Dict of atoms, or a whole
+  non-differentiable test (Compare/BoolOp/not). The target never appears in
+  its own right-hand side (``x = sin(x)`` becomes ``sin_x = sin(x); x = sin_x``),
+  so an adjoint can always read the old value of its arguments.
+- ``if`` tests are Names; ``for`` loops run over ``range(...)`` with a Name
+  target (other iterables become index loops reading ``seq[i]``).
+- Every statement carries the source of the user statement it came from
+  (``Key.ORIGIN``) and its line (``Key.LINENO``).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import gast
+
+from tangent import annotations as anno
+from tangent import comments, quoting
+from tangent.annotations import Key
+from tangent.naming import Namer
+
+RANGE_LIKE = ('range',)
+
+
+def name(id_: str, store: bool = False) -> gast.Name:
+    """A Name node."""
+    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(),
+                     annotation=None, type_comment=None)
+
+
+def assign(target: str | gast.expr, value: gast.expr) -> gast.Assign:
+    """``target = value``."""
+    if isinstance(target, str):
+        target = name(target, store=True)
+    return gast.Assign(targets=[target], value=value, type_comment=None)
+
+
+def is_constant_expression(node: gast.AST) -> bool:
+    """An expression with no variables and no calls (``-1``, ``(0, 1)``)."""
+    for child in gast.walk(node):
+        if isinstance(child, (gast.Name, gast.Call, gast.Subscript, gast.Attribute,
+                              gast.Lambda, gast.ListComp, gast.GeneratorExp,
+                              gast.DictComp, gast.SetComp, gast.NamedExpr)):
+            return False
+    return True
+
+
+def is_atom(node: gast.AST) -> bool:
+    """A Name, a constant expression, or a module attribute (``np.pi``)."""
+    if isinstance(node, gast.Name) or is_constant_expression(node):
+        return True
+    return isinstance(node, gast.Attribute) and anno.has(node, Key.FUNC)
+
+
+def stored_names(nodes) -> set[str]:
+    """Names assigned anywhere in ``nodes`` (a node or a list of nodes)."""
+    if not isinstance(nodes, list):
+        nodes = [nodes]
+    found = set()
+    for node in nodes:
+        for child in gast.walk(node):
+            if isinstance(child, gast.Name) and isinstance(child.ctx, gast.Store):
+                found.add(child.id)
+    return found
+
+
+def _always_returns(stmts: list[gast.stmt]) -> bool:
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, gast.Return):
+        return True
+    if isinstance(last, gast.If):
+        return _always_returns(last.body) and _always_returns(last.orelse)
+    return False
+
+
+def _contains_return(node) -> bool:
+    """Whether ``node`` returns from the function (returns of nested functions aside)."""
+    if isinstance(node, gast.Return):
+        return True
+    if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+        return False
+    return any(_contains_return(child) for child in gast.iter_child_nodes(node))
+
+
+def lift_returns(stmts: list[gast.stmt]) -> list[gast.stmt]:
+    """Restructure ``if`` statements so no statement follows a ``return``.
+
+    ``if c: return a`` followed by ``rest`` becomes ``if c: return a``
+    ``else: rest``; code after a return is dropped.
+    """
+    for index, stmt in enumerate(stmts):
+        if isinstance(stmt, gast.Return):
+            return stmts[:index + 1]
+        if isinstance(stmt, gast.If) and _contains_return(stmt):
+            rest = stmts[index + 1:]
+            body = stmt.body if _always_returns(stmt.body) else stmt.body + copy.deepcopy(rest)
+            orelse = (stmt.orelse if _always_returns(stmt.orelse)
+                      else stmt.orelse + copy.deepcopy(rest))
+            stmt.body = lift_returns(body)
+            stmt.orelse = lift_returns(orelse)
+            return stmts[:index + 1]
+    return stmts
+
+
+def _jumps(stmts: list, kind: type) -> bool:
+    """Whether ``stmts`` contain ``kind`` (Break/Continue) for this loop, not a nested one."""
+    for stmt in stmts:
+        if isinstance(stmt, kind):
+            return True
+        if isinstance(stmt, gast.If) and (_jumps(stmt.body, kind) or _jumps(stmt.orelse, kind)):
+            return True
+    return False
+
+
+class _LoopExits:
+    """Rewrites ``break`` and ``continue`` of one loop body into flags.
+
+    ``if c: break`` becomes ``if c: stop = True`` and every later statement of
+    the body runs under ``if not stop``; the body ends with ``if stop: break``,
+    the only jump left. The backward pass then replays a partial iteration by
+    the same recorded tests.
+    """
+
+    def __init__(self, namer: Namer, has_break: bool, has_continue: bool):
+        self.stop = namer.fresh('stop') if has_break else None
+        self.skip = namer.fresh('skip') if has_continue else None
+
+    def _flag(self, flag: str, value: bool) -> gast.Assign:
+        return assign(flag, gast.Constant(value=value, kind=None))
+
+    def _running(self) -> gast.expr:
+        flags = [name(f) for f in (self.stop, self.skip) if f]
+        test = flags[0] if len(flags) == 1 else gast.BoolOp(op=gast.Or(), values=flags)
+        return gast.UnaryOp(op=gast.Not(), operand=test)
+
+    def body(self, stmts: list) -> list:
+        out = [self._flag(self.skip, False)] if self.skip else []
+        out += self.guard(stmts)
+        if self.stop:
+            out.append(gast.If(test=name(self.stop), body=[gast.Break()], orelse=[]))
+        return out
+
+    def guard(self, stmts: list) -> list:
+        out = []
+        for index, stmt in enumerate(stmts):
+            if isinstance(stmt, gast.Break):
+                out.append(self._flag(self.stop, True))
+                return out
+            if isinstance(stmt, gast.Continue):
+                out.append(self._flag(self.skip, True))
+                return out
+            if isinstance(stmt, gast.If) and (_jumps([stmt], gast.Break) or
+                                              _jumps([stmt], gast.Continue)):
+                stmt.body = self.guard(stmt.body) or [gast.Pass()]
+                stmt.orelse = self.guard(stmt.orelse)
+                out.append(stmt)
+                rest = stmts[index + 1:]
+                if rest:
+                    out.append(gast.If(test=self._running(), body=self.guard(rest), orelse=[]))
+                return out
+            out.append(stmt)
+        return out
+
+    def before_loop(self) -> list:
+        return [self._flag(self.stop, False)] if self.stop else []
+
+
+class Normalizer:
+    """Rewrites a function body into normal form (see the module docstring)."""
+
+    def __init__(self, namer: Namer):
+        self.namer = namer
+        self.origin = ''
+        self.lineno = None
+        # Nested functions and lambdas by local name: inlined where they are called.
+        self.local_functions: dict[str, gast.FunctionDef] = {}
+
+    # Statements --------------------------------------------------------------
+
+    def function(self, fdef: gast.FunctionDef) -> gast.FunctionDef:
+        body = lift_returns(list(fdef.body))
+        returns = [n for n in body if isinstance(n, gast.Return)]
+        nested_return = any(_contains_return(n) for n in body
+                            if not isinstance(n, gast.Return))
+        if nested_return:
+            result = self.namer.fresh('result')
+            body = [_ReturnToAssign(result).visit(n) for n in body]
+            body.append(gast.Return(value=name(result)))
+        elif not returns:
+            body.append(gast.Return(value=gast.Constant(value=None, kind=None)))
+        fdef.body = self.block(body)
+        last = fdef.body[-1]
+        if not isinstance(last.value, gast.Name):
+            result = self.namer.fresh('result')
+            fdef.body[-1:] = [self._mark(assign(result, last.value)), last]
+            last.value = name(result)
+        return fdef
+
+    def block(self, stmts: list[gast.stmt]) -> list[gast.stmt]:
+        out = []
+        for stmt in stmts:
+            if comments.is_comment(stmt):
+                out.append(stmt)
+                continue
+            saved = self.origin, self.lineno
+            self.origin = quoting.to_source(_header(stmt))
+            self.lineno = getattr(stmt, 'lineno', None)
+            produced = []
+            self.statement(stmt, produced)
+            for node in produced:
+                self._mark(node)
+            out.extend(produced)
+            self.origin, self.lineno = saved
+        return out
+
+    def _mark(self, node: gast.stmt) -> gast.stmt:
+        if not anno.has(node, Key.ORIGIN):
+            anno.set(node, Key.ORIGIN, self.origin)
+            anno.set(node, Key.LINENO, self.lineno)
+        return node
+
+    def statement(self, stmt: gast.stmt, out: list) -> None:
+        method = getattr(self, 'visit_' + type(stmt).__name__, None)
+        if method is None:
+            out.append(stmt)  # fence let it through: a primal-only statement
+        else:
+            method(stmt, out)
+
+    def visit_Pass(self, stmt, out):
+        pass
+
+    def visit_Expr(self, stmt, out):
+        if isinstance(stmt.value, gast.Constant):
+            return  # docstrings and bare constants do nothing
+        out.append(gast.Expr(value=self.operation(stmt.value, out)))
+
+    def visit_Return(self, stmt, out):
+        value = stmt.value if stmt.value is not None else gast.Constant(value=None, kind=None)
+        atom = self.atom(value, out)
+        if not isinstance(atom, gast.Name):
+            result = self.namer.fresh('result')
+            out.append(assign(result, atom))
+            atom = name(result)
+        out.append(gast.Return(value=atom))
+
+    def visit_AugAssign(self, stmt, out):
+        target_load = copy.deepcopy(stmt.target)
+        _set_ctx(target_load, gast.Load())
+        value = gast.BinOp(left=target_load, op=stmt.op, right=stmt.value)
+        self.visit_Assign(gast.Assign(targets=[stmt.target], value=value,
+                                      type_comment=None), out)
+
+    def visit_AnnAssign(self, stmt, out):
+        if stmt.value is not None:
+            self.visit_Assign(gast.Assign(targets=[stmt.target], value=stmt.value,
+                                          type_comment=None), out)
+
+    def visit_FunctionDef(self, stmt, out):
+        self.local_functions[stmt.name] = stmt
+
+    def visit_Assign(self, stmt, out):
+        if (len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
+                and isinstance(stmt.value, gast.Lambda)):
+            self.local_functions[stmt.targets[0].id] = _lambda_def(stmt.targets[0].id,
+                                                                   stmt.value)
+            return
+        if len(stmt.targets) > 1:
+            value = self.atom(stmt.value, out)
+            for target in stmt.targets:
+                self.assign_to(target, copy.deepcopy(value), out)
+            return
+        self.assign_to(stmt.targets[0], stmt.value, out)
+
+    def assign_to(self, target: gast.expr, value: gast.expr, out: list) -> None:
+        if isinstance(target, gast.Name):
+            operation = self.operation(value, out)
+            if (not isinstance(operation, gast.Name)
+                    and target.id in {n.id for n in gast.walk(operation)
+                                      if isinstance(n, gast.Name)}):
+                temp = self.namer.temp_for(operation)
+                out.append(assign(temp, operation))
+                operation = name(temp)
+            if isinstance(operation, gast.Name) and operation.id == target.id:
+                return  # x = x
+            out.append(assign(target.id, operation))
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts):
+                # Evaluate every right-hand side before any target changes (a, b = b, a).
+                temps = []
+                for element in value.elts:
+                    atom = self.atom(element, out)
+                    if isinstance(atom, gast.Name):
+                        temp = self.namer.fresh(atom.id + '_old')
+                        out.append(assign(temp, atom))
+                        atom = name(temp)
+                    temps.append(atom)
+                for sub_target, atom in zip(target.elts, temps):
+                    self.assign_to(sub_target, atom, out)
+                return
+            sequence = self.atom(value, out)
+            if not isinstance(sequence, gast.Name):
+                temp = self.namer.fresh('seq')
+                out.append(assign(temp, sequence))
+                sequence = name(temp)
+            if sequence.id in stored_names(target):
+                temp = self.namer.fresh(sequence.id + '_old')
+                out.append(assign(temp, sequence))
+                sequence = name(temp)
+            for index, sub_target in enumerate(target.elts):
+                item = gast.Subscript(value=name(sequence.id),
+                                      slice=gast.Constant(value=index, kind=None),
+                                      ctx=gast.Load())
+                self.assign_to(sub_target, item, out)
+        elif isinstance(target, gast.Subscript):
+            base = target.value
+            if not isinstance(base, gast.Name):
+                base = self.atom(_load(base), out)
+            index = self.index(target.slice, out)
+            atom = self.atom(value, out)
+            out.append(assign(gast.Subscript(value=name(base.id), slice=index,
+                                             ctx=gast.Store()), atom))
+        else:  # fence rejects the rest; keep the statement as the user wrote it
+            out.append(assign(target, value))
+
+    def visit_If(self, stmt, out):
+        test = self.test(stmt.test, out)
+        out.append(gast.If(test=test, body=self.block(stmt.body),
+                           orelse=self.block(stmt.orelse)))
+
+    def lower_exits(self, stmt, out) -> list:
+        """The loop's body with break/continue made into flags (see ``_LoopExits``)."""
+        has_break, has_continue = _jumps(stmt.body, gast.Break), _jumps(stmt.body, gast.Continue)
+        if not (has_break or has_continue):
+            return list(stmt.body)
+        exits = _LoopExits(self.namer, has_break, has_continue)
+        out.extend(self.block(exits.before_loop()))
+        return exits.body(list(stmt.body))
+
+    def visit_While(self, stmt, out):
+        body = self.lower_exits(stmt, out)
+        out.append(gast.While(test=stmt.test, body=self.block(body), orelse=[]))
+
+    def visit_Break(self, stmt, out):
+        out.append(stmt)
+
+    def visit_For(self, stmt, out):
+        target, iterable, body = stmt.target, stmt.iter, list(stmt.body)
+        assigned_in_body = stored_names(body) | stored_names(target)
+        func = anno.get(iterable.func, Key.FUNC) if isinstance(iterable, gast.Call) else None
+        if func is range:
+            body = self.lower_exits(stmt, out)
+            args = [self.loop_invariant(arg, assigned_in_body, out) for arg in iterable.args]
+            loop_iter = gast.Call(func=iterable.func, args=args, keywords=[])
+            if not isinstance(target, gast.Name):
+                item = self.namer.fresh('item')
+                body.insert(0, assign(target, name(item)))
+                target = name(item, store=True)
+            out.append(gast.For(target=target, iter=loop_iter, body=self.block(body),
+                                orelse=[], type_comment=None))
+            return
+        if func is enumerate and len(iterable.args) == 1 and not iterable.keywords \
+                and isinstance(target, gast.Tuple) and len(target.elts) == 2:
+            sequence = self.loop_invariant(iterable.args[0], assigned_in_body, out, force_name=True)
+            index_target, item_target = target.elts
+            sequences = [sequence]
+            item_targets = [item_target]
+            if not isinstance(index_target, gast.Name):
+                index_target = None
+        elif func is zip and not iterable.keywords and isinstance(target, gast.Tuple) \
+                and len(target.elts) == len(iterable.args):
+            sequences = [self.loop_invariant(arg, assigned_in_body, out, force_name=True)
+                         for arg in iterable.args]
+            index_target = None
+            item_targets = list(target.elts)
+        else:
+            backwards = func is reversed and len(iterable.args) == 1
+            if backwards:
+                iterable = iterable.args[0]
+            sequences = [self.loop_invariant(iterable, assigned_in_body, out, force_name=True)]
+            index_target = None
+            item_targets = [target]
+        index = index_target.id if index_target is not None else self.namer.fresh('i')
+        lengths = [gast.Call(func=_builtin('len'), args=[name(s.id)], keywords=[])
+                   for s in sequences]
+        length = lengths[0] if len(lengths) == 1 else gast.Call(
+            func=_builtin('min'), args=lengths, keywords=[])
+        range_args = [length]
+        if func is reversed:  # from the last index down to 0
+            last = self.namer.fresh('last')
+            out.append(assign(last, gast.BinOp(left=length, op=gast.Sub(),
+                                               right=gast.Constant(value=1, kind=None))))
+            range_args = [name(last), gast.Constant(value=-1, kind=None),
+                          gast.Constant(value=-1, kind=None)]
+        reads = [assign(item_target, gast.Subscript(value=name(s.id), slice=name(index),
+                                                    ctx=gast.Load()))
+                 for s, item_target in zip(sequences, item_targets)]
+        self.visit_For(gast.For(target=name(index, store=True),
+                                iter=gast.Call(func=_builtin('range'), args=range_args,
+                                               keywords=[]),
+                                body=reads + body, orelse=[], type_comment=None), out)
+
+    def test(self, node, out) -> gast.Name:
+        """A Name holding the value of an ``if`` test."""
+        if isinstance(node, gast.Name):
+            return node
+        if isinstance(node, (gast.Compare, gast.BoolOp)) or (
+                isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.Not)):
+            value = node  # a whole test: never differentiable, kept readable
+        else:
+            value = self.operation(node, out)
+        temp = self.namer.fresh('cond')
+        out.append(assign(temp, value))
+        return name(temp)
+
+    def loop_invariant(self, node, assigned_in_body, out, force_name=False):
+        """An atom for ``node`` that the loop body cannot change."""
+        if isinstance(node, gast.Name) and node.id not in assigned_in_body:
+            return node
+        if not force_name and is_constant_expression(node):
+            return node
+        value = self.atom(node, out)
+        if isinstance(value, gast.Name) and value.id not in assigned_in_body:
+            return value
+        temp = self.namer.temp_for(node)
+        out.append(assign(temp, value))
+        return name(temp)
+
+    # Expressions -------------------------------------------------------------
+
+    def atom(self, node: gast.expr, out: list) -> gast.expr:
+        """A Name or constant holding the value of ``node``."""
+        if is_atom(node):
+            return node
+        operation = self.operation(node, out)
+        if is_atom(operation):
+            return operation
+        temp = self.namer.temp_for(operation)
+        out.append(assign(temp, operation))
+        return name(temp)
+
+    def comprehension(self, node, out: list, accumulate: bool = False) -> gast.Name:
+        """A list comprehension as the loop it stands for (``sum(... for ...)``
+        as a running total), written out in the generated code."""
+        result = self.namer.fresh('total' if accumulate else 'items')
+        if accumulate:
+            innermost = [assign(result, gast.BinOp(left=name(result), op=gast.Add(),
+                                                   right=node.elt))]
+            start = gast.Constant(value=0, kind=None)
+        else:
+            append = gast.Attribute(value=name(result), attr='append', ctx=gast.Load())
+            innermost = [gast.Expr(value=gast.Call(func=append, args=[node.elt], keywords=[]))]
+            start = gast.List(elts=[], ctx=gast.Load())
+        body = innermost
+        for generator in reversed(node.generators):
+            for condition in reversed(generator.ifs):
+                body = [gast.If(test=condition, body=body, orelse=[])]
+            body = [gast.For(target=generator.target, iter=generator.iter, body=body,
+                             orelse=[], type_comment=None)]
+        produced = self.block([assign(result, start)] + body)
+        out.extend(produced)
+        return name(result)
+
+    def inline_local_call(self, call: gast.Call, out: list) -> gast.Name | None:
+        """Inline a call to a nested function or lambda, with fresh local names.
+
+        Names the nested function reads from the enclosing function stay as
+        they are, so a closure reads the enclosing variables, as in Python.
+        """
+        func = call.func
+        if isinstance(func, gast.Lambda):
+            definition = _lambda_def('lambda', func)
+        elif isinstance(func, gast.Name) and func.id in self.local_functions:
+            definition = self.local_functions[func.id]
+        else:
+            return None
+        definition = copy.deepcopy(definition)
+        params = [arg.id for arg in definition.args.args]
+        locals_ = set(params) | stored_names(definition.body)
+        renames = {local: self.namer.fresh(f'{definition.name}_{local}') for local in
+                   sorted(locals_)}
+        definition = _Renamer(renames).visit(definition)
+        bound = {}
+        defaults = definition.args.defaults
+        for param, default in zip(params[len(params) - len(defaults):], defaults):
+            bound[param] = default
+        for param, arg in zip(params, call.args):
+            bound[param] = arg
+        for keyword in call.keywords:
+            bound[keyword.arg] = keyword.value
+        for param in params:
+            if param not in bound:
+                raise TypeError(f'{definition.name}() missing argument {param!r}')
+            value = bound[param]
+            if isinstance(value, gast.Lambda):
+                self.local_functions[renames[param]] = _lambda_def(renames[param], value)
+            elif isinstance(value, gast.Name) and value.id in self.local_functions:
+                self.local_functions[renames[param]] = self.local_functions[value.id]
+            else:
+                self.assign_to(name(renames[param], store=True), value, out)
+        result = self.namer.fresh(f'{definition.name}_result')
+        body = lift_returns(list(definition.body))
+        body = [_ReturnToAssign(result).visit(stmt) for stmt in body]
+        out.extend(self.block(body))
+        return name(result)
+
+    def index(self, node: gast.expr, out: list) -> gast.expr:
+        if isinstance(node, gast.Slice):
+            return gast.Slice(lower=node.lower and self.atom(node.lower, out),
+                              upper=node.upper and self.atom(node.upper, out),
+                              step=node.step and self.atom(node.step, out))
+        if isinstance(node, gast.Tuple):
+            return gast.Tuple(elts=[self.index(e, out) for e in node.elts], ctx=gast.Load())
+        return self.atom(node, out)
+
+    def operation(self, node: gast.expr, out: list) -> gast.expr:
+        """One operation whose operands are atoms."""
+        if is_atom(node):
+            return node
+        if isinstance(node, gast.BinOp):
+            return gast.BinOp(left=self.atom(node.left, out), op=node.op,
+                              right=self.atom(node.right, out))
+        if isinstance(node, gast.UnaryOp):
+            if isinstance(node.op, gast.Not):
+                return node
+            return gast.UnaryOp(op=node.op, operand=self.atom(node.operand, out))
+        if isinstance(node, (gast.Compare, gast.BoolOp, gast.JoinedStr)):
+            return node  # not differentiable: kept whole, with its short-circuiting
+        if isinstance(node, (gast.ListComp, gast.GeneratorExp)):
+            return self.comprehension(node, out)
+        if isinstance(node, gast.Call):
+            func = node.func
+            inlined = self.inline_local_call(node, out)
+            if inlined is not None:
+                return inlined
+            if (anno.get(func, Key.FUNC) is sum and len(node.args) == 1
+                    and isinstance(node.args[0], gast.GeneratorExp) and not node.keywords):
+                return self.comprehension(node.args[0], out, accumulate=True)
+            if isinstance(func, gast.Attribute) and not anno.has(func, Key.FUNC):
+                func = gast.Attribute(value=self.atom(func.value, out), attr=func.attr,
+                                      ctx=gast.Load())
+                anno.copy(node.func, func)
+            call = gast.Call(func=func, args=[self.atom(a, out) for a in node.args],
+                             keywords=[gast.keyword(arg=k.arg, value=self.atom(k.value, out))
+                                       for k in node.keywords])
+            anno.copy(node, call)
+            return call
+        if isinstance(node, gast.Subscript):
+            return gast.Subscript(value=self.atom(node.value, out),
+                                  slice=self.index(node.slice, out), ctx=gast.Load())
+        if isinstance(node, gast.Attribute):
+            return gast.Attribute(value=self.atom(node.value, out), attr=node.attr,
+                                  ctx=gast.Load())
+        if isinstance(node, (gast.Tuple, gast.List)):
+            return type(node)(elts=[self.atom(e, out) for e in node.elts], ctx=gast.Load())
+        if isinstance(node, gast.Dict):
+            return gast.Dict(keys=[self.atom(k, out) for k in node.keys],
+                             values=[self.atom(v, out) for v in node.values])
+        if isinstance(node, gast.IfExp):
+            temp = self.namer.fresh('choice')
+            test = self.test(node.test, out)
+            body, orelse = [], []
+            self.assign_to(name(temp, store=True), node.body, body)
+            self.assign_to(name(temp, store=True), node.orelse, orelse)
+            out.append(gast.If(test=test, body=[self._mark(s) for s in body],
+                               orelse=[self._mark(s) for s in orelse]))
+            return name(temp)
+        return node
+
+
+class _Renamer(gast.NodeTransformer):
+
+    def __init__(self, renames: dict[str, str]):
+        self.renames = renames
+
+    def visit_Name(self, node):
+        if node.id in self.renames:
+            node.id = self.renames[node.id]
+        return node
+
+
+def _lambda_def(function_name: str, node: gast.Lambda) -> gast.FunctionDef:
+    definition = gast.FunctionDef(name=function_name, args=node.args,
+                                  body=[gast.Return(value=node.body)], decorator_list=[],
+                                  returns=None, type_comment=None, type_params=[])
+    gast.copy_location(definition, node)
+    return definition
+
+
+class _ReturnToAssign(gast.NodeTransformer):
+
+    def __init__(self, result: str):
+        self.result = result
+
+    def visit_Return(self, node):
+        value = node.value if node.value is not None else gast.Constant(value=None, kind=None)
+        return assign(self.result, value)
+
+    def visit_FunctionDef(self, node):
+        return node  # its returns are its own
+
+    def visit_Lambda(self, node):
+        return node
+
+
+def _header(stmt: gast.stmt) -> gast.AST:
+    """The part of a statement that names it in comments (no nested body)."""
+    if isinstance(stmt, gast.If):
+        return gast.If(test=stmt.test, body=[gast.Pass()], orelse=[])
+    if isinstance(stmt, gast.For):
+        return gast.For(target=stmt.target, iter=stmt.iter, body=[gast.Pass()],
+                        orelse=[], type_comment=None)
+    if isinstance(stmt, gast.While):
+        return gast.While(test=stmt.test, body=[gast.Pass()], orelse=[])
+    return stmt
+
+
+def _builtin(id_: str) -> gast.Name:
+    node = name(id_)
+    anno.set(node, Key.FUNC, __builtins__[id_] if isinstance(__builtins__, dict)
+             else getattr(__builtins__, id_))
+    return node
+
+
+def _load(node):
+    node = copy.deepcopy(node)
+    _set_ctx(node, gast.Load())
+    return node
+
+
+def _set_ctx(node, ctx):
+    for child in gast.walk(node):
+        if hasattr(child, 'ctx'):
+            child.ctx = type(ctx)()

@@ -1,0 +1,302 @@
+"""Resolution and activity analysis (layer L2).
+
+``resolve`` marks every Name and attribute chain that refers to a global, a
+closure variable or a builtin with the live object it means (``Key.FUNC``),
+so later passes know that ``np.sum`` is ``numpy.sum`` whatever the module
+calls NumPy. It returns the free names the function reads, which become the
+generated code's globals.
+
+``activity`` finds the active variables of a normalised function: those that
+depend on a differentiated argument (varied) and that the result depends on
+(useful). Only active variables get adjoints or tangents.
+"""
+
+from __future__ import annotations
+
+import builtins
+import operator
+import types
+from typing import Any, Callable
+
+import gast
+
+from tangent import annotations as anno
+from tangent import non_differentiable, utils
+from tangent.annotations import Key
+
+_MISSING = object()
+
+BINARY_OPERATORS = {
+    gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+    gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
+    gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod,
+    gast.BitAnd: operator.and_, gast.BitOr: operator.or_, gast.BitXor: operator.xor,
+    gast.LShift: operator.lshift, gast.RShift: operator.rshift,
+}
+UNARY_OPERATORS = {
+    gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator.not_,
+    gast.Invert: operator.invert,
+}
+
+# Attributes of arrays that are numbers about the array, not values in it.
+NON_DIFFERENTIABLE_ATTRIBUTES = {'shape', 'ndim', 'size', 'dtype', 'itemsize', 'nbytes'}
+
+
+def operator_of(node: gast.AST) -> Callable | None:
+    """The ``operator`` function a BinOp or UnaryOp node performs."""
+    if isinstance(node, gast.BinOp):
+        return BINARY_OPERATORS.get(type(node.op))
+    if isinstance(node, gast.UnaryOp):
+        return UNARY_OPERATORS.get(type(node.op))
+    return None
+
+
+def local_names(fdef: gast.FunctionDef) -> set[str]:
+    """Parameters and every name the function assigns."""
+    names = {arg.id for arg in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
+    for extra in (fdef.args.vararg, fdef.args.kwarg):
+        if extra is not None:
+            names.add(extra.id)
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
+            names.add(node.id)
+    return names
+
+
+def free_values(fn: Callable) -> dict[str, Any]:
+    """The values of ``fn``'s closure variables, by name."""
+    code = getattr(fn, '__code__', None)
+    closure = getattr(fn, '__closure__', None) or ()
+    values = {}
+    if code is not None:
+        for var, cell in zip(code.co_freevars, closure):
+            try:
+                values[var] = cell.cell_contents
+            except ValueError:  # an empty cell: the variable is not bound yet
+                pass
+    return values
+
+
+def lookup(fn: Callable, name: str) -> Any:
+    """What ``name`` means inside ``fn`` when it is not local: closure, global, builtin."""
+    closure = free_values(fn)
+    if name in closure:
+        return closure[name]
+    globals_ = getattr(fn, '__globals__', {})
+    if name in globals_:
+        return globals_[name]
+    return getattr(builtins, name, _MISSING)
+
+
+def resolve(fdef: gast.FunctionDef, fn: Callable,
+            param_types: dict[str, type] | None = None) -> dict[str, Any]:
+    """Annotate non-local names and attribute chains with their live values.
+
+    Args:
+      fdef: the parsed function.
+      fn: the live function (its globals, closure and builtins give the values).
+      param_types: known classes of parameters (``self`` of a bound method):
+        a call ``p.method(...)`` on such a parameter resolves to the class's
+        function, with ``p`` recorded as the receiver (``Key.RECEIVER``).
+
+    Returns:
+      The free names the function reads and their values.
+    """
+    locals_ = local_names(fdef)
+    free: dict[str, Any] = {}
+    assigned = {n.id for n in gast.walk(fdef) if isinstance(n, gast.Name)
+                and isinstance(n.ctx, gast.Store)}
+    typed = {p: t for p, t in (param_types or {}).items() if p not in assigned}
+    for node in gast.walk(fdef):
+        if (isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name)
+                and node.value.id in typed):
+            method = getattr(typed[node.value.id], node.attr, None)
+            if isinstance(method, types.FunctionType):
+                anno.set(node, Key.FUNC, method)
+                anno.set(node, Key.RECEIVER, node.value.id)
+
+    def resolve_expr(node: gast.AST) -> Any:
+        if isinstance(node, gast.Name):
+            if node.id in locals_:
+                return _MISSING
+            value = lookup(fn, node.id)
+            if value is not _MISSING:
+                free[node.id] = value
+            return value
+        if isinstance(node, gast.Attribute):
+            base = resolve_expr(node.value)
+            if base is _MISSING:
+                return _MISSING
+            return getattr(base, node.attr, _MISSING)
+        return _MISSING
+
+    for node in gast.walk(fdef):
+        if isinstance(node, (gast.Name, gast.Attribute)) and isinstance(node.ctx, gast.Load) \
+                and not anno.has(node, Key.FUNC):
+            value = resolve_expr(node)
+            if value is not _MISSING:
+                anno.set(node, Key.FUNC, value)
+    return free
+
+
+def receiver_type(call: gast.Call, param_types: dict[str, type]) -> type | None:
+    """The class of a method call's receiver, when it is known statically."""
+    receiver = anno.get(call.func, Key.RECEIVER)
+    if receiver is not None:
+        return param_types.get(receiver)
+    func = callee(call)
+    if isinstance(func, types.MethodType):
+        return type(func.__self__)
+    if func is not None and not isinstance(func, (type, types.FunctionType,
+                                                  types.BuiltinFunctionType)):
+        return type(func)
+    return None
+
+
+def call_target(call: gast.Call) -> tuple[Any, list]:
+    """The function a call runs and its positional arguments, the receiver first.
+
+    ``model.forward(x)`` (a global ``model``) is ``Model.forward(model, x)``;
+    ``self.step(x)`` with ``self`` typed is ``Class.step(self, x)``; a callable
+    instance ``model(x)`` is ``Model.__call__(model, x)``.
+    """
+    func = callee(call)
+    args = list(call.args)
+    receiver = anno.get(call.func, Key.RECEIVER)
+    if receiver is not None:
+        return func, [gast.Name(id=receiver, ctx=gast.Load(), annotation=None,
+                                type_comment=None)] + args
+    if isinstance(func, types.MethodType) and isinstance(func.__func__, types.FunctionType) \
+            and isinstance(call.func, gast.Attribute):
+        return func.__func__, [call.func.value] + args
+    call_method = getattr(type(func), '__call__', None)
+    if (func is not None and not isinstance(func, (type, types.FunctionType,
+                                                   types.BuiltinFunctionType))
+            and isinstance(call_method, types.FunctionType)):
+        return call_method, [call.func] + args
+    return func, args
+
+
+def callee(call: gast.Call) -> Any:
+    """The live object a Call calls, or None when it is only known at run time."""
+    return anno.get(call.func, Key.FUNC)
+
+
+def activity(fdef: gast.FunctionDef, wrt: set[str],
+             differentiable: Callable[[gast.expr], bool]) -> set[str]:
+    """The variables of normalised ``fdef`` that carry derivatives of ``wrt``.
+
+    Flow-insensitive: a variable is varied if any assignment to it reads a
+    varied variable through a differentiable operation, useful if the result
+    depends on it; active means both.
+
+    Args:
+      fdef: a function in normal form.
+      wrt: names of the arguments derivatives are taken with respect to.
+      differentiable: whether a right-hand side passes derivatives on.
+    """
+    edges: list[tuple[str, set[str]]] = []  # (target, names its value depends on)
+    result = None
+    for node in gast.walk(fdef):
+        appended = list_append(node)
+        if appended is not None:
+            edges.append((appended[0], {appended[0]} | _read_names(appended[1])))
+            continue
+        tape = tape_operation(node)
+        if tape is not None:
+            kind, op_id, value = tape
+            if kind == 'push':
+                edges.append((tape_slot(op_id), _read_names(value)))
+            elif kind == 'pop':
+                edges.append((value, {tape_slot(op_id)}))
+            else:  # add_at(target, index, value) adds value into target in place
+                edges.append((value[0], {value[0]} | _read_names(value[1])))
+            continue
+        if isinstance(node, gast.Assign):
+            target = node.targets[0]
+            if isinstance(target, gast.Subscript):
+                target_name = target.value.id
+                sources = _read_names(node.value) | {target_name}
+            else:
+                target_name = target.id
+                sources = _read_names(node.value) if differentiable(node.value) else set()
+            edges.append((target_name, sources))
+        elif isinstance(node, gast.For) and isinstance(node.target, gast.Name):
+            edges.append((node.target.id, set()))
+        elif isinstance(node, gast.Return):
+            result = node.value.id
+    varied = set(wrt)
+    changed = True
+    while changed:
+        changed = False
+        for target, sources in edges:
+            if target not in varied and sources & varied:
+                varied.add(target)
+                changed = True
+    useful = {result} if result else set()
+    changed = True
+    while changed:
+        changed = False
+        for target, sources in edges:
+            if target in useful and not sources <= useful:
+                useful |= sources
+                changed = True
+    return varied & useful
+
+
+def list_append(node: gast.AST) -> tuple[str, gast.expr] | None:
+    """``(list_name, value)`` for a statement ``list_name.append(value)``."""
+    if not (isinstance(node, gast.Expr) and isinstance(node.value, gast.Call)):
+        return None
+    call = node.value
+    func = call.func
+    if (isinstance(func, gast.Attribute) and func.attr == 'append'
+            and isinstance(func.value, gast.Name) and not anno.has(func, Key.FUNC)
+            and len(call.args) == 1 and not call.keywords):
+        return func.value.id, call.args[0]
+    return None
+
+
+def tape_slot(op_id: str) -> str:
+    return f'<tape {op_id}>'  # not an identifier, so it cannot clash with a variable
+
+
+def tape_operation(node: gast.AST) -> tuple | None:
+    """Recognise the runtime's tape operations in (generated) code.
+
+    Returns ('push', op_id, value_node), ('pop', op_id, target_name),
+    ('add_at', None, (target_name, value_node)), or None.
+    """
+    call, target = None, None
+    if isinstance(node, gast.Expr) and isinstance(node.value, gast.Call):
+        call = node.value
+    elif isinstance(node, gast.Assign) and isinstance(node.value, gast.Call) and \
+            isinstance(node.targets[0], gast.Name):
+        call, target = node.value, node.targets[0].id
+    if call is None:
+        return None
+    func = callee(call)
+    if func is None or not call.args:
+        return None
+    if func is utils.push and target is None and len(call.args) == 3 and \
+            isinstance(call.args[2], gast.Constant):
+        return 'push', call.args[2].value, call.args[1]
+    if func is utils.pop and target is not None and len(call.args) == 2 and \
+            isinstance(call.args[1], gast.Constant):
+        return 'pop', call.args[1].value, target
+    if func is utils.add_at and target is None and len(call.args) == 3 and \
+            isinstance(call.args[0], gast.Name):
+        return 'add_at', None, (call.args[0].id, call.args[2])
+    return None
+
+
+def _read_names(node: gast.AST) -> set[str]:
+    return {n.id for n in gast.walk(node)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+            and not anno.has(n, Key.FUNC)}
+
+
+def is_non_differentiable_call(call: gast.Call) -> bool:
+    """A call whose result never carries a derivative."""
+    func = callee(call)
+    return func is not None and non_differentiable.is_non_differentiable(func)

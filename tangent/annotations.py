@@ -1,0 +1,56 @@
+"""Annotations carried by AST nodes between passes (layer L0).
+
+Analysis results travel on the nodes themselves, under the keys below, so
+that no pass reads hidden global state. Each key documents its value.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+_FIELD = '_tangent_annotations'
+
+
+class Key(enum.Enum):
+    """Annotation keys; the value each holds is in the comment."""
+
+    FUNC = 'the live object a global Name or module attribute chain resolves to'
+    ORIGIN = 'source text of the user statement a normalised statement came from'
+    LINENO = 'line number (in the user file) of that statement'
+    ACTIVE_ARGS = 'for a Call to a user function: indices of active positional args'
+    GRAD_OF = 'on a backward statement: the primal source it differentiates'
+    PUSH = 'on a generated push/pop: the op_id pairing them'
+    INSERT_GRAD_OF = 'on a With node: the name whose gradient the block edits'
+    BOUNDARY = 'on the statement where the backward pass begins: True'
+    RECEIVER = 'on p.method of a call: the parameter p passed as the method first argument'
+
+
+class _Store(dict):
+    """The annotations of one node. Copying a tree shares the annotated values
+    (live modules and functions cannot, and need not, be copied)."""
+
+    def __deepcopy__(self, memo):
+        return _Store(self)
+
+
+def set(node: Any, key: Key, value: Any) -> None:  # noqa: A001 - mirrors getattr/setattr
+    """Attach ``value`` to ``node`` under ``key``."""
+    store = node.__dict__.setdefault(_FIELD, _Store())
+    store[key] = value
+
+
+def get(node: Any, key: Key, default: Any = None) -> Any:
+    """The value attached to ``node`` under ``key``, or ``default``."""
+    return node.__dict__.get(_FIELD, {}).get(key, default)
+
+
+def has(node: Any, key: Key) -> bool:
+    """Whether ``node`` carries ``key``."""
+    return key in node.__dict__.get(_FIELD, {})
+
+
+def copy(source: Any, target: Any) -> None:
+    """Copy every annotation of ``source`` onto ``target``."""
+    if _FIELD in source.__dict__:
+        target.__dict__[_FIELD] = _Store(source.__dict__[_FIELD])

@@ -1,0 +1,51 @@
+"""Error classes raised by tangent (layer L0).
+
+Every error names what went wrong in the user's terms: the construct or the
+function, the user's ``file:line``, and the way out.
+"""
+
+from __future__ import annotations
+
+
+class TangentParseError(SyntaxError):
+    """The function uses Python outside the subset tangent differentiates."""
+
+    def __init__(self, message: str, filename: str | None = None,
+                 lineno: int | None = None, line: str | None = None):
+        where = ''
+        if filename is not None and lineno is not None:
+            where = f'{filename}:{lineno}: '
+        quoted = f'\n    {line.strip()}' if line else ''
+        super().__init__(f'{where}{message}{quoted}')
+        self.filename = filename
+        self.lineno = lineno
+        self.text = line
+
+
+class ForwardNotImplementedError(NotImplementedError):
+    """A function has no forward-mode (tangent) rule."""
+
+    def __init__(self, func_name: str):
+        super().__init__(
+            f'No forward-mode derivative is registered for {func_name}. '
+            f'Register one with @tangent.tangents.tangent_({func_name}).')
+
+
+class ReverseNotImplementedError(NotImplementedError):
+    """A function has no reverse-mode (adjoint) rule and no source to read."""
+
+    def __init__(self, func_name: str, why: str = ''):
+        reason = f' ({why})' if why else ''
+        super().__init__(
+            f'No derivative is registered for {func_name}{reason}. Register '
+            f'an adjoint with @tangent.grads.adjoint({func_name}), or declare '
+            f'it non-differentiable with tangent.non_differentiable.'
+            f'register_non_differentiable_functions({func_name}).')
+
+
+class SourceNotAvailableError(ValueError):
+    """The function's source text cannot be retrieved, so it cannot be read."""
+
+
+class TemplateError(ValueError):
+    """A derivative template is malformed (raised when it is registered)."""

@@ -1,0 +1,367 @@
+"""Forward mode: tangent code interleaved with the primal (layer L4).
+
+Requires: a function in normal form (``anf``) whose names are resolved
+(``annotate.resolve``).
+
+Produces a function ``dfdx(x, ..., dx)`` that runs the primal statements
+and, right after each one that carries a derivative, the statement computing
+its tangent ``dy`` from the tangents of its arguments. Control flow is kept
+as it is (tangents flow forward with the values), so no tape is needed. A
+tangent an argument does not carry is zero: rules are linear in their
+tangents, so the zero is simplified away at generation time.
+"""
+
+from __future__ import annotations
+
+import copy
+import types
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import gast
+
+from tangent import annotate, comments, quoting, tangents, template
+from tangent import annotations as anno
+from tangent import utils as runtime
+from tangent.anf import assign, is_atom, name
+from tangent.annotations import Key
+from tangent.errors import ForwardNotImplementedError, TangentParseError
+from tangent.naming import Namer, Namespace, tangent_name
+from tangent.reverse_ad import _call, _const, _differentiable, _index_expr
+
+ZERO = 'zero tangent'
+ZERO_OF_VARIABLE = 'zero tangent of a variable that may broadcast'
+
+
+@dataclass
+class Subroutine:
+    """What the driver returns for a user function called by the differentiated one."""
+
+    function: Callable  # its forward function, preserving the result: returns (dy, y)
+
+
+def _zero(of_variable: bool = False) -> gast.Constant:
+    node = _const(0.0)
+    anno.set(node, Key.FUNC, ZERO_OF_VARIABLE if of_variable else ZERO)
+    return node
+
+
+def _is_zero(node: gast.AST) -> bool:
+    return isinstance(node, gast.Constant) and anno.get(node, Key.FUNC) in (
+        ZERO, ZERO_OF_VARIABLE)
+
+
+def _drops_variable(*nodes: gast.AST) -> bool:
+    """Whether dropping these zeros may lose a shape the result broadcast to."""
+    return any(any(anno.get(n, Key.FUNC) == ZERO_OF_VARIABLE for n in gast.walk(node))
+               for node in nodes)
+
+
+class _ZeroSimplifier(gast.NodeTransformer):
+    """Removes zero tangents from an expression that is linear in tangents."""
+
+    def __init__(self):
+        self.dropped_term = False
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right = _is_zero(node.left), _is_zero(node.right)
+        of_variable = _drops_variable(node)
+        if isinstance(node.op, gast.Add):
+            if left and right:
+                return _zero(of_variable)
+            if left or right:
+                self.dropped_term |= of_variable
+                return node.right if left else node.left
+        if isinstance(node.op, gast.Sub):
+            if left and right:
+                return _zero(of_variable)
+            if right:
+                self.dropped_term |= of_variable
+                return node.left
+            if left:
+                self.dropped_term |= of_variable
+                return gast.UnaryOp(op=gast.USub(), operand=node.right)
+        if isinstance(node.op, (gast.Mult, gast.MatMult)) and (left or right):
+            return _zero(of_variable)
+        if isinstance(node.op, gast.Div) and left:
+            return _zero(of_variable)
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        return _zero(_drops_variable(node)) if _is_zero(node.operand) else node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        values = list(node.args) + [k.value for k in node.keywords]
+        if any(_is_zero(v) for v in values) and not any(_has_tangent(v) for v in values):
+            return _zero(_drops_variable(node))
+        return node
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        return _zero(_drops_variable(node)) if _is_zero(node.value) else node
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        return _zero(_drops_variable(node)) if _is_zero(node.value) else node
+
+
+def _has_tangent(node: gast.AST) -> bool:
+    return any(anno.get(n, Key.FUNC) == 'tangent variable' for n in gast.walk(node))
+
+
+class ForwardAD:
+    """Writes the primal and tangent code of one normalised function."""
+
+    def __init__(self, fdef: gast.FunctionDef, wrt: list[int], namer: Namer,
+                 namespace: Namespace, differentiate_subroutine: Callable, filename: str,
+                 param_types: dict[str, type] | None = None):
+        self.param_types = param_types or {}
+        self.fdef = fdef
+        self.namer = namer
+        self.namespace = namespace
+        self.differentiate_subroutine = differentiate_subroutine
+        self.filename = filename
+        self.params = [arg.id for arg in fdef.args.args]
+        self.wrt_names = [self.params[i] for i in wrt]
+        self.result_name = fdef.body[-1].value.id
+        self.active = annotate.activity(fdef, set(self.wrt_names), _differentiable)
+        self.tangent_names: dict[str, str] = {}
+
+    def tan(self, primal: str) -> str:
+        """The tangent variable of ``primal`` (``dx``)."""
+        if primal not in self.tangent_names:
+            self.tangent_names[primal] = self.namer.fresh(tangent_name(primal))
+        return self.tangent_names[primal]
+
+    def tan_ref(self, node: gast.expr) -> gast.expr:
+        """The tangent of atom ``node``: a variable, or a zero."""
+        if isinstance(node, gast.Name) and node.id in self.active:
+            ref = name(self.tan(node.id))
+            anno.set(ref, Key.FUNC, 'tangent variable')
+            return ref
+        return _zero(of_variable=isinstance(node, gast.Name))
+
+    def is_active(self, node):
+        return isinstance(node, gast.Name) and node.id in self.active
+
+    def run(self) -> tuple[list, list[str], str]:
+        """Returns the body (without the return), the tangent parameter names, the result."""
+        tangent_params = [self.tan(n) for n in self.wrt_names]
+        body = []
+        for param in self.params:
+            if param in self.active and param not in self.wrt_names:
+                body.extend(self.zero(param))  # reassigned later from a wrt argument
+        body += self.block(self.fdef.body[:-1])
+        if self.result_name in self.active:
+            result_tangent = self.tan(self.result_name)
+        else:
+            result_tangent = self.namer.fresh(tangent_name(self.result_name))
+            body.append(assign(result_tangent, _call(self.namespace, runtime.init_grad,
+                                                     'init_grad', [name(self.result_name)])))
+        return body, tangent_params, result_tangent
+
+    def block(self, stmts: list) -> list:
+        out = []
+        for stmt in stmts:
+            out.extend(self.statement(stmt))
+        return out
+
+    def statement(self, stmt) -> list:
+        tape = annotate.tape_operation(stmt)
+        if tape is not None:
+            return self.tape_statement(stmt, *tape)
+        appended = annotate.list_append(stmt)
+        if appended is not None and appended[0] in self.active:
+            list_name, value = appended
+            tangent_value = (name(self.tan(value.id)) if self.is_active(value) else
+                             _call(self.namespace, runtime.init_grad, 'init_grad',
+                                   [copy.deepcopy(value)]))
+            append = gast.Attribute(value=name(self.tan(list_name)), attr='append',
+                                    ctx=gast.Load())
+            return [stmt, gast.Expr(value=gast.Call(func=append, args=[tangent_value],
+                                                    keywords=[]))]
+        if isinstance(stmt, gast.Assign):
+            target = stmt.targets[0]
+            if isinstance(target, gast.Name):
+                return self.assign(stmt, target.id, stmt.value)
+            return self.subscript_write(stmt, target, stmt.value)
+        if isinstance(stmt, gast.If):
+            return [gast.If(test=stmt.test, body=self.block(stmt.body) or [gast.Pass()],
+                            orelse=self.block(stmt.orelse))]
+        if isinstance(stmt, gast.For):
+            return [gast.For(target=stmt.target, iter=stmt.iter,
+                             body=self.block(stmt.body) or [gast.Pass()], orelse=[],
+                             type_comment=None)]
+        if isinstance(stmt, gast.While):
+            return [gast.While(test=stmt.test, body=self.block(stmt.body) or [gast.Pass()],
+                               orelse=[])]
+        if isinstance(stmt, gast.With):
+            return []  # insert_grad_of blocks belong to the backward pass only
+        return [stmt]
+
+    def tape_statement(self, stmt, kind, op_id, operand) -> list:
+        """Tangents travel on the tape beside the values they belong to."""
+        call = stmt.value
+        if kind == 'push':
+            if annotate.tape_slot(op_id) not in self.active:
+                return [stmt]
+            tangent_value = (name(self.tan(operand.id)) if self.is_active(operand) else
+                             _call(self.namespace, runtime.init_grad, 'init_grad',
+                                   [copy.deepcopy(operand)]))
+            push = gast.Expr(value=gast.Call(func=copy.deepcopy(call.func),
+                                             args=[copy.deepcopy(call.args[0]), tangent_value,
+                                                   copy.deepcopy(call.args[2])], keywords=[]))
+            return [stmt, push]
+        if kind == 'pop':
+            if operand not in self.active:
+                return [stmt]
+            return [assign(self.tan(operand), copy.deepcopy(call)), stmt]
+        target, value = operand
+        if target not in self.active:
+            return [stmt]
+        tangent_value = self.tan_ref(value)
+        if _is_zero(tangent_value):
+            return [stmt]
+        add = gast.Expr(value=gast.Call(func=copy.deepcopy(call.func),
+                                        args=[name(self.tan(target)),
+                                              copy.deepcopy(call.args[1]), tangent_value],
+                                        keywords=[]))
+        return [stmt, add]
+
+    def assign(self, stmt, target: str, value) -> list:
+        if target not in self.active:
+            return [stmt]
+        if isinstance(value, gast.Call) and self._is_subroutine(value):
+            return self.subroutine(stmt, target, value)
+        tangent_stmts = self.tangent_of(target, value)
+        if tangent_stmts and comments.is_comment(tangent_stmts[0]) is False:
+            tangent_stmts.insert(0, comments.comment(
+                'Tangent of: ' + quoting.to_source(stmt)))
+        return [stmt] + tangent_stmts
+
+    def zero(self, target: str) -> list:
+        return [assign(self.tan(target), _call(self.namespace, runtime.init_grad, 'init_grad',
+                                               [name(target)]))]
+
+    def tangent_of(self, target: str, value) -> list:
+        if isinstance(value, gast.Name):
+            if self.is_active(value):
+                return [assign(self.tan(target), name(self.tan(value.id)))]
+            return self.zero(target)
+        if is_atom(value) or not _differentiable(value):
+            return self.zero(target)
+        if isinstance(value, (gast.BinOp, gast.UnaryOp)):
+            func = annotate.operator_of(value)
+            args = [value.left, value.right] if isinstance(value, gast.BinOp) else [value.operand]
+            return self.expand_rule(func, target, args, {}, value)
+        if isinstance(value, gast.Call):
+            func = annotate.callee(value)
+            if not any(self.is_active(a) for a in value.args) and \
+                    not any(self.is_active(k.value) for k in value.keywords):
+                return self.zero(target)
+            if func is not None and func in tangents.tangents:
+                keywords = {k.arg: k.value for k in value.keywords}
+                return self.expand_rule(func, target, value.args, keywords, value)
+            what = getattr(func, '__qualname__', None) or quoting.to_source(value.func)
+            raise ForwardNotImplementedError(what)
+        if isinstance(value, gast.Subscript):
+            if not self.is_active(value.value):
+                return self.zero(target)
+            return [assign(self.tan(target), gast.Subscript(
+                value=name(self.tan(value.value.id)), slice=copy.deepcopy(value.slice),
+                ctx=gast.Load()))]
+        if isinstance(value, (gast.Tuple, gast.List)):
+            elements = [name(self.tan(e.id)) if self.is_active(e) else
+                        _call(self.namespace, runtime.init_grad, 'init_grad', [copy.deepcopy(e)])
+                        for e in value.elts]
+            return [assign(self.tan(target), type(value)(elts=elements, ctx=gast.Load()))]
+        if isinstance(value, gast.Dict):
+            values = [name(self.tan(v.id)) if self.is_active(v) else
+                      _call(self.namespace, runtime.init_grad, 'init_grad', [copy.deepcopy(v)])
+                      for v in value.values]
+            return [assign(self.tan(target), gast.Dict(keys=copy.deepcopy(value.keys),
+                                                       values=values))]
+        if isinstance(value, gast.Attribute):
+            if value.attr == 'T' and self.is_active(value.value):
+                return [assign(self.tan(target), gast.Attribute(
+                    value=name(self.tan(value.value.id)), attr='T', ctx=gast.Load()))]
+            if self.is_active(value.value):
+                raise ForwardNotImplementedError(f'the attribute .{value.attr}')
+            return self.zero(target)
+        raise ForwardNotImplementedError(quoting.to_source(value))
+
+    def expand_rule(self, func, target, args, keywords, node) -> list:
+        rule = template.parse_template(tangents.tangents[func])
+        func_name = getattr(func, '__name__', str(func))
+        bindings = rule.bind(list(args), keywords, self.namespace, func_name)
+        bindings[rule.result_param] = name(target)
+
+        def read(param):
+            if param == rule.result_param:
+                raise TypeError(f'Tangent template {rule.name} reads d[{param}] of its result.')
+            return self.tan_ref(bindings[param])
+
+        def write(param, value):
+            if param != rule.result_param:
+                raise TypeError(f'Tangent template {rule.name} may only assign d[{rule.result_param}].')
+            simplifier = _ZeroSimplifier()
+            value = simplifier.visit(value)
+            if _is_zero(value):
+                return self.zero(target)
+            primal_names = {n.id for atom in bindings.values() for n in gast.walk(atom)
+                            if isinstance(n, gast.Name)}
+            reads_primal = any(isinstance(n, gast.Name) and n.id in primal_names
+                               for n in gast.walk(value))
+            if simplifier.dropped_term and not reads_primal:
+                # A lone tangent may be smaller than the broadcast result it stands for.
+                value = _call(self.namespace, runtime.broadcast_like, 'broadcast_like',
+                              [value, name(target)])
+            return [assign(self.tan(target), value)]
+
+        return template.expand(rule, bindings, self.namespace, self.namer, read, write)
+
+    def _is_subroutine(self, call) -> bool:
+        func = annotate.callee(call)
+        return (func is not None and func not in tangents.tangents
+                and not annotate.is_non_differentiable_call(call)
+                and isinstance(annotate.call_target(call)[0], types.FunctionType))
+
+    def subroutine(self, stmt, target, call) -> list:
+        func, call_args = annotate.call_target(call)
+        positions = tuple(i for i, arg in enumerate(call_args) if self.is_active(arg))
+        if any(self.is_active(k.value) for k in call.keywords):
+            raise TangentParseError(
+                f'a keyword argument that carries a derivative into {func.__qualname__} '
+                f'is not supported yet; pass it by position', self.filename,
+                anno.get(stmt, Key.LINENO), None)
+        if not positions:
+            return [stmt] + self.zero(target)
+        subroutine = self.differentiate_subroutine(
+            func, positions, annotate.receiver_type(call, self.param_types))
+        function_name = self.namespace.ref(subroutine.function, subroutine.function.__name__)
+        args = copy.deepcopy(call_args) + [name(self.tan(call_args[i].id)) for i in positions]
+        new_call = gast.Call(func=name(function_name), args=args,
+                             keywords=copy.deepcopy(call.keywords))
+        return [comments.comment('Tangent of: ' + quoting.to_source(stmt)),
+                assign(gast.Tuple(elts=[name(self.tan(target), store=True),
+                                        name(target, store=True)], ctx=gast.Store()),
+                       new_call)]
+
+    def subscript_write(self, stmt, target, value) -> list:
+        base = target.value.id
+        if base not in self.active:
+            return [stmt]
+        out = [stmt, comments.comment('Tangent of: ' + quoting.to_source(stmt))]
+        out.append(assign(self.tan(base), _call(self.namespace, runtime.copy, 'copy',
+                                                [name(self.tan(base))])))
+        item = name(self.tan(value.id)) if self.is_active(value) else _const(0.0)
+        out.append(assign(gast.Subscript(value=name(self.tan(base)),
+                                         slice=copy.deepcopy(target.slice), ctx=gast.Store()),
+                          item))
+        return out
+
+
+__all__ = ['ForwardAD', 'Subroutine', '_index_expr']

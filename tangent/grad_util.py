@@ -1,0 +1,371 @@
+"""The user-facing entry points: grad, autodiff, vjp, jvp (layer L5).
+
+Runs the passes in order (quoting, annotate, fence, anf, reverse_ad or
+forward_ad, motion, optimization, compile) and wraps the result: the seed
+parameter and its default, a single gradient returned bare, the primal
+result appended on request. Generated functions are cached on the
+function's code, the identity of every global and closure value it reads,
+and the options, so a second ``grad`` call costs a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import builtins
+import collections
+import copy
+import threading
+import types
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import gast
+
+from tangent import anf, annotate, compile as compile_, fence, forward_ad, motion, naming
+from tangent import quoting
+from tangent import grads, non_differentiable, optimization, utils
+from tangent.errors import TangentParseError
+from tangent.motion import INPUT_DERIVATIVE
+from tangent.reverse_ad import ReverseAD, Subroutine
+
+__all__ = ['INPUT_DERIVATIVE', 'autodiff', 'grad', 'vjp', 'jvp']
+
+_CACHE_SIZE = 512
+_IMPURE_RUNTIME = {utils.push, utils.pop, utils.push_stack, utils.pop_stack, utils.add_at,
+                   utils.check_seed, utils.require_seed, utils.check_scalar, print}
+_PURE_BUILTINS = {len, range, reversed, slice, min, max, abs, float, int, tuple, list, dict,
+                  zip, enumerate, sum}
+_MISSING = object()
+
+
+@dataclass
+class _Generated:
+    function: Callable
+    seed_name: str
+    checks: tuple  # ((mapping, name, value), ...) that must still hold
+
+
+class _Cache:
+    """A bounded, thread-safe cache of generated functions."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: collections.OrderedDict = collections.OrderedDict()
+        self.lock = threading.RLock()
+
+    def get(self, key):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None:
+                return None
+            for mapping, name, value in entry.checks:
+                if mapping.get(name, _MISSING) is not value:
+                    del self.entries[key]
+                    return None
+            self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key, entry):
+        with self.lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self):
+        with self.lock:
+            self.entries.clear()
+
+
+_cache = _Cache(_CACHE_SIZE)
+_in_progress = threading.local()
+
+
+def _checks_for(fn: Callable, free: dict[str, Any]) -> tuple:
+    closure = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+    checks = []
+    for name, value in free.items():
+        if name in closure:
+            checks.append((_CellView(closure[name]), name, value))
+        elif name in fn.__globals__:
+            checks.append((fn.__globals__, name, value))
+    return tuple(checks)
+
+
+class _CellView:
+    """Makes a closure cell look like a one-entry mapping for cache checks."""
+
+    def __init__(self, cell):
+        self.cell = cell
+
+    def get(self, name, default=None):
+        try:
+            return self.cell.cell_contents
+        except ValueError:
+            return default
+
+
+def _unwrap(fn: Any) -> Callable:
+    fn = getattr(fn, 'tangent', fn) if callable(getattr(fn, 'tangent', None)) else fn
+    return fn
+
+
+def _validate(fn: Any, wrt: Any, caller: str) -> tuple[Callable, tuple[int, ...]]:
+    if not callable(fn):
+        raise TypeError(f'tangent.{caller} expects a function, got {type(fn).__name__} {fn!r}.')
+    fn = _unwrap(fn)
+    if not isinstance(fn, types.FunctionType):
+        if isinstance(fn, types.BuiltinFunctionType) or not hasattr(fn, '__code__'):
+            raise TypeError(
+                f'tangent.{caller} expects a Python function defined with def, got '
+                f'{fn!r}; builtins and C functions have no source to differentiate.')
+    if isinstance(wrt, int):
+        wrt = (wrt,)
+    wrt = tuple(wrt)
+    code = fn.__code__
+    n_params = code.co_argcount
+    if not wrt:
+        raise ValueError(f'wrt is empty: name at least one argument of {fn.__name__} '
+                         f'to differentiate with respect to.')
+    for index in wrt:
+        if not isinstance(index, int) or not 0 <= index < n_params:
+            raise ValueError(
+                f'wrt={wrt} is out of range: {fn.__name__} has {n_params} positional '
+                f'parameter(s), so indices go from 0 to {n_params - 1}.')
+    return fn, wrt
+
+
+def _parse(fn: Callable, receiver: type | None = None) -> tuple[gast.FunctionDef, dict, str]:
+    module = quoting.parse_function(fn)
+    fdef = module.body[0]
+    param_types = {}
+    if receiver is not None and fdef.args.args:
+        param_types[fdef.args.args[0].id] = receiver
+    free = annotate.resolve(fdef, fn, param_types)
+    filename = fn.__code__.co_filename
+    fence.check(fdef, filename, fn.__qualname__)
+    return fdef, free, filename
+
+
+def _print_stage(verbose: int, level: int, title: str, node: Any) -> None:
+    if verbose >= level:
+        print(f'# ---- {title} ----')
+        print(quoting.to_source(node))
+
+
+def _cached_or_generate(key, fn: Callable, generate: Callable[[], _Generated],
+                        verbose: int) -> _Generated:
+    cached = _cache.get(key)
+    if cached is not None:
+        if verbose:
+            print(compile_.source_of(cached.function))
+        return cached
+    stack = getattr(_in_progress, 'codes', None)
+    if stack is None:
+        stack = _in_progress.codes = []
+    if fn.__code__ in stack:
+        raise TangentParseError(
+            f'{fn.__qualname__} calls itself (recursion), which tangent cannot '
+            f'differentiate; rewrite the recursion as a loop', fn.__code__.co_filename,
+            fn.__code__.co_firstlineno, None)
+    stack.append(fn.__code__)
+    try:
+        generated = generate()
+    finally:
+        stack.pop()
+    _cache.put(key, generated)
+    return generated
+
+
+def _front_end(fn: Callable, verbose: int, receiver: type | None):
+    """Parse, resolve, fence and normalise ``fn``; set up names for generated code."""
+    fdef, free, filename = _parse(fn, receiver)
+    namer = naming.Namer(naming.names_in(fdef) | set(free))
+    fdef = anf.Normalizer(namer).function(fdef)
+    _print_stage(verbose, 2, 'normal form (ANF)', fdef)
+    namespace = naming.Namespace(namer)
+    for name, value in free.items():
+        namespace.bind_user(name, value)
+    param_types = {fdef.args.args[0].id: receiver} if receiver and fdef.args.args else {}
+    return fdef, filename, namer, namespace, list(_checks_for(fn, free)), param_types
+
+
+def _forward(fn: Callable, wrt: tuple[int, ...], optimized: bool, preserve_result: bool,
+             verbose: int, receiver: type | None = None) -> _Generated:
+    key = ('forward', fn.__code__, wrt, optimized, preserve_result, receiver)
+    return _cached_or_generate(
+        key, fn, lambda: _generate_forward(fn, wrt, optimized, preserve_result, verbose,
+                                           receiver), verbose)
+
+
+def _generate_forward(fn, wrt, optimized, preserve_result, verbose, receiver) -> _Generated:
+    fdef, filename, namer, namespace, checks, param_types = _front_end(fn, verbose, receiver)
+
+    def differentiate_subroutine(callee: Callable, positions: tuple[int, ...],
+                                 callee_receiver: type | None = None):
+        inner = _forward(callee, positions, optimized, True, 0, callee_receiver)
+        checks.extend(inner.checks)
+        return forward_ad.Subroutine(function=inner.function)
+
+    body, tangent_params, result_tangent = forward_ad.ForwardAD(
+        fdef, list(wrt), namer, namespace, differentiate_subroutine, filename,
+        param_types).run()
+    params = [arg.id for arg in fdef.args.args]
+    returned = [result_tangent] + ([fdef.body[-1].value.id] if preserve_result else [])
+    function_name = namer.fresh(naming.function_name('d', fn.__name__,
+                                                     [params[i] for i in wrt]))
+    defaults = [copy.deepcopy(d) for d in fdef.args.defaults]
+    if defaults:
+        defaults += [gast.Constant(value=None, kind=None) for _ in tangent_params]
+    function = motion._function(function_name, motion._arguments(params + tangent_params,
+                                                                 defaults),
+                                body + [motion._returned(returned)])
+    _print_stage(verbose, 2, 'primal and tangent', function)
+    if optimized:
+        function = optimization.optimize(function, _purity_check(namespace))
+        _print_stage(verbose, 2, 'after optimization', function)
+    compiled = compile_.compile_function(function, namespace.values)
+    if verbose:
+        print(compile_.source_of(compiled))
+    return _Generated(function=compiled, seed_name='', checks=tuple(checks))
+
+
+def _reverse(fn: Callable, wrt: tuple[int, ...], optimized: bool, motion_kind: str,
+             preserve_result: bool, check_dims: bool, input_derivative: INPUT_DERIVATIVE,
+             verbose: int, receiver: type | None = None) -> _Generated:
+    key = ('reverse', fn.__code__, wrt, optimized, motion_kind, preserve_result, check_dims,
+           input_derivative, receiver)
+    return _cached_or_generate(
+        key, fn, lambda: _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result,
+                                           check_dims, input_derivative, verbose, receiver),
+        verbose)
+
+
+def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_dims,
+                      input_derivative, verbose, receiver) -> _Generated:
+    fdef, filename, namer, namespace, checks, param_types = _front_end(fn, verbose, receiver)
+
+    def differentiate_subroutine(callee: Callable, positions: tuple[int, ...],
+                                 callee_receiver: type | None = None) -> Subroutine:
+        inner = _reverse(callee, positions, optimized, 'joint', False, False,
+                         INPUT_DERIVATIVE.Required, 0, callee_receiver)
+        checks.extend(inner.checks)
+        return Subroutine(function=inner.function, seed_name=inner.seed_name)
+
+    result = ReverseAD(fdef, list(wrt), namer, namespace, differentiate_subroutine,
+                       filename, param_types).run()
+    params = [arg.id for arg in fdef.args.args]
+    function_name = namer.fresh(naming.function_name('d', fn.__name__,
+                                                     [params[i] for i in wrt]))
+    joint = motion.joint(fdef, result, function_name, namespace, namer, input_derivative,
+                         check_dims, preserve_result, fn.__qualname__)
+    _print_stage(verbose, 2, 'primal and adjoint, joint motion', joint)
+    if optimized:
+        joint = optimization.optimize(joint, _purity_check(namespace))
+        _print_stage(verbose, 2, 'after optimization', joint)
+    if motion_kind == 'split':
+        module = motion.split(joint, result, namespace, namer, params,
+                              list(fdef.args.defaults))
+        _print_stage(verbose, 2, 'split motion', module)
+    else:
+        module = gast.Module(body=[joint], type_ignores=[])
+    function = compile_.compile_function(module, namespace.values)
+    if verbose:
+        print(compile_.source_of(function))
+    return _Generated(function=function, seed_name=result.seed_name, checks=tuple(checks))
+
+
+def _purity_check(namespace: naming.Namespace) -> Callable[[gast.expr], bool]:
+    """Which calls in generated code have no side effects (so unused ones may go)."""
+    def resolve(node):
+        if isinstance(node, gast.Name):
+            return namespace.values.get(node.id, getattr(builtins, node.id, None))
+        if isinstance(node, gast.Attribute):
+            base = resolve(node.value)
+            return getattr(base, node.attr, None) if base is not None else None
+        return None
+
+    def is_pure(func_node: gast.expr) -> bool:
+        func = resolve(func_node)
+        if func is None:
+            return False
+        if func in _IMPURE_RUNTIME:
+            return False
+        if getattr(func, '__module__', None) == utils.__name__:
+            return True
+        return func in grads.adjoints or non_differentiable.is_non_differentiable(func) \
+            or func in _PURE_BUILTINS
+    return is_pure
+
+
+def autodiff(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True,
+             motion: str = 'joint', mode: str = 'reverse', preserve_result: bool = False,
+             check_dims: bool = True,
+             input_derivative: INPUT_DERIVATIVE = INPUT_DERIVATIVE.Required,
+             verbose: int = 0) -> Callable:
+    """Differentiate ``func`` by writing and compiling its derivative's source.
+
+    Args:
+      func: a Python function defined with ``def`` in a file or notebook cell.
+      wrt: indices of the positional arguments to differentiate with respect to.
+      optimized: run dead-code elimination and assignment propagation.
+      motion: 'joint' (one function, the seed an extra parameter) or 'split'
+        (a forward and a backward function joined by a tape; the wrapper takes
+        the seed as ``init_grad``). Reverse mode only.
+      mode: 'reverse' (vector-Jacobian products) or 'forward' (Jacobian-vector
+        products: the function takes one tangent per ``wrt`` argument after
+        ``func``'s own arguments).
+      preserve_result: also return the primal result, after the derivatives.
+      check_dims: check that the seed has the result's shape.
+      input_derivative: reverse mode: whether the seed is required, defaults to
+        1.0, or defaults to ones shaped like the result.
+      verbose: 1 prints the generated source; 2 also every intermediate stage.
+
+    Returns:
+      The derivative function.
+    """
+    if mode not in ('reverse', 'forward'):
+        raise ValueError(f"mode must be 'reverse' or 'forward', got {mode!r}")
+    if motion not in ('joint', 'split'):
+        raise ValueError(f"motion must be 'joint' or 'split', got {motion!r}")
+    if not isinstance(input_derivative, INPUT_DERIVATIVE):
+        raise TypeError(f'input_derivative must be a tangent.INPUT_DERIVATIVE member, '
+                        f'got {input_derivative!r}')
+    instance = None
+    if isinstance(func, types.MethodType) and isinstance(func.__func__, types.FunctionType):
+        # A bound method: differentiate its function, with self's class known.
+        instance, func = func.__self__, func.__func__
+        wrt = tuple(index + 1 for index in ((wrt,) if isinstance(wrt, int) else wrt))
+    fn, wrt = _validate(func, wrt, 'autodiff')
+    receiver = type(instance) if instance is not None else None
+    if mode == 'forward':
+        derivative = _forward(fn, wrt, optimized, preserve_result, verbose, receiver).function
+    else:
+        derivative = _reverse(fn, wrt, optimized, motion, preserve_result, check_dims,
+                              input_derivative, verbose, receiver).function
+    if instance is not None:
+        return types.MethodType(derivative, instance)
+    return derivative
+
+
+def grad(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True,
+         preserve_result: bool = False, check_dims: bool = True,
+         verbose: int = 0) -> Callable:
+    """The gradient of a scalar-valued ``func``: ``dfdx(*args, bresult=1.0)``."""
+    return autodiff(func, wrt=wrt, optimized=optimized, motion='joint', mode='reverse',
+                    preserve_result=preserve_result, check_dims=check_dims,
+                    input_derivative=INPUT_DERIVATIVE.DefaultOne, verbose=verbose)
+
+
+def vjp(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True,
+        check_dims: bool = True, preserve_result: bool = False, verbose: int = 0) -> Callable:
+    """A vector-Jacobian product function: reverse, joint, the seed required."""
+    return autodiff(func, wrt=wrt, optimized=optimized, motion='joint', mode='reverse',
+                    preserve_result=preserve_result, check_dims=check_dims,
+                    input_derivative=INPUT_DERIVATIVE.Required, verbose=verbose)
+
+
+def jvp(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True,
+        check_dims: bool = True, preserve_result: bool = False, verbose: int = 0) -> Callable:
+    """A Jacobian-vector product function (forward mode)."""
+    return autodiff(func, wrt=wrt, optimized=optimized, mode='forward',
+                    preserve_result=preserve_result, check_dims=check_dims, verbose=verbose)

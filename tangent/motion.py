@@ -1,0 +1,172 @@
+"""Joint and split motion: assembling reverse-mode functions (layer L4).
+
+Requires: the primal and adjoint statements from ``reverse_ad``.
+
+``joint`` writes one function that runs the primal pass and then the
+backward pass: ``dfdx(x, bz=1.0)``. ``split`` cuts an (optimized) joint
+function at its boundary into a forward function that returns the result
+and the tape, a backward function that consumes them, and a wrapper
+``dfdx(x, init_grad=1.0)`` that calls both. Values the backward pass reads
+from the forward pass travel on the tape, pushed once at the end of the
+forward function.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+
+import gast
+
+from tangent import annotations as anno
+from tangent import comments
+from tangent import utils as runtime
+from tangent.anf import assign, name
+from tangent.annotations import Key
+from tangent.naming import Namer, Namespace
+from tangent.reverse_ad import ReverseResult, _call, _const
+
+
+class INPUT_DERIVATIVE(enum.Enum):  # noqa: N801 - the original's public name
+    """How the output seed of a reverse-mode function is given."""
+
+    Required = 1      # the caller passes it
+    DefaultOne = 2    # defaults to 1.0 (scalar results)
+    DefaultOnes = 3   # defaults to ones_like(result)
+
+
+def _arguments(names: list[str], defaults: list | None = None) -> gast.arguments:
+    return gast.arguments(
+        args=[gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
+              for n in names],
+        posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+        defaults=defaults or [])
+
+
+def _function(function_name: str, args: gast.arguments, body: list) -> gast.FunctionDef:
+    return gast.FunctionDef(name=function_name, args=args, body=body, decorator_list=[],
+                            returns=None, type_comment=None, type_params=[])
+
+
+def _returned(names: list[str]) -> gast.Return:
+    if len(names) == 1:
+        return gast.Return(value=name(names[0]))
+    return gast.Return(value=gast.Tuple(elts=[name(n) for n in names], ctx=gast.Load()))
+
+
+def joint(primal_def: gast.FunctionDef, result: ReverseResult, function_name: str,
+          namespace: Namespace, namer: Namer, input_derivative: INPUT_DERIVATIVE,
+          check_dims: bool, preserve_result: bool, source_name: str) -> gast.FunctionDef:
+    """One function running the primal pass then the backward pass."""
+    params = [arg.id for arg in primal_def.args.args]
+    defaults = [copy.deepcopy(d) for d in primal_def.args.defaults]
+    seed = result.seed_name
+    if input_derivative is INPUT_DERIVATIVE.DefaultOne:
+        defaults.append(_const(1.0))
+    elif input_derivative is INPUT_DERIVATIVE.DefaultOnes or defaults:
+        defaults.append(_const(None))
+    body = []
+    if result.uses_stack:
+        body.append(assign(result.stack_name, _call(namespace, runtime.Stack, 'Stack', [])))
+    for pushed in sorted(result.pushed - set(params)):
+        body.append(assign(pushed, _const(None)))  # a push may meet it still unbound
+    body.extend(result.primal)
+    result_value = result.result_name
+    if preserve_result and result.result_name in result.pushed:
+        result_value = namer.fresh(result.result_name + '_value')
+        body.append(assign(result_value, name(result.result_name)))
+    boundary = comments.comment('Backward pass')
+    anno.set(boundary, Key.BOUNDARY, True)
+    body.append(boundary)
+    if result.adjoint_stack_name:
+        body.append(assign(result.adjoint_stack_name,
+                           _call(namespace, runtime.Stack, 'Stack', [])))
+    if input_derivative is INPUT_DERIVATIVE.DefaultOnes:
+        body.append(gast.If(
+            test=gast.Compare(left=name(seed), ops=[gast.Is()], comparators=[_const(None)]),
+            body=[assign(seed, _call(namespace, runtime.ones_like, 'ones_like',
+                                     [name(result.result_name)]))],
+            orelse=[]))
+    elif input_derivative is INPUT_DERIVATIVE.Required and defaults:
+        body.append(gast.Expr(value=_call(namespace, runtime.require_seed, 'require_seed',
+                                          [name(seed), _const(seed)])))
+    if check_dims and input_derivative is not INPUT_DERIVATIVE.DefaultOnes:
+        body.append(gast.Expr(value=_call(namespace, runtime.check_seed, 'check_seed',
+                                          [name(result.result_name), name(seed),
+                                           _const(source_name)])))
+    body.extend(result.adjoint)
+    returned = list(result.gradient_names)
+    if preserve_result:
+        returned.append(result_value)
+    body.append(_returned(returned))
+    return _function(function_name, _arguments(params + [seed], defaults), body)
+
+
+def split(joint_def: gast.FunctionDef, result: ReverseResult, namespace: Namespace,
+          namer: Namer, params: list[str], defaults: list) -> gast.Module:
+    """Cut an optimized joint function into forward, backward and a wrapper."""
+    body = joint_def.body
+    cut = next(i for i, s in enumerate(body) if anno.get(s, Key.BOUNDARY))
+    stack = result.stack_name
+    forward_body, backward_body = body[:cut], body[cut + 1:]
+    seed = result.seed_name
+    has_stack = any(isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                    and s.targets[0].id == stack for s in forward_body)
+    carried = sorted(_free_reads(backward_body) & _assigned(forward_body) - {stack})
+    stack_init = [] if has_stack else [assign(stack, _call(namespace, runtime.Stack, 'Stack', []))]
+    definitely_assigned = set(params) | {
+        target.id for s in forward_body if isinstance(s, gast.Assign)
+        for target in s.targets if isinstance(target, gast.Name)}
+    # A variable set on only some paths still has to travel on the tape.
+    maybe_unbound = [assign(n, _const(None)) for n in carried if n not in definitely_assigned]
+    forward_out = list(stack_init) + maybe_unbound + forward_body
+    if carried:
+        forward_out.append(gast.Expr(value=_call(
+            namespace, runtime.push, 'push',
+            [name(stack), gast.Tuple(elts=[name(n) for n in carried], ctx=gast.Load()),
+             _const('forward_values')])))
+    forward_out.append(gast.Return(value=gast.Tuple(
+        elts=[name(result.result_name), name(stack)], ctx=gast.Load())))
+    backward_out = []
+    if carried:
+        backward_out.append(assign(
+            gast.Tuple(elts=[name(n, store=True) for n in carried], ctx=gast.Store()),
+            _call(namespace, runtime.pop, 'pop', [name(stack), _const('forward_values')])))
+    backward_out.extend(backward_body)
+    base = joint_def.name
+    forward_name = namer.fresh('f' + base)
+    backward_name = namer.fresh('b' + base)
+    forward_def = _function(forward_name, _arguments(params, copy.deepcopy(defaults)),
+                            forward_out)
+    backward_def = _function(backward_name, _arguments(params + [stack, seed]),
+                             backward_out)
+    wrapper_body = [
+        assign(gast.Tuple(elts=[name(result.result_name, store=True), name(stack, store=True)],
+                          ctx=gast.Store()),
+               gast.Call(func=name(forward_name), args=[name(p) for p in params], keywords=[])),
+        gast.Return(value=gast.Call(func=name(backward_name),
+                                    args=[name(p) for p in params] + [name(stack),
+                                                                     name('init_grad')],
+                                    keywords=[]))]
+    wrapper = _function(base, _arguments(params + ['init_grad'],
+                                         copy.deepcopy(defaults) + [_const(1.0)]), wrapper_body)
+    return gast.Module(body=[forward_def, backward_def, wrapper], type_ignores=[])
+
+
+def _assigned(stmts: list) -> set[str]:
+    found = set()
+    for stmt in stmts:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                found.add(node.id)
+    return found
+
+
+def _free_reads(stmts: list) -> set[str]:
+    """Names read by ``stmts`` (conservatively: any load not preceded at top level by a store)."""
+    reads = set()
+    for stmt in stmts:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+                reads.add(node.id)
+    return reads

@@ -1,0 +1,72 @@
+"""Functions whose result carries no derivative (layer L0).
+
+Shapes, constructors, integer maths, comparisons, printing: a call to one of
+these is evaluated in the primal code and contributes nothing to any
+derivative, in every mode. Declared once here; zero tangents and adjoints
+follow from the declaration.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import operator
+import threading
+from typing import Any
+
+import numpy as np
+
+from tangent import utils
+
+_lock = threading.Lock()
+_registered: set = set()
+
+
+def _key(fn: Any) -> Any:
+    try:
+        hash(fn)
+        return fn
+    except TypeError:
+        return ('unhashable', id(fn))
+
+
+def register_non_differentiable_functions(*fns: Any) -> None:
+    """Declare that calls to ``fns`` have no derivative (their result is a constant)."""
+    with _lock:
+        _registered.update(_key(fn) for fn in fns)
+
+
+def is_non_differentiable(fn: Any) -> bool:
+    """Whether ``fn`` was declared non-differentiable."""
+    return _key(fn) in _registered
+
+
+register_non_differentiable_functions(
+    # Python builtins and the standard library
+    builtins.len, builtins.range, builtins.int, builtins.bool, builtins.str,
+    builtins.isinstance, builtins.type, builtins.print, builtins.enumerate,
+    builtins.hasattr, builtins.id, builtins.round, builtins.repr,
+    math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite,
+    operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
+    operator.not_, operator.is_, operator.is_not, operator.contains,
+    operator.floordiv, operator.mod,
+    # NumPy: shapes, constructors, integer and boolean results
+    np.shape, np.ndim, np.size, np.zeros, np.ones, np.empty, np.full,
+    np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.eye,
+    np.identity, np.arange, np.linspace, np.logspace, np.meshgrid,
+    np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero,
+    np.sign, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix,
+    np.equal, np.not_equal, np.less, np.less_equal, np.greater,
+    np.greater_equal, np.logical_and, np.logical_or, np.logical_not,
+    np.logical_xor, np.isnan, np.isinf, np.isfinite, np.isclose, np.allclose,
+    np.array_equal, np.any, np.all, np.count_nonzero, np.floor_divide,
+    np.mod, np.remainder, np.searchsorted, np.digitize, np.bincount,
+    np.unique, np.result_type, np.dtype, np.iinfo, np.finfo,
+    np.random.rand, np.random.randn, np.random.random, np.random.normal,
+    np.random.uniform, np.random.randint, np.random.seed,
+    np.random.default_rng,
+    # The runtime: zeros, ones, checks and the tape itself
+    utils.Stack, utils.init_grad, utils.ones_like, utils.check_seed, utils.require_seed,
+    utils.check_scalar, utils.shapes_match, utils.array_size, utils.balanced_eq,
+    utils.as_sequence, utils.inverse_permutation,
+)

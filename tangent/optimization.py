@@ -1,0 +1,301 @@
+"""Optimization of a generated function (layer L2).
+
+Requires: a FunctionDef whose statements follow the normal form of ``anf``
+(plus the tape operations and comments that the mode drivers add), and a
+predicate telling which calls are free of side effects.
+
+Guarantees: the same results, with fewer statements. Three rewrites run
+until none applies:
+- dead-code elimination: an assignment whose value nothing reads, and whose
+  right-hand side has no side effect, goes; a ``pop`` whose value nothing
+  reads goes together with its ``push``;
+- copy propagation: after ``a = b``, reads of ``a`` become reads of ``b``
+  when neither changes in between, and ``t = <expr>; a = t`` becomes
+  ``a = <expr>`` when ``t`` is read nowhere else;
+- constant folding of arithmetic between literal numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import gast
+
+from tangent import annotations as anno
+from tangent import comments
+from tangent.annotations import Key
+
+PurityCheck = Callable[[gast.expr], bool]
+
+
+def optimize(fdef: gast.FunctionDef, is_pure_call: PurityCheck | None = None,
+             max_rounds: int = 20) -> gast.FunctionDef:
+    """Optimize ``fdef`` in place until it stops changing; return it."""
+    is_pure_call = is_pure_call or (lambda func: False)
+    for _ in range(max_rounds):
+        changed = _fold_constants(fdef)
+        changed |= _propagate_copies(fdef)
+        changed |= _eliminate_dead_code(fdef, is_pure_call)
+        if not changed:
+            break
+    return fdef
+
+
+# Helpers -------------------------------------------------------------------
+
+def _loads(node) -> set[str]:
+    return {n.id for n in gast.walk(node)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def _stores(node) -> set[str]:
+    return {n.id for n in gast.walk(node)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))}
+
+
+def _blocks(node):
+    """Every statement list in ``node``'s subtree (bodies of functions, ifs, loops)."""
+    for child in gast.walk(node):
+        for field in ('body', 'orelse'):
+            block = getattr(child, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
+                yield block
+
+
+def _is_pure(value: gast.expr, is_pure_call: PurityCheck) -> bool:
+    for node in gast.walk(value):
+        if isinstance(node, gast.Call) and not is_pure_call(node.func):
+            return False
+        if isinstance(node, (gast.Lambda, gast.Yield, gast.Await, gast.NamedExpr)):
+            return False
+    return True
+
+
+# Dead code -----------------------------------------------------------------
+
+def _eliminate_dead_code(fdef: gast.FunctionDef, is_pure_call: PurityCheck) -> bool:
+    dead: set[int] = set()
+    dead_pops: set[str] = set()
+    _live_block(fdef.body, set(), dead, dead_pops, is_pure_call)
+    if not dead:
+        return False
+
+    def is_dead(stmt):
+        if id(stmt) in dead:
+            return True
+        op_id = anno.get(stmt, Key.PUSH)
+        return isinstance(stmt, gast.Expr) and op_id is not None and op_id in dead_pops
+
+    for block in list(_blocks(fdef)):
+        block[:] = [s for s in block if not is_dead(s)]
+        _drop_orphan_comments(block)
+        if not block or all(comments.is_comment(s) for s in block):
+            block[:] = block or []
+    _fill_empty_blocks(fdef)
+    return True
+
+
+def _drop_orphan_comments(block: list) -> None:
+    """A ``# Grad of`` comment whose code was all removed goes too."""
+    kept = []
+    for index, stmt in enumerate(block):
+        if comments.is_comment(stmt) and comments.comment_text(stmt).startswith('Grad of'):
+            following = block[index + 1] if index + 1 < len(block) else None
+            if following is None or comments.is_comment(following):
+                continue
+        kept.append(stmt)
+    block[:] = kept
+
+
+def _fill_empty_blocks(fdef):
+    for node in gast.walk(fdef):
+        if isinstance(node, (gast.If, gast.For, gast.While)):
+            if not [s for s in node.body if not comments.is_comment(s)]:
+                node.body = [gast.Pass()]
+    _remove_empty_control_flow(fdef)
+
+
+def _remove_empty_control_flow(fdef):
+    for block in list(_blocks(fdef)):
+        kept = []
+        for stmt in block:
+            if isinstance(stmt, gast.If) and _is_empty(stmt.body) and _is_empty(stmt.orelse):
+                continue
+            if isinstance(stmt, gast.For) and _is_empty(stmt.body) and _is_simple_iter(stmt.iter):
+                continue
+            kept.append(stmt)
+        if kept and comments.is_comment(kept[-1]) and \
+                comments.comment_text(kept[-1]).startswith('Grad of'):
+            kept.pop()
+        block[:] = kept or [gast.Pass()]
+
+
+def _is_empty(block):
+    return all(isinstance(s, gast.Pass) or comments.is_comment(s) for s in block)
+
+
+def _is_simple_iter(node):
+    """The backward loops iterate over range/reversed objects, which do nothing else."""
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+        node.func.id in ('reversed', 'range')
+
+
+def _live_block(stmts, live_out, dead, dead_pops, is_pure_call):
+    live = set(live_out)
+    for stmt in reversed(stmts):
+        live = _live_statement(stmt, live, dead, dead_pops, is_pure_call)
+    return live
+
+
+def _live_statement(stmt, live, dead, dead_pops, is_pure_call):
+    if isinstance(stmt, gast.Assign):
+        target = stmt.targets[0]
+        if isinstance(target, gast.Name):
+            op_id = anno.get(stmt, Key.PUSH)
+            is_pop = op_id is not None and isinstance(stmt.value, gast.Call)
+            if target.id not in live and (is_pop or _is_pure(stmt.value, is_pure_call)):
+                dead.add(id(stmt))
+                if is_pop:
+                    dead_pops.add(op_id)
+                return live
+            return (live - {target.id}) | _loads(stmt.value)
+        return live | _loads(stmt)  # x[i] = v and tuple unpacking keep everything they touch
+    if isinstance(stmt, gast.If):
+        body = _live_block(stmt.body, live, dead, dead_pops, is_pure_call)
+        orelse = _live_block(stmt.orelse, live, dead, dead_pops, is_pure_call)
+        return body | orelse | _loads(stmt.test)
+    if isinstance(stmt, (gast.For, gast.While)):
+        header_reads = _loads(stmt.iter) if isinstance(stmt, gast.For) else _loads(stmt.test)
+        loop_live = set(live) | header_reads
+        while True:
+            trial_dead: set[int] = set()
+            trial_pops: set[str] = set()
+            body_in = _live_block(stmt.body, loop_live, trial_dead, trial_pops, is_pure_call)
+            new_live = loop_live | body_in
+            if new_live == loop_live:
+                break
+            loop_live = new_live
+        dead |= trial_dead
+        dead_pops |= trial_pops
+        if isinstance(stmt, gast.For):
+            target = _stores(stmt.target)
+            return (loop_live - target) | (live & target) | header_reads
+        return loop_live
+    if isinstance(stmt, gast.Return):
+        return live | _loads(stmt)
+    return live | _loads(stmt)
+
+
+# Copy propagation ----------------------------------------------------------
+
+def _store_counts(fdef) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
+            counts[node.id] = counts.get(node.id, 0) + 1
+    return counts
+
+
+def _load_count(nodes, name: str) -> int:
+    return sum(1 for node in nodes for n in gast.walk(node)
+               if isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load))
+
+
+def _propagate_copies(fdef: gast.FunctionDef) -> bool:
+    counts = _store_counts(fdef)
+    params = _stores(fdef.args)
+    for block in _blocks(fdef):
+        for index, stmt in enumerate(block):
+            if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                    and not anno.has(stmt, Key.PUSH)):
+                continue
+            target = stmt.targets[0].id
+            if counts.get(target) != 1 or target in params:
+                continue
+            rest = block[index + 1:]
+            if isinstance(stmt.value, gast.Name):
+                source = stmt.value.id
+                if _forward_copy(fdef, block, index, target, source, rest):
+                    return True
+            if _backward_copy(fdef, block, index, target, counts):
+                return True
+    return False
+
+
+def _forward_copy(fdef, block, index, target, source, rest) -> bool:
+    """``a = b`` then uses of ``a``: read ``b`` instead when nothing changes ``b``."""
+    total_loads = _load_count([fdef], target)
+    loads_after = _load_count(rest, target)
+    if total_loads != loads_after:
+        return False  # a is read somewhere the copy may not have run
+    last_use = max((i for i, s in enumerate(rest) if _load_count([s], target)), default=-1)
+    if any(source in _stores(s) for s in rest[:last_use + 1]):
+        return False
+    for stmt in rest:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name) and node.id == target and \
+                    isinstance(node.ctx, gast.Load):
+                node.id = source
+    del block[index]
+    return True
+
+
+def _backward_copy(fdef, block, index, target, counts) -> bool:
+    """``t = <expr>; ...; a = t`` with ``t`` read only there: assign ``a`` directly."""
+    stmt = block[index]
+    if not isinstance(stmt.value, gast.Name):
+        return False
+    temp = stmt.value.id
+    if counts.get(temp) != 1 or _load_count([fdef], temp) != 1:
+        return False
+    for j in range(index - 1, -1, -1):
+        earlier = block[j]
+        if isinstance(earlier, gast.Assign) and isinstance(earlier.targets[0], gast.Name) \
+                and earlier.targets[0].id == temp and not anno.has(earlier, Key.PUSH):
+            between = block[j + 1:index]
+            if any(target in _stores(s) or _load_count([s], target) for s in between):
+                return False
+            if _load_count([earlier.value], target):
+                return False
+            earlier.targets[0].id = target
+            del block[index]
+            return True
+        if temp in _stores(earlier):
+            return False
+    return False
+
+
+# Constant folding ------------------------------------------------------------
+
+_FOLDABLE = {
+    gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
+    gast.Mult: lambda a, b: a * b,
+}
+
+
+def _fold_constants(fdef) -> bool:
+    folder = _Folder()
+    folder.visit(fdef)
+    return folder.changed
+
+
+class _Folder(gast.NodeTransformer):
+    changed = False
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right = node.left, node.right
+        if isinstance(node.op, gast.Pow) and isinstance(right, gast.Constant) and \
+                right.value == 1 and _is_number(right.value):
+            self.changed = True
+            return left
+        if isinstance(left, gast.Constant) and isinstance(right, gast.Constant) and \
+                type(node.op) in _FOLDABLE and _is_number(left.value) and _is_number(right.value):
+            self.changed = True
+            return gast.Constant(value=_FOLDABLE[type(node.op)](left.value, right.value),
+                                 kind=None)
+        return node
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -1,0 +1,99 @@
+"""Between source text and gast trees (layer L1).
+
+``parse_function`` reads a live function's source (dedented, decorators
+stripped) into a gast tree whose line numbers are those of the user's file;
+``to_source`` is the single place where trees become text again, through the
+standard library's unparser.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from typing import Any, Callable
+
+import gast
+
+from tangent import comments
+from tangent.errors import SourceNotAvailableError
+
+
+def source_location(fn: Callable) -> tuple[str, int]:
+    """The file and first line of ``fn``'s definition (best effort)."""
+    code = getattr(fn, '__code__', None)
+    if code is None:
+        return '<unknown>', 0
+    return code.co_filename, code.co_firstlineno
+
+
+def get_source(fn: Callable) -> str:
+    """The dedented source of ``fn``, or a SourceNotAvailableError saying why."""
+    name = getattr(fn, '__qualname__', repr(fn))
+    if not hasattr(fn, '__code__'):
+        raise SourceNotAvailableError(
+            f'Cannot read the source of {name}: it is not a Python function '
+            f'(a builtin or C extension has no source to differentiate). '
+            f'Register a derivative for it with @tangent.grads.adjoint.')
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError) as error:
+        filename = fn.__code__.co_filename
+        raise SourceNotAvailableError(
+            f'Cannot read the source of {name} (defined in {filename}): '
+            f'tangent reads a function\'s source text, and a function typed '
+            f'at the plain Python prompt or created with exec() has none. '
+            f'Define it in a .py file (or a Jupyter/IPython cell) and import '
+            f'it. ({error})') from None
+    return textwrap.dedent(source)
+
+
+def parse_function(fn: Callable) -> gast.Module:
+    """Parse ``fn`` into a gast Module holding one FunctionDef.
+
+    Line numbers are shifted to match the user's file and decorators are
+    removed, so that the tree describes the undecorated function.
+    """
+    source = get_source(fn)
+    try:
+        tree = gast.parse(source)
+    except SyntaxError:
+        # A lambda's source is the whole line it stands on, which may not parse
+        # on its own; the caller (the lambda support in annotate) handles it.
+        raise
+    _, first_line = source_location(fn)
+    if first_line:
+        gast.increment_lineno(tree, first_line - 1)
+    for node in tree.body:
+        if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)):
+            node.decorator_list = []
+    return tree
+
+
+def parse_string(source: str) -> gast.Module:
+    """Parse a string of Python source into a gast Module."""
+    return gast.parse(textwrap.dedent(source))
+
+
+def quote(source: str) -> gast.AST:
+    """Parse a single expression or statement written as a string."""
+    body = parse_string(source).body
+    if len(body) != 1:
+        raise ValueError(f'quote expects one statement, got {len(body)}')
+    node = body[0]
+    return node.value if isinstance(node, gast.Expr) else node
+
+
+def to_source(node: Any) -> str:
+    """Emit gast (or ast) ``node`` as Python source, comments included."""
+    if isinstance(node, gast.AST):
+        node = gast.gast_to_ast(node)
+    if isinstance(node, list):
+        return '\n'.join(to_source(n) for n in node)
+    node = ast.fix_missing_locations(node)
+    return comments.render(ast.unparse(node))
+
+
+def unquote(node: Any) -> str:
+    """Source text of ``node`` (an alias of ``to_source`` kept for old code)."""
+    return to_source(node)

@@ -1,0 +1,707 @@
+"""Reverse mode: the primal pass and its adjoint (layer L4).
+
+Requires: a function in normal form (``anf``) whose names are resolved
+(``annotate.resolve``).
+
+Produces, for one function and a set of ``wrt`` arguments, two lists of
+statements: the primal (forward) pass, and the adjoint (backward) pass that
+runs its statements in reverse, each block under a ``# Grad of:`` comment.
+``motion`` assembles them into joint or split functions.
+
+How values reach the backward pass. A value is recorded on the tape only if
+the backward pass could not otherwise see it: before a variable is
+overwritten (assigned twice, or assigned inside a loop), its old value is
+pushed, and the adjoint of that assignment pops it back, so every adjoint
+reads the values its primal statement saw. The optimizer later drops pairs
+whose popped value nothing reads. ``if`` tests are variables like any other;
+``for`` loops run backward over the same ``range`` reversed; ``while`` loops
+count their iterations.
+
+How adjoints accumulate. While writing the backward pass the transformer
+tracks, per variable, whether its adjoint is unset, set (possibly sharing an
+array with another adjoint), or owned (a fresh array that may be updated in
+place). The first contribution assigns, later ones add, and a zero is
+created only where control flow needs one: before a loop or branch in which
+an adjoint is read before any contribution is certain.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import gast
+
+from tangent import annotate, comments, grads, quoting, template
+from tangent import annotations as anno
+from tangent import utils as runtime
+from tangent.anf import assign, is_atom, name, stored_names
+from tangent.annotations import Key
+from tangent.errors import ReverseNotImplementedError, TangentParseError
+from tangent.naming import Namer, Namespace, adjoint_name
+
+STACK = '_stack'
+
+
+class Adj(enum.IntEnum):
+    """What is known about an adjoint variable at a point of the backward pass."""
+
+    UNSET = 0   # no gradient has reached it: the first contribution assigns
+    SET = 1     # holds a gradient that may share an array with another adjoint
+    OWNED = 2   # holds a fresh array only this variable refers to
+
+
+State = dict  # primal name -> Adj (missing means UNSET)
+
+
+@dataclass
+class Subroutine:
+    """What the driver returns for a user function called by the differentiated one."""
+
+    function: Callable      # its generated reverse function
+    seed_name: str          # the name of that function's seed parameter
+
+
+@dataclass
+class ReverseResult:
+    """The pieces ``motion`` assembles into functions."""
+
+    primal: list
+    adjoint: list
+    result_name: str
+    seed_name: str
+    wrt_names: list
+    gradient_names: list
+    pushed: set = field(default_factory=set)
+    uses_stack: bool = False
+    stack_name: str = STACK
+    adjoint_stack_name: str | None = None
+
+
+def _call(namespace: Namespace, func: Any, preferred: str, args: list,
+          keywords: list | None = None) -> gast.Call:
+    """A call to runtime helper ``func`` as ``tangent.<name>(...)``."""
+    root = namespace.ref_chain(runtime, 'tangent', [func.__name__])
+    node = gast.Attribute(value=name(root), attr=func.__name__, ctx=gast.Load())
+    return gast.Call(func=node, args=args, keywords=keywords or [])
+
+
+def _const(value: Any) -> gast.Constant:
+    return gast.Constant(value=value, kind=None)
+
+
+def _differentiable(value: gast.expr) -> bool:
+    """Whether a right-hand side can pass a derivative from its operands on."""
+    if isinstance(value, (gast.Compare, gast.BoolOp)):
+        return False
+    if isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.Not):
+        return False
+    if isinstance(value, gast.Call) and annotate.is_non_differentiable_call(value):
+        return False
+    if isinstance(value, gast.Attribute) and value.attr in annotate.NON_DIFFERENTIABLE_ATTRIBUTES:
+        return False
+    if isinstance(value, gast.BinOp) and annotate.operator_of(value) in (
+            annotate.operator.floordiv, annotate.operator.mod):
+        return False
+    return True
+
+
+class ReverseAD:
+    """Writes the primal and adjoint passes of one normalised function."""
+
+    def __init__(self, fdef: gast.FunctionDef, wrt: list[int], namer: Namer,
+                 namespace: Namespace, differentiate_subroutine: Callable,
+                 filename: str, param_types: dict[str, type] | None = None):
+        self.param_types = param_types or {}
+        self.fdef = fdef
+        self.namer = namer
+        self.namespace = namespace
+        self.differentiate_subroutine = differentiate_subroutine
+        self.filename = filename
+        self.params = [arg.id for arg in fdef.args.args]
+        self.wrt_names = [self.params[i] for i in wrt]
+        self.result_name = fdef.body[-1].value.id
+        self.active = annotate.activity(fdef, set(self.wrt_names), _differentiable)
+        self.adjoint_names: dict[str, str] = {}
+        self.pushed = self._names_to_push()
+        self.op_ids = 0
+        self.loop_depth = 0
+        self.loop_counters: dict[int, tuple[str, str | None]] = {}
+        self._before: list = []
+        self.stack = namer.fresh(STACK)
+        self.adjoint_stack_name: str | None = None
+
+    # Names -------------------------------------------------------------------
+
+    def adj(self, primal: str) -> str:
+        """The adjoint variable of ``primal`` (``bx``)."""
+        if primal not in self.adjoint_names:
+            self.adjoint_names[primal] = self.namer.fresh(adjoint_name(primal))
+        return self.adjoint_names[primal]
+
+    def _op_id(self, primal: str) -> str:
+        self.op_ids += 1
+        return f'{primal}_{self.op_ids}'
+
+    def _names_to_push(self) -> set[str]:
+        """Variables that may be overwritten while the backward pass needs them."""
+        counts: dict[str, int] = {name_: 1 for name_ in self.params}
+
+        def visit(stmts, in_loop):
+            for stmt in stmts:
+                if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+                    target = stmt.targets[0].id
+                    counts[target] = counts.get(target, 0) + (2 if in_loop else 1)
+                elif isinstance(stmt, gast.Assign):  # x[i] = v overwrites part of x
+                    base = stmt.targets[0].value.id
+                    counts[base] = counts.get(base, 0) + 2
+                elif isinstance(stmt, gast.For):
+                    target = stmt.target.id
+                    counts[target] = counts.get(target, 0) + (2 if in_loop else 1)
+                    visit(stmt.body, True)
+                elif isinstance(stmt, gast.While):
+                    visit(stmt.body, True)
+                elif isinstance(stmt, gast.If):
+                    visit(stmt.body, in_loop)
+                    visit(stmt.orelse, in_loop)
+        visit(self.fdef.body, False)
+        return {n for n, count in counts.items() if count > 1}
+
+    # Driver ------------------------------------------------------------------
+
+    def run(self) -> ReverseResult:
+        body = self.fdef.body[:-1]
+        seed = self.adj(self.result_name)
+        primal = self.primal_block(body)
+        state: State = {self.result_name: Adj.SET} if self.result_name in self.active else {}
+        adjoint = self.adjoint_block(body, state)
+        gradient_names = []
+        for wrt_name in self.wrt_names:
+            if state.get(wrt_name, Adj.UNSET) is Adj.UNSET:
+                adjoint.append(assign(self.adj(wrt_name),
+                                      _call(self.namespace, runtime.init_grad, 'init_grad',
+                                            [name(wrt_name)])))
+            gradient_names.append(self.adj(wrt_name))
+        return ReverseResult(primal=primal, adjoint=adjoint, result_name=self.result_name,
+                             seed_name=seed, wrt_names=self.wrt_names,
+                             gradient_names=gradient_names, pushed=self.pushed,
+                             uses_stack=bool(self.pushed_used), stack_name=self.stack,
+                             adjoint_stack_name=self.adjoint_stack_name)
+
+    @property
+    def pushed_used(self) -> bool:
+        return self.op_ids > 0
+
+    # Primal pass ---------------------------------------------------------------
+
+    def push(self, primal: str, op_id: str, value: gast.expr | None = None) -> gast.stmt:
+        call = _call(self.namespace, runtime.push, 'push',
+                     [name(self.stack), value if value is not None else name(primal), _const(op_id)])
+        node = gast.Expr(value=call)
+        anno.set(node, Key.PUSH, op_id)
+        return node
+
+    def pop(self, target: gast.expr, op_id: str) -> gast.stmt:
+        node = assign(target, _call(self.namespace, runtime.pop, 'pop',
+                                    [name(self.stack), _const(op_id)]))
+        anno.set(node, Key.PUSH, op_id)
+        return node
+
+    def primal_block(self, stmts: list) -> list:
+        out = []
+        for stmt in stmts:
+            out.extend(self.primal_statement(stmt))
+        return out
+
+    def primal_statement(self, stmt: gast.stmt) -> list:
+        if isinstance(stmt, gast.Assign):
+            target = stmt.targets[0]
+            if isinstance(target, gast.Name) and target.id in self.pushed:
+                op_id = self._op_id(target.id)
+                anno.set(stmt, Key.PUSH, op_id)
+                return [self.push(target.id, op_id), stmt]
+            if isinstance(target, gast.Subscript) and target.value.id in self.pushed:
+                op_id = self._op_id(target.value.id)
+                anno.set(stmt, Key.PUSH, op_id)
+                old = _call(self.namespace, runtime.copy, 'copy',
+                            [gast.Subscript(value=name(target.value.id),
+                                            slice=copy.deepcopy(target.slice), ctx=gast.Load())])
+                return [self.push(target.value.id, op_id, old), stmt]
+            return [stmt]
+        if isinstance(stmt, gast.If):
+            return [gast.If(test=stmt.test, body=self.primal_block(stmt.body) or [gast.Pass()],
+                            orelse=self.primal_block(stmt.orelse))]
+        if isinstance(stmt, gast.For):
+            out = []
+            if stmt.target.id in self.pushed:
+                op_id = self._op_id(stmt.target.id)
+                anno.set(stmt, Key.PUSH, op_id)
+                out.append(self.push(stmt.target.id, op_id))
+            body = self.loop_primal(stmt.body)
+            if _breaks(stmt.body):  # the backward loop replays only the iterations that ran
+                counter, counter_code = self.iteration_counter(stmt)
+                out += counter_code
+                body.insert(0, assign(counter, gast.BinOp(left=name(counter), op=gast.Add(),
+                                                          right=_const(1))))
+            out.append(gast.For(target=stmt.target, iter=stmt.iter, body=body,
+                                orelse=[], type_comment=None))
+            return out
+        if isinstance(stmt, gast.While):
+            counter, out = self.iteration_counter(stmt)
+            increment = assign(counter, gast.BinOp(left=name(counter), op=gast.Add(),
+                                                   right=_const(1)))
+            return out + [gast.While(test=stmt.test,
+                                     body=[increment] + self.loop_primal(stmt.body),
+                                     orelse=[])]
+        if isinstance(stmt, gast.With):
+            return []  # an insert_grad_of block runs in the backward pass only
+        return [stmt]
+
+    def iteration_counter(self, loop) -> tuple[str, list]:
+        """A variable counting a loop's iterations, and the code that starts it."""
+        counter = self.namer.fresh('n_iterations')
+        out = []
+        op_id = None
+        if self.loop_depth:  # an enclosing loop runs this loop again
+            op_id = self._op_id(counter)
+            out.append(self.push(counter, op_id))
+            self.pushed.add(counter)
+        self.loop_counters[id(loop)] = (counter, op_id)
+        return counter, out + [assign(counter, _const(0))]
+
+    def loop_primal(self, body: list) -> list:
+        self.loop_depth += 1
+        try:
+            return self.primal_block(body) or [gast.Pass()]
+        finally:
+            self.loop_depth -= 1
+
+    def _unsupported(self, stmt, construct, why):
+        raise TangentParseError(f'{construct} is {why}', self.filename,
+                                getattr(stmt, 'lineno', anno.get(stmt, Key.LINENO)),
+                                anno.get(stmt, Key.ORIGIN))
+
+    # Adjoint pass --------------------------------------------------------------
+
+    def adjoint_block(self, stmts: list, state: State) -> list:
+        out = []
+        for stmt in reversed(stmts):
+            out.extend(self.adjoint_statement(stmt, state))
+        return out
+
+    def adjoint_statement(self, stmt: gast.stmt, state: State) -> list:
+        tape = annotate.tape_operation(stmt)
+        if tape is not None:
+            return self.adjoint_tape(stmt, state, *tape)
+        appended = annotate.list_append(stmt)
+        if appended is not None:
+            return self.adjoint_append(stmt, state, *appended)
+        if isinstance(stmt, gast.Assign):
+            target = stmt.targets[0]
+            if isinstance(target, gast.Name):
+                out = self.adjoint_assign(target.id, stmt.value, state)
+                if out:
+                    out.insert(0, comments.comment('Grad of: ' + quoting.to_source(stmt)))
+                if anno.has(stmt, Key.PUSH):
+                    out.append(self.pop(name(target.id, store=True), anno.get(stmt, Key.PUSH)))
+                return out
+            out = self.adjoint_subscript_write(target, stmt.value, state)
+            if out:
+                out.insert(0, comments.comment('Grad of: ' + quoting.to_source(stmt)))
+            if anno.has(stmt, Key.PUSH):
+                restore = gast.Subscript(value=name(target.value.id),
+                                         slice=copy.deepcopy(target.slice), ctx=gast.Store())
+                out.append(self.pop(restore, anno.get(stmt, Key.PUSH)))
+            return out
+        if isinstance(stmt, gast.If):
+            return self.adjoint_if(stmt, state)
+        if isinstance(stmt, gast.For):
+            return self.adjoint_for(stmt, state)
+        if isinstance(stmt, gast.While):
+            return self.adjoint_while(stmt, state)
+        if isinstance(stmt, gast.With):
+            return self.adjoint_insert_grad_of(stmt, state)
+        return []  # print(...), assert, raise: no derivative
+
+    def adjoint_tape(self, stmt, state: State, kind: str, op_id, operand) -> list:
+        """Adjoints of the tape operations found in generated code (higher order).
+
+        A value pushed and later popped is a copy travelling through the tape, so
+        its adjoint travels back through a second tape: the adjoint of the pop
+        pushes the popped variable's gradient, the adjoint of the push pops it.
+        """
+        slot_active = annotate.tape_slot(op_id) in self.active if kind != 'add_at' else True
+        out = []
+        if kind == 'pop':
+            target = operand
+            if slot_active:
+                gradient = (name(self.adj(target)) if state.get(target, Adj.UNSET)
+                            is not Adj.UNSET else self.zero(target).value)
+                out.append(gast.Expr(value=_call(self.namespace, runtime.push, 'push', [
+                    name(self.adjoint_stack()), gradient, _const(op_id)])))
+                state[target] = Adj.UNSET
+            if anno.has(stmt, Key.PUSH):
+                out.append(self.pop(name(target, store=True), anno.get(stmt, Key.PUSH)))
+            return out
+        if kind == 'push':
+            if not slot_active:
+                return []
+            popped = _call(self.namespace, runtime.pop, 'pop',
+                           [name(self.adjoint_stack()), _const(op_id)])
+            if self.is_active(operand):
+                return self.accumulate(operand.id, popped, state)
+            return [gast.Expr(value=popped)]
+        target, value = operand
+        if not self.is_active(value) or state.get(target, Adj.UNSET) is Adj.UNSET:
+            return []
+        index = stmt.value.args[1]
+        part = gast.Subscript(value=name(self.adj(target)), slice=copy.deepcopy(index),
+                              ctx=gast.Load())
+        return self.accumulate(value.id, _call(
+            self.namespace, runtime.unbroadcast, 'unbroadcast',
+            [_call(self.namespace, runtime.copy, 'copy', [part]), name(value.id)]), state)
+
+    def adjoint_append(self, stmt, state: State, list_name: str, value) -> list:
+        """``l.append(v)``: v's gradient is the last of l's; l is restored for what ran before."""
+        out = []
+        if list_name in self.active and state.get(list_name, Adj.UNSET) is not Adj.UNSET:
+            out.append(comments.comment('Grad of: ' + quoting.to_source(stmt)))
+            if self.is_active(value):
+                last = gast.Subscript(value=name(self.adj(list_name)), slice=_const(-1),
+                                      ctx=gast.Load())
+                out.extend(self.accumulate(value.id, last, state))
+            out.append(assign(self.adj(list_name), gast.Subscript(
+                value=name(self.adj(list_name)),
+                slice=gast.Slice(lower=None, upper=_const(-1), step=None), ctx=gast.Load())))
+            state[list_name] = Adj.SET
+        pop = gast.Attribute(value=name(list_name), attr='pop', ctx=gast.Load())
+        out.append(gast.Expr(value=gast.Call(func=pop, args=[], keywords=[])))
+        return out
+
+    def adjoint_stack(self) -> str:
+        if self.adjoint_stack_name is None:
+            self.adjoint_stack_name = self.namer.fresh('_adjoint_stack')
+        return self.adjoint_stack_name
+
+    # Accumulation
+
+    def accumulate(self, primal: str, value: gast.expr, state: State) -> list:
+        """Add ``value`` into the adjoint of ``primal``."""
+        adjoint = self.adj(primal)
+        if state.get(primal, Adj.UNSET) is Adj.UNSET:
+            state[primal] = Adj.SET
+            return [assign(adjoint, value)]
+        state[primal] = Adj.OWNED
+        return [assign(adjoint, _call(self.namespace, runtime.add_grad, 'add_grad',
+                                      [name(adjoint), value]))]
+
+    def own(self, primal: str, state: State) -> list:
+        """Make the adjoint of ``primal`` a fresh array that may be updated in place."""
+        status = state.get(primal, Adj.UNSET)
+        state[primal] = Adj.OWNED
+        if status is Adj.UNSET:
+            return [self.zero(primal)]
+        if status is Adj.SET:
+            return [assign(self.adj(primal), _call(self.namespace, runtime.copy, 'copy',
+                                                   [name(self.adj(primal))]))]
+        return []
+
+    def zero(self, primal: str) -> gast.stmt:
+        return assign(self.adj(primal), _call(self.namespace, runtime.init_grad, 'init_grad',
+                                              [name(primal)]))
+
+    def is_active(self, node: gast.expr) -> bool:
+        return isinstance(node, gast.Name) and node.id in self.active
+
+    # Statements
+
+    def adjoint_assign(self, target: str, value: gast.expr, state: State) -> list:
+        if target not in self.active or state.get(target, Adj.UNSET) is Adj.UNSET:
+            return []
+        seed = name(self.adj(target))
+        out = self.adjoint_value(target, value, seed, state)
+        state[target] = Adj.UNSET  # the old value of target has its own, fresh adjoint
+        return out
+
+    def adjoint_value(self, target: str, value: gast.expr, seed: gast.Name,
+                      state: State) -> list:
+        if isinstance(value, gast.Name):
+            return self.accumulate(value.id, seed, state) if self.is_active(value) else []
+        if is_atom(value) or not _differentiable(value):
+            return []
+        if isinstance(value, (gast.BinOp, gast.UnaryOp)):
+            func = annotate.operator_of(value)
+            args = [value.left, value.right] if isinstance(value, gast.BinOp) else [value.operand]
+            return self.expand_rule(func, target, args, {}, seed, state, value)
+        if isinstance(value, gast.Call):
+            return self.adjoint_call(target, value, seed, state)
+        if isinstance(value, gast.Subscript):
+            if not self.is_active(value.value):
+                return []
+            base = value.value.id
+            out = self.own(base, state)
+            out.append(gast.Expr(value=_call(self.namespace, runtime.add_at, 'add_at',
+                                             [name(self.adj(base)), _index_expr(value.slice),
+                                              seed])))
+            return out
+        if isinstance(value, (gast.Tuple, gast.List)):
+            out = []
+            for index, element in enumerate(value.elts):
+                if self.is_active(element):
+                    item = gast.Subscript(value=copy.deepcopy(seed), slice=_const(index),
+                                          ctx=gast.Load())
+                    out.extend(self.accumulate(element.id, item, state))
+            return out
+        if isinstance(value, gast.Dict):
+            out = []
+            for key, element in zip(value.keys, value.values):
+                if self.is_active(element):
+                    item = gast.Subscript(value=copy.deepcopy(seed), slice=copy.deepcopy(key),
+                                          ctx=gast.Load())
+                    out.extend(self.accumulate(element.id, item, state))
+            return out
+        if isinstance(value, gast.Attribute):
+            if value.attr == 'T' and self.is_active(value.value):
+                return self.accumulate(value.value.id, gast.Attribute(
+                    value=copy.deepcopy(seed), attr='T', ctx=gast.Load()), state)
+            if self.is_active(value.value):
+                self._no_rule(f'the attribute .{value.attr}', value)
+            return []
+        self._no_rule(quoting.to_source(value), value)
+        return []
+
+    def adjoint_call(self, target, call, seed, state) -> list:
+        func = annotate.callee(call)
+        active_args = [arg for arg in call.args if self.is_active(arg)]
+        active_args += [k.value for k in call.keywords if self.is_active(k.value)]
+        if not active_args:
+            return []
+        keywords = {k.arg: k.value for k in call.keywords}
+        if func is not None and func in grads.adjoints:
+            return self.expand_rule(func, target, call.args, keywords, seed, state, call)
+        if func is None:
+            self._no_rule(quoting.to_source(call.func), call)
+        function, args = annotate.call_target(call)
+        if isinstance(function, types.FunctionType):
+            return self.adjoint_subroutine(function, args, call, seed, state)
+        self._no_rule(getattr(func, '__qualname__', repr(func)), call)
+        return []
+
+    def _no_rule(self, what: str, node: gast.AST) -> None:
+        raise ReverseNotImplementedError(what, f'called at {self.filename}:'
+                                               f'{self._line_of(node)}')
+
+    def _line_of(self, node) -> Any:
+        return getattr(node, 'lineno', None) or '?'
+
+    def expand_rule(self, func, target, args, keywords, seed, state, node) -> list:
+        rule = template.parse_template(grads.adjoints[func])
+        func_name = getattr(func, '__name__', str(func))
+        bindings = rule.bind(list(args), keywords, self.namespace, func_name)
+        bindings[rule.result_param] = name(target)
+
+        def read(param):
+            if param != rule.result_param:
+                raise TypeError(f'Adjoint template {rule.name} reads d[{param}]; '
+                                f'an adjoint may only read d[{rule.result_param}].')
+            return copy.deepcopy(seed)
+
+        def write(param, value):
+            actual = bindings[param]
+            if self.is_active(actual):
+                return self.accumulate(actual.id, value, state)
+            return []
+
+        return template.expand(rule, bindings, self.namespace, self.namer, read, write)
+
+    def adjoint_subroutine(self, func, args, call, seed, state) -> list:
+        positions = [i for i, arg in enumerate(args) if self.is_active(arg)]
+        if any(self.is_active(k.value) for k in call.keywords):
+            raise TangentParseError(
+                f'a keyword argument that carries a derivative into {func.__qualname__} '
+                f'is not supported yet; pass it by position', self.filename,
+                self._line_of(call), None)
+        if not positions:
+            return []
+        subroutine = self.differentiate_subroutine(
+            func, tuple(positions), annotate.receiver_type(call, self.param_types))
+        function_name = self.namespace.ref(subroutine.function, subroutine.function.__name__)
+        parts = [self.namer.fresh(adjoint_name(args[i].id) + '_part') for i in positions]
+        keywords = [copy.deepcopy(k) for k in call.keywords]
+        keywords.append(gast.keyword(arg=subroutine.seed_name, value=copy.deepcopy(seed)))
+        grad_call = gast.Call(func=name(function_name), args=copy.deepcopy(args),
+                              keywords=keywords)
+        if len(parts) == 1:
+            out = [assign(parts[0], grad_call)]
+        else:
+            out = [assign(gast.Tuple(elts=[name(p, store=True) for p in parts],
+                                     ctx=gast.Store()), grad_call)]
+        for position, part in zip(positions, parts):
+            out.extend(self.accumulate(args[position].id, name(part), state))
+        return out
+
+    def adjoint_subscript_write(self, target: gast.Subscript, value: gast.expr,
+                                state: State) -> list:
+        base = target.value.id
+        if base not in self.active or state.get(base, Adj.UNSET) is Adj.UNSET:
+            return []
+        out = []
+        if self.is_active(value):
+            part = gast.Subscript(value=name(self.adj(base)), slice=_index_expr(target.slice),
+                                  ctx=gast.Load())
+            out.extend(self.accumulate(value.id, _call(
+                self.namespace, runtime.unbroadcast, 'unbroadcast',
+                [_call(self.namespace, runtime.copy, 'copy', [part]), name(value.id)]), state))
+        out.extend(self.own(base, state))
+        out.append(assign(gast.Subscript(value=name(self.adj(base)),
+                                         slice=_index_expr(target.slice), ctx=gast.Store()),
+                          _const(0.0)))
+        return out
+
+    def adjoint_insert_grad_of(self, stmt: gast.With, state: State) -> list:
+        """``with insert_grad_of(x) as dx:``: the user's code, given x's gradient so far."""
+        item = stmt.items[0]
+        primal = item.context_expr.args[0].id
+        alias = item.optional_vars.id
+        out = [comments.comment('Grad of: ' + _header_source(stmt))]
+        if primal not in self.active:
+            out.append(assign(alias, _call(self.namespace, runtime.init_grad, 'init_grad',
+                                           [name(primal)])))
+            return out + copy.deepcopy(stmt.body)
+        if state.get(primal, Adj.UNSET) is Adj.UNSET:
+            out.append(self.zero(primal))
+        out.append(assign(alias, name(self.adj(primal))))
+        out.extend(copy.deepcopy(stmt.body))
+        out.append(assign(self.adj(primal), name(alias)))
+        state[primal] = Adj.SET
+        return out
+
+    # Control flow
+
+    def adjoint_if(self, stmt: gast.If, state: State) -> list:
+        body_state, orelse_state = dict(state), dict(state)
+        body = self.adjoint_block(stmt.body, body_state)
+        orelse = self.adjoint_block(stmt.orelse, orelse_state)
+        self.merge([(body, body_state), (orelse, orelse_state)], state)
+        if not body and not orelse:
+            return []
+        node = gast.If(test=stmt.test, body=body or [gast.Pass()], orelse=orelse)
+        return [comments.comment('Grad of: ' + _header_source(stmt)), node]
+
+    def merge(self, branches: list, state: State) -> None:
+        """Bring branch states to a common state (in place), adding zeros where needed."""
+        names = set()
+        for _, branch_state in branches:
+            names |= set(branch_state)
+        for primal in names:
+            statuses = [s.get(primal, Adj.UNSET) for _, s in branches]
+            if all(status is Adj.UNSET for status in statuses):
+                state.pop(primal, None)
+                continue
+            for (code, branch_state), status in zip(branches, statuses):
+                if status is Adj.UNSET:
+                    code.append(self.zero(primal))
+                    branch_state[primal] = Adj.OWNED
+            statuses = [s[primal] for _, s in branches]
+            state[primal] = min(statuses)
+
+    def loop_body(self, body: list, state: State) -> list:
+        """The backward code of a loop body, run any number of times.
+
+        Adjoint states at the end of the body must equal those at its start;
+        variables that the body reads before any contribution get a zero
+        before the loop (returned through ``self._before``).
+        """
+        before = []
+        entry = dict(state)
+        for _ in range(4):
+            trial_state = dict(entry)
+            code = self.adjoint_block(body, trial_state)
+            changed = False
+            for primal in set(trial_state) | set(entry):
+                start = entry.get(primal, Adj.UNSET)
+                end = trial_state.get(primal, Adj.UNSET)
+                if start is Adj.UNSET and end is not Adj.UNSET:
+                    before.append(self.zero(primal))
+                    entry[primal] = Adj.OWNED
+                    changed = True
+                elif start is Adj.OWNED and end is Adj.SET:
+                    entry[primal] = Adj.SET
+                    changed = True
+            if not changed:
+                break
+        for primal, start in entry.items():
+            end = trial_state.get(primal, Adj.UNSET)
+            if start is not Adj.UNSET and end is Adj.UNSET:
+                code.append(self.zero(primal))
+        state.clear()
+        state.update(entry)
+        self._before = before
+        return code
+
+    def adjoint_for(self, stmt: gast.For, state: State) -> list:
+        body = self.loop_body(stmt.body, state)
+        before = self._before
+        out = []
+        if body:
+            iterations = copy.deepcopy(stmt.iter)
+            if id(stmt) in self.loop_counters:
+                counter, op_id = self.loop_counters[id(stmt)]
+                iterations = gast.Subscript(value=iterations, slice=gast.Slice(
+                    lower=None, upper=name(counter), step=None), ctx=gast.Load())
+            reversed_iter = gast.Call(func=name(self.namespace.ref(reversed, 'reversed')),
+                                      args=[iterations], keywords=[])
+            out = before + [comments.comment('Grad of: ' + _header_source(stmt)),
+                            gast.For(target=copy.deepcopy(stmt.target), iter=reversed_iter,
+                                     body=body, orelse=[], type_comment=None)]
+        if id(stmt) in self.loop_counters and self.loop_counters[id(stmt)][1] is not None:
+            counter, op_id = self.loop_counters[id(stmt)]
+            out.append(self.pop(name(counter, store=True), op_id))
+        if anno.has(stmt, Key.PUSH):
+            out.append(self.pop(name(stmt.target.id, store=True), anno.get(stmt, Key.PUSH)))
+        return out
+
+    def adjoint_while(self, stmt: gast.While, state: State) -> list:
+        counter, op_id = self.loop_counters[id(stmt)]
+        body = self.loop_body(stmt.body, state)
+        out = []
+        if body:
+            loop_range = gast.Call(func=name(self.namespace.ref(range, 'range')),
+                                   args=[name(counter)], keywords=[])
+            out = self._before + [
+                comments.comment('Grad of: ' + _header_source(stmt)),
+                gast.For(target=name(self.namer.fresh('iteration'), store=True), iter=loop_range,
+                         body=body, orelse=[], type_comment=None)]
+        if op_id is not None:
+            out.append(self.pop(name(counter, store=True), op_id))
+        return out
+
+
+def _breaks(stmts: list) -> bool:
+    """Whether a loop body leaves its loop early (a break not inside a nested loop)."""
+    for stmt in stmts:
+        if isinstance(stmt, gast.Break):
+            return True
+        if isinstance(stmt, gast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
+            return True
+    return False
+
+
+def _index_expr(index: gast.expr) -> gast.expr:
+    """An index as a value that can be passed to a function (slices become slice())."""
+    index = copy.deepcopy(index)
+    if isinstance(index, gast.Slice):
+        return gast.Call(func=name('slice'), args=[
+            index.lower or _const(None), index.upper or _const(None), index.step or _const(None)],
+            keywords=[])
+    if isinstance(index, gast.Tuple):
+        return gast.Tuple(elts=[_index_expr(e) for e in index.elts], ctx=gast.Load())
+    return index
+
+
+def _header_source(stmt: gast.stmt) -> str:
+    text = anno.get(stmt, Key.ORIGIN) or ''
+    return text.split('\n')[0]

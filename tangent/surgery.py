@@ -1,0 +1,77 @@
+"""Gradient surgery: code that runs inside the backward pass (layer L5).
+
+``with insert_grad_of(x) as dx:`` in a differentiated function holds code
+that ``reverse_ad`` moves into the backward pass, at the mirror image of the
+``with`` statement: there ``dx`` is the gradient of ``x`` accumulated from
+every later use of ``x``, and whatever the block leaves in ``dx`` becomes
+that gradient. ``@tangent.tangent`` makes such a function callable normally
+(the blocks removed) while ``tangent.grad`` still sees them.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import gast
+
+from tangent import annotate, quoting
+from tangent import annotations as anno
+from tangent.annotations import Key
+
+
+class insert_grad_of:  # noqa: N801 - a context manager used like a function
+    """Marks code to run in the backward pass with the gradient of ``var``.
+
+    Only meaningful inside a function given to ``tangent.grad``; run as plain
+    Python (outside ``@tangent.tangent``) the block is skipped by raising.
+    """
+
+    def __init__(self, var: Any):
+        self.var = var
+
+    def __enter__(self):
+        raise RuntimeError(
+            'insert_grad_of blocks run only in the backward pass of a tangent '
+            'gradient. Decorate the function with @tangent.tangent to call it '
+            'directly.')
+
+    def __exit__(self, *exc_info):
+        return False
+
+
+def is_insert_grad_of(node: gast.AST) -> bool:
+    """Whether ``node`` is a ``with insert_grad_of(x) as dx:`` statement."""
+    if not isinstance(node, gast.With) or len(node.items) != 1:
+        return False
+    expr = node.items[0].context_expr
+    return isinstance(expr, gast.Call) and anno.get(expr.func, Key.FUNC) is insert_grad_of
+
+
+class _RemoveBlocks(gast.NodeTransformer):
+
+    def visit_With(self, node):
+        if is_insert_grad_of(node):
+            return gast.Pass()
+        return self.generic_visit(node)
+
+
+def tangent(fn: Callable) -> Callable:
+    """Decorator: ``fn`` runs without its ``insert_grad_of`` blocks.
+
+    The original stays on ``.tangent`` so that ``tangent.grad`` of the
+    decorated function honours the blocks.
+    """
+    module = quoting.parse_function(fn)
+    fdef = module.body[0]
+    annotate.resolve(fdef, fn)
+    fdef = _RemoveBlocks().visit(fdef)
+    source = quoting.to_source(module)
+    namespace: dict = {}
+    code = compile(source, fn.__code__.co_filename, 'exec')
+    # Defined with the user's globals (live, never written to) and our locals.
+    exec(code, fn.__globals__, namespace)  # noqa: S102 - the user's own function
+    plain = namespace[fdef.name]
+    functools.update_wrapper(plain, fn)
+    plain.tangent = fn
+    return plain

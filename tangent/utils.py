@@ -1,0 +1,693 @@
+"""Runtime library called by the derivative code that tangent generates.
+
+Every function here is referenced by name from generated source, so the names and
+signatures are public API (kept from Tangent 0.1.9). This module is layer L0 of the
+package: it imports only numpy and the standard library, never another tangent
+module, so generated code can run with nothing else loaded.
+
+These helpers run inside the user's hot loops. Each one tests the cheapest common
+case first (a plain float, or an ndarray whose shape already matches) and returns
+early; the general machinery is only reached for unusual inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "add_at",
+    "add_grad",
+    "array_size",
+    "array_tangent",
+    "as_sequence",
+    "astype",
+    "balanced_eq",
+    "broadcast_like",
+    "check_scalar",
+    "check_seed",
+    "copy",
+    "grad_det",
+    "grad_dot",
+    "grad_dot_right",
+    "grad_matmul_left",
+    "grad_matmul_right",
+    "grad_sum_sequence",
+    "init_grad",
+    "inverse_permutation",
+    "ones_like",
+    "pop",
+    "pop_stack",
+    "push",
+    "push_stack",
+    "require_seed",
+    "safe_log",
+    "shapes_match",
+    "Stack",
+    "sum_tangents",
+    "unarray",
+    "unbroadcast",
+    "unreduce",
+    "unreduce_like",
+]
+
+# Python scalars that stand for a single real number; bool is included because
+# NumPy treats it as a number in arithmetic, so its gradient is a float.
+_PY_REAL = (float, int, bool)
+# Index types for which ndarray indexing returns a view (or a single element), so
+# `+=` cannot hit the same element twice.
+_BASIC_INDEX = (int, np.integer, slice, type(Ellipsis), type(None))
+
+
+# --------------------------------------------------------------------------- tape
+
+
+class Stack(list):
+    """LIFO tape that the forward sweep pushes onto and the backward sweep pops."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        # Contents can be huge arrays; the length is what matters when debugging.
+        return f"Stack(len={len(self)})"
+
+
+def push(stack: Stack, x: Any, op_id: str) -> None:
+    """Push `x` onto `stack`; `op_id` pairs this push with its pop in the source."""
+    stack.append(x)
+
+
+def pop(stack: Stack, op_id: str) -> Any:
+    """Pop and return the most recently pushed item of `stack`."""
+    try:
+        return stack.pop()
+    except IndexError:
+        # Only reached on a bug; the op_id tells which push is missing.
+        raise IndexError(f"pop from an empty Stack (op_id {op_id!r}): no matching push") from None
+
+
+def push_stack(stack: Stack, substack: Stack, op_id: str) -> None:
+    """Push a whole Stack (the tape of an inner call) onto `stack`."""
+    stack.append(substack)
+
+
+def pop_stack(stack: Stack, op_id: str) -> Stack:
+    """Pop and return the Stack most recently pushed with `push_stack`."""
+    return pop(stack, op_id)
+
+
+# ------------------------------------------------------------------ containers
+
+
+def _rebuild(template: tuple, items: Any) -> tuple:
+    """A tuple of `template`'s type holding `items` (namedtuples take *args)."""
+    if type(template) is tuple:
+        return tuple(items)
+    if hasattr(template, "_fields"):
+        return type(template)(*items)
+    return type(template)(items)
+
+
+def _zero_scalar(dtype: np.dtype) -> Any:
+    """Zero for a numpy scalar of `dtype`: float64 ones become a Python float."""
+    if dtype.kind in "fc" and dtype != np.float64:
+        return dtype.type(0)
+    return 0.0
+
+
+def init_grad(x: Any, allow_lazy_initializer: bool = False) -> Any:
+    """Return the zero gradient with the structure, shape and float dtype of `x`.
+
+    Args:
+        x: The value whose gradient is being initialised.
+        allow_lazy_initializer: Accepted for compatibility with Tangent 0.1.9 and
+            ignored: gradients are always built eagerly.
+
+    Returns:
+        0.0 for Python numbers; a fresh writable zero array for arrays (float64 for
+        integer/bool arrays, otherwise the same dtype); the same container type with
+        zero items for lists, tuples and dicts; None for anything non-numeric.
+    """
+    if type(x) is float:
+        return 0.0
+    if isinstance(x, np.ndarray):
+        kind = x.dtype.kind
+        if kind in "fc":
+            return np.zeros(x.shape, x.dtype)
+        if kind in "biuO":
+            return np.zeros(x.shape, np.float64)
+        return None
+    if isinstance(x, _PY_REAL):
+        return 0.0
+    if isinstance(x, complex):
+        return 0.0
+    if isinstance(x, np.generic):
+        if x.dtype.kind in "biufc":
+            return _zero_scalar(x.dtype)
+        return None
+    if isinstance(x, list):
+        return [init_grad(item) for item in x]
+    if isinstance(x, tuple):
+        return _rebuild(x, [init_grad(item) for item in x])
+    if isinstance(x, dict):
+        return {key: init_grad(value) for key, value in x.items()}
+    return None
+
+
+def ones_like(x: Any) -> Any:
+    """Return ones shaped like `x`: 1.0 for Python numbers, float arrays for arrays.
+
+    Containers are mapped item by item, like `init_grad`.
+    """
+    if type(x) is float:
+        return 1.0
+    if isinstance(x, np.ndarray):
+        dtype = x.dtype if x.dtype.kind in "fc" else np.float64
+        return np.ones(x.shape, dtype)
+    if isinstance(x, (int, float, complex)):
+        return 1.0
+    if isinstance(x, np.generic):
+        if x.dtype.kind in "fc" and x.dtype != np.float64:
+            return x.dtype.type(1)
+        return 1.0
+    if isinstance(x, list):
+        return [ones_like(item) for item in x]
+    if isinstance(x, tuple):
+        return _rebuild(x, [ones_like(item) for item in x])
+    if isinstance(x, dict):
+        return {key: ones_like(value) for key, value in x.items()}
+    raise TypeError(f"ones_like does not know how to build ones for a {type(x).__name__}")
+
+
+def add_grad(left: Any, right: Any) -> Any:
+    """Return the sum of two gradients, recursing into lists, tuples and dicts.
+
+    None is a zero gradient on either side. Never mutates either argument: numbers
+    and arrays are added with `+`, which always makes a new object.
+
+    Raises:
+        ValueError: If two list/tuple gradients have different lengths.
+    """
+    if left is None:
+        return right
+    if right is None:
+        return left
+    kind = type(left)
+    if kind is float or kind is np.ndarray:
+        return left + right
+    if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
+        if len(left) != len(right):
+            raise ValueError(
+                f"add_grad: cannot add gradients of lengths {len(left)} and {len(right)}"
+            )
+        items = [add_grad(a, b) for a, b in zip(left, right, strict=True)]
+        if isinstance(left, tuple):
+            return _rebuild(left, items)
+        return type(left)(items) if type(left) is not list else items
+    if isinstance(left, dict) and isinstance(right, dict):
+        total = dict(left)
+        for key, value in right.items():
+            total[key] = add_grad(left[key], value) if key in left else value
+        return total
+    return left + right
+
+
+def copy(x: Any) -> Any:
+    """Return a copy of `x` that can be mutated without affecting `x`.
+
+    Arrays are copied; lists, tuples and dicts are rebuilt with copied items; numbers,
+    None and other objects are returned as they are (they are immutable or opaque).
+    """
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    if isinstance(x, list):
+        items = [copy(item) for item in x]
+        return items if type(x) is list else type(x)(items)
+    if isinstance(x, tuple):
+        return _rebuild(x, [copy(item) for item in x])
+    if isinstance(x, dict):
+        return {key: copy(value) for key, value in x.items()}
+    return x
+
+
+def as_sequence(x: Any) -> Any:
+    """Return what `for item in x` iterates over, as an indexable sequence with len.
+
+    Arrays, lists, tuples and ranges are returned as they are; a dict gives the list
+    of its keys; any other iterable (generators, sets, strings) is materialised.
+    """
+    if isinstance(x, (np.ndarray, list, tuple, range)):
+        return x
+    return list(x)
+
+
+# --------------------------------------------------------------------- add_at
+
+
+def _is_basic_index(index: Any) -> bool:
+    """True if ndarray indexing with `index` is basic (view) indexing."""
+    kind = type(index)
+    if kind is int or kind is slice:
+        return True
+    if kind is tuple:
+        for item in index:
+            if not isinstance(item, _BASIC_INDEX) or isinstance(item, bool):
+                return False
+        return True
+    return isinstance(index, _BASIC_INDEX) and kind is not bool
+
+
+def _needs_reduce(value_shape: tuple, shape: tuple) -> bool:
+    """True if a value of `value_shape` must be summed to fit into `shape`."""
+    if len(value_shape) > len(shape):
+        return True
+    for v, s in zip(reversed(value_shape), reversed(shape), strict=False):
+        if s == 1 and v != 1:
+            return True
+    return False
+
+
+def _sum_to_shape(array: Any, shape: tuple) -> Any:
+    """Sum `array` over the axes that broadcasting to `shape` would have added."""
+    extra = np.ndim(array) - len(shape)
+    if extra > 0:
+        array = np.sum(array, axis=tuple(range(extra)))
+    array_shape = np.shape(array)
+    offset = len(shape) - len(array_shape)
+    axes = tuple(i for i, size in enumerate(array_shape) if size != 1 and shape[i + offset] == 1)
+    if axes:
+        array = np.sum(array, axis=axes, keepdims=True)
+    return array
+
+
+def _add_at_array(target: np.ndarray, index: Any, value: Any) -> np.ndarray:
+    if _is_basic_index(index):
+        region = target[index]
+        scalar_value = type(value) is float
+        if isinstance(region, np.ndarray):
+            # A view: adding into it writes through to target.
+            if not scalar_value:
+                value_shape = np.shape(value)
+                if value_shape != region.shape and _needs_reduce(value_shape, region.shape):
+                    value = _sum_to_shape(value, region.shape)
+            region += value
+        else:
+            # A single element comes back as a scalar copy, so assign it back.
+            if not scalar_value and np.ndim(value):
+                value = np.sum(value)
+            target[index] = region + value
+        return target
+    try:
+        # Unbuffered, so repeated indices accumulate instead of overwriting.
+        np.add.at(target, index, value)
+    except ValueError:
+        # Only now pay for materialising the indexed region to learn its shape.
+        shape = target[index].shape
+        if not _needs_reduce(np.shape(value), shape):
+            raise
+        np.add.at(target, index, _sum_to_shape(value, shape))
+    return target
+
+
+def _add_at_list(target: list, index: Any, value: Any) -> list:
+    if isinstance(index, slice):
+        positions = range(*index.indices(len(target)))
+        values = as_sequence(value)
+        if len(values) != len(positions):
+            raise ValueError(
+                f"add_at: slice selects {len(positions)} items but the value has {len(values)}"
+            )
+        for position, item in zip(positions, values, strict=True):
+            target[position] = add_grad(target[position], item)
+        return target
+    target[index] = add_grad(target[index], value)
+    return target
+
+
+def add_at(target: Any, index: Any, value: Any) -> Any:
+    """Add `value` into `target[index]` and return the target.
+
+    `target` must be a gradient owned by the caller (freshly built, not aliased):
+    arrays, lists and dicts are updated in place. Tuples are immutable, so a new
+    tuple is returned. For arrays, repeated integer indices accumulate (like
+    `np.add.at`), boolean masks are supported, and a value with extra leading or
+    size-1 axes is summed down to the indexed region first. A value of None is a
+    zero gradient and leaves the target unchanged.
+
+    Raises:
+        TypeError: If `target` is a scalar or a 0-d array, which has no elements to
+            index into.
+    """
+    if value is None:
+        return target
+    if isinstance(target, np.ndarray):
+        if target.ndim == 0:
+            raise TypeError(
+                "add_at: the target is a 0-d array; it has no elements to add into. "
+                "Accumulate into a scalar gradient with add_grad instead."
+            )
+        return _add_at_array(target, index, value)
+    if isinstance(target, list):
+        return _add_at_list(target, index, value)
+    if isinstance(target, dict):
+        target[index] = add_grad(target.get(index), value)
+        return target
+    if isinstance(target, tuple):
+        return _rebuild(target, _add_at_list(list(target), index, value))
+    raise TypeError(
+        f"add_at: cannot add into an element of a {type(target).__name__}; the target must "
+        "be an ndarray with at least one dimension, a list, a tuple or a dict."
+    )
+
+
+# ------------------------------------------------------------- shape handling
+
+
+def _is_floating(dtype: Any) -> bool:
+    return dtype is not None and dtype.kind == "f"
+
+
+def unbroadcast(array: Any, like: Any) -> Any:
+    """Sum the gradient `array` down to the shape of `like`, undoing broadcasting.
+
+    Leading axes that broadcasting added are summed away, then axes where `like` has
+    size 1 are summed with keepdims.
+
+    Returns:
+        `array` itself when the shapes already match; a Python float if `like` is a
+        Python number; a numpy scalar of `like`'s float dtype if `like` is 0-d;
+        otherwise an array of `like`'s shape, cast to `like`'s dtype if that is a
+        floating dtype (so float32 stays float32). If `array` has fewer axes than
+        `like` (a uniform seed), it is broadcast up into a fresh array.
+    """
+    kind = type(like)
+    if kind is float or kind is int or kind is bool:
+        if type(array) is float:
+            return array
+        return float(np.sum(array))
+    if kind is np.ndarray and type(array) is np.ndarray and array.shape == like.shape:
+        return array
+    shape = np.shape(like)
+    if np.shape(array) == shape:
+        return array
+    dtype = getattr(like, "dtype", None)
+    if not shape:
+        total = np.sum(array)
+        if dtype is not None and dtype.kind in "fc":
+            return dtype.type(total)
+        return np.float64(total)
+    result = _sum_to_shape(array, shape)
+    if np.shape(result) != shape:
+        result = np.broadcast_to(result, shape).copy()
+    if _is_floating(dtype) and result.dtype != dtype:
+        result = result.astype(dtype, copy=False)
+    return result
+
+
+def _normalise_axes(axis: int | tuple[int, ...], ndim: int) -> tuple[int, ...]:
+    if isinstance(axis, tuple):
+        return tuple(a % ndim for a in axis)
+    return (axis % ndim,)
+
+
+def unreduce(array: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
+    """Spread the gradient of a reduction back over the reduced input's shape.
+
+    Given the gradient of `np.sum(x, axis=axis, keepdims=keepdims)` with
+    `x.shape == shape`, return it broadcast to `shape`. The result may be a
+    read-only broadcast view that aliases `array`: callers must not write into it
+    (copy it first).
+
+    Args:
+        array: Gradient of the reduction's result.
+        shape: Shape of the reduction's input.
+        axis: None, an int (negative allowed) or a tuple of ints.
+        keepdims: The reduction's keepdims flag.
+    """
+    shape = tuple(shape)
+    if not shape:
+        return array
+    if np.shape(array) == shape:
+        return array
+    if not keepdims and axis is not None:
+        array = np.expand_dims(array, _normalise_axes(axis, len(shape)))
+    return np.broadcast_to(array, shape)
+
+
+def unreduce_like(array: Any, original: Any, axis: Any, keepdims: bool) -> Any:
+    """`unreduce` to the shape of `original`; a Python float if `original` is one."""
+    result = unreduce(array, np.shape(original), axis, keepdims)
+    if isinstance(original, _PY_REAL):
+        return float(result)
+    return result
+
+
+def astype(array: Any, like: Any) -> Any:
+    """Cast `array` to the float type of `like` (float32 stays float32).
+
+    A Python float if `like` is a Python number; `like`'s dtype if that is floating;
+    otherwise `array` unchanged.
+    """
+    dtype = getattr(like, "dtype", None)
+    if dtype is None:
+        if isinstance(like, _PY_REAL):
+            return float(array)
+        return array
+    if dtype.kind != "f" or getattr(array, "dtype", None) == dtype:
+        return array
+    if isinstance(array, np.ndarray):
+        return array.astype(dtype)
+    return dtype.type(array)
+
+
+def shapes_match(a: Any, b: Any) -> bool:
+    """True if `a` and `b` have the same numpy shape."""
+    return np.shape(a) == np.shape(b)
+
+
+def array_size(x: Any, axis: Any) -> int:
+    """Number of elements a reduction of `x` over `axis` combines into each output.
+
+    Args:
+        x: The reduced value.
+        axis: None (all elements), an int or a tuple of ints; negatives allowed.
+    """
+    if axis is None:
+        return int(np.size(x))
+    shape = np.shape(x)
+    if isinstance(axis, tuple):
+        return math.prod(shape[a] for a in axis)
+    return shape[axis]
+
+
+def balanced_eq(x: Any, z: Any, y: Any) -> Any:
+    """Share of the gradient of `z = max(x, y)` (or min) that flows to `x`.
+
+    1 where `x` alone equals `z`, 0.5 where `x` and `y` tie, 0 elsewhere.
+    """
+    share = np.equal(x, z) / (1.0 + np.equal(x, y))
+    dtype = getattr(x, "dtype", None)
+    # Keep float32 gradients float32 instead of promoting through the 1.0.
+    if _is_floating(dtype) and dtype != np.float64:
+        share = share.astype(dtype)
+    return share
+
+
+def grad_dot(dy: Any, x1: Any, x2: Any) -> Any:
+    """Gradient with respect to `x1` of `z = np.dot(x1, x2)`, given `dy = dL/dz`.
+
+    Handles every case of np.dot: scalar operands (plain multiplication), vector and
+    matrix products, and N-D x M-D (the last axis of `x1` contracted with the
+    second-to-last axis of `x2`). The result has `x1`'s shape and, for floating
+    `x1`, its dtype.
+    """
+    nd1 = np.ndim(x1)
+    nd2 = np.ndim(x2)
+    if nd1 == 2 and nd2 == 2:
+        result = np.dot(dy, np.transpose(x2))
+    elif nd1 == 0 or nd2 == 0:
+        # np.dot of a scalar is broadcasting multiplication.
+        result = unbroadcast(np.multiply(dy, x2), x1)
+        if nd1 == 0:
+            return result  # unbroadcast already matched x1's scalar type
+    elif nd2 == 1:
+        # z[i...] = sum_k x1[i..., k] x2[k]: covers 1-D.1-D, 2-D.1-D and N-D.1-D.
+        result = np.dot(dy, x2) if nd1 == 1 else np.multiply.outer(dy, x2)
+    elif nd1 == 1 and nd2 == 2:
+        result = np.dot(x2, dy)
+    else:
+        # z[i..., j..., l] = sum_k x1[i..., k] x2[j..., k, l]: contract dy's trailing
+        # j..., l axes with x2's; the free axes come out in x1's order (i..., k).
+        dy_axes = tuple(range(nd1 - 1, nd1 - 1 + nd2 - 1))
+        x2_axes = tuple(range(nd2 - 2)) + (nd2 - 1,)
+        result = np.tensordot(dy, x2, axes=(dy_axes, x2_axes))
+    dtype = getattr(x1, "dtype", None)
+    if _is_floating(dtype) and result.dtype != dtype:
+        result = result.astype(dtype)
+    return result
+
+
+# --------------------------------------------------------------------- checks
+
+
+def check_scalar(value: Any, function_name: str) -> None:
+    """Raise ValueError unless `value` is a scalar that tangent.grad can seed.
+
+    Python numbers, numpy scalars and 0-d arrays pass; an array of shape (1,) does
+    not, because silently treating it as a scalar hides shape bugs.
+    """
+    if isinstance(value, (float, int, complex, np.number, np.bool_)):
+        return None
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biufc":
+        return None
+    try:
+        shape = np.shape(value)
+    except ValueError:
+        shape = None  # ragged nested lists have no numpy shape
+    if shape is None or (shape == () and not isinstance(value, np.ndarray)):
+        # Non-numeric objects: a shape of () would be misleading here.
+        described = f"a value of type {type(value).__name__}"
+    else:
+        described = f"a value of shape {shape}"
+    raise ValueError(
+        f"{function_name} returned {described}; tangent.grad needs a scalar result. "
+        "Reduce it (for example with np.sum), or use tangent.autodiff(..., "
+        "input_derivative=tangent.INPUT_DERIVATIVE.DefaultOnes) or check_dims=False."
+    )
+
+
+# Helpers named by derivative rules ------------------------------------------
+
+def safe_log(x: Any) -> Any:
+    """log(x) where x > 0 and 0 where x == 0: the d/dy factor of x ** y.
+
+    At x == 0 the term it multiplies (x ** y) is zero, so the product is 0
+    instead of 0 * -inf.
+    """
+    if isinstance(x, (int, float)):
+        return math.log(x) if x != 0 else 0.0
+    x = np.asarray(x)
+    return np.log(np.where(x == 0, 1, x))
+
+
+def grad_dot_right(dy: Any, x1: Any, x2: Any) -> Any:
+    """The gradient of ``np.dot(x1, x2)`` with respect to ``x2`` given ``dy``."""
+    x1_arr, x2_arr = np.asarray(x1), np.asarray(x2)
+    if x1_arr.ndim == 0 or x2_arr.ndim == 0:
+        return unbroadcast(dy * x1_arr, x2)
+    if x2_arr.ndim == 1:
+        # x1 (..., k) . x2 (k,) -> (...): contract dy against x1 over all leading axes
+        result = np.tensordot(x1_arr, dy, axes=(list(range(x1_arr.ndim - 1)),
+                                                list(range(np.ndim(dy)))))
+    else:
+        # x1 (..., k) . x2 (..., k, m) -> (x1 leading..., x2 leading..., m)
+        lead1 = x1_arr.ndim - 1
+        dy = np.asarray(dy)
+        result = np.tensordot(x1_arr, dy, axes=(list(range(lead1)), list(range(lead1))))
+        # result axes: (k, x2 leading..., m) -> move k to x2's second-to-last place
+        result = np.moveaxis(result, 0, -2)
+    return astype(result, x2)
+
+
+def grad_matmul_left(dz: Any, x: Any, y: Any) -> Any:
+    """The gradient of ``x @ y`` with respect to ``x`` given ``dz``."""
+    x_arr, y_arr = np.asarray(x), np.asarray(y)
+    dz = np.asarray(dz)
+    if y_arr.ndim == 1:
+        if x_arr.ndim == 1:
+            return astype(dz * y_arr, x)
+        return astype(unbroadcast(dz[..., None] * y_arr, x), x)
+    if x_arr.ndim == 1:
+        return astype(unbroadcast(np.matmul(y_arr, dz[..., None])[..., 0], x), x)
+    return astype(unbroadcast(np.matmul(dz, np.swapaxes(y_arr, -1, -2)), x), x)
+
+
+def grad_matmul_right(dz: Any, x: Any, y: Any) -> Any:
+    """The gradient of ``x @ y`` with respect to ``y`` given ``dz``."""
+    x_arr, y_arr = np.asarray(x), np.asarray(y)
+    dz = np.asarray(dz)
+    if x_arr.ndim == 1:
+        if y_arr.ndim == 1:
+            return astype(dz * x_arr, y)
+        return astype(unbroadcast(x_arr[:, None] * dz[..., None, :], y), y)
+    if y_arr.ndim == 1:
+        return astype(unbroadcast(np.matmul(np.swapaxes(x_arr, -1, -2), dz[..., None])[..., 0],
+                                  y), y)
+    return astype(unbroadcast(np.matmul(np.swapaxes(x_arr, -1, -2), dz), y), y)
+
+
+def grad_det(dy: Any, y: Any, a: Any) -> Any:
+    """The gradient of ``np.linalg.det(a)``: ``dy * det(a) * inv(a).T`` (batched)."""
+    scale = np.asarray(dy * y)[..., None, None]
+    return scale * np.swapaxes(np.linalg.inv(a), -1, -2)
+
+
+def inverse_permutation(axes: Any) -> Any:
+    """The ``axes`` argument of np.transpose that undoes ``np.transpose(x, axes)``."""
+    if axes is None:
+        return None
+    return tuple(np.argsort(axes))
+
+
+def unarray(grad: Any, like: Any) -> Any:
+    """The gradient of ``np.array(like)`` given as the structure of ``like``.
+
+    ``like`` may be a (nested) list or tuple of numbers and arrays.
+    """
+    if isinstance(like, (list, tuple)):
+        return type(like)(unarray(grad[i], item) for i, item in enumerate(like))
+    if isinstance(like, np.ndarray):
+        return astype(np.reshape(grad, like.shape), like)
+    return unbroadcast(grad, like)
+
+
+def check_seed(result: Any, seed: Any, function_name: str) -> None:
+    """Raise a clear error when the seed's shape does not match the result's."""
+    if np.shape(result) != np.shape(seed):
+        if np.shape(seed) == ():
+            check_scalar(result, function_name)
+        raise ValueError(
+            f'The output gradient (seed) has shape {np.shape(seed)} but {function_name} '
+            f'returned a value of shape {np.shape(result)}; pass a seed shaped like the '
+            f'result, or check_dims=False.')
+
+
+def require_seed(seed: Any, seed_name: str) -> None:
+    """Raise a TypeError when a required seed was not passed."""
+    if seed is None:
+        raise TypeError(f'missing the output gradient argument {seed_name!r} '
+                        f'(INPUT_DERIVATIVE.Required)')
+
+
+def array_tangent(tangent_value: Any, like: Any) -> Any:
+    """The tangent of ``np.array(obj)`` from the tangent of ``obj`` (a nested list).
+
+    Zeros (for items that carry no tangent) become zeros of the item's shape.
+    """
+    return np.broadcast_to(np.array(tangent_value, dtype=np.result_type(like, float)),
+                           np.shape(like)).astype(np.result_type(like, float), copy=False)
+
+
+def broadcast_like(value: Any, like: Any) -> Any:
+    """``value`` broadcast to the shape of ``like`` (a tangent of a broadcasting result)."""
+    shape = np.shape(like)
+    if np.shape(value) == shape:
+        return value
+    if not shape:
+        return value
+    return np.broadcast_to(value, shape)
+
+
+def grad_sum_sequence(grad: Any, sequence: Any) -> list:
+    """The gradient of builtin ``sum(sequence)``: each item receives ``grad``."""
+    return [unbroadcast(grad, item) for item in sequence]
+
+
+def sum_tangents(tangents: Any, like: Any) -> Any:
+    """The tangent of builtin ``sum(sequence)``: the sum of the items' tangents."""
+    total = 0.0
+    for item in tangents:
+        total = total + item
+    return broadcast_like(total, like)

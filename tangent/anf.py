@@ -517,6 +517,12 @@ class Normalizer:
         out.extend(self.block(body))
         return name(result)
 
+    def argument(self, node: gast.expr, out: list) -> gast.expr:
+        """A call argument as an atom; ``*args`` stays starred around its atom."""
+        if isinstance(node, gast.Starred):
+            return gast.Starred(value=self.atom(node.value, out), ctx=gast.Load())
+        return self.atom(node, out)
+
     def index(self, node: gast.expr, out: list) -> gast.expr:
         if isinstance(node, gast.Slice):
             return gast.Slice(lower=node.lower and self.atom(node.lower, out),
@@ -553,7 +559,7 @@ class Normalizer:
                 func = gast.Attribute(value=self.atom(func.value, out), attr=func.attr,
                                       ctx=gast.Load())
                 anno.copy(node.func, func)
-            call = gast.Call(func=func, args=[self.atom(a, out) for a in node.args],
+            call = gast.Call(func=func, args=[self.argument(a, out) for a in node.args],
                              keywords=[gast.keyword(arg=k.arg, value=self.atom(k.value, out))
                                        for k in node.keywords])
             anno.copy(node, call)

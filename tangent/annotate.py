@@ -21,8 +21,9 @@ from typing import Any, Callable
 import gast
 
 from tangent import annotations as anno
-from tangent import non_differentiable, utils
+from tangent import non_differentiable, quoting, utils
 from tangent.annotations import Key
+from tangent.errors import TangentParseError
 
 _MISSING = object()
 
@@ -139,20 +140,6 @@ def resolve(fdef: gast.FunctionDef, fn: Callable,
     return free
 
 
-def receiver_type(call: gast.Call, param_types: dict[str, type]) -> type | None:
-    """The class of a method call's receiver, when it is known statically."""
-    receiver = anno.get(call.func, Key.RECEIVER)
-    if receiver is not None:
-        return param_types.get(receiver)
-    func = callee(call)
-    if isinstance(func, types.MethodType):
-        return type(func.__self__)
-    if func is not None and not isinstance(func, (type, types.FunctionType,
-                                                  types.BuiltinFunctionType)):
-        return type(func)
-    return None
-
-
 def call_target(call: gast.Call) -> tuple[Any, list]:
     """The function a call runs and its positional arguments, the receiver first.
 
@@ -175,6 +162,79 @@ def call_target(call: gast.Call) -> tuple[Any, list]:
             and isinstance(call_method, types.FunctionType)):
         return call_method, [call.func] + args
     return func, args
+
+
+def active_parameters(function: types.FunctionType, args: list, keywords: list,
+                      is_active: Callable[[gast.expr], bool], where: str) -> dict[int, gast.expr]:
+    """The parameter positions of ``function`` that receive active values.
+
+    ``args`` are the call's positional arguments (the receiver first for a
+    method), ``keywords`` its keyword arguments. Returns ``{position: node}``.
+    A starred argument (``g(x, *rest)``) hides the positions after it, so an
+    active value there cannot be traced to a parameter.
+    """
+    code = function.__code__
+    params = code.co_varnames[:code.co_argcount]
+    found: dict[int, gast.expr] = {}
+    starred = False
+    for position, arg in enumerate(args):
+        if isinstance(arg, gast.Starred):
+            starred = True
+            if is_active(arg.value):
+                raise TangentParseError(
+                    f'{function.__qualname__} receives a differentiated value through '
+                    f'*{quoting.to_source(arg.value)}, whose items tangent cannot match to '
+                    f'parameters; pass the values one by one', *where)
+        elif is_active(arg):
+            if starred or position >= len(params):
+                raise TangentParseError(
+                    f'{function.__qualname__} receives a differentiated value after a '
+                    f'*argument or into its *args; pass it to a named parameter', *where)
+            found[position] = arg
+    for keyword in keywords:
+        if is_active(keyword.value):
+            if keyword.arg not in params:
+                raise TangentParseError(
+                    f'{function.__qualname__} receives a differentiated value through '
+                    f'**kwargs ({keyword.arg}=...); pass it to a named parameter', *where)
+            found[params.index(keyword.arg)] = keyword.value
+    return dict(sorted(found.items()))
+
+
+def argument_types(function: types.FunctionType, args: list,
+                   param_types: dict[str, type]) -> dict[str, type]:
+    """Classes of ``function``'s parameters known at a call: user-class instances.
+
+    An argument's class is known when it is a typed parameter of the caller
+    or a global instance; the callee can then resolve ``p.method(...)``.
+    """
+    code = function.__code__
+    params = code.co_varnames[:code.co_argcount]
+    known = {}
+    for param, arg in zip(params, args):
+        if isinstance(arg, gast.Name) and arg.id in param_types:
+            known[param] = param_types[arg.id]
+        elif anno.has(arg, Key.FUNC) and is_instance_of_user_class(anno.get(arg, Key.FUNC)):
+            known[param] = type(anno.get(arg, Key.FUNC))
+    return known
+
+
+def is_instance_of_user_class(value: Any) -> bool:
+    """An object of a class defined in Python (not a module, function or builtin type)."""
+    cls = type(value)
+    return (not isinstance(value, (type, types.ModuleType, types.FunctionType,
+                                   types.BuiltinFunctionType, types.MethodType))
+            and getattr(cls, '__module__', 'builtins') not in ('builtins', 'numpy')
+            and isinstance(getattr(cls, '__dict__', None), types.MappingProxyType)
+            and not cls.__module__.startswith(('numpy', 'tensorflow', 'jax', 'torch')))
+
+
+def unresolved_receiver(call: gast.Call) -> list[gast.expr]:
+    """``[x]`` for a method call ``x.m(...)`` whose method is only known at run time."""
+    func = call.func
+    if isinstance(func, gast.Attribute) and not anno.has(func, Key.FUNC):
+        return [func.value]
+    return []
 
 
 def callee(call: gast.Call) -> Any:

@@ -25,9 +25,10 @@ class TangentParseError(SyntaxError):
 class ForwardNotImplementedError(NotImplementedError):
     """A function has no forward-mode (tangent) rule."""
 
-    def __init__(self, func_name: str):
+    def __init__(self, func_name: str, why: str = ''):
+        reason = f' ({why})' if why else ''
         super().__init__(
-            f'No forward-mode derivative is registered for {func_name}. '
+            f'No forward-mode derivative is registered for {func_name}{reason}. '
             f'Register one with @tangent.tangents.tangent_({func_name}).')
 
 

@@ -16,8 +16,8 @@ from tangent import annotations as anno
 from tangent.annotations import Key
 from tangent.errors import TangentParseError
 
-# construct -> (what to call it, the way out)
-_UNSUPPORTED = {
+# node type -> (what to call it, the way out)
+UNSUPPORTED_NODES = {
     gast.Try: ('try/except', 'move the error handling outside the differentiated function'),
     gast.With: ('a with statement', 'only "with insert_grad_of(x) as dx:" is supported'),
     gast.Yield: ('yield (a generator)', 'return a value instead'),
@@ -38,6 +38,26 @@ _UNSUPPORTED = {
     gast.DictComp: ('a dict comprehension', 'write the loop out'),
 }
 
+# Constructs rejected by a check of their context rather than their node type.
+FOR_ELSE = ('for ... else', 'move the else block after the loop behind a flag')
+WHILE_ELSE = ('while ... else', 'move the else block after the loop behind a flag')
+RETURN_IN_LOOP = ('return inside a loop',
+                  'assign the value to a variable, leave the loop, and return after it')
+STARRED_TARGET = ('a starred assignment target (a, *rest = ...)', 'index the sequence explicitly')
+ATTRIBUTE_TARGET = ('assignment to an attribute',
+                    'compute the value into a variable and return it')
+NESTED_SUBSCRIPT_TARGET = ('assignment into a nested subscript (x[i][j] = ...)',
+                           'index with one subscript (x[i, j] = ...) or rebuild the inner value')
+KWARGS_CALL = ('a **kwargs call argument', 'pass the keyword arguments one by one')
+KWARGS_PARAMETER = ('a **kwargs parameter', 'name each keyword parameter')
+
+
+def unsupported_constructs() -> list[tuple[str, str]]:
+    """Every construct the fence rejects, as (name, way out), for the docs page."""
+    context_checks = [FOR_ELSE, WHILE_ELSE, RETURN_IN_LOOP, STARRED_TARGET, ATTRIBUTE_TARGET,
+                      NESTED_SUBSCRIPT_TARGET, KWARGS_CALL, KWARGS_PARAMETER]
+    return list(dict.fromkeys([*UNSUPPORTED_NODES.values(), *context_checks]))
+
 
 class Fence(gast.NodeVisitor):
     """Walks a function and raises on the first construct outside the subset."""
@@ -56,13 +76,13 @@ class Fence(gast.NodeVisitor):
 
     def check(self, fdef: gast.FunctionDef) -> None:
         args = fdef.args
-        if args.vararg is not None or args.kwarg is not None:
-            self.fail(fdef, '*args/**kwargs parameters', 'name each parameter')
+        if args.kwarg is not None:
+            self.fail(fdef, *KWARGS_PARAMETER)
         for statement in fdef.body:
             self.visit(statement)
 
     def generic_visit(self, node):
-        entry = _UNSUPPORTED.get(type(node))
+        entry = UNSUPPORTED_NODES.get(type(node))
         if entry is not None and not self._allowed(node):
             self.fail(node, *entry)
         if isinstance(node, gast.With):
@@ -76,12 +96,12 @@ class Fence(gast.NodeVisitor):
 
     def visit_For(self, node):
         if node.orelse:
-            self.fail(node, 'for ... else', 'move the else block after the loop behind a flag')
+            self.fail(node, *FOR_ELSE)
         self._loop(node)
 
     def visit_While(self, node):
         if node.orelse:
-            self.fail(node, 'while ... else', 'move the else block after the loop behind a flag')
+            self.fail(node, *WHILE_ELSE)
         self._loop(node)
 
     def _loop(self, node):
@@ -91,8 +111,7 @@ class Fence(gast.NodeVisitor):
 
     def visit_Return(self, node):
         if self.loop_depth:
-            self.fail(node, 'return inside a loop',
-                      'assign the value to a variable, leave the loop, and return after it')
+            self.fail(node, *RETURN_IN_LOOP)
         self.generic_visit(node)
 
     def visit_Assign(self, node):
@@ -107,22 +126,16 @@ class Fence(gast.NodeVisitor):
     def _target(self, target):
         for child in gast.walk(target):
             if isinstance(child, gast.Starred):
-                self.fail(target, 'a starred assignment target (a, *rest = ...)',
-                          'index the sequence explicitly')
+                self.fail(target, *STARRED_TARGET)
             if isinstance(child, gast.Attribute) and isinstance(child.ctx, gast.Store):
-                self.fail(target, 'assignment to an attribute',
-                          'compute the value into a variable and return it')
+                self.fail(target, *ATTRIBUTE_TARGET)
         if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Subscript):
-            self.fail(target, 'assignment into a nested subscript (x[i][j] = ...)',
-                      'index with one subscript (x[i, j] = ...) or rebuild the inner value')
+            self.fail(target, *NESTED_SUBSCRIPT_TARGET)
 
     def visit_Call(self, node):
-        for arg in node.args:
-            if isinstance(arg, gast.Starred):
-                self.fail(node, 'a starred call argument (f(*args))', 'pass the arguments one by one')
         for keyword in node.keywords:
             if keyword.arg is None:
-                self.fail(node, 'a **kwargs call argument', 'pass the keyword arguments one by one')
+                self.fail(node, *KWARGS_CALL)
         self.generic_visit(node)
 
 

@@ -38,6 +38,7 @@ class Subroutine:
     """What the driver returns for a user function called by the differentiated one."""
 
     function: Callable  # its forward function, preserving the result: returns (dy, y)
+    tangent_names: list  # its tangent parameters, in the order of the positions asked for
 
 
 def _zero(of_variable: bool = False) -> gast.Constant:
@@ -124,6 +125,7 @@ class ForwardAD:
         self.namespace = namespace
         self.differentiate_subroutine = differentiate_subroutine
         self.filename = filename
+        self.lineno = None  # of the user's statement being differentiated, for errors
         self.params = [arg.id for arg in fdef.args.args]
         self.wrt_names = [self.params[i] for i in wrt]
         self.result_name = fdef.body[-1].value.id
@@ -145,6 +147,8 @@ class ForwardAD:
         return _zero(of_variable=isinstance(node, gast.Name))
 
     def is_active(self, node):
+        if isinstance(node, gast.Starred):  # f(*args) passes on what args holds
+            node = node.value
         return isinstance(node, gast.Name) and node.id in self.active
 
     def run(self) -> tuple[list, list[str], str]:
@@ -169,7 +173,12 @@ class ForwardAD:
             out.extend(self.statement(stmt))
         return out
 
+    def where(self, node) -> str:
+        line = getattr(node, 'lineno', None) or self.lineno or '?'
+        return f'called at {self.filename}:{line}'
+
     def statement(self, stmt) -> list:
+        self.lineno = anno.get(stmt, Key.LINENO) or self.lineno
         tape = annotate.tape_operation(stmt)
         if tape is not None:
             return self.tape_statement(stmt, *tape)
@@ -260,13 +269,14 @@ class ForwardAD:
         if isinstance(value, gast.Call):
             func = annotate.callee(value)
             if not any(self.is_active(a) for a in value.args) and \
-                    not any(self.is_active(k.value) for k in value.keywords):
+                    not any(self.is_active(k.value) for k in value.keywords) and \
+                    not any(self.is_active(r) for r in annotate.unresolved_receiver(value)):
                 return self.zero(target)
             if func is not None and func in tangents.tangents:
                 keywords = {k.arg: k.value for k in value.keywords}
                 return self.expand_rule(func, target, value.args, keywords, value)
             what = getattr(func, '__qualname__', None) or quoting.to_source(value.func)
-            raise ForwardNotImplementedError(what)
+            raise ForwardNotImplementedError(what, self.where(value))
         if isinstance(value, gast.Subscript):
             if not self.is_active(value.value):
                 return self.zero(target)
@@ -289,9 +299,9 @@ class ForwardAD:
                 return [assign(self.tan(target), gast.Attribute(
                     value=name(self.tan(value.value.id)), attr='T', ctx=gast.Load()))]
             if self.is_active(value.value):
-                raise ForwardNotImplementedError(f'the attribute .{value.attr}')
+                raise ForwardNotImplementedError(f'the attribute .{value.attr}', self.where(value))
             return self.zero(target)
-        raise ForwardNotImplementedError(quoting.to_source(value))
+        raise ForwardNotImplementedError(quoting.to_source(value), self.where(value))
 
     def expand_rule(self, func, target, args, keywords, node) -> list:
         rule = template.parse_template(tangents.tangents[func])
@@ -331,20 +341,19 @@ class ForwardAD:
 
     def subroutine(self, stmt, target, call) -> list:
         func, call_args = annotate.call_target(call)
-        positions = tuple(i for i, arg in enumerate(call_args) if self.is_active(arg))
-        if any(self.is_active(k.value) for k in call.keywords):
-            raise TangentParseError(
-                f'a keyword argument that carries a derivative into {func.__qualname__} '
-                f'is not supported yet; pass it by position', self.filename,
-                anno.get(stmt, Key.LINENO), None)
-        if not positions:
+        where = (self.filename, anno.get(stmt, Key.LINENO), None)
+        active = annotate.active_parameters(func, call_args, call.keywords, self.is_active,
+                                            where)
+        if not active:
             return [stmt] + self.zero(target)
         subroutine = self.differentiate_subroutine(
-            func, positions, annotate.receiver_type(call, self.param_types))
+            func, tuple(active), annotate.argument_types(func, call_args, self.param_types))
         function_name = self.namespace.ref(subroutine.function, subroutine.function.__name__)
-        args = copy.deepcopy(call_args) + [name(self.tan(call_args[i].id)) for i in positions]
-        new_call = gast.Call(func=name(function_name), args=args,
-                             keywords=copy.deepcopy(call.keywords))
+        tangent_keywords = [gast.keyword(arg=tangent_param, value=name(self.tan(node.id)))
+                            for tangent_param, node in zip(subroutine.tangent_names,
+                                                           active.values())]
+        new_call = gast.Call(func=name(function_name), args=copy.deepcopy(call_args),
+                             keywords=copy.deepcopy(call.keywords) + tangent_keywords)
         return [comments.comment('Tangent of: ' + quoting.to_source(stmt)),
                 assign(gast.Tuple(elts=[name(self.tan(target), store=True),
                                         name(target, store=True)], ctx=gast.Store()),

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import gast
 
-from tangent import anf, annotate, compile as compile_, fence, forward_ad, motion, naming
+from tangent import anf, annotate, compile as compile_, desugar, fence, forward_ad, motion, naming
 from tangent import quoting
 from tangent import grads, non_differentiable, optimization, utils
 from tangent.errors import TangentParseError
@@ -42,6 +42,7 @@ class _Generated:
     function: Callable
     seed_name: str
     checks: tuple  # ((mapping, name, value), ...) that must still hold
+    tangent_names: list = None  # forward mode: the tangent parameters, in wrt order
 
 
 class _Cache:
@@ -134,12 +135,9 @@ def _validate(fn: Any, wrt: Any, caller: str) -> tuple[Callable, tuple[int, ...]
     return fn, wrt
 
 
-def _parse(fn: Callable, receiver: type | None = None) -> tuple[gast.FunctionDef, dict, str]:
+def _parse(fn: Callable, param_types: dict[str, type]) -> tuple[gast.FunctionDef, dict, str]:
     module = quoting.parse_function(fn)
     fdef = module.body[0]
-    param_types = {}
-    if receiver is not None and fdef.args.args:
-        param_types[fdef.args.args[0].id] = receiver
     free = annotate.resolve(fdef, fn, param_types)
     filename = fn.__code__.co_filename
     fence.check(fdef, filename, fn.__qualname__)
@@ -176,49 +174,115 @@ def _cached_or_generate(key, fn: Callable, generate: Callable[[], _Generated],
     return generated
 
 
-def _front_end(fn: Callable, verbose: int, receiver: type | None):
+@dataclass
+class _FrontEnd:
+    fdef: gast.FunctionDef  # in normal form
+    filename: str
+    namer: naming.Namer
+    namespace: naming.Namespace
+    checks: list
+    param_types: dict[str, type]
+    untyped_receivers: list[str]  # parameters whose class decides what the code means
+
+
+def _front_end(fn: Callable, verbose: int, param_types: dict[str, type]) -> _FrontEnd:
     """Parse, resolve, fence and normalise ``fn``; set up names for generated code."""
-    fdef, free, filename = _parse(fn, receiver)
+    fdef, free, filename = _parse(fn, param_types)
+    untyped = [p for p in desugar.parameter_receivers(fdef) if p not in param_types]
     namer = naming.Namer(naming.names_in(fdef) | set(free))
+    fdef = desugar.desugar(fdef, free, namer)
     fdef = anf.Normalizer(namer).function(fdef)
     _print_stage(verbose, 2, 'normal form (ANF)', fdef)
     namespace = naming.Namespace(namer)
     for name, value in free.items():
         namespace.bind_user(name, value)
-    param_types = {fdef.args.args[0].id: receiver} if receiver and fdef.args.args else {}
-    return fdef, filename, namer, namespace, list(_checks_for(fn, free)), param_types
+    return _FrontEnd(fdef, filename, namer, namespace, list(_checks_for(fn, free)),
+                     dict(param_types), untyped)
+
+
+def _types_key(param_types: dict[str, type]) -> tuple:
+    return tuple(sorted(param_types.items(), key=lambda item: item[0]))
+
+
+def _specialising(fn: Callable, receivers: list[str], param_types: dict[str, type],
+                  specialise: Callable[[dict[str, type]], _Generated],
+                  renamed: Callable[[_Generated], dict[str, str]]) -> Callable:
+    """A derivative that is generated at its first call for each receiver class.
+
+    ``model.forward(x)`` with ``model`` an argument means a different function
+    for each class of ``model``; the classes are known only at call time.
+    """
+    code = fn.__code__
+    params = list(code.co_varnames[:code.co_argcount])
+    defaults = dict(zip(params[len(params) - len(fn.__defaults__ or ()):],
+                        fn.__defaults__ or ()))
+    positions = [(params.index(p), p) for p in receivers]
+    specialisations: dict[tuple, tuple[Callable, dict[str, str]]] = {}
+
+    def derivative(*args, **kwargs):
+        classes = tuple(type(args[i] if i < len(args) else kwargs.get(p, defaults.get(p)))
+                        for i, p in positions)
+        entry = specialisations.get(classes)
+        if entry is None:
+            types_ = dict(param_types)
+            types_.update((p, cls) for (_, p), cls in zip(positions, classes))
+            generated = specialise(types_)
+            entry = specialisations[classes] = (generated.function, renamed(generated))
+        function, renames = entry
+        for old, new in renames.items():
+            if old in kwargs:
+                kwargs[new] = kwargs.pop(old)
+        return function(*args, **kwargs)
+
+    derivative.__name__ = derivative.__qualname__ = f'd{fn.__name__}_specialising'
+    derivative.__doc__ = (f'The derivative of {fn.__qualname__}, generated at the first call '
+                          f'for each class of {", ".join(receivers)}.')
+    derivative.specialisations = specialisations
+    return derivative
 
 
 def _forward(fn: Callable, wrt: tuple[int, ...], optimized: bool, preserve_result: bool,
-             verbose: int, receiver: type | None = None) -> _Generated:
-    key = ('forward', fn.__code__, wrt, optimized, preserve_result, receiver)
+             verbose: int, param_types: dict[str, type] | None = None) -> _Generated:
+    param_types = param_types or {}
+    key = ('forward', fn.__code__, wrt, optimized, preserve_result, _types_key(param_types))
     return _cached_or_generate(
         key, fn, lambda: _generate_forward(fn, wrt, optimized, preserve_result, verbose,
-                                           receiver), verbose)
+                                           param_types), verbose)
 
 
-def _generate_forward(fn, wrt, optimized, preserve_result, verbose, receiver) -> _Generated:
-    fdef, filename, namer, namespace, checks, param_types = _front_end(fn, verbose, receiver)
+def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types) -> _Generated:
+    front = _front_end(fn, verbose, param_types)
+    fdef, namer, namespace, checks = front.fdef, front.namer, front.namespace, front.checks
+    params = [arg.id for arg in fdef.args.args]
+    if front.untyped_receivers:
+        tangent_names = [namer.fresh(naming.tangent_name(params[i])) for i in wrt]
+        return _Generated(function=_specialising(
+            fn, front.untyped_receivers, param_types,
+            lambda types_: _forward(fn, wrt, optimized, preserve_result, verbose, types_),
+            lambda generated: dict(zip(tangent_names, generated.tangent_names))),
+            seed_name='', checks=tuple(checks), tangent_names=tangent_names)
 
     def differentiate_subroutine(callee: Callable, positions: tuple[int, ...],
-                                 callee_receiver: type | None = None):
-        inner = _forward(callee, positions, optimized, True, 0, callee_receiver)
+                                 callee_types: dict[str, type]):
+        inner = _forward(callee, positions, optimized, True, 0, callee_types)
         checks.extend(inner.checks)
-        return forward_ad.Subroutine(function=inner.function)
+        return forward_ad.Subroutine(function=inner.function,
+                                     tangent_names=inner.tangent_names)
 
     body, tangent_params, result_tangent = forward_ad.ForwardAD(
-        fdef, list(wrt), namer, namespace, differentiate_subroutine, filename,
-        param_types).run()
-    params = [arg.id for arg in fdef.args.args]
+        fdef, list(wrt), namer, namespace, differentiate_subroutine, front.filename,
+        front.param_types).run()
     returned = [result_tangent] + ([fdef.body[-1].value.id] if preserve_result else [])
     function_name = namer.fresh(naming.function_name('d', fn.__name__,
                                                      [params[i] for i in wrt]))
     defaults = [copy.deepcopy(d) for d in fdef.args.defaults]
-    if defaults:
-        defaults += [gast.Constant(value=None, kind=None) for _ in tangent_params]
-    function = motion._function(function_name, motion._arguments(params + tangent_params,
-                                                                 defaults),
-                                body + [motion._returned(returned)])
+    vararg = motion.vararg_of(fdef)
+    tangent_defaults = ([gast.Constant(value=None, kind=None) for _ in tangent_params]
+                        if defaults else [])
+    function = motion._function(
+        function_name, motion._arguments(params, defaults, vararg, tangent_params,
+                                         tangent_defaults),
+        body + [motion._returned(returned)])
     _print_stage(verbose, 2, 'primal and tangent', function)
     if optimized:
         function = optimization.optimize(function, _purity_check(namespace))
@@ -226,33 +290,44 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, receiver) ->
     compiled = compile_.compile_function(function, namespace.values)
     if verbose:
         print(compile_.source_of(compiled))
-    return _Generated(function=compiled, seed_name='', checks=tuple(checks))
+    return _Generated(function=compiled, seed_name='', checks=tuple(checks),
+                      tangent_names=tangent_params)
 
 
 def _reverse(fn: Callable, wrt: tuple[int, ...], optimized: bool, motion_kind: str,
              preserve_result: bool, check_dims: bool, input_derivative: INPUT_DERIVATIVE,
-             verbose: int, receiver: type | None = None) -> _Generated:
+             verbose: int, param_types: dict[str, type] | None = None) -> _Generated:
+    param_types = param_types or {}
     key = ('reverse', fn.__code__, wrt, optimized, motion_kind, preserve_result, check_dims,
-           input_derivative, receiver)
+           input_derivative, _types_key(param_types))
     return _cached_or_generate(
         key, fn, lambda: _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result,
-                                           check_dims, input_derivative, verbose, receiver),
+                                           check_dims, input_derivative, verbose, param_types),
         verbose)
 
 
 def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_dims,
-                      input_derivative, verbose, receiver) -> _Generated:
-    fdef, filename, namer, namespace, checks, param_types = _front_end(fn, verbose, receiver)
+                      input_derivative, verbose, param_types) -> _Generated:
+    front = _front_end(fn, verbose, param_types)
+    fdef, namer, namespace, checks = front.fdef, front.namer, front.namespace, front.checks
+    if front.untyped_receivers:
+        seed_name = namer.fresh(naming.adjoint_name(fdef.body[-1].value.id))
+        return _Generated(function=_specialising(
+            fn, front.untyped_receivers, param_types,
+            lambda types_: _reverse(fn, wrt, optimized, motion_kind, preserve_result,
+                                    check_dims, input_derivative, verbose, types_),
+            lambda generated: {seed_name: generated.seed_name}),
+            seed_name=seed_name, checks=tuple(checks))
 
     def differentiate_subroutine(callee: Callable, positions: tuple[int, ...],
-                                 callee_receiver: type | None = None) -> Subroutine:
+                                 callee_types: dict[str, type]) -> Subroutine:
         inner = _reverse(callee, positions, optimized, 'joint', False, False,
-                         INPUT_DERIVATIVE.Required, 0, callee_receiver)
+                         INPUT_DERIVATIVE.Required, 0, callee_types)
         checks.extend(inner.checks)
         return Subroutine(function=inner.function, seed_name=inner.seed_name)
 
     result = ReverseAD(fdef, list(wrt), namer, namespace, differentiate_subroutine,
-                       filename, param_types).run()
+                       front.filename, front.param_types).run()
     params = [arg.id for arg in fdef.args.args]
     function_name = namer.fresh(naming.function_name('d', fn.__name__,
                                                      [params[i] for i in wrt]))
@@ -264,7 +339,7 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
         _print_stage(verbose, 2, 'after optimization', joint)
     if motion_kind == 'split':
         module = motion.split(joint, result, namespace, namer, params,
-                              list(fdef.args.defaults))
+                              list(fdef.args.defaults), motion.vararg_of(fdef))
         _print_stage(verbose, 2, 'split motion', module)
     else:
         module = gast.Module(body=[joint], type_ignores=[])
@@ -336,12 +411,15 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True
         instance, func = func.__self__, func.__func__
         wrt = tuple(index + 1 for index in ((wrt,) if isinstance(wrt, int) else wrt))
     fn, wrt = _validate(func, wrt, 'autodiff')
-    receiver = type(instance) if instance is not None else None
+    param_types = {}
+    if instance is not None:
+        param_types[fn.__code__.co_varnames[0]] = type(instance)
     if mode == 'forward':
-        derivative = _forward(fn, wrt, optimized, preserve_result, verbose, receiver).function
+        derivative = _forward(fn, wrt, optimized, preserve_result, verbose,
+                              param_types).function
     else:
         derivative = _reverse(fn, wrt, optimized, motion, preserve_result, check_dims,
-                              input_derivative, verbose, receiver).function
+                              input_derivative, verbose, param_types).function
     if instance is not None:
         return types.MethodType(derivative, instance)
     return derivative

@@ -35,12 +35,38 @@ class INPUT_DERIVATIVE(enum.Enum):  # noqa: N801 - the original's public name
     DefaultOnes = 3   # defaults to ones_like(result)
 
 
-def _arguments(names: list[str], defaults: list | None = None) -> gast.arguments:
+def _param(name_: str) -> gast.Name:
+    return gast.Name(id=name_, ctx=gast.Param(), annotation=None, type_comment=None)
+
+
+def _arguments(names: list[str], defaults: list | None = None, vararg: str | None = None,
+               extra: list[str] = (), extra_defaults: list | None = None) -> gast.arguments:
+    """Parameters ``names``, then ``*vararg``, then ``extra`` (the derivative's own
+    parameters: seed, tangents, tape), which follow ``*vararg`` as keyword-only."""
+    defaults = list(defaults or [])
+    extra_defaults = list(extra_defaults or [])
+    if vararg is None:
+        return gast.arguments(
+            args=[_param(n) for n in list(names) + list(extra)], posonlyargs=[], vararg=None,
+            kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=defaults + extra_defaults)
+    keyword_defaults = [None] * (len(extra) - len(extra_defaults)) + extra_defaults
     return gast.arguments(
-        args=[gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
-              for n in names],
-        posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
-        defaults=defaults or [])
+        args=[_param(n) for n in names], posonlyargs=[], vararg=_param(vararg),
+        kwonlyargs=[_param(n) for n in extra], kw_defaults=keyword_defaults, kwarg=None,
+        defaults=defaults)
+
+
+def vararg_of(fdef: gast.FunctionDef) -> str | None:
+    """The name of ``fdef``'s ``*args`` parameter, if it has one."""
+    return fdef.args.vararg.id if fdef.args.vararg is not None else None
+
+
+def _forwarded(params: list[str], vararg: str | None) -> list[gast.expr]:
+    """Arguments passing ``params`` (and ``*vararg``) on to another function."""
+    args = [name(p) for p in params]
+    if vararg is not None:
+        args.append(gast.Starred(value=name(vararg), ctx=gast.Load()))
+    return args
 
 
 def _function(function_name: str, args: gast.arguments, body: list) -> gast.FunctionDef:
@@ -59,12 +85,14 @@ def joint(primal_def: gast.FunctionDef, result: ReverseResult, function_name: st
           check_dims: bool, preserve_result: bool, source_name: str) -> gast.FunctionDef:
     """One function running the primal pass then the backward pass."""
     params = [arg.id for arg in primal_def.args.args]
+    vararg = vararg_of(primal_def)
     defaults = [copy.deepcopy(d) for d in primal_def.args.defaults]
     seed = result.seed_name
+    seed_default = []
     if input_derivative is INPUT_DERIVATIVE.DefaultOne:
-        defaults.append(_const(1.0))
-    elif input_derivative is INPUT_DERIVATIVE.DefaultOnes or defaults:
-        defaults.append(_const(None))
+        seed_default = [_const(1.0)]
+    elif input_derivative is INPUT_DERIVATIVE.DefaultOnes or defaults or vararg:
+        seed_default = [_const(None)]
     body = []
     if result.uses_stack:
         body.append(assign(result.stack_name, _call(namespace, runtime.Stack, 'Stack', [])))
@@ -87,7 +115,7 @@ def joint(primal_def: gast.FunctionDef, result: ReverseResult, function_name: st
             body=[assign(seed, _call(namespace, runtime.ones_like, 'ones_like',
                                      [name(result.result_name)]))],
             orelse=[]))
-    elif input_derivative is INPUT_DERIVATIVE.Required and defaults:
+    elif input_derivative is INPUT_DERIVATIVE.Required and seed_default:
         body.append(gast.Expr(value=_call(namespace, runtime.require_seed, 'require_seed',
                                           [name(seed), _const(seed)])))
     if check_dims and input_derivative is not INPUT_DERIVATIVE.DefaultOnes:
@@ -99,11 +127,13 @@ def joint(primal_def: gast.FunctionDef, result: ReverseResult, function_name: st
     if preserve_result:
         returned.append(result_value)
     body.append(_returned(returned))
-    return _function(function_name, _arguments(params + [seed], defaults), body)
+    return _function(function_name,
+                     _arguments(params, defaults, vararg, [seed], seed_default), body)
 
 
 def split(joint_def: gast.FunctionDef, result: ReverseResult, namespace: Namespace,
-          namer: Namer, params: list[str], defaults: list) -> gast.Module:
+          namer: Namer, params: list[str], defaults: list,
+          vararg: str | None = None) -> gast.Module:
     """Cut an optimized joint function into forward, backward and a wrapper."""
     body = joint_def.body
     cut = next(i for i, s in enumerate(body) if anno.get(s, Key.BOUNDARY))
@@ -114,7 +144,7 @@ def split(joint_def: gast.FunctionDef, result: ReverseResult, namespace: Namespa
                     and s.targets[0].id == stack for s in forward_body)
     carried = sorted(_free_reads(backward_body) & _assigned(forward_body) - {stack})
     stack_init = [] if has_stack else [assign(stack, _call(namespace, runtime.Stack, 'Stack', []))]
-    definitely_assigned = set(params) | {
+    definitely_assigned = set(params) | {vararg} | {
         target.id for s in forward_body if isinstance(s, gast.Assign)
         for target in s.targets if isinstance(target, gast.Name)}
     # A variable set on only some paths still has to travel on the tape.
@@ -136,20 +166,26 @@ def split(joint_def: gast.FunctionDef, result: ReverseResult, namespace: Namespa
     base = joint_def.name
     forward_name = namer.fresh('f' + base)
     backward_name = namer.fresh('b' + base)
-    forward_def = _function(forward_name, _arguments(params, copy.deepcopy(defaults)),
+    forward_def = _function(forward_name, _arguments(params, copy.deepcopy(defaults), vararg),
                             forward_out)
-    backward_def = _function(backward_name, _arguments(params + [stack, seed]),
+    backward_def = _function(backward_name, _arguments(params, [], vararg, [stack, seed]),
                              backward_out)
+    if vararg is None:
+        backward_args, backward_keywords = [name(stack), name('init_grad')], []
+    else:
+        backward_args = []
+        backward_keywords = [gast.keyword(arg=stack, value=name(stack)),
+                             gast.keyword(arg=seed, value=name('init_grad'))]
     wrapper_body = [
         assign(gast.Tuple(elts=[name(result.result_name, store=True), name(stack, store=True)],
                           ctx=gast.Store()),
-               gast.Call(func=name(forward_name), args=[name(p) for p in params], keywords=[])),
+               gast.Call(func=name(forward_name), args=_forwarded(params, vararg),
+                         keywords=[])),
         gast.Return(value=gast.Call(func=name(backward_name),
-                                    args=[name(p) for p in params] + [name(stack),
-                                                                     name('init_grad')],
-                                    keywords=[]))]
-    wrapper = _function(base, _arguments(params + ['init_grad'],
-                                         copy.deepcopy(defaults) + [_const(1.0)]), wrapper_body)
+                                    args=_forwarded(params, vararg) + backward_args,
+                                    keywords=backward_keywords))]
+    wrapper = _function(base, _arguments(params, copy.deepcopy(defaults), vararg,
+                                         ['init_grad'], [_const(1.0)]), wrapper_body)
     return gast.Module(body=[forward_def, backward_def, wrapper], type_ignores=[])
 
 

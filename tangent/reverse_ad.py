@@ -133,6 +133,7 @@ class ReverseAD:
         self._before: list = []
         self.stack = namer.fresh(STACK)
         self.adjoint_stack_name: str | None = None
+        self.lineno = None  # of the user's statement being differentiated, for errors
 
     # Names -------------------------------------------------------------------
 
@@ -293,6 +294,7 @@ class ReverseAD:
         return out
 
     def adjoint_statement(self, stmt: gast.stmt, state: State) -> list:
+        self.lineno = anno.get(stmt, Key.LINENO) or self.lineno
         tape = annotate.tape_operation(stmt)
         if tape is not None:
             return self.adjoint_tape(stmt, state, *tape)
@@ -414,6 +416,8 @@ class ReverseAD:
                                               [name(primal)]))
 
     def is_active(self, node: gast.expr) -> bool:
+        if isinstance(node, gast.Starred):  # f(*args) passes on what args holds
+            node = node.value
         return isinstance(node, gast.Name) and node.id in self.active
 
     # Statements
@@ -477,6 +481,7 @@ class ReverseAD:
         func = annotate.callee(call)
         active_args = [arg for arg in call.args if self.is_active(arg)]
         active_args += [k.value for k in call.keywords if self.is_active(k.value)]
+        active_args += [r for r in annotate.unresolved_receiver(call) if self.is_active(r)]
         if not active_args:
             return []
         keywords = {k.arg: k.value for k in call.keywords}
@@ -495,7 +500,7 @@ class ReverseAD:
                                                f'{self._line_of(node)}')
 
     def _line_of(self, node) -> Any:
-        return getattr(node, 'lineno', None) or '?'
+        return getattr(node, 'lineno', None) or self.lineno or '?'
 
     def expand_rule(self, func, target, args, keywords, seed, state, node) -> list:
         rule = template.parse_template(grads.adjoints[func])
@@ -518,18 +523,15 @@ class ReverseAD:
         return template.expand(rule, bindings, self.namespace, self.namer, read, write)
 
     def adjoint_subroutine(self, func, args, call, seed, state) -> list:
-        positions = [i for i, arg in enumerate(args) if self.is_active(arg)]
-        if any(self.is_active(k.value) for k in call.keywords):
-            raise TangentParseError(
-                f'a keyword argument that carries a derivative into {func.__qualname__} '
-                f'is not supported yet; pass it by position', self.filename,
-                self._line_of(call), None)
-        if not positions:
+        where = (self.filename, self._line_of(call), None)
+        active = annotate.active_parameters(func, args, call.keywords, self.is_active, where)
+        if not active:
             return []
+        positions = tuple(active)
         subroutine = self.differentiate_subroutine(
-            func, tuple(positions), annotate.receiver_type(call, self.param_types))
+            func, positions, annotate.argument_types(func, args, self.param_types))
         function_name = self.namespace.ref(subroutine.function, subroutine.function.__name__)
-        parts = [self.namer.fresh(adjoint_name(args[i].id) + '_part') for i in positions]
+        parts = [self.namer.fresh(adjoint_name(node.id) + '_part') for node in active.values()]
         keywords = [copy.deepcopy(k) for k in call.keywords]
         keywords.append(gast.keyword(arg=subroutine.seed_name, value=copy.deepcopy(seed)))
         grad_call = gast.Call(func=name(function_name), args=copy.deepcopy(args),
@@ -539,8 +541,8 @@ class ReverseAD:
         else:
             out = [assign(gast.Tuple(elts=[name(p, store=True) for p in parts],
                                      ctx=gast.Store()), grad_call)]
-        for position, part in zip(positions, parts):
-            out.extend(self.accumulate(args[position].id, name(part), state))
+        for node, part in zip(active.values(), parts):
+            out.extend(self.accumulate(node.id, name(part), state))
         return out
 
     def adjoint_subscript_write(self, target: gast.Subscript, value: gast.expr,

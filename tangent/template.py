@@ -53,6 +53,12 @@ class Template:
     def bind(self, args: list[gast.expr], keywords: dict[str, gast.expr],
              namespace: Namespace, func_name: str) -> dict[str, gast.expr]:
         """Map each call parameter of the template to an expression node."""
+        starred = [arg for arg in args if isinstance(arg, gast.Starred)]
+        if starred:
+            raise TypeError(
+                f'The derivative rule of {func_name} needs its arguments one by one, '
+                f'not unpacked from *{quoting.to_source(starred[0].value)}; '
+                f'pass them individually.')
         try:
             bound = self.call_signature.bind(*args, **keywords)
         except TypeError as error:

@@ -9,6 +9,7 @@ from tangent.errors import (ForwardNotImplementedError, ReverseNotImplementedErr
                             TangentParseError)
 from tangent.grad_util import INPUT_DERIVATIVE, autodiff, grad, jvp, vjp
 from tangent.surgery import insert_grad_of, tangent
+from tangent.tracing import trace
 from tangent.utils import *  # noqa: F401,F403 - the runtime helpers are public API
 
 __version__ = '0.2.0'

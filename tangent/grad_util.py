@@ -283,7 +283,7 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types)
         function_name, motion._arguments(params, defaults, vararg, tangent_params,
                                          tangent_defaults),
         body + [motion._returned(returned)])
-    _print_stage(verbose, 2, 'primal and tangent', function)
+    _print_stage(verbose, 2, 'raw tangent: primal and tangent statements', function)
     if optimized:
         function = optimization.optimize(function, _purity_check(namespace))
         _print_stage(verbose, 2, 'after optimization', function)
@@ -328,19 +328,22 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
 
     result = ReverseAD(fdef, list(wrt), namer, namespace, differentiate_subroutine,
                        front.filename, front.param_types).run()
+    _print_stage(verbose, 2, 'raw adjoint: primal statements, then adjoint statements',
+                 gast.Module(body=result.primal + result.adjoint, type_ignores=[]))
     params = [arg.id for arg in fdef.args.args]
     function_name = namer.fresh(naming.function_name('d', fn.__name__,
                                                      [params[i] for i in wrt]))
     joint = motion.joint(fdef, result, function_name, namespace, namer, input_derivative,
                          check_dims, preserve_result, fn.__qualname__)
-    _print_stage(verbose, 2, 'primal and adjoint, joint motion', joint)
+    _print_stage(verbose, 2, 'after motion: joint', joint)
     if optimized:
         joint = optimization.optimize(joint, _purity_check(namespace))
         _print_stage(verbose, 2, 'after optimization', joint)
     if motion_kind == 'split':
         module = motion.split(joint, result, namespace, namer, params,
                               list(fdef.args.defaults), motion.vararg_of(fdef))
-        _print_stage(verbose, 2, 'split motion', module)
+        _print_stage(verbose, 2, 'after motion: split into forward, backward and wrapper',
+                     module)
     else:
         module = gast.Module(body=[joint], type_ignores=[])
     function = compile_.compile_function(module, namespace.values)

@@ -35,7 +35,7 @@ from typing import Any, Callable
 
 import gast
 
-from tangent import annotate, comments, grads, quoting, template
+from tangent import annotate, comments, grads, quoting, tangents, template
 from tangent import annotations as anno
 from tangent import utils as runtime
 from tangent.anf import assign, is_atom, name, stored_names
@@ -490,7 +490,7 @@ class ReverseAD:
         if func is None:
             self._no_rule(quoting.to_source(call.func), call)
         function, args = annotate.call_target(call)
-        if isinstance(function, types.FunctionType):
+        if isinstance(function, types.FunctionType) and func not in tangents.tangents:
             return self.adjoint_subroutine(function, args, call, seed, state)
         self._no_rule(getattr(func, '__qualname__', repr(func)), call)
         return []

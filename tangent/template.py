@@ -125,6 +125,23 @@ def expand(template: Template, bindings: dict[str, gast.expr], namespace: Namesp
     return statements
 
 
+def _is_default(callee: Any, keyword: gast.keyword) -> bool:
+    """Whether ``keyword`` passes the value the callee uses anyway (``axis=None``):
+    such arguments are left out, as a person writing the call would."""
+    if callee is None or keyword.arg is None or not isinstance(keyword.value, gast.Constant):
+        return False
+    try:
+        parameter = inspect.signature(callee).parameters.get(keyword.arg)
+    except (TypeError, ValueError):
+        return False
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        return False
+    default, value = parameter.default, keyword.value.value
+    if keyword.arg == 'keepdims' and type(default).__name__ == '_NoValueType':
+        return value is False  # NumPy's "not given" means keepdims=False for arrays
+    return type(default) is type(value) and default == value
+
+
 def _is_marker(node: gast.AST) -> bool:
     return (isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name)
             and node.value.id == DERIVATIVE_MARKER)
@@ -158,6 +175,21 @@ class _Expander(gast.NodeTransformer):
         if _is_marker(node):
             return self.read(self._marker_param(node))
         return self.generic_visit(node)
+
+    def visit_Call(self, node):
+        callee = self._template_value(node.func)
+        self.generic_visit(node)
+        node.keywords = [k for k in node.keywords if not _is_default(callee, k)]
+        return node
+
+    def _template_value(self, node: gast.expr) -> Any:
+        """What a global name or attribute chain of the template refers to."""
+        if isinstance(node, gast.Name) and self._is_global(node.id):
+            return self._global_value(node.id)
+        if isinstance(node, gast.Attribute):
+            owner = self._template_value(node.value)
+            return getattr(owner, node.attr, None) if owner is not None else None
+        return None
 
     def visit_Attribute(self, node):
         chain = []

@@ -52,6 +52,20 @@ def operator_of(node: gast.AST) -> Callable | None:
     return None
 
 
+def operation_of(node: gast.AST) -> tuple[Callable | None, list[gast.expr]]:
+    """The function a BinOp or UnaryOp performs and its operands."""
+    if isinstance(node, gast.BinOp):
+        return operator_of(node), [node.left, node.right]
+    return operator_of(node), [node.operand]
+
+
+def is_square(node: gast.AST) -> bool:
+    """``x * x``: a product of a variable with itself."""
+    return (isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult)
+            and isinstance(node.left, gast.Name) and isinstance(node.right, gast.Name)
+            and node.left.id == node.right.id)
+
+
 def local_names(fdef: gast.FunctionDef) -> set[str]:
     """Parameters and every name the function assigns."""
     names = {arg.id for arg in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}

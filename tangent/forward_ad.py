@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import gast
+import numpy as np
 
 from tangent import annotate, comments, grads, quoting, tangents, template
 from tangent import annotations as anno
@@ -263,8 +264,9 @@ class ForwardAD:
         if is_atom(value) or not _differentiable(value):
             return self.zero(target)
         if isinstance(value, (gast.BinOp, gast.UnaryOp)):
-            func = annotate.operator_of(value)
-            args = [value.left, value.right] if isinstance(value, gast.BinOp) else [value.operand]
+            func, args = annotate.operation_of(value)
+            if annotate.is_square(value) and np.square in tangents.tangents:
+                func, args = np.square, [value.left]  # x * x: one term, not two
             return self.expand_rule(func, target, args, {}, value)
         if isinstance(value, gast.Call):
             func = annotate.callee(value)

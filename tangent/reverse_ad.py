@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import gast
+import numpy as np
 
 from tangent import annotate, comments, grads, quoting, tangents, template
 from tangent import annotations as anno
@@ -437,8 +438,9 @@ class ReverseAD:
         if is_atom(value) or not _differentiable(value):
             return []
         if isinstance(value, (gast.BinOp, gast.UnaryOp)):
-            func = annotate.operator_of(value)
-            args = [value.left, value.right] if isinstance(value, gast.BinOp) else [value.operand]
+            func, args = annotate.operation_of(value)
+            if annotate.is_square(value) and np.square in grads.adjoints:
+                func, args = np.square, [value.left]  # x * x: one term, not two
             return self.expand_rule(func, target, args, {}, seed, state, value)
         if isinstance(value, gast.Call):
             return self.adjoint_call(target, value, seed, state)

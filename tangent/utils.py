@@ -643,8 +643,13 @@ def unarray(grad: Any, like: Any) -> Any:
     return unbroadcast(grad, like)
 
 
+_SCALAR_TYPES = (float, np.float64, np.float32, int)
+
+
 def check_seed(result: Any, seed: Any, function_name: str) -> None:
     """Raise a clear error when the seed's shape does not match the result's."""
+    if type(seed) is float and type(result) in _SCALAR_TYPES:
+        return  # the common case of a scalar loss, without computing shapes
     if np.shape(result) != np.shape(seed):
         if np.shape(seed) == ():
             check_scalar(result, function_name)

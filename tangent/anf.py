@@ -27,7 +27,7 @@ import copy
 import gast
 
 from tangent import annotations as anno
-from tangent import comments, quoting
+from tangent import annotate, comments, quoting
 from tangent.annotations import Key
 from tangent.naming import Namer
 
@@ -290,7 +290,8 @@ class Normalizer:
             operation = self.operation(value, out)
             if (not isinstance(operation, gast.Name)
                     and target.id in {n.id for n in gast.walk(operation)
-                                      if isinstance(n, gast.Name)}):
+                                      if isinstance(n, gast.Name)}
+                    and annotate.tape_operation(assign(target.id, operation)) is None):
                 temp = self.namer.temp_for(operation)
                 out.append(assign(temp, operation))
                 operation = name(temp)
@@ -369,8 +370,10 @@ class Normalizer:
                 item = self.namer.fresh('item')
                 body.insert(0, assign(target, name(item)))
                 target = name(item, store=True)
-            out.append(gast.For(target=target, iter=loop_iter, body=self.block(body),
-                                orelse=[], type_comment=None))
+            loop = gast.For(target=target, iter=loop_iter, body=self.block(body),
+                            orelse=[], type_comment=None)
+            anno.copy(stmt, loop)
+            out.append(loop)
             return
         if func is enumerate and len(iterable.args) == 1 and not iterable.keywords \
                 and isinstance(target, gast.Tuple) and len(target.elts) == 2:

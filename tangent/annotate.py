@@ -339,7 +339,7 @@ def tape_operation(node: gast.AST) -> tuple | None:
     """Recognise the runtime's tape operations in (generated) code.
 
     Returns ('push', op_id, value_node), ('pop', op_id, target_name),
-    ('add_at', None, (target_name, value_node)), or None.
+    ('add_at', None, (target_name, value_node)) for ``t = add_at(t, i, v)``, or None.
     """
     call, target = None, None
     if isinstance(node, gast.Expr) and isinstance(node.value, gast.Call):
@@ -358,8 +358,8 @@ def tape_operation(node: gast.AST) -> tuple | None:
     if func is utils.pop and target is not None and len(call.args) == 2 and \
             isinstance(call.args[1], gast.Constant):
         return 'pop', call.args[1].value, target
-    if func is utils.add_at and target is None and len(call.args) == 3 and \
-            isinstance(call.args[0], gast.Name):
+    if func is utils.add_at and len(call.args) == 3 and isinstance(call.args[0], gast.Name) \
+            and target in (None, call.args[0].id):
         return 'add_at', None, (call.args[0].id, call.args[2])
     return None
 

@@ -24,6 +24,7 @@ class Key(enum.Enum):
     INSERT_GRAD_OF = 'on a With node: the name whose gradient the block edits'
     BOUNDARY = 'on the statement where the backward pass begins: True'
     RECEIVER = 'on p.method of a call: the parameter p passed as the method first argument'
+    CHECKPOINT = 'on a checkpointed For loop: its checkpoint.CheckpointedLoop description'
 
 
 class _Store(dict):

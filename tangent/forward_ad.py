@@ -235,10 +235,10 @@ class ForwardAD:
         tangent_value = self.tan_ref(value)
         if _is_zero(tangent_value):
             return [stmt]
-        add = gast.Expr(value=gast.Call(func=copy.deepcopy(call.func),
-                                        args=[name(self.tan(target)),
-                                              copy.deepcopy(call.args[1]), tangent_value],
-                                        keywords=[]))
+        add = assign(self.tan(target), gast.Call(func=copy.deepcopy(call.func),
+                                                 args=[name(self.tan(target)),
+                                                       copy.deepcopy(call.args[1]),
+                                                       tangent_value], keywords=[]))
         return [stmt, add]
 
     def assign(self, stmt, target: str, value) -> list:

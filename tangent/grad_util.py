@@ -20,9 +20,12 @@ from typing import Any, Callable
 
 import gast
 
-from tangent import anf, annotate, compile as compile_, desugar, fence, forward_ad, motion, naming
+from tangent import anf, annotate, checkpoint, compile as compile_, desugar, fence, forward_ad
+from tangent import motion, naming
 from tangent import quoting
 from tangent import grads, non_differentiable, optimization, utils
+from tangent import annotations as anno
+from tangent.annotations import Key
 from tangent.errors import TangentParseError
 from tangent.motion import INPUT_DERIVATIVE
 from tangent.reverse_ad import ReverseAD, Subroutine
@@ -185,12 +188,34 @@ class _FrontEnd:
     untyped_receivers: list[str]  # parameters whose class decides what the code means
 
 
-def _front_end(fn: Callable, verbose: int, param_types: dict[str, type]) -> _FrontEnd:
-    """Parse, resolve, fence and normalise ``fn``; set up names for generated code."""
+def _front_end(fn: Callable, verbose: int, param_types: dict[str, type],
+               checkpoints: Any = None) -> _FrontEnd:
+    """Parse, resolve, fence and normalise ``fn``; set up names for generated code.
+
+    ``checkpoints``: None in forward mode (checkpoint markers are dropped);
+    in reverse mode False (only marked loops), True or a snapshot count (every
+    top-level ``range`` loop).
+    """
     fdef, free, filename = _parse(fn, param_types)
     untyped = [p for p in desugar.parameter_receivers(fdef) if p not in param_types]
     namer = naming.Namer(naming.names_in(fdef) | set(free))
     fdef = desugar.desugar(fdef, free, namer)
+    if checkpoints is None:
+        checkpoint.strip_markers(fdef)
+    else:
+        default = None if isinstance(checkpoints, bool) else int(checkpoints)
+        for loop in checkpoint.checkpoint_loops(fdef, namer, filename, bool(checkpoints),
+                                                default):
+            step_globals = {**fn.__globals__, **annotate.free_values(fn)}
+            loop.step_function = compile_.compile_function(loop.step_def, step_globals)
+            loop.gradient_step_function = loop.step_function
+            if loop.gradient_step_def.name != loop.step_def.name:
+                loop.gradient_step_function = compile_.compile_function(
+                    loop.gradient_step_def, step_globals)
+            free[loop.step_name] = loop.step_function
+            anno.set(loop.step_reference, Key.FUNC, loop.step_function)
+            _print_stage(verbose, 2, f'checkpointed loop body {loop.step_name}',
+                         loop.step_def)
     fdef = anf.Normalizer(namer).function(fdef)
     _print_stage(verbose, 2, 'normal form (ANF)', fdef)
     namespace = naming.Namespace(namer)
@@ -296,26 +321,29 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types)
 
 def _reverse(fn: Callable, wrt: tuple[int, ...], optimized: bool, motion_kind: str,
              preserve_result: bool, check_dims: bool, input_derivative: INPUT_DERIVATIVE,
-             verbose: int, param_types: dict[str, type] | None = None) -> _Generated:
+             verbose: int, param_types: dict[str, type] | None = None,
+             checkpoints: bool | int = False) -> _Generated:
     param_types = param_types or {}
     key = ('reverse', fn.__code__, wrt, optimized, motion_kind, preserve_result, check_dims,
-           input_derivative, _types_key(param_types))
+           input_derivative, _types_key(param_types), checkpoints)
     return _cached_or_generate(
         key, fn, lambda: _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result,
-                                           check_dims, input_derivative, verbose, param_types),
+                                           check_dims, input_derivative, verbose, param_types,
+                                           checkpoints),
         verbose)
 
 
 def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_dims,
-                      input_derivative, verbose, param_types) -> _Generated:
-    front = _front_end(fn, verbose, param_types)
+                      input_derivative, verbose, param_types, checkpoints) -> _Generated:
+    front = _front_end(fn, verbose, param_types, checkpoints)
     fdef, namer, namespace, checks = front.fdef, front.namer, front.namespace, front.checks
     if front.untyped_receivers:
         seed_name = namer.fresh(naming.adjoint_name(fdef.body[-1].value.id))
         return _Generated(function=_specialising(
             fn, front.untyped_receivers, param_types,
             lambda types_: _reverse(fn, wrt, optimized, motion_kind, preserve_result,
-                                    check_dims, input_derivative, verbose, types_),
+                                    check_dims, input_derivative, verbose, types_,
+                                    checkpoints),
             lambda generated: {seed_name: generated.seed_name}),
             seed_name=seed_name, checks=tuple(checks))
 
@@ -379,7 +407,7 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True
              motion: str = 'joint', mode: str = 'reverse', preserve_result: bool = False,
              check_dims: bool = True,
              input_derivative: INPUT_DERIVATIVE = INPUT_DERIVATIVE.Required,
-             verbose: int = 0) -> Callable:
+             verbose: int = 0, checkpoint: bool | int = False) -> Callable:
     """Differentiate ``func`` by writing and compiling its derivative's source.
 
     Args:
@@ -397,6 +425,11 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True
       input_derivative: reverse mode: whether the seed is required, defaults to
         1.0, or defaults to ones shaped like the result.
       verbose: 1 prints the generated source; 2 also every intermediate stage.
+      checkpoint: reverse mode: True checkpoints every top-level ``for`` loop
+        over ``range`` (keeping about sqrt(n) snapshots of an n-step loop's
+        state instead of a tape entry per step); an int gives the number of
+        snapshots. Loops written ``for i in tangent.checkpoint(range(n),
+        snapshots=k):`` are checkpointed whatever this says.
 
     Returns:
       The derivative function.
@@ -422,7 +455,7 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True
                               param_types).function
     else:
         derivative = _reverse(fn, wrt, optimized, motion, preserve_result, check_dims,
-                              input_derivative, verbose, param_types).function
+                              input_derivative, verbose, param_types, checkpoint).function
     if instance is not None:
         return types.MethodType(derivative, instance)
     return derivative
@@ -430,11 +463,12 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True
 
 def grad(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True,
          preserve_result: bool = False, check_dims: bool = True,
-         verbose: int = 0) -> Callable:
+         verbose: int = 0, checkpoint: bool | int = False) -> Callable:
     """The gradient of a scalar-valued ``func``: ``dfdx(*args, bresult=1.0)``."""
     return autodiff(func, wrt=wrt, optimized=optimized, motion='joint', mode='reverse',
                     preserve_result=preserve_result, check_dims=check_dims,
-                    input_derivative=INPUT_DERIVATIVE.DefaultOne, verbose=verbose)
+                    input_derivative=INPUT_DERIVATIVE.DefaultOne, verbose=verbose,
+                    checkpoint=checkpoint)
 
 
 def vjp(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True,

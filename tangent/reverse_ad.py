@@ -36,7 +36,7 @@ from typing import Any, Callable
 import gast
 import numpy as np
 
-from tangent import annotate, comments, grads, quoting, tangents, template
+from tangent import annotate, checkpoint, comments, grads, quoting, tangents, template
 from tangent import annotations as anno
 from tangent import utils as runtime
 from tangent.anf import assign, is_atom, name, stored_names
@@ -163,7 +163,13 @@ class ReverseAD:
                 elif isinstance(stmt, gast.For):
                     target = stmt.target.id
                     counts[target] = counts.get(target, 0) + (2 if in_loop else 1)
-                    visit(stmt.body, True)
+                    if anno.has(stmt, Key.CHECKPOINT):
+                        # Replayed from snapshots, not taped; leaves its state as one
+                        # assignment would.
+                        state = anno.get(stmt, Key.CHECKPOINT).state
+                        counts[state] = counts.get(state, 0) + (2 if in_loop else 1)
+                    else:
+                        visit(stmt.body, True)
                 elif isinstance(stmt, gast.While):
                     visit(stmt.body, True)
                 elif isinstance(stmt, gast.If):
@@ -228,9 +234,8 @@ class ReverseAD:
             if isinstance(target, gast.Subscript) and target.value.id in self.pushed:
                 op_id = self._op_id(target.value.id)
                 anno.set(stmt, Key.PUSH, op_id)
-                old = _call(self.namespace, runtime.copy, 'copy',
-                            [gast.Subscript(value=name(target.value.id),
-                                            slice=copy.deepcopy(target.slice), ctx=gast.Load())])
+                old = _call(self.namespace, runtime.copy_item, 'copy_item',
+                            [name(target.value.id), _index_expr(target.slice)])
                 return [self.push(target.value.id, op_id, old), stmt]
             return [stmt]
         if isinstance(stmt, gast.If):
@@ -238,6 +243,8 @@ class ReverseAD:
                             orelse=self.primal_block(stmt.orelse))]
         if isinstance(stmt, gast.For):
             out = []
+            if anno.has(stmt, Key.CHECKPOINT):
+                return [stmt]  # no tape inside: the backward pass replays steps
             if stmt.target.id in self.pushed:
                 op_id = self._op_id(stmt.target.id)
                 anno.set(stmt, Key.PUSH, op_id)
@@ -449,9 +456,10 @@ class ReverseAD:
                 return []
             base = value.value.id
             out = self.own(base, state)
-            out.append(gast.Expr(value=_call(self.namespace, runtime.add_at, 'add_at',
-                                             [name(self.adj(base)), _index_expr(value.slice),
-                                              seed])))
+            # Assigned back: arrays are updated in place, tuples rebuilt.
+            out.append(assign(self.adj(base), _call(
+                self.namespace, runtime.add_at, 'add_at',
+                [name(self.adj(base)), _index_expr(value.slice), seed])))
             return out
         if isinstance(value, (gast.Tuple, gast.List)):
             out = []
@@ -554,11 +562,11 @@ class ReverseAD:
             return []
         out = []
         if self.is_active(value):
-            part = gast.Subscript(value=name(self.adj(base)), slice=_index_expr(target.slice),
-                                  ctx=gast.Load())
+            part = _call(self.namespace, runtime.written_grad, 'written_grad',
+                         [name(self.adj(base)), _index_expr(target.slice), name(value.id)])
             out.extend(self.accumulate(value.id, _call(
-                self.namespace, runtime.unbroadcast, 'unbroadcast',
-                [_call(self.namespace, runtime.copy, 'copy', [part]), name(value.id)]), state))
+                self.namespace, runtime.unbroadcast, 'unbroadcast', [part, name(value.id)]),
+                state))
         out.extend(self.own(base, state))
         out.append(assign(gast.Subscript(value=name(self.adj(base)),
                                          slice=_index_expr(target.slice), ctx=gast.Store()),
@@ -647,6 +655,8 @@ class ReverseAD:
         return code
 
     def adjoint_for(self, stmt: gast.For, state: State) -> list:
+        if anno.has(stmt, Key.CHECKPOINT):
+            return self.adjoint_checkpointed_for(stmt, state)
         body = self.loop_body(stmt.body, state)
         before = self._before
         out = []
@@ -668,6 +678,38 @@ class ReverseAD:
             out.append(self.pop(name(stmt.target.id, store=True), anno.get(stmt, Key.PUSH)))
         return out
 
+    def adjoint_checkpointed_for(self, stmt: gast.For, state: State) -> list:
+        """Replay the loop from snapshots on a binomial schedule, reversing each
+        step with the gradient of the loop's step function."""
+        loop = anno.get(stmt, Key.CHECKPOINT)
+        if loop.state not in self.active or state.get(loop.state, Adj.UNSET) is Adj.UNSET:
+            return []
+        with_invariants = loop.invariants in self.active
+        positions = (1, 2) if with_invariants else (1,)
+        subroutine = self.differentiate_subroutine(loop.gradient_step_function, positions, {})
+        out = [comments.comment('Grad of: ' + _header_source(stmt) + '  (checkpointed)')]
+        bindings = {
+            'unused': name(loop.state), 'state': name(loop.state),
+            'bstate': name(self.adj(loop.state)), 'invariants': name(loop.invariants),
+            'iterations': copy.deepcopy(stmt.iter), 'snapshots': copy.deepcopy(loop.snapshots),
+            'step': name(self.namespace.ref(loop.step_function, loop.step_name)),
+            'dstep': name(self.namespace.ref(subroutine.function,
+                                             subroutine.function.__name__)),
+            'start': name(loop.start)}
+        schedule = checkpoint.REVERSE_SCHEDULE_STATE_ONLY
+        if with_invariants:
+            schedule = checkpoint.REVERSE_SCHEDULE
+            bindings['binvariants'] = name(self.adj(loop.invariants))
+            if state.get(loop.invariants, Adj.UNSET) is Adj.UNSET:
+                out.append(self.zero(loop.invariants))
+            state[loop.invariants] = Adj.OWNED
+        state[loop.state] = Adj.OWNED
+        code = template.expand(template.parse_template(schedule), bindings, self.namespace,
+                               self.namer, lambda param: None, lambda param, value: [])
+        if not loop.mutates_state:  # snapshots can share the state: steps rebind it
+            code = [_WithoutCopies(self.namespace).visit(statement) for statement in code]
+        return out + code
+
     def adjoint_while(self, stmt: gast.While, state: State) -> list:
         counter, op_id = self.loop_counters[id(stmt)]
         body = self.loop_body(stmt.body, state)
@@ -682,6 +724,22 @@ class ReverseAD:
         if op_id is not None:
             out.append(self.pop(name(counter, store=True), op_id))
         return out
+
+
+class _WithoutCopies(gast.NodeTransformer):
+    """Drops ``tangent.copy(x)`` around snapshots of state that no step mutates."""
+
+    def __init__(self, namespace: Namespace):
+        self.copy_names = {n for n, value in namespace.values.items()
+                           if getattr(value, 'copy', None) is runtime.copy}
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func
+        if (isinstance(func, gast.Attribute) and func.attr == 'copy'
+                and isinstance(func.value, gast.Name) and func.value.id in self.copy_names):
+            return node.args[0]
+        return node
 
 
 def _breaks(stmts: list) -> bool:

@@ -28,7 +28,9 @@ __all__ = [
     "broadcast_like",
     "check_scalar",
     "check_seed",
+    "checkpoint",
     "copy",
+    "copy_item",
     "grad_det",
     "grad_dot",
     "grad_dot_right",
@@ -43,6 +45,8 @@ __all__ = [
     "push",
     "push_stack",
     "require_seed",
+    "revolve",
+    "revolve_advances",
     "safe_log",
     "shapes_match",
     "Stack",
@@ -51,6 +55,7 @@ __all__ = [
     "unbroadcast",
     "unreduce",
     "unreduce_like",
+    "written_grad",
 ]
 
 # Python scalars that stand for a single real number; bool is included because
@@ -96,6 +101,116 @@ def push_stack(stack: Stack, substack: Stack, op_id: str) -> None:
 def pop_stack(stack: Stack, op_id: str) -> Stack:
     """Pop and return the Stack most recently pushed with `push_stack`."""
     return pop(stack, op_id)
+
+
+# -------------------------------------------------------------- checkpointing
+
+
+def checkpoint(iterations: Any, snapshots: int | None = None) -> Any:
+    """Mark a loop for checkpointing: ``for i in tangent.checkpoint(range(n), snapshots=k):``.
+
+    Called normally it returns ``iterations`` unchanged; in reverse mode the
+    loop keeps at most ``snapshots`` copies of its state instead of a tape
+    entry per step (None: about the square root of the number of steps).
+    """
+    return iterations
+
+
+def revolve(iterations: Any, snapshots: int | None = None) -> list:
+    """The binomial checkpointing schedule for reversing ``len(iterations)`` steps.
+
+    A list of ``(action, first, last)``: 'advance' (run steps first..last-1),
+    'snapshot' / 'restore' / 'discard' (the state before step ``first``) and
+    'reverse' (reverse step ``first``, whose input state is the current one).
+    With ``s`` snapshots and ``t`` the smallest number with
+    ``comb(s + t, t) >= steps``, no step is run forward more than ``t`` times
+    (Griewank and Walther's binomial schedule).
+    """
+    steps = iterations if isinstance(iterations, int) else len(iterations)
+    if steps <= 0:
+        return []
+    if snapshots is None:
+        snapshots = max(1, math.isqrt(steps))
+    if snapshots < 1:
+        raise ValueError(f'checkpointing needs at least one snapshot, got {snapshots}')
+    return [('snapshot', 0, 0), *_reverse_segment(0, steps, snapshots - 1),
+            ('discard', 0, 0)]
+
+
+def _reverse_segment(first: int, last: int, free: int):
+    """Reverse steps first..last-1; the state before ``first`` is current and saved."""
+    length = last - first
+    if length == 1:
+        yield ('reverse', first, last)
+        return
+    if free == 0:
+        for step in range(last - 1, first, -1):
+            yield ('advance', first, step)
+            yield ('reverse', step, step + 1)
+            yield ('restore', first, first)
+        yield ('reverse', first, first + 1)
+        return
+    repetitions = 1
+    while math.comb(free + repetitions, repetitions) < length:
+        repetitions += 1
+    middle = first + max(1, length - math.comb(free - 1 + repetitions, repetitions))
+    yield ('advance', first, middle)
+    yield ('snapshot', middle, middle)
+    yield from _reverse_segment(middle, last, free - 1)
+    yield ('discard', middle, middle)
+    yield ('restore', first, first)
+    yield from _reverse_segment(first, middle, free)
+
+
+def revolve_advances(steps: int, snapshots: int | None = None) -> int:
+    """How many forward steps ``revolve``'s schedule replays (for tests and docs)."""
+    return sum(last - first for action, first, last in revolve(steps, snapshots)
+               if action == 'advance')
+
+
+# ---------------------------------------------------------------- item tape
+
+
+class _Missing:
+    """What the tape holds for a dict key that a write is about to create."""
+
+    def __repr__(self) -> str:
+        return 'tangent.MISSING'
+
+
+MISSING = _Missing()
+
+
+def copy_item(container: Any, index: Any) -> Any:
+    """A copy of ``container[index]`` before a write replaces it (for the tape).
+
+    A dict key that does not exist yet gives ``MISSING``: restoring it in the
+    backward pass leaves a placeholder that nothing earlier reads.
+    """
+    if isinstance(container, dict) and index not in container:
+        return MISSING
+    return copy(container[index])
+
+
+def written_grad(grad: Any, index: Any, value: Any) -> Any:
+    """The gradient reaching ``value`` from ``x[index] = value``, given x's gradient.
+
+    A copy of ``grad[index]``, except where the write did not land: a dict key
+    with no gradient gives zeros, and with repeated integer indices only the
+    last write to an element survives (as in NumPy), so the earlier ones get 0.
+    """
+    if isinstance(grad, dict):
+        return copy(grad[index]) if index in grad else init_grad(value)
+    part = grad[index]
+    if not isinstance(grad, np.ndarray) or _is_basic_index(index) or \
+            getattr(index, 'dtype', None) == bool:
+        return copy(part)
+    element_ids = np.arange(grad.size).reshape(grad.shape)[index]
+    flat = element_ids.ravel()
+    last_writes = flat.size - 1 - np.unique(flat[::-1], return_index=True)[1]
+    survives = np.zeros(flat.size, dtype=bool)
+    survives[last_writes] = True
+    return np.where(survives.reshape(element_ids.shape), part, 0).astype(part.dtype)
 
 
 # ------------------------------------------------------------------ containers

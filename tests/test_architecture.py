@@ -15,7 +15,7 @@ PACKAGE = pathlib.Path(tangent.__file__).parent
 LAYERS = {
     0: {'errors', 'grammar', 'annotations', 'utils', 'non_differentiable'},
     1: {'quoting', 'compile', 'naming', 'create', 'comments', 'ast'},
-    2: {'transformers', 'template', 'cfg', 'annotate', 'anf', 'desugar', 'fence',
+    2: {'transformers', 'template', 'cfg', 'annotate', 'anf', 'checkpoint', 'desugar', 'fence',
         'optimization', 'registry'},
     3: {'grads', 'tangents', 'tf_rules'},
     4: {'reverse_ad', 'forward_ad', 'motion'},

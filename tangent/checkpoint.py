@@ -1,0 +1,298 @@
+"""Checkpointed loops: trading recomputation for tape memory (layer L2).
+
+Requires: a resolved, fenced function (before normalisation).
+Guarantees: every loop to checkpoint (``for i in tangent.checkpoint(range(n),
+snapshots=k):``, or every top-level ``range`` loop when the user asks for
+checkpointing of the whole function) has its body moved into a step function
+of the loop-carried state, and reads
+
+    loop_start = (h, c)                     # the state entering the loop
+    loop_invariants = (w, xs)               # what the body only reads
+    loop_state = loop_start
+    for i in range(n):
+        loop_state = f_loop_step(i, loop_state, loop_invariants)
+    h, c = loop_state
+
+with the loop annotated ``Key.CHECKPOINT``. Reverse mode then writes no tape
+inside the loop; its backward pass replays steps from snapshots on a
+binomial schedule (``tangent.revolve``) and calls the step's own gradient once
+per step, with ``REVERSE_SCHEDULE`` below as the code it writes.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import gast
+
+from tangent import annotations as anno
+from tangent import utils as tangent
+from tangent.annotations import Key
+from tangent.errors import TangentParseError
+from tangent.naming import Namer
+
+
+@dataclass
+class CheckpointedLoop:
+    """What the reverse pass needs to know about a checkpointed loop."""
+
+    step_name: str          # the step function's name in generated code
+    step_def: gast.FunctionDef
+    state: str              # the tuple variable holding the loop-carried state
+    invariants: str         # the tuple of values the body only reads
+    start: str              # the state entering the loop
+    snapshots: gast.expr    # the snapshot count (None: chosen at run time)
+    mutates_state: bool     # the body writes into state arrays: snapshots copy
+    gradient_step_def: gast.FunctionDef   # the step with its insert_grad_of blocks
+    step_reference: gast.Name = field(default=None)  # the call's name of the step function
+    step_function: Any = field(default=None)  # set once the step is compiled
+    gradient_step_function: Any = field(default=None)  # what the backward pass reverses
+
+
+def _names(nodes, ctx) -> list[str]:
+    found = []
+    for node in nodes:
+        for child in gast.walk(node):
+            if isinstance(child, gast.Name) and isinstance(child.ctx, ctx) \
+                    and child.id not in found:
+                found.append(child.id)
+    return found
+
+
+def _name(id_: str, store: bool = False) -> gast.Name:
+    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
+                     type_comment=None)
+
+
+def _tuple(names: list[str], store: bool = False) -> gast.Tuple:
+    return gast.Tuple(elts=[_name(n, store) for n in names],
+                      ctx=gast.Store() if store else gast.Load())
+
+
+def _assign(target: gast.expr, value: gast.expr) -> gast.Assign:
+    return gast.Assign(targets=[target], value=value, type_comment=None)
+
+
+class _Marker:
+    """Finds the loops to checkpoint and rewrites each around a step function."""
+
+    def __init__(self, fdef: gast.FunctionDef, namer: Namer, filename: str,
+                 every_range_loop: bool, default_snapshots: int | None):
+        self.fdef = fdef
+        self.namer = namer
+        self.filename = filename
+        self.every_range_loop = every_range_loop
+        self.default_snapshots = default_snapshots
+        self.params = [arg.id for arg in fdef.args.args]
+        self.locals = set(self.params) | set(_names([fdef], gast.Store))
+        self.local_functions = {n.name for n in gast.walk(fdef)
+                                if isinstance(n, gast.FunctionDef) and n is not fdef}
+        self.loops: list[CheckpointedLoop] = []
+
+    def fail(self, node, message: str) -> None:
+        raise TangentParseError(message + ' in a checkpointed loop; checkpoint a loop '
+                                'whose body only updates variables',
+                                self.filename, getattr(node, 'lineno', None), None)
+
+    def block(self, stmts: list, before: list, after_of) -> list:
+        out = []
+        for index, stmt in enumerate(stmts):
+            loop = self.marked(stmt)
+            if loop is not None:
+                earlier = before + out
+                later = stmts[index + 1:] + after_of
+                out.extend(self.rewrite(stmt, *loop, earlier, later))
+                continue
+            if isinstance(stmt, gast.If):
+                stmt.body = self.block(stmt.body, before + out, stmts[index + 1:] + after_of)
+                stmt.orelse = self.block(stmt.orelse, before + out,
+                                         stmts[index + 1:] + after_of)
+            elif isinstance(stmt, (gast.For, gast.While)):
+                # Not checkpointed itself: loops inside it may be.
+                stmt.body = self.block(stmt.body, before + out,
+                                       stmts + after_of)
+            out.append(stmt)
+        return out
+
+    def marked(self, stmt) -> tuple[gast.expr, gast.expr | None] | None:
+        """(the range call, the snapshot count) of a loop to checkpoint."""
+        if not isinstance(stmt, gast.For) or not isinstance(stmt.iter, gast.Call):
+            return None
+        func = anno.get(stmt.iter.func, Key.FUNC)
+        if func is tangent.checkpoint:
+            call = stmt.iter
+            if not call.args:
+                self.fail(stmt, 'tangent.checkpoint() needs the range to iterate over')
+            snapshots = call.args[1] if len(call.args) > 1 else None
+            for keyword in call.keywords:
+                if keyword.arg == 'snapshots':
+                    snapshots = keyword.value
+            iterable = call.args[0]
+            if not (isinstance(iterable, gast.Call) and anno.get(iterable.func, Key.FUNC)
+                    is range):
+                self.fail(stmt, 'tangent.checkpoint(...) wraps a range(...); iterating '
+                                'anything else')
+            return iterable, snapshots
+        if self.every_range_loop and func is range:
+            snapshots = (gast.Constant(value=self.default_snapshots, kind=None)
+                         if self.default_snapshots is not None else None)
+            return stmt.iter, snapshots
+        return None
+
+    def rewrite(self, loop: gast.For, iterable, snapshots, earlier, later) -> list:
+        if not isinstance(loop.target, gast.Name):
+            self.fail(loop, 'a loop target other than one variable')
+        for node in gast.walk(gast.Module(body=loop.body, type_ignores=[])):
+            if isinstance(node, (gast.Break, gast.Continue, gast.Return)):
+                self.fail(node, f'{type(node).__name__.lower()}')
+            if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+                    and node.func.attr == 'append' and not anno.has(node.func, Key.FUNC):
+                self.fail(node, 'appending to a list')
+            if isinstance(node, gast.Name) and node.id in self.local_functions:
+                self.fail(node, f'calling the nested function {node.id}')
+        counter = loop.target.id
+        assigned = [n for n in _names(loop.body, gast.Store) if n != counter]
+        bound_before = set(self.params) | set(_names(earlier, gast.Store))
+        read_after = set(_names(later, gast.Load))
+        carried = [n for n in assigned if n in bound_before or n in read_after]
+        read = _names(loop.body, gast.Load)
+        invariants = [n for n in read if n in self.locals and n not in assigned
+                      and n != counter]
+        mutates = any(isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store)
+                      and isinstance(node.value, gast.Name) and node.value.id in carried
+                      for node in gast.walk(gast.Module(body=loop.body, type_ignores=[])))
+
+        base = self.fdef.name
+        step_name = self.namer.fresh(f'{base}_loop_step')
+        state, start = self.namer.fresh('loop_state'), self.namer.fresh('loop_start')
+        invariants_name = self.namer.fresh('loop_invariants')
+        gradient_step_def = self.step_function(step_name, counter, carried, invariants,
+                                               loop.body)
+        # The primal replays steps without the surgery blocks, which only
+        # belong in the backward pass.
+        step_def = _WithoutSurgery().visit(copy.deepcopy(gradient_step_def))
+        gradient_step_def.name = self.namer.fresh(step_name + '_with_surgery') \
+            if _has_surgery(loop.body) else step_name
+        out = []
+        unbound = [n for n in carried if n not in bound_before]
+        for name_ in unbound:  # first assigned inside the loop, read after it
+            out.append(_assign(_name(name_, True), gast.Constant(value=None, kind=None)))
+        snapshot_count = snapshots
+        if snapshots is not None and not isinstance(snapshots, (gast.Constant, gast.Name)):
+            snapshot_name = self.namer.fresh('loop_snapshots')
+            out.append(_assign(_name(snapshot_name, True), snapshots))
+            snapshot_count = _name(snapshot_name)
+        if snapshot_count is None:
+            snapshot_count = gast.Constant(value=None, kind=None)
+        out.append(_assign(_name(start, True), _tuple(carried)))
+        out.append(_assign(_name(invariants_name, True), _tuple(invariants)))
+        out.append(_assign(_name(state, True), _name(start)))
+        step_call = gast.Call(func=_name(step_name), args=[
+            _name(counter), _name(state), _name(invariants_name)], keywords=[])
+        new_loop = gast.For(target=loop.target, iter=iterable,
+                            body=[_assign(_name(state, True), step_call)], orelse=[],
+                            type_comment=None)
+        gast.copy_location(new_loop, loop)
+        info = CheckpointedLoop(step_name=step_name, step_def=step_def,
+                                gradient_step_def=gradient_step_def, state=state,
+                                invariants=invariants_name, start=start,
+                                snapshots=snapshot_count, mutates_state=mutates)
+        anno.set(new_loop, Key.CHECKPOINT, info)
+        info.step_reference = step_call.func
+        out.append(new_loop)
+        if carried:
+            out.append(_assign(_tuple(carried, store=True), _name(state)))
+        self.loops.append(info)
+        return [gast.copy_location(stmt, loop) for stmt in out]
+
+    def step_function(self, step_name, counter, carried, invariants, body) -> gast.FunctionDef:
+        """``def f_loop_step(i, state, invariants)``: one iteration of the loop."""
+        state_param = self.namer.fresh('state')
+        invariants_param = self.namer.fresh('invariants')
+        unpack = []
+        if carried:
+            unpack.append(_assign(_tuple(carried, store=True), _name(state_param)))
+        if invariants:
+            unpack.append(_assign(_tuple(invariants, store=True), _name(invariants_param)))
+        returned = gast.Return(value=_tuple(carried))
+        args = gast.arguments(
+            args=[gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
+                  for n in (counter, state_param, invariants_param)],
+            posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+            defaults=[])
+        return gast.FunctionDef(name=step_name, args=args,
+                                body=unpack + copy.deepcopy(body) + [returned],
+                                decorator_list=[], returns=None, type_comment=None,
+                                type_params=[])
+
+
+def _has_surgery(body: list) -> bool:
+    return any(isinstance(node, gast.With) for stmt in body for node in gast.walk(stmt))
+
+
+class _WithoutSurgery(gast.NodeTransformer):
+    """Removes ``with insert_grad_of(...)`` blocks (the fence allows no other with)."""
+
+    def visit_With(self, node):
+        return None
+
+
+def checkpoint_loops(fdef: gast.FunctionDef, namer: Namer, filename: str,
+                     every_range_loop: bool = False,
+                     default_snapshots: int | None = None) -> list[CheckpointedLoop]:
+    """Rewrite the loops of ``fdef`` to checkpoint; return their descriptions."""
+    marker = _Marker(fdef, namer, filename, every_range_loop, default_snapshots)
+    fdef.body = marker.block(fdef.body, [], [])
+    return marker.loops
+
+
+def strip_markers(fdef: gast.FunctionDef) -> None:
+    """Forward mode needs no checkpoints: ``tangent.checkpoint(r)`` is just ``r``."""
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.For) and isinstance(node.iter, gast.Call) \
+                and anno.get(node.iter.func, Key.FUNC) is tangent.checkpoint \
+                and node.iter.args:
+            node.iter = node.iter.args[0]
+
+
+# The backward pass of a checkpointed loop, written by reverse_ad with the
+# loop's names. The state entering the loop is replayed forward on the binomial
+# schedule of tangent.revolve, holding at most `snapshots` states; each step is
+# reversed by the step function's gradient, which recomputes that one step.
+def REVERSE_SCHEDULE(unused, state, bstate, invariants, binvariants, iterations,
+                     snapshots, step, dstep, start):
+    state = start
+    saved = {}
+    for action, first, last in tangent.revolve(iterations, snapshots):
+        if action == 'advance':
+            for index in range(first, last):
+                state = step(iterations[index], state, invariants)
+        elif action == 'snapshot':
+            saved[first] = tangent.copy(state)
+        elif action == 'restore':
+            state = tangent.copy(saved[first])
+        elif action == 'discard':
+            saved.pop(first)
+        else:
+            bstate, binvariants_part = dstep(iterations[first], state, invariants, bstate)
+            binvariants = tangent.add_grad(binvariants, binvariants_part)
+
+
+def REVERSE_SCHEDULE_STATE_ONLY(unused, state, bstate, invariants, iterations, snapshots,
+                                step, dstep, start):
+    state = start
+    saved = {}
+    for action, first, last in tangent.revolve(iterations, snapshots):
+        if action == 'advance':
+            for index in range(first, last):
+                state = step(iterations[index], state, invariants)
+        elif action == 'snapshot':
+            saved[first] = tangent.copy(state)
+        elif action == 'restore':
+            state = tangent.copy(saved[first])
+        elif action == 'discard':
+            saved.pop(first)
+        else:
+            bstate = dstep(iterations[first], state, invariants, bstate)

@@ -32,6 +32,7 @@ from tangent.reverse_ad import _call, _const, _differentiable, _index_expr
 
 ZERO = 'zero tangent'
 ZERO_OF_VARIABLE = 'zero tangent of a variable that may broadcast'
+TANGENT_VARIABLE = 'a tangent variable of the generated code'
 
 
 @dataclass
@@ -49,13 +50,13 @@ def _zero(of_variable: bool = False) -> gast.Constant:
 
 
 def _is_zero(node: gast.AST) -> bool:
-    return isinstance(node, gast.Constant) and anno.get(node, Key.FUNC) in (
-        ZERO, ZERO_OF_VARIABLE)
+    marker = anno.get(node, Key.FUNC) if isinstance(node, gast.Constant) else None
+    return marker is ZERO or marker is ZERO_OF_VARIABLE
 
 
 def _drops_variable(*nodes: gast.AST) -> bool:
     """Whether dropping these zeros may lose a shape the result broadcast to."""
-    return any(any(anno.get(n, Key.FUNC) == ZERO_OF_VARIABLE for n in gast.walk(node))
+    return any(any(anno.get(n, Key.FUNC) is ZERO_OF_VARIABLE for n in gast.walk(node))
                for node in nodes)
 
 
@@ -111,7 +112,7 @@ class _ZeroSimplifier(gast.NodeTransformer):
 
 
 def _has_tangent(node: gast.AST) -> bool:
-    return any(anno.get(n, Key.FUNC) == 'tangent variable' for n in gast.walk(node))
+    return any(anno.get(n, Key.FUNC) is TANGENT_VARIABLE for n in gast.walk(node))
 
 
 class ForwardAD:
@@ -143,7 +144,7 @@ class ForwardAD:
         """The tangent of atom ``node``: a variable, or a zero."""
         if isinstance(node, gast.Name) and node.id in self.active:
             ref = name(self.tan(node.id))
-            anno.set(ref, Key.FUNC, 'tangent variable')
+            anno.set(ref, Key.FUNC, TANGENT_VARIABLE)
             return ref
         return _zero(of_variable=isinstance(node, gast.Name))
 
@@ -228,6 +229,8 @@ class ForwardAD:
         if kind == 'pop':
             if operand not in self.active:
                 return [stmt]
+            if annotate.tape_slot(op_id) not in self.active:  # a constant was pushed
+                return [stmt] + self.zero(operand)
             return [assign(self.tan(operand), copy.deepcopy(call)), stmt]
         target, value = operand
         if target not in self.active:

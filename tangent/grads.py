@@ -426,3 +426,17 @@ def unarray(y, grad, like):
 def array_tangent(y, tangent_value, like):
     d[tangent_value] = tangent.unarray(d[y], tangent_value)
 
+
+@adjoint(tangent.written_grad)
+def written_grad(y, grad, index, value):
+    d[grad] = tangent.scatter_written(d[y], grad, index)
+
+
+@adjoint(tangent.scatter_written)
+def scatter_written(y, part, grad, index):
+    d[part] = tangent.written_grad(d[y], index, part)
+
+
+@adjoint(tangent.copy_item)
+def copy_item(y, container, index):
+    d[container] = tangent.scatter_written(d[y], container, index)

@@ -69,4 +69,5 @@ register_non_differentiable_functions(
     utils.Stack, utils.init_grad, utils.ones_like, utils.check_seed, utils.require_seed,
     utils.check_scalar, utils.shapes_match, utils.array_size, utils.balanced_eq,
     utils.as_sequence, utils.inverse_permutation, utils.revolve, utils.revolve_advances,
+    utils.shape_only,
 )

@@ -135,6 +135,9 @@ class ReverseAD:
         self.stack = namer.fresh(STACK)
         self.adjoint_stack_name: str | None = None
         self.lineno = None  # of the user's statement being differentiated, for errors
+        # id(statement) -> the variables certainly bound when it starts
+        self.bound_before: dict[int, frozenset] = {}
+        _bind_statements(fdef.body, set(self.params), self.bound_before)
 
     # Names -------------------------------------------------------------------
 
@@ -193,11 +196,44 @@ class ReverseAD:
                                       _call(self.namespace, runtime.init_grad, 'init_grad',
                                             [name(wrt_name)])))
             gradient_names.append(self.adj(wrt_name))
+        self._tape_shapes_only(primal, adjoint)
         return ReverseResult(primal=primal, adjoint=adjoint, result_name=self.result_name,
                              seed_name=seed, wrt_names=self.wrt_names,
                              gradient_names=gradient_names, pushed=self.pushed,
                              uses_stack=bool(self.pushed_used), stack_name=self.stack,
                              adjoint_stack_name=self.adjoint_stack_name)
+
+    def _tape_shapes_only(self, primal: list, adjoint: list) -> None:
+        """Tape only the shape of values the backward pass reads only for their shape.
+
+        ``unbroadcast(g, x)`` needs x's shape and dtype, not its contents; a
+        person would not keep every intermediate array of a loop alive for that.
+        """
+        value_reads, shape_reads = set(), set()
+        for statement in adjoint:
+            for node in gast.walk(statement):
+                if isinstance(node, gast.Call):
+                    position = _SHAPE_ARGUMENT.get(self._runtime_function(node.func))
+                    if position is not None and position < len(node.args) and \
+                            isinstance(node.args[position], gast.Name):
+                        shape_reads.add(id(node.args[position]))
+            for node in gast.walk(statement):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and \
+                        id(node) not in shape_reads:
+                    value_reads.add(node.id)
+        for statement in _walk_statements(primal):
+            if not (anno.has(statement, Key.PUSH) and isinstance(statement, gast.Expr)):
+                continue
+            pushed = statement.value.args[1]
+            if isinstance(pushed, gast.Name) and pushed.id not in value_reads:
+                statement.value.args[1] = _call(self.namespace, runtime.shape_only,
+                                                'shape_only', [pushed])
+
+    def _runtime_function(self, func: gast.expr) -> Any:
+        if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
+            module = self.namespace.values.get(func.value.id)
+            return getattr(module, func.attr, None) if module is not None else None
+        return None
 
     @property
     def pushed_used(self) -> bool:
@@ -225,6 +261,9 @@ class ReverseAD:
         return out
 
     def primal_statement(self, stmt: gast.stmt) -> list:
+        tape = annotate.tape_operation(stmt)
+        if tape is not None and tape[0] == 'add_at':
+            return [stmt]  # updates its target in place: nothing to restore
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             if isinstance(target, gast.Name) and target.id in self.pushed:
@@ -419,6 +458,18 @@ class ReverseAD:
                                                    [name(self.adj(primal))]))]
         return []
 
+    def zero_where(self, primal: str, bound: frozenset, state: State) -> gast.stmt:
+        """A zero adjoint at a point where ``primal`` may not be bound yet.
+
+        Where it is not, no statement on that path assigned it, so nothing reads
+        its adjoint but ``add_grad``, for which None is zero.
+        """
+        if primal in bound:
+            state[primal] = Adj.OWNED
+            return self.zero(primal)
+        state[primal] = Adj.SET
+        return assign(self.adj(primal), _const(None))
+
     def zero(self, primal: str) -> gast.stmt:
         return assign(self.adj(primal), _call(self.namespace, runtime.init_grad, 'init_grad',
                                               [name(primal)]))
@@ -448,7 +499,12 @@ class ReverseAD:
             func, args = annotate.operation_of(value)
             if annotate.is_square(value) and np.square in grads.adjoints:
                 func, args = np.square, [value.left]  # x * x: one term, not two
-            return self.expand_rule(func, target, args, {}, seed, state, value)
+            code = self.expand_rule(func, target, args, {}, seed, state, value)
+            if any(_is_number(arg) for arg in args):
+                # With a number on one side, broadcasting cannot change the other
+                # operand's shape: nothing to undo.
+                code = [_WithoutUnbroadcast(self).visit(statement) for statement in code]
+            return code
         if isinstance(value, gast.Call):
             return self.adjoint_call(target, value, seed, state)
         if isinstance(value, gast.Subscript):
@@ -597,13 +653,14 @@ class ReverseAD:
         body_state, orelse_state = dict(state), dict(state)
         body = self.adjoint_block(stmt.body, body_state)
         orelse = self.adjoint_block(stmt.orelse, orelse_state)
-        self.merge([(body, body_state), (orelse, orelse_state)], state)
+        self.merge([(body, body_state), (orelse, orelse_state)], state,
+                   self.bound_before.get(id(stmt), frozenset()))
         if not body and not orelse:
             return []
         node = gast.If(test=stmt.test, body=body or [gast.Pass()], orelse=orelse)
         return [comments.comment('Grad of: ' + _header_source(stmt)), node]
 
-    def merge(self, branches: list, state: State) -> None:
+    def merge(self, branches: list, state: State, bound: frozenset) -> None:
         """Bring branch states to a common state (in place), adding zeros where needed."""
         names = set()
         for _, branch_state in branches:
@@ -615,12 +672,11 @@ class ReverseAD:
                 continue
             for (code, branch_state), status in zip(branches, statuses):
                 if status is Adj.UNSET:
-                    code.append(self.zero(primal))
-                    branch_state[primal] = Adj.OWNED
+                    code.append(self.zero_where(primal, bound, branch_state))
             statuses = [s[primal] for _, s in branches]
             state[primal] = min(statuses)
 
-    def loop_body(self, body: list, state: State) -> list:
+    def loop_body(self, body: list, state: State, bound: frozenset) -> list:
         """The backward code of a loop body, run any number of times.
 
         Adjoint states at the end of the body must equal those at its start;
@@ -637,8 +693,7 @@ class ReverseAD:
                 start = entry.get(primal, Adj.UNSET)
                 end = trial_state.get(primal, Adj.UNSET)
                 if start is Adj.UNSET and end is not Adj.UNSET:
-                    before.append(self.zero(primal))
-                    entry[primal] = Adj.OWNED
+                    before.append(self.zero_where(primal, bound, entry))
                     changed = True
                 elif start is Adj.OWNED and end is Adj.SET:
                     entry[primal] = Adj.SET
@@ -648,7 +703,7 @@ class ReverseAD:
         for primal, start in entry.items():
             end = trial_state.get(primal, Adj.UNSET)
             if start is not Adj.UNSET and end is Adj.UNSET:
-                code.append(self.zero(primal))
+                code.append(self.zero_where(primal, bound, {}))
         state.clear()
         state.update(entry)
         self._before = before
@@ -657,7 +712,7 @@ class ReverseAD:
     def adjoint_for(self, stmt: gast.For, state: State) -> list:
         if anno.has(stmt, Key.CHECKPOINT):
             return self.adjoint_checkpointed_for(stmt, state)
-        body = self.loop_body(stmt.body, state)
+        body = self.loop_body(stmt.body, state, self.bound_before.get(id(stmt), frozenset()))
         before = self._before
         out = []
         if body:
@@ -712,7 +767,7 @@ class ReverseAD:
 
     def adjoint_while(self, stmt: gast.While, state: State) -> list:
         counter, op_id = self.loop_counters[id(stmt)]
-        body = self.loop_body(stmt.body, state)
+        body = self.loop_body(stmt.body, state, self.bound_before.get(id(stmt), frozenset()))
         out = []
         if body:
             loop_range = gast.Call(func=name(self.namespace.ref(range, 'range')),
@@ -724,6 +779,54 @@ class ReverseAD:
         if op_id is not None:
             out.append(self.pop(name(counter, store=True), op_id))
         return out
+
+
+# Runtime helpers that read one argument only for its shape and dtype.
+_SHAPE_ARGUMENT = {runtime.unbroadcast: 1, runtime.unreduce_like: 1, runtime.init_grad: 0,
+                   runtime.astype: 1, runtime.written_grad: 2}
+
+
+def _bind_statements(stmts: list, bound: set, before: dict) -> set:
+    """Record, for each statement, the variables bound on every path to it."""
+    for stmt in stmts:
+        before[id(stmt)] = frozenset(bound)
+        if isinstance(stmt, gast.Assign):
+            bound |= {n.id for target in stmt.targets for n in gast.walk(target)
+                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        elif isinstance(stmt, gast.If):
+            bound |= (_bind_statements(stmt.body, set(bound), before)
+                      & _bind_statements(stmt.orelse, set(bound), before))
+        elif isinstance(stmt, (gast.For, gast.While)):  # may run no iteration
+            inner = set(bound) | ({stmt.target.id} if isinstance(stmt, gast.For) else set())
+            _bind_statements(stmt.body, inner, before)
+        elif isinstance(stmt, gast.With):
+            _bind_statements(stmt.body, set(bound), before)
+    return bound
+
+
+def _walk_statements(stmts: list):
+    for stmt in stmts:
+        yield stmt
+        for field_name in ('body', 'orelse'):
+            yield from _walk_statements(getattr(stmt, field_name, []))
+
+
+def _is_number(node: gast.expr) -> bool:
+    return (isinstance(node, gast.Constant) and isinstance(node.value, (int, float))
+            and not isinstance(node.value, bool))
+
+
+class _WithoutUnbroadcast(gast.NodeTransformer):
+    """``unbroadcast(g, x)`` -> ``g`` where the shapes are known to agree."""
+
+    def __init__(self, driver: ReverseAD):
+        self.driver = driver
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if self.driver._runtime_function(node.func) is runtime.unbroadcast:
+            return node.args[0]
+        return node
 
 
 class _WithoutCopies(gast.NodeTransformer):

@@ -407,3 +407,18 @@ def unarray(y, grad, like):
 @tangent_(tangent.array_tangent)
 def array_tangent(y, tangent_value, like):
     d[y] = tangent.array_tangent(d[tangent_value], like)
+
+
+@tangent_(tangent.written_grad)
+def written_grad(y, grad, index, value):
+    d[y] = tangent.written_grad(d[grad], index, value)
+
+
+@tangent_(tangent.scatter_written)
+def scatter_written(y, part, grad, index):
+    d[y] = tangent.scatter_written(d[part], grad, index)
+
+
+@tangent_(tangent.copy_item)
+def copy_item(y, container, index):
+    d[y] = tangent.copy_item(d[container], index)

@@ -48,6 +48,8 @@ __all__ = [
     "revolve",
     "revolve_advances",
     "safe_log",
+    "scatter_written",
+    "shape_only",
     "shapes_match",
     "Stack",
     "sum_tangents",
@@ -168,6 +170,17 @@ def revolve_advances(steps: int, snapshots: int | None = None) -> int:
                if action == 'advance')
 
 
+def shape_only(x: Any) -> Any:
+    """A stand-in for ``x`` with its shape and dtype but no contents, for the tape.
+
+    An array becomes a read-only zero-strided view of one zero (no memory);
+    anything else is kept as it is.
+    """
+    if type(x) is np.ndarray and x.ndim:
+        return np.broadcast_to(np.zeros((), x.dtype), x.shape)
+    return x
+
+
 # ---------------------------------------------------------------- item tape
 
 
@@ -205,12 +218,27 @@ def written_grad(grad: Any, index: Any, value: Any) -> Any:
     if not isinstance(grad, np.ndarray) or _is_basic_index(index) or \
             getattr(index, 'dtype', None) == bool:
         return copy(part)
-    element_ids = np.arange(grad.size).reshape(grad.shape)[index]
+    return np.where(_surviving_writes(grad.shape, index), part, 0).astype(part.dtype)
+
+
+def _surviving_writes(shape: tuple, index: Any) -> np.ndarray:
+    """For ``x[index] = v`` on an array of ``shape``: which written elements stay."""
+    element_ids = np.arange(int(np.prod(shape))).reshape(shape)[index]
     flat = element_ids.ravel()
     last_writes = flat.size - 1 - np.unique(flat[::-1], return_index=True)[1]
     survives = np.zeros(flat.size, dtype=bool)
     survives[last_writes] = True
-    return np.where(survives.reshape(element_ids.shape), part, 0).astype(part.dtype)
+    return survives.reshape(element_ids.shape)
+
+
+def scatter_written(part: Any, grad: Any, index: Any) -> Any:
+    """The adjoint of ``written_grad(grad, index, value)`` with respect to ``grad``:
+    zeros shaped like ``grad`` with ``part`` where the write landed."""
+    result = init_grad(grad)
+    if isinstance(grad, np.ndarray) and not _is_basic_index(index) and \
+            getattr(index, 'dtype', None) != bool:
+        part = np.where(_surviving_writes(grad.shape, index), part, 0)
+    return add_at(result, index, part)
 
 
 # ------------------------------------------------------------------ containers

@@ -138,6 +138,9 @@ class ReverseAD:
         # id(statement) -> the variables certainly bound when it starts
         self.bound_before: dict[int, frozenset] = {}
         _bind_statements(fdef.body, set(self.params), self.bound_before)
+        # Variables that only ever hold numbers or arrays: their gradients add with +.
+        self.numeric = _numeric_variables(fdef)
+        self.maybe_none: set[str] = set()  # adjoints that may hold None (a zero)
 
     # Names -------------------------------------------------------------------
 
@@ -444,6 +447,8 @@ class ReverseAD:
             state[primal] = Adj.SET
             return [assign(adjoint, value)]
         state[primal] = Adj.OWNED
+        if primal in self.numeric and primal not in self.maybe_none:
+            return [assign(adjoint, gast.BinOp(left=name(adjoint), op=gast.Add(), right=value))]
         return [assign(adjoint, _call(self.namespace, runtime.add_grad, 'add_grad',
                                       [name(adjoint), value]))]
 
@@ -468,6 +473,7 @@ class ReverseAD:
             state[primal] = Adj.OWNED
             return self.zero(primal)
         state[primal] = Adj.SET
+        self.maybe_none.add(primal)
         return assign(self.adj(primal), _const(None))
 
     def zero(self, primal: str) -> gast.stmt:
@@ -784,6 +790,35 @@ class ReverseAD:
 # Runtime helpers that read one argument only for its shape and dtype.
 _SHAPE_ARGUMENT = {runtime.unbroadcast: 1, runtime.unreduce_like: 1, runtime.init_grad: 0,
                    runtime.astype: 1, runtime.written_grad: 2}
+
+
+_ARITHMETIC = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.MatMult)
+
+
+def _numeric_variables(fdef: gast.FunctionDef) -> set[str]:
+    """Variables that hold numbers or arrays wherever they are assigned: results
+    of arithmetic, of ufuncs and of ``math`` functions, and operands of
+    arithmetic other than ``+`` (which also joins lists and tuples)."""
+    numeric, other = set(), set()
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.BinOp) and isinstance(node.op, _ARITHMETIC) and \
+                not isinstance(node.op, gast.Add):
+            numeric.update(n.id for n in (node.left, node.right) if isinstance(n, gast.Name))
+        elif isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)) \
+                and isinstance(node.operand, gast.Name):
+            numeric.add(node.operand.id)
+        if not isinstance(node, gast.Assign) or not isinstance(node.targets[0], gast.Name):
+            continue
+        target, value = node.targets[0].id, node.value
+        func = annotate.callee(value) if isinstance(value, gast.Call) else None
+        if (isinstance(value, gast.BinOp) and isinstance(value.op, _ARITHMETIC)
+                and not isinstance(value.op, gast.Add)) or \
+                (isinstance(value, gast.UnaryOp) and isinstance(value.op, (gast.USub, gast.UAdd))) \
+                or isinstance(func, np.ufunc) or getattr(func, '__module__', None) == 'math':
+            numeric.add(target)
+        else:
+            other.add(target)
+    return numeric - other
 
 
 def _bind_statements(stmts: list, bound: set, before: dict) -> set:

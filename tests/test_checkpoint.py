@@ -12,6 +12,7 @@ import pytest
 import tangent
 from tangent import insert_grad_of
 from tangent.grads import adjoint, d
+from tangent.tangents import tangent_
 
 from reference import assert_close, numerical_grad
 
@@ -27,6 +28,11 @@ def tick(x):
 @adjoint(tick)
 def _tick_adjoint(y, x):
     d[x] = d[y]
+
+
+@tangent_(tick)
+def _tick_tangent(y, x):
+    d[y] = d[x]
 
 
 def scalar_state(x, n):

@@ -13,7 +13,7 @@ setup(
     python_requires='>=3.10',
     install_requires=['numpy>=1.24', 'gast>=0.6'],
     extras_require={
-        'test': ['pytest>=7', 'autograd>=1.6', 'hypothesis>=6'],
+        'test': ['pytest>=7', 'autograd>=1.6', 'hypothesis>=6', 'ipython>=8'],
         'tf': ['tensorflow>=2.15'],
         'bench': ['autograd>=1.6', 'jax', 'torch'],
     },

@@ -268,8 +268,8 @@ class ForwardAD:
             return self.zero(target)
         if isinstance(value, (gast.BinOp, gast.UnaryOp)):
             func, args = annotate.operation_of(value)
-            if annotate.is_square(value) and np.square in tangents.tangents:
-                func, args = np.square, [value.left]  # x * x: one term, not two
+            if annotate.is_square(value):  # x * x is x ** 2: one term, not two
+                func, args = annotate.operator.pow, [value.left, _const(2)]
             return self.expand_rule(func, target, args, {}, value)
         if isinstance(value, gast.Call):
             func = annotate.callee(value)

@@ -140,6 +140,7 @@ class ReverseAD:
         _bind_statements(fdef.body, set(self.params), self.bound_before)
         # Variables that only ever hold numbers or arrays: their gradients add with +.
         self.numeric = _numeric_variables(fdef)
+        self.shape_classes = _shape_classes(fdef, self.params)
         self.maybe_none: set[str] = set()  # adjoints that may hold None (a zero)
 
     # Names -------------------------------------------------------------------
@@ -503,14 +504,10 @@ class ReverseAD:
             return []
         if isinstance(value, (gast.BinOp, gast.UnaryOp)):
             func, args = annotate.operation_of(value)
-            if annotate.is_square(value) and np.square in grads.adjoints:
-                func, args = np.square, [value.left]  # x * x: one term, not two
+            if annotate.is_square(value):  # x * x is x ** 2: one term, not two
+                func, args = annotate.operator.pow, [value.left, _const(2)]
             code = self.expand_rule(func, target, args, {}, seed, state, value)
-            if any(_is_number(arg) for arg in args):
-                # With a number on one side, broadcasting cannot change the other
-                # operand's shape: nothing to undo.
-                code = [_WithoutUnbroadcast(self).visit(statement) for statement in code]
-            return code
+            return self.without_needless_unbroadcasts(code, target, args)
         if isinstance(value, gast.Call):
             return self.adjoint_call(target, value, seed, state)
         if isinstance(value, gast.Subscript):
@@ -558,7 +555,10 @@ class ReverseAD:
             return []
         keywords = {k.arg: k.value for k in call.keywords}
         if func is not None and func in grads.adjoints:
-            return self.expand_rule(func, target, call.args, keywords, seed, state, call)
+            code = self.expand_rule(func, target, call.args, keywords, seed, state, call)
+            if isinstance(func, np.ufunc):
+                code = self.without_needless_unbroadcasts(code, target, call.args)
+            return code
         if func is None:
             self._no_rule(quoting.to_source(call.func), call)
         function, args = annotate.call_target(call)
@@ -566,6 +566,15 @@ class ReverseAD:
             return self.adjoint_subroutine(function, args, call, seed, state)
         self._no_rule(getattr(func, '__qualname__', repr(func)), call)
         return []
+
+    def without_needless_unbroadcasts(self, code: list, target: str, operands: list) -> list:
+        """Drop ``unbroadcast(g, x)`` for operands known to have the result's shape."""
+        result_class = self.shape_classes.get(target)
+        same = {arg.id for arg in operands if isinstance(arg, gast.Name)
+                and result_class is not None and self.shape_classes.get(arg.id) == result_class}
+        if not same:
+            return code
+        return [_WithoutUnbroadcast(self, same).visit(statement) for statement in code]
 
     def _no_rule(self, what: str, node: gast.AST) -> None:
         raise ReverseNotImplementedError(what, f'called at {self.filename}:'
@@ -852,16 +861,90 @@ def _is_number(node: gast.expr) -> bool:
 
 
 class _WithoutUnbroadcast(gast.NodeTransformer):
-    """``unbroadcast(g, x)`` -> ``g`` where the shapes are known to agree."""
+    """``unbroadcast(g, x)`` -> ``g`` for the operands x known to have g's shape."""
 
-    def __init__(self, driver: ReverseAD):
+    def __init__(self, driver: ReverseAD, operands: set[str]):
         self.driver = driver
+        self.operands = operands
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        if self.driver._runtime_function(node.func) is runtime.unbroadcast:
+        if (self.driver._runtime_function(node.func) is runtime.unbroadcast
+                and isinstance(node.args[1], gast.Name) and node.args[1].id in self.operands):
             return node.args[0]
         return node
+
+
+_NEUTRAL = 'a number: broadcasts to any shape'
+
+
+def _shape_classes(fdef: gast.FunctionDef, params: list[str]) -> dict[str, str]:
+    """Variables known to share a shape and dtype, by class (flow-insensitive).
+
+    Each parameter starts a class; a number joins any class; element-wise
+    arithmetic and ufuncs of operands of one class (and numbers) stay in it.
+    A variable assigned values of different classes, or of any other
+    operation, is in no class.
+    """
+    assignments = []
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
+            assignments.append((node.targets[0].id, node.value))
+        elif isinstance(node, gast.For) and isinstance(node.target, gast.Name):
+            assignments.append((node.target.id, None))
+    unknown = object()
+    classes: dict[str, Any] = {p: p for p in params}
+
+    def class_of(node):
+        if _is_number(node):
+            return _NEUTRAL
+        if isinstance(node, gast.Name):
+            return classes.get(node.id)  # None: not assigned yet in this round
+        return unknown
+
+    def joined(parts):
+        found = {part for part in parts if part is not _NEUTRAL}
+        if None in found:
+            return None
+        if len(found) > 1 or unknown in found:
+            return unknown
+        return found.pop() if found else _NEUTRAL
+
+    def value_class(value):
+        if value is None:
+            return unknown
+        if isinstance(value, (gast.Name, gast.Constant)):
+            return class_of(value)
+        if isinstance(value, gast.BinOp) and isinstance(value.op, _ARITHMETIC) and \
+                not isinstance(value.op, gast.MatMult):
+            return joined([class_of(value.left), class_of(value.right)])
+        if isinstance(value, gast.UnaryOp) and isinstance(value.op, (gast.USub, gast.UAdd)):
+            return class_of(value.operand)
+        if isinstance(value, gast.Call) and not value.keywords and (
+                isinstance(annotate.callee(value), np.ufunc)
+                or getattr(annotate.callee(value), '__module__', None) == 'math'):
+            return joined([class_of(arg) for arg in value.args])
+        return unknown
+
+    for _ in range(len(assignments) + 2):
+        changed = False
+        for target, value in assignments:
+            if target in params:
+                new = unknown  # a parameter reassigned: its class is its own no more
+            else:
+                found = value_class(value)
+                old = classes.get(target)
+                new = found if old is None or old == found else unknown
+                if found is None:
+                    new = old
+            if new is not None and classes.get(target) is not new:
+                if classes.get(target) != new:
+                    classes[target] = new
+                    changed = True
+        if not changed:
+            break
+    return {name_: cls for name_, cls in classes.items()
+            if cls is not unknown and cls is not None and cls is not _NEUTRAL}
 
 
 class _WithoutCopies(gast.NodeTransformer):

@@ -5,8 +5,7 @@ function that computes its derivative: code you can print, read, step
 through with pdb and edit.
 """
 
-from tangent.errors import (ForwardNotImplementedError, ReverseNotImplementedError,
-                            TangentParseError)
+from tangent.errors import ForwardNotImplementedError, ReverseNotImplementedError, TangentParseError
 from tangent.grad_util import INPUT_DERIVATIVE, autodiff, grad, jvp, vjp
 from tangent.surgery import insert_grad_of, tangent
 from tangent.tracing import trace

@@ -26,8 +26,8 @@ import copy
 
 import gast
 
-from tangent import annotations as anno
 from tangent import annotate, comments, quoting
+from tangent import annotations as anno
 from tangent.annotations import Key
 from tangent.naming import Namer
 

@@ -170,7 +170,8 @@ def call_target(call: gast.Call) -> tuple[Any, list]:
     if isinstance(func, types.MethodType) and isinstance(func.__func__, types.FunctionType) \
             and isinstance(call.func, gast.Attribute):
         return func.__func__, [call.func.value] + args
-    call_method = getattr(type(func), '__call__', None)
+    call_method = next((cls.__dict__['__call__'] for cls in type(func).__mro__
+                        if '__call__' in cls.__dict__), None)
     if (func is not None and not isinstance(func, (type, types.FunctionType,
                                                    types.BuiltinFunctionType))
             and isinstance(call_method, types.FunctionType)):

@@ -16,17 +16,16 @@ from __future__ import annotations
 import copy
 import types
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 import gast
-import numpy as np
 
 from tangent import annotate, comments, grads, quoting, tangents, template
 from tangent import annotations as anno
 from tangent import utils as runtime
 from tangent.anf import assign, is_atom, name
 from tangent.annotations import Key
-from tangent.errors import ForwardNotImplementedError, TangentParseError
+from tangent.errors import ForwardNotImplementedError
 from tangent.naming import Namer, Namespace, tangent_name
 from tangent.reverse_ad import _call, _const, _differentiable, _index_expr
 
@@ -321,7 +320,8 @@ class ForwardAD:
 
         def write(param, value):
             if param != rule.result_param:
-                raise TypeError(f'Tangent template {rule.name} may only assign d[{rule.result_param}].')
+                raise TypeError(f'Tangent template {rule.name} may only assign '
+                                f'd[{rule.result_param}].')
             simplifier = _ZeroSimplifier()
             value = simplifier.visit(value)
             if _is_zero(value):

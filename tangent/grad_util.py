@@ -20,11 +20,23 @@ from typing import Any, Callable
 
 import gast
 
-from tangent import anf, annotate, checkpoint, compile as compile_, desugar, fence, forward_ad
-from tangent import motion, naming
-from tangent import quoting
-from tangent import grads, non_differentiable, optimization, utils
+from tangent import (
+    anf,
+    annotate,
+    checkpoint,
+    desugar,
+    fence,
+    forward_ad,
+    grads,
+    motion,
+    naming,
+    non_differentiable,
+    optimization,
+    quoting,
+    utils,
+)
 from tangent import annotations as anno
+from tangent import compile as compile_
 from tangent.annotations import Key
 from tangent.errors import TangentParseError
 from tangent.motion import INPUT_DERIVATIVE

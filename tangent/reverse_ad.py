@@ -39,7 +39,7 @@ import numpy as np
 from tangent import annotate, checkpoint, comments, grads, quoting, tangents, template
 from tangent import annotations as anno
 from tangent import utils as runtime
-from tangent.anf import assign, is_atom, name, stored_names
+from tangent.anf import assign, is_atom, name
 from tangent.annotations import Key
 from tangent.errors import ReverseNotImplementedError, TangentParseError
 from tangent.naming import Namer, Namespace, adjoint_name
@@ -247,7 +247,8 @@ class ReverseAD:
 
     def push(self, primal: str, op_id: str, value: gast.expr | None = None) -> gast.stmt:
         call = _call(self.namespace, runtime.push, 'push',
-                     [name(self.stack), value if value is not None else name(primal), _const(op_id)])
+                     [name(self.stack), value if value is not None else name(primal),
+                      _const(op_id)])
         node = gast.Expr(value=call)
         anno.set(node, Key.PUSH, op_id)
         return node

@@ -216,7 +216,7 @@ def written_grad(grad: Any, index: Any, value: Any) -> Any:
         return copy(grad[index]) if index in grad else init_grad(value)
     part = grad[index]
     if not isinstance(grad, np.ndarray) or _is_basic_index(index) or \
-            getattr(index, 'dtype', None) == bool:
+            getattr(index, 'dtype', None) is not None and index.dtype == np.bool_:
         return copy(part)
     return np.where(_surviving_writes(grad.shape, index), part, 0).astype(part.dtype)
 
@@ -236,7 +236,7 @@ def scatter_written(part: Any, grad: Any, index: Any) -> Any:
     zeros shaped like ``grad`` with ``part`` where the write landed."""
     result = init_grad(grad)
     if isinstance(grad, np.ndarray) and not _is_basic_index(index) and \
-            getattr(index, 'dtype', None) != bool:
+            getattr(index, 'dtype', None) != np.bool_:
         part = np.where(_surviving_writes(grad.shape, index), part, 0)
     return add_at(result, index, part)
 

@@ -438,7 +438,7 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True
         1.0, or defaults to ones shaped like the result.
       verbose: 1 prints the generated source; 2 also every intermediate stage.
       checkpoint: reverse mode: True checkpoints every top-level ``for`` loop
-        over ``range`` (keeping about sqrt(n) snapshots of an n-step loop's
+        over ``range`` (keeping 2 sqrt(n) snapshots of an n-step loop's
         state instead of a tape entry per step); an int gives the number of
         snapshots. Loops written ``for i in tangent.checkpoint(range(n),
         snapshots=k):`` are checkpointed whatever this says.

@@ -113,7 +113,7 @@ def checkpoint(iterations: Any, snapshots: int | None = None) -> Any:
 
     Called normally it returns ``iterations`` unchanged; in reverse mode the
     loop keeps at most ``snapshots`` copies of its state instead of a tape
-    entry per step (None: about the square root of the number of steps).
+    entry per step (None: twice the square root of the number of steps).
     """
     return iterations
 
@@ -132,7 +132,9 @@ def revolve(iterations: Any, snapshots: int | None = None) -> list:
     if steps <= 0:
         return []
     if snapshots is None:
-        snapshots = max(1, math.isqrt(steps))
+        # Twice the square root: each step then runs forward at most about twice
+        # while the snapshots stay a small fraction of a full tape.
+        snapshots = max(1, 2 * math.isqrt(steps))
     if snapshots < 1:
         raise ValueError(f'checkpointing needs at least one snapshot, got {snapshots}')
     return [('snapshot', 0, 0), *_reverse_segment(0, steps, snapshots - 1),

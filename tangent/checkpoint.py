@@ -22,6 +22,7 @@ per step, with ``REVERSE_SCHEDULE`` below as the code it writes.
 from __future__ import annotations
 
 import copy
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +44,8 @@ class CheckpointedLoop:
     state: str              # the tuple variable holding the loop-carried state
     invariants: str         # the tuple of values the body only reads
     start: str              # the state entering the loop
-    snapshots: gast.expr    # the snapshot count (None: chosen at run time)
+    schedule: str           # the binomial schedule, computed before the loop
+    saved: str              # the snapshots, by step index (the loop takes the first ones)
     mutates_state: bool     # the body writes into state arrays: snapshots copy
     gradient_step_def: gast.FunctionDef   # the step with its insert_grad_of blocks
     step_reference: gast.Name = field(default=None)  # the call's name of the step function
@@ -78,9 +80,11 @@ def _assign(target: gast.expr, value: gast.expr) -> gast.Assign:
 class _Marker:
     """Finds the loops to checkpoint and rewrites each around a step function."""
 
-    def __init__(self, fdef: gast.FunctionDef, namer: Namer, filename: str,
+    def __init__(self, fdef: gast.FunctionDef, namer: Namer, filename: str, free: dict,
                  every_range_loop: bool, default_snapshots: int | None):
         self.fdef = fdef
+        self.free = free
+        self.runtime_name = None
         self.namer = namer
         self.filename = filename
         self.every_range_loop = every_range_loop
@@ -179,26 +183,40 @@ class _Marker:
         unbound = [n for n in carried if n not in bound_before]
         for name_ in unbound:  # first assigned inside the loop, read after it
             out.append(_assign(_name(name_, True), gast.Constant(value=None, kind=None)))
-        snapshot_count = snapshots
-        if snapshots is not None and not isinstance(snapshots, (gast.Constant, gast.Name)):
-            snapshot_name = self.namer.fresh('loop_snapshots')
-            out.append(_assign(_name(snapshot_name, True), snapshots))
-            snapshot_count = _name(snapshot_name)
-        if snapshot_count is None:
-            snapshot_count = gast.Constant(value=None, kind=None)
+        if snapshots is None:
+            snapshots = gast.Constant(value=None, kind=None)
+        schedule, first_sweep = self.namer.fresh('loop_schedule'), self.namer.fresh('loop_first')
+        saved, index = self.namer.fresh('loop_saved'), self.namer.fresh('loop_index')
+        out.append(_assign(_name(schedule, True), self.runtime_call(
+            tangent.revolve, [copy.deepcopy(iterable), snapshots])))
+        out.append(_assign(_name(first_sweep, True), self.runtime_call(
+            tangent.revolve_first_sweep, [_name(schedule)])))
+        out.append(_assign(_name(saved, True), gast.Dict(keys=[], values=[])))
+        out.append(_assign(_name(index, True), gast.Constant(value=0, kind=None)))
         out.append(_assign(_name(start, True), _tuple(carried)))
         out.append(_assign(_name(invariants_name, True), _tuple(invariants)))
         out.append(_assign(_name(state, True), _name(start)))
         step_call = gast.Call(func=_name(step_name), args=[
             _name(counter), _name(state), _name(invariants_name)], keywords=[])
+        snapshot = _name(state)
+        if mutates:
+            snapshot = self.runtime_call(tangent.copy, [snapshot])
+        take_snapshot = gast.If(
+            test=gast.Compare(left=_name(index), ops=[gast.In()],
+                              comparators=[_name(first_sweep)]),
+            body=[_assign(gast.Subscript(value=_name(saved), slice=_name(index),
+                                         ctx=gast.Store()), snapshot)],
+            orelse=[])
+        count = _assign(_name(index, True), gast.BinOp(
+            left=_name(index), op=gast.Add(), right=gast.Constant(value=1, kind=None)))
         new_loop = gast.For(target=loop.target, iter=iterable,
-                            body=[_assign(_name(state, True), step_call)], orelse=[],
-                            type_comment=None)
+                            body=[take_snapshot, _assign(_name(state, True), step_call), count],
+                            orelse=[], type_comment=None)
         gast.copy_location(new_loop, loop)
         info = CheckpointedLoop(step_name=step_name, step_def=step_def,
                                 gradient_step_def=gradient_step_def, state=state,
-                                invariants=invariants_name, start=start,
-                                snapshots=snapshot_count, mutates_state=mutates)
+                                invariants=invariants_name, start=start, schedule=schedule,
+                                saved=saved, mutates_state=mutates)
         anno.set(new_loop, Key.CHECKPOINT, info)
         info.step_reference = step_call.func
         out.append(new_loop)
@@ -206,6 +224,23 @@ class _Marker:
             out.append(_assign(_tuple(carried, store=True), _name(state)))
         self.loops.append(info)
         return [gast.copy_location(stmt, loop) for stmt in out]
+
+    def runtime_call(self, func, args) -> gast.Call:
+        """A call of runtime helper ``func`` through a name bound to the runtime."""
+        if self.runtime_name is None:
+            # The user's own name for tangent (the package re-exports the runtime).
+            self.runtime_name = next(
+                (n for n, v in self.free.items()
+                 if isinstance(v, types.ModuleType) and getattr(v, 'revolve', None)
+                 is tangent.revolve), None)
+            if self.runtime_name is None:
+                self.runtime_name = self.namer.fresh('tangent')
+                self.free[self.runtime_name] = tangent
+        root = _name(self.runtime_name)
+        anno.set(root, Key.FUNC, tangent)
+        function = gast.Attribute(value=root, attr=func.__name__, ctx=gast.Load())
+        anno.set(function, Key.FUNC, func)
+        return gast.Call(func=function, args=args, keywords=[])
 
     def step_function(self, step_name, counter, carried, invariants, body) -> gast.FunctionDef:
         """``def f_loop_step(i, state, invariants)``: one iteration of the loop."""
@@ -239,11 +274,14 @@ class _WithoutSurgery(gast.NodeTransformer):
         return None
 
 
-def checkpoint_loops(fdef: gast.FunctionDef, namer: Namer, filename: str,
+def checkpoint_loops(fdef: gast.FunctionDef, namer: Namer, filename: str, free: dict,
                      every_range_loop: bool = False,
                      default_snapshots: int | None = None) -> list[CheckpointedLoop]:
-    """Rewrite the loops of ``fdef`` to checkpoint; return their descriptions."""
-    marker = _Marker(fdef, namer, filename, every_range_loop, default_snapshots)
+    """Rewrite the loops of ``fdef`` to checkpoint; return their descriptions.
+
+    ``free`` (the generated code's global names) gains the runtime if needed.
+    """
+    marker = _Marker(fdef, namer, filename, free, every_range_loop, default_snapshots)
     fdef.body = marker.block(fdef.body, [], [])
     return marker.loops
 
@@ -258,14 +296,13 @@ def strip_markers(fdef: gast.FunctionDef) -> None:
 
 
 # The backward pass of a checkpointed loop, written by reverse_ad with the
-# loop's names. The state entering the loop is replayed forward on the binomial
-# schedule of tangent.revolve, holding at most `snapshots` states; each step is
-# reversed by the step function's gradient, which recomputes that one step.
-def REVERSE_SCHEDULE(unused, state, bstate, invariants, binvariants, iterations,
-                     snapshots, step, dstep, start):
-    state = start
-    saved = {}
-    for action, first, last in tangent.revolve(iterations, snapshots):
+# loop's names. The primal loop took the schedule's first snapshots; the rest
+# of the schedule replays steps from them, holding at most the schedule's
+# number of states, and reverses each step with the step function's gradient,
+# which recomputes that one step.
+def REVERSE_SCHEDULE(unused, state, bstate, invariants, binvariants, iterations, schedule,
+                     saved, step, dstep):
+    for action, first, last in tangent.revolve_after_first_sweep(schedule):
         if action == 'advance':
             for index in range(first, last):
                 state = step(iterations[index], state, invariants)
@@ -280,11 +317,9 @@ def REVERSE_SCHEDULE(unused, state, bstate, invariants, binvariants, iterations,
             binvariants = tangent.add_grad(binvariants, binvariants_part)
 
 
-def REVERSE_SCHEDULE_STATE_ONLY(unused, state, bstate, invariants, iterations, snapshots,
-                                step, dstep, start):
-    state = start
-    saved = {}
-    for action, first, last in tangent.revolve(iterations, snapshots):
+def REVERSE_SCHEDULE_STATE_ONLY(unused, state, bstate, invariants, iterations, schedule,
+                                saved, step, dstep):
+    for action, first, last in tangent.revolve_after_first_sweep(schedule):
         if action == 'advance':
             for index in range(first, last):
                 state = step(iterations[index], state, invariants)

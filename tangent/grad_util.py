@@ -216,8 +216,8 @@ def _front_end(fn: Callable, verbose: int, param_types: dict[str, type],
         checkpoint.strip_markers(fdef)
     else:
         default = None if isinstance(checkpoints, bool) else int(checkpoints)
-        for loop in checkpoint.checkpoint_loops(fdef, namer, filename, bool(checkpoints),
-                                                default):
+        for loop in checkpoint.checkpoint_loops(fdef, namer, filename, free,
+                                                bool(checkpoints), default):
             step_globals = {**fn.__globals__, **annotate.free_values(fn)}
             loop.step_function = compile_.compile_function(loop.step_def, step_globals)
             loop.gradient_step_function = loop.step_function

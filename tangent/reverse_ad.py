@@ -762,11 +762,11 @@ class ReverseAD:
         bindings = {
             'unused': name(loop.state), 'state': name(loop.state),
             'bstate': name(self.adj(loop.state)), 'invariants': name(loop.invariants),
-            'iterations': copy.deepcopy(stmt.iter), 'snapshots': copy.deepcopy(loop.snapshots),
+            'iterations': copy.deepcopy(stmt.iter), 'schedule': name(loop.schedule),
+            'saved': name(loop.saved),
             'step': name(self.namespace.ref(loop.step_function, loop.step_name)),
             'dstep': name(self.namespace.ref(subroutine.function,
-                                             subroutine.function.__name__)),
-            'start': name(loop.start)}
+                                             subroutine.function.__name__))}
         schedule = checkpoint.REVERSE_SCHEDULE_STATE_ONLY
         if with_invariants:
             schedule = checkpoint.REVERSE_SCHEDULE

@@ -47,6 +47,8 @@ __all__ = [
     "require_seed",
     "revolve",
     "revolve_advances",
+    "revolve_after_first_sweep",
+    "revolve_first_sweep",
     "safe_log",
     "scatter_written",
     "shape_only",
@@ -166,10 +168,36 @@ def _reverse_segment(first: int, last: int, free: int):
     yield from _reverse_segment(first, middle, free)
 
 
+def revolve_first_sweep(schedule: list) -> set:
+    """The steps whose input state the schedule saves before its first reversal:
+    the loop itself takes these snapshots as it runs."""
+    first_sweep = set()
+    for action, first, _ in schedule:
+        if action == 'reverse':
+            break
+        if action == 'snapshot':
+            first_sweep.add(first)
+    return first_sweep
+
+
+def revolve_after_first_sweep(schedule: list) -> list:
+    """What remains of ``schedule`` once the loop ran, taking the first snapshots:
+    back from the end to the last of them, then the rest of the schedule."""
+    for position, (action, first, _) in enumerate(schedule):
+        if action == 'reverse':
+            last_snapshot = max(f for a, f, _ in schedule[:position] if a == 'snapshot')
+            resume = [('restore', last_snapshot, last_snapshot)]
+            if first > last_snapshot:
+                resume.append(('advance', last_snapshot, first))
+            return resume + schedule[position:]
+    return []
+
+
 def revolve_advances(steps: int, snapshots: int | None = None) -> int:
-    """How many forward steps ``revolve``'s schedule replays (for tests and docs)."""
-    return sum(last - first for action, first, last in revolve(steps, snapshots)
-               if action == 'advance')
+    """How many forward steps the backward pass replays, after the loop took the
+    schedule's first snapshots (for tests and docs)."""
+    schedule = revolve_after_first_sweep(revolve(steps, snapshots))
+    return sum(last - first for action, first, last in schedule if action == 'advance')
 
 
 def shape_only(x: Any) -> Any:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import builtins
 import collections
-import copy
 import threading
 import types
 from dataclasses import dataclass
@@ -312,13 +311,11 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types)
     returned = [result_tangent] + ([fdef.body[-1].value.id] if preserve_result else [])
     function_name = namer.fresh(naming.function_name('d', fn.__name__,
                                                      [params[i] for i in wrt]))
-    defaults = [copy.deepcopy(d) for d in fdef.args.defaults]
-    vararg = motion.vararg_of(fdef)
+    signature = motion.Signature.of(fdef)
     tangent_defaults = ([gast.Constant(value=None, kind=None) for _ in tangent_params]
-                        if defaults else [])
+                        if signature.defaults else [])
     function = motion._function(
-        function_name, motion._arguments(params, defaults, vararg, tangent_params,
-                                         tangent_defaults),
+        function_name, motion._arguments(signature, tangent_params, tangent_defaults),
         body + [motion._returned(returned)])
     _print_stage(verbose, 2, 'raw tangent: primal and tangent statements', function)
     if optimized:
@@ -380,8 +377,7 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
         joint = optimization.optimize(joint, _purity_check(namespace))
         _print_stage(verbose, 2, 'after optimization', joint)
     if motion_kind == 'split':
-        module = motion.split(joint, result, namespace, namer, params,
-                              list(fdef.args.defaults), motion.vararg_of(fdef))
+        module = motion.split(joint, result, namespace, namer, motion.Signature.of(fdef))
         _print_stage(verbose, 2, 'after motion: split into forward, backward and wrapper',
                      module)
     else:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import enum
+from dataclasses import dataclass, field
 
 import gast
 
@@ -39,34 +40,51 @@ def _param(name_: str) -> gast.Name:
     return gast.Name(id=name_, ctx=gast.Param(), annotation=None, type_comment=None)
 
 
-def _arguments(names: list[str], defaults: list | None = None, vararg: str | None = None,
-               extra: list[str] = (), extra_defaults: list | None = None) -> gast.arguments:
-    """Parameters ``names``, then ``*vararg``, then ``extra`` (the derivative's own
-    parameters: seed, tangents, tape), which follow ``*vararg`` as keyword-only."""
-    defaults = list(defaults or [])
+@dataclass
+class Signature:
+    """The parameters of a differentiated function, which its derivatives keep."""
+
+    params: list[str]
+    defaults: list = field(default_factory=list)
+    vararg: str | None = None
+    keyword_only: list[str] = field(default_factory=list)
+    keyword_defaults: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, fdef: gast.FunctionDef) -> 'Signature':
+        args = fdef.args
+        return cls([a.id for a in args.args], list(args.defaults),
+                   args.vararg.id if args.vararg is not None else None,
+                   [a.id for a in args.kwonlyargs], list(args.kw_defaults))
+
+
+def _arguments(signature: Signature, extra: list[str] = (), extra_defaults: list | None = None,
+               with_defaults: bool = True) -> gast.arguments:
+    """The signature's parameters with ``extra`` ones (seed, tangents, tape) after the
+    positional ones, or keyword-only after ``*vararg``."""
+    defaults = [copy.deepcopy(d) for d in signature.defaults] if with_defaults else []
+    keyword_defaults = [copy.deepcopy(d) for d in signature.keyword_defaults]
     extra_defaults = list(extra_defaults or [])
-    if vararg is None:
+    keyword_only = [_param(n) for n in signature.keyword_only]
+    if signature.vararg is None:
         return gast.arguments(
-            args=[_param(n) for n in list(names) + list(extra)], posonlyargs=[], vararg=None,
-            kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=defaults + extra_defaults)
-    keyword_defaults = [None] * (len(extra) - len(extra_defaults)) + extra_defaults
+            args=[_param(n) for n in list(signature.params) + list(extra)], posonlyargs=[],
+            vararg=None, kwonlyargs=keyword_only, kw_defaults=keyword_defaults, kwarg=None,
+            defaults=defaults + extra_defaults)
+    extra_keyword_defaults = [None] * (len(extra) - len(extra_defaults)) + extra_defaults
     return gast.arguments(
-        args=[_param(n) for n in names], posonlyargs=[], vararg=_param(vararg),
-        kwonlyargs=[_param(n) for n in extra], kw_defaults=keyword_defaults, kwarg=None,
-        defaults=defaults)
+        args=[_param(n) for n in signature.params], posonlyargs=[],
+        vararg=_param(signature.vararg),
+        kwonlyargs=[_param(n) for n in extra] + keyword_only,
+        kw_defaults=extra_keyword_defaults + keyword_defaults, kwarg=None, defaults=defaults)
 
 
-def vararg_of(fdef: gast.FunctionDef) -> str | None:
-    """The name of ``fdef``'s ``*args`` parameter, if it has one."""
-    return fdef.args.vararg.id if fdef.args.vararg is not None else None
-
-
-def _forwarded(params: list[str], vararg: str | None) -> list[gast.expr]:
-    """Arguments passing ``params`` (and ``*vararg``) on to another function."""
-    args = [name(p) for p in params]
-    if vararg is not None:
-        args.append(gast.Starred(value=name(vararg), ctx=gast.Load()))
-    return args
+def _forwarded(signature: Signature) -> tuple[list[gast.expr], list[gast.keyword]]:
+    """Arguments passing the signature's parameters on to another function."""
+    args = [name(p) for p in signature.params]
+    if signature.vararg is not None:
+        args.append(gast.Starred(value=name(signature.vararg), ctx=gast.Load()))
+    return args, [gast.keyword(arg=n, value=name(n)) for n in signature.keyword_only]
 
 
 def _function(function_name: str, args: gast.arguments, body: list) -> gast.FunctionDef:
@@ -84,14 +102,14 @@ def joint(primal_def: gast.FunctionDef, result: ReverseResult, function_name: st
           namespace: Namespace, namer: Namer, input_derivative: INPUT_DERIVATIVE,
           check_dims: bool, preserve_result: bool, source_name: str) -> gast.FunctionDef:
     """One function running the primal pass then the backward pass."""
-    params = [arg.id for arg in primal_def.args.args]
-    vararg = vararg_of(primal_def)
-    defaults = [copy.deepcopy(d) for d in primal_def.args.defaults]
+    signature = Signature.of(primal_def)
+    params = signature.params
     seed = result.seed_name
     seed_default = []
     if input_derivative is INPUT_DERIVATIVE.DefaultOne:
         seed_default = [_const(1.0)]
-    elif input_derivative is INPUT_DERIVATIVE.DefaultOnes or defaults or vararg:
+    elif input_derivative is INPUT_DERIVATIVE.DefaultOnes or signature.defaults or \
+            signature.vararg:
         seed_default = [_const(None)]
     body = []
     if result.uses_stack:
@@ -127,13 +145,11 @@ def joint(primal_def: gast.FunctionDef, result: ReverseResult, function_name: st
     if preserve_result:
         returned.append(result_value)
     body.append(_returned(returned))
-    return _function(function_name,
-                     _arguments(params, defaults, vararg, [seed], seed_default), body)
+    return _function(function_name, _arguments(signature, [seed], seed_default), body)
 
 
 def split(joint_def: gast.FunctionDef, result: ReverseResult, namespace: Namespace,
-          namer: Namer, params: list[str], defaults: list,
-          vararg: str | None = None) -> gast.Module:
+          namer: Namer, signature: Signature) -> gast.Module:
     """Cut an optimized joint function into forward, backward and a wrapper."""
     body = joint_def.body
     cut = next(i for i, s in enumerate(body) if anno.get(s, Key.BOUNDARY))
@@ -144,7 +160,8 @@ def split(joint_def: gast.FunctionDef, result: ReverseResult, namespace: Namespa
                     and s.targets[0].id == stack for s in forward_body)
     carried = sorted(_free_reads(backward_body) & _assigned(forward_body) - {stack})
     stack_init = [] if has_stack else [assign(stack, _call(namespace, runtime.Stack, 'Stack', []))]
-    definitely_assigned = set(params) | {vararg} | {
+    params = signature.params
+    definitely_assigned = set(params) | {signature.vararg} | set(signature.keyword_only) | {
         target.id for s in forward_body if isinstance(s, gast.Assign)
         for target in s.targets if isinstance(target, gast.Name)}
     # A variable set on only some paths still has to travel on the tape.
@@ -166,26 +183,22 @@ def split(joint_def: gast.FunctionDef, result: ReverseResult, namespace: Namespa
     base = joint_def.name
     forward_name = namer.fresh('f' + base)
     backward_name = namer.fresh('b' + base)
-    forward_def = _function(forward_name, _arguments(params, copy.deepcopy(defaults), vararg),
-                            forward_out)
-    backward_def = _function(backward_name, _arguments(params, [], vararg, [stack, seed]),
+    forward_def = _function(forward_name, _arguments(signature), forward_out)
+    backward_def = _function(backward_name,
+                             _arguments(signature, [stack, seed], with_defaults=False),
                              backward_out)
-    if vararg is None:
-        backward_args, backward_keywords = [name(stack), name('init_grad')], []
-    else:
-        backward_args = []
-        backward_keywords = [gast.keyword(arg=stack, value=name(stack)),
-                             gast.keyword(arg=seed, value=name('init_grad'))]
+    args, keywords = _forwarded(signature)
+    # The tape and seed by keyword: they may follow *args.
+    backward_keywords = [gast.keyword(arg=stack, value=name(stack)),
+                         gast.keyword(arg=seed, value=name('init_grad'))]
     wrapper_body = [
         assign(gast.Tuple(elts=[name(result.result_name, store=True), name(stack, store=True)],
                           ctx=gast.Store()),
-               gast.Call(func=name(forward_name), args=_forwarded(params, vararg),
-                         keywords=[])),
-        gast.Return(value=gast.Call(func=name(backward_name),
-                                    args=_forwarded(params, vararg) + backward_args,
-                                    keywords=backward_keywords))]
-    wrapper = _function(base, _arguments(params, copy.deepcopy(defaults), vararg,
-                                         ['init_grad'], [_const(1.0)]), wrapper_body)
+               gast.Call(func=name(forward_name), args=args, keywords=keywords)),
+        gast.Return(value=gast.Call(func=name(backward_name), args=copy.deepcopy(args),
+                                    keywords=copy.deepcopy(keywords) + backward_keywords))]
+    wrapper = _function(base, _arguments(signature, ['init_grad'], [_const(1.0)]),
+                        wrapper_body)
     return gast.Module(body=[forward_def, backward_def, wrapper], type_ignores=[])
 
 

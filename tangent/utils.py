@@ -610,10 +610,14 @@ def unreduce(array: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
 
 
 def unreduce_like(array: Any, original: Any, axis: Any, keepdims: bool) -> Any:
-    """`unreduce` to the shape of `original`; a Python float if `original` is one."""
+    """`unreduce` to the shape of `original`, in its floating dtype (float32 stays
+    float32 when the seed is a Python float); a Python float if `original` is one."""
     result = unreduce(array, np.shape(original), axis, keepdims)
     if isinstance(original, _PY_REAL):
         return float(result)
+    dtype = getattr(original, 'dtype', None)
+    if _is_floating(dtype) and getattr(result, 'dtype', dtype) != dtype:
+        result = result.astype(dtype) if isinstance(result, np.ndarray) else dtype.type(result)
     return result
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "revolve_first_sweep",
     "safe_log",
     "scatter_written",
+    "ShapeOnly",
     "shape_only",
     "shapes_match",
     "Stack",
@@ -200,14 +201,31 @@ def revolve_advances(steps: int, snapshots: int | None = None) -> int:
     return sum(last - first for action, first, last in schedule if action == 'advance')
 
 
+class ShapeOnly:
+    """What the tape keeps of an array the backward pass reads only for its shape
+    and dtype (``unbroadcast(g, x)``): those two, and no contents."""
+
+    __slots__ = ('shape', 'dtype')
+
+    def __init__(self, shape: tuple, dtype: np.dtype):
+        self.shape = shape
+        self.dtype = dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f'ShapeOnly({self.shape}, {self.dtype})'
+
+
 def shape_only(x: Any) -> Any:
     """A stand-in for ``x`` with its shape and dtype but no contents, for the tape.
 
-    An array becomes a read-only zero-strided view of one zero (no memory);
-    anything else is kept as it is.
+    Anything but an array is kept as it is.
     """
-    if type(x) is np.ndarray and x.ndim:
-        return np.broadcast_to(np.zeros((), x.dtype), x.shape)
+    if type(x) is np.ndarray:
+        return ShapeOnly(x.shape, x.dtype)
     return x
 
 
@@ -326,6 +344,8 @@ def init_grad(x: Any, allow_lazy_initializer: bool = False) -> Any:
         return _rebuild(x, [init_grad(item) for item in x])
     if isinstance(x, dict):
         return {key: init_grad(value) for key, value in x.items()}
+    if isinstance(x, ShapeOnly):
+        return np.zeros(x.shape, x.dtype if x.dtype.kind in "fc" else np.float64)
     return None
 
 
@@ -768,8 +788,17 @@ def grad_dot_right(dy: Any, x1: Any, x2: Any) -> Any:
     return astype(result, x2)
 
 
+def _plain_matrices(dz: Any, x: Any, y: Any) -> bool:
+    """2-D arrays of one dtype: the common case, needing no broadcasting or cast."""
+    return (type(dz) is np.ndarray and type(x) is np.ndarray and type(y) is np.ndarray
+            and dz.ndim == 2 and x.ndim == 2 and y.ndim == 2
+            and dz.dtype == x.dtype == y.dtype)
+
+
 def grad_matmul_left(dz: Any, x: Any, y: Any) -> Any:
     """The gradient of ``x @ y`` with respect to ``x`` given ``dz``."""
+    if _plain_matrices(dz, x, y):
+        return dz @ y.T
     x_arr, y_arr = np.asarray(x), np.asarray(y)
     dz = np.asarray(dz)
     if y_arr.ndim == 1:
@@ -783,6 +812,8 @@ def grad_matmul_left(dz: Any, x: Any, y: Any) -> Any:
 
 def grad_matmul_right(dz: Any, x: Any, y: Any) -> Any:
     """The gradient of ``x @ y`` with respect to ``y`` given ``dz``."""
+    if _plain_matrices(dz, x, y):
+        return x.T @ dz
     x_arr, y_arr = np.asarray(x), np.asarray(y)
     dz = np.asarray(dz)
     if x_arr.ndim == 1:

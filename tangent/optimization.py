@@ -12,7 +12,9 @@ until none applies:
 - copy propagation: after ``a = b``, reads of ``a`` become reads of ``b``
   when neither changes in between, and ``t = <expr>; a = t`` becomes
   ``a = <expr>`` when ``t`` is read nowhere else;
-- constant folding of arithmetic between literal numbers.
+- constant folding of arithmetic between literal numbers;
+- expression inlining: ``t = a * b`` read once, by the very next statement,
+  becomes part of that statement (``c = a * b + d``), as a person writes it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def optimize(fdef: gast.FunctionDef, is_pure_call: PurityCheck | None = None,
         changed = _fold_constants(fdef)
         changed |= _propagate_copies(fdef)
         changed |= _eliminate_dead_code(fdef, is_pure_call)
+        changed |= _inline_single_use(fdef)
         if not changed:
             break
     return fdef
@@ -263,6 +266,51 @@ def _backward_copy(fdef, block, index, target, counts) -> bool:
         if temp in _stores(earlier):
             return False
     return False
+
+
+def _is_arithmetic(node: gast.expr) -> bool:
+    """Arithmetic on names and numbers only: pure, and cheap to move."""
+    if isinstance(node, (gast.Name, gast.Constant)):
+        return True
+    if isinstance(node, gast.BinOp):
+        return _is_arithmetic(node.left) and _is_arithmetic(node.right)
+    if isinstance(node, gast.UnaryOp) and not isinstance(node.op, gast.Not):
+        return _is_arithmetic(node.operand)
+    return False
+
+
+def _inline_single_use(fdef: gast.FunctionDef) -> bool:
+    counts = _store_counts(fdef)
+    for block in _blocks(fdef):
+        for index, stmt in enumerate(block[:-1]):
+            if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                    and not anno.has(stmt, Key.PUSH)
+                    and isinstance(stmt.value, (gast.BinOp, gast.UnaryOp))
+                    and _is_arithmetic(stmt.value)):
+                continue
+            temp = stmt.targets[0].id
+            following = block[index + 1]
+            if counts.get(temp) != 1 or _load_count([fdef], temp) != 1 or \
+                    not isinstance(following, (gast.Assign, gast.Return)) or \
+                    anno.has(following, Key.PUSH) or \
+                    _load_count([following.value], temp) != 1:
+                continue
+            following.value = _Substitute(temp, stmt.value).visit(following.value)
+            del block[index]
+            return True
+    return False
+
+
+class _Substitute(gast.NodeTransformer):
+
+    def __init__(self, name: str, value: gast.expr):
+        self.name = name
+        self.value = value
+
+    def visit_Name(self, node):
+        if node.id == self.name and isinstance(node.ctx, gast.Load):
+            return self.value
+        return node
 
 
 # Constant folding ------------------------------------------------------------

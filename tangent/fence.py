@@ -75,6 +75,8 @@ class Fence(gast.NodeVisitor):
             f'{self.function_name}); {way_out}.', self.filename, lineno, line)
 
     def check(self, fdef: gast.FunctionDef) -> None:
+        if isinstance(fdef, gast.AsyncFunctionDef):
+            self.fail(fdef, *UNSUPPORTED_NODES[gast.AsyncFunctionDef])
         args = fdef.args
         if args.kwarg is not None:
             self.fail(fdef, *KWARGS_PARAMETER)

@@ -1,0 +1,179 @@
+"""The public calling conventions of API.md, section 1 and 5."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import tangent
+from tangent import grad_util
+
+from reference import assert_close, numerical_grad
+
+
+def cubed(x):
+    cubed_val = x * x * x
+    return cubed_val
+
+
+def two_args(x, y):
+    return np.sum(np.sin(x) * y + y * y)
+
+
+def vector_valued(x):
+    return np.sin(x) * 2.0
+
+
+def straight_line(x):
+    a = x * x
+    b = np.tanh(a)
+    return np.sum(b * x)
+
+
+X = np.array([0.2, 0.5, 0.9])
+
+
+def test_input_derivative_is_the_same_enum_at_both_paths():
+    assert grad_util.INPUT_DERIVATIVE is tangent.INPUT_DERIVATIVE
+    assert {m.name for m in tangent.INPUT_DERIVATIVE} >= {'Required', 'DefaultOne', 'DefaultOnes'}
+
+
+def test_several_wrt_arguments_come_back_in_wrt_order():
+    y = np.array([1.0, -2.0, 0.5])
+    dx, dy = tangent.grad(two_args, wrt=(0, 1))(X, y)
+    assert_close(dx, numerical_grad(two_args, [X, y], 0))
+    assert_close(dy, numerical_grad(two_args, [X, y], 1))
+    dy2, dx2 = tangent.grad(two_args, wrt=(1, 0))(X, y)
+    assert_close(dx2, dx, rtol=1e-12)
+    assert_close(dy2, dy, rtol=1e-12)
+
+
+def test_single_gradient_is_returned_bare():
+    gradient = tangent.grad(straight_line)(X)
+    assert isinstance(gradient, np.ndarray)
+    assert_close(gradient, numerical_grad(straight_line, [X], 0))
+
+
+def test_seed_is_named_after_the_returned_variable():
+    gradient = tangent.grad(cubed)
+    assert 'bcubed_val' in inspect.signature(gradient).parameters
+    assert_close(gradient(2.0, bcubed_val=0.5), 0.5 * 12.0)
+    assert_close(gradient(2.0, 0.5), 0.5 * 12.0)
+
+
+def test_required_seed_must_be_given():
+    vjp = tangent.autodiff(cubed, input_derivative=tangent.INPUT_DERIVATIVE.Required)
+    with pytest.raises(TypeError):
+        vjp(2.0)
+    assert_close(vjp(2.0, 2.0), 24.0)
+
+
+def test_default_one_seed():
+    gradient = tangent.autodiff(cubed, input_derivative=tangent.INPUT_DERIVATIVE.DefaultOne)
+    assert_close(gradient(1.5), 3 * 1.5 ** 2)
+
+
+def test_default_ones_seed_for_array_results():
+    derivative = tangent.autodiff(vector_valued,
+                                  input_derivative=tangent.INPUT_DERIVATIVE.DefaultOnes)
+    summed = lambda x: np.sum(vector_valued(x))  # noqa: E731
+    assert_close(derivative(X), numerical_grad(summed, [X], 0))
+
+
+def test_seed_weights_the_outputs_of_a_vector_function():
+    seed = np.array([1.0, -3.0, 0.5])
+    vjp = tangent.vjp(vector_valued)
+    weighted = lambda x: np.sum(vector_valued(x) * seed)  # noqa: E731
+    assert_close(vjp(X, seed), numerical_grad(weighted, [X], 0))
+
+
+def test_check_dims_rejects_a_non_scalar_result():
+    with pytest.raises((ValueError, TypeError), match='scalar|shape'):
+        tangent.grad(vector_valued)(X)
+
+
+def test_check_dims_false_accepts_it():
+    gradient = tangent.grad(vector_valued, check_dims=False)
+    summed = lambda x: np.sum(vector_valued(x))  # noqa: E731
+    assert_close(gradient(X), numerical_grad(summed, [X], 0))
+
+
+def test_preserve_result_appends_the_value():
+    dx, dy, value = tangent.grad(two_args, wrt=(0, 1), preserve_result=True)(X, X)
+    assert_close(value, two_args(X, X), rtol=1e-12)
+    assert_close(dx, numerical_grad(two_args, [X, X], 0))
+
+
+def test_split_motion_takes_init_grad():
+    gradient = tangent.autodiff(cubed, motion='split')
+    assert 'init_grad' in inspect.signature(gradient).parameters
+    assert_close(gradient(2.0), 12.0)
+    assert_close(gradient(2.0, init_grad=2.0), 24.0)
+
+
+def test_generated_names_follow_the_original():
+    gradient = tangent.grad(straight_line)
+    assert gradient.__name__ == 'dstraight_linedx'
+    source = inspect.getsource(gradient)
+    assert 'def dstraight_linedx(' in source
+    assert 'bx' in source
+    forward = tangent.autodiff(straight_line, mode='forward')
+    assert 'dx' in inspect.signature(forward).parameters
+
+
+def test_getsource_of_joint_and_split_results():
+    for motion in ('joint', 'split'):
+        source = inspect.getsource(tangent.autodiff(straight_line, motion=motion))
+        assert 'def ' in source and '# Grad of:' in tangent.compile.source_of(
+            tangent.autodiff(straight_line, motion=motion))
+
+
+def test_straight_line_joint_code_has_no_tape():
+    source = inspect.getsource(tangent.grad(straight_line))
+    assert 'Stack' not in source and 'push' not in source and 'pop' not in source
+
+
+def test_every_backward_block_names_its_statement():
+    source = inspect.getsource(tangent.grad(straight_line))
+    assert source.count('# Grad of:') >= 3
+
+
+def test_verbose_one_prints_the_generated_source(capsys):
+    tangent.grad(straight_line, verbose=1, wrt=(0,), preserve_result=True)
+    printed = capsys.readouterr().out
+    assert 'def dstraight_linedx(' in printed
+    assert '# Grad of: ' in printed
+
+
+def test_verbose_two_prints_every_stage(capsys):
+    tangent.autodiff(straight_line, verbose=2, optimized=True, check_dims=False)
+    printed = capsys.readouterr().out
+    headings = [line for line in printed.splitlines() if line.startswith('# ---- ')]
+    joined = ' '.join(headings).lower()
+    for stage in ('anf', 'raw adjoint', 'motion', 'optimization'):
+        assert stage in joined, f'no {stage!r} stage in {headings}'
+
+
+def test_same_options_reuse_the_generated_function():
+    assert tangent.grad(straight_line) is tangent.grad(straight_line)
+    assert tangent.grad(straight_line) is not tangent.grad(straight_line, optimized=False)
+
+
+def test_vjp_and_jvp():
+    vjp = tangent.vjp(straight_line)
+    assert_close(vjp(X, 1.0), numerical_grad(straight_line, [X], 0))
+    direction = np.array([1.0, 0.0, -1.0])
+    jvp = tangent.jvp(straight_line)
+    assert_close(jvp(X, direction), np.dot(numerical_grad(straight_line, [X], 0), direction))
+
+
+def test_bound_method_gradient():
+    class Model:
+        def __init__(self):
+            self.w = np.array([1.0, 2.0, 3.0])
+
+        def loss(self, x):
+            return np.sum(self.w * x * x)
+
+    model = Model()
+    assert_close(tangent.grad(model.loss)(X), 2.0 * model.w * X)

@@ -1,0 +1,236 @@
+"""Bad input gives a clear error: unsupported syntax, a call with no
+derivative, a non-function, a wrt out of range, a function without source."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import tangent
+from tangent import fence
+
+
+def with_try(x):
+    try:
+        y = x * 2.0
+    except ValueError:
+        y = x
+    return y
+
+
+def with_with(x):
+    with open('/dev/null') as handle:
+        y = x * 2.0
+    return y + len(handle.name)
+
+
+def with_yield(x):
+    yield x * 2.0
+
+
+async def with_async(x):
+    return x * 2.0
+
+
+COUNTER = 0
+
+
+def with_global(x):
+    global COUNTER
+    COUNTER = 1
+    return x * 2.0
+
+
+def with_nonlocal(x):
+    total = x
+
+    def inner():
+        nonlocal total
+        total = total * 2.0
+    inner()
+    return total
+
+
+def with_del(x):
+    y = x * 2.0
+    del y
+    return x
+
+
+def with_class(x):
+    class Local:
+        pass
+    return x * 2.0
+
+
+def with_import(x):
+    import math
+    return math.sin(x)
+
+
+def with_star_target(x):
+    a, *rest = [x, x, x]
+    return a
+
+
+def with_walrus(x):
+    if (y := x * 2.0) > 1.0:
+        return y
+    return x
+
+
+def with_match(x):
+    match x:
+        case 1.0:
+            y = x
+        case _:
+            y = x * 2.0
+    return y
+
+
+class Box:
+    value = 0.0
+
+
+BOX = Box()
+
+
+def with_attribute_write(x):
+    BOX.value = x
+    return x * 2.0
+
+
+def with_set_comprehension(x):
+    return len({i for i in range(3)}) * x
+
+
+def with_dict_comprehension(x):
+    return len({i: i for i in range(3)}) * x
+
+
+def with_for_else(x):
+    for i in range(3):
+        x = x * 2.0
+    else:
+        x = x + 1.0
+    return x
+
+
+def with_while_else(x):
+    i = 0
+    while i < 3:
+        i = i + 1
+    else:
+        x = x + 1.0
+    return x
+
+
+def with_return_in_loop(x):
+    for i in range(3):
+        if x > 1.0:
+            return x
+        x = x * 2.0
+    return x
+
+
+def with_kwargs_call(x):
+    options = {'axis': 0}
+    return np.sum(x, **options)
+
+
+UNSUPPORTED = [
+    (with_try, 'try'), (with_with, 'with'), (with_yield, 'yield'),
+    (with_global, 'global'), (with_nonlocal, 'nonlocal'), (with_del, 'del'),
+    (with_class, 'class'), (with_import, 'import'), (with_star_target, 'starred'),
+    (with_walrus, 'assignment expression'), (with_match, 'match'),
+    (with_attribute_write, 'attribute'), (with_set_comprehension, 'set comprehension'),
+    (with_dict_comprehension, 'dict comprehension'), (with_for_else, 'for ... else'),
+    (with_while_else, 'while ... else'), (with_return_in_loop, 'return inside a loop'),
+    (with_kwargs_call, r'\*\*kwargs'),
+]
+
+
+@pytest.mark.parametrize('function,construct', UNSUPPORTED,
+                         ids=[f.__name__ for f, _ in UNSUPPORTED])
+def test_unsupported_syntax_names_construct_file_and_line(function, construct):
+    with pytest.raises(tangent.TangentParseError, match=construct) as raised:
+        tangent.grad(function)
+    error = raised.value
+    assert isinstance(error, SyntaxError)
+    assert error.filename == __file__
+    lines, first = inspect.getsourcelines(function)
+    assert first <= error.lineno < first + len(lines)
+    assert error.text and error.text.strip()
+    assert 'not supported' in str(error)
+
+
+def test_async_function_is_rejected():
+    with pytest.raises(tangent.TangentParseError, match='async'):
+        tangent.grad(with_async)
+
+
+def test_every_fenced_construct_has_a_way_out():
+    for name, way_out in fence.unsupported_constructs():
+        assert name and way_out and way_out[0].islower()
+
+
+def opaque(x):
+    return x
+
+
+opaque_builtin = np.frompyfunc(lambda v: v * 2.0, 1, 1)
+
+
+def calls_a_ufunc_without_rules(x):
+    return opaque_builtin(x) * 2.0
+
+
+def test_call_without_derivative_names_it_and_how_to_register():
+    with pytest.raises(tangent.ReverseNotImplementedError) as raised:
+        tangent.grad(calls_a_ufunc_without_rules)
+    message = str(raised.value)
+    assert 'tangent.grads.adjoint' in message
+    assert 'non_differentiable' in message
+    assert 'test_bad_input.py' in message
+
+
+def test_forward_mode_missing_rule_is_named():
+    with pytest.raises(tangent.ForwardNotImplementedError, match='tangent_'):
+        tangent.autodiff(calls_a_ufunc_without_rules, mode='forward')
+
+
+def test_non_function_is_a_type_error():
+    with pytest.raises(TypeError, match='function'):
+        tangent.grad(3.0)
+    with pytest.raises(TypeError):
+        tangent.grad(np.sin)
+
+
+def test_wrt_out_of_range_is_a_value_error():
+    with pytest.raises(ValueError, match='wrt'):
+        tangent.grad(opaque, wrt=(1,))
+
+
+def test_function_without_source_says_so():
+    namespace = {}
+    exec('def made_by_exec(x):\n    return x * 2.0\n', namespace)
+    with pytest.raises(Exception, match='made_by_exec') as raised:
+        tangent.grad(namespace['made_by_exec'])
+    assert 'source' in str(raised.value)
+
+
+def test_recursion_is_a_clear_error():
+    def recursive(x):
+        if x > 1.0:
+            return recursive(x * 0.5)
+        return x
+    with pytest.raises(tangent.TangentParseError, match='recursion'):
+        tangent.grad(recursive)(4.0)
+
+
+def test_unknown_method_on_a_local_is_an_error_not_a_zero():
+    def uses_unknown_method(x):
+        y = x * 2.0
+        return y.frobnicate()
+    with pytest.raises(tangent.ReverseNotImplementedError, match='frobnicate'):
+        tangent.grad(uses_unknown_method)

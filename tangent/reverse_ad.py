@@ -573,6 +573,10 @@ class ReverseAD:
         result_class = self.shape_classes.get(target)
         same = {arg.id for arg in operands if isinstance(arg, gast.Name)
                 and result_class is not None and self.shape_classes.get(arg.id) == result_class}
+        names = {arg.id for arg in operands if isinstance(arg, gast.Name)}
+        if len(names) == 1 and all(isinstance(arg, gast.Name) or _is_number(arg)
+                                   for arg in operands):
+            same |= names  # x * x, x * 2.0: the result has x's shape
         if not same:
             return code
         return [_WithoutUnbroadcast(self, same).visit(statement) for statement in code]
@@ -806,10 +810,14 @@ _ARITHMETIC = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.MatMult)
 
 
 def _numeric_variables(fdef: gast.FunctionDef) -> set[str]:
-    """Variables that hold numbers or arrays wherever they are assigned: results
-    of arithmetic, of ufuncs and of ``math`` functions, and operands of
-    arithmetic other than ``+`` (which also joins lists and tuples)."""
-    numeric, other = set(), set()
+    """Variables that hold numbers or arrays wherever they are assigned.
+
+    Results of arithmetic, ufuncs and ``math`` functions, and operands of
+    arithmetic other than ``+`` are numbers or arrays; a sum is one when
+    either side is (``+`` alone also joins lists); a copy is one when its
+    source is. Assigned anything else anywhere, a variable is not.
+    """
+    numeric, other, sums, copies = set(), set(), [], []
     for node in gast.walk(fdef):
         if isinstance(node, gast.BinOp) and isinstance(node.op, _ARITHMETIC) and \
                 not isinstance(node.op, gast.Add):
@@ -824,10 +832,24 @@ def _numeric_variables(fdef: gast.FunctionDef) -> set[str]:
         if (isinstance(value, gast.BinOp) and isinstance(value.op, _ARITHMETIC)
                 and not isinstance(value.op, gast.Add)) or \
                 (isinstance(value, gast.UnaryOp) and isinstance(value.op, (gast.USub, gast.UAdd))) \
-                or isinstance(func, np.ufunc) or getattr(func, '__module__', None) == 'math':
+                or isinstance(func, np.ufunc) or getattr(func, '__module__', None) == 'math' \
+                or _is_number(value):
             numeric.add(target)
+        elif isinstance(value, gast.BinOp) and isinstance(value.op, gast.Add):
+            sums.append((target, [value.left, value.right]))
+        elif isinstance(value, gast.Name):
+            copies.append((target, [value]))
         else:
             other.add(target)
+    changed = True
+    while changed:
+        changed = False
+        for target, operands in sums + copies:
+            if target not in numeric and any(
+                    _is_number(op) or (isinstance(op, gast.Name) and op.id in numeric)
+                    for op in operands):
+                numeric.add(target)
+                changed = True
     return numeric - other
 
 

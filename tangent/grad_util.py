@@ -236,6 +236,23 @@ def _front_end(fn: Callable, verbose: int, param_types: dict[str, type],
                      dict(param_types), untyped)
 
 
+def _closure_key(fn: Callable) -> tuple:
+    """The identities of ``fn``'s closure values, part of its cache key.
+
+    Two closures made by one factory share their code but not their data, and
+    generated code holds the data it was made with. The cache entry keeps the
+    values alive, so their ids cannot be reused while it exists.
+    """
+    cells = getattr(fn, '__closure__', None) or ()
+    key = []
+    for cell in cells:
+        try:
+            key.append(id(cell.cell_contents))
+        except ValueError:  # an empty cell
+            key.append(None)
+    return tuple(key)
+
+
 def _types_key(param_types: dict[str, type]) -> tuple:
     return tuple(sorted(param_types.items(), key=lambda item: item[0]))
 
@@ -280,7 +297,8 @@ def _specialising(fn: Callable, receivers: list[str], param_types: dict[str, typ
 def _forward(fn: Callable, wrt: tuple[int, ...], optimized: bool, preserve_result: bool,
              verbose: int, param_types: dict[str, type] | None = None) -> _Generated:
     param_types = param_types or {}
-    key = ('forward', fn.__code__, wrt, optimized, preserve_result, _types_key(param_types))
+    key = ('forward', fn.__code__, _closure_key(fn), wrt, optimized, preserve_result,
+           _types_key(param_types))
     return _cached_or_generate(
         key, fn, lambda: _generate_forward(fn, wrt, optimized, preserve_result, verbose,
                                            param_types), verbose)
@@ -333,8 +351,8 @@ def _reverse(fn: Callable, wrt: tuple[int, ...], optimized: bool, motion_kind: s
              verbose: int, param_types: dict[str, type] | None = None,
              checkpoints: bool | int = False) -> _Generated:
     param_types = param_types or {}
-    key = ('reverse', fn.__code__, wrt, optimized, motion_kind, preserve_result, check_dims,
-           input_derivative, _types_key(param_types), checkpoints)
+    key = ('reverse', fn.__code__, _closure_key(fn), wrt, optimized, motion_kind,
+           preserve_result, check_dims, input_derivative, _types_key(param_types), checkpoints)
     return _cached_or_generate(
         key, fn, lambda: _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result,
                                            check_dims, input_derivative, verbose, param_types,
@@ -370,14 +388,18 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
     params = [arg.id for arg in fdef.args.args]
     function_name = namer.fresh(naming.function_name('d', fn.__name__,
                                                      [params[i] for i in wrt]))
+    # Split motion's forward function returns the result, so the joint function
+    # it is cut from must keep computing it.
     joint = motion.joint(fdef, result, function_name, namespace, namer, input_derivative,
-                         check_dims, preserve_result, fn.__qualname__)
+                         check_dims, preserve_result or motion_kind == 'split',
+                         fn.__qualname__)
     _print_stage(verbose, 2, 'after motion: joint', joint)
     if optimized:
         joint = optimization.optimize(joint, _purity_check(namespace))
         _print_stage(verbose, 2, 'after optimization', joint)
     if motion_kind == 'split':
-        module = motion.split(joint, result, namespace, namer, motion.Signature.of(fdef))
+        module = motion.split(joint, result, namespace, namer, motion.Signature.of(fdef),
+                              preserve_result)
         _print_stage(verbose, 2, 'after motion: split into forward, backward and wrapper',
                      module)
     else:

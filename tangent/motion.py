@@ -149,9 +149,18 @@ def joint(primal_def: gast.FunctionDef, result: ReverseResult, function_name: st
 
 
 def split(joint_def: gast.FunctionDef, result: ReverseResult, namespace: Namespace,
-          namer: Namer, signature: Signature) -> gast.Module:
-    """Cut an optimized joint function into forward, backward and a wrapper."""
+          namer: Namer, signature: Signature, preserve_result: bool) -> gast.Module:
+    """Cut an optimized joint function into forward, backward and a wrapper.
+
+    The joint function returns the primal result last; the backward function
+    does so only with ``preserve_result``.
+    """
     body = joint_def.body
+    returned = body[-1].value
+    if not preserve_result:
+        gradients = returned.elts[:-1]
+        body[-1].value = gradients[0] if len(gradients) == 1 else gast.Tuple(
+            elts=gradients, ctx=gast.Load())
     cut = next(i for i, s in enumerate(body) if anno.get(s, Key.BOUNDARY))
     stack = result.stack_name
     forward_body, backward_body = body[:cut], body[cut + 1:]

@@ -299,6 +299,144 @@ def maximum(z, x, y):
 alias(np.minimum, np.maximum)
 
 
+@adjoint(np.exp2)
+def exp2(y, x):
+    d[x] = d[y] * y * np.log(2.0)
+
+
+@adjoint(np.expm1)
+def expm1(y, x):
+    d[x] = d[y] * (y + 1.0)
+
+
+@adjoint(np.log2)
+def log2(y, x):
+    d[x] = d[y] / (x * np.log(2.0))
+
+
+@adjoint(np.log10)
+def log10(y, x):
+    d[x] = d[y] / (x * np.log(10.0))
+
+
+@adjoint(np.log1p)
+def log1p(y, x):
+    d[x] = d[y] / (1.0 + x)
+
+
+@adjoint(np.cbrt)
+def cbrt(y, x):
+    d[x] = d[y] / (3.0 * y * y)
+
+
+@adjoint(np.square)
+def square(y, x):
+    d[x] = d[y] * 2.0 * x
+
+
+@adjoint(np.reciprocal)
+def reciprocal(y, x):
+    d[x] = -d[y] * y * y
+
+
+@adjoint(np.arcsinh)
+def arcsinh(y, x):
+    d[x] = d[y] / np.sqrt(x * x + 1.0)
+
+
+@adjoint(np.arccosh)
+def arccosh(y, x):
+    d[x] = d[y] / np.sqrt(x * x - 1.0)
+
+
+@adjoint(np.arctanh)
+def arctanh(y, x):
+    d[x] = d[y] / (1.0 - x * x)
+
+
+@adjoint(np.deg2rad)
+def deg2rad(y, x):
+    d[x] = d[y] * (np.pi / 180.0)
+
+
+@adjoint(np.rad2deg)
+def rad2deg(y, x):
+    d[x] = d[y] * (180.0 / np.pi)
+
+
+@adjoint(np.sinc)
+def sinc(y, x):
+    d[x] = d[y] * tangent.sinc_derivative(x, y)
+
+
+@adjoint(np.conj)
+def conj(y, x):
+    d[x] = d[y]
+
+
+@adjoint(np.real)
+def real(y, val):
+    d[val] = d[y]
+
+
+@adjoint(np.arctan2)
+def arctan2(z, x1, x2):
+    d[x1] = tangent.unbroadcast(d[z] * x2 / (x1 * x1 + x2 * x2), x1)
+    d[x2] = tangent.unbroadcast(-d[z] * x1 / (x1 * x1 + x2 * x2), x2)
+
+
+@adjoint(np.hypot)
+def hypot(z, x1, x2):
+    d[x1] = tangent.unbroadcast(d[z] * x1 / z, x1)
+    d[x2] = tangent.unbroadcast(d[z] * x2 / z, x2)
+
+
+@adjoint(np.logaddexp)
+def logaddexp(z, x1, x2):
+    d[x1] = tangent.unbroadcast(d[z] * np.exp(x1 - z), x1)
+    d[x2] = tangent.unbroadcast(d[z] * np.exp(x2 - z), x2)
+
+
+@adjoint(np.logaddexp2)
+def logaddexp2(z, x1, x2):
+    d[x1] = tangent.unbroadcast(d[z] * 2.0 ** (x1 - z), x1)
+    d[x2] = tangent.unbroadcast(d[z] * 2.0 ** (x2 - z), x2)
+
+
+@adjoint(np.clip)
+def clip(y, a, a_min=None, a_max=None, out=None):
+    d[a] = tangent.unbroadcast(d[y] * tangent.clip_passes(a, a_min, a_max), a)
+    d[a_min] = tangent.unbroadcast(tangent.clip_bound_gradient(d[y], a, a_min, True, a_max),
+                                   a_min)
+    d[a_max] = tangent.unbroadcast(tangent.clip_bound_gradient(d[y], a, a_max, False, a_min),
+                                   a_max)
+
+
+@adjoint(np.where)
+def where(z, condition, x=None, y=None):
+    d[x] = tangent.unbroadcast(tangent.where_gradient(d[z], condition, x, True), x)
+    d[y] = tangent.unbroadcast(tangent.where_gradient(d[z], condition, y, False), y)
+
+
+@adjoint(np.nan_to_num)
+def nan_to_num(y, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    d[x] = d[y] * np.isfinite(x)
+
+
+@adjoint(np.copysign)
+def copysign(z, x1, x2):
+    d[x1] = tangent.unbroadcast(d[z] * np.sign(x1) * np.sign(z), x1)
+
+
+alias(np.fabs, np.abs)
+alias(np.positive, operator.pos)
+alias(np.radians, np.deg2rad)
+alias(np.degrees, np.rad2deg)
+alias(np.float_power, operator.pow)
+alias(np.fmax, np.maximum)
+alias(np.fmin, np.maximum)
+
+
 # Reductions ----------------------------------------------------------------
 
 @adjoint(np.sum)
@@ -309,6 +447,112 @@ def sum_(y, a, axis=None, dtype=None, out=None, keepdims=False):
 @adjoint(np.mean)
 def mean(y, a, axis=None, dtype=None, out=None, keepdims=False):
     d[a] = tangent.unreduce_like(d[y], a, axis, keepdims) / tangent.array_size(a, axis)
+
+
+@adjoint(np.prod)
+def prod(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = tangent.unreduce_like(d[y], a, axis, keepdims) * tangent.prod_others(a, axis)
+
+
+@adjoint(np.max)
+def max_(y, a, axis=None, out=None, keepdims=False):
+    d[a] = tangent.unreduce_like(d[y], a, axis, keepdims) * \
+        tangent.extremum_share(y, a, axis, keepdims)
+
+
+@adjoint(np.var)
+def var(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[a] = tangent.variance_gradient(d[y], a, axis, ddof, keepdims)
+
+
+@adjoint(np.std)
+def std(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[a] = tangent.variance_gradient(d[y] / (2.0 * y), a, axis, ddof, keepdims)
+
+
+@adjoint(np.cumsum)
+def cumsum(y, a, axis=None, dtype=None, out=None):
+    d[a] = tangent.reverse_cumsum(d[y], a, axis)
+
+
+@adjoint(np.cumprod)
+def cumprod(y, a, axis=None, dtype=None, out=None):
+    d[a] = tangent.cumprod_gradient(d[y], y, a, axis)
+
+
+@adjoint(np.average)
+def average(y, a, axis=None, weights=None, returned=False, keepdims=False):
+    d[a] = tangent.average_gradient(d[y], a, axis, weights, keepdims)
+    d[weights] = tangent.average_weights_gradient(d[y], y, a, axis, weights, keepdims)
+
+
+@adjoint(np.trace)
+def trace(y, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    d[a] = tangent.trace_gradient(d[y], a, offset, axis1, axis2)
+
+
+@adjoint(np.linalg.norm)
+def norm(y, x, ord=None, axis=None, keepdims=False):  # noqa: A002 - NumPy's name
+    d[x] = tangent.unreduce_like(d[y], x, axis, keepdims) * \
+        tangent.norm_direction(y, x, ord, axis, keepdims)
+
+
+@adjoint(np.nansum)
+def nansum(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = tangent.nan_mask_gradient(d[y], a, axis, keepdims, False)
+
+
+@adjoint(np.nanmean)
+def nanmean(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = tangent.nan_mask_gradient(d[y], a, axis, keepdims, True)
+
+
+@adjoint(np.ptp)
+def ptp(y, a, axis=None, out=None, keepdims=False):
+    d[a] = tangent.unreduce_like(d[y], a, axis, keepdims) * (
+        tangent.extremum_share(np.max(a, axis, keepdims=keepdims), a, axis, keepdims)
+        - tangent.extremum_share(np.min(a, axis, keepdims=keepdims), a, axis, keepdims))
+
+
+@adjoint(np.cumulative_sum)
+def cumulative_sum(y, x, axis=None, dtype=None, out=None, include_initial=False):
+    d[x] = tangent.cumulative_gradient(d[y], y, x, axis, include_initial, False)
+
+
+@adjoint(np.cumulative_prod)
+def cumulative_prod(y, x, axis=None, dtype=None, out=None, include_initial=False):
+    d[x] = tangent.cumulative_gradient(d[y], y, x, axis, include_initial, True)
+
+
+@adjoint(np.trapezoid)
+def trapezoid(z, y, x=None, dx=1.0, axis=-1):
+    d[y] = tangent.unreduce_like(d[z], y, axis, False) * tangent.trapezoid_weights(y, x, dx,
+                                                                                  axis)
+
+
+@adjoint(np.linalg.vector_norm)
+def vector_norm(y, x, axis=None, keepdims=False, ord=2):  # noqa: A002 - NumPy's name
+    d[x] = tangent.unreduce_like(d[y], x, axis, keepdims) * \
+        tangent.vector_norm_direction(y, x, ord, axis, keepdims)
+
+
+@adjoint(np.linalg.matrix_norm)
+def matrix_norm(y, x, keepdims=False, ord='fro'):  # noqa: A002 - NumPy's name
+    d[x] = tangent.unreduce_like(d[y], x, (-2, -1), keepdims) * \
+        tangent.matrix_norm_direction(x, ord)
+
+
+@adjoint(np.median)
+def median(y, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    d[a] = tangent.unreduce_like(d[y], a, axis, keepdims) * \
+        tangent.median_share(a, axis, keepdims)
+
+
+alias(np.amax, np.max)
+alias(np.min, np.max)
+alias(np.amin, np.max)
+alias(np.nanmax, np.max)
+alias(np.nanmin, np.max)
 
 
 # Linear algebra ------------------------------------------------------------
@@ -322,6 +566,103 @@ def dot(z, a, b):
 @adjoint(np.linalg.det)
 def det(y, a):
     d[a] = tangent.grad_det(d[y], y, a)
+
+
+@adjoint(np.vdot)
+def vdot(y, a, b):
+    d[a] = tangent.vdot_gradient(d[y], b, a)
+    d[b] = tangent.vdot_gradient(d[y], a, b)
+
+
+@adjoint(np.inner)
+def inner(y, a, b):
+    d[a] = tangent.unbroadcast(tangent.inner_gradient_left(d[y], a, b), a)
+    d[b] = tangent.unbroadcast(tangent.inner_gradient_right(d[y], a, b), b)
+
+
+@adjoint(np.outer)
+def outer(y, a, b, out=None):
+    d[a] = tangent.outer_gradient(d[y], a, b, True)
+    d[b] = tangent.outer_gradient(d[y], a, b, False)
+
+
+@adjoint(np.tensordot)
+def tensordot(y, a, b, axes=2):
+    d[a] = tangent.tensordot_gradient(d[y], a, b, axes, True)
+    d[b] = tangent.tensordot_gradient(d[y], a, b, axes, False)
+
+
+@adjoint(np.einsum)
+def einsum(y, subscripts, a, b=None, c=None, out=None, optimize=False):
+    d[a] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c), 0)
+    d[b] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c), 1)
+    d[c] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c), 2)
+
+
+@adjoint(np.kron)
+def kron(y, a, b):
+    d[a] = tangent.kron_gradient(d[y], a, b, True)
+    d[b] = tangent.kron_gradient(d[y], a, b, False)
+
+
+@adjoint(np.linalg.inv)
+def inv(y, a):
+    d[a] = -tangent.matrix_transpose(y) @ d[y] @ tangent.matrix_transpose(y)
+
+
+@adjoint(np.linalg.slogdet)
+def slogdet(y, a):
+    d[a] = tangent.slogdet_gradient(d[y], a)
+
+
+@adjoint(np.linalg.solve)
+def solve(x, a, b):
+    parts = tangent.solve_gradients(d[x], x, a, b)
+    d[a] = parts[0]
+    d[b] = parts[1]
+
+
+@adjoint(np.linalg.cholesky)
+def cholesky(low, a, upper=False):
+    d[a] = tangent.cholesky_gradient(d[low], low)
+
+
+@adjoint(np.linalg.eigh)
+def eigh(result, a, UPLO='L'):  # noqa: N803 - NumPy's name
+    d[a] = tangent.eigh_gradient(d[result], result, a)
+
+
+@adjoint(np.cross)
+def cross(c, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    d[a] = tangent.unbroadcast(np.cross(b, d[c], axisa, axisb, axisc, axis), a)
+    d[b] = tangent.unbroadcast(np.cross(d[c], a, axisa, axisb, axisc, axis), b)
+
+
+@adjoint(np.linalg.vecdot)
+def vecdot(y, x1, x2, axis=-1):
+    d[x1] = tangent.unbroadcast(np.expand_dims(d[y], axis) * x2, x1)
+    d[x2] = tangent.unbroadcast(np.expand_dims(d[y], axis) * x1, x2)
+
+
+@adjoint(np.linalg.trace)
+def linalg_trace(y, x, offset=0, dtype=None):
+    d[x] = tangent.trace_gradient(d[y], x, offset, -2, -1)
+
+
+@adjoint(np.linalg.diagonal)
+def linalg_diagonal(y, x, offset=0):
+    d[x] = tangent.diagonal_gradient(d[y], x, offset, -2, -1)
+
+
+@adjoint(np.linalg.multi_dot)
+def multi_dot(y, arrays, out=None):
+    d[arrays] = tangent.multi_dot_gradient(d[y], arrays)
+
+
+alias(np.vecdot, np.linalg.vecdot)
+alias(np.linalg.outer, np.outer)
+alias(np.linalg.tensordot, np.tensordot)
+alias(np.linalg.matmul, operator.matmul)
 
 
 # Shape ---------------------------------------------------------------------
@@ -353,6 +694,217 @@ def atleast_1d(y, x):
 
 alias(np.atleast_2d, np.atleast_1d)
 alias(np.atleast_3d, np.atleast_1d)
+
+
+@adjoint(np.ravel)
+def ravel(y, a, order='C'):
+    d[a] = np.reshape(d[y], np.shape(a))
+
+
+@adjoint(np.squeeze)
+def squeeze(y, a, axis=None):
+    d[a] = np.reshape(d[y], np.shape(a))
+
+
+@adjoint(np.expand_dims)
+def expand_dims(y, a, axis):
+    d[a] = np.reshape(d[y], np.shape(a))
+
+
+@adjoint(np.swapaxes)
+def swapaxes(y, a, axis1, axis2):
+    d[a] = np.swapaxes(d[y], axis1, axis2)
+
+
+@adjoint(np.moveaxis)
+def moveaxis(y, a, source, destination):
+    d[a] = np.moveaxis(d[y], destination, source)
+
+
+@adjoint(np.concatenate)
+def concatenate(y, arrays, axis=0, out=None, dtype=None, casting='same_kind'):
+    d[arrays] = tangent.concatenate_gradient(d[y], arrays, axis)
+
+
+@adjoint(np.stack)
+def stack(y, arrays, axis=0, out=None, dtype=None, casting='same_kind'):
+    d[arrays] = tangent.stack_gradient(d[y], arrays, axis)
+
+
+@adjoint(np.hstack)
+def hstack(y, tup, dtype=None, casting='same_kind'):
+    d[tup] = tangent.joined_gradient(d[y], tup, 'hstack')
+
+
+@adjoint(np.vstack)
+def vstack(y, tup, dtype=None, casting='same_kind'):
+    d[tup] = tangent.joined_gradient(d[y], tup, 'vstack')
+
+
+@adjoint(np.dstack)
+def dstack(y, tup):
+    d[tup] = tangent.joined_gradient(d[y], tup, 'dstack')
+
+
+@adjoint(np.column_stack)
+def column_stack(y, tup):
+    d[tup] = tangent.joined_gradient(d[y], tup, 'column_stack')
+
+
+@adjoint(np.split)
+def split(y, ary, indices_or_sections, axis=0):
+    d[ary] = tangent.split_gradient(d[y], ary, indices_or_sections, axis)
+
+
+@adjoint(np.tile)
+def tile(y, A, reps):  # noqa: N803 - NumPy's name
+    d[A] = tangent.tile_gradient(d[y], A, reps)
+
+
+@adjoint(np.repeat)
+def repeat(y, a, repeats, axis=None):
+    d[a] = tangent.repeat_gradient(d[y], a, repeats, axis)
+
+
+@adjoint(np.flip)
+def flip(y, m, axis=None):
+    d[m] = np.flip(d[y], axis)
+
+
+@adjoint(np.fliplr)
+def fliplr(y, m):
+    d[m] = np.fliplr(d[y])
+
+
+@adjoint(np.flipud)
+def flipud(y, m):
+    d[m] = np.flipud(d[y])
+
+
+@adjoint(np.roll)
+def roll(y, a, shift, axis=None):
+    d[a] = np.roll(d[y], tangent.negated_shift(shift), axis)
+
+
+@adjoint(np.rot90)
+def rot90(y, m, k=1, axes=(0, 1)):
+    d[m] = np.rot90(d[y], -k, axes)
+
+
+@adjoint(np.pad)
+def pad(y, array, pad_width, mode='constant', constant_values=0):
+    d[array] = tangent.pad_gradient(d[y], array, pad_width, mode)
+
+
+@adjoint(np.broadcast_to)
+def broadcast_to(y, array, shape, subok=False):
+    d[array] = tangent.unbroadcast(d[y], array)
+
+
+@adjoint(np.triu)
+def triu(y, m, k=0):
+    d[m] = np.triu(d[y], k)
+
+
+@adjoint(np.tril)
+def tril(y, m, k=0):
+    d[m] = np.tril(d[y], k)
+
+
+@adjoint(np.diag)
+def diag(y, v, k=0):
+    d[v] = tangent.diag_gradient(d[y], v, k)
+
+
+@adjoint(np.diagonal)
+def diagonal(y, a, offset=0, axis1=0, axis2=1):
+    d[a] = tangent.diagonal_gradient(d[y], a, offset, axis1, axis2)
+
+
+@adjoint(np.take)
+def take(y, a, indices, axis=None, out=None, mode='raise'):
+    d[a] = tangent.take_gradient(d[y], a, indices, axis)
+
+
+@adjoint(np.take_along_axis)
+def take_along_axis(y, arr, indices, axis=-1):
+    d[arr] = tangent.take_along_axis_gradient(d[y], arr, indices, axis)
+
+
+@adjoint(np.sort)
+def sort(y, a, axis=-1, kind=None, order=None):
+    d[a] = tangent.sort_gradient(d[y], a, axis)
+
+
+@adjoint(np.copy)
+def copy_(y, a, order='K', subok=False):
+    d[a] = d[y]
+
+
+@adjoint(np.append)
+def append(y, arr, values, axis=None):
+    d[arr] = tangent.append_gradient(d[y], arr, values, axis, True)
+    d[values] = tangent.append_gradient(d[y], arr, values, axis, False)
+
+
+@adjoint(np.diff)
+def diff(y, a, n=1, axis=-1):
+    d[a] = tangent.diff_gradient(d[y], a, n, axis)
+
+
+@adjoint(np.matrix_transpose)
+def matrix_transpose(y, x):
+    d[x] = tangent.matrix_transpose(d[y])
+
+
+@adjoint(np.rollaxis)
+def rollaxis(y, a, axis, start=0):
+    d[a] = tangent.rollaxis_gradient(d[y], a, axis, start)
+
+
+@adjoint(np.unstack)
+def unstack(y, x, axis=0):
+    d[x] = np.stack(tangent.broadcast_items(d[y], y), axis)
+
+
+@adjoint(np.hsplit)
+def hsplit(y, ary, indices_or_sections):
+    d[ary] = tangent.split_gradient(d[y], ary, indices_or_sections, 1 if np.ndim(ary) > 1 else 0)
+
+
+@adjoint(np.vsplit)
+def vsplit(y, ary, indices_or_sections):
+    d[ary] = tangent.split_gradient(d[y], ary, indices_or_sections, 0)
+
+
+@adjoint(np.dsplit)
+def dsplit(y, ary, indices_or_sections):
+    d[ary] = tangent.split_gradient(d[y], ary, indices_or_sections, 2)
+
+
+@adjoint(np.compress)
+def compress(y, condition, a, axis=None, out=None):
+    d[a] = tangent.compress_gradient(d[y], condition, a, axis)
+
+
+@adjoint(np.extract)
+def extract(y, condition, arr):
+    d[arr] = tangent.compress_gradient(d[y], np.ravel(condition), arr, None)
+
+
+@adjoint(np.delete)
+def delete(y, arr, obj, axis=None):
+    d[arr] = tangent.delete_gradient(d[y], arr, obj, axis)
+
+
+alias(np.linalg.matrix_transpose, np.matrix_transpose)
+alias(np.asanyarray, np.asarray)
+alias(np.ascontiguousarray, np.asarray)
+alias(np.asfortranarray, np.asarray)
+alias(np.asarray_chkfinite, np.asarray)
+
+
+alias(np.array_split, np.split)
 
 
 # Runtime helpers (so that generated code can be differentiated again) --------

@@ -287,6 +287,138 @@ def maximum(z, x, y):
 alias(np.minimum, np.maximum)
 
 
+@tangent_(np.exp2)
+def exp2(y, x):
+    d[y] = d[x] * y * np.log(2.0)
+
+
+@tangent_(np.expm1)
+def expm1(y, x):
+    d[y] = d[x] * (y + 1.0)
+
+
+@tangent_(np.log2)
+def log2(y, x):
+    d[y] = d[x] / (x * np.log(2.0))
+
+
+@tangent_(np.log10)
+def log10(y, x):
+    d[y] = d[x] / (x * np.log(10.0))
+
+
+@tangent_(np.log1p)
+def log1p(y, x):
+    d[y] = d[x] / (1.0 + x)
+
+
+@tangent_(np.cbrt)
+def cbrt(y, x):
+    d[y] = d[x] / (3.0 * y * y)
+
+
+@tangent_(np.square)
+def square(y, x):
+    d[y] = 2.0 * x * d[x]
+
+
+@tangent_(np.reciprocal)
+def reciprocal(y, x):
+    d[y] = -d[x] * y * y
+
+
+@tangent_(np.arcsinh)
+def arcsinh(y, x):
+    d[y] = d[x] / np.sqrt(x * x + 1.0)
+
+
+@tangent_(np.arccosh)
+def arccosh(y, x):
+    d[y] = d[x] / np.sqrt(x * x - 1.0)
+
+
+@tangent_(np.arctanh)
+def arctanh(y, x):
+    d[y] = d[x] / (1.0 - x * x)
+
+
+@tangent_(np.deg2rad)
+def deg2rad(y, x):
+    d[y] = d[x] * (np.pi / 180.0)
+
+
+@tangent_(np.rad2deg)
+def rad2deg(y, x):
+    d[y] = d[x] * (180.0 / np.pi)
+
+
+@tangent_(np.sinc)
+def sinc(y, x):
+    d[y] = d[x] * tangent.sinc_derivative(x, y)
+
+
+@tangent_(np.conj)
+def conj(y, x):
+    d[y] = d[x]
+
+
+@tangent_(np.real)
+def real(y, val):
+    d[y] = d[val]
+
+
+@tangent_(np.arctan2)
+def arctan2(z, x1, x2):
+    d[z] = (x2 * d[x1] - x1 * d[x2]) / (x1 * x1 + x2 * x2)
+
+
+@tangent_(np.hypot)
+def hypot(z, x1, x2):
+    d[z] = (x1 * d[x1] + x2 * d[x2]) / z
+
+
+@tangent_(np.logaddexp)
+def logaddexp(z, x1, x2):
+    d[z] = d[x1] * np.exp(x1 - z) + d[x2] * np.exp(x2 - z)
+
+
+@tangent_(np.logaddexp2)
+def logaddexp2(z, x1, x2):
+    d[z] = d[x1] * 2.0 ** (x1 - z) + d[x2] * 2.0 ** (x2 - z)
+
+
+@tangent_(np.clip)
+def clip(y, a, a_min=None, a_max=None, out=None):
+    d[y] = d[a] * tangent.clip_passes(a, a_min, a_max) + \
+        tangent.clip_bound_gradient(d[a_min], a, a_min, True, a_max) + \
+        tangent.clip_bound_gradient(d[a_max], a, a_max, False, a_min)
+
+
+@tangent_(np.where)
+def where(z, condition, x=None, y=None):
+    d[z] = tangent.where_gradient(d[x], condition, x, True) + \
+        tangent.where_gradient(d[y], condition, y, False)
+
+
+@tangent_(np.nan_to_num)
+def nan_to_num(y, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    d[y] = d[x] * np.isfinite(x)
+
+
+@tangent_(np.copysign)
+def copysign(z, x1, x2):
+    d[z] = d[x1] * np.sign(x1) * np.sign(z)
+
+
+alias(np.fabs, np.abs)
+alias(np.positive, operator.pos)
+alias(np.radians, np.deg2rad)
+alias(np.degrees, np.rad2deg)
+alias(np.float_power, operator.pow)
+alias(np.fmax, np.maximum)
+alias(np.fmin, np.maximum)
+
+
 # Reductions ----------------------------------------------------------------
 
 @tangent_(np.sum)
@@ -299,6 +431,112 @@ def mean(y, a, axis=None, dtype=None, out=None, keepdims=False):
     d[y] = np.mean(d[a], axis=axis, keepdims=keepdims)
 
 
+@tangent_(np.prod)
+def prod(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[y] = np.sum(d[a] * tangent.prod_others(a, axis), axis=axis, keepdims=keepdims)
+
+
+@tangent_(np.max)
+def max_(y, a, axis=None, out=None, keepdims=False):
+    d[y] = np.sum(d[a] * tangent.extremum_share(y, a, axis, keepdims), axis=axis,
+                  keepdims=keepdims)
+
+
+@tangent_(np.var)
+def var(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[y] = tangent.variance_tangent(d[a], a, axis, ddof, keepdims)
+
+
+@tangent_(np.std)
+def std(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[y] = tangent.variance_tangent(d[a], a, axis, ddof, keepdims) / (2.0 * y)
+
+
+@tangent_(np.cumsum)
+def cumsum(y, a, axis=None, dtype=None, out=None):
+    d[y] = np.cumsum(d[a], axis)
+
+
+@tangent_(np.cumprod)
+def cumprod(y, a, axis=None, dtype=None, out=None):
+    d[y] = tangent.cumprod_tangent(d[a], y, a, axis)
+
+
+@tangent_(np.average)
+def average(y, a, axis=None, weights=None, returned=False, keepdims=False):
+    d[y] = tangent.average_tangent(d[a], a, axis, weights, keepdims) + \
+        tangent.average_weights_tangent(d[weights], y, a, axis, weights, keepdims)
+
+
+@tangent_(np.trace)
+def trace(y, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    d[y] = np.trace(d[a], offset, axis1, axis2)
+
+
+@tangent_(np.linalg.norm)
+def norm(y, x, ord=None, axis=None, keepdims=False):  # noqa: A002 - NumPy's name
+    d[y] = np.sum(d[x] * tangent.norm_direction(y, x, ord, axis, keepdims),
+                  axis=tangent.reduced_axes(np.ndim(x), axis), keepdims=keepdims)
+
+
+@tangent_(np.nansum)
+def nansum(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[y] = np.sum(np.where(np.isnan(a), 0.0, d[a]), axis=axis, keepdims=keepdims)
+
+
+@tangent_(np.nanmean)
+def nanmean(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[y] = np.sum(np.where(np.isnan(a), 0.0, d[a]), axis=axis, keepdims=keepdims) / \
+        tangent.nan_count(a, axis, keepdims)
+
+
+@tangent_(np.ptp)
+def ptp(y, a, axis=None, out=None, keepdims=False):
+    d[y] = np.sum(d[a] * (
+        tangent.extremum_share(np.max(a, axis, keepdims=keepdims), a, axis, keepdims)
+        - tangent.extremum_share(np.min(a, axis, keepdims=keepdims), a, axis, keepdims)),
+        axis=axis, keepdims=keepdims)
+
+
+@tangent_(np.cumulative_sum)
+def cumulative_sum(y, x, axis=None, dtype=None, out=None, include_initial=False):
+    d[y] = tangent.cumulative_tangent(d[x], y, x, axis, include_initial, False)
+
+
+@tangent_(np.cumulative_prod)
+def cumulative_prod(y, x, axis=None, dtype=None, out=None, include_initial=False):
+    d[y] = tangent.cumulative_tangent(d[x], y, x, axis, include_initial, True)
+
+
+@tangent_(np.trapezoid)
+def trapezoid(z, y, x=None, dx=1.0, axis=-1):
+    d[z] = np.sum(d[y] * tangent.trapezoid_weights(y, x, dx, axis), axis=axis)
+
+
+@tangent_(np.linalg.vector_norm)
+def vector_norm(y, x, axis=None, keepdims=False, ord=2):  # noqa: A002 - NumPy's name
+    d[y] = np.sum(d[x] * tangent.vector_norm_direction(y, x, ord, axis, keepdims), axis=axis,
+                  keepdims=keepdims)
+
+
+@tangent_(np.linalg.matrix_norm)
+def matrix_norm(y, x, keepdims=False, ord='fro'):  # noqa: A002 - NumPy's name
+    d[y] = np.sum(d[x] * tangent.matrix_norm_direction(x, ord), axis=(-2, -1),
+                  keepdims=keepdims)
+
+
+@tangent_(np.median)
+def median(y, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    d[y] = np.sum(d[a] * tangent.median_share(a, axis, keepdims), axis=axis, keepdims=keepdims)
+
+
+alias(np.amax, np.max)
+alias(np.min, np.max)
+alias(np.amin, np.max)
+alias(np.nanmax, np.max)
+alias(np.nanmin, np.max)
+
+
 # Linear algebra ------------------------------------------------------------
 
 @tangent_(np.dot)
@@ -309,6 +547,93 @@ def dot(z, a, b):
 @tangent_(np.linalg.det)
 def det(y, a):
     d[y] = y * np.trace(np.linalg.solve(a, d[a]), axis1=-2, axis2=-1)
+
+
+@tangent_(np.vdot)
+def vdot(y, a, b):
+    d[y] = np.vdot(d[a], b) + np.vdot(a, d[b])
+
+
+@tangent_(np.inner)
+def inner(y, a, b):
+    d[y] = np.inner(d[a], b) + np.inner(a, d[b])
+
+
+@tangent_(np.outer)
+def outer(y, a, b, out=None):
+    d[y] = np.outer(d[a], b) + np.outer(a, d[b])
+
+
+@tangent_(np.tensordot)
+def tensordot(y, a, b, axes=2):
+    d[y] = np.tensordot(d[a], b, axes) + np.tensordot(a, d[b], axes)
+
+
+@tangent_(np.einsum)
+def einsum(y, subscripts, a, b=None, c=None, out=None, optimize=False):
+    d[y] = tangent.einsum_tangent(subscripts, (a, b, c), (d[a], d[b], d[c]))
+
+
+@tangent_(np.kron)
+def kron(y, a, b):
+    d[y] = np.kron(d[a], b) + np.kron(a, d[b])
+
+
+@tangent_(np.linalg.inv)
+def inv(y, a):
+    d[y] = -y @ d[a] @ y
+
+
+@tangent_(np.linalg.slogdet)
+def slogdet(y, a):
+    d[y] = tangent.slogdet_tangent(d[a], a, y)
+
+
+@tangent_(np.linalg.solve)
+def solve(x, a, b):
+    d[x] = np.linalg.solve(a, d[b] - d[a] @ x)
+
+
+@tangent_(np.linalg.cholesky)
+def cholesky(low, a, upper=False):
+    d[low] = low @ tangent.cholesky_tangent_factor(low, d[a])
+
+
+@tangent_(np.linalg.eigh)
+def eigh(result, a, UPLO='L'):  # noqa: N803 - NumPy's name
+    d[result] = tangent.eigh_tangent(d[a], result)
+
+
+@tangent_(np.cross)
+def cross(c, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    d[c] = np.cross(d[a], b, axisa, axisb, axisc, axis) + np.cross(a, d[b], axisa, axisb,
+                                                                    axisc, axis)
+
+
+@tangent_(np.linalg.vecdot)
+def vecdot(y, x1, x2, axis=-1):
+    d[y] = np.sum(d[x1] * x2, axis=axis) + np.sum(x1 * d[x2], axis=axis)
+
+
+@tangent_(np.linalg.trace)
+def linalg_trace(y, x, offset=0, dtype=None):
+    d[y] = np.trace(d[x], offset, -2, -1)
+
+
+@tangent_(np.linalg.diagonal)
+def linalg_diagonal(y, x, offset=0):
+    d[y] = np.diagonal(d[x], offset, -2, -1)
+
+
+@tangent_(np.linalg.multi_dot)
+def multi_dot(y, arrays, out=None):
+    d[y] = tangent.multi_dot_tangent(d[arrays], arrays)
+
+
+alias(np.vecdot, np.linalg.vecdot)
+alias(np.linalg.outer, np.outer)
+alias(np.linalg.tensordot, np.tensordot)
+alias(np.linalg.matmul, operator.matmul)
 
 
 # Shape ---------------------------------------------------------------------
@@ -340,6 +665,219 @@ def atleast_1d(y, x):
 
 alias(np.atleast_2d, np.atleast_1d)
 alias(np.atleast_3d, np.atleast_1d)
+
+
+@tangent_(np.ravel)
+def ravel(y, a, order='C'):
+    d[y] = np.ravel(d[a], order)
+
+
+@tangent_(np.squeeze)
+def squeeze(y, a, axis=None):
+    d[y] = np.reshape(d[a], np.shape(y))
+
+
+@tangent_(np.expand_dims)
+def expand_dims(y, a, axis):
+    d[y] = np.reshape(d[a], np.shape(y))
+
+
+@tangent_(np.swapaxes)
+def swapaxes(y, a, axis1, axis2):
+    d[y] = np.swapaxes(d[a], axis1, axis2)
+
+
+@tangent_(np.moveaxis)
+def moveaxis(y, a, source, destination):
+    d[y] = np.moveaxis(d[a], source, destination)
+
+
+@tangent_(np.concatenate)
+def concatenate(y, arrays, axis=0, out=None, dtype=None, casting='same_kind'):
+    d[y] = np.concatenate(tangent.broadcast_items(d[arrays], arrays), axis)
+
+
+@tangent_(np.stack)
+def stack(y, arrays, axis=0, out=None, dtype=None, casting='same_kind'):
+    d[y] = np.stack(tangent.broadcast_items(d[arrays], arrays), axis)
+
+
+@tangent_(np.hstack)
+def hstack(y, tup, dtype=None, casting='same_kind'):
+    d[y] = np.hstack(tangent.broadcast_items(d[tup], tup))
+
+
+@tangent_(np.vstack)
+def vstack(y, tup, dtype=None, casting='same_kind'):
+    d[y] = np.vstack(tangent.broadcast_items(d[tup], tup))
+
+
+@tangent_(np.dstack)
+def dstack(y, tup):
+    d[y] = np.dstack(tangent.broadcast_items(d[tup], tup))
+
+
+@tangent_(np.column_stack)
+def column_stack(y, tup):
+    d[y] = np.column_stack(tangent.broadcast_items(d[tup], tup))
+
+
+@tangent_(np.split)
+def split(y, ary, indices_or_sections, axis=0):
+    d[y] = np.split(d[ary], indices_or_sections, axis)
+
+
+@tangent_(np.array_split)
+def array_split(y, ary, indices_or_sections, axis=0):
+    d[y] = np.array_split(d[ary], indices_or_sections, axis)
+
+
+@tangent_(np.diff)
+def diff(y, a, n=1, axis=-1):
+    d[y] = np.diff(d[a], n, axis)
+
+
+@tangent_(np.matrix_transpose)
+def matrix_transpose(y, x):
+    d[y] = tangent.matrix_transpose(d[x])
+
+
+@tangent_(np.rollaxis)
+def rollaxis(y, a, axis, start=0):
+    d[y] = np.rollaxis(d[a], axis, start)
+
+
+@tangent_(np.unstack)
+def unstack(y, x, axis=0):
+    d[y] = np.unstack(tangent.broadcast_like(d[x], x), axis=axis)
+
+
+@tangent_(np.hsplit)
+def hsplit(y, ary, indices_or_sections):
+    d[y] = np.hsplit(tangent.broadcast_like(d[ary], ary), indices_or_sections)
+
+
+@tangent_(np.vsplit)
+def vsplit(y, ary, indices_or_sections):
+    d[y] = np.vsplit(tangent.broadcast_like(d[ary], ary), indices_or_sections)
+
+
+@tangent_(np.dsplit)
+def dsplit(y, ary, indices_or_sections):
+    d[y] = np.dsplit(tangent.broadcast_like(d[ary], ary), indices_or_sections)
+
+
+@tangent_(np.compress)
+def compress(y, condition, a, axis=None, out=None):
+    d[y] = np.compress(condition, tangent.broadcast_like(d[a], a), axis)
+
+
+@tangent_(np.extract)
+def extract(y, condition, arr):
+    d[y] = np.extract(condition, tangent.broadcast_like(d[arr], arr))
+
+
+@tangent_(np.delete)
+def delete(y, arr, obj, axis=None):
+    d[y] = np.delete(tangent.broadcast_like(d[arr], arr), obj, axis)
+
+
+alias(np.linalg.matrix_transpose, np.matrix_transpose)
+alias(np.asanyarray, np.asarray)
+alias(np.ascontiguousarray, np.asarray)
+alias(np.asfortranarray, np.asarray)
+alias(np.asarray_chkfinite, np.asarray)
+
+
+@tangent_(np.tile)
+def tile(y, A, reps):  # noqa: N803 - NumPy's name
+    d[y] = np.tile(d[A], reps)
+
+
+@tangent_(np.repeat)
+def repeat(y, a, repeats, axis=None):
+    d[y] = np.repeat(d[a], repeats, axis)
+
+
+@tangent_(np.flip)
+def flip(y, m, axis=None):
+    d[y] = np.flip(d[m], axis)
+
+
+@tangent_(np.fliplr)
+def fliplr(y, m):
+    d[y] = np.fliplr(d[m])
+
+
+@tangent_(np.flipud)
+def flipud(y, m):
+    d[y] = np.flipud(d[m])
+
+
+@tangent_(np.roll)
+def roll(y, a, shift, axis=None):
+    d[y] = np.roll(d[a], shift, axis)
+
+
+@tangent_(np.rot90)
+def rot90(y, m, k=1, axes=(0, 1)):
+    d[y] = np.rot90(d[m], k, axes)
+
+
+@tangent_(np.pad)
+def pad(y, array, pad_width, mode='constant', constant_values=0):
+    d[y] = np.pad(d[array], pad_width, tangent.linear_pad_mode(mode))
+
+
+@tangent_(np.broadcast_to)
+def broadcast_to(y, array, shape, subok=False):
+    d[y] = np.broadcast_to(d[array], shape)
+
+
+@tangent_(np.triu)
+def triu(y, m, k=0):
+    d[y] = np.triu(d[m], k)
+
+
+@tangent_(np.tril)
+def tril(y, m, k=0):
+    d[y] = np.tril(d[m], k)
+
+
+@tangent_(np.diag)
+def diag(y, v, k=0):
+    d[y] = np.diag(d[v], k)
+
+
+@tangent_(np.diagonal)
+def diagonal(y, a, offset=0, axis1=0, axis2=1):
+    d[y] = np.diagonal(d[a], offset, axis1, axis2)
+
+
+@tangent_(np.take)
+def take(y, a, indices, axis=None, out=None, mode='raise'):
+    d[y] = np.take(d[a], indices, axis)
+
+
+@tangent_(np.take_along_axis)
+def take_along_axis(y, arr, indices, axis=-1):
+    d[y] = np.take_along_axis(d[arr], indices, axis)
+
+
+@tangent_(np.sort)
+def sort(y, a, axis=-1, kind=None, order=None):
+    d[y] = tangent.sort_tangent(d[a], a, axis)
+
+
+@tangent_(np.copy)
+def copy_(y, a, order='K', subok=False):
+    d[y] = d[a]
+
+
+@tangent_(np.append)
+def append(y, arr, values, axis=None):
+    d[y] = np.append(tangent.broadcast_like(d[arr], arr), tangent.broadcast_like(d[values],
+                                                                             values), axis)
 
 
 # Runtime helpers (so that generated code can be differentiated again) --------

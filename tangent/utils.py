@@ -904,3 +904,10 @@ def sum_tangents(tangents: Any, like: Any) -> Any:
     for item in tangents:
         total = total + item
     return broadcast_like(total, like)
+
+
+# The NumPy rules' longer computations live in their own module.
+from tangent.runtime_numpy import *  # noqa: E402,F401,F403
+from tangent.runtime_numpy import __all__ as _numpy_helpers  # noqa: E402
+
+__all__ += _numpy_helpers

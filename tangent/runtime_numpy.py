@@ -1,0 +1,882 @@
+"""Runtime helpers named by the NumPy derivative rules (layer L0).
+
+A derivative rule stays a few lines by calling one of these for anything
+longer: the gradient of a product, of a norm, of einsum, the pieces of a
+concatenation. Each takes the output gradient (or an input tangent) first.
+They import only NumPy; ``tangent.utils`` re-exports them, so generated code
+calls them as ``tangent.<name>``.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    'matrix_transpose', 'sinc_derivative', 'clip_passes', 'clip_bound_gradient',
+    'where_gradient', 'extremum_share', 'prod_others', 'variance_gradient',
+    'variance_tangent', 'reverse_cumsum', 'cumprod_gradient', 'cumprod_tangent',
+    'average_gradient', 'average_weights_gradient', 'average_tangent', 'trace_gradient',
+    'norm_direction', 'inner_gradient_left', 'inner_gradient_right', 'outer_gradient',
+    'tensordot_gradient', 'einsum_gradient', 'kron_gradient', 'solve_gradients',
+    'cholesky_gradient', 'eigh_gradient', 'eigh_tangent', 'slogdet_gradient',
+    'slogdet_tangent', 'concatenate_gradient', 'stack_gradient', 'joined_gradient',
+    'split_gradient', 'tile_gradient', 'repeat_gradient', 'negated_shift', 'pad_gradient',
+    'diag_gradient', 'diagonal_gradient', 'take_gradient', 'take_along_axis_gradient',
+    'sort_gradient', 'sort_tangent', 'append_gradient', 'reduced_axes', 'reduction_count',
+    'inverse_moveaxis', 'vdot_gradient', 'nan_mask_gradient', 'nan_count',
+    'present_operands', 'einsum_tangent', 'average_weights_tangent', 'broadcast_items',
+    'linear_pad_mode', 'cholesky_tangent_factor', 'diff_gradient', 'rollaxis_gradient',
+    'cumulative_gradient', 'cumulative_tangent', 'trapezoid_weights', 'vector_norm_direction',
+    'matrix_norm_direction', 'median_share', 'compress_gradient', 'delete_gradient',
+    'multi_dot_gradient', 'multi_dot_tangent',
+]
+
+
+def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        return tuple(sorted(a % ndim for a in axis))
+    return (axis % ndim,)
+
+
+def _expand(value: Any, ndim: int, axis: Any, keepdims: bool) -> Any:
+    """A reduction's result with its reduced axes back (size 1), ready to broadcast."""
+    if keepdims or axis is None and np.ndim(value) == 0:
+        return np.reshape(value, (1,) * ndim) if np.ndim(value) == 0 and ndim else value
+    return np.expand_dims(value, _axes(axis, ndim))
+
+
+def reduced_axes(ndim: int, axis: Any) -> tuple[int, ...]:
+    """The axes a reduction with ``axis`` sums over, for an ``ndim``-dimensional input."""
+    return _axes(axis, ndim)
+
+
+def reduction_count(a: Any, axis: Any) -> int:
+    """How many elements a reduction over ``axis`` combines into each result."""
+    shape = np.shape(a)
+    count = 1
+    for item in _axes(axis, len(shape)):
+        count *= shape[item]
+    return count
+
+
+def matrix_transpose(x: Any) -> Any:
+    """Swap the last two axes (the transpose of a stack of matrices)."""
+    return np.swapaxes(x, -1, -2)
+
+
+def sinc_derivative(x: Any, y: Any) -> Any:
+    """d sinc(x) / dx = (cos(pi x) - sinc(x)) / x, which is 0 at x = 0."""
+    x = np.asarray(x, dtype=float)
+    safe = np.where(x == 0, 1.0, x)
+    return np.where(x == 0, 0.0, (np.cos(np.pi * x) - y) / safe)
+
+
+def clip_passes(a: Any, a_min: Any, a_max: Any) -> Any:
+    """Where ``np.clip`` passes ``a`` through (1.0) rather than a bound (0.0)."""
+    passes = np.ones(np.shape(a), dtype=bool)
+    if a_min is not None:
+        passes &= np.asarray(a) >= a_min
+    if a_max is not None:
+        passes &= np.asarray(a) <= a_max
+    return passes
+
+
+def clip_bound_gradient(g: Any, a: Any, bound: Any, lower: bool, other: Any) -> Any:
+    """The gradient reaching a clip bound, where it replaced ``a`` (before
+    summing it down to the bound's shape)."""
+    if bound is None:
+        return None
+    hit = np.asarray(a) < bound if lower else np.asarray(a) > bound
+    if other is not None and lower:
+        hit &= np.asarray(bound) <= other
+    return np.where(hit, g, 0.0)
+
+
+def where_gradient(g: Any, condition: Any, like: Any, taken_when: bool) -> Any:
+    """The part of ``g`` that ``np.where`` took from ``like`` (before summing it
+    down to ``like``'s shape)."""
+    chosen = np.asarray(condition, dtype=bool)
+    return np.where(chosen if taken_when else ~chosen, g, 0.0)
+
+
+def extremum_share(y: Any, a: Any, axis: Any, keepdims: bool) -> Any:
+    """Each element's share of a max or min: 1/k for the k elements equal to it.
+
+    At a tie the derivative does not exist; splitting it equally gives the
+    average of the one-sided derivatives, which is what finite differences see.
+    """
+    a = np.asarray(a)
+    full = _expand(y, a.ndim, axis, keepdims)
+    hits = (a == full).astype(float)
+    return hits / np.sum(hits, axis=_axes(axis, a.ndim) if a.ndim else None, keepdims=True)
+
+
+def prod_others(a: Any, axis: Any) -> Any:
+    """For each element, the product of the others in its reduction (exact with zeros)."""
+    a = np.asarray(a, dtype=float)
+    if a.ndim == 0:
+        return np.ones_like(a)
+    axes = _axes(axis, a.ndim)
+    rest = [i for i in range(a.ndim) if i not in axes]
+    moved = np.transpose(a, rest + list(axes))
+    flat = moved.reshape(moved.shape[:len(rest)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,))
+    before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = (before * after).reshape(moved.shape)
+    return np.transpose(others, np.argsort(rest + list(axes)))
+
+
+def variance_gradient(g: Any, a: Any, axis: Any, ddof: int, keepdims: bool) -> Any:
+    """The gradient of ``np.var(a, axis, ddof=ddof, keepdims=keepdims)``."""
+    a = np.asarray(a)
+    count = reduction_count(a, axis) - ddof
+    centred = a - np.mean(a, axis=_axes(axis, a.ndim) if a.ndim else None, keepdims=True)
+    return _expand(g, a.ndim, axis, keepdims) * 2.0 * centred / count
+
+
+def variance_tangent(da: Any, a: Any, axis: Any, ddof: int, keepdims: bool) -> Any:
+    """The tangent of ``np.var`` given the input's tangent ``da``."""
+    a = np.asarray(a)
+    axes = _axes(axis, a.ndim) if a.ndim else None
+    count = reduction_count(a, axis) - ddof
+    centred = a - np.mean(a, axis=axes, keepdims=True)
+    return np.sum(2.0 * centred * da, axis=axes, keepdims=keepdims) / count
+
+
+def reverse_cumsum(g: Any, a: Any, axis: Any) -> Any:
+    """The gradient of ``np.cumsum(a, axis)``: sums of ``g`` from each position on."""
+    if axis is None:
+        flat = np.ravel(g)
+        return np.reshape(np.cumsum(flat[::-1])[::-1], np.shape(a))
+    g = np.asarray(g)
+    return np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)
+
+
+def cumprod_gradient(g: Any, y: Any, a: Any, axis: Any) -> Any:
+    """The gradient of ``np.cumprod(a, axis)`` (for inputs without zeros)."""
+    if axis is None:
+        return np.reshape(reverse_cumsum(np.ravel(g) * np.ravel(y), np.ravel(y), 0)
+                          / np.ravel(a), np.shape(a))
+    return reverse_cumsum(np.asarray(g) * y, y, axis) / a
+
+
+def cumprod_tangent(da: Any, y: Any, a: Any, axis: Any) -> Any:
+    """The tangent of ``np.cumprod(a, axis)`` (for inputs without zeros)."""
+    if axis is None:
+        return np.ravel(y) * np.cumsum(np.ravel(da) / np.ravel(a))
+    return y * np.cumsum(da / a, axis=axis)
+
+
+def _weights_like(a: Any, weights: Any, axis: Any) -> Any:
+    a = np.asarray(a)
+    if weights is None:
+        return np.ones_like(a, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    if weights.shape != a.shape and axis is not None and weights.ndim == 1:
+        shape = [1] * a.ndim
+        shape[axis % a.ndim] = weights.shape[0]
+        weights = weights.reshape(shape)
+    return np.broadcast_to(weights, a.shape)
+
+
+def average_gradient(g: Any, a: Any, axis: Any, weights: Any, keepdims: bool) -> Any:
+    """The gradient of ``np.average(a, axis, weights)`` with respect to ``a``."""
+    a = np.asarray(a)
+    full = _weights_like(a, weights, axis)
+    axes = _axes(axis, a.ndim) if a.ndim else None
+    return _expand(g, a.ndim, axis, keepdims) * full / np.sum(full, axis=axes, keepdims=True)
+
+
+def average_weights_gradient(g: Any, y: Any, a: Any, axis: Any, weights: Any,
+                             keepdims: bool) -> Any:
+    """The gradient of ``np.average(a, axis, weights)`` with respect to ``weights``."""
+    a = np.asarray(a)
+    full = _weights_like(a, weights, axis)
+    axes = _axes(axis, a.ndim) if a.ndim else None
+    total = np.sum(full, axis=axes, keepdims=True)
+    per_element = _expand(g, a.ndim, axis, keepdims) * (a - _expand(y, a.ndim, axis, keepdims)) \
+        / total
+    weights = np.asarray(weights)
+    if weights.shape == a.shape:
+        return per_element
+    other = tuple(i for i in range(a.ndim) if i != axis % a.ndim)
+    return np.sum(per_element, axis=other)
+
+
+def average_tangent(da: Any, a: Any, axis: Any, weights: Any, keepdims: bool) -> Any:
+    """The tangent of ``np.average(a, axis, weights)`` for a tangent of ``a``."""
+    a = np.asarray(a)
+    full = _weights_like(a, weights, axis)
+    axes = _axes(axis, a.ndim) if a.ndim else None
+    return np.sum(da * full, axis=axes, keepdims=keepdims) / np.sum(full, axis=axes,
+                                                                    keepdims=keepdims)
+
+
+def average_weights_tangent(dw: Any, y: Any, a: Any, axis: Any, weights: Any,
+                            keepdims: bool) -> Any:
+    """The tangent of ``np.average(a, axis, weights)`` for a tangent of ``weights``."""
+    a = np.asarray(a)
+    full = _weights_like(a, weights, axis)
+    moving = _weights_like(a, dw, axis)
+    axes = _axes(axis, a.ndim) if a.ndim else None
+    centred = a - _expand(y, a.ndim, axis, keepdims)
+    return np.sum(moving * centred, axis=axes, keepdims=keepdims) / np.sum(
+        full, axis=axes, keepdims=keepdims)
+
+
+def trace_gradient(g: Any, a: Any, offset: int, axis1: int, axis2: int) -> Any:
+    """The gradient of ``np.trace(a, offset, axis1, axis2)``: ``g`` on that diagonal."""
+    a = np.asarray(a)
+    eye = np.eye(a.shape[axis1], a.shape[axis2], k=offset)
+    moved = np.moveaxis(np.zeros(a.shape), (axis1, axis2), (-2, -1))
+    full = np.asarray(g)[..., None, None] * eye + moved
+    return np.moveaxis(full, (-2, -1), (axis1, axis2))
+
+
+def norm_direction(y: Any, x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:  # noqa: A002
+    """``G`` with ``d norm = sum(G * dx)`` over the reduced axes, for ``np.linalg.norm``."""
+    x = np.asarray(x, dtype=float)
+    matrix = (isinstance(axis, (tuple, list)) and len(axis) == 2) or \
+        (axis is None and x.ndim == 2 and ord is not None)
+    if axis is None and not matrix:
+        return _vector_norm_direction(x.ravel(), y, ord, None, True).reshape(x.shape)
+    if not matrix:
+        return _vector_norm_direction(x, _expand(y, x.ndim, axis, keepdims), ord, axis, True)
+    rows, cols = (axis if axis is not None else (0, 1))
+    moved = np.moveaxis(x, (rows, cols), (-2, -1))
+    direction = _matrix_norm_direction(moved, ord)
+    return np.moveaxis(direction, (-2, -1), (rows, cols))
+
+
+def _vector_norm_direction(x, y, ord, axis, keepdims):  # noqa: A002
+    y = np.asarray(y)
+    if ord is None or ord == 2:
+        return np.where(y == 0, 0.0, x / np.where(y == 0, 1.0, y))
+    if ord == 1:
+        return np.sign(x)
+    if ord in (np.inf, -np.inf):
+        magnitude = np.abs(x)
+        hits = (magnitude == y).astype(float)
+        return np.sign(x) * hits / np.sum(hits, axis=axis, keepdims=True)
+    if ord == 0:
+        return np.zeros_like(x)
+    safe = np.where(y == 0, 1.0, y)
+    return np.sign(x) * np.abs(x) ** (ord - 1) / safe ** (ord - 1)
+
+
+def _matrix_norm_direction(x, ord):  # noqa: A002
+    if ord is None or ord == 'fro':
+        total = np.sqrt(np.sum(x * x, axis=(-2, -1), keepdims=True))
+        return x / np.where(total == 0, 1.0, total)
+    if ord == 'nuc':
+        u, _, vt = np.linalg.svd(x, full_matrices=False)
+        return u @ vt
+    if ord in (2, -2):
+        u, _, vt = np.linalg.svd(x, full_matrices=False)
+        pick = 0 if ord == 2 else -1
+        return u[..., :, pick:pick + 1 or None] @ vt[..., pick:pick + 1 or None, :]
+    if ord in (1, -1, np.inf, -np.inf):
+        over_rows = ord in (1, -1)
+        sums = np.sum(np.abs(x), axis=-2 if over_rows else -1, keepdims=True)
+        best = np.max(sums, axis=-1 if over_rows else -2, keepdims=True) if ord in (1, np.inf) \
+            else np.min(sums, axis=-1 if over_rows else -2, keepdims=True)
+        hits = (sums == best).astype(float)
+        hits = hits / np.sum(hits, axis=-1 if over_rows else -2, keepdims=True)
+        return np.sign(x) * hits
+    raise ValueError(f'no derivative for the matrix norm of order {ord!r}')
+
+
+def inner_gradient_left(g: Any, a: Any, b: Any) -> Any:
+    """The gradient of ``np.inner(a, b)`` with respect to ``a`` (before summing
+    a broadcast scalar down)."""
+    a, b, g = np.asarray(a), np.asarray(b), np.asarray(g)
+    if a.ndim == 0 or b.ndim == 0:
+        return g * b
+    free_b = b.ndim - 1
+    return np.tensordot(g, b, axes=(list(range(g.ndim - free_b, g.ndim)),
+                                    list(range(free_b))))
+
+
+def inner_gradient_right(g: Any, a: Any, b: Any) -> Any:
+    """The gradient of ``np.inner(a, b)`` with respect to ``b``."""
+    a, b, g = np.asarray(a), np.asarray(b), np.asarray(g)
+    if a.ndim == 0 or b.ndim == 0:
+        return g * a
+    free_a = a.ndim - 1
+    return np.tensordot(g, a, axes=(list(range(free_a)), list(range(free_a))))
+
+
+def outer_gradient(g: Any, a: Any, b: Any, left: bool) -> Any:
+    """The gradient of ``np.outer(a, b)`` with respect to ``a`` (left) or ``b``."""
+    g = np.asarray(g)
+    if left:
+        return np.reshape(g @ np.ravel(b), np.shape(a))
+    return np.reshape(np.ravel(a) @ g, np.shape(b))
+
+
+def vdot_gradient(g: Any, other: Any, like: Any) -> Any:
+    """The gradient of ``np.vdot`` with respect to one operand (real arrays)."""
+    return np.reshape(g * np.ravel(other), np.shape(like))
+
+
+def _letters(count: int, skip: str = '') -> list[str]:
+    pool = [c for c in string.ascii_letters if c not in skip]
+    return pool[:count]
+
+
+def tensordot_gradient(g: Any, a: Any, b: Any, axes: Any, left: bool) -> Any:
+    """The gradient of ``np.tensordot(a, b, axes)`` with respect to ``a`` or ``b``."""
+    a, b = np.asarray(a), np.asarray(b)
+    if isinstance(axes, int):
+        a_axes = list(range(a.ndim - axes, a.ndim))
+        b_axes = list(range(axes))
+    else:
+        a_axes, b_axes = axes
+        a_axes = [axis % a.ndim for axis in np.atleast_1d(a_axes)]
+        b_axes = [axis % b.ndim for axis in np.atleast_1d(b_axes)]
+    letters = _letters(a.ndim + b.ndim)
+    a_sub = letters[:a.ndim]
+    b_sub = letters[a.ndim:]
+    for a_axis, b_axis in zip(a_axes, b_axes):
+        b_sub[b_axis] = a_sub[a_axis]
+    out = [c for i, c in enumerate(a_sub) if i not in a_axes] + \
+        [c for i, c in enumerate(b_sub) if i not in b_axes]
+    if left:
+        return np.einsum(f"{''.join(out)},{''.join(b_sub)}->{''.join(a_sub)}", g, b)
+    return np.einsum(f"{''.join(out)},{''.join(a_sub)}->{''.join(b_sub)}", g, a)
+
+
+def _explicit_subscripts(subscripts: str, operands: list) -> tuple[list[str], str]:
+    """Operand and output subscripts of an einsum, with '...' spelled out."""
+    subscripts = subscripts.replace(' ', '')
+    inputs, _, output = subscripts.partition('->')
+    parts = inputs.split(',')
+    used = set(subscripts) - set('.,->')
+    spare = _letters(52, ''.join(used))
+    ellipsis_ndim = max((np.ndim(op) - len(part.replace('...', ''))
+                         for part, op in zip(parts, operands) if '...' in part), default=0)
+    ellipsis = ''.join(spare[:ellipsis_ndim])
+    explicit = []
+    for part, operand in zip(parts, operands):
+        if '...' in part:
+            own = np.ndim(operand) - len(part.replace('...', ''))
+            part = part.replace('...', ellipsis[ellipsis_ndim - own:])
+        explicit.append(part)
+    if '->' not in subscripts:
+        counts = {c: sum(p.count(c) for p in explicit) for c in set(''.join(explicit))}
+        output = ellipsis + ''.join(sorted(c for c, n in counts.items()
+                                           if n == 1 and c not in ellipsis))
+    else:
+        output = output.replace('...', ellipsis)
+    return explicit, output
+
+
+def einsum_gradient(g: Any, subscripts: str, operands: list, index: int) -> Any:
+    """The gradient of ``np.einsum(subscripts, *operands)`` with respect to one operand."""
+    operands = list(operands)
+    inputs, output = _explicit_subscripts(subscripts, operands)
+    target = inputs[index]
+    if len(set(target)) != len(target):
+        raise NotImplementedError(
+            f'einsum gradient for an operand with a repeated index ({target!r}) is not '
+            f'supported; take the diagonal with np.diagonal first')
+    others = [(sub, op) for i, (sub, op) in enumerate(zip(inputs, operands)) if i != index]
+    present = set(output).union(*[set(sub) for sub, _ in others]) if others else set(output)
+    kept = ''.join(c for c in target if c in present)
+    spec = ','.join([output] + [sub for sub, _ in others]) + '->' + kept
+    part = np.einsum(spec, g, *[op for _, op in others])
+    shape = np.shape(operands[index])
+    expanded_shape = [shape[i] if c in present else 1 for i, c in enumerate(target)]
+    return np.broadcast_to(np.reshape(part, expanded_shape), shape).copy()
+
+
+def broadcast_items(tangents: Any, like: Any) -> list:
+    """Tangents of a sequence's items, each as large as its item (zeros spread)."""
+    return [np.broadcast_to(t, np.shape(item)) for t, item in zip(tangents, like)]
+
+
+def linear_pad_mode(mode: str) -> str:
+    """The pad mode whose tangent is the pad of the tangent: constant (with zeros)."""
+    if mode != 'constant':
+        raise NotImplementedError(f"the derivative of np.pad covers mode='constant' only, "
+                                  f'not {mode!r}')
+    return mode
+
+
+def cholesky_tangent_factor(low: Any, da: Any) -> Any:
+    """``Phi(L^-1 dA L^-T)``: the factor with ``dL = L @ factor`` for ``A = L L^T``."""
+    inverse = np.linalg.inv(low)
+    inner = inverse @ da @ matrix_transpose(inverse)
+    return np.tril(inner) - 0.5 * np.eye(np.shape(low)[-1]) * inner
+
+
+def diff_gradient(g: Any, a: Any, n: int, axis: int) -> Any:
+    """The gradient of ``np.diff(a, n, axis)``: the transposed difference, n times."""
+    g = np.asarray(g)
+    for _ in range(n):
+        pad = [(0, 0)] * g.ndim
+        pad[axis % g.ndim] = (1, 1)
+        padded = np.pad(g, pad)
+        g = -np.diff(padded, axis=axis)
+    return np.reshape(g, np.shape(a))
+
+
+def rollaxis_gradient(g: Any, a: Any, axis: int, start: int) -> Any:
+    """The gradient of ``np.rollaxis(a, axis, start)``: the axes put back."""
+    ndim = np.ndim(a)
+    order = list(np.rollaxis(np.empty((1,) * ndim).reshape(tuple(range(1, ndim + 1))),
+                             axis, start).shape)
+    return np.transpose(g, np.argsort([n - 1 for n in order]))
+
+
+def cumulative_gradient(g: Any, y: Any, x: Any, axis: Any, include_initial: bool,
+                        product: bool) -> Any:
+    """The gradient of ``np.cumulative_sum`` / ``np.cumulative_prod``."""
+    if include_initial:
+        raise NotImplementedError('the derivative of cumulative_sum/prod does not cover '
+                                  'include_initial=True')
+    axis = 0 if axis is None else axis
+    if product:
+        return cumprod_gradient(g, y, x, axis)
+    return reverse_cumsum(g, x, axis)
+
+
+def cumulative_tangent(dx: Any, y: Any, x: Any, axis: Any, include_initial: bool,
+                       product: bool) -> Any:
+    """The tangent of ``np.cumulative_sum`` / ``np.cumulative_prod``."""
+    if include_initial:
+        raise NotImplementedError('the derivative of cumulative_sum/prod does not cover '
+                                  'include_initial=True')
+    axis = 0 if axis is None else axis
+    if product:
+        return cumprod_tangent(dx, y, x, axis)
+    return np.cumsum(dx, axis=axis)
+
+
+def trapezoid_weights(y: Any, x: Any, dx: float, axis: int) -> Any:
+    """The weight of each sample in ``np.trapezoid(y, x, dx, axis)`` (linear in y)."""
+    y = np.asarray(y)
+    n = y.shape[axis]
+    if x is None:
+        spacing = np.full(n - 1, float(dx))
+    else:
+        spacing = np.diff(np.asarray(x, dtype=float))
+        if spacing.ndim != 1:
+            raise NotImplementedError('the derivative of np.trapezoid covers 1-D x only')
+    weights = np.zeros(n)
+    weights[:-1] += spacing / 2.0
+    weights[1:] += spacing / 2.0
+    shape = [1] * y.ndim
+    shape[axis] = n
+    return weights.reshape(shape)
+
+
+def vector_norm_direction(y: Any, x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:  # noqa: A002
+    """``norm_direction`` for ``np.linalg.vector_norm``, which never takes matrix norms."""
+    x = np.asarray(x, dtype=float)
+    if axis is None:
+        return _vector_norm_direction(x.ravel(), y, ord, None, True).reshape(x.shape)
+    return _vector_norm_direction(x, _expand(y, x.ndim, axis, keepdims), ord, axis, True)
+
+
+def matrix_norm_direction(x: Any, ord: Any) -> Any:  # noqa: A002
+    """``norm_direction`` for ``np.linalg.matrix_norm`` over the last two axes."""
+    return _matrix_norm_direction(np.asarray(x, dtype=float), ord)
+
+
+def median_share(a: Any, axis: Any, keepdims: bool) -> Any:
+    """Each element's weight in ``np.median(a, axis)``: 1 for the middle element, 1/2
+    for each of the two middle ones of an even count (ties as sorted, stably)."""
+    a = np.asarray(a, dtype=float)
+    axes = _axes(axis, a.ndim)
+    rest = [i for i in range(a.ndim) if i not in axes]
+    moved = np.transpose(a, rest + list(axes))
+    flat = moved.reshape(moved.shape[:len(rest)] + (-1,))
+    n = flat.shape[-1]
+    order = np.argsort(flat, axis=-1, kind='stable')
+    weights = np.zeros(flat.shape)
+    middle = [n // 2] if n % 2 else [n // 2 - 1, n // 2]
+    for position in middle:
+        np.put_along_axis(weights, order[..., position:position + 1], 1.0 / len(middle),
+                          axis=-1)
+    return np.transpose(weights.reshape(moved.shape), np.argsort(rest + list(axes)))
+
+
+def compress_gradient(g: Any, condition: Any, a: Any, axis: Any) -> Any:
+    """The gradient of ``np.compress(condition, a, axis)`` (or ``np.extract``)."""
+    a = np.asarray(a)
+    kept = np.flatnonzero(np.asarray(condition))
+    result = np.zeros(a.size if axis is None else a.shape)
+    if axis is None:
+        result[kept] = np.ravel(g)
+        return result.reshape(a.shape)
+    index = [slice(None)] * a.ndim
+    index[axis] = kept
+    result[tuple(index)] = g
+    return result
+
+
+def delete_gradient(g: Any, arr: Any, obj: Any, axis: Any) -> Any:
+    """The gradient of ``np.delete(arr, obj, axis)``: ``g`` where the kept items were."""
+    arr = np.asarray(arr)
+    size = arr.size if axis is None else arr.shape[axis]
+    kept = np.delete(np.arange(size), obj)
+    return compress_gradient(g, np.isin(np.arange(size), kept), arr, axis)
+
+
+def _chain(arrays: list) -> list:
+    """Partial products left to right: [A, A B, A B C, ...] with 1-D ends as vectors."""
+    products = [np.asarray(arrays[0])]
+    for array in arrays[1:]:
+        products.append(products[-1] @ array)
+    return products
+
+
+def multi_dot_gradient(g: Any, arrays: Any) -> list:
+    """The gradients of ``np.linalg.multi_dot(arrays)``, one per array."""
+    arrays = [np.asarray(a) for a in arrays]
+    gradients = []
+    for index, array in enumerate(arrays):
+        left = _chain(arrays[:index])[-1] if index else None
+        right = _chain(arrays[index + 1:])[-1] if index + 1 < len(arrays) else None
+        seed = np.asarray(g)
+        if right is not None:
+            seed = seed @ right.T if right.ndim == 2 else np.multiply.outer(seed, right)
+        if left is not None:
+            seed = left.T @ seed if left.ndim == 2 else np.multiply.outer(left, seed)
+        gradients.append(np.reshape(seed, array.shape))
+    return gradients
+
+
+def multi_dot_tangent(tangents: Any, arrays: Any) -> Any:
+    """The tangent of ``np.linalg.multi_dot(arrays)``: one term per moving array."""
+    arrays = list(arrays)
+    total = 0.0
+    for index, array_tangent in enumerate(tangents):
+        if np.ndim(array_tangent) == 0 and array_tangent == 0:
+            continue
+        replaced = list(arrays)
+        replaced[index] = np.broadcast_to(array_tangent, np.shape(arrays[index]))
+        total = total + np.linalg.multi_dot(replaced)
+    return total
+
+
+def present_operands(*operands: Any) -> list:
+    """The operands actually passed (a rule's optional operands default to None)."""
+    return [operand for operand in operands if operand is not None]
+
+
+def einsum_tangent(subscripts: str, operands: tuple, tangents: tuple) -> Any:
+    """The tangent of ``np.einsum(subscripts, *operands)``: one term per moving operand."""
+    operands = present_operands(*operands)
+    total = 0.0
+    for index, operand_tangent in enumerate(tangents[:len(operands)]):
+        if np.ndim(operand_tangent) == 0 and operand_tangent == 0:
+            continue
+        replaced = list(operands)
+        replaced[index] = operand_tangent
+        total = total + np.einsum(subscripts, *replaced)
+    return total
+
+
+def kron_gradient(g: Any, a: Any, b: Any, left: bool) -> Any:
+    """The gradient of ``np.kron(a, b)`` (arrays of equal rank) with respect to a or b."""
+    a, b, g = np.asarray(a), np.asarray(b), np.asarray(g)
+    ndim = max(a.ndim, b.ndim)
+    a_full = a.reshape((1,) * (ndim - a.ndim) + a.shape)
+    b_full = b.reshape((1,) * (ndim - b.ndim) + b.shape)
+    blocks = g.reshape([n for pair in zip(a_full.shape, b_full.shape) for n in pair])
+    letters = _letters(2 * ndim)
+    a_sub, b_sub = letters[0::2], letters[1::2]
+    g_sub = ''.join(letters)
+    if left:
+        return np.einsum(f"{g_sub},{''.join(b_sub)}->{''.join(a_sub)}", blocks,
+                         b_full).reshape(a.shape)
+    return np.einsum(f"{g_sub},{''.join(a_sub)}->{''.join(b_sub)}", blocks,
+                     a_full).reshape(b.shape)
+
+
+def solve_gradients(g: Any, x: Any, a: Any, b: Any) -> tuple:
+    """Gradients of ``x = np.linalg.solve(a, b)`` with respect to ``a`` and ``b``."""
+    a = np.asarray(a)
+    vector = np.ndim(b) == a.ndim - 1
+    if vector:
+        gb = np.linalg.solve(matrix_transpose(a), np.asarray(g)[..., None])[..., 0]
+        return -gb[..., :, None] * np.asarray(x)[..., None, :], gb
+    gb = np.linalg.solve(matrix_transpose(a), g)
+    return -gb @ matrix_transpose(x), gb
+
+
+def cholesky_gradient(g: Any, low: Any) -> Any:
+    """The gradient of ``L = np.linalg.cholesky(a)`` with respect to (symmetric) ``a``."""
+    low, g = np.asarray(low), np.asarray(g)
+    phi = np.tril(matrix_transpose(low) @ np.tril(g))
+    phi = phi - 0.5 * np.eye(low.shape[-1]) * phi
+    inverse = np.linalg.inv(low)
+    inner = matrix_transpose(inverse) @ phi @ inverse
+    return 0.5 * (inner + matrix_transpose(inner))
+
+
+def _eigh_parts(seed: Any, w: Any, v: Any) -> tuple:
+    gw = getattr(seed, 'eigenvalues', None) if not isinstance(seed, tuple) or \
+        hasattr(seed, 'eigenvalues') else seed[0]
+    gv = getattr(seed, 'eigenvectors', None) if hasattr(seed, 'eigenvectors') else seed[1]
+    gw = np.zeros_like(w) if gw is None or np.ndim(gw) == 0 and gw == 0 else gw
+    gv = np.zeros_like(v) if gv is None or np.ndim(gv) == 0 and gv == 0 else gv
+    return np.asarray(gw), np.asarray(gv)
+
+
+def eigh_gradient(seed: Any, result: Any, a: Any) -> Any:
+    """The gradient of ``np.linalg.eigh(a)`` (distinct eigenvalues) for seed (gw, gv)."""
+    w, v = result
+    gw, gv = _eigh_parts(seed, w, v)
+    gaps = w[..., None, :] - w[..., :, None]
+    np.fill_diagonal(gaps, np.inf) if gaps.ndim == 2 else None
+    if gaps.ndim > 2:
+        index = np.arange(gaps.shape[-1])
+        gaps[..., index, index] = np.inf
+    f = 1.0 / gaps
+    vt = matrix_transpose(v)
+    inner = vt @ gv
+    middle = f * (inner - matrix_transpose(inner)) / 2.0
+    full = v @ (gw[..., None] * np.eye(w.shape[-1]) + middle) @ vt
+    return 0.5 * (full + matrix_transpose(full))
+
+
+def eigh_tangent(da: Any, result: Any) -> tuple:
+    """The tangents of ``np.linalg.eigh(a)``'s eigenvalues and eigenvectors."""
+    w, v = result
+    da = 0.5 * (np.asarray(da) + matrix_transpose(da))
+    vt = matrix_transpose(v)
+    projected = vt @ da @ v
+    dw = np.diagonal(projected, axis1=-2, axis2=-1).copy()
+    gaps = w[..., None, :] - w[..., :, None]
+    index = np.arange(w.shape[-1])
+    gaps[..., index, index] = np.inf
+    dv = v @ (projected / gaps)
+    return dw, dv
+
+
+def slogdet_gradient(seed: Any, a: Any) -> Any:
+    """The gradient of ``np.linalg.slogdet(a)`` (the log-determinant part)."""
+    glog = seed[1] if isinstance(seed, tuple) else getattr(seed, 'logabsdet', seed)
+    return np.asarray(glog)[..., None, None] * matrix_transpose(np.linalg.inv(a))
+
+
+def slogdet_tangent(da: Any, a: Any, result: Any) -> tuple:
+    """The tangents of ``np.linalg.slogdet(a)``: sign constant, log|det| moving."""
+    dlog = np.trace(np.linalg.solve(a, da), axis1=-2, axis2=-1)
+    return type(result)(np.zeros_like(result[0]), dlog) if hasattr(result, '_fields') else \
+        (np.zeros_like(result[0]), dlog)
+
+
+def _pieces(g: Any, sizes: list[int], axis: int) -> list:
+    bounds = np.cumsum(sizes)[:-1]
+    return np.split(np.asarray(g), bounds, axis=axis)
+
+
+def concatenate_gradient(g: Any, arrays: Any, axis: Any) -> list:
+    """The gradients of the arrays joined by ``np.concatenate(arrays, axis)``."""
+    if axis is None:
+        sizes = [np.size(x) for x in arrays]
+        return [np.reshape(p, np.shape(x)) for p, x in
+                zip(_pieces(np.ravel(g), sizes, 0), arrays)]
+    axis = axis % np.ndim(arrays[0])
+    return [p for p in _pieces(g, [np.shape(x)[axis] for x in arrays], axis)]
+
+
+def stack_gradient(g: Any, arrays: Any, axis: int) -> list:
+    """The gradients of the arrays joined by ``np.stack(arrays, axis)``."""
+    g = np.asarray(g)
+    return [np.take(g, i, axis=axis) for i in range(len(arrays))]
+
+
+def joined_gradient(g: Any, arrays: Any, how: str) -> list:
+    """Gradients for hstack, vstack, dstack and column_stack: split, then reshape."""
+    if how == 'vstack':
+        promoted = [np.atleast_2d(x) for x in arrays]
+        axis = 0
+    elif how == 'dstack':
+        promoted = [np.atleast_3d(x) for x in arrays]
+        axis = 2
+    elif how == 'column_stack':
+        promoted = [np.asarray(x).reshape(-1, 1) if np.ndim(x) < 2 else np.asarray(x)
+                    for x in arrays]
+        axis = 1
+    else:
+        promoted = [np.atleast_1d(x) for x in arrays]
+        axis = 0 if promoted[0].ndim == 1 else 1
+    pieces = _pieces(g, [x.shape[axis] for x in promoted], axis)
+    return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays)]
+
+
+def split_gradient(gradients: Any, ary: Any, indices_or_sections: Any, axis: int) -> Any:
+    """The gradient of ``np.split`` (or ``array_split``): the pieces' gradients joined."""
+    ary = np.asarray(ary)
+    pieces = np.array_split(np.zeros(ary.shape), indices_or_sections, axis=axis)
+    parts = [np.zeros(p.shape) if gradient is None else np.broadcast_to(gradient, p.shape)
+             for gradient, p in zip(gradients, pieces)]
+    return np.concatenate(parts, axis=axis)
+
+
+def tile_gradient(g: Any, a: Any, reps: Any) -> Any:
+    """The gradient of ``np.tile(a, reps)``: the tiles summed."""
+    a = np.asarray(a)
+    reps = tuple(np.atleast_1d(reps))
+    ndim = max(a.ndim, len(reps))
+    shape = (1,) * (ndim - a.ndim) + a.shape
+    reps = (1,) * (ndim - len(reps)) + reps
+    blocks = np.reshape(g, [n for pair in zip(reps, shape) for n in pair])
+    return np.reshape(np.sum(blocks, axis=tuple(range(0, 2 * ndim, 2))), a.shape)
+
+
+def repeat_gradient(g: Any, a: Any, repeats: Any, axis: Any) -> Any:
+    """The gradient of ``np.repeat(a, repeats, axis)``: the repeats summed."""
+    a = np.asarray(a)
+    if axis is None:
+        flat_shape = (a.size,)
+        axis = 0
+        g = np.ravel(g)
+    else:
+        axis = axis % a.ndim
+        flat_shape = a.shape
+    counts = np.broadcast_to(repeats, (flat_shape[axis],))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    summed = np.add.reduceat(np.asarray(g), starts, axis=axis) if len(starts) else g
+    summed = np.where(np.reshape(counts == 0, [-1 if i == axis else 1
+                                               for i in range(len(flat_shape))]), 0.0, summed)
+    return np.reshape(summed, a.shape)
+
+
+def negated_shift(shift: Any) -> Any:
+    """The shift that undoes ``np.roll(x, shift)``."""
+    if isinstance(shift, (tuple, list)):
+        return tuple(-s for s in shift)
+    return -shift
+
+
+def inverse_moveaxis(source: Any, destination: Any) -> tuple:
+    """The (source, destination) that undo ``np.moveaxis(x, source, destination)``."""
+    return destination, source
+
+
+def pad_gradient(g: Any, array: Any, pad_width: Any, mode: str) -> Any:
+    """The gradient of ``np.pad(array, pad_width)`` in constant mode: the middle."""
+    if mode != 'constant':
+        raise NotImplementedError(f"the derivative of np.pad covers mode='constant' only, "
+                                  f'not {mode!r}')
+    array = np.asarray(array)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int).reshape(-1, 2)
+                             if np.ndim(pad_width) else np.full((1, 2), pad_width),
+                             (array.ndim, 2))
+    index = tuple(slice(before, before + n) for (before, _), n in zip(widths, array.shape))
+    return np.asarray(g)[index]
+
+
+def diag_gradient(g: Any, v: Any, k: int) -> Any:
+    """The gradient of ``np.diag(v, k)``: a diagonal read, or a matrix with g placed."""
+    v = np.asarray(v)
+    if v.ndim == 1:
+        return np.diagonal(g, offset=k).copy()
+    return np.diag(g, k) if np.ndim(g) == 1 else np.diag(np.diag(g), k)
+
+
+def diagonal_gradient(g: Any, a: Any, offset: int, axis1: int, axis2: int) -> Any:
+    """The gradient of ``np.diagonal(a, offset, axis1, axis2)``: ``g`` put back."""
+    a = np.asarray(a)
+    result = np.zeros(a.shape)
+    view = np.diagonal(result, offset=offset, axis1=axis1, axis2=axis2)
+    view.setflags(write=True)
+    view[...] = g
+    return result
+
+
+def take_gradient(g: Any, a: Any, indices: Any, axis: Any) -> Any:
+    """The gradient of ``np.take(a, indices, axis)``: ``g`` added at the indices."""
+    a = np.asarray(a)
+    result = np.zeros(a.size if axis is None else a.shape)
+    if axis is None:
+        np.add.at(result, np.asarray(indices).ravel(), np.ravel(g))
+        return result.reshape(a.shape)
+    axis = axis % a.ndim
+    moved = np.moveaxis(result, axis, 0)
+    np.add.at(moved, np.asarray(indices), np.moveaxis(
+        np.asarray(g), tuple(range(axis, axis + np.ndim(indices))),
+        tuple(range(np.ndim(indices)))))
+    return result
+
+
+def take_along_axis_gradient(g: Any, arr: Any, indices: Any, axis: Any) -> Any:
+    """The gradient of ``np.take_along_axis``: ``g`` added back where it was taken."""
+    arr = np.asarray(arr)
+    if axis is None:
+        result = np.zeros(arr.size)
+        np.add.at(result, np.asarray(indices).ravel(), np.ravel(g))
+        return result.reshape(arr.shape)
+    axis = axis % arr.ndim
+    indices = np.asarray(indices)
+    grids = np.indices(indices.shape, sparse=True)
+    index = tuple(indices if i == axis else np.broadcast_to(grid, indices.shape)
+                  for i, grid in enumerate(grids))
+    result = np.zeros(arr.shape)
+    np.add.at(result, index, g)
+    return result
+
+
+def sort_gradient(g: Any, a: Any, axis: Any) -> Any:
+    """The gradient of ``np.sort(a, axis)``: ``g`` sent back to where each value was."""
+    a = np.asarray(a)
+    if axis is None:
+        order = np.argsort(a, axis=None, kind='stable')
+        result = np.zeros(a.size)
+        result[order] = np.ravel(g)
+        return result.reshape(a.shape)
+    order = np.argsort(a, axis=axis, kind='stable')
+    result = np.zeros(a.shape)
+    np.put_along_axis(result, order, g, axis=axis)
+    return result
+
+
+def sort_tangent(da: Any, a: Any, axis: Any) -> Any:
+    """The tangent of ``np.sort(a, axis)``: ``da`` in the sorted order."""
+    if axis is None:
+        return np.ravel(da)[np.argsort(a, axis=None, kind='stable')]
+    return np.take_along_axis(np.asarray(da), np.argsort(a, axis=axis, kind='stable'), axis)
+
+
+def append_gradient(g: Any, arr: Any, values: Any, axis: Any, first: bool) -> Any:
+    """The gradient of ``np.append(arr, values, axis)`` for ``arr`` (first) or ``values``."""
+    g = np.asarray(g)
+    if axis is None:
+        flat = np.ravel(g)
+        size = np.size(arr)
+        return np.reshape(flat[:size], np.shape(arr)) if first else \
+            np.reshape(flat[size:], np.shape(values))
+    size = np.shape(arr)[axis]
+    index = [slice(None)] * g.ndim
+    index[axis] = slice(None, size) if first else slice(size, None)
+    return g[tuple(index)]
+
+
+def nan_mask_gradient(g: Any, a: Any, axis: Any, keepdims: bool, mean: bool) -> Any:
+    """The gradient of ``np.nansum`` (or ``nanmean``): none for the NaN entries."""
+    a = np.asarray(a)
+    present = ~np.isnan(a)
+    spread = _expand(g, a.ndim, axis, keepdims) * present
+    if mean:
+        spread = spread / np.sum(present, axis=_axes(axis, a.ndim) if a.ndim else None,
+                                 keepdims=True)
+    return spread
+
+
+def nan_count(a: Any, axis: Any, keepdims: bool) -> Any:
+    """How many non-NaN entries each ``nanmean`` averages."""
+    a = np.asarray(a)
+    return np.sum(~np.isnan(a), axis=_axes(axis, a.ndim) if a.ndim else None,
+                  keepdims=keepdims)

@@ -210,6 +210,8 @@ def _front_end(fn: Callable, verbose: int, param_types: dict[str, type],
     fdef, free, filename = _parse(fn, param_types)
     untyped = [p for p in desugar.parameter_receivers(fdef) if p not in param_types]
     namer = naming.Namer(naming.names_in(fdef) | set(free))
+    desugar.lift_callees_given_functions(fdef, free, namer,
+                                         lambda callee: _parse(callee, {})[:2])
     fdef = desugar.desugar(fdef, free, namer)
     if checkpoints is None:
         checkpoint.strip_markers(fdef)

@@ -190,6 +190,25 @@ def lambda_passed(x):
     return np.sum(_apply(lambda v: np.sin(v) * v, x))
 
 
+SCALE = 3.0
+
+
+def _times_scale(function, value):
+    return function(value) * SCALE  # the module's SCALE, not the caller's
+
+
+def _apply_twice(function, value):
+    return _times_scale(function, value) + _times_scale(function, 2.0 * value)
+
+
+def nested_def_passed_through(x):
+    SCALE = 10.0  # noqa: N806  (a local that must not capture the callee's global)
+
+    def inner(v):
+        return np.sin(v) * SCALE
+    return np.sum(_apply_twice(inner, x)) + np.sum(_times_scale(lambda v: v ** 2, x))
+
+
 def nested_def(x):
     def inner(v, k):
         return np.tanh(v) * k
@@ -210,7 +229,8 @@ def make_loss(data):
     return loss
 
 
-FUNCTIONALS = [lambda_called, lambda_passed, nested_def, nested_reads_enclosing]
+FUNCTIONALS = [lambda_called, lambda_passed, nested_def_passed_through, nested_def,
+               nested_reads_enclosing]
 
 
 @pytest.mark.parametrize('options', MODES, ids=MODE_IDS)
@@ -230,6 +250,11 @@ def test_factory_closures_keep_their_own_data(options):
 def test_generated_code_shows_the_inlined_lambda():
     source = inspect.getsource(tangent.grad(lambda_called))
     assert 'square' in source
+
+
+def test_a_function_given_a_lambda_is_inlined_and_shown():
+    source = inspect.getsource(tangent.grad(lambda_passed))
+    assert '_apply' in source and 'np.sin' in source
 
 
 # 5. Classes ------------------------------------------------------------------------------
@@ -282,8 +307,8 @@ def read_only_attributes(x):
 
 
 def array_methods(m):
-    total = m.sum(axis=0).dot(m.mean(axis=1).reshape(2, 1).T.sum(axis=0) * np.ones(3))
-    return total + m.transpose().max() + m.clip(-0.3, 0.3).sum() + \
+    total = m.sum(axis=0).dot(m.mean(axis=1).reshape(2, 1).T.sum(axis=1) * np.ones(3))
+    return total + m.transpose().max() + m.clip(-0.35, 0.35).sum() + \
         m.astype(np.float64).copy().mean() + m.reshape(6).sum() + m.reshape(3, 2).sum()
 
 

@@ -50,12 +50,14 @@ NESTED_SUBSCRIPT_TARGET = ('assignment into a nested subscript (x[i][j] = ...)',
                            'index with one subscript (x[i, j] = ...) or rebuild the inner value')
 KWARGS_CALL = ('a **kwargs call argument', 'pass the keyword arguments one by one')
 KWARGS_PARAMETER = ('a **kwargs parameter', 'name each keyword parameter')
+# Found when differentiation reaches a function already being differentiated.
+RECURSION = ('recursion (a function calling itself)', 'rewrite the recursion as a loop')
 
 
 def unsupported_constructs() -> list[tuple[str, str]]:
     """Every construct the fence rejects, as (name, way out), for the docs page."""
     context_checks = [FOR_ELSE, WHILE_ELSE, RETURN_IN_LOOP, STARRED_TARGET, ATTRIBUTE_TARGET,
-                      NESTED_SUBSCRIPT_TARGET, KWARGS_CALL, KWARGS_PARAMETER]
+                      NESTED_SUBSCRIPT_TARGET, KWARGS_CALL, KWARGS_PARAMETER, RECURSION]
     return list(dict.fromkeys([*UNSUPPORTED_NODES.values(), *context_checks]))
 
 

@@ -175,10 +175,10 @@ def _cached_or_generate(key, fn: Callable, generate: Callable[[], _Generated],
     if stack is None:
         stack = _in_progress.codes = []
     if fn.__code__ in stack:
+        construct, way_out = fence.RECURSION
         raise TangentParseError(
-            f'{fn.__qualname__} calls itself (recursion), which tangent cannot '
-            f'differentiate; rewrite the recursion as a loop', fn.__code__.co_filename,
-            fn.__code__.co_firstlineno, None)
+            f'{fn.__qualname__} reaches itself again: {construct} is not supported; '
+            f'{way_out}', fn.__code__.co_filename, fn.__code__.co_firstlineno, None)
     stack.append(fn.__code__)
     try:
         generated = generate()

@@ -2,6 +2,7 @@
 derivative, a non-function, a wrt out of range, a function without source."""
 
 import inspect
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -138,6 +139,20 @@ def with_kwargs_call(x):
     return np.sum(x, **options)
 
 
+def with_yield_from(x):
+    yield from [x]
+
+
+def with_nested_subscript_write(x):
+    rows = [[x, x], [x, x]]
+    rows[0][1] = x * 2.0
+    return rows[0][1]
+
+
+def with_kwargs_parameter(x, **options):
+    return x * 2.0
+
+
 UNSUPPORTED = [
     (with_try, 'try'), (with_with, 'with'), (with_yield, 'yield'),
     (with_global, 'global'), (with_nonlocal, 'nonlocal'), (with_del, 'del'),
@@ -146,7 +161,9 @@ UNSUPPORTED = [
     (with_attribute_write, 'attribute'), (with_set_comprehension, 'set comprehension'),
     (with_dict_comprehension, 'dict comprehension'), (with_for_else, 'for ... else'),
     (with_while_else, 'while ... else'), (with_return_in_loop, 'return inside a loop'),
-    (with_kwargs_call, r'\*\*kwargs'),
+    (with_kwargs_call, r'\*\*kwargs call'), (with_yield_from, 'yield from'),
+    (with_nested_subscript_write, 'nested subscript'),
+    (with_kwargs_parameter, r'\*\*kwargs parameter'),
 ]
 
 
@@ -234,3 +251,13 @@ def test_unknown_method_on_a_local_is_an_error_not_a_zero():
         return y.frobnicate()
     with pytest.raises(tangent.ReverseNotImplementedError, match='frobnicate'):
         tangent.grad(uses_unknown_method)
+
+
+def test_the_python_subset_page_lists_every_fenced_construct():
+    page = (Path(__file__).parent.parent / 'docs' / 'python_subset.md').read_text()
+    unsupported = page[page.index('## Unsupported'):]
+    rows = {line.split('|')[1].strip() for line in unsupported.splitlines()
+            if line.startswith('| ') and not line.startswith('| Construct')}
+    fenced = {construct for construct, _ in fence.unsupported_constructs()}
+    assert fenced == rows, (f'missing from the page: {sorted(fenced - rows)}; '
+                            f'on the page but not fenced: {sorted(rows - fenced)}')

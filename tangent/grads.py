@@ -301,7 +301,7 @@ alias(np.minimum, np.maximum)
 
 @adjoint(np.exp2)
 def exp2(y, x):
-    d[x] = d[y] * y * np.log(2.0)
+    d[x] = d[y] * y * math.log(2.0)
 
 
 @adjoint(np.expm1)
@@ -311,12 +311,12 @@ def expm1(y, x):
 
 @adjoint(np.log2)
 def log2(y, x):
-    d[x] = d[y] / (x * np.log(2.0))
+    d[x] = d[y] / (x * math.log(2.0))
 
 
 @adjoint(np.log10)
 def log10(y, x):
-    d[x] = d[y] / (x * np.log(10.0))
+    d[x] = d[y] / (x * math.log(10.0))
 
 
 @adjoint(np.log1p)

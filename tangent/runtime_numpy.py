@@ -35,6 +35,20 @@ __all__ = [
 ]
 
 
+def _real_dtype(*values: Any) -> np.dtype:
+    """The floating dtype a derivative of ``values`` computes in: float32 stays
+    float32, integers and booleans become float64."""
+    # Python numbers are weak in NumPy's promotion: a float32 array times 1.0 is float32.
+    dtype = np.result_type(*[v if isinstance(v, (int, float, complex)) else np.asarray(v).dtype
+                             for v in values])
+    return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(np.float64)
+
+
+def _as_gradient(g: Any, *like: Any) -> np.ndarray:
+    """``g`` as an array in the dtype of the values it is a gradient for."""
+    return np.asarray(g, dtype=_real_dtype(g, *like))
+
+
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
@@ -45,6 +59,8 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
 
 def _expand(value: Any, ndim: int, axis: Any, keepdims: bool) -> Any:
     """A reduction's result with its reduced axes back (size 1), ready to broadcast."""
+    if isinstance(value, (int, float)):
+        return value  # broadcasts as it is, and stays weak in NumPy's promotion
     if keepdims or axis is None and np.ndim(value) == 0:
         return np.reshape(value, (1,) * ndim) if np.ndim(value) == 0 and ndim else value
     return np.expand_dims(value, _axes(axis, ndim))
@@ -71,7 +87,7 @@ def matrix_transpose(x: Any) -> Any:
 
 def sinc_derivative(x: Any, y: Any) -> Any:
     """d sinc(x) / dx = (cos(pi x) - sinc(x)) / x, which is 0 at x = 0."""
-    x = np.asarray(x, dtype=float)
+    x = np.asarray(x, dtype=_real_dtype(x))
     safe = np.where(x == 0, 1.0, x)
     return np.where(x == 0, 0.0, (np.cos(np.pi * x) - y) / safe)
 
@@ -112,20 +128,20 @@ def extremum_share(y: Any, a: Any, axis: Any, keepdims: bool) -> Any:
     """
     a = np.asarray(a)
     full = _expand(y, a.ndim, axis, keepdims)
-    hits = (a == full).astype(float)
+    hits = (a == full).astype(_real_dtype(a))
     return hits / np.sum(hits, axis=_axes(axis, a.ndim) if a.ndim else None, keepdims=True)
 
 
 def prod_others(a: Any, axis: Any) -> Any:
     """For each element, the product of the others in its reduction (exact with zeros)."""
-    a = np.asarray(a, dtype=float)
+    a = np.asarray(a, dtype=_real_dtype(a))
     if a.ndim == 0:
         return np.ones_like(a)
     axes = _axes(axis, a.ndim)
     rest = [i for i in range(a.ndim) if i not in axes]
     moved = np.transpose(a, rest + list(axes))
     flat = moved.reshape(moved.shape[:len(rest)] + (-1,))
-    ones = np.ones(flat.shape[:-1] + (1,))
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=a.dtype)
     before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
     after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     others = (before * after).reshape(moved.shape)
@@ -176,8 +192,8 @@ def cumprod_tangent(da: Any, y: Any, a: Any, axis: Any) -> Any:
 def _weights_like(a: Any, weights: Any, axis: Any) -> Any:
     a = np.asarray(a)
     if weights is None:
-        return np.ones_like(a, dtype=float)
-    weights = np.asarray(weights, dtype=float)
+        return np.ones_like(a, dtype=_real_dtype(a))
+    weights = np.asarray(weights, dtype=_real_dtype(weights))
     if weights.shape != a.shape and axis is not None and weights.ndim == 1:
         shape = [1] * a.ndim
         shape[axis % a.ndim] = weights.shape[0]
@@ -233,15 +249,16 @@ def average_weights_tangent(dw: Any, y: Any, a: Any, axis: Any, weights: Any,
 def trace_gradient(g: Any, a: Any, offset: int, axis1: int, axis2: int) -> Any:
     """The gradient of ``np.trace(a, offset, axis1, axis2)``: ``g`` on that diagonal."""
     a = np.asarray(a)
-    eye = np.eye(a.shape[axis1], a.shape[axis2], k=offset)
-    moved = np.moveaxis(np.zeros(a.shape), (axis1, axis2), (-2, -1))
-    full = np.asarray(g)[..., None, None] * eye + moved
+    g = _as_gradient(g, a)
+    eye = np.eye(a.shape[axis1], a.shape[axis2], k=offset, dtype=g.dtype)
+    moved = np.moveaxis(np.zeros(a.shape, dtype=g.dtype), (axis1, axis2), (-2, -1))
+    full = g[..., None, None] * eye + moved
     return np.moveaxis(full, (-2, -1), (axis1, axis2))
 
 
 def norm_direction(y: Any, x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:  # noqa: A002
     """``G`` with ``d norm = sum(G * dx)`` over the reduced axes, for ``np.linalg.norm``."""
-    x = np.asarray(x, dtype=float)
+    x = np.asarray(x, dtype=_real_dtype(x))
     matrix = (isinstance(axis, (tuple, list)) and len(axis) == 2) or \
         (axis is None and x.ndim == 2 and ord is not None)
     if axis is None and not matrix:
@@ -262,7 +279,7 @@ def _vector_norm_direction(x, y, ord, axis, keepdims):  # noqa: A002
         return np.sign(x)
     if ord in (np.inf, -np.inf):
         magnitude = np.abs(x)
-        hits = (magnitude == y).astype(float)
+        hits = (magnitude == y).astype(x.dtype)
         return np.sign(x) * hits / np.sum(hits, axis=axis, keepdims=True)
     if ord == 0:
         return np.zeros_like(x)
@@ -286,7 +303,7 @@ def _matrix_norm_direction(x, ord):  # noqa: A002
         sums = np.sum(np.abs(x), axis=-2 if over_rows else -1, keepdims=True)
         best = np.max(sums, axis=-1 if over_rows else -2, keepdims=True) if ord in (1, np.inf) \
             else np.min(sums, axis=-1 if over_rows else -2, keepdims=True)
-        hits = (sums == best).astype(float)
+        hits = (sums == best).astype(x.dtype)
         hits = hits / np.sum(hits, axis=-1 if over_rows else -2, keepdims=True)
         return np.sign(x) * hits
     raise ValueError(f'no derivative for the matrix norm of order {ord!r}')
@@ -295,7 +312,8 @@ def _matrix_norm_direction(x, ord):  # noqa: A002
 def inner_gradient_left(g: Any, a: Any, b: Any) -> Any:
     """The gradient of ``np.inner(a, b)`` with respect to ``a`` (before summing
     a broadcast scalar down)."""
-    a, b, g = np.asarray(a), np.asarray(b), np.asarray(g)
+    a, b = np.asarray(a), np.asarray(b)
+    g = _as_gradient(g, a, b)
     if a.ndim == 0 or b.ndim == 0:
         return g * b
     free_b = b.ndim - 1
@@ -305,7 +323,8 @@ def inner_gradient_left(g: Any, a: Any, b: Any) -> Any:
 
 def inner_gradient_right(g: Any, a: Any, b: Any) -> Any:
     """The gradient of ``np.inner(a, b)`` with respect to ``b``."""
-    a, b, g = np.asarray(a), np.asarray(b), np.asarray(g)
+    a, b = np.asarray(a), np.asarray(b)
+    g = _as_gradient(g, a, b)
     if a.ndim == 0 or b.ndim == 0:
         return g * a
     free_a = a.ndim - 1
@@ -378,22 +397,32 @@ def _explicit_subscripts(subscripts: str, operands: list) -> tuple[list[str], st
 
 
 def einsum_gradient(g: Any, subscripts: str, operands: list, index: int) -> Any:
-    """The gradient of ``np.einsum(subscripts, *operands)`` with respect to one operand."""
+    """The gradient of ``np.einsum(subscripts, *operands)`` with respect to one operand.
+
+    An operand with a repeated index (``'ii'``) only contributes its diagonal,
+    so its gradient is zero off the diagonal; einsum's writeable diagonal view
+    (``np.einsum('ii->i', result)``) puts the values in place.
+    """
     operands = list(operands)
+    g = _as_gradient(g, *operands)
     inputs, output = _explicit_subscripts(subscripts, operands)
     target = inputs[index]
-    if len(set(target)) != len(target):
-        raise NotImplementedError(
-            f'einsum gradient for an operand with a repeated index ({target!r}) is not '
-            f'supported; take the diagonal with np.diagonal first')
+    shape = np.shape(operands[index])
+    size_of = dict(zip(target, shape))
+    unique = ''.join(dict.fromkeys(target))
     others = [(sub, op) for i, (sub, op) in enumerate(zip(inputs, operands)) if i != index]
     present = set(output).union(*[set(sub) for sub, _ in others]) if others else set(output)
-    kept = ''.join(c for c in target if c in present)
+    kept = ''.join(c for c in unique if c in present)
     spec = ','.join([output] + [sub for sub, _ in others]) + '->' + kept
     part = np.einsum(spec, g, *[op for _, op in others])
-    shape = np.shape(operands[index])
-    expanded_shape = [shape[i] if c in present else 1 for i, c in enumerate(target)]
-    return np.broadcast_to(np.reshape(part, expanded_shape), shape).copy()
+    expanded_shape = [size_of[c] if c in present else 1 for c in unique]
+    diagonal = np.broadcast_to(np.reshape(part, expanded_shape),
+                               [size_of[c] for c in unique])
+    if unique == target:
+        return diagonal.copy()
+    result = np.zeros(shape, dtype=diagonal.dtype)
+    np.einsum(f'{target}->{unique}', result)[...] = diagonal
+    return result
 
 
 def broadcast_items(tangents: Any, like: Any) -> list:
@@ -428,11 +457,13 @@ def diff_gradient(g: Any, a: Any, n: int, axis: int) -> Any:
 
 
 def rollaxis_gradient(g: Any, a: Any, axis: int, start: int) -> Any:
-    """The gradient of ``np.rollaxis(a, axis, start)``: the axes put back."""
+    """The gradient of ``np.rollaxis(a, axis, start)``: the axis moved back."""
     ndim = np.ndim(a)
-    order = list(np.rollaxis(np.empty((1,) * ndim).reshape(tuple(range(1, ndim + 1))),
-                             axis, start).shape)
-    return np.transpose(g, np.argsort([n - 1 for n in order]))
+    axis = axis % ndim
+    start = start + ndim if start < 0 else start
+    # rollaxis puts the axis before ``start``: one place earlier when it came from before it.
+    position = start - 1 if start > axis else start
+    return np.moveaxis(g, position, axis)
 
 
 def cumulative_gradient(g: Any, y: Any, x: Any, axis: Any, include_initial: bool,
@@ -469,7 +500,7 @@ def trapezoid_weights(y: Any, x: Any, dx: float, axis: int) -> Any:
         spacing = np.diff(np.asarray(x, dtype=float))
         if spacing.ndim != 1:
             raise NotImplementedError('the derivative of np.trapezoid covers 1-D x only')
-    weights = np.zeros(n)
+    weights = np.zeros(n, dtype=_real_dtype(y))
     weights[:-1] += spacing / 2.0
     weights[1:] += spacing / 2.0
     shape = [1] * y.ndim
@@ -479,7 +510,7 @@ def trapezoid_weights(y: Any, x: Any, dx: float, axis: int) -> Any:
 
 def vector_norm_direction(y: Any, x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:  # noqa: A002
     """``norm_direction`` for ``np.linalg.vector_norm``, which never takes matrix norms."""
-    x = np.asarray(x, dtype=float)
+    x = np.asarray(x, dtype=_real_dtype(x))
     if axis is None:
         return _vector_norm_direction(x.ravel(), y, ord, None, True).reshape(x.shape)
     return _vector_norm_direction(x, _expand(y, x.ndim, axis, keepdims), ord, axis, True)
@@ -487,20 +518,20 @@ def vector_norm_direction(y: Any, x: Any, ord: Any, axis: Any, keepdims: bool) -
 
 def matrix_norm_direction(x: Any, ord: Any) -> Any:  # noqa: A002
     """``norm_direction`` for ``np.linalg.matrix_norm`` over the last two axes."""
-    return _matrix_norm_direction(np.asarray(x, dtype=float), ord)
+    return _matrix_norm_direction(np.asarray(x, dtype=_real_dtype(x)), ord)
 
 
 def median_share(a: Any, axis: Any, keepdims: bool) -> Any:
     """Each element's weight in ``np.median(a, axis)``: 1 for the middle element, 1/2
     for each of the two middle ones of an even count (ties as sorted, stably)."""
-    a = np.asarray(a, dtype=float)
+    a = np.asarray(a, dtype=_real_dtype(a))
     axes = _axes(axis, a.ndim)
     rest = [i for i in range(a.ndim) if i not in axes]
     moved = np.transpose(a, rest + list(axes))
     flat = moved.reshape(moved.shape[:len(rest)] + (-1,))
     n = flat.shape[-1]
     order = np.argsort(flat, axis=-1, kind='stable')
-    weights = np.zeros(flat.shape)
+    weights = np.zeros(flat.shape, dtype=a.dtype)
     middle = [n // 2] if n % 2 else [n // 2 - 1, n // 2]
     for position in middle:
         np.put_along_axis(weights, order[..., position:position + 1], 1.0 / len(middle),
@@ -512,7 +543,7 @@ def compress_gradient(g: Any, condition: Any, a: Any, axis: Any) -> Any:
     """The gradient of ``np.compress(condition, a, axis)`` (or ``np.extract``)."""
     a = np.asarray(a)
     kept = np.flatnonzero(np.asarray(condition))
-    result = np.zeros(a.size if axis is None else a.shape)
+    result = np.zeros(a.size if axis is None else a.shape, dtype=_real_dtype(g, a))
     if axis is None:
         result[kept] = np.ravel(g)
         return result.reshape(a.shape)
@@ -629,7 +660,7 @@ def _eigh_parts(seed: Any, w: Any, v: Any) -> tuple:
     gv = getattr(seed, 'eigenvectors', None) if hasattr(seed, 'eigenvectors') else seed[1]
     gw = np.zeros_like(w) if gw is None or np.ndim(gw) == 0 and gw == 0 else gw
     gv = np.zeros_like(v) if gv is None or np.ndim(gv) == 0 and gv == 0 else gv
-    return np.asarray(gw), np.asarray(gv)
+    return _as_gradient(gw, w), _as_gradient(gv, v)
 
 
 def eigh_gradient(seed: Any, result: Any, a: Any) -> Any:
@@ -645,7 +676,7 @@ def eigh_gradient(seed: Any, result: Any, a: Any) -> Any:
     vt = matrix_transpose(v)
     inner = vt @ gv
     middle = f * (inner - matrix_transpose(inner)) / 2.0
-    full = v @ (gw[..., None] * np.eye(w.shape[-1]) + middle) @ vt
+    full = v @ (gw[..., None] * np.eye(w.shape[-1], dtype=w.dtype) + middle) @ vt
     return 0.5 * (full + matrix_transpose(full))
 
 
@@ -719,8 +750,9 @@ def joined_gradient(g: Any, arrays: Any, how: str) -> list:
 def split_gradient(gradients: Any, ary: Any, indices_or_sections: Any, axis: int) -> Any:
     """The gradient of ``np.split`` (or ``array_split``): the pieces' gradients joined."""
     ary = np.asarray(ary)
-    pieces = np.array_split(np.zeros(ary.shape), indices_or_sections, axis=axis)
-    parts = [np.zeros(p.shape) if gradient is None else np.broadcast_to(gradient, p.shape)
+    dtype = _real_dtype(ary, *[gradient for gradient in gradients if gradient is not None])
+    pieces = np.array_split(np.zeros(ary.shape, dtype=dtype), indices_or_sections, axis=axis)
+    parts = [p if gradient is None else np.broadcast_to(gradient, p.shape)
              for gradient, p in zip(gradients, pieces)]
     return np.concatenate(parts, axis=axis)
 
@@ -781,16 +813,14 @@ def pad_gradient(g: Any, array: Any, pad_width: Any, mode: str) -> Any:
 
 def diag_gradient(g: Any, v: Any, k: int) -> Any:
     """The gradient of ``np.diag(v, k)``: a diagonal read, or a matrix with g placed."""
-    v = np.asarray(v)
-    if v.ndim == 1:
+    if np.ndim(v) == 1:
         return np.diagonal(g, offset=k).copy()
-    return np.diag(g, k) if np.ndim(g) == 1 else np.diag(np.diag(g), k)
+    return diagonal_gradient(g, v, k, 0, 1)
 
 
 def diagonal_gradient(g: Any, a: Any, offset: int, axis1: int, axis2: int) -> Any:
     """The gradient of ``np.diagonal(a, offset, axis1, axis2)``: ``g`` put back."""
-    a = np.asarray(a)
-    result = np.zeros(a.shape)
+    result = np.zeros(np.shape(a), dtype=_real_dtype(g, a))
     view = np.diagonal(result, offset=offset, axis1=axis1, axis2=axis2)
     view.setflags(write=True)
     view[...] = g
@@ -800,7 +830,7 @@ def diagonal_gradient(g: Any, a: Any, offset: int, axis1: int, axis2: int) -> An
 def take_gradient(g: Any, a: Any, indices: Any, axis: Any) -> Any:
     """The gradient of ``np.take(a, indices, axis)``: ``g`` added at the indices."""
     a = np.asarray(a)
-    result = np.zeros(a.size if axis is None else a.shape)
+    result = np.zeros(a.size if axis is None else a.shape, dtype=_real_dtype(g, a))
     if axis is None:
         np.add.at(result, np.asarray(indices).ravel(), np.ravel(g))
         return result.reshape(a.shape)
@@ -816,7 +846,7 @@ def take_along_axis_gradient(g: Any, arr: Any, indices: Any, axis: Any) -> Any:
     """The gradient of ``np.take_along_axis``: ``g`` added back where it was taken."""
     arr = np.asarray(arr)
     if axis is None:
-        result = np.zeros(arr.size)
+        result = np.zeros(arr.size, dtype=_real_dtype(g, arr))
         np.add.at(result, np.asarray(indices).ravel(), np.ravel(g))
         return result.reshape(arr.shape)
     axis = axis % arr.ndim
@@ -824,7 +854,7 @@ def take_along_axis_gradient(g: Any, arr: Any, indices: Any, axis: Any) -> Any:
     grids = np.indices(indices.shape, sparse=True)
     index = tuple(indices if i == axis else np.broadcast_to(grid, indices.shape)
                   for i, grid in enumerate(grids))
-    result = np.zeros(arr.shape)
+    result = np.zeros(arr.shape, dtype=_real_dtype(g, arr))
     np.add.at(result, index, g)
     return result
 
@@ -834,11 +864,11 @@ def sort_gradient(g: Any, a: Any, axis: Any) -> Any:
     a = np.asarray(a)
     if axis is None:
         order = np.argsort(a, axis=None, kind='stable')
-        result = np.zeros(a.size)
+        result = np.zeros(a.size, dtype=_real_dtype(g, a))
         result[order] = np.ravel(g)
         return result.reshape(a.shape)
     order = np.argsort(a, axis=axis, kind='stable')
-    result = np.zeros(a.shape)
+    result = np.zeros(a.shape, dtype=_real_dtype(g, a))
     np.put_along_axis(result, order, g, axis=axis)
     return result
 
@@ -868,10 +898,10 @@ def nan_mask_gradient(g: Any, a: Any, axis: Any, keepdims: bool, mean: bool) -> 
     """The gradient of ``np.nansum`` (or ``nanmean``): none for the NaN entries."""
     a = np.asarray(a)
     present = ~np.isnan(a)
-    spread = _expand(g, a.ndim, axis, keepdims) * present
+    spread = _expand(_as_gradient(g, a), a.ndim, axis, keepdims) * present
     if mean:
         spread = spread / np.sum(present, axis=_axes(axis, a.ndim) if a.ndim else None,
-                                 keepdims=True)
+                                 keepdims=True, dtype=spread.dtype)
     return spread
 
 
@@ -879,4 +909,4 @@ def nan_count(a: Any, axis: Any, keepdims: bool) -> Any:
     """How many non-NaN entries each ``nanmean`` averages."""
     a = np.asarray(a)
     return np.sum(~np.isnan(a), axis=_axes(axis, a.ndim) if a.ndim else None,
-                  keepdims=keepdims)
+                  keepdims=keepdims, dtype=_real_dtype(a))

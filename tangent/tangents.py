@@ -289,7 +289,7 @@ alias(np.minimum, np.maximum)
 
 @tangent_(np.exp2)
 def exp2(y, x):
-    d[y] = d[x] * y * np.log(2.0)
+    d[y] = d[x] * y * math.log(2.0)
 
 
 @tangent_(np.expm1)
@@ -299,12 +299,12 @@ def expm1(y, x):
 
 @tangent_(np.log2)
 def log2(y, x):
-    d[y] = d[x] / (x * np.log(2.0))
+    d[y] = d[x] / (x * math.log(2.0))
 
 
 @tangent_(np.log10)
 def log10(y, x):
-    d[y] = d[x] / (x * np.log(10.0))
+    d[y] = d[x] / (x * math.log(10.0))
 
 
 @tangent_(np.log1p)

@@ -879,8 +879,9 @@ def array_tangent(tangent_value: Any, like: Any) -> Any:
 
     Zeros (for items that carry no tangent) become zeros of the item's shape.
     """
-    return np.broadcast_to(np.array(tangent_value, dtype=np.result_type(like, float)),
-                           np.shape(like)).astype(np.result_type(like, float), copy=False)
+    dtype = np.result_type(like, 1.0)  # 1.0 is weak: float32 stays float32
+    return np.broadcast_to(np.array(tangent_value, dtype=dtype),
+                           np.shape(like)).astype(dtype, copy=False)
 
 
 def broadcast_like(value: Any, like: Any) -> Any:

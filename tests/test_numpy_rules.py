@@ -149,6 +149,17 @@ def test_every_numpy_rule_is_exercised_by_a_case():
     assert not untested, f'NumPy rules without a case: {untested}'
 
 
+def test_the_coverage_page_is_current():
+    path = Path(__file__).resolve().parent.parent / 'tools' / 'gen_numpy_coverage.py'
+    spec = importlib.util.spec_from_file_location('gen_numpy_coverage', path)
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    assert generator.PAGE.read_text() == generator.render(), (
+        'docs/numpy_coverage.md is stale: run python tools/gen_numpy_coverage.py')
+    assert sum(1 for _, adjoint, tangent, _ in generator.rows()
+               if adjoint == tangent == 'yes') >= 150
+
+
 # Dtypes ------------------------------------------------------------------------------
 
 DTYPE_FUNCTIONS = ['np.sum(np.exp(x) * x)', 'np.sum(np.tanh(x) ** 2)',

@@ -1,0 +1,127 @@
+"""Write docs/numpy_coverage.md from tangent's derivative registries.
+
+Run ``python tools/gen_numpy_coverage.py`` after adding or changing a NumPy
+rule; ``tests/test_numpy_rules.py`` fails while the committed page differs
+from what this script writes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tangent import grads, non_differentiable, tangents  # noqa: E402
+
+PAGE = ROOT / 'docs' / 'numpy_coverage.md'
+
+# What a user should know about a rule beyond "it exists", by public name.
+NOTES = {
+    'np.linalg.eigh': 'distinct eigenvalues; the gradient is symmetrised',
+    'np.linalg.norm': "vector ord None/1/2/inf/-inf/p, matrix 'fro'/'nuc'/1/-1/2/inf",
+    'np.pad': "mode='constant' with zero fill",
+    'np.einsum': 'any subscripts, repeated indices and ellipsis included',
+    'np.max': 'ties share the gradient equally', 'np.min': 'ties share the gradient equally',
+    'np.amax': 'ties share the gradient equally', 'np.amin': 'ties share the gradient equally',
+    'np.maximum': 'ties share the gradient equally',
+    'np.minimum': 'ties share the gradient equally',
+    'np.sort': 'ties keep their stable order', 'np.median': 'ties keep their stable order',
+    'np.cumprod': 'exact when the input has no zeros',
+    'np.linalg.slogdet': 'the sign is piecewise constant',
+    'np.trapezoid': '1-D sample points x',
+    'np.abs': 'derivative 0 at 0', 'np.absolute': 'derivative 0 at 0',
+    'np.clip': 'bounds may be arrays; at a bound the gradient goes to the bound',
+    'np.where': 'the condition is not differentiated',
+    'np.linalg.cholesky': 'the input is symmetrised',
+}
+
+
+def _public_names() -> dict[int, list[str]]:
+    """Public NumPy names by the id of the object they refer to."""
+    names: dict[int, list[str]] = {}
+    for prefix, module in (('np', np), ('np.linalg', np.linalg)):
+        for attr in sorted(dir(module)):
+            if attr.startswith('_'):
+                continue
+            value = getattr(module, attr, None)
+            if callable(value):
+                names.setdefault(id(value), []).append(f'{prefix}.{attr}')
+    return names
+
+
+def _is_numpy(key) -> bool:
+    module = getattr(key, '__module__', '') or ''
+    return isinstance(key, np.ufunc) or module.startswith('numpy')
+
+
+def rows() -> list[tuple[str, str, str, str]]:
+    """(name, adjoint, tangent, notes) for every NumPy callable with a rule."""
+    names = _public_names()
+    keys = {id(k): k for k in list(grads.adjoints) + list(tangents.tangents) if _is_numpy(k)}
+    result = []
+    for key_id, key in keys.items():
+        for name in names.get(key_id, []):
+            result.append((name, 'yes' if key in grads.adjoints else 'no',
+                           'yes' if key in tangents.tangents else 'no', NOTES.get(name, '')))
+    return sorted(result)
+
+
+def zero_derivative_names() -> list[str]:
+    names = _public_names()
+    found = set()
+    for public in names.values():
+        value = eval(public[0], {'np': np})  # noqa: S307 - our own names from dir()
+        if non_differentiable.is_non_differentiable(value):
+            found.update(public)
+    return sorted(found)
+
+
+def render() -> str:
+    table = rows()
+    with_both = sum(1 for _, adjoint, tangent, _ in table if adjoint == tangent == 'yes')
+    lines = [
+        '# NumPy coverage',
+        '',
+        'Written by `python tools/gen_numpy_coverage.py` from the registries in',
+        '`tangent/grads.py` (adjoints, reverse mode) and `tangent/tangents.py`',
+        '(tangents, forward mode); a test fails when this page is stale. Every',
+        'rule is checked against finite differences in reverse (joint and split)',
+        'and forward mode by `tests/test_numpy_rules.py`, for several shapes,',
+        'axes and broadcasting cases, and in float32.',
+        '',
+        f'{len(table)} public NumPy names have a rule; {with_both} have both.',
+        'Array methods (`x.sum(axis=0)`, `x.T`, `x.reshape(2, 3)`, ...) use the',
+        'rule of the function they mean. Indexing (integers, slices, negative',
+        'steps, `...`, `None`, integer arrays, boolean masks) is differentiated',
+        'for reads, writes and augmented writes.',
+        '',
+        '| NumPy | adjoint | tangent | notes |',
+        '|---|---|---|---|',
+    ]
+    lines += [f'| `{name}` | {adjoint} | {tangent} | {notes} |'
+              for name, adjoint, tangent, notes in table]
+    lines += [
+        '',
+        '## Zero derivative',
+        '',
+        'These are evaluated in the primal code and contribute nothing to any',
+        'derivative (piecewise-constant functions, comparisons, shapes,',
+        'constructors, integer results):',
+        '',
+        ', '.join(f'`{name}`' for name in zero_derivative_names()),
+        '',
+        'A NumPy function on neither list raises an error naming it when you',
+        'differentiate through it; `docs/custom_derivatives.md` shows how to',
+        'register a rule.',
+        '',
+    ]
+    return '\n'.join(lines)
+
+
+if __name__ == '__main__':
+    PAGE.write_text(render())
+    print(f'wrote {PAGE.relative_to(ROOT)}')

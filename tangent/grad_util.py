@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import builtins
 import collections
+import importlib
+import sys
 import threading
 import types
 from dataclasses import dataclass
@@ -149,10 +151,26 @@ def _validate(fn: Any, wrt: Any, caller: str) -> tuple[Callable, tuple[int, ...]
     return fn, wrt
 
 
+def _uses_tensorflow(free: dict[str, Any]) -> bool:
+    for value in free.values():
+        name = value.__name__ if isinstance(value, types.ModuleType) else \
+            getattr(value, '__module__', None) or type(value).__module__
+        if isinstance(name, str) and name.startswith(('tensorflow', 'keras', 'tf_keras')):
+            return True
+    return False
+
+
+def _load_rules_for(free: dict[str, Any]) -> None:
+    """Register TensorFlow's rules the first time a function refers to TensorFlow."""
+    if 'tangent.tf_rules' not in sys.modules and _uses_tensorflow(free):
+        importlib.import_module('tangent.tf_rules')
+
+
 def _parse(fn: Callable, param_types: dict[str, type]) -> tuple[gast.FunctionDef, dict, str]:
     module = quoting.parse_function(fn)
     fdef = module.body[0]
     free = annotate.resolve(fdef, fn, param_types)
+    _load_rules_for(free)
     filename = fn.__code__.co_filename
     fence.check(fdef, filename, fn.__qualname__)
     return fdef, free, filename

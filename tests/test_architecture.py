@@ -13,7 +13,8 @@ from tangent import grads, tangents
 PACKAGE = pathlib.Path(tangent.__file__).parent
 
 LAYERS = {
-    0: {'errors', 'grammar', 'annotations', 'utils', 'runtime_numpy', 'non_differentiable'},
+    0: {'errors', 'grammar', 'annotations', 'utils', 'runtime_numpy', 'runtime_tf',
+        'non_differentiable'},
     1: {'quoting', 'compile', 'naming', 'create', 'comments', 'ast'},
     2: {'transformers', 'template', 'cfg', 'annotate', 'anf', 'checkpoint', 'desugar', 'fence',
         'optimization', 'registry'},

@@ -34,6 +34,7 @@ from tangent import (
     non_differentiable,
     optimization,
     quoting,
+    registry,
     utils,
 )
 from tangent import annotations as anno
@@ -273,6 +274,11 @@ def _closure_key(fn: Callable) -> tuple:
     return tuple(key)
 
 
+def _rules_key() -> tuple:
+    """Changes when a derivative rule or a non-differentiable function is registered."""
+    return registry.generation(), non_differentiable.generation()
+
+
 def _types_key(param_types: dict[str, type]) -> tuple:
     return tuple(sorted(param_types.items(), key=lambda item: item[0]))
 
@@ -317,7 +323,7 @@ def _specialising(fn: Callable, receivers: list[str], param_types: dict[str, typ
 def _forward(fn: Callable, wrt: tuple[int, ...], optimized: bool, preserve_result: bool,
              verbose: int, param_types: dict[str, type] | None = None) -> _Generated:
     param_types = param_types or {}
-    key = ('forward', fn.__code__, _closure_key(fn), wrt, optimized, preserve_result,
+    key = ('forward', fn.__code__, _closure_key(fn), _rules_key(), wrt, optimized, preserve_result,
            _types_key(param_types))
     return _cached_or_generate(
         key, fn, lambda: _generate_forward(fn, wrt, optimized, preserve_result, verbose,
@@ -371,7 +377,7 @@ def _reverse(fn: Callable, wrt: tuple[int, ...], optimized: bool, motion_kind: s
              verbose: int, param_types: dict[str, type] | None = None,
              checkpoints: bool | int = False) -> _Generated:
     param_types = param_types or {}
-    key = ('reverse', fn.__code__, _closure_key(fn), wrt, optimized, motion_kind,
+    key = ('reverse', fn.__code__, _closure_key(fn), _rules_key(), wrt, optimized, motion_kind,
            preserve_result, check_dims, input_derivative, _types_key(param_types), checkpoints)
     return _cached_or_generate(
         key, fn, lambda: _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result,

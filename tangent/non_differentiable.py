@@ -20,6 +20,7 @@ from tangent import utils
 
 _lock = threading.Lock()
 _registered: set = set()
+_generation = 0
 
 
 def _key(fn: Any) -> Any:
@@ -32,8 +33,15 @@ def _key(fn: Any) -> Any:
 
 def register_non_differentiable_functions(*fns: Any) -> None:
     """Declare that calls to ``fns`` have no derivative (their result is a constant)."""
+    global _generation
     with _lock:
         _registered.update(_key(fn) for fn in fns)
+        _generation += 1
+
+
+def generation() -> int:
+    """How many times functions were declared non-differentiable (a cache key part)."""
+    return _generation
 
 
 def is_non_differentiable(fn: Any) -> bool:

@@ -55,19 +55,61 @@ def parse_function(fn: Callable) -> gast.Module:
     removed, so that the tree describes the undecorated function.
     """
     source = get_source(fn)
-    try:
-        tree = gast.parse(source)
-    except SyntaxError:
-        # A lambda's source is the whole line it stands on, which may not parse
-        # on its own; the caller (the lambda support in annotate) handles it.
-        raise
     _, first_line = source_location(fn)
+    if fn.__name__ == '<lambda>':
+        return _parse_lambda(fn, source, first_line)
+    tree = gast.parse(source)
     if first_line:
         gast.increment_lineno(tree, first_line - 1)
     for node in tree.body:
         if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)):
             node.decorator_list = []
     return tree
+
+
+LAMBDA_NAME = 'lambda_'
+
+
+def _parse_lambda(fn: Callable, source: str, first_line: int) -> gast.Module:
+    """A lambda as a Module holding ``def lambda_(params): return body``.
+
+    ``inspect.getsource`` gives the lines the lambda stands on, which need not
+    parse on their own (``apply(lambda v: v * 2,`` ending a line), so each
+    ``lambda`` in the text is cut out as the longest piece that parses as a
+    lambda expression; the one with ``fn``'s parameters is the one meant.
+    """
+    code = fn.__code__
+    params = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+    found = []
+    start = source.find('lambda')
+    while start != -1:
+        for end in range(len(source), start, -1):
+            try:
+                expression = gast.parse(source[start:end], mode='eval').body
+            except SyntaxError:
+                continue
+            if isinstance(expression, gast.Lambda):
+                names = [a.id for a in expression.args.args + expression.args.kwonlyargs]
+                if names == params:
+                    gast.increment_lineno(expression, source.count('\n', 0, start))
+                    found.append(expression)
+            break
+        start = source.find('lambda', start + 1)
+    if len(found) != 1:
+        raise SourceNotAvailableError(
+            f'Cannot tell which lambda on line {first_line} of {code.co_filename} is the '
+            f'one to differentiate ({len(found)} lambdas there take ({", ".join(params)})); '
+            f'give it a name with def.')
+    node = found[0]
+    definition = gast.FunctionDef(name=LAMBDA_NAME, args=node.args,
+                                  body=[gast.Return(value=node.body)], decorator_list=[],
+                                  returns=None, type_comment=None, type_params=[])
+    gast.copy_location(definition, node)
+    definition.body[0].lineno = node.lineno
+    module = gast.Module(body=[definition], type_ignores=[])
+    if first_line:
+        gast.increment_lineno(module, first_line - 1)
+    return module
 
 
 def parse_string(source: str) -> gast.Module:

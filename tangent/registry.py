@@ -31,6 +31,21 @@ def key_of(func: Any) -> Any:
     return func
 
 
+# Bumped whenever any registry changes: part of the key of cached derivatives,
+# so registering a rule after a gradient was generated takes effect.
+_generation = 0
+
+
+def generation() -> int:
+    """How many times rules were registered or removed, in any registry."""
+    return _generation
+
+
+def _changed() -> None:
+    global _generation
+    _generation += 1
+
+
 class Registry:
     """A dict-like, thread-safe store of templates keyed by the function they differentiate."""
 
@@ -60,6 +75,7 @@ class Registry:
                     f'A {self.kind} rule for {getattr(func, "__name__", func)} is already '
                     f'registered; pass override=True to replace it.')
             self._rules[key] = template
+            _changed()
         return template
 
     def __call__(self, func: Any, override: bool = False) -> Callable[[Callable], Callable]:
@@ -86,3 +102,4 @@ class Registry:
     def remove(self, func: Any) -> None:
         with self._lock:
             self._rules.pop(key_of(func), None)
+            _changed()

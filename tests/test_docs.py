@@ -29,10 +29,6 @@ CHECKED_PAGES = ['getting_started.md', 'how_it_works.md', 'custom_derivatives.md
                  'index.md']
 # README blocks known not to run as written, by their first line. The test
 # fails when one of them starts to run, so that it is taken off this list.
-README_KNOWN_FAILURES = {
-    # An excerpt of generated code: indented, and with "..." for omitted lines.
-    '    for i in reversed(range(5)):',
-}
 # Names from modules that API.md promises, beyond tangent's own attributes.
 MODULE_NAMES = [
     'tangent.grads', 'tangent.tangents', 'tangent.non_differentiable', 'tangent.errors',
@@ -170,12 +166,7 @@ def test_runnable_blocks_of_the_docs_run(name, tmp_path):
 def test_runnable_blocks_of_the_readme_run(tmp_path):
     page = ROOT / 'README.md'
     blocks, failures = run_blocks(page, tmp_path)
-    failing = {blocks[f['block']][1][0] for f in failures}
-    unexpected = [f for f in failures if blocks[f['block']][1][0] not in README_KNOWN_FAILURES]
-    assert not unexpected, describe(page, blocks, unexpected)
-    fixed = README_KNOWN_FAILURES - failing
-    assert not fixed, (f'README blocks now run; take them off README_KNOWN_FAILURES in '
-                       f'{Path(__file__).name}: {fixed}')
+    assert not failures, describe(page, blocks, failures)
 
 
 # (c) the generated page is fresh ---------------------------------------------------------

@@ -454,3 +454,33 @@ def builtins_everything(x):
 def test_math_and_builtins(options, capsys):
     check(math_everything, (0.6,), 0, options)
     check(builtins_everything, (0.6,), 0, options)
+
+
+# A lambda differentiated directly, and rules registered after a first gradient -------
+
+SQUARE_PLUS_SIN = lambda x: x * x + np.sin(x)  # noqa: E731
+TWO_ARGS = lambda x, y: np.sum(np.tanh(x) * y)  # noqa: E731
+
+
+@pytest.mark.parametrize('options', MODES, ids=MODE_IDS)
+def test_a_lambda_can_be_differentiated_directly(options):
+    check(SQUARE_PLUS_SIN, (0.7,), 0, options)
+    check(TWO_ARGS, (X, 1.5), 0, options)
+    check(TWO_ARGS, (X, 1.5), 1, options)
+
+
+def _helper_made_constant_later(x):
+    return x * 3.0
+
+
+def uses_helper(x):
+    return _helper_made_constant_later(x) * x
+
+
+def test_registering_a_rule_after_a_gradient_takes_effect():
+    before = tangent.grad(uses_helper)(2.0)
+    assert_close(before, numerical_grad(uses_helper, [2.0], 0))
+    tangent.non_differentiable.register_non_differentiable_functions(
+        _helper_made_constant_later)
+    after = tangent.grad(uses_helper)(2.0)
+    assert_close(after, _helper_made_constant_later(2.0))  # d/dx (c * x) with c constant

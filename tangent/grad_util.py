@@ -35,6 +35,7 @@ from tangent import (
     optimization,
     quoting,
     registry,
+    tracing,
     utils,
 )
 from tangent import annotations as anno
@@ -162,8 +163,11 @@ def _uses_tensorflow(free: dict[str, Any]) -> bool:
 
 
 def _load_rules_for(free: dict[str, Any]) -> None:
-    """Register TensorFlow's rules the first time a function refers to TensorFlow."""
-    if 'tangent.tf_rules' not in sys.modules and _uses_tensorflow(free):
+    """Register TensorFlow's rules the first time a function refers to TensorFlow, or
+    once the user has imported it (``x @ y`` names no TensorFlow function, yet its
+    operands may be tensors); importing them then costs milliseconds, not seconds."""
+    if 'tangent.tf_rules' not in sys.modules and (
+            'tensorflow' in sys.modules or _uses_tensorflow(free)):
         importlib.import_module('tangent.tf_rules')
 
 
@@ -402,8 +406,13 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
 
     def differentiate_subroutine(callee: Callable, positions: tuple[int, ...],
                                  callee_types: dict[str, type]) -> Subroutine:
-        inner = _reverse(callee, positions, optimized, 'joint', False, False,
-                         INPUT_DERIVATIVE.Required, 0, callee_types)
+        def from_source() -> _Generated:
+            return _reverse(callee, positions, optimized, 'joint', False, False,
+                            INPUT_DERIVATIVE.Required, 0, callee_types)
+        if tracing.is_traced(callee):
+            return Subroutine(function=tracing.traced_gradient(callee, positions, from_source),
+                              seed_name=tracing.SEED_NAME)
+        inner = from_source()
         checks.extend(inner.checks)
         return Subroutine(function=inner.function, seed_name=inner.seed_name)
 

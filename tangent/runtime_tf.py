@@ -285,20 +285,26 @@ def inverse_permutation(perm: Any, rank: int) -> list[int]:
     return np.argsort(np.asarray(perm)).tolist()
 
 
-def matmul_gradients(g: Any, a: Any, b: Any, transpose_a: bool, transpose_b: bool,
-                     adjoint_a: bool, adjoint_b: bool) -> tuple:
-    """The gradients of ``tf.matmul(a, b, ...)`` with respect to ``a`` and ``b`` (real)."""
-    ta, tb = transpose_a or adjoint_a, transpose_b or adjoint_b
-    if not ta and not tb:
-        ga, gb = tf.matmul(g, b, transpose_b=True), tf.matmul(a, g, transpose_a=True)
-    elif not ta:
-        ga, gb = tf.matmul(g, b), tf.matmul(g, a, transpose_a=True)
-    elif not tb:
-        ga, gb = tf.matmul(b, g, transpose_b=True), tf.matmul(a, g)
+def matmul_gradient_a(g: Any, a: Any, b: Any, transpose_a: bool, transpose_b: bool,
+                      adjoint_a: bool, adjoint_b: bool) -> Any:
+    """The gradient of ``tf.matmul(a, b, ...)`` for ``a`` (real: adjoint is transpose)."""
+    transpose_a, transpose_b = transpose_a or adjoint_a, transpose_b or adjoint_b
+    if transpose_a:
+        gradient = tf.matmul(b, g, transpose_a=transpose_b, transpose_b=True)
     else:
-        ga = tf.matmul(b, g, transpose_a=True, transpose_b=True)
-        gb = tf.matmul(g, a, transpose_a=True, transpose_b=True)
-    return unbroadcast(ga, a), unbroadcast(gb, b)
+        gradient = tf.matmul(g, b, transpose_b=not transpose_b)
+    return unbroadcast(gradient, a)
+
+
+def matmul_gradient_b(g: Any, a: Any, b: Any, transpose_a: bool, transpose_b: bool,
+                      adjoint_a: bool, adjoint_b: bool) -> Any:
+    """The gradient of ``tf.matmul(a, b, ...)`` for ``b`` (real: adjoint is transpose)."""
+    transpose_a, transpose_b = transpose_a or adjoint_a, transpose_b or adjoint_b
+    if transpose_b:
+        gradient = tf.matmul(g, a, transpose_a=True, transpose_b=transpose_a)
+    else:
+        gradient = tf.matmul(a, g, transpose_a=not transpose_a)
+    return unbroadcast(gradient, b)
 
 
 def _letters(count: int, used: str) -> str:
@@ -545,6 +551,23 @@ def sparse_softmax_cross_entropy_gradient(g: Any, labels: Any, logits: Any) -> A
     depth = tf.shape(logits)[-1]
     one_hot = tf.one_hot(labels, depth, dtype=logits.dtype)
     return tf.expand_dims(g, -1) * (tf.nn.softmax(logits) - one_hot)
+
+
+def tape_vjp(fn: Any, args: tuple, kwargs: dict, positions: tuple, seed: Any) -> Any:
+    """The gradient of ``fn(*args, **kwargs)`` in the arguments at ``positions``, from
+    TensorFlow's tape (for ``@tangent.trace`` functions)."""
+    args = list(args)
+    for position in positions:
+        if not isinstance(args[position], TENSOR_TYPES):
+            args[position] = tf.convert_to_tensor(args[position])
+    watched = [args[position] for position in positions]
+    with tf.GradientTape() as tape:
+        tape.watch(watched)
+        result = fn(*args, **kwargs)
+    gradients = tape.gradient(result, watched, output_gradients=seed)
+    gradients = [init_grad(value) if gradient is None else tf.convert_to_tensor(gradient)
+                 for gradient, value in zip(gradients, watched)]
+    return gradients[0] if len(gradients) == 1 else tuple(gradients)
 
 
 # The helpers tangent.utils hands TensorFlow values to, by name.

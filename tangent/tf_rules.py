@@ -560,10 +560,10 @@ def cumsum_tangent(y, x, axis=0, exclusive=False, reverse=False, name=None):
 def matmul(c, a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
            a_is_sparse=False, b_is_sparse=False, output_type=None, grad_a=False, grad_b=False,
            name=None):
-    gradients = tangent_tf.matmul_gradients(d[c], a, b, transpose_a, transpose_b, adjoint_a,
-                                            adjoint_b)
-    d[a] = gradients[0]
-    d[b] = gradients[1]
+    d[a] = tangent_tf.matmul_gradient_a(d[c], a, b, transpose_a, transpose_b, adjoint_a,
+                                        adjoint_b)
+    d[b] = tangent_tf.matmul_gradient_b(d[c], a, b, transpose_a, transpose_b, adjoint_a,
+                                        adjoint_b)
 
 
 @tangent_(tf.matmul)

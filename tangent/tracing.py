@@ -1,14 +1,18 @@
 """``tangent.trace``, kept for code written for Tangent 0.1.9 (layer L5).
 
-The original used ``@tangent.trace`` to mark a function to differentiate as
-a black box by tracing it with TensorFlow Eager. Here the decorator is
-accepted and records the mark; a marked function is differentiated from its
-source like any other, which gives the same derivative.
+A function marked ``@tangent.trace`` is differentiated as a black box: when a
+derivative reaches a call of it with TensorFlow tensors, the call's gradient
+comes from TensorFlow's own tape (so the function may use ops tangent has no
+rule for); with any other values it is differentiated from its source like
+any other function. Reverse mode only: forward mode reads the source.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
+
+# The keyword a traced function's gradient takes its seed by.
+SEED_NAME = 'btraced_result'
 
 
 def trace(fn: Callable | None = None) -> Callable:
@@ -17,3 +21,36 @@ def trace(fn: Callable | None = None) -> Callable:
         function.__tangent_traced__ = True
         return function
     return mark if fn is None else mark(fn)
+
+
+def is_traced(fn: Any) -> bool:
+    return getattr(fn, '__tangent_traced__', False) is True
+
+
+def _has_tensor(values: tuple) -> bool:
+    return any(type(value).__module__.startswith('tensorflow') for value in values)
+
+
+def traced_gradient(fn: Callable, positions: tuple[int, ...],
+                    from_source: Callable[[], Any]) -> Callable:
+    """The gradient of a call of traced ``fn`` with respect to arguments ``positions``.
+
+    ``from_source`` generates the source derivative (a ``_Generated``), only
+    the first time the gradient is called with values that are not tensors.
+    """
+    generated = []
+
+    def gradient(*args, **kwargs):
+        seed = kwargs.pop(SEED_NAME)
+        if _has_tensor(args):
+            from tangent import runtime_tf
+            return runtime_tf.tape_vjp(fn, args, kwargs, positions, seed)
+        if not generated:
+            generated.append(from_source())
+        inner = generated[0]
+        return inner.function(*args, **kwargs, **{inner.seed_name: seed})
+
+    gradient.__name__ = gradient.__qualname__ = f'd{fn.__name__}_traced'
+    gradient.__doc__ = f'The gradient of traced {fn.__qualname__}: TensorFlow\'s tape ' \
+                       f'for tensors, its source derivative otherwise.'
+    return gradient

@@ -342,8 +342,10 @@ def init_grad(x: Any, allow_lazy_initializer: bool = False) -> Any:
         integer/bool arrays, otherwise the same dtype); the same container type with
         zero items for lists, tuples and dicts; None for anything non-numeric.
     """
-    if _TENSOR_BACKENDS and (helper := _tensor_helper('init_grad', x)):
-        return helper(x)
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('init_grad', x)
+        if helper is not None:
+            return helper(x)
     if type(x) is float:
         return 0.0
     if isinstance(x, np.ndarray):
@@ -377,8 +379,10 @@ def ones_like(x: Any) -> Any:
 
     Containers are mapped item by item, like `init_grad`.
     """
-    if _TENSOR_BACKENDS and (helper := _tensor_helper('ones_like', x)):
-        return helper(x)
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('ones_like', x)
+        if helper is not None:
+            return helper(x)
     if type(x) is float:
         return 1.0
     if isinstance(x, np.ndarray):
@@ -558,8 +562,10 @@ def add_at(target: Any, index: Any, value: Any) -> Any:
         TypeError: If `target` is a scalar or a 0-d array, which has no elements to
             index into.
     """
-    if _TENSOR_BACKENDS and (helper := _tensor_helper('add_at', target)):
-        return helper(target, index, value)
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('add_at', target)
+        if helper is not None:
+            return helper(target, index, value)
     if value is None:
         return target
     if isinstance(target, np.ndarray):
@@ -602,8 +608,10 @@ def unbroadcast(array: Any, like: Any) -> Any:
         floating dtype (so float32 stays float32). If `array` has fewer axes than
         `like` (a uniform seed), it is broadcast up into a fresh array.
     """
-    if _TENSOR_BACKENDS and (helper := _tensor_helper('unbroadcast', array, like)):
-        return helper(array, like)
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('unbroadcast', array, like)
+        if helper is not None:
+            return helper(array, like)
     kind = type(like)
     if kind is float or kind is int or kind is bool:
         if type(array) is float:
@@ -648,8 +656,10 @@ def unreduce(array: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
         axis: None, an int (negative allowed) or a tuple of ints.
         keepdims: The reduction's keepdims flag.
     """
-    if _TENSOR_BACKENDS and (helper := _tensor_helper('unreduce', array)):
-        return helper(array, shape, axis, keepdims)
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('unreduce', array)
+        if helper is not None:
+            return helper(array, shape, axis, keepdims)
     shape = tuple(shape)
     if not shape:
         return array
@@ -663,8 +673,10 @@ def unreduce(array: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
 def unreduce_like(array: Any, original: Any, axis: Any, keepdims: bool) -> Any:
     """`unreduce` to the shape of `original`, in its floating dtype (float32 stays
     float32 when the seed is a Python float); a Python float if `original` is one."""
-    if _TENSOR_BACKENDS and (helper := _tensor_helper('unreduce_like', array, original)):
-        return helper(array, original, axis, keepdims)
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('unreduce_like', array, original)
+        if helper is not None:
+            return helper(array, original, axis, keepdims)
     result = unreduce(array, np.shape(original), axis, keepdims)
     if isinstance(original, _PY_REAL):
         return float(result)
@@ -680,8 +692,10 @@ def astype(array: Any, like: Any) -> Any:
     A Python float if `like` is a Python number; `like`'s dtype if that is floating;
     otherwise `array` unchanged.
     """
-    if _TENSOR_BACKENDS and (helper := _tensor_helper('astype', array, like)):
-        return helper(array, like)
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('astype', array, like)
+        if helper is not None:
+            return helper(array, like)
     dtype = getattr(like, "dtype", None)
     if dtype is None:
         if isinstance(like, _PY_REAL):
@@ -696,8 +710,10 @@ def astype(array: Any, like: Any) -> Any:
 
 def shapes_match(a: Any, b: Any) -> bool:
     """True if `a` and `b` have the same numpy shape."""
-    if _TENSOR_BACKENDS and (helper := _tensor_helper('shapes_match', a, b)):
-        return helper(a, b)
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('shapes_match', a, b)
+        if helper is not None:
+            return helper(a, b)
     return np.shape(a) == np.shape(b)
 
 
@@ -708,8 +724,10 @@ def array_size(x: Any, axis: Any) -> int:
         x: The reduced value.
         axis: None (all elements), an int or a tuple of ints; negatives allowed.
     """
-    if _TENSOR_BACKENDS and (helper := _tensor_helper('array_size', x)):
-        return helper(x, axis)
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('array_size', x)
+        if helper is not None:
+            return helper(x, axis)
     if axis is None:
         return int(np.size(x))
     shape = np.shape(x)
@@ -723,8 +741,10 @@ def balanced_eq(x: Any, z: Any, y: Any) -> Any:
 
     1 where `x` alone equals `z`, 0.5 where `x` and `y` tie, 0 elsewhere.
     """
-    if _TENSOR_BACKENDS and (helper := _tensor_helper('balanced_eq', x, z, y)):
-        return helper(x, z, y)
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('balanced_eq', x, z, y)
+        if helper is not None:
+            return helper(x, z, y)
     share = np.equal(x, z) / (1.0 + np.equal(x, y))
     dtype = getattr(x, "dtype", None)
     # Keep float32 gradients float32 instead of promoting through the 1.0.
@@ -776,8 +796,10 @@ def check_scalar(value: Any, function_name: str) -> None:
     Python numbers, numpy scalars and 0-d arrays pass; an array of shape (1,) does
     not, because silently treating it as a scalar hides shape bugs.
     """
-    if _TENSOR_BACKENDS and (helper := _tensor_helper('check_scalar', value)):
-        return helper(value, function_name)
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('check_scalar', value)
+        if helper is not None:
+            return helper(value, function_name)
     if isinstance(value, (float, int, complex, np.number, np.bool_)):
         return None
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biufc":
@@ -806,8 +828,10 @@ def safe_log(x: Any) -> Any:
     At x == 0 the term it multiplies (x ** y) is zero, so the product is 0
     instead of 0 * -inf.
     """
-    if _TENSOR_BACKENDS and (helper := _tensor_helper('safe_log', x)):
-        return helper(x)
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('safe_log', x)
+        if helper is not None:
+            return helper(x)
     if isinstance(x, (int, float)):
         return math.log(x) if x != 0 else 0.0
     x = np.asarray(x)
@@ -842,8 +866,10 @@ def _plain_matrices(dz: Any, x: Any, y: Any) -> bool:
 
 def grad_matmul_left(dz: Any, x: Any, y: Any) -> Any:
     """The gradient of ``x @ y`` with respect to ``x`` given ``dz``."""
-    if _TENSOR_BACKENDS and (helper := _tensor_helper('grad_matmul_left', dz, x, y)):
-        return helper(dz, x, y)
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('grad_matmul_left', dz, x, y)
+        if helper is not None:
+            return helper(dz, x, y)
     if _plain_matrices(dz, x, y):
         return dz @ y.T
     x_arr, y_arr = np.asarray(x), np.asarray(y)
@@ -859,8 +885,10 @@ def grad_matmul_left(dz: Any, x: Any, y: Any) -> Any:
 
 def grad_matmul_right(dz: Any, x: Any, y: Any) -> Any:
     """The gradient of ``x @ y`` with respect to ``y`` given ``dz``."""
-    if _TENSOR_BACKENDS and (helper := _tensor_helper('grad_matmul_right', dz, x, y)):
-        return helper(dz, x, y)
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('grad_matmul_right', dz, x, y)
+        if helper is not None:
+            return helper(dz, x, y)
     if _plain_matrices(dz, x, y):
         return x.T @ dz
     x_arr, y_arr = np.asarray(x), np.asarray(y)
@@ -905,8 +933,10 @@ _SCALAR_TYPES = (float, np.float64, np.float32, int)
 
 def check_seed(result: Any, seed: Any, function_name: str) -> None:
     """Raise a clear error when the seed's shape does not match the result's."""
-    if _TENSOR_BACKENDS and (helper := _tensor_helper('check_seed', result, seed)):
-        return helper(result, seed, function_name)
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('check_seed', result, seed)
+        if helper is not None:
+            return helper(result, seed, function_name)
     if type(seed) is float and type(result) in _SCALAR_TYPES:
         return  # the common case of a scalar loss, without computing shapes
     if np.shape(result) != np.shape(seed):
@@ -937,8 +967,10 @@ def array_tangent(tangent_value: Any, like: Any) -> Any:
 
 def broadcast_like(value: Any, like: Any) -> Any:
     """``value`` broadcast to the shape of ``like`` (a tangent of a broadcasting result)."""
-    if _TENSOR_BACKENDS and (helper := _tensor_helper('broadcast_like', value, like)):
-        return helper(value, like)
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('broadcast_like', value, like)
+        if helper is not None:
+            return helper(value, like)
     shape = np.shape(like)
     if np.shape(value) == shape:
         return value

@@ -484,3 +484,17 @@ def test_registering_a_rule_after_a_gradient_takes_effect():
         _helper_made_constant_later)
     after = tangent.grad(uses_helper)(2.0)
     assert_close(after, _helper_made_constant_later(2.0))  # d/dx (c * x) with c constant
+
+
+@tangent.trace
+def _traced_numpy(x):
+    return np.sin(x) * x
+
+
+def uses_traced_numpy(x):
+    return np.sum(_traced_numpy(x) * 2.0)
+
+
+@pytest.mark.parametrize('options', MODES, ids=MODE_IDS)
+def test_a_traced_function_with_arrays_is_differentiated_from_source(options):
+    check(uses_traced_numpy, (X,), 0, options)

@@ -153,6 +153,18 @@ def mlp_loss(x, w1, b1, w2, labels):
     return tf.reduce_mean(losses)
 
 
+import tangent
+
+
+@tangent.trace
+def singular_value_sum(x, w):
+    return tf.reduce_sum(tf.linalg.svd(tf.matmul(x, w), compute_uv=False)) * x
+
+
+def uses_a_traced_function(x, w):
+    return tf.reduce_sum(singular_value_sum(x, w) ** 2)
+
+
 def scalar_objective(x):
     return tf.reduce_sum(tf.sin(x) * x ** 2) + tf.reduce_sum(tf.exp(0.3 * x))
 ''', 'tf_programs')
@@ -184,6 +196,17 @@ def test_control_flow_and_subroutines(motion, optimized):
     with tf.autodiff.ForwardAccumulator(w, direction) as accumulator:
         result = PROGRAMS.control_flow(x, w)
     assert_close(float(forward(x, w, direction)), float(accumulator.jvp(result)))
+
+
+def test_a_traced_function_is_differentiated_by_tensorflows_tape():
+    """tf.linalg.svd has no tangent rule: a traced function may use it anyway."""
+    rng = np.random.default_rng(3)
+    x = tf.constant(rng.uniform(-1, 1, (3, 3)))
+    w = tf.constant(rng.uniform(-1, 1, (3, 3)))
+    actual = tangent.grad(PROGRAMS.uses_a_traced_function, wrt=(0, 1))(x, w)
+    expected = _tape_gradient(PROGRAMS.uses_a_traced_function, [x, w], (0, 1))
+    for got, want in zip(actual, expected):
+        assert_close(np.asarray(got), np.asarray(want))
 
 
 def _mlp_inputs(dtype=tf.float64):
@@ -311,3 +334,28 @@ def test_mirrored_strategy_training_step_matches_one_device(tmp_path):
                          env=env, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert 'max difference' in run.stdout
+
+
+def _coverage_generator():
+    path = Path(__file__).resolve().parent.parent / 'tools' / 'gen_tf_coverage.py'
+    spec = importlib.util.spec_from_file_location('gen_tf_coverage', path)
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    return generator
+
+
+def test_the_coverage_page_is_current():
+    generator = _coverage_generator()
+    assert generator.PAGE.read_text() == generator.render(), (
+        'docs/tensorflow_coverage.md is stale: run python tools/gen_tf_coverage.py')
+
+
+def test_every_tensorflow_rule_is_exercised_by_a_case():
+    bodies = ' '.join(body for _, _, body, _ in CASES)
+    untested = []
+    for name, _, _, notes in _coverage_generator().rows():
+        names = [name] + [alias.strip('`') for alias in notes.split('also ')[-1].split(', ')
+                          if alias.startswith('`')]
+        if not any(f'{n}(' in bodies for n in names):
+            untested.append(name)
+    assert not untested, f'TensorFlow rules without a case: {untested}'

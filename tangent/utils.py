@@ -67,6 +67,7 @@ __all__ = [
 # Python scalars that stand for a single real number; bool is included because
 # NumPy treats it as a number in arithmetic, so its gradient is a float.
 _PY_REAL = (float, int, bool)
+_add_reduce = np.add.reduce
 # Index types for which ndarray indexing returns a view (or a single element), so
 # `+=` cannot hit the same element twice.
 _BASIC_INDEX = (int, np.integer, slice, type(Ellipsis), type(None))
@@ -492,16 +493,24 @@ def _needs_reduce(value_shape: tuple, shape: tuple) -> bool:
 
 
 def _sum_to_shape(array: Any, shape: tuple) -> Any:
-    """Sum `array` over the axes that broadcasting to `shape` would have added."""
-    extra = np.ndim(array) - len(shape)
-    if extra > 0:
-        array = np.sum(array, axis=tuple(range(extra)))
-    array_shape = np.shape(array)
-    offset = len(shape) - len(array_shape)
-    axes = tuple(i for i, size in enumerate(array_shape) if size != 1 and shape[i + offset] == 1)
-    if axes:
-        array = np.sum(array, axis=axes, keepdims=True)
-    return array
+    """Sum `array` over the axes that broadcasting to `shape` would have added.
+
+    One ``np.add.reduce`` over the leading and the size-1 axes (``np.sum``'s
+    Python wrapper costs more than the sum itself on small arrays).
+    """
+    if type(array) is not np.ndarray:
+        array = np.asarray(array)
+    array_shape = array.shape
+    extra = len(array_shape) - len(shape)
+    axes = tuple(range(extra)) if extra > 0 else ()
+    offset = -extra
+    axes += tuple(i for i in range(max(extra, 0), len(array_shape))
+                  if array_shape[i] != 1 and shape[i + offset] == 1)
+    if not axes:
+        return array
+    summed = _add_reduce(array, axis=axes, keepdims=True)
+    kept = summed.shape[max(extra, 0):]
+    return summed.reshape(kept) if extra > 0 else summed
 
 
 def _add_at_array(target: np.ndarray, index: Any, value: Any) -> np.ndarray:
@@ -616,21 +625,27 @@ def unbroadcast(array: Any, like: Any) -> Any:
     if kind is float or kind is int or kind is bool:
         if type(array) is float:
             return array
-        return float(np.sum(array))
-    if kind is np.ndarray and type(array) is np.ndarray and array.shape == like.shape:
-        return array
-    shape = np.shape(like)
+        return float(_add_reduce(array, axis=None))
+    if kind is np.ndarray:
+        shape = like.shape
+        if type(array) is np.ndarray and array.shape == shape:
+            return array
+        dtype = like.dtype
+    else:
+        shape = np.shape(like)
+        dtype = getattr(like, "dtype", None)
     if np.shape(array) == shape:
         return array
-    dtype = getattr(like, "dtype", None)
     if not shape:
-        total = np.sum(array)
+        total = _add_reduce(np.asarray(array), axis=None)
         if dtype is not None and dtype.kind in "fc":
             return dtype.type(total)
         return np.float64(total)
     result = _sum_to_shape(array, shape)
-    if np.shape(result) != shape:
-        result = np.broadcast_to(result, shape).copy()
+    if result.shape != shape:
+        filled = np.empty(shape, result.dtype)
+        filled[...] = result
+        result = filled
     if _is_floating(dtype) and result.dtype != dtype:
         result = result.astype(dtype, copy=False)
     return result
@@ -677,6 +692,20 @@ def unreduce_like(array: Any, original: Any, axis: Any, keepdims: bool) -> Any:
         helper = _tensor_helper('unreduce_like', array, original)
         if helper is not None:
             return helper(array, original, axis, keepdims)
+    if type(original) is np.ndarray and original.ndim:
+        # A fresh array filled by broadcasting assignment: cheaper than np.broadcast_to,
+        # and already in the gradient's dtype.
+        shape = original.shape
+        dtype = original.dtype if original.dtype.kind in 'fc' else \
+            np.result_type(array, np.float64)
+        if not keepdims and axis is not None and np.ndim(array):
+            expanded = list(shape)
+            for item in _normalise_axes(axis, len(shape)):
+                expanded[item] = 1
+            array = np.reshape(array, expanded)
+        result = np.empty(shape, dtype)
+        result[...] = array
+        return result
     result = unreduce(array, np.shape(original), axis, keepdims)
     if isinstance(original, _PY_REAL):
         return float(result)

@@ -294,7 +294,7 @@ def activity(fdef: gast.FunctionDef, wrt: set[str],
                 sources = _read_names(node.value) | {target_name}
             else:
                 target_name = target.id
-                sources = _read_names(node.value) if differentiable(node.value) else set()
+                sources = _value_sources(node.value) if differentiable(node.value) else set()
             edges.append((target_name, sources))
         elif isinstance(node, gast.For) and isinstance(node.target, gast.Name):
             edges.append((node.target.id, set()))
@@ -363,6 +363,30 @@ def tape_operation(node: gast.AST) -> tuple | None:
             and target in (None, call.args[0].id):
         return 'add_at', None, (call.args[0].id, call.args[2])
     return None
+
+
+# Runtime helpers that read some arguments only for their shape and dtype: the
+# result does not depend on those arguments' values.
+SHAPE_ONLY_ARGUMENTS = {
+    utils.unbroadcast: (1,), utils.unreduce_like: (1,), utils.astype: (1,),
+    utils.broadcast_like: (1,), utils.init_grad: (0,), utils.ones_like: (0,),
+    utils.shape_only: (0,),
+}
+
+
+def _value_sources(node: gast.AST) -> set[str]:
+    """The variables whose values a right-hand side depends on."""
+    if isinstance(node, gast.Call):
+        shape_only = SHAPE_ONLY_ARGUMENTS.get(callee(node), ())
+        if shape_only:
+            read = set()
+            for index, arg in enumerate(node.args):
+                if index not in shape_only:
+                    read |= _read_names(arg)
+            for keyword in node.keywords:
+                read |= _read_names(keyword.value)
+            return read
+    return _read_names(node)
 
 
 def _read_names(node: gast.AST) -> set[str]:

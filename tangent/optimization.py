@@ -12,7 +12,9 @@ until none applies:
 - copy propagation: after ``a = b``, reads of ``a`` become reads of ``b``
   when neither changes in between, and ``t = <expr>; a = t`` becomes
   ``a = <expr>`` when ``t`` is read nowhere else;
-- constant folding of arithmetic between literal numbers;
+- constant folding of arithmetic between literal numbers, and of arguments a
+  runtime helper reads only for their shape (``unbroadcast(g, x ** 2)`` reads
+  the shape of ``x ** 2``, which is that of ``x``);
 - expression inlining: ``t = a * b`` read once, by the very next statement,
   becomes part of that statement (``c = a * b + d``), as a person writes it.
 """
@@ -25,6 +27,7 @@ import gast
 
 from tangent import annotations as anno
 from tangent import comments
+from tangent.annotate import SHAPE_ONLY_ARGUMENTS
 from tangent.annotations import Key
 
 PurityCheck = Callable[[gast.expr], bool]
@@ -343,6 +346,36 @@ class _Folder(gast.NodeTransformer):
             return gast.Constant(value=_FOLDABLE[type(node.op)](left.value, right.value),
                                  kind=None)
         return node
+
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        for index in SHAPE_ONLY_ARGUMENTS.get(anno.get(node.func, Key.FUNC, None), ()):
+            if index < len(node.args):
+                same_shape = _same_shape_variable(node.args[index])
+                if same_shape is not None:
+                    node.args[index] = same_shape
+                    self.changed = True
+        return node
+
+
+_ELEMENTWISE = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow)
+
+
+def _same_shape_variable(node: gast.expr) -> gast.Name | None:
+    """For ``x ** 2``, ``2.0 * x`` or ``-x``: ``x``, which has the same shape."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)) \
+            and isinstance(node.operand, gast.Name):
+        return node.operand
+    if isinstance(node, gast.BinOp) and isinstance(node.op, _ELEMENTWISE):
+        left, right = node.left, node.right
+        if isinstance(left, gast.Name) and isinstance(right, gast.Constant) and \
+                _is_number(right.value):
+            return left
+        if isinstance(right, gast.Name) and isinstance(left, gast.Constant) and \
+                _is_number(left.value):
+            return right
+    return None
 
 
 def _is_number(value) -> bool:

@@ -625,7 +625,13 @@ def unbroadcast(array: Any, like: Any) -> Any:
     if kind is float or kind is int or kind is bool:
         if type(array) is float:
             return array
+        if isinstance(array, np.generic):
+            return float(array)
         return float(_add_reduce(array, axis=None))
+    if kind is type(array) and kind is not np.ndarray:
+        return array  # two NumPy scalars of one type (np.float64 from np.sin(x) on floats)
+    if isinstance(like, np.generic) and (type(array) is float or isinstance(array, np.generic)):
+        return like.dtype.type(array) if like.dtype.kind in "fc" else np.float64(array)
     if kind is np.ndarray:
         shape = like.shape
         if type(array) is np.ndarray and array.shape == shape:
@@ -893,6 +899,13 @@ def _plain_matrices(dz: Any, x: Any, y: Any) -> bool:
             and dz.dtype == x.dtype == y.dtype)
 
 
+def _matrix_vector(dz: Any, x: Any, y: Any) -> bool:
+    """``x @ y`` of a 2-D ``x`` and a 1-D ``y`` of one dtype (a matrix-vector product)."""
+    return (type(dz) is np.ndarray and type(x) is np.ndarray and type(y) is np.ndarray
+            and x.ndim == 2 and y.ndim == 1 and dz.ndim == 1
+            and dz.dtype == x.dtype == y.dtype)
+
+
 def grad_matmul_left(dz: Any, x: Any, y: Any) -> Any:
     """The gradient of ``x @ y`` with respect to ``x`` given ``dz``."""
     if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
@@ -901,6 +914,8 @@ def grad_matmul_left(dz: Any, x: Any, y: Any) -> Any:
             return helper(dz, x, y)
     if _plain_matrices(dz, x, y):
         return dz @ y.T
+    if _matrix_vector(dz, x, y):
+        return np.outer(dz, y)
     x_arr, y_arr = np.asarray(x), np.asarray(y)
     dz = np.asarray(dz)
     if y_arr.ndim == 1:
@@ -920,6 +935,8 @@ def grad_matmul_right(dz: Any, x: Any, y: Any) -> Any:
             return helper(dz, x, y)
     if _plain_matrices(dz, x, y):
         return x.T @ dz
+    if _matrix_vector(dz, x, y):
+        return dz @ x
     x_arr, y_arr = np.asarray(x), np.asarray(y)
     dz = np.asarray(dz)
     if x_arr.ndim == 1:

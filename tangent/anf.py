@@ -22,8 +22,6 @@ Guarantees to the mode drivers (``reverse_ad``, ``forward_ad``):
 
 from __future__ import annotations
 
-import copy
-
 import gast
 
 from tangent import annotate, comments, quoting
@@ -107,9 +105,9 @@ def lift_returns(stmts: list[gast.stmt]) -> list[gast.stmt]:
             return stmts[:index + 1]
         if isinstance(stmt, gast.If) and _contains_return(stmt):
             rest = stmts[index + 1:]
-            body = stmt.body if _always_returns(stmt.body) else stmt.body + copy.deepcopy(rest)
+            body = stmt.body if _always_returns(stmt.body) else stmt.body + anno.copy_tree(rest)
             orelse = (stmt.orelse if _always_returns(stmt.orelse)
-                      else stmt.orelse + copy.deepcopy(rest))
+                      else stmt.orelse + anno.copy_tree(rest))
             stmt.body = lift_returns(body)
             stmt.orelse = lift_returns(orelse)
             return stmts[:index + 1]
@@ -258,7 +256,7 @@ class Normalizer:
         out.append(gast.Return(value=atom))
 
     def visit_AugAssign(self, stmt, out):
-        target_load = copy.deepcopy(stmt.target)
+        target_load = anno.copy_tree(stmt.target)
         _set_ctx(target_load, gast.Load())
         value = gast.BinOp(left=target_load, op=stmt.op, right=stmt.value)
         self.visit_Assign(gast.Assign(targets=[stmt.target], value=value,
@@ -281,7 +279,7 @@ class Normalizer:
         if len(stmt.targets) > 1:
             value = self.atom(stmt.value, out)
             for target in stmt.targets:
-                self.assign_to(target, copy.deepcopy(value), out)
+                self.assign_to(target, anno.copy_tree(value), out)
             return
         self.assign_to(stmt.targets[0], stmt.value, out)
 
@@ -490,7 +488,7 @@ class Normalizer:
             definition = self.local_functions[func.id]
         else:
             return None
-        definition = copy.deepcopy(definition)
+        definition = anno.copy_tree(definition)
         params = [arg.id for arg in definition.args.args]
         locals_ = set(params) | stored_names(definition.body)
         renames = {local: self.namer.fresh(f'{definition.name}_{local}') for local in
@@ -645,7 +643,7 @@ def _builtin(id_: str) -> gast.Name:
 
 
 def _load(node):
-    node = copy.deepcopy(node)
+    node = anno.copy_tree(node)
     _set_ctx(node, gast.Load())
     return node
 

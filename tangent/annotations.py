@@ -6,6 +6,7 @@ that no pass reads hidden global state. Each key documents its value.
 
 from __future__ import annotations
 
+import ast as _ast
 import enum
 from typing import Any
 
@@ -55,3 +56,25 @@ def copy(source: Any, target: Any) -> None:
     """Copy every annotation of ``source`` onto ``target``."""
     if _FIELD in source.__dict__:
         target.__dict__[_FIELD] = _Store(source.__dict__[_FIELD])
+
+
+def copy_tree(node: Any) -> Any:
+    """A deep copy of a syntax tree (or a list of them) keeping the annotations.
+
+    Much cheaper than ``copy.deepcopy``, which goes through the generic
+    reduce protocol for every node; leaf values (strings, numbers) are shared.
+    """
+    if isinstance(node, list):
+        return [copy_tree(item) for item in node]
+    if not isinstance(node, _ast.AST):
+        return node
+    new = node.__class__.__new__(node.__class__)
+    fields = new.__dict__
+    for key, value in node.__dict__.items():
+        if key == _FIELD:
+            fields[key] = _Store(value)
+        elif isinstance(value, (list, _ast.AST)):
+            fields[key] = copy_tree(value)
+        else:
+            fields[key] = value
+    return new

@@ -187,7 +187,7 @@ def _local_function_names(fdef: gast.FunctionDef) -> set[str]:
 def _is_user_function(value: Any) -> bool:
     module = getattr(value, '__module__', '') or ''
     return (isinstance(value, types.FunctionType)
-            and not module.split('.')[0] in ('numpy', 'tangent', 'autograd', 'builtins'))
+            and module.split('.')[0] not in ('numpy', 'tangent', 'autograd', 'builtins'))
 
 
 class _FreeRenamer(gast.NodeTransformer):

@@ -13,7 +13,6 @@ tangents, so the zero is simplified away at generation time.
 
 from __future__ import annotations
 
-import copy
 import types
 from dataclasses import dataclass
 from typing import Callable
@@ -188,7 +187,7 @@ class ForwardAD:
             list_name, value = appended
             tangent_value = (name(self.tan(value.id)) if self.is_active(value) else
                              _call(self.namespace, runtime.init_grad, 'init_grad',
-                                   [copy.deepcopy(value)]))
+                                   [anno.copy_tree(value)]))
             append = gast.Attribute(value=name(self.tan(list_name)), attr='append',
                                     ctx=gast.Load())
             return [stmt, gast.Expr(value=gast.Call(func=append, args=[tangent_value],
@@ -220,26 +219,26 @@ class ForwardAD:
                 return [stmt]
             tangent_value = (name(self.tan(operand.id)) if self.is_active(operand) else
                              _call(self.namespace, runtime.init_grad, 'init_grad',
-                                   [copy.deepcopy(operand)]))
-            push = gast.Expr(value=gast.Call(func=copy.deepcopy(call.func),
-                                             args=[copy.deepcopy(call.args[0]), tangent_value,
-                                                   copy.deepcopy(call.args[2])], keywords=[]))
+                                   [anno.copy_tree(operand)]))
+            push = gast.Expr(value=gast.Call(func=anno.copy_tree(call.func),
+                                             args=[anno.copy_tree(call.args[0]), tangent_value,
+                                                   anno.copy_tree(call.args[2])], keywords=[]))
             return [stmt, push]
         if kind == 'pop':
             if operand not in self.active:
                 return [stmt]
             if annotate.tape_slot(op_id) not in self.active:  # a constant was pushed
                 return [stmt] + self.zero(operand)
-            return [assign(self.tan(operand), copy.deepcopy(call)), stmt]
+            return [assign(self.tan(operand), anno.copy_tree(call)), stmt]
         target, value = operand
         if target not in self.active:
             return [stmt]
         tangent_value = self.tan_ref(value)
         if _is_zero(tangent_value):
             return [stmt]
-        add = assign(self.tan(target), gast.Call(func=copy.deepcopy(call.func),
+        add = assign(self.tan(target), gast.Call(func=anno.copy_tree(call.func),
                                                  args=[name(self.tan(target)),
-                                                       copy.deepcopy(call.args[1]),
+                                                       anno.copy_tree(call.args[1]),
                                                        tangent_value], keywords=[]))
         return [stmt, add]
 
@@ -285,18 +284,18 @@ class ForwardAD:
             if not self.is_active(value.value):
                 return self.zero(target)
             return [assign(self.tan(target), gast.Subscript(
-                value=name(self.tan(value.value.id)), slice=copy.deepcopy(value.slice),
+                value=name(self.tan(value.value.id)), slice=anno.copy_tree(value.slice),
                 ctx=gast.Load()))]
         if isinstance(value, (gast.Tuple, gast.List)):
             elements = [name(self.tan(e.id)) if self.is_active(e) else
-                        _call(self.namespace, runtime.init_grad, 'init_grad', [copy.deepcopy(e)])
+                        _call(self.namespace, runtime.init_grad, 'init_grad', [anno.copy_tree(e)])
                         for e in value.elts]
             return [assign(self.tan(target), type(value)(elts=elements, ctx=gast.Load()))]
         if isinstance(value, gast.Dict):
             values = [name(self.tan(v.id)) if self.is_active(v) else
-                      _call(self.namespace, runtime.init_grad, 'init_grad', [copy.deepcopy(v)])
+                      _call(self.namespace, runtime.init_grad, 'init_grad', [anno.copy_tree(v)])
                       for v in value.values]
-            return [assign(self.tan(target), gast.Dict(keys=copy.deepcopy(value.keys),
+            return [assign(self.tan(target), gast.Dict(keys=anno.copy_tree(value.keys),
                                                        values=values))]
         if isinstance(value, gast.Attribute):
             if value.attr == 'T' and self.is_active(value.value):
@@ -360,8 +359,8 @@ class ForwardAD:
         tangent_keywords = [gast.keyword(arg=tangent_param, value=name(self.tan(node.id)))
                             for tangent_param, node in zip(subroutine.tangent_names,
                                                            active.values())]
-        new_call = gast.Call(func=name(function_name), args=copy.deepcopy(call_args),
-                             keywords=copy.deepcopy(call.keywords) + tangent_keywords)
+        new_call = gast.Call(func=name(function_name), args=anno.copy_tree(call_args),
+                             keywords=anno.copy_tree(call.keywords) + tangent_keywords)
         return [comments.comment('Tangent of: ' + quoting.to_source(stmt)),
                 assign(gast.Tuple(elts=[name(self.tan(target), store=True),
                                         name(target, store=True)], ctx=gast.Store()),
@@ -376,7 +375,7 @@ class ForwardAD:
                                                 [name(self.tan(base))])))
         item = name(self.tan(value.id)) if self.is_active(value) else _const(0.0)
         out.append(assign(gast.Subscript(value=name(self.tan(base)),
-                                         slice=copy.deepcopy(target.slice), ctx=gast.Store()),
+                                         slice=anno.copy_tree(target.slice), ctx=gast.Store()),
                           item))
         return out
 

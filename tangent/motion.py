@@ -13,7 +13,6 @@ forward function.
 
 from __future__ import annotations
 
-import copy
 import enum
 from dataclasses import dataclass, field
 
@@ -62,8 +61,8 @@ def _arguments(signature: Signature, extra: list[str] = (), extra_defaults: list
                with_defaults: bool = True) -> gast.arguments:
     """The signature's parameters with ``extra`` ones (seed, tangents, tape) after the
     positional ones, or keyword-only after ``*vararg``."""
-    defaults = [copy.deepcopy(d) for d in signature.defaults] if with_defaults else []
-    keyword_defaults = [copy.deepcopy(d) for d in signature.keyword_defaults]
+    defaults = [anno.copy_tree(d) for d in signature.defaults] if with_defaults else []
+    keyword_defaults = [anno.copy_tree(d) for d in signature.keyword_defaults]
     extra_defaults = list(extra_defaults or [])
     keyword_only = [_param(n) for n in signature.keyword_only]
     if signature.vararg is None:
@@ -204,8 +203,8 @@ def split(joint_def: gast.FunctionDef, result: ReverseResult, namespace: Namespa
         assign(gast.Tuple(elts=[name(result.result_name, store=True), name(stack, store=True)],
                           ctx=gast.Store()),
                gast.Call(func=name(forward_name), args=args, keywords=keywords)),
-        gast.Return(value=gast.Call(func=name(backward_name), args=copy.deepcopy(args),
-                                    keywords=copy.deepcopy(keywords) + backward_keywords))]
+        gast.Return(value=gast.Call(func=name(backward_name), args=anno.copy_tree(args),
+                                    keywords=anno.copy_tree(keywords) + backward_keywords))]
     wrapper = _function(base, _arguments(signature, ['init_grad'], [_const(1.0)]),
                         wrapper_body)
     return gast.Module(body=[forward_def, backward_def, wrapper], type_ignores=[])

@@ -202,57 +202,79 @@ def _store_counts(fdef) -> dict[str, int]:
     return counts
 
 
+def _load_counts(fdef) -> dict[str, int]:
+    """How many times each name is read, in one walk of the function."""
+    counts: dict[str, int] = {}
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            counts[node.id] = counts.get(node.id, 0) + 1
+    return counts
+
+
 def _load_count(nodes, name: str) -> int:
     return sum(1 for node in nodes for n in gast.walk(node)
                if isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load))
 
 
 def _propagate_copies(fdef: gast.FunctionDef) -> bool:
+    """Every copy that can go, in one pass (the counts are kept up to date)."""
     counts = _store_counts(fdef)
+    loads = _load_counts(fdef)
     params = _stores(fdef.args)
+    changed = False
     for block in _blocks(fdef):
-        for index, stmt in enumerate(block):
-            if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+        index = 0
+        while index < len(block):
+            stmt = block[index]
+            if (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
                     and not anno.has(stmt, Key.PUSH)):
-                continue
-            target = stmt.targets[0].id
-            if counts.get(target) != 1 or target in params:
-                continue
-            rest = block[index + 1:]
-            if isinstance(stmt.value, gast.Name):
-                source = stmt.value.id
-                if _forward_copy(fdef, block, index, target, source, rest):
-                    return True
-            if _backward_copy(fdef, block, index, target, counts):
-                return True
-    return False
+                target = stmt.targets[0].id
+                if counts.get(target) == 1 and target not in params:
+                    rest = block[index + 1:]
+                    if isinstance(stmt.value, gast.Name):
+                        source = stmt.value.id
+                        if _forward_copy(block, index, target, source, rest, loads):
+                            loads[source] = loads.get(source, 0) - 1 + loads.pop(target, 0)
+                            counts[target] = 0
+                            changed = True
+                            continue
+                    if _backward_copy(block, index, target, counts, loads):
+                        loads[stmt.value.id] = 0
+                        changed = True
+                        index = max(index - 1, 0)
+                        continue
+            index += 1
+    return changed
 
 
-def _forward_copy(fdef, block, index, target, source, rest) -> bool:
+def _forward_copy(block, index, target, source, rest, loads) -> bool:
     """``a = b`` then uses of ``a``: read ``b`` instead when nothing changes ``b``."""
-    total_loads = _load_count([fdef], target)
-    loads_after = _load_count(rest, target)
-    if total_loads != loads_after:
-        return False  # a is read somewhere the copy may not have run
-    last_use = max((i for i, s in enumerate(rest) if _load_count([s], target)), default=-1)
-    if any(source in _stores(s) for s in rest[:last_use + 1]):
-        return False
+    total_loads = loads.get(target, 0)
+    reads = []  # the Name nodes reading ``a``
     for stmt in rest:
+        if len(reads) == total_loads:
+            break  # every read found; what follows may change ``b`` freely
         for node in gast.walk(stmt):
-            if isinstance(node, gast.Name) and node.id == target and \
-                    isinstance(node.ctx, gast.Load):
-                node.id = source
+            if isinstance(node, gast.Name):
+                if node.id == target and isinstance(node.ctx, gast.Load):
+                    reads.append(node)
+                elif node.id == source and isinstance(node.ctx, gast.Store):
+                    return False  # ``b`` changes at or before a read of ``a``
+    if len(reads) != total_loads:
+        return False  # a is read somewhere the copy may not have run
+    for node in reads:
+        node.id = source
     del block[index]
     return True
 
 
-def _backward_copy(fdef, block, index, target, counts) -> bool:
+def _backward_copy(block, index, target, counts, loads) -> bool:
     """``t = <expr>; ...; a = t`` with ``t`` read only there: assign ``a`` directly."""
     stmt = block[index]
     if not isinstance(stmt.value, gast.Name):
         return False
     temp = stmt.value.id
-    if counts.get(temp) != 1 or _load_count([fdef], temp) != 1:
+    if counts.get(temp) != 1 or loads.get(temp, 0) != 1:
         return False
     for j in range(index - 1, -1, -1):
         earlier = block[j]
@@ -283,25 +305,32 @@ def _is_arithmetic(node: gast.expr) -> bool:
 
 
 def _inline_single_use(fdef: gast.FunctionDef) -> bool:
+    """Every arithmetic temporary read once, by the very next statement, inlined
+    there (in one pass: moving an expression changes no other name's counts)."""
     counts = _store_counts(fdef)
+    loads = _load_counts(fdef)
+    changed = False
     for block in _blocks(fdef):
-        for index, stmt in enumerate(block[:-1]):
-            if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+        index = 0
+        while index < len(block) - 1:
+            stmt = block[index]
+            following = block[index + 1]
+            if (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
                     and not anno.has(stmt, Key.PUSH)
                     and isinstance(stmt.value, (gast.BinOp, gast.UnaryOp))
-                    and _is_arithmetic(stmt.value)):
+                    and _is_arithmetic(stmt.value)
+                    and counts.get(stmt.targets[0].id) == 1
+                    and loads.get(stmt.targets[0].id, 0) == 1
+                    and isinstance(following, (gast.Assign, gast.Return))
+                    and not anno.has(following, Key.PUSH)
+                    and _load_count([following.value], stmt.targets[0].id) == 1):
+                following.value = _Substitute(stmt.targets[0].id,
+                                              stmt.value).visit(following.value)
+                del block[index]
+                changed = True
                 continue
-            temp = stmt.targets[0].id
-            following = block[index + 1]
-            if counts.get(temp) != 1 or _load_count([fdef], temp) != 1 or \
-                    not isinstance(following, (gast.Assign, gast.Return)) or \
-                    anno.has(following, Key.PUSH) or \
-                    _load_count([following.value], temp) != 1:
-                continue
-            following.value = _Substitute(temp, stmt.value).visit(following.value)
-            del block[index]
-            return True
-    return False
+            index += 1
+    return changed
 
 
 class _Substitute(gast.NodeTransformer):

@@ -27,7 +27,6 @@ an adjoint is read before any contribution is certain.
 
 from __future__ import annotations
 
-import copy
 import enum
 import types
 from dataclasses import dataclass, field
@@ -367,7 +366,7 @@ class ReverseAD:
                 out.insert(0, comments.comment('Grad of: ' + quoting.to_source(stmt)))
             if anno.has(stmt, Key.PUSH):
                 restore = gast.Subscript(value=name(target.value.id),
-                                         slice=copy.deepcopy(target.slice), ctx=gast.Store())
+                                         slice=anno.copy_tree(target.slice), ctx=gast.Store())
                 out.append(self.pop(restore, anno.get(stmt, Key.PUSH)))
             return out
         if isinstance(stmt, gast.If):
@@ -412,7 +411,7 @@ class ReverseAD:
         if not self.is_active(value) or state.get(target, Adj.UNSET) is Adj.UNSET:
             return []
         index = stmt.value.args[1]
-        part = gast.Subscript(value=name(self.adj(target)), slice=copy.deepcopy(index),
+        part = gast.Subscript(value=name(self.adj(target)), slice=anno.copy_tree(index),
                               ctx=gast.Load())
         return self.accumulate(value.id, _call(
             self.namespace, runtime.unbroadcast, 'unbroadcast',
@@ -525,7 +524,7 @@ class ReverseAD:
             out = []
             for index, element in enumerate(value.elts):
                 if self.is_active(element):
-                    item = gast.Subscript(value=copy.deepcopy(seed), slice=_const(index),
+                    item = gast.Subscript(value=anno.copy_tree(seed), slice=_const(index),
                                           ctx=gast.Load())
                     out.extend(self.accumulate(element.id, item, state))
             return out
@@ -533,14 +532,14 @@ class ReverseAD:
             out = []
             for key, element in zip(value.keys, value.values):
                 if self.is_active(element):
-                    item = gast.Subscript(value=copy.deepcopy(seed), slice=copy.deepcopy(key),
+                    item = gast.Subscript(value=anno.copy_tree(seed), slice=anno.copy_tree(key),
                                           ctx=gast.Load())
                     out.extend(self.accumulate(element.id, item, state))
             return out
         if isinstance(value, gast.Attribute):
             if value.attr == 'T' and self.is_active(value.value):
                 return self.accumulate(value.value.id, gast.Attribute(
-                    value=copy.deepcopy(seed), attr='T', ctx=gast.Load()), state)
+                    value=anno.copy_tree(seed), attr='T', ctx=gast.Load()), state)
             if self.is_active(value.value):
                 self._no_rule(f'the attribute .{value.attr}', value)
             return []
@@ -598,7 +597,7 @@ class ReverseAD:
             if param != rule.result_param:
                 raise TypeError(f'Adjoint template {rule.name} reads d[{param}]; '
                                 f'an adjoint may only read d[{rule.result_param}].')
-            return copy.deepcopy(seed)
+            return anno.copy_tree(seed)
 
         def write(param, value):
             actual = bindings[param]
@@ -618,9 +617,9 @@ class ReverseAD:
             func, positions, annotate.argument_types(func, args, self.param_types))
         function_name = self.namespace.ref(subroutine.function, subroutine.function.__name__)
         parts = [self.namer.fresh(adjoint_name(node.id) + '_part') for node in active.values()]
-        keywords = [copy.deepcopy(k) for k in call.keywords]
-        keywords.append(gast.keyword(arg=subroutine.seed_name, value=copy.deepcopy(seed)))
-        grad_call = gast.Call(func=name(function_name), args=copy.deepcopy(args),
+        keywords = [anno.copy_tree(k) for k in call.keywords]
+        keywords.append(gast.keyword(arg=subroutine.seed_name, value=anno.copy_tree(seed)))
+        grad_call = gast.Call(func=name(function_name), args=anno.copy_tree(args),
                               keywords=keywords)
         if len(parts) == 1:
             out = [assign(parts[0], grad_call)]
@@ -658,11 +657,11 @@ class ReverseAD:
         if primal not in self.active:
             out.append(assign(alias, _call(self.namespace, runtime.init_grad, 'init_grad',
                                            [name(primal)])))
-            return out + copy.deepcopy(stmt.body)
+            return out + anno.copy_tree(stmt.body)
         if state.get(primal, Adj.UNSET) is Adj.UNSET:
             out.append(self.zero(primal))
         out.append(assign(alias, name(self.adj(primal))))
-        out.extend(copy.deepcopy(stmt.body))
+        out.extend(anno.copy_tree(stmt.body))
         out.append(assign(self.adj(primal), name(alias)))
         state[primal] = Adj.SET
         return out
@@ -736,7 +735,7 @@ class ReverseAD:
         before = self._before
         out = []
         if body:
-            iterations = copy.deepcopy(stmt.iter)
+            iterations = anno.copy_tree(stmt.iter)
             if id(stmt) in self.loop_counters:
                 counter, op_id = self.loop_counters[id(stmt)]
                 iterations = gast.Subscript(value=iterations, slice=gast.Slice(
@@ -744,7 +743,7 @@ class ReverseAD:
             reversed_iter = gast.Call(func=name(self.namespace.ref(reversed, 'reversed')),
                                       args=[iterations], keywords=[])
             out = before + [comments.comment('Grad of: ' + _header_source(stmt)),
-                            gast.For(target=copy.deepcopy(stmt.target), iter=reversed_iter,
+                            gast.For(target=anno.copy_tree(stmt.target), iter=reversed_iter,
                                      body=body, orelse=[], type_comment=None)]
         if id(stmt) in self.loop_counters and self.loop_counters[id(stmt)][1] is not None:
             counter, op_id = self.loop_counters[id(stmt)]
@@ -766,7 +765,7 @@ class ReverseAD:
         bindings = {
             'unused': name(loop.state), 'state': name(loop.state),
             'bstate': name(self.adj(loop.state)), 'invariants': name(loop.invariants),
-            'iterations': copy.deepcopy(stmt.iter), 'schedule': name(loop.schedule),
+            'iterations': anno.copy_tree(stmt.iter), 'schedule': name(loop.schedule),
             'saved': name(loop.saved),
             'step': name(self.namespace.ref(loop.step_function, loop.step_name)),
             'dstep': name(self.namespace.ref(subroutine.function,
@@ -998,7 +997,7 @@ def _breaks(stmts: list) -> bool:
 
 def _index_expr(index: gast.expr) -> gast.expr:
     """An index as a value that can be passed to a function (slices become slice())."""
-    index = copy.deepcopy(index)
+    index = anno.copy_tree(index)
     if isinstance(index, gast.Slice):
         return gast.Call(func=name('slice'), args=[
             index.lower or _const(None), index.upper or _const(None), index.step or _const(None)],

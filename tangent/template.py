@@ -12,13 +12,13 @@ is in its mode (an adjoint in reverse mode, a tangent in forward mode).
 from __future__ import annotations
 
 import builtins
-import copy
 import functools
 import inspect
 from typing import Any, Callable
 
 import gast
 
+from tangent import annotations as anno
 from tangent import quoting
 from tangent.errors import TemplateError
 from tangent.naming import Namer, Namespace
@@ -117,7 +117,7 @@ def expand(template: Template, bindings: dict[str, gast.expr], namespace: Namesp
     renames = {name: namer.fresh(name) for name in sorted(template.locals)}
     expander = _Expander(template, bindings, namespace, renames, read, write)
     statements = []
-    for statement in copy.deepcopy(template.body):
+    for statement in anno.copy_tree(template.body):
         result = expander.visit(statement)
         if result is None:
             continue
@@ -212,7 +212,7 @@ class _Expander(gast.NodeTransformer):
 
     def visit_Name(self, node):
         if node.id in self.bindings:
-            return copy.deepcopy(self.bindings[node.id])
+            return anno.copy_tree(self.bindings[node.id])
         if node.id in self.renames:
             node.id = self.renames[node.id]
             return node

@@ -18,8 +18,10 @@ import tensorflow as tf
 from tangent import non_differentiable
 from tangent import runtime_tf as tangent_tf
 from tangent import utils as tangent
-from tangent.grads import adjoint
-from tangent.grads import d  # noqa: F401 - the template marker
+from tangent.grads import (
+    adjoint,
+    d,  # noqa: F401 - the template marker
+)
 from tangent.tangents import tangent_
 
 # Constants of tf.nn.selu (Klambauer et al., 2017).

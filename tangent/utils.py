@@ -502,15 +502,14 @@ def _sum_to_shape(array: Any, shape: tuple) -> Any:
         array = np.asarray(array)
     array_shape = array.shape
     extra = len(array_shape) - len(shape)
-    axes = tuple(range(extra)) if extra > 0 else ()
-    offset = -extra
-    axes += tuple(i for i in range(max(extra, 0), len(array_shape))
-                  if array_shape[i] != 1 and shape[i + offset] == 1)
+    axes = list(range(extra)) if extra > 0 else []
+    for i in range(max(extra, 0), len(array_shape)):  # a loop: cheaper than a generator
+        if array_shape[i] != 1 and shape[i - extra] == 1:
+            axes.append(i)
     if not axes:
         return array
-    summed = _add_reduce(array, axis=axes, keepdims=True)
-    kept = summed.shape[max(extra, 0):]
-    return summed.reshape(kept) if extra > 0 else summed
+    summed = _add_reduce(array, axis=tuple(axes), keepdims=True)
+    return summed.reshape(summed.shape[extra:]) if extra > 0 else summed
 
 
 def _add_at_array(target: np.ndarray, index: Any, value: Any) -> np.ndarray:
@@ -647,6 +646,12 @@ def unbroadcast(array: Any, like: Any) -> Any:
         if dtype is not None and dtype.kind in "fc":
             return dtype.type(total)
         return np.float64(total)
+    if type(array) is np.ndarray:
+        extra = array.ndim - len(shape)
+        if extra > 0 and array.shape[extra:] == shape and array.dtype == dtype:
+            # Only leading axes were added (a bias of a batch): the common case.
+            return _add_reduce(array, axis=0) if extra == 1 else \
+                _add_reduce(array, axis=tuple(range(extra)))
     result = _sum_to_shape(array, shape)
     if result.shape != shape:
         filled = np.empty(shape, result.dtype)

@@ -156,6 +156,8 @@ def split(joint_def: gast.FunctionDef, result: ReverseResult, namespace: Namespa
     """
     body = joint_def.body
     returned = body[-1].value
+    # The optimizer may have renamed the result (``y = x; return y`` reads x).
+    result_value = returned.elts[-1]
     if not preserve_result:
         gradients = returned.elts[:-1]
         body[-1].value = gradients[0] if len(gradients) == 1 else gast.Tuple(
@@ -181,7 +183,7 @@ def split(joint_def: gast.FunctionDef, result: ReverseResult, namespace: Namespa
             [name(stack), gast.Tuple(elts=[name(n) for n in carried], ctx=gast.Load()),
              _const('forward_values')])))
     forward_out.append(gast.Return(value=gast.Tuple(
-        elts=[name(result.result_name), name(stack)], ctx=gast.Load())))
+        elts=[anno.copy_tree(result_value), name(stack)], ctx=gast.Load())))
     backward_out = []
     if carried:
         backward_out.append(assign(

@@ -10,12 +10,15 @@ ids) so the same input always gives the same text.
 
 from __future__ import annotations
 
+import builtins
 import re
 from typing import Iterable
 
 import gast
 
 _MAX_TEMP_LENGTH = 24
+# A temporary named ``min`` would shadow the builtin that generated code calls.
+_BUILTIN_NAMES = frozenset(dir(builtins))
 _OPERATOR_WORDS = {
     gast.Add: 'plus', gast.Sub: 'minus', gast.Mult: 'times', gast.Div: 'over',
     gast.Pow: 'to', gast.MatMult: 'at', gast.FloorDiv: 'floordiv',
@@ -62,14 +65,14 @@ class Namer:
         self.taken.update(names)
 
     def fresh(self, base: str) -> str:
-        """``base`` itself if free, else ``base_1``, ``base_2``, ..."""
+        """``base`` itself if free, else ``base_1``, ``base_2``, ...; never a builtin's name."""
         base = _clean(base)
-        if base not in self.taken:
+        if base not in self.taken and base not in _BUILTIN_NAMES:
             self.taken.add(base)
             return base
         for number in range(1, 1_000_000):
             candidate = f'{base}_{number}'
-            if candidate not in self.taken:
+            if candidate not in self.taken and candidate not in _BUILTIN_NAMES:
                 self.taken.add(candidate)
                 return candidate
         raise RuntimeError('ran out of names')  # unreachable in practice

@@ -127,8 +127,6 @@ def _remove_empty_control_flow(fdef):
         for stmt in block:
             if isinstance(stmt, gast.If) and _is_empty(stmt.body) and _is_empty(stmt.orelse):
                 continue
-            if isinstance(stmt, gast.For) and _is_empty(stmt.body) and _is_simple_iter(stmt.iter):
-                continue
             kept.append(stmt)
         if kept and comments.is_comment(kept[-1]) and \
                 comments.comment_text(kept[-1]).startswith('Grad of'):
@@ -185,6 +183,11 @@ def _live_statement(stmt, live, dead, dead_pops, is_pure_call):
         dead_pops |= trial_pops
         if isinstance(stmt, gast.For):
             target = _stores(stmt.target)
+            if not live & target and _is_simple_iter(stmt.iter) and all(
+                    id(s) in trial_dead or isinstance(s, gast.Pass) or comments.is_comment(s)
+                    for s in stmt.body):
+                dead.add(id(stmt))  # does nothing, and its counter is not read after it
+                return live
             return (loop_live - target) | (live & target) | header_reads
         return loop_live
     if isinstance(stmt, gast.Return):
@@ -254,12 +257,16 @@ def _forward_copy(block, index, target, source, rest, loads) -> bool:
     for stmt in rest:
         if len(reads) == total_loads:
             break  # every read found; what follows may change ``b`` freely
-        for node in gast.walk(stmt):
-            if isinstance(node, gast.Name):
-                if node.id == target and isinstance(node.ctx, gast.Load):
-                    reads.append(node)
-                elif node.id == source and isinstance(node.ctx, gast.Store):
-                    return False  # ``b`` changes at or before a read of ``a``
+        # An assignment reads its value before it stores: ``b = a * 2.0`` may read ``a``.
+        parts = [stmt.value] + stmt.targets if isinstance(stmt, gast.Assign) else [stmt]
+        for part in parts:
+            for node in gast.walk(part):
+                if isinstance(node, gast.Name):
+                    if node.id == target and isinstance(node.ctx, gast.Load):
+                        reads.append(node)
+                    elif node.id == source and isinstance(node.ctx, gast.Store) and (
+                            part is stmt or len(reads) != total_loads):
+                        return False  # ``b`` changes before a read of ``a``
     if len(reads) != total_loads:
         return False  # a is read somewhere the copy may not have run
     for node in reads:

@@ -272,11 +272,11 @@ class ReverseAD:
             target = stmt.targets[0]
             if isinstance(target, gast.Name) and target.id in self.pushed:
                 op_id = self._op_id(target.id)
-                anno.set(stmt, Key.PUSH, op_id)
+                anno.set(stmt, Key.SAVED, op_id)
                 return [self.push(target.id, op_id), stmt]
             if isinstance(target, gast.Subscript) and target.value.id in self.pushed:
                 op_id = self._op_id(target.value.id)
-                anno.set(stmt, Key.PUSH, op_id)
+                anno.set(stmt, Key.SAVED, op_id)
                 old = _call(self.namespace, runtime.copy_item, 'copy_item',
                             [name(target.value.id), _index_expr(target.slice)])
                 return [self.push(target.value.id, op_id, old), stmt]
@@ -290,7 +290,7 @@ class ReverseAD:
                 return [stmt]  # no tape inside: the backward pass replays steps
             if stmt.target.id in self.pushed:
                 op_id = self._op_id(stmt.target.id)
-                anno.set(stmt, Key.PUSH, op_id)
+                anno.set(stmt, Key.SAVED, op_id)
                 out.append(self.push(stmt.target.id, op_id))
             body = self.loop_primal(stmt.body)
             if _breaks(stmt.body):  # the backward loop replays only the iterations that ran
@@ -358,16 +358,16 @@ class ReverseAD:
                 out = self.adjoint_assign(target.id, stmt.value, state)
                 if out:
                     out.insert(0, comments.comment('Grad of: ' + quoting.to_source(stmt)))
-                if anno.has(stmt, Key.PUSH):
-                    out.append(self.pop(name(target.id, store=True), anno.get(stmt, Key.PUSH)))
+                if anno.has(stmt, Key.SAVED):
+                    out.append(self.pop(name(target.id, store=True), anno.get(stmt, Key.SAVED)))
                 return out
             out = self.adjoint_subscript_write(target, stmt.value, state)
             if out:
                 out.insert(0, comments.comment('Grad of: ' + quoting.to_source(stmt)))
-            if anno.has(stmt, Key.PUSH):
+            if anno.has(stmt, Key.SAVED):
                 restore = gast.Subscript(value=name(target.value.id),
                                          slice=anno.copy_tree(target.slice), ctx=gast.Store())
-                out.append(self.pop(restore, anno.get(stmt, Key.PUSH)))
+                out.append(self.pop(restore, anno.get(stmt, Key.SAVED)))
             return out
         if isinstance(stmt, gast.If):
             return self.adjoint_if(stmt, state)
@@ -396,8 +396,8 @@ class ReverseAD:
                 out.append(gast.Expr(value=_call(self.namespace, runtime.push, 'push', [
                     name(self.adjoint_stack()), gradient, _const(op_id)])))
                 state[target] = Adj.UNSET
-            if anno.has(stmt, Key.PUSH):
-                out.append(self.pop(name(target, store=True), anno.get(stmt, Key.PUSH)))
+            if anno.has(stmt, Key.SAVED):
+                out.append(self.pop(name(target, store=True), anno.get(stmt, Key.SAVED)))
             return out
         if kind == 'push':
             if not slot_active:
@@ -467,14 +467,21 @@ class ReverseAD:
     def zero_where(self, primal: str, bound: frozenset, state: State) -> gast.stmt:
         """A zero adjoint at a point where ``primal`` may not be bound yet.
 
-        Where it is not, no statement on that path assigned it, so nothing reads
-        its adjoint but ``add_grad``, for which None is zero.
+        A taped variable holds there the value it had at that point of the
+        primal pass, or None where it was not bound yet (the tape starts it
+        as None), so ``init_grad`` gives its zero, or None. A loop needs that:
+        the zero left at the end of one backward iteration is the seed that
+        the next one (the previous primal iteration) reads. Otherwise no
+        statement on a path where ``primal`` is unbound assigned it, so nothing
+        reads its adjoint but ``add_grad``, for which None is zero.
         """
         if primal in bound:
             state[primal] = Adj.OWNED
             return self.zero(primal)
         state[primal] = Adj.SET
         self.maybe_none.add(primal)
+        if primal in self.pushed:
+            return self.zero(primal)
         return assign(self.adj(primal), _const(None))
 
     def zero(self, primal: str) -> gast.stmt:
@@ -748,8 +755,8 @@ class ReverseAD:
         if id(stmt) in self.loop_counters and self.loop_counters[id(stmt)][1] is not None:
             counter, op_id = self.loop_counters[id(stmt)]
             out.append(self.pop(name(counter, store=True), op_id))
-        if anno.has(stmt, Key.PUSH):
-            out.append(self.pop(name(stmt.target.id, store=True), anno.get(stmt, Key.PUSH)))
+        if anno.has(stmt, Key.SAVED):
+            out.append(self.pop(name(stmt.target.id, store=True), anno.get(stmt, Key.SAVED)))
         return out
 
     def adjoint_checkpointed_for(self, stmt: gast.For, state: State) -> list:

@@ -1,0 +1,1143 @@
+"""Random differentiable programs, differentiated in every mode and checked.
+
+The generator writes small NumPy programs as source text: straight-line
+arithmetic and ufuncs on Python floats and arrays of shape (3,), ``if/elif/else``
+on data, ``for`` loops over ranges, arrays, lists and ``enumerate``, ``while``
+loops with counters, ``break`` and ``continue``, lists, tuples and dicts built,
+written and indexed, and a second module-level function called as a
+subroutine. Every operation is kept inside its domain by construction: ``exp``
+only sees bounded values, ``log`` and ``sqrt`` positive ones, and denominators
+are bounded away from zero.
+
+Each program is written to a real ``.py`` file (tangent reads source with
+``inspect.getsource``), imported, and differentiated six ways: reverse mode
+with joint and split motion, optimized and not, and forward mode optimized and
+not. Every result is compared with central finite differences of the original
+function and the modes are compared with each other at a much tighter
+tolerance.
+
+Programs on which finite differences are not a trustworthy reference are
+discarded and counted, never checked with a looser tolerance: a data-dependent
+comparison that comes within ``BRANCH_MARGIN`` of switching (measured by
+running an instrumented copy of the program), values that overflow or grow
+past ``VALUE_LIMIT``, or finite differences at two step sizes that disagree.
+
+The same generator is driven by a ``random.Random`` (the command line) or by
+hypothesis's ``st.data()`` (``tests/test_fuzz.py``), so campaigns are
+reproducible from a seed and pytest failures shrink to small programs::
+
+    python -m tests.fuzz --examples 2000 --seed 1 [--jobs 2] [--only INDEX]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib.util
+import itertools
+import math
+import os
+import random
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+import tangent
+
+SCALAR = 'scalar'
+VECTOR = 'vector'
+SIZE = 3  # the length of every array in a generated program
+
+MAX_NESTING = 2  # compound statements inside compound statements
+BRANCH_MARGIN = 1e-3  # a data comparison closer than this to switching is ill-conditioned
+VALUE_LIMIT = 1e4  # larger results make finite differences lose too many digits
+STEP = 1e-6  # the finite-difference step the derivatives are compared with
+CHECK_STEP = 1e-5  # the second step; the two must agree for the program to be kept
+RTOL, ATOL = 1e-5, 1e-6  # derivative against finite differences
+MODE_RTOL, MODE_ATOL = 1e-8, 1e-10  # one mode against another (same maths, other order)
+
+
+# Sources of choices ------------------------------------------------------------------
+
+class RandomChooser:
+    """Choices drawn from a seeded ``random.Random``: fully reproducible."""
+
+    def __init__(self, seed: Any):
+        self.rng = random.Random(seed)
+
+    def integer(self, low: int, high: int) -> int:
+        return self.rng.randint(low, high)
+
+    def choice(self, options: Sequence[Any]) -> Any:
+        return options[self.rng.randrange(len(options))]
+
+    def maybe(self, probability: float) -> bool:
+        return self.rng.random() < probability
+
+    def real(self, low: float, high: float) -> float:
+        return self.rng.uniform(low, high)
+
+
+class DataChooser:
+    """Choices drawn from hypothesis's ``st.data()``, so failures shrink.
+
+    Hypothesis shrinks integers towards their lower bound and ``sampled_from``
+    towards the first option, and ``maybe`` towards False; the generator is
+    written so that those mean "simpler".
+    """
+
+    def __init__(self, data: Any):
+        from hypothesis import strategies as st
+        self.data = data
+        self.st = st
+
+    def integer(self, low: int, high: int) -> int:
+        return self.data.draw(self.st.integers(low, high))
+
+    def choice(self, options: Sequence[Any]) -> Any:
+        return self.data.draw(self.st.sampled_from(list(options)))
+
+    def maybe(self, probability: float) -> bool:
+        return self.data.draw(self.st.integers(0, 99)) >= 100 - round(100 * probability)
+
+    def real(self, low: float, high: float) -> float:
+        return self.data.draw(self.st.floats(low, high, allow_nan=False,
+                                             allow_infinity=False))
+
+
+# Program representation --------------------------------------------------------------
+
+@dataclass
+class Compare:
+    """``left op right``; a data comparison is instrumented to measure its margin."""
+    left: str
+    op: str
+    right: str
+    data: bool = True
+
+    def render(self, instrument: bool) -> str:
+        if instrument and self.data:
+            return f'_cmp({self.left}, {self.op!r}, {self.right})'
+        return f'{self.left} {self.op} {self.right}'
+
+
+@dataclass
+class Condition:
+    parts: list[Compare]
+
+    def render(self, instrument: bool) -> str:
+        return ' and '.join(part.render(instrument) for part in self.parts)
+
+
+@dataclass
+class Line:
+    text: str
+
+
+@dataclass
+class If:
+    test: Condition
+    body: list
+    orelse: list = field(default_factory=list)
+
+
+@dataclass
+class For:
+    target: str
+    iterable: str
+    body: list
+
+
+@dataclass
+class While:
+    test: Condition
+    body: list
+
+
+@dataclass
+class Function:
+    name: str
+    params: list[str]
+    body: list
+    result: list[str]  # returned expressions: summed terms, or tuple items
+    joiner: str = ' + '
+
+
+def render_block(statements: list, indent: int, instrument: bool) -> list[str]:
+    pad = '    ' * indent
+    lines = []
+    for statement in statements:
+        if isinstance(statement, Line):
+            lines.append(pad + statement.text)
+        elif isinstance(statement, If):
+            keyword = 'if'
+            while True:
+                lines.append(f'{pad}{keyword} {statement.test.render(instrument)}:')
+                lines += render_block(statement.body, indent + 1, instrument)
+                orelse = statement.orelse
+                if len(orelse) == 1 and isinstance(orelse[0], If):
+                    statement, keyword = orelse[0], 'elif'
+                    continue
+                if orelse:
+                    lines.append(f'{pad}else:')
+                    lines += render_block(orelse, indent + 1, instrument)
+                break
+        elif isinstance(statement, For):
+            lines.append(f'{pad}for {statement.target} in {statement.iterable}:')
+            lines += render_block(statement.body, indent + 1, instrument)
+        elif isinstance(statement, While):
+            lines.append(f'{pad}while {statement.test.render(instrument)}:')
+            lines += render_block(statement.body, indent + 1, instrument)
+        else:
+            raise TypeError(f'not a statement: {statement!r}')
+    if not statements:
+        lines.append(pad + 'pass')
+    return lines
+
+
+def render_function(function: Function, instrument: bool) -> str:
+    lines = [f'def {function.name}({", ".join(function.params)}):']
+    lines += render_block(function.body, 1, instrument)
+    lines.append(f'    return {function.joiner.join(function.result)}')
+    return '\n'.join(lines)
+
+
+@dataclass
+class Program:
+    """A generated module, the point to differentiate it at and the tangents to push."""
+    functions: list[Function]
+    args: tuple
+    wrt: tuple[int, ...]
+    directions: tuple  # forward-mode tangents, one per wrt argument
+    main: str = 'f'
+
+    def source(self, instrument: bool = False) -> str:
+        body = '\n\n\n'.join(render_function(f, instrument) for f in self.functions)
+        return f'import numpy as np\n\n\n{body}\n'
+
+    def describe_args(self) -> str:
+        return '(' + ', '.join(_literal(arg) for arg in self.args) + ')'
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f'np.array({value.tolist()!r})'
+    return repr(value)
+
+
+# The generator -----------------------------------------------------------------------
+
+@dataclass
+class Var:
+    name: str
+    kind: str
+    writable: bool = True
+
+
+@dataclass
+class Container:
+    name: str
+    form: str  # 'list', 'tuple' or 'dict'
+    keys: list[str]  # subscripts, as source text
+    kinds: list[str]  # the kind of the element under each key
+    appendable: bool = True  # False inside a loop over this very list
+
+    @property
+    def homogeneous(self) -> bool:
+        return len(set(self.kinds)) == 1
+
+
+class Scope:
+    """The names a block may read, with their kinds; a child forgets its new names."""
+
+    def __init__(self, variables: Sequence[Var] = (), containers: Sequence[Container] = ()):
+        self.variables = list(variables)
+        self.containers = list(containers)
+
+    def child(self) -> Scope:
+        return Scope(self.variables, self.containers)
+
+    def of_kind(self, kind: str, writable: bool = False) -> list[Var]:
+        return [v for v in self.variables if v.kind == kind and (v.writable or not writable)]
+
+    def bind(self, name: str, kind: str, writable: bool = True) -> None:
+        self.variables = [v for v in self.variables if v.name != name]
+        self.variables.append(Var(name, kind, writable))
+
+    def add(self, container: Container) -> None:
+        self.containers.append(container)
+
+
+@dataclass
+class Subroutine:
+    name: str
+    param_kinds: list[str]
+    result_kinds: list[str]  # one kind, or two for a tuple result
+
+
+class Generator:
+    """Draws one random program from a chooser (``RandomChooser`` or ``DataChooser``)."""
+
+    def __init__(self, chooser: Any, loop_escapes: bool = True):
+        self.draw = chooser
+        self.loop_escapes = loop_escapes  # read loop variables after their loop
+        self.names = itertools.count()
+        self.subroutine: Subroutine | None = None
+        self.in_subroutine = False
+        self.in_call = False
+
+    def fresh(self, prefix: str) -> str:
+        return f'{prefix}{next(self.names)}'
+
+    def constant(self, low: float = -2.0, high: float = 2.0) -> str:
+        value = round(self.draw.real(low, high), 2)
+        return repr(value + 0.0)  # never '-0.0'
+
+    def vector_constant(self) -> str:
+        return f'np.array([{", ".join(self.constant() for _ in range(SIZE))}])'
+
+    def index(self) -> int:
+        return self.draw.integer(0, SIZE - 1)
+
+    # Expressions ---------------------------------------------------------------------
+
+    def leaf(self, scope: Scope, kind: str) -> str:
+        options = [v.name for v in scope.of_kind(kind)] * 3
+        for container in scope.containers:
+            options += [f'{container.name}[{key}]'
+                        for key, k in zip(container.keys, container.kinds) if k == kind]
+        if kind == SCALAR:
+            vectors = [v.name for v in scope.of_kind(VECTOR)]
+            options += [f'{v}[{self.index()}]' for v in vectors]
+            options += [f'np.sum({v})' for v in vectors]
+        if self.can_call(kind) and self.draw.maybe(0.1):
+            return self.call_expression(scope)
+        if kind == VECTOR and not options and self.draw.maybe(0.7):
+            # np.array of scalars: a vector that depends on the scalar inputs
+            return f'np.array([{", ".join(self.leaf(scope, SCALAR) for _ in range(SIZE))}])'
+        if not options or not self.draw.maybe(0.9):
+            return self.constant() if kind == SCALAR else self.vector_constant()
+        return self.draw.choice(options)
+
+    def bounded(self, a: str) -> str:
+        return self.draw.choice([f'np.sin({a})', f'np.tanh({a})', f'np.cos({a})',
+                                 f'0.5 * np.tanh({a})'])
+
+    def positive(self, a: str) -> str:
+        return self.draw.choice([f'1.0 + ({a}) * ({a})', f'1.5 + np.cos({a})',
+                                 f'np.exp(np.sin({a}))', f'2.0 + np.tanh({a})'])
+
+    def unary(self, a: str) -> str:
+        form = self.draw.choice(['sin', 'cos', 'tanh', 'exp', 'log', 'sqrt', 'square',
+                                 'power', 'negative', 'self_product'])
+        if form in ('sin', 'cos', 'tanh'):
+            return f'np.{form}({a})'
+        if form == 'exp':
+            return f'np.exp({self.bounded(a)})'
+        if form in ('log', 'sqrt'):
+            return f'np.{form}({self.positive(a)})'
+        if form == 'square':
+            return f'np.square({a})'
+        if form == 'power':
+            return f'({a}) ** {self.draw.choice([2, 3])}'
+        if form == 'negative':
+            return f'-({a})'
+        return f'({a}) * ({a})'
+
+    def binary(self, a: str, b: str) -> str:
+        op = self.draw.choice(['+', '*', '-', '/'])
+        if op == '/':
+            return f'({a}) / ({self.positive(b)})'
+        return f'({a}) {op} ({b})'
+
+    def expression(self, scope: Scope, kind: str, depth: int = 2) -> str:
+        if depth <= 0 or not self.draw.maybe(0.75):
+            return self.leaf(scope, kind)
+        if kind == SCALAR:
+            form = self.draw.choice(['unary', 'binary', 'reduce', 'binary', 'index'])
+        else:
+            form = self.draw.choice(['unary', 'binary', 'mixed', 'binary'])
+        if form == 'unary':
+            return self.unary(self.expression(scope, kind, depth - 1))
+        if form == 'binary':
+            return self.binary(self.expression(scope, kind, depth - 1),
+                               self.expression(scope, kind, depth - 1))
+        if form == 'mixed':
+            vector = self.expression(scope, VECTOR, depth - 1)
+            scalar = self.expression(scope, SCALAR, depth - 1)
+            if self.draw.maybe(0.5):
+                return self.binary(scalar, vector)
+            return self.binary(vector, scalar)
+        if form == 'reduce':
+            vector = self.expression(scope, VECTOR, depth - 1)
+            reduction = self.draw.choice(['sum', 'mean', 'dot'])
+            if reduction == 'dot':
+                return f'np.dot({vector}, {self.expression(scope, VECTOR, depth - 1)})'
+            return f'np.{reduction}({vector})'
+        return f'({self.expression(scope, VECTOR, depth - 1)})[{self.index()}]'
+
+    def condition(self, scope: Scope) -> Condition:
+        left = self.expression(scope, SCALAR, 1)
+        parts = [Compare(left, self.draw.choice(['>', '<']), self.constant(-1.0, 1.0))]
+        if self.draw.maybe(0.15):
+            left = self.expression(scope, SCALAR, 1)
+            parts.append(Compare(left, self.draw.choice(['>', '<']), self.constant(-1.0, 1.0)))
+        return Condition(parts)
+
+    # Subroutine calls ----------------------------------------------------------------
+
+    def can_call(self, kind: str) -> bool:
+        sub = self.subroutine
+        return (sub is not None and not self.in_subroutine and not self.in_call
+                and len(sub.result_kinds) == 1 and sub.result_kinds[0] == kind)
+
+    def call_expression(self, scope: Scope) -> str:
+        sub = self.subroutine
+        self.in_call = True  # no calls in the arguments of a call
+        args = ', '.join(self.expression(scope, kind, 1) for kind in sub.param_kinds)
+        self.in_call = False
+        return f'{sub.name}({args})'
+
+    # Statements ----------------------------------------------------------------------
+
+    def block(self, scope: Scope, nesting: int, loop: str | None, low: int,
+              high: int) -> list:
+        statements = []
+        for _ in range(self.draw.integer(low, high)):
+            statements += self.statement(scope, nesting, loop)
+        return statements
+
+    def statement(self, scope: Scope, nesting: int, loop: str | None) -> list:
+        kinds = ['assign', 'assign', 'assign', 'augmented', 'container', 'array_write']
+        if any(c.form != 'tuple' for c in scope.containers):
+            kinds.append('container_write')
+        if nesting < MAX_NESTING:
+            kinds += ['if', 'for', 'for_each', 'while']
+        if loop is not None:
+            kinds += ['exit', 'exit']
+        if self.subroutine is not None and not self.in_subroutine:
+            kinds += ['call', 'call']
+        kind = self.draw.choice(kinds)
+        return getattr(self, f'make_{kind}')(scope, nesting, loop)
+
+    def make_assign(self, scope: Scope, nesting: int, loop: str | None) -> list:
+        targets = scope.of_kind(SCALAR, writable=True) + scope.of_kind(VECTOR, writable=True)
+        if targets and self.draw.maybe(0.5):
+            target = self.draw.choice(targets)
+            name, kind = target.name, target.kind
+        else:
+            name, kind = self.fresh('a'), self.draw.choice([SCALAR, VECTOR])
+        line = Line(f'{name} = {self.expression(scope, kind)}')
+        scope.bind(name, kind)
+        return [line]
+
+    def make_augmented(self, scope: Scope, nesting: int, loop: str | None) -> list:
+        targets = scope.of_kind(SCALAR, writable=True)
+        if not targets:
+            return self.make_assign(scope, nesting, loop)
+        target = self.draw.choice(targets)
+        op = self.draw.choice(['+=', '-=', '*='])
+        return [Line(f'{target.name} {op} {self.expression(scope, SCALAR, 1)}')]
+
+    def make_array_write(self, scope: Scope, nesting: int, loop: str | None) -> list:
+        """A fresh array (never an alias of an input) written in place."""
+        name = self.fresh('w')
+        lines = [Line(f'{name} = ({self.expression(scope, VECTOR, 1)}) * 1.0')]
+        if self.draw.maybe(0.5):
+            value = self.expression(scope, SCALAR, 1)
+            lines.append(Line(f'{name}[{self.index()}] = {value}'))
+        else:
+            op = self.draw.choice(['+=', '*='])
+            lines.append(Line(f'{name} {op} {self.expression(scope, VECTOR, 1)}'))
+        scope.bind(name, VECTOR)
+        return lines
+
+    def make_container(self, scope: Scope, nesting: int, loop: str | None) -> list:
+        form = self.draw.choice(['list', 'tuple', 'dict'])
+        count = self.draw.integer(2, 3)
+        kinds = [self.draw.choice([SCALAR, VECTOR]) for _ in range(count)]
+        if self.draw.maybe(0.5):
+            kinds = [kinds[0]] * count
+        values = [self.expression(scope, kind, 1) for kind in kinds]
+        name = self.fresh({'list': 'L', 'tuple': 'T', 'dict': 'D'}[form])
+        if form == 'dict':
+            keys = [repr(k) for k in 'pqr'[:count]]
+            text = '{' + ', '.join(f'{k}: {v}' for k, v in zip(keys, values)) + '}'
+        else:
+            keys = [str(position) for position in range(count)]
+            text = ', '.join(values)
+            text = f'[{text}]' if form == 'list' else f'({text})'
+        lines = [Line(f'{name} = {text}')]
+        container = Container(name, form, keys, kinds)
+        scope.add(container)
+        if form == 'tuple' and self.draw.maybe(0.5):
+            targets = [self.fresh('u') for _ in kinds]
+            lines.append(Line(f'{", ".join(targets)} = {name}'))
+            for target, kind in zip(targets, kinds):
+                scope.bind(target, kind)
+        return lines
+
+    def make_container_write(self, scope: Scope, nesting: int, loop: str | None) -> list:
+        container = self.draw.choice([c for c in scope.containers if c.form != 'tuple'])
+        if container.form == 'list' and container.homogeneous and container.appendable \
+                and self.draw.maybe(0.4):
+            value = self.expression(scope, container.kinds[0], 1)
+            return [Line(f'{container.name}.append({value})')]
+        position = self.draw.integer(0, len(container.keys) - 1)
+        value = self.expression(scope, container.kinds[position], 1)
+        return [Line(f'{container.name}[{container.keys[position]}] = {value}')]
+
+    def make_if(self, scope: Scope, nesting: int, loop: str | None) -> list:
+        test = self.condition(scope)
+        body_scope, else_scope = scope.child(), scope.child()
+        body = self.block(body_scope, nesting + 1, loop, 1, 3)
+        orelse = []
+        if self.draw.maybe(0.6):
+            if self.draw.maybe(0.3):
+                orelse = self.make_if(else_scope, nesting + 1, loop)
+            else:
+                orelse = self.block(else_scope, nesting + 1, loop, 1, 3)
+        if self.draw.maybe(0.5):  # a new name bound on both paths
+            name, kind = self.fresh('j'), self.draw.choice([SCALAR, VECTOR])
+            body.append(Line(f'{name} = {self.expression(body_scope, kind, 1)}'))
+            orelse.append(Line(f'{name} = {self.expression(else_scope, kind, 1)}'))
+            scope.bind(name, kind)
+        return [If(test, body, orelse)]
+
+    def loop_body(self, scope: Scope, body_scope: Scope, nesting: int, loop: str,
+                  runs: bool, prefix: Sequence = ()) -> list:
+        """A loop body; if the loop surely runs, names bound before any exit outlive it.
+
+        Python keeps a loop's variables after the loop, and reading them there
+        is a pattern of its own for the reverse pass (the value of the last
+        iteration), so the generator uses them when they are certainly bound.
+        """
+        statements = list(prefix)
+        surviving = None
+        for _ in range(self.draw.integer(1, 4)):
+            if surviving is None:
+                before = (list(body_scope.variables), list(body_scope.containers))
+            new = self.statement(body_scope, nesting + 1, loop)
+            if surviving is None and any(_exits(statement) for statement in new):
+                surviving = before
+            statements += new
+        if surviving is None:
+            surviving = (body_scope.variables, body_scope.containers)
+        if runs and self.loop_escapes:
+            known = {v.name for v in scope.variables}
+            for var in surviving[0]:
+                if var.name not in known:
+                    scope.bind(var.name, var.kind, var.writable)
+            for container in surviving[1]:
+                if all(c.name != container.name for c in scope.containers):
+                    scope.add(dataclasses.replace(container, appendable=True))
+        return statements
+
+    def make_for(self, scope: Scope, nesting: int, loop: str | None) -> list:
+        counter = self.fresh('i')
+        n = self.draw.integer(1, 4)
+        iterable = self.draw.choice([f'range({n})', f'range(1, {n + 1})',
+                                     f'range({n}, 0, -1)'])
+        body_scope = scope.child()
+        body_scope.bind(counter, SCALAR, writable=False)
+        body = self.loop_body(scope, body_scope, nesting, 'for', runs=True)
+        return [For(counter, iterable, body)]
+
+    def make_for_each(self, scope: Scope, nesting: int, loop: str | None) -> list:
+        vectors = [v.name for v in scope.of_kind(VECTOR)]
+        lists = [c for c in scope.containers if c.form != 'dict' and c.homogeneous]
+        body_scope = scope.child()
+        element = self.fresh('e')
+        form = self.draw.choice(['vector', 'enumerate', 'zip', 'container'])
+        if form == 'container' and lists:
+            container = self.draw.choice(lists)
+            target, iterable = element, container.name
+            body_scope.bind(element, container.kinds[0], writable=False)
+            body_scope.containers = [
+                dataclasses.replace(c, appendable=False) if c is container else c
+                for c in body_scope.containers]
+        elif not vectors:
+            return self.make_for(scope, nesting, loop)
+        elif form == 'enumerate':
+            position = self.fresh('k')
+            target, iterable = f'{position}, {element}', f'enumerate({self.draw.choice(vectors)})'
+            body_scope.bind(position, SCALAR, writable=False)
+            body_scope.bind(element, SCALAR, writable=False)
+        elif form == 'zip':
+            other = self.fresh('e')
+            target = f'{element}, {other}'
+            iterable = f'zip({self.draw.choice(vectors)}, {self.draw.choice(vectors)})'
+            body_scope.bind(element, SCALAR, writable=False)
+            body_scope.bind(other, SCALAR, writable=False)
+        else:
+            target, iterable = element, self.draw.choice(vectors)
+            body_scope.bind(element, SCALAR, writable=False)
+        body = self.loop_body(scope, body_scope, nesting, 'for', runs=True)
+        return [For(target, iterable, body)]
+
+    def make_while(self, scope: Scope, nesting: int, loop: str | None) -> list:
+        counter = self.fresh('c')
+        limit = self.draw.integer(1, 4)
+        test = Condition([Compare(counter, '<', str(limit), data=False)])
+        if self.draw.maybe(0.4):
+            test.parts += self.condition(scope).parts[:1]
+        body_scope = scope.child()
+        body_scope.bind(counter, SCALAR, writable=False)
+        step = Line(self.draw.choice([f'{counter} = {counter} + 1', f'{counter} += 1']))
+        scope.bind(counter, SCALAR, writable=False)
+        body = self.loop_body(scope, body_scope, nesting, 'while', runs=len(test.parts) == 1,
+                              prefix=[step])
+        return [Line(f'{counter} = 0'), While(test, body)]
+
+    def make_exit(self, scope: Scope, nesting: int, loop: str | None) -> list:
+        word = self.draw.choice(['break', 'continue'])
+        counters = [v.name for v in scope.variables
+                    if not v.writable and v.name[0] in 'ick']
+        if counters and self.draw.maybe(0.3):
+            test = Condition([Compare(f'{self.draw.choice(counters)} % 2', '==', '0',
+                                      data=False)])
+        else:
+            test = self.condition(scope)
+        body_scope = scope.child()
+        body = self.block(body_scope, MAX_NESTING, loop, 0, 1)
+        return [If(test, body + [Line(word)])]
+
+    def make_call(self, scope: Scope, nesting: int, loop: str | None) -> list:
+        sub = self.subroutine
+        targets = [self.fresh('t') for _ in sub.result_kinds]
+        line = Line(f'{", ".join(targets)} = {self.call_expression(scope)}')
+        for target, kind in zip(targets, sub.result_kinds):
+            scope.bind(target, kind)
+        return [line]
+
+    # Functions -----------------------------------------------------------------------
+
+    def result(self, scope: Scope) -> list[str]:
+        candidates = [v for v in scope.variables if v.writable] or scope.variables
+        chosen = candidates[-self.draw.integer(1, min(3, len(candidates))):]
+        terms = []
+        for var in chosen:
+            if var.kind == SCALAR:
+                terms.append(var.name)
+            else:
+                terms.append(self.draw.choice([f'np.sum({var.name})',
+                                               f'np.dot({var.name}, {var.name})']))
+        if self.draw.maybe(0.3):
+            terms.append(self.expression(scope, SCALAR, 1))
+        return terms
+
+    def make_subroutine(self) -> Function:
+        self.in_subroutine = True
+        kinds = [self.draw.choice([SCALAR, VECTOR]) for _ in range(self.draw.integer(1, 2))]
+        params = [self.fresh('p') for _ in kinds]
+        scope = Scope([Var(p, k) for p, k in zip(params, kinds)])
+        body = self.block(scope, 1, None, 1, 3)
+        result_kinds = [self.draw.choice([SCALAR, VECTOR])]
+        if self.draw.maybe(0.3):
+            result_kinds.append(self.draw.choice([SCALAR, VECTOR]))
+        results = [self.expression(scope, kind, 1) for kind in result_kinds]
+        self.in_subroutine = False
+        self.subroutine = Subroutine('g', kinds, result_kinds)
+        return Function('g', params, body, results, joiner=', ')
+
+    def program(self) -> Program:
+        functions = []
+        if self.draw.maybe(0.35):
+            functions.append(self.make_subroutine())
+        kinds = [self.draw.choice([SCALAR, VECTOR]) for _ in range(self.draw.integer(1, 3))]
+        params = [self.fresh('x' if kind == SCALAR else 'v') for kind in kinds]
+        scope = Scope([Var(p, k) for p, k in zip(params, kinds)])
+        body = self.block(scope, 0, None, 2, 6)
+        functions.append(Function('f', params, body, self.result(scope)))
+        args = tuple(self.value(kind) for kind in kinds)
+        wrt = tuple(i for i in range(len(params)) if self.draw.maybe(0.7)) or (0,)
+        directions = tuple(self.value(kinds[i]) for i in wrt)
+        return Program(functions, args, wrt, directions)
+
+    def value(self, kind: str) -> Any:
+        if kind == SCALAR:
+            return self.draw.real(-1.5, 1.5)
+        return np.array([self.draw.real(-1.5, 1.5) for _ in range(SIZE)])
+
+
+def _exits(statement: Any) -> bool:
+    """Whether ``statement`` may leave the loop it is in (not counting inner loops)."""
+    if isinstance(statement, Line):
+        return statement.text in ('break', 'continue')
+    if isinstance(statement, If):
+        return any(_exits(s) for s in statement.body + statement.orelse)
+    return False
+
+
+def generate(chooser: Any, loop_escapes: bool = True) -> Program:
+    return Generator(chooser, loop_escapes).program()
+
+
+def campaign_program(seed: int, index: int, loop_escapes: bool = True) -> Program:
+    """Program ``index`` of the campaign with ``seed`` (independent of the others)."""
+    return generate(RandomChooser(f'{seed}:{index}'), loop_escapes)
+
+
+# Checking ----------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    status: str  # 'ok', 'failed' or 'discarded'
+    reason: str = ''  # why it was discarded, or what failed
+    details: str = ''
+    signature: str = ''  # the kind of failure: 'raised KeyError', 'wrong derivative', ...
+    configurations: tuple = ()  # the configurations that failed
+
+
+class Discard(Exception):
+    """The program is not a trustworthy test: finite differences are ill-conditioned."""
+
+
+_modules = itertools.count()
+
+
+def load(source: str, directory: str, stem: str = 'fuzz_program') -> Any:
+    """Write ``source`` to a fresh .py file in ``directory`` and import it."""
+    name = f'{stem}_{os.getpid()}_{next(_modules)}'
+    path = os.path.join(directory, f'{name}.py')
+    with open(path, 'w') as handle:
+        handle.write(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def unload(module: Any) -> None:
+    sys.modules.pop(module.__name__, None)
+
+
+def fresh_args(args: Sequence[Any]) -> list:
+    return [np.array(arg) if isinstance(arg, np.ndarray) else arg for arg in args]
+
+
+def evaluate(function: Callable, args: Sequence[Any]) -> float:
+    with np.errstate(all='ignore'):
+        return float(function(*fresh_args(args)))
+
+
+def finite_difference(function: Callable, args: Sequence[Any], index: int,
+                      step: float) -> Any:
+    """Central differences of scalar ``function`` in argument ``index``."""
+    def shifted(offset):
+        moved = fresh_args(args)
+        moved[index] = moved[index] + offset
+        return evaluate(function, moved)
+
+    x = args[index]
+    if np.ndim(x) == 0:
+        return (shifted(step) - shifted(-step)) / (2 * step)
+    gradient = np.zeros(np.shape(x))
+    for position in np.ndindex(np.shape(x)):
+        unit = np.zeros(np.shape(x))
+        unit[position] = step
+        gradient[position] = (shifted(unit) - shifted(-unit)) / (2 * step)
+    return gradient
+
+
+def close(actual: Any, expected: Any, rtol: float, atol: float) -> bool:
+    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    return actual.shape == expected.shape and bool(
+        np.all(np.abs(actual - expected) <= atol + rtol * np.abs(expected)))
+
+
+def reference_gradient(program: Program, function: Callable) -> list:
+    """Finite-difference gradients for ``program.wrt``, or Discard if ill-conditioned."""
+    margins = []
+
+    def compare(left, op, right):
+        left, right = float(left), float(right)
+        margins.append(abs(left - right))
+        return left > right if op == '>' else left < right
+
+    namespace = {'np': np, '_cmp': compare}
+    exec(compile(program.source(instrument=True), '<instrumented>', 'exec'), namespace)
+    value = evaluate(namespace[program.main], program.args)
+    if not math.isfinite(value) or abs(value) > VALUE_LIMIT:
+        raise Discard('values out of range')
+    if value != evaluate(function, program.args):
+        raise AssertionError('the instrumented program computes another value')
+    if margins and min(margins) < BRANCH_MARGIN:
+        raise Discard('near a branch switch')
+    gradients = []
+    for index in program.wrt:
+        fine = finite_difference(function, program.args, index, STEP)
+        coarse = finite_difference(function, program.args, index, CHECK_STEP)
+        if not (np.all(np.isfinite(fine)) and np.all(np.isfinite(coarse))):
+            raise Discard('values out of range')
+        if not close(fine, coarse, RTOL, ATOL):
+            raise Discard('finite differences disagree')
+        gradients.append(fine)
+    return gradients
+
+
+CONFIGURATIONS = [
+    ('reverse', 'joint', True), ('reverse', 'joint', False),
+    ('reverse', 'split', True), ('reverse', 'split', False),
+    ('forward', 'joint', True), ('forward', 'joint', False),
+]
+
+
+def describe(configuration: tuple) -> str:
+    mode, motion, optimized = configuration
+    where = f'reverse {motion}' if mode == 'reverse' else 'forward'
+    return f'{where}{"" if optimized else ", optimized=False"}'
+
+
+def differentiate(function: Callable, program: Program, configuration: tuple) -> Any:
+    """Run one tangent configuration: a tuple of gradients, or a directional derivative."""
+    mode, motion, optimized = configuration
+    args = fresh_args(program.args)
+    if mode == 'forward':
+        derivative = tangent.autodiff(function, wrt=program.wrt, mode='forward',
+                                      optimized=optimized)
+        result = derivative(*args, *fresh_args(program.directions))
+    else:
+        derivative = tangent.autodiff(function, wrt=program.wrt, mode='reverse',
+                                      motion=motion, optimized=optimized,
+                                      input_derivative=tangent.INPUT_DERIVATIVE.DefaultOne)
+        result = derivative(*args)
+        if len(program.wrt) == 1:
+            result = (result,)
+    for before, after in zip(program.args, args):
+        if not np.array_equal(before, after):
+            raise AssertionError(f'the derivative changed its input {before!r} to {after!r}')
+    return result
+
+
+def directional(gradients: Sequence[Any], directions: Sequence[Any]) -> tuple[float, float]:
+    """``sum(g . d)`` and the sum of the magnitudes of its terms (for a tolerance)."""
+    terms = [np.asarray(g, dtype=float) * np.asarray(d, dtype=float)
+             for g, d in zip(gradients, directions)]
+    return (float(sum(np.sum(t) for t in terms)),
+            float(sum(np.sum(np.abs(t)) for t in terms)))
+
+
+def check_program(program: Program, directory: str,
+                  run: Callable[[Callable, Program, tuple], Any] = differentiate,
+                  configurations: Sequence[tuple] = tuple(CONFIGURATIONS)) -> Outcome:
+    """Differentiate ``program`` in every configuration and compare; never raises."""
+    try:
+        module = load(program.source(), directory)
+    except Exception as error:  # a generator bug: report it, do not hide it
+        return Outcome('failed', f'the program does not import: {error!r}')
+    try:
+        function = getattr(module, program.main)
+        try:
+            expected = reference_gradient(program, function)
+        except Discard as reason:
+            return Outcome('discarded', str(reason))
+        except Exception:
+            return Outcome('failed', 'the generated program itself raises',
+                           traceback.format_exc(limit=-3))
+        return _compare_modes(program, function, expected, run, configurations)
+    finally:
+        unload(module)
+
+
+def _compare_modes(program: Program, function: Callable, expected: list,
+                   run: Callable, configurations: Sequence[tuple]) -> Outcome:
+    problems = []  # (configuration, signature, text)
+    reverse_results = []
+    forward_results = []
+    jvp_expected, jvp_scale = directional(expected, program.directions)
+    for configuration in configurations:
+        name = describe(configuration)
+        try:
+            with np.errstate(all='ignore'):
+                result = run(function, program, configuration)
+        except Exception as error:
+            problems.append((configuration, f'raised {type(error).__name__}',
+                             f'{name}: raised {type(error).__name__}: {error}\n'
+                             + _traceback_tail(error)))
+            continue
+        if configuration[0] == 'forward':
+            forward_results.append((configuration, result))
+            if not (np.shape(result) == () and
+                    abs(float(result) - jvp_expected) <= ATOL + RTOL * jvp_scale):
+                problems.append((configuration, 'wrong derivative',
+                                 f'{name}: directional derivative {result!r}, finite '
+                                 f'differences give {jvp_expected!r}'))
+            continue
+        reverse_results.append((configuration, result))
+        for position, (actual, wanted) in enumerate(zip(result, expected)):
+            argument = program.wrt[position]
+            if np.shape(actual) != np.shape(wanted):
+                problems.append((configuration, 'wrong shape',
+                                 f'{name}: gradient of argument {argument} has shape '
+                                 f'{np.shape(actual)}, the argument has {np.shape(wanted)}'))
+            elif not close(actual, wanted, RTOL, ATOL):
+                problems.append((configuration, 'wrong derivative',
+                                 f'{name}: gradient of argument {argument} is {actual!r}, '
+                                 f'finite differences give {wanted!r}'))
+    problems += _modes_disagree(program, reverse_results, forward_results)
+    if not problems:
+        return Outcome('ok')
+    failing = tuple(dict.fromkeys(configuration for configuration, _, _ in problems))
+    return Outcome('failed', problems[0][2].split('\n')[0],
+                   '\n'.join(text for _, _, text in problems), problems[0][1], failing)
+
+
+def _modes_disagree(program: Program, reverse_results: list, forward_results: list) -> list:
+    """Modes that disagree with the first reverse mode beyond rounding."""
+    problems = []
+    if not reverse_results:
+        return problems
+    first_configuration, first = reverse_results[0]
+    first_name = describe(first_configuration)
+    for configuration, result in reverse_results[1:]:
+        for actual, wanted in zip(result, first):
+            if np.shape(actual) == np.shape(wanted) and \
+                    not close(actual, wanted, MODE_RTOL, MODE_ATOL):
+                problems.append((configuration, 'modes disagree',
+                                 f'{describe(configuration)} gives {result!r} but '
+                                 f'{first_name} gives {first!r}'))
+                break
+    value, scale = directional(first, program.directions)
+    for configuration, result in forward_results:
+        if np.shape(result) == () and abs(float(result) - value) > MODE_ATOL + MODE_RTOL * scale:
+            problems.append((configuration, 'modes disagree',
+                             f'{describe(configuration)} gives {result!r} but {first_name} '
+                             f'gradients project to {value!r}'))
+    return problems
+
+
+def _traceback_tail(error: BaseException, frames: int = 3) -> str:
+    lines = traceback.format_exception(type(error), error, error.__traceback__, limit=-frames)
+    return ''.join('    ' + line for line in ''.join(lines).splitlines(keepends=True))
+
+
+def report(program: Program, outcome: Outcome, label: str = '') -> str:
+    """A failing program, ready to paste into a test: source, arguments, what went wrong."""
+    wrt = ', '.join(str(i) for i in program.wrt)
+    directions = ', '.join(_literal(d) for d in program.directions)
+    return (f'---- failing program {label}: {outcome.reason}\n'
+            f'{program.source()}\n'
+            f'# args = {program.describe_args()}, wrt = ({wrt},), '
+            f'forward tangents = ({directions},)\n'
+            f'{outcome.details}\n')
+
+
+# Reduction ---------------------------------------------------------------------------
+
+def reduce_program(program: Program, outcome: Outcome, directory: str,
+                   budget: float = 300.0,
+                   run: Callable[[Callable, Program, tuple], Any] = differentiate,
+                   ) -> tuple[Program, Outcome]:
+    """Greedily shrink a failing program while it still fails the same way.
+
+    Tries, until nothing more helps or ``budget`` seconds pass: fewer ``wrt``
+    arguments, dropping the subroutine, fewer returned terms, deleting
+    statements, replacing an ``if`` or a loop by its body, and replacing an
+    expression by one of its sub-expressions. Only the configurations that
+    failed are re-run, and a candidate counts only if it shows the same
+    kind of failure (the same exception class, or a wrong derivative).
+    """
+    deadline = time.perf_counter() + budget
+    configurations = outcome.configurations or tuple(CONFIGURATIONS)
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        for candidate in _smaller(program):
+            if time.perf_counter() > deadline:
+                break
+            result = check_program(candidate, directory, run, configurations)
+            if result.status == 'failed' and result.signature == outcome.signature:
+                program, outcome, improved = candidate, result, True
+                break
+    return program, outcome
+
+
+def _smaller(program: Program):
+    """Candidate programs one step simpler than ``program``."""
+    if len(program.wrt) > 1:
+        for position in range(len(program.wrt)):
+            yield dataclasses.replace(program, wrt=(program.wrt[position],),
+                                      directions=(program.directions[position],))
+    functions = program.functions
+    main = functions[-1]
+    if len(functions) > 1:
+        yield dataclasses.replace(program, functions=[main])
+    if len(main.result) > 1:
+        for position in range(len(main.result)):
+            yield _with_function(program, -1, result=[main.result[position]])
+    for index, function in enumerate(functions):
+        for body in _smaller_blocks(function.body, protected=0):
+            yield _with_function(program, index, body=body)
+    for index, function in enumerate(functions):
+        for position, term in enumerate(function.result):
+            for simpler in _subexpressions(term):
+                result = list(function.result)
+                result[position] = simpler
+                yield _with_function(program, index, result=result)
+
+
+def _with_function(program: Program, index: int, **changes: Any) -> Program:
+    functions = list(program.functions)
+    functions[index] = dataclasses.replace(functions[index], **changes)
+    return dataclasses.replace(program, functions=functions)
+
+
+def _smaller_blocks(block: list, protected: int):
+    """Variants of a block; its first ``protected`` statements are kept as they are."""
+    for position in range(protected, len(block)):
+        yield block[:position] + block[position + 1:]
+    for position in range(protected, len(block)):
+        for replacement in _smaller_statements(block[position]):
+            yield block[:position] + replacement + block[position + 1:]
+
+
+def _smaller_statements(statement: Any):
+    if isinstance(statement, If):
+        yield statement.body
+        if statement.orelse:
+            yield statement.orelse
+            yield [If(statement.test, statement.body, [])]
+        yield from _smaller_conditions(statement.test, lambda test: [
+            If(test, statement.body, statement.orelse)])
+        for body in _smaller_blocks(statement.body, 0):
+            yield [If(statement.test, body, statement.orelse)]
+        for orelse in _smaller_blocks(statement.orelse, 0):
+            yield [If(statement.test, statement.body, orelse)]
+    elif isinstance(statement, For):
+        if not any(_exits(s) for s in statement.body):
+            yield statement.body
+        for body in _smaller_blocks(statement.body, 0):
+            yield [For(statement.target, statement.iterable, body)]
+    elif isinstance(statement, While):
+        # The counter's step comes first and must stay, or the loop never ends.
+        yield from _smaller_conditions(statement.test, lambda test: [
+            While(test, statement.body)])
+        for body in _smaller_blocks(statement.body, 1):
+            yield [While(statement.test, body)]
+    elif isinstance(statement, Line) and ' = ' in statement.text:
+        target, value = statement.text.split(' = ', 1)
+        for simpler in _subexpressions(value):
+            yield [Line(f'{target} = {simpler}')]
+
+
+def _smaller_conditions(test: Condition, rebuild: Callable):
+    if len(test.parts) > 1:
+        for position in range(len(test.parts)):
+            if test.parts[position].data:
+                yield rebuild(Condition(test.parts[:position] + test.parts[position + 1:]))
+    for position, part in enumerate(test.parts):
+        if part.data:
+            for simpler in _subexpressions(part.left):
+                parts = list(test.parts)
+                parts[position] = dataclasses.replace(part, left=simpler)
+                yield rebuild(Condition(parts))
+
+
+def _subexpressions(text: str) -> list[str]:
+    """The direct operands of an expression, as source text (calls: their arguments)."""
+    import ast
+    try:
+        node = ast.parse(text, mode='eval').body
+    except SyntaxError:
+        return []
+    children = [child for child in ast.iter_child_nodes(node)
+                if isinstance(child, ast.expr) and not isinstance(child, ast.Attribute)
+                and not (isinstance(node, ast.Call) and child is node.func)
+                and not (isinstance(node, ast.Subscript) and child is node.slice)]
+    if isinstance(node, (ast.List, ast.Tuple, ast.Dict)):
+        return []  # a container must keep its length and keys
+    return [ast.unparse(child) for child in children]
+
+
+# The campaign ------------------------------------------------------------------------
+
+def _check_index(job: tuple[int, int, str, bool]) -> tuple[int, Outcome]:
+    seed, index, directory, loop_escapes = job
+    return index, check_program(campaign_program(seed, index, loop_escapes), directory)
+
+
+def run_campaign(examples: int, seed: int, jobs: int = 1,
+                 indices: Sequence[int] | None = None, reduce: float = 0.0,
+                 loop_escapes: bool = True, out=sys.stdout) -> dict:
+    """Check ``examples`` programs; print failures and a summary; return the counts.
+
+    With ``reduce`` > 0, each failing program is also shrunk for up to that
+    many seconds and printed again in its reduced form.
+    """
+    indices = list(range(examples)) if indices is None else list(indices)
+    discarded: dict[str, int] = {}
+    kinds: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix='tangent_fuzz_') as directory:
+        work = [(seed, index, directory, loop_escapes) for index in indices]
+        if jobs > 1:
+            import multiprocessing
+            with multiprocessing.get_context('fork').Pool(jobs) as pool:
+                outcomes = dict(pool.imap_unordered(_check_index, work, chunksize=4))
+        else:
+            outcomes = dict(map(_check_index, work))
+        for index in indices:
+            outcome = outcomes[index]
+            if outcome.status == 'discarded':
+                discarded[outcome.reason] = discarded.get(outcome.reason, 0) + 1
+            if outcome.status != 'failed':
+                continue
+            kinds[outcome.signature] = kinds.get(outcome.signature, 0) + 1
+            program = campaign_program(seed, index, loop_escapes)
+            label = f'#{index} (--seed {seed} --only {index})'
+            print(report(program, outcome, label), file=out, flush=True)
+            if reduce > 0:
+                small, small_outcome = reduce_program(program, outcome, directory, reduce)
+                print(report(small, small_outcome, f'#{index}, reduced'), file=out, flush=True)
+    failures = sum(kinds.values())
+    total_discarded = sum(discarded.values())
+    reasons = ', '.join(f'{count} {reason}' for reason, count in sorted(discarded.items()))
+    if kinds:
+        print('failures by kind: ' + ', '.join(
+            f'{count} {kind}' for kind, count in sorted(kinds.items())), file=out)
+    print(f'{len(indices)} programs, {failures} failures '
+          f'({len(indices) - total_discarded} checked; {total_discarded} discarded as '
+          f'ill-conditioned{": " + reasons if reasons else ""})', file=out)
+    return {'programs': len(indices), 'failures': failures, 'discarded': discarded,
+            'kinds': kinds}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog='python -m tests.fuzz', description=__doc__.split(
+        '\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--examples', type=int, default=100, help='programs to check')
+    parser.add_argument('--seed', type=int, default=0, help='campaign seed')
+    parser.add_argument('--jobs', type=int, default=1, help='worker processes')
+    parser.add_argument('--only', type=int, action='append',
+                        help='check only this program index (repeatable)')
+    parser.add_argument('--show', action='store_true',
+                        help='print the source of every program checked')
+    parser.add_argument('--reduce', type=float, default=0.0, metavar='SECONDS',
+                        help='also shrink each failing program, for up to SECONDS each')
+    parser.add_argument('--no-loop-escapes', dest='loop_escapes', action='store_false',
+                        help='never read a loop\'s variables after the loop')
+    options = parser.parse_args(argv)
+    if options.show:
+        for index in options.only or range(options.examples):
+            program = campaign_program(options.seed, index, options.loop_escapes)
+            print(f'# program #{index}, args = {program.describe_args()}, '
+                  f'wrt = {program.wrt}\n{program.source()}')
+    started = time.perf_counter()
+    counts = run_campaign(options.examples, options.seed, options.jobs, options.only,
+                          options.reduce, options.loop_escapes)
+    print(f'({time.perf_counter() - started:.0f} s)')
+    return 1 if counts['failures'] else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

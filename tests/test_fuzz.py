@@ -1,0 +1,178 @@
+"""Random programs in CI: the generator of ``tests/fuzz.py`` driven by hypothesis.
+
+Each example is a generated NumPy program differentiated six ways (reverse
+joint and split, forward, optimized or not) and compared with central finite
+differences and across modes. Hypothesis runs derandomized, so CI sees the
+same programs every time; a failure is reported with the program's source,
+its arguments and a reduced version (``fuzz.reduce_program``), which is
+quicker to read than hypothesis's own shrinking over slow examples.
+
+The other tests check the harness itself: the generator is deterministic and
+writes programs that run, ill-conditioned programs are discarded for the
+right reason, wrong derivatives are caught, and the command line prints its
+summary. Longer campaigns: ``python -m tests.fuzz --examples 2000 --seed 1``.
+"""
+
+import io
+import re
+
+import fuzz
+import numpy as np
+import pytest
+from fuzz import Compare, Condition, Function, If, Line, Program
+from hypothesis import HealthCheck, Phase, assume, event, given, settings
+from hypothesis import strategies as st
+
+FUZZ_SETTINGS = settings(
+    max_examples=35, derandomize=True, deadline=None, database=None,
+    phases=(Phase.explicit, Phase.generate),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                           HealthCheck.filter_too_much])
+
+
+@pytest.fixture(scope='module')
+def directory(tmp_path_factory):
+    return str(tmp_path_factory.mktemp('fuzz_programs'))
+
+
+def check_drawn(data, directory, loop_escapes):
+    program = fuzz.generate(fuzz.DataChooser(data), loop_escapes=loop_escapes)
+    outcome = fuzz.check_program(program, directory)
+    if outcome.status == 'discarded':
+        event(f'discarded: {outcome.reason}')
+        assume(False)
+    if outcome.status == 'failed':
+        small, small_outcome = fuzz.reduce_program(program, outcome, directory, budget=60.0)
+        pytest.fail(fuzz.report(program, outcome) + '\n' +
+                    fuzz.report(small, small_outcome, 'reduced'), pytrace=False)
+
+
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_random_programs(data, directory):
+    check_drawn(data, directory, loop_escapes=True)
+
+
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_random_programs_without_loop_escapes(data, directory):
+    """Programs that never read a loop's variables after the loop (see the
+    loop-variable regression tests in test_reliability.py)."""
+    check_drawn(data, directory, loop_escapes=False)
+
+
+# The harness ------------------------------------------------------------------------
+
+def test_generation_is_deterministic():
+    first = [fuzz.campaign_program(5, index).source() for index in range(20)]
+    again = [fuzz.campaign_program(5, index).source() for index in range(20)]
+    assert first == again
+    assert len(set(first)) == 20
+    assert fuzz.campaign_program(6, 0).source() != first[0]
+
+
+def test_generated_programs_run_and_cover_the_constructs():
+    """Without tangent: 300 programs import, run, and between them use every construct."""
+    sources = []
+    for index in range(300):
+        program = fuzz.campaign_program(11, index)
+        function = {}
+        exec(compile(program.source(), f'<program {index}>', 'exec'), function)
+        value = fuzz.evaluate(function['f'], program.args)
+        assert np.shape(value) == ()
+        sources.append(program.source())
+    text = '\n'.join(sources)
+    for construct in ['if ', 'elif ', 'else:', 'for ', 'while ', 'break', 'continue',
+                      'enumerate(', 'zip(', 'def g(', '.append(', "{'p':", ' += ', ' *= ',
+                      '] = ', 'np.exp(', 'np.log(', 'np.sqrt(', 'np.tanh(', 'np.dot(', ') / (']:
+        assert construct in text, construct
+    assert re.search(r'^    \w+, \w+ = T\d+$', text, re.MULTILINE), 'tuple unpacking'
+    assert re.search(r'= g\(', text), 'a subroutine call'
+
+
+def single_function_program(body, result, args, wrt=(0,), params=('x0',)):
+    directions = tuple(np.ones_like(args[i]) if np.ndim(args[i]) else 1.0 for i in wrt)
+    return Program([Function('f', list(params), body, [result])], tuple(args), wrt,
+                   directions)
+
+
+def test_a_program_near_a_branch_switch_is_discarded(directory):
+    body = [If(Condition([Compare('x0', '>', '0.5')]), [Line('x0 = x0 * 2.0')])]
+    near = single_function_program(body, 'x0 * x0', [0.5004])
+    assert fuzz.check_program(near, directory).reason == 'near a branch switch'
+    far = single_function_program(body, 'x0 * x0', [0.6])
+    assert fuzz.check_program(far, directory).status == 'ok'
+
+
+def test_finite_differences_across_a_kink_are_discarded(directory):
+    program = single_function_program([Line('a = np.abs(x0)')], 'a', [1e-7])
+    assert fuzz.check_program(program, directory).reason == 'finite differences disagree'
+
+
+def test_overflowing_values_are_discarded(directory):
+    program = single_function_program([Line('a = np.exp(x0 * 1000.0)')], 'a', [1.0])
+    assert fuzz.check_program(program, directory).reason == 'values out of range'
+
+
+def test_the_checker_catches_wrong_derivatives(directory):
+    program = single_function_program([Line('a = np.sin(v0) * x1')], 'np.sum(a)',
+                                      [np.array([0.1, 0.2, 0.3]), 0.7], wrt=(0, 1),
+                                      params=('v0', 'x1'))
+    assert fuzz.check_program(program, directory).status == 'ok'
+
+    def slightly_off(function, program, configuration):
+        result = fuzz.differentiate(function, program, configuration)
+        if configuration[0] == 'forward':
+            return result * (1 + 1e-4)
+        return tuple(np.asarray(g) * (1 + 1e-4) for g in result)
+
+    def summed(function, program, configuration):
+        result = fuzz.differentiate(function, program, configuration)
+        if configuration[0] == 'forward':
+            return result
+        return tuple(np.sum(g) for g in result)
+
+    def raising(function, program, configuration):
+        raise KeyError('x')
+
+    outcome = fuzz.check_program(program, directory, slightly_off)
+    assert (outcome.status, outcome.signature) == ('failed', 'wrong derivative')
+    assert len(outcome.configurations) == len(fuzz.CONFIGURATIONS)
+    outcome = fuzz.check_program(program, directory, summed)
+    assert (outcome.status, outcome.signature) == ('failed', 'wrong shape')
+    outcome = fuzz.check_program(program, directory, raising)
+    assert (outcome.status, outcome.signature) == ('failed', 'raised KeyError')
+    assert 'KeyError' in fuzz.report(program, outcome)
+
+
+def test_the_reducer_keeps_the_failure_and_drops_the_rest(directory):
+    body = [Line('a = v0 * 2.0'), Line('b = np.cos(a)'), Line('s = np.sin(x1) * 2.0'),
+            If(Condition([Compare('x1', '>', '0.0')]), [Line('b = b * 3.0')],
+               [Line('b = b - 1.0')]),
+            fuzz.For('i', 'range(2)', [Line('a = a + b')])]
+    program = single_function_program(body, 'np.sum(a) + s', [np.array([0.1, 0.2, 0.3]), 0.7],
+                                      wrt=(0, 1), params=('v0', 'x1'))
+    program.functions[-1].result = ['np.sum(a)', 's']
+
+    def fails_on_sin(function, program, configuration):
+        if 'np.sin(' in program.source():
+            raise ValueError('sin')
+        return fuzz.differentiate(function, program, configuration)
+
+    outcome = fuzz.check_program(program, directory, fails_on_sin,
+                                 configurations=fuzz.CONFIGURATIONS[:1])
+    assert outcome.signature == 'raised ValueError'
+    small, small_outcome = fuzz.reduce_program(program, outcome, directory, 60.0, fails_on_sin)
+    assert small_outcome.signature == 'raised ValueError'
+    assert Line('s = np.sin(x1)') in small.functions[-1].body, small.source()
+    assert len(small.functions[-1].body) <= 2 and len(small.functions[-1].result) == 1
+    assert len(small.wrt) == 1
+
+
+def test_the_command_line_prints_a_summary():
+    out = io.StringIO()
+    counts = fuzz.run_campaign(2, seed=3, out=out)
+    last = out.getvalue().strip().splitlines()[-1]
+    assert re.fullmatch(r'2 programs, \d+ failures \(\d+ checked; \d+ discarded as '
+                        r'ill-conditioned.*\)', last), last
+    assert counts['programs'] == 2

@@ -25,6 +25,7 @@ from __future__ import annotations
 import gast
 
 from tangent import annotate, comments, quoting
+from tangent import utils as runtime
 from tangent import annotations as anno
 from tangent.annotations import Key
 from tangent.naming import Namer
@@ -180,16 +181,23 @@ class _LoopExits:
 class Normalizer:
     """Rewrites a function body into normal form (see the module docstring)."""
 
-    def __init__(self, namer: Namer):
+    def __init__(self, namer: Namer, free: dict | None = None):
         self.namer = namer
+        # Global names the normal form introduces (runtime helpers), with their values.
+        self.free = free if free is not None else {}
         self.origin = ''
         self.lineno = None
         # Nested functions and lambdas by local name: inlined where they are called.
         self.local_functions: dict[str, gast.FunctionDef] = {}
+        self.name_counts: dict[str, int] = {}  # uses of each name in the function
 
     # Statements --------------------------------------------------------------
 
     def function(self, fdef: gast.FunctionDef) -> gast.FunctionDef:
+        self.name_counts = {}
+        for node in gast.walk(fdef):
+            if isinstance(node, gast.Name):
+                self.name_counts[node.id] = self.name_counts.get(node.id, 0) + 1
         body = lift_returns(list(fdef.body))
         returns = [n for n in body if isinstance(n, gast.Return)]
         nested_return = any(_contains_return(n) for n in body
@@ -373,46 +381,84 @@ class Normalizer:
             anno.copy(stmt, loop)
             out.append(loop)
             return
-        if func is enumerate and len(iterable.args) == 1 and not iterable.keywords \
-                and isinstance(target, gast.Tuple) and len(target.elts) == 2:
-            sequence = self.loop_invariant(iterable.args[0], assigned_in_body, out, force_name=True)
-            index_target, item_target = target.elts
-            sequences = [sequence]
-            item_targets = [item_target]
-            if not isinstance(index_target, gast.Name):
-                index_target = None
-        elif func is zip and not iterable.keywords and isinstance(target, gast.Tuple) \
-                and len(target.elts) == len(iterable.args):
-            sequences = [self.loop_invariant(arg, assigned_in_body, out, force_name=True)
-                         for arg in iterable.args]
-            index_target = None
-            item_targets = list(target.elts)
-        else:
-            backwards = func is reversed and len(iterable.args) == 1
-            if backwards:
-                iterable = iterable.args[0]
-            sequences = [self.loop_invariant(iterable, assigned_in_body, out, force_name=True)]
-            index_target = None
-            item_targets = [target]
-        index = index_target.id if index_target is not None else self.namer.fresh('i')
-        lengths = [gast.Call(func=_builtin('len'), args=[name(s.id)], keywords=[])
-                   for s in sequences]
+        backwards = func is reversed and len(iterable.args) == 1 and not iterable.keywords
+        if backwards:
+            iterable = iterable.args[0]
+        index = self.namer.fresh('i')
+        if isinstance(target, gast.Tuple) and _enumerated(iterable) and \
+                isinstance(target.elts[0], gast.Name) and not backwards and \
+                len(target.elts) == 2 and not _enumerate_start(iterable):
+            index = target.elts[0].id  # for i, v in enumerate(x): the counter is i itself
+        lengths = []
+        item = self.loop_item(iterable, name(index), assigned_in_body, lengths, out)
+        reads = []
+        _unpack(target, item, reads)
+        reads = [read for read in reads if not (  # i = i
+            isinstance(read.targets[0], gast.Name) and isinstance(read.value, gast.Name)
+            and read.targets[0].id == read.value.id == index)]
         length = lengths[0] if len(lengths) == 1 else gast.Call(
             func=_builtin('min'), args=lengths, keywords=[])
         range_args = [length]
-        if func is reversed:  # from the last index down to 0
+        if backwards:  # from the last index down to 0
             last = self.namer.fresh('last')
             out.append(assign(last, gast.BinOp(left=length, op=gast.Sub(),
                                                right=gast.Constant(value=1, kind=None))))
             range_args = [name(last), gast.Constant(value=-1, kind=None),
                           gast.Constant(value=-1, kind=None)]
-        reads = [assign(item_target, gast.Subscript(value=name(s.id), slice=name(index),
-                                                    ctx=gast.Load()))
-                 for s, item_target in zip(sequences, item_targets)]
         self.visit_For(gast.For(target=name(index, store=True),
                                 iter=gast.Call(func=_builtin('range'), args=range_args,
                                                keywords=[]),
                                 body=reads + body, orelse=[], type_comment=None), out)
+
+    def runtime_helper(self, helper) -> gast.Attribute:
+        """``tangent.<helper>`` for a runtime helper the normal form calls; the root
+        name is bound among the free names (a fresh one if the user's code has its own)."""
+        root = 'tangent'
+        if getattr(self.free.get(root), helper.__name__, None) is not helper:
+            root = next((bound for bound, value in self.free.items() if value is runtime),
+                        None) or self.namer.fresh('tangent')
+            self.free[root] = runtime
+        base = name(root)
+        anno.set(base, Key.FUNC, self.free[root])
+        node = gast.Attribute(value=base, attr=helper.__name__, ctx=gast.Load())
+        anno.set(node, Key.FUNC, helper)
+        return node
+
+    def loop_item(self, iterable, index, assigned_in_body, lengths, out) -> gast.expr:
+        """The item at position ``index`` of what a ``for`` loop iterates over.
+
+        ``enumerate`` and ``zip`` are taken apart into their sequences (so the
+        gradient reaches each), a dict's ``items()``, ``keys()`` and
+        ``values()`` into its keys in order; anything else is a sequence read
+        by position. The length of every sequence goes to ``lengths``.
+        """
+        func = anno.get(iterable.func, Key.FUNC) if isinstance(iterable, gast.Call) else None
+        if _enumerated(iterable):
+            start = _enumerate_start(iterable)
+            position = index if start is None else gast.BinOp(
+                left=index, op=gast.Add(), right=self.loop_invariant(start, assigned_in_body, out))
+            return gast.Tuple(elts=[position, self.loop_item(
+                iterable.args[0], index, assigned_in_body, lengths, out)], ctx=gast.Load())
+        if func is zip and iterable.args and all(
+                k.arg == 'strict' for k in iterable.keywords):
+            return gast.Tuple(elts=[self.loop_item(arg, index, assigned_in_body, lengths, out)
+                                    for arg in iterable.args], ctx=gast.Load())
+        view = _dict_view(iterable)
+        if view is not None:
+            dictionary = self.loop_invariant(iterable.func.value, assigned_in_body, out,
+                                             force_name=True)
+            keys = self.namer.fresh(dictionary.id + '_keys')
+            out.append(assign(keys, gast.Call(func=self.runtime_helper(runtime.dict_keys),
+                                              args=[name(dictionary.id)], keywords=[])))
+            lengths.append(gast.Call(func=_builtin('len'), args=[name(keys)], keywords=[]))
+            key = gast.Subscript(value=name(keys), slice=index, ctx=gast.Load())
+            value = gast.Subscript(value=name(dictionary.id), slice=anno.copy_tree(key),
+                                   ctx=gast.Load())
+            return {'keys': key, 'values': value,
+                    'items': gast.Tuple(elts=[key, value], ctx=gast.Load())}[view]
+        sequence = self.loop_invariant(iterable, assigned_in_body, out, force_name=True)
+        lengths.append(gast.Call(func=_builtin('len'), args=[name(sequence.id)], keywords=[]))
+        return gast.Subscript(value=name(sequence.id), slice=index, ctx=gast.Load())
 
     def test(self, node, out) -> gast.Name:
         """A Name holding the value of an ``if`` test."""
@@ -456,6 +502,7 @@ class Normalizer:
     def comprehension(self, node, out: list, accumulate: bool = False) -> gast.Name:
         """A list comprehension as the loop it stands for (``sum(... for ...)``
         as a running total), written out in the generated code."""
+        node = self.own_scope(node)
         result = self.namer.fresh('total' if accumulate else 'items')
         if accumulate:
             innermost = [assign(result, gast.BinOp(left=name(result), op=gast.Add(),
@@ -474,6 +521,19 @@ class Normalizer:
         produced = self.block([assign(result, start)] + body)
         out.extend(produced)
         return name(result)
+
+    def own_scope(self, node):
+        """The comprehension with fresh names for its variables that the function
+        also uses outside it: in Python they are the comprehension's own."""
+        renames = {}
+        for generator in node.generators:
+            for target in stored_names(generator.target):
+                if self.name_counts.get(target, 0) > sum(
+                        1 for n in gast.walk(node) if isinstance(n, gast.Name) and n.id == target):
+                    renames[target] = self.namer.fresh(target)
+        if not renames:
+            return node
+        return _Renamer(renames).visit(anno.copy_tree(node))
 
     def inline_local_call(self, call: gast.Call, out: list) -> gast.Name | None:
         """Inline a call to a nested function or lambda, with fresh local names.
@@ -633,6 +693,38 @@ def _header(stmt: gast.stmt) -> gast.AST:
     if isinstance(stmt, gast.While):
         return gast.While(test=stmt.test, body=[gast.Pass()], orelse=[])
     return stmt
+
+
+def _enumerated(node) -> bool:
+    return isinstance(node, gast.Call) and anno.get(node.func, Key.FUNC) is enumerate and \
+        len(node.args) + len(node.keywords) in (1, 2) and len(node.args) >= 1 and \
+        all(k.arg == 'start' for k in node.keywords)
+
+
+def _enumerate_start(node) -> gast.expr | None:
+    if len(node.args) == 2:
+        return node.args[1]
+    return node.keywords[0].value if node.keywords else None
+
+
+def _dict_view(node) -> str | None:
+    """``'items'`` for ``d.items()`` (also ``keys``, ``values``) on a variable."""
+    if isinstance(node, gast.Call) and not node.args and not node.keywords and \
+            isinstance(node.func, gast.Attribute) and \
+            node.func.attr in ('items', 'keys', 'values') and \
+            not anno.has(node.func, Key.FUNC) and not anno.has(node.func.value, Key.FUNC):
+        return node.func.attr
+    return None
+
+
+def _unpack(target: gast.expr, item: gast.expr, reads: list) -> None:
+    """``target = item`` as one assignment per name where the shapes agree."""
+    if isinstance(target, (gast.Tuple, gast.List)) and isinstance(item, gast.Tuple) and \
+            len(target.elts) == len(item.elts):
+        for sub_target, sub_item in zip(target.elts, item.elts):
+            _unpack(sub_target, sub_item, reads)
+        return
+    reads.append(assign(target, item))
 
 
 def _builtin(id_: str) -> gast.Name:

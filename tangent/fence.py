@@ -9,6 +9,7 @@ quoting the line and saying what to do instead.
 from __future__ import annotations
 
 import linecache
+import types
 
 import gast
 
@@ -48,8 +49,26 @@ ATTRIBUTE_TARGET = ('assignment to an attribute',
                     'compute the value into a variable and return it')
 NESTED_SUBSCRIPT_TARGET = ('assignment into a nested subscript (x[i][j] = ...)',
                            'index with one subscript (x[i, j] = ...) or rebuild the inner value')
+NONLOCAL_WRITE = ('writing into a global or closure variable (X[i] = ... or X.append(...) '
+                  'with X not local)',
+                  'copy it into a local variable first (x = np.copy(X), or list(X)) and '
+                  'return what the caller needs')
+ALIASED_WRITE = ('writing into an array that another variable also refers to '
+                 '(y = x or y = x[i] then y[j] = ...)',
+                 'make the copy explicit before writing into it: y = np.copy(x)')
+IN_PLACE_CALL = ('a call that changes an array or list in place (x.sort(), x.fill(...), '
+                 'l.extend(...), np.copyto, out=...)',
+                 'use the function that returns a new value (np.sort(x), np.full_like(x, v), '
+                 'l = l + [...]) and assign it')
 KWARGS_CALL = ('a **kwargs call argument', 'pass the keyword arguments one by one')
 KWARGS_PARAMETER = ('a **kwargs parameter', 'name each keyword parameter')
+# Methods of arrays, lists and dicts that change their receiver (append is supported
+# on local lists).
+IN_PLACE_METHODS = frozenset({
+    'sort', 'fill', 'resize', 'put', 'itemset', 'partition', 'setfield', 'byteswap',
+    'extend', 'insert', 'remove', 'reverse', 'clear', 'update', 'setdefault', 'popitem', 'pop'})
+IN_PLACE_FUNCTIONS = frozenset({'copyto', 'put', 'place', 'putmask', 'fill_diagonal',
+                                'put_along_axis'})
 # Found when differentiation reaches a function already being differentiated.
 RECURSION = ('recursion (a function calling itself)', 'rewrite the recursion as a loop')
 
@@ -57,7 +76,8 @@ RECURSION = ('recursion (a function calling itself)', 'rewrite the recursion as 
 def unsupported_constructs() -> list[tuple[str, str]]:
     """Every construct the fence rejects, as (name, way out), for the docs page."""
     context_checks = [FOR_ELSE, WHILE_ELSE, RETURN_IN_LOOP, STARRED_TARGET, ATTRIBUTE_TARGET,
-                      NESTED_SUBSCRIPT_TARGET, KWARGS_CALL, KWARGS_PARAMETER, RECURSION]
+                      NESTED_SUBSCRIPT_TARGET, NONLOCAL_WRITE, ALIASED_WRITE, IN_PLACE_CALL,
+                      KWARGS_CALL, KWARGS_PARAMETER, RECURSION]
     return list(dict.fromkeys([*UNSUPPORTED_NODES.values(), *context_checks]))
 
 
@@ -68,6 +88,7 @@ class Fence(gast.NodeVisitor):
         self.filename = filename
         self.function_name = function_name
         self.loop_depth = 0
+        self.aliases: set[str] = set()  # names that may share an array with another name
 
     def fail(self, node: gast.AST, construct: str, way_out: str) -> None:
         lineno = getattr(node, 'lineno', None)
@@ -82,6 +103,7 @@ class Fence(gast.NodeVisitor):
         args = fdef.args
         if args.kwarg is not None:
             self.fail(fdef, *KWARGS_PARAMETER)
+        self.aliases = _aliased_names(fdef)
         for statement in fdef.body:
             self.visit(statement)
 
@@ -135,12 +157,56 @@ class Fence(gast.NodeVisitor):
                 self.fail(target, *ATTRIBUTE_TARGET)
         if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Subscript):
             self.fail(target, *NESTED_SUBSCRIPT_TARGET)
+        if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+            if anno.has(target.value, Key.FUNC):  # resolved to a global or closure value
+                self.fail(target, *NONLOCAL_WRITE)
+            if target.value.id in self.aliases:
+                self.fail(target, *ALIASED_WRITE)
 
     def visit_Call(self, node):
         for keyword in node.keywords:
             if keyword.arg is None:
                 self.fail(node, *KWARGS_CALL)
+            if keyword.arg == 'out':
+                self.fail(node, *IN_PLACE_CALL)
+        func = node.func
+        value = anno.get(func, Key.FUNC)
+        if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
+            receiver = anno.get(func.value, Key.FUNC)
+            if value is None and func.attr in IN_PLACE_METHODS:
+                self.fail(node, *IN_PLACE_CALL)
+            if func.attr == 'append' and receiver is not None and \
+                    not isinstance(receiver, types.ModuleType):
+                self.fail(node, *NONLOCAL_WRITE)
+        if value is not None and getattr(value, '__name__', None) in IN_PLACE_FUNCTIONS and \
+                (getattr(value, '__module__', '') or '').startswith('numpy'):
+            self.fail(node, *IN_PLACE_CALL)
         self.generic_visit(node)
+
+
+def _aliased_names(fdef: gast.FunctionDef) -> set[str]:
+    """Local names that may refer to the same array or list as another name.
+
+    ``y = x`` makes both names one object; ``y = x[i]`` and ``y = x.T`` may
+    be views of it; a loop over a sequence binds views of its rows. A write
+    through one of them changes what the others read, which the derivative
+    (one value per name) cannot follow.
+    """
+    aliases = set()
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Assign) and isinstance(node.value, (
+                gast.Name, gast.Subscript, gast.Attribute)):
+            source = node.value
+            while isinstance(source, (gast.Subscript, gast.Attribute)):
+                source = source.value
+            if isinstance(source, gast.Name) and not anno.has(source, Key.FUNC):
+                for target in node.targets:
+                    if isinstance(target, gast.Name):
+                        aliases.update({target.id, source.id})
+        elif isinstance(node, gast.For) and isinstance(node.target, gast.Name) and \
+                isinstance(node.iter, gast.Name):
+            aliases.update({node.target.id, node.iter.id})
+    return aliases
 
 
 def _is_insert_grad_of(node: gast.With) -> bool:

@@ -252,7 +252,7 @@ def _front_end(fn: Callable, verbose: int, param_types: dict[str, type],
             anno.set(loop.step_reference, Key.FUNC, loop.step_function)
             _print_stage(verbose, 2, f'checkpointed loop body {loop.step_name}',
                          loop.step_def)
-    fdef = anf.Normalizer(namer).function(fdef)
+    fdef = anf.Normalizer(namer, free).function(fdef)
     _print_stage(verbose, 2, 'normal form (ANF)', fdef)
     namespace = naming.Namespace(namer)
     for name, value in free.items():

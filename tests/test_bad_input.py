@@ -153,6 +153,52 @@ def with_kwargs_parameter(x, **options):
     return x * 2.0
 
 
+GLOBAL_BUFFER = np.zeros(3)
+
+
+def with_global_container_write(x):
+    GLOBAL_BUFFER[0] = x
+    return np.sum(GLOBAL_BUFFER * x)
+
+
+def with_global_list_append(x):
+    GLOBAL_LIST.append(x)
+    return x * 2.0
+
+
+GLOBAL_LIST = []
+
+
+def with_aliased_write(x):
+    y = x
+    y[1] = 5.0
+    return np.sum(x * y)
+
+
+def with_view_write(m):
+    row = m[0]
+    row[1] = 5.0
+    return np.sum(m * m)
+
+
+def with_in_place_sort(x):
+    y = x * 2.0
+    y.sort()
+    return y[0] * x[0]
+
+
+def with_out_argument(x):
+    y = np.zeros(3)
+    np.exp(x, out=y)
+    return np.sum(y)
+
+
+def with_copyto(x):
+    y = np.zeros(3)
+    np.copyto(y, x)
+    return np.sum(y * y)
+
+
 UNSUPPORTED = [
     (with_try, 'try'), (with_with, 'with'), (with_yield, 'yield'),
     (with_global, 'global'), (with_nonlocal, 'nonlocal'), (with_del, 'del'),
@@ -164,6 +210,12 @@ UNSUPPORTED = [
     (with_kwargs_call, r'\*\*kwargs call'), (with_yield_from, 'yield from'),
     (with_nested_subscript_write, 'nested subscript'),
     (with_kwargs_parameter, r'\*\*kwargs parameter'),
+    (with_global_container_write, 'global or closure variable'),
+    (with_global_list_append, 'global or closure variable'),
+    (with_aliased_write, 'another variable also refers to'),
+    (with_view_write, 'another variable also refers to'),
+    (with_in_place_sort, 'in place'), (with_out_argument, 'in place'),
+    (with_copyto, 'in place'),
 ]
 
 

@@ -128,15 +128,93 @@ def compound_while(x):
     return y
 
 
+def enumerate_from_one(x):
+    total = 0.0
+    for i, v in enumerate(x, 1):
+        total = total + i * v * v
+    return total
+
+
+def enumerate_start_keyword(x):
+    total = 0.0
+    for i, v in enumerate(x, start=2):
+        total = total + i * np.sin(v)
+    return total
+
+
+def enumerate_into_one_name(x):
+    total = 0.0
+    for item in enumerate(x):
+        total = total + item[0] * item[1] ** 2
+    return total
+
+
+def enumerate_of_zip(x):
+    total = 0.0
+    for i, (a, b) in enumerate(zip(x, x[::-1])):
+        total = total + i * a * b
+    return total
+
+
+def zip_into_one_name(x):
+    total = 0.0
+    for pair in zip(x, np.cos(x)):
+        total = total + pair[0] * pair[1]
+    return total
+
+
+def dict_views(x):
+    d = {'a': x * 2.0, 'b': np.sin(x)}
+    total = 0.0
+    for k, v in d.items():
+        total = total + np.sum(v * v)
+    for v in d.values():
+        total = total + np.sum(v) * 0.5
+    for k in d.keys():
+        total = total + np.sum(d[k] ** 3)
+    return total
+
+
+def reversed_sequence(x):
+    total = 0.0
+    for v in reversed(x):
+        total = total * 0.5 + v * v
+    return total
+
+
 LOOPS = [(with_break, (X,)), (with_continue, (X,)), (nested_break_continue, (X,)),
          (while_break, (X,)), (with_enumerate, (X,)), (with_zip, (X,)), (range_step, (X,)),
-         (over_rows, (M,)), (over_tuple, (X,)), (compound_while, (X,))]
+         (over_rows, (M,)), (over_tuple, (X,)), (compound_while, (X,)),
+         (enumerate_from_one, (X,)), (enumerate_start_keyword, (X,)),
+         (enumerate_into_one_name, (X,)), (enumerate_of_zip, (X,)), (zip_into_one_name, (X,)),
+         (dict_views, (X,)), (reversed_sequence, (X,))]
 
 
 @pytest.mark.parametrize('options', MODES, ids=MODE_IDS)
 @pytest.mark.parametrize('function,args', LOOPS, ids=[f.__name__ for f, _ in LOOPS])
 def test_loops(function, args, options):
     check(function, args, 0, options)
+
+
+def loss_over_a_dict_of_parameters(params):
+    total = 0.0
+    for name, value in params.items():
+        total = total + np.sum(value ** 2) * len(name)
+    return total
+
+
+@pytest.mark.parametrize('options', MODES[:3], ids=MODE_IDS[:3])
+def test_items_of_a_dict_argument_give_a_dict_gradient(options):
+    params = {'w': np.array([0.5, -1.0]), 'bias': np.array([2.0])}
+    derivative = tangent.autodiff(loss_over_a_dict_of_parameters, check_dims=False,
+                                  input_derivative=tangent.INPUT_DERIVATIVE.DefaultOne,
+                                  **options)
+    gradient = derivative(params)
+    assert set(gradient) == {'w', 'bias'}
+    for key, value in params.items():
+        def along(v, key=key):
+            return loss_over_a_dict_of_parameters({**params, key: v})
+        assert_close(gradient[key], numerical_grad(along, [value], 0))
 
 
 # 2. Comprehensions -----------------------------------------------------------------
@@ -160,8 +238,21 @@ def generator_sum(x):
     return sum(v * v * i for i, v in enumerate(x))
 
 
+def comprehension_variable_is_its_own(x):
+    v = x[0]
+    doubled = [v * 2.0 for v in x]
+    return sum(doubled) * v
+
+
+def generator_variable_is_its_own(x):
+    i = 1
+    total = sum(x[i] * x[i] for i in range(3))
+    return total * x[i]
+
+
 COMPREHENSIONS = [list_comprehension, filtered_comprehension, nested_comprehension,
-                  generator_sum]
+                  generator_sum, comprehension_variable_is_its_own,
+                  generator_variable_is_its_own]
 
 
 @pytest.mark.parametrize('options', MODES, ids=MODE_IDS)

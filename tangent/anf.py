@@ -214,6 +214,8 @@ class Normalizer:
             result = self.namer.fresh('result')
             fdef.body[-1:] = [self._mark(assign(result, last.value)), last]
             last.value = name(result)
+        if not any(anno.has(node, Key.CHECKPOINT) for node in fdef.body):
+            _version_reassignments(fdef, self.namer)
         return fdef
 
     def block(self, stmts: list[gast.stmt]) -> list[gast.stmt]:
@@ -604,6 +606,8 @@ class Normalizer:
             if isinstance(node.op, gast.Not):
                 return node
             return gast.UnaryOp(op=node.op, operand=self.atom(node.operand, out))
+        if isinstance(node, gast.BoolOp) and not _is_test(node):
+            return self.bool_value(node, out)
         if isinstance(node, (gast.Compare, gast.BoolOp, gast.JoinedStr)):
             return node  # not differentiable: kept whole, with its short-circuiting
         if isinstance(node, (gast.ListComp, gast.GeneratorExp)):
@@ -646,6 +650,38 @@ class Normalizer:
                                orelse=[self._mark(s) for s in orelse]))
             return name(temp)
         return node
+
+
+    def bool_value(self, node: gast.BoolOp, out: list) -> gast.Name:
+        """``a or b`` used as a value (it is one of its operands, which may carry a
+        derivative) as the branches it stands for, short-circuiting kept."""
+        result = self.namer.fresh('either' if isinstance(node.op, gast.Or) else 'both')
+        self.assign_to(name(result, store=True), node.values[0], out)
+        rest = node.values[1:]
+        if not rest:
+            return name(result)
+        remaining = rest[0] if len(rest) == 1 else gast.BoolOp(op=node.op, values=rest)
+        branch = []
+        self.assign_to(name(result, store=True), remaining, branch)
+        test = name(result)
+        if isinstance(node.op, gast.Or):  # the next operand runs only if this one is false
+            test = gast.UnaryOp(op=gast.Not(), operand=name(result))
+        flag = self.namer.fresh('cond')
+        out.append(assign(flag, test))
+        out.append(gast.If(test=name(flag), body=[self._mark(s) for s in branch], orelse=[]))
+        return name(result)
+
+
+def _is_test(node: gast.expr) -> bool:
+    """A boolean-valued test (comparisons, ``not``, booleans and/or-ed): no derivative."""
+    if isinstance(node, gast.Compare) or (isinstance(node, gast.UnaryOp) and
+                                          isinstance(node.op, gast.Not)):
+        return True
+    if isinstance(node, gast.Constant):
+        return isinstance(node.value, bool)
+    if isinstance(node, gast.BoolOp):
+        return all(_is_test(value) for value in node.values)
+    return False
 
 
 class _Renamer(gast.NodeTransformer):
@@ -693,6 +729,51 @@ def _header(stmt: gast.stmt) -> gast.AST:
     if isinstance(stmt, gast.While):
         return gast.While(test=stmt.test, body=[gast.Pass()], orelse=[])
     return stmt
+
+
+def _version_reassignments(fdef: gast.FunctionDef, namer: Namer) -> None:
+    """Give a variable assigned again outside any loop or branch a new name from there on.
+
+    Each version then keeps its value, so the backward pass reads it without a
+    tape: straight-line code needs none. The returned variable keeps its name
+    on its last assignment (the seed is named after it), a parameter on its
+    first; variables also assigned inside compound statements keep theirs.
+    """
+    params = [arg.id for arg in fdef.args.args]
+    nested = set()
+    for stmt in fdef.body:
+        if not isinstance(stmt, (gast.Assign, gast.Expr, gast.Return)) or \
+                annotate.tape_operation(stmt) is not None:  # t = add_at(t, i, v) updates t
+            nested |= stored_names(stmt)
+    returned = fdef.body[-1].value.id
+    assignments: dict[str, list] = {}
+    for stmt in fdef.body:
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
+                stmt.targets[0].id not in nested:
+            assignments.setdefault(stmt.targets[0].id, []).append(stmt)
+    keeps = {}  # the assignment that keeps the variable's own name (None: the parameter)
+    for variable, statements in assignments.items():
+        if variable == returned:
+            keeps[variable] = statements[-1]
+        elif variable in params or len(statements) > 1:
+            keeps[variable] = None if variable in params else statements[0]
+    current: dict[str, str] = {}
+    for stmt in fdef.body:
+        renamer = _Renamer(current)
+        if isinstance(stmt, gast.Assign):
+            renamer.visit(stmt.value)
+            target = stmt.targets[0]
+            if isinstance(target, gast.Name):
+                variable = target.id
+                if variable in keeps and (variable in params or len(assignments[variable]) > 1):
+                    if stmt is keeps[variable]:
+                        current.pop(variable, None)
+                    else:
+                        current[variable] = target.id = namer.fresh(variable)
+            else:
+                renamer.visit(target)
+        else:
+            renamer.visit(stmt)
 
 
 def _enumerated(node) -> bool:

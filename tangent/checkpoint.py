@@ -63,6 +63,18 @@ def _names(nodes, ctx) -> list[str]:
     return found
 
 
+def _read_before_written(body: list) -> set[str]:
+    """Names a loop body may read before it assigns them: they carry a value from
+    one iteration to the next. Assignments inside branches or inner loops are not
+    counted as certain."""
+    written, found = set(), set()
+    for stmt in body:
+        found |= set(_names([stmt], gast.Load)) - written
+        if isinstance(stmt, (gast.Assign, gast.AnnAssign)):
+            written |= set(_names([stmt], gast.Store))
+    return found
+
+
 def _name(id_: str, store: bool = False) -> gast.Name:
     return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
                      type_comment=None)
@@ -157,16 +169,25 @@ class _Marker:
             if isinstance(node, gast.Name) and node.id in self.local_functions:
                 self.fail(node, f'calling the nested function {node.id}')
         counter = loop.target.id
-        assigned = [n for n in _names(loop.body, gast.Store) if n != counter]
+        body_nodes = list(gast.walk(gast.Module(body=loop.body, type_ignores=[])))
+        # Containers written by subscript, and arrays updated by += (in place), change
+        # without being rebound: they are state too, and snapshots must copy them.
+        written_in_place = [node.value.id for node in body_nodes
+                            if isinstance(node, gast.Subscript) and isinstance(
+                                node.ctx, gast.Store) and isinstance(node.value, gast.Name)]
+        augmented = [node.target.id for node in body_nodes
+                     if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name)]
+        assigned = [n for n in dict.fromkeys(_names(loop.body, gast.Store) + written_in_place)
+                    if n != counter]
         bound_before = set(self.params) | set(_names(earlier, gast.Store))
         read_after = set(_names(later, gast.Load))
-        carried = [n for n in assigned if n in bound_before or n in read_after]
+        read_first = _read_before_written(loop.body)  # the previous step's value
+        carried = [n for n in assigned
+                   if n in bound_before or n in read_after or n in read_first]
         read = _names(loop.body, gast.Load)
         invariants = [n for n in read if n in self.locals and n not in assigned
                       and n != counter]
-        mutates = any(isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store)
-                      and isinstance(node.value, gast.Name) and node.value.id in carried
-                      for node in gast.walk(gast.Module(body=loop.body, type_ignores=[])))
+        mutates = any(n in carried for n in written_in_place + augmented)
 
         base = self.fdef.name
         step_name = self.namer.fresh(f'{base}_loop_step')

@@ -22,10 +22,19 @@ _counter = itertools.count()
 _counter_lock = threading.Lock()
 
 
+_FILENAME_PREFIX = '<tangent '
+
+
+def is_generated(function: Any) -> bool:
+    """Whether ``function`` was compiled by tangent (a derivative, a step function)."""
+    code = getattr(function, '__code__', None)
+    return code is not None and code.co_filename.startswith(_FILENAME_PREFIX)
+
+
 def _register(source: str, label: str) -> str:
     with _counter_lock:
         number = next(_counter)
-    filename = f'<tangent {label} #{number}>'
+    filename = f'{_FILENAME_PREFIX}{label} #{number}>'
     lines = [line + '\n' for line in source.split('\n')]
     # An mtime of None tells linecache.checkcache to leave the entry alone.
     linecache.cache[filename] = (len(source), None, lines, filename)

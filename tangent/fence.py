@@ -84,9 +84,12 @@ def unsupported_constructs() -> list[tuple[str, str]]:
 class Fence(gast.NodeVisitor):
     """Walks a function and raises on the first construct outside the subset."""
 
-    def __init__(self, filename: str, function_name: str):
+    def __init__(self, filename: str, function_name: str, generated: bool = False):
         self.filename = filename
         self.function_name = function_name
+        # Derivatives tangent wrote copy an adjoint before updating it in place and pop
+        # their own lists: what the alias and in-place checks guard against is not there.
+        self.generated = generated
         self.loop_depth = 0
         self.aliases: set[str] = set()  # names that may share an array with another name
 
@@ -103,7 +106,7 @@ class Fence(gast.NodeVisitor):
         args = fdef.args
         if args.kwarg is not None:
             self.fail(fdef, *KWARGS_PARAMETER)
-        self.aliases = _aliased_names(fdef)
+        self.aliases = set() if self.generated else _aliased_names(fdef)
         for statement in fdef.body:
             self.visit(statement)
 
@@ -173,7 +176,7 @@ class Fence(gast.NodeVisitor):
         value = anno.get(func, Key.FUNC)
         if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
             receiver = anno.get(func.value, Key.FUNC)
-            if value is None and func.attr in IN_PLACE_METHODS:
+            if value is None and func.attr in IN_PLACE_METHODS and not self.generated:
                 self.fail(node, *IN_PLACE_CALL)
             if func.attr == 'append' and receiver is not None and \
                     not isinstance(receiver, types.ModuleType):
@@ -220,6 +223,10 @@ def _is_insert_grad_of(node: gast.With) -> bool:
     return getattr(func, '__name__', None) == 'insert_grad_of'
 
 
-def check(fdef: gast.FunctionDef, filename: str, function_name: str) -> None:
-    """Raise ``TangentParseError`` if ``fdef`` uses an unsupported construct."""
-    Fence(filename, function_name).check(fdef)
+def check(fdef: gast.FunctionDef, filename: str, function_name: str,
+          generated: bool = False) -> None:
+    """Raise ``TangentParseError`` if ``fdef`` uses an unsupported construct.
+
+    ``generated``: ``fdef`` is a derivative tangent wrote (higher order).
+    """
+    Fence(filename, function_name, generated).check(fdef)

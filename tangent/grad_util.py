@@ -177,7 +177,7 @@ def _parse(fn: Callable, param_types: dict[str, type]) -> tuple[gast.FunctionDef
     free = annotate.resolve(fdef, fn, param_types)
     _load_rules_for(free)
     filename = fn.__code__.co_filename
-    fence.check(fdef, filename, fn.__qualname__)
+    fence.check(fdef, filename, fn.__qualname__, generated=compile_.is_generated(fn))
     return fdef, free, filename
 
 

@@ -11,6 +11,7 @@ ids) so the same input always gives the same text.
 from __future__ import annotations
 
 import builtins
+import keyword
 import re
 from typing import Iterable
 
@@ -87,6 +88,8 @@ def _clean(base: str) -> str:
     base = leading + (re.sub(r'\W+', '_', base).strip('_') or 't')
     if base[0].isdigit():
         base = 't' + base
+    if keyword.iskeyword(base):  # 'for' cut from for_each_loop_step
+        base += '_'
     return base
 
 

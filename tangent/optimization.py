@@ -44,6 +44,8 @@ def optimize(fdef: gast.FunctionDef, is_pure_call: PurityCheck | None = None,
         changed |= _inline_single_use(fdef)
         if not changed:
             break
+    for block in _blocks(fdef):  # the code under some comments was propagated away
+        _drop_orphan_comments(block)
     return fdef
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
+import types
 from typing import Any, Callable
 
 import gast
@@ -85,16 +86,23 @@ def _parse_lambda(fn: Callable, source: str, first_line: int) -> gast.Module:
     while start != -1:
         for end in range(len(source), start, -1):
             try:
-                expression = gast.parse(source[start:end], mode='eval').body
+                piece = gast.parse(source[start:end], mode='eval').body
             except SyntaxError:
                 continue
-            if isinstance(expression, gast.Lambda):
+            # The longest piece may be more than the lambda (``f, g = lambda x: x, ...``).
+            expression = next((node for node in gast.walk(piece) if isinstance(node, gast.Lambda)
+                               and node.lineno == 1 and node.col_offset == 0), None)
+            if expression is not None:
                 names = [a.id for a in expression.args.args + expression.args.kwonlyargs]
                 if names == params:
                     gast.increment_lineno(expression, source.count('\n', 0, start))
                     found.append(expression)
             break
         start = source.find('lambda', start + 1)
+    if len(found) > 1:  # several take the same parameters: the one compiling to fn's code
+        found = [node for node in found if _same_code(node, code)] or found
+        if len({ast.dump(gast.gast_to_ast(node)) for node in found}) == 1:
+            found = found[:1]  # the same lambda written twice
     if len(found) != 1:
         raise SourceNotAvailableError(
             f'Cannot tell which lambda on line {first_line} of {code.co_filename} is the '
@@ -110,6 +118,17 @@ def _parse_lambda(fn: Callable, source: str, first_line: int) -> gast.Module:
     if first_line:
         gast.increment_lineno(module, first_line - 1)
     return module
+
+
+def _same_code(node: gast.Lambda, code: types.CodeType) -> bool:
+    """Whether lambda ``node`` compiles to the bytecode of ``code``."""
+    expression = ast.fix_missing_locations(ast.Expression(body=gast.gast_to_ast(node)))
+    compiled = compile(expression, code.co_filename, 'eval')
+    inner = next((c for c in compiled.co_consts if isinstance(c, types.CodeType)), None)
+    return inner is not None and (inner.co_code, inner.co_names) == (code.co_code,
+                                                                      code.co_names) and [
+        c for c in inner.co_consts if not isinstance(c, types.CodeType)] == [
+        c for c in code.co_consts if not isinstance(c, types.CodeType)]
 
 
 def parse_string(source: str) -> gast.Module:

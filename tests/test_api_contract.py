@@ -128,9 +128,26 @@ def test_getsource_of_joint_and_split_results():
             tangent.autodiff(straight_line, motion=motion))
 
 
-def test_straight_line_joint_code_has_no_tape():
-    source = inspect.getsource(tangent.grad(straight_line))
-    assert 'Stack' not in source and 'push' not in source and 'pop' not in source
+def straight_line_reassigning(x, y):
+    h = np.tanh(x * y)
+    h = np.tanh(h) * x
+    y = y * h
+    h += np.sin(y)
+    x = x * 2.0
+    return np.sum(h * x)
+
+
+@pytest.mark.parametrize('function', [straight_line, straight_line_reassigning],
+                         ids=lambda f: f.__name__)
+def test_straight_line_joint_code_has_no_tape(function):
+    args = [np.array([0.3, -0.2]), np.array([0.5, 0.9])][:function.__code__.co_argcount]
+    wrt = tuple(range(len(args)))
+    for optimized in (True, False):
+        derivative = tangent.grad(function, wrt=wrt, optimized=optimized)
+        source = inspect.getsource(derivative)
+        assert 'Stack' not in source and 'push' not in source and 'pop' not in source
+        expected = tuple(numerical_grad(function, args, i) for i in wrt)
+        assert_close(derivative(*args), expected if len(wrt) > 1 else expected[0])
 
 
 def test_every_backward_block_names_its_statement():

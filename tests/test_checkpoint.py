@@ -135,6 +135,76 @@ def mutating_plain(x, n):
     return np.sum(h * h)
 
 
+def augmented_state(x, n):
+    h = x * 1.0
+    for i in tangent.checkpoint(range(n), snapshots=2):
+        h += np.sin(h) * 0.1
+        h *= 1.01
+    return np.sum(h)
+
+
+def augmented_state_plain(x, n):
+    h = x * 1.0
+    for i in range(n):
+        h += np.sin(h) * 0.1
+        h *= 1.01
+    return np.sum(h)
+
+
+def list_written_in_place(x, n):
+    s = [x * 1.0, x * 2.0]
+    for i in tangent.checkpoint(range(n), snapshots=2):
+        a = np.sin(s[1]) + s[0] * 0.5
+        s[1] = s[0] * 0.9
+        s[0] = a
+    return np.sum(s[0] * s[1])
+
+
+def list_written_in_place_plain(x, n):
+    s = [x * 1.0, x * 2.0]
+    for i in range(n):
+        a = np.sin(s[1]) + s[0] * 0.5
+        s[1] = s[0] * 0.9
+        s[0] = a
+    return np.sum(s[0] * s[1])
+
+
+def dict_written_in_place(x, n):
+    d = {'a': x * 1.0, 'b': x * 2.0}
+    for i in tangent.checkpoint(range(n), snapshots=2):
+        a = np.sin(d['b']) + d['a'] * 0.5
+        d['b'] = d['a'] * 0.9
+        d['a'] = a
+    return np.sum(d['a'] * d['b'])
+
+
+def dict_written_in_place_plain(x, n):
+    d = {'a': x * 1.0, 'b': x * 2.0}
+    for i in range(n):
+        a = np.sin(d['b']) + d['a'] * 0.5
+        d['b'] = d['a'] * 0.9
+        d['a'] = a
+    return np.sum(d['a'] * d['b'])
+
+
+def carried_from_the_last_step(x, n):
+    h = x
+    for i in tangent.checkpoint(range(n), snapshots=2):
+        if i > 0:
+            h = h + previous * 0.5  # noqa: F821 - bound by the step before
+        previous = np.sin(h)
+    return np.sum(h)
+
+
+def carried_from_the_last_step_plain(x, n):
+    h = x
+    for i in range(n):
+        if i > 0:
+            h = h + previous * 0.5  # noqa: F821 - bound by the step before
+        previous = np.sin(h)
+    return np.sum(h)
+
+
 X = np.array([0.3, -0.2, 0.5])
 CASES = [
     ('scalar_state', scalar_state, scalar_state_plain, lambda n: (0.4, n), (0,)),
@@ -143,6 +213,13 @@ CASES = [
     ('nested', nested, nested_plain, lambda n: (X, n), (0,)),
     ('strided', strided, strided_plain, lambda n: (X, n), (0,)),
     ('mutating', mutating, mutating_plain, lambda n: (X, n), (0,)),
+    ('augmented', augmented_state, augmented_state_plain, lambda n: (X, n), (0,)),
+    ('list_in_place', list_written_in_place, list_written_in_place_plain,
+     lambda n: (X, n), (0,)),
+    ('dict_in_place', dict_written_in_place, dict_written_in_place_plain,
+     lambda n: (X, n), (0,)),
+    ('carried', carried_from_the_last_step, carried_from_the_last_step_plain,
+     lambda n: (X, n), (0,)),
 ]
 MOTIONS = [dict(motion='joint', optimized=True), dict(motion='split', optimized=True),
            dict(motion='joint', optimized=False)]
@@ -307,3 +384,15 @@ def test_checkpointed_loop_body_restrictions_are_explained():
 
     with pytest.raises(tangent.TangentParseError, match='break in a checkpointed loop'):
         tangent.grad(with_break)
+
+
+def for_each_step(x, n):
+    for i in range(n):
+        x = np.sin(x) * 1.1
+    return np.sum(x)
+
+
+def test_a_function_named_like_a_keyword_is_checkpointed():
+    """The step's temporaries are named after the function: ``for`` is no name."""
+    derivative = tangent.grad(for_each_step, checkpoint=True)
+    assert_close(derivative(X, 5), numerical_grad(for_each_step, [X, 5], 0))

@@ -589,3 +589,40 @@ def uses_traced_numpy(x):
 @pytest.mark.parametrize('options', MODES, ids=MODE_IDS)
 def test_a_traced_function_with_arrays_is_differentiated_from_source(options):
     check(uses_traced_numpy, (X,), 0, options)
+
+
+# Values of and/or, and lambdas that share a line -----------------------------------------
+
+def and_or_value(x):
+    return x[0] > 0.0 and x[0] * x[1] or -x[1]
+
+
+def or_default(x):
+    scale = x[2] or 3.0
+    return scale * x[0]
+
+
+def and_value(x):
+    both = x[0] and x[1] * 2.0
+    return both * x[3]
+
+
+@pytest.mark.parametrize('options', MODES, ids=MODE_IDS)
+@pytest.mark.parametrize('function', [and_or_value, or_default, and_value],
+                         ids=lambda f: f.__name__)
+def test_and_or_as_values_carry_the_derivative_of_the_operand_they_return(function, options):
+    check(function, (X,), 0, options)
+    check(function, (-X,), 0, options)
+
+
+PAIR_OF_LAMBDAS = (lambda x: x * 2.0, lambda x: x * 3.0)
+LIST_OF_LAMBDAS = [lambda x: x * x, lambda x: x * x * x]
+
+
+def test_each_of_several_lambdas_on_one_line_is_the_one_differentiated():
+    assert tangent.grad(PAIR_OF_LAMBDAS[0])(1.5) == pytest.approx(2.0)
+    assert tangent.grad(PAIR_OF_LAMBDAS[1])(1.5) == pytest.approx(3.0)
+    assert tangent.grad(LIST_OF_LAMBDAS[0])(2.0) == pytest.approx(numerical_grad(
+        LIST_OF_LAMBDAS[0], [2.0], 0))
+    assert tangent.grad(LIST_OF_LAMBDAS[1])(2.0) == pytest.approx(numerical_grad(
+        LIST_OF_LAMBDAS[1], [2.0], 0))

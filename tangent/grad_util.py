@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import collections
 import importlib
+import inspect
 import sys
 import threading
 import types
@@ -125,6 +126,10 @@ class _CellView:
 
 def _unwrap(fn: Any) -> Callable:
     fn = getattr(fn, 'tangent', fn) if callable(getattr(fn, 'tangent', None)) else fn
+    if isinstance(fn, types.FunctionType) and hasattr(fn, '__wrapped__'):
+        # A functools.wraps decorator: its source is the decorated function's, whose
+        # decorators tangent strips, so that function is what is differentiated.
+        fn = inspect.unwrap(fn, stop=lambda f: not isinstance(f, types.FunctionType))
     return fn
 
 
@@ -171,7 +176,16 @@ def _load_rules_for(free: dict[str, Any]) -> None:
         importlib.import_module('tangent.tf_rules')
 
 
+SPLIT_MOTION = '_tangent_split_motion'  # set on the functions of a split-motion derivative
+
+
 def _parse(fn: Callable, param_types: dict[str, type]) -> tuple[gast.FunctionDef, dict, str]:
+    if getattr(fn, SPLIT_MOTION, False):
+        raise NotImplementedError(
+            f'{fn.__qualname__} is part of a split-motion derivative, whose forward and '
+            f'backward functions hand a tape to each other; it cannot be differentiated '
+            f"again. For higher order, differentiate the joint-motion derivative "
+            f"(motion='joint', the default).")
     module = quoting.parse_function(fn)
     fdef = module.body[0]
     free = annotate.resolve(fdef, fn, param_types)
@@ -440,6 +454,9 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
     else:
         module = gast.Module(body=[joint], type_ignores=[])
     function = compile_.compile_function(module, namespace.values)
+    if motion_kind == 'split':
+        for definition in module.body:
+            setattr(function.__globals__[definition.name], SPLIT_MOTION, True)
     if verbose:
         print(compile_.source_of(function))
     return _Generated(function=function, seed_name=result.seed_name, checks=tuple(checks))

@@ -10,7 +10,9 @@ that gradient. ``@tangent.tangent`` makes such a function callable normally
 
 from __future__ import annotations
 
+import ast
 import functools
+import types
 from typing import Any, Callable
 
 import gast
@@ -60,18 +62,29 @@ def tangent(fn: Callable) -> Callable:
     """Decorator: ``fn`` runs without its ``insert_grad_of`` blocks.
 
     The original stays on ``.tangent`` so that ``tangent.grad`` of the
-    decorated function honours the blocks.
+    decorated function honours the blocks. The plain function keeps ``fn``'s
+    globals, closure and line numbers, so tracebacks point into the user's file.
     """
     module = quoting.parse_function(fn)
     fdef = module.body[0]
     annotate.resolve(fdef, fn)
     fdef = _RemoveBlocks().visit(fdef)
-    source = quoting.to_source(module)
-    namespace: dict = {}
-    code = compile(source, fn.__code__.co_filename, 'exec')
-    # Defined with the user's globals (live, never written to) and our locals.
-    exec(code, fn.__globals__, namespace)  # noqa: S102 - the user's own function
-    plain = namespace[fdef.name]
+    free = fn.__code__.co_freevars
+    # Compiled inside a function whose locals are fn's free variables, so that the
+    # body reads them as closure cells, as fn does.
+    outer = ast.parse(f'def _tangent_closure({", ".join(free)}):\n    pass').body[0]
+    inner = gast.gast_to_ast(fdef)
+    ast.increment_lineno(outer, inner.lineno - 1)
+    outer.body = [inner]
+    outer.end_lineno = max(getattr(inner, 'end_lineno', None) or inner.lineno, outer.lineno)
+    tree = ast.fix_missing_locations(ast.Module(body=[outer], type_ignores=[]))
+    code = compile(tree, fn.__code__.co_filename, 'exec')
+    outer_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    inner_code = next(c for c in outer_code.co_consts if isinstance(c, types.CodeType))
+    cells = dict(zip(free, fn.__closure__ or ()))
+    plain = types.FunctionType(inner_code, fn.__globals__, fn.__name__, fn.__defaults__,
+                               tuple(cells[n] for n in inner_code.co_freevars) or None)
+    plain.__kwdefaults__ = fn.__kwdefaults__
     functools.update_wrapper(plain, fn)
     plain.tangent = fn
     return plain

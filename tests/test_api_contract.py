@@ -1,5 +1,6 @@
 """The public calling conventions of API.md, section 1 and 5."""
 
+import functools
 import inspect
 
 import numpy as np
@@ -194,3 +195,23 @@ def test_bound_method_gradient():
 
     model = Model()
     assert_close(tangent.grad(model.loss)(X), 2.0 * model.w * X)
+
+
+def _logged(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        return function(*args, **kwargs)
+    return wrapper
+
+
+@_logged
+def decorated(x, y):
+    return np.sum(np.sin(x) * y)
+
+
+def test_a_functools_wraps_decorator_is_seen_through():
+    """Tangent strips decorators from source: the wrapped function is differentiated."""
+    args = [X, 0.5]
+    derivative = tangent.grad(decorated, wrt=(0, 1))
+    assert_close(derivative(*args), (numerical_grad(decorated, args, 0),
+                                     numerical_grad(decorated, args, 1)))

@@ -547,3 +547,11 @@ def test_third_derivative_by_triple_composition():
     third = tangent.grad(tangent.grad(tangent.grad(s_x_sin)))(x)
     expected = autograd.grad(autograd.grad(autograd.grad(twin(s_x_sin))))(x)
     np.testing.assert_allclose(float(third), float(expected), rtol=1e-9)
+
+
+def test_a_split_motion_derivative_is_not_differentiated_again():
+    """Its tape's contents would carry no derivative: a clear error, never a number."""
+    split = tangent.autodiff(s_quartic, motion='split', check_dims=False)
+    for mode in ('forward', 'reverse'):
+        with pytest.raises(NotImplementedError, match="split-motion.*motion='joint'"):
+            tangent.autodiff(split, mode=mode, check_dims=False)

@@ -118,6 +118,40 @@ def test_decorator_runs_without_the_blocks_and_keeps_them_for_grad(capsys):
     assert 'surgery ran' in capsys.readouterr().out
 
 
+def make_scaled(scale):
+    @tangent.tangent
+    def scaled(x):
+        y = x * scale
+        with insert_grad_of(y) as dy:
+            dy = dy * 0.0
+        return np.sum(y * x)
+    return scaled
+
+
+@tangent.tangent
+def divides_by_zero(x):
+    y = x * 2.0
+    with insert_grad_of(y) as dy:
+        dy = dy * 2.0
+    return 1.0 / (y - y)
+
+
+def test_decorated_closure_reads_its_cells_and_grad_honours_the_blocks():
+    scaled = make_scaled(3.0)
+    x = np.array([0.5, -1.0])
+    assert_close(scaled(x), np.sum(3.0 * x * x))
+    # The block zeroes the gradient through y: only the direct use of x is left.
+    assert_close(tangent.grad(scaled)(x), 3.0 * x)
+
+
+def test_decorated_function_tracebacks_point_into_the_users_file():
+    with pytest.raises(ZeroDivisionError) as raised:
+        divides_by_zero(1.0)
+    frame = raised.traceback[-1]
+    assert str(frame.path) == __file__
+    assert 'return 1.0 / (y - y)' in str(frame.statement)
+
+
 def test_blocks_do_not_run_in_forward_mode(capsys):
     derivative = tangent.autodiff(decorated, mode='forward')
     assert_close(derivative(2.0, 1.0), 3.0)

@@ -28,6 +28,7 @@ from tangent import annotate, comments, quoting
 from tangent import utils as runtime
 from tangent import annotations as anno
 from tangent.annotations import Key
+from tangent.errors import TangentParseError
 from tangent.naming import Namer
 
 RANGE_LIKE = ('range',)
@@ -181,8 +182,9 @@ class _LoopExits:
 class Normalizer:
     """Rewrites a function body into normal form (see the module docstring)."""
 
-    def __init__(self, namer: Namer, free: dict | None = None):
+    def __init__(self, namer: Namer, free: dict | None = None, filename: str = '<unknown>'):
         self.namer = namer
+        self.filename = filename  # of the user's function, for errors
         # Global names the normal form introduces (runtime helpers), with their values.
         self.free = free if free is not None else {}
         self.origin = ''
@@ -190,14 +192,24 @@ class Normalizer:
         # Nested functions and lambdas by local name: inlined where they are called.
         self.local_functions: dict[str, gast.FunctionDef] = {}
         self.name_counts: dict[str, int] = {}  # uses of each name in the function
+        self.known_tuples: dict[str, int] = {}  # inlined *args tuples, by their length
 
     # Statements --------------------------------------------------------------
 
     def function(self, fdef: gast.FunctionDef) -> gast.FunctionDef:
         self.name_counts = {}
+        stores: dict[str, int] = {}
         for node in gast.walk(fdef):
             if isinstance(node, gast.Name):
                 self.name_counts[node.id] = self.name_counts.get(node.id, 0) + 1
+                if isinstance(node.ctx, (gast.Store, gast.Param)):
+                    stores[node.id] = stores.get(node.id, 0) + 1
+        for node in gast.walk(fdef):  # t = (a, b) assigned once: f(*t) is f(t[0], t[1])
+            if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
+                    isinstance(node.targets[0], gast.Name) and \
+                    stores[node.targets[0].id] == 1 and isinstance(node.value, gast.Tuple) \
+                    and not any(isinstance(e, gast.Starred) for e in node.value.elts):
+                self.known_tuples[node.targets[0].id] = len(node.value.elts)
         body = lift_returns(list(fdef.body))
         returns = [n for n in body if isinstance(n, gast.Return)]
         nested_return = any(_contains_return(n) for n in body
@@ -552,16 +564,36 @@ class Normalizer:
             return None
         definition = anno.copy_tree(definition)
         params = [arg.id for arg in definition.args.args]
-        locals_ = set(params) | stored_names(definition.body)
+        keyword_only = [arg.id for arg in definition.args.kwonlyargs]
+        vararg = definition.args.vararg.id if definition.args.vararg is not None else None
+        locals_ = set(params) | set(keyword_only) | stored_names(definition.body) | (
+            {vararg} if vararg is not None else set())
         renames = {local: self.namer.fresh(f'{definition.name}_{local}') for local in
                    sorted(locals_)}
-        definition = _Renamer(renames).visit(definition)
         bound = {}
         defaults = definition.args.defaults
         for param, default in zip(params[len(params) - len(defaults):], defaults):
             bound[param] = default
-        for param, arg in zip(params, call.args):
+        for param, default in zip(keyword_only, definition.args.kw_defaults):
+            if default is not None:
+                bound[param] = default
+        definition = _Renamer(renames).visit(definition)
+        params += keyword_only
+        args = self.expand_starred(call.args)
+        for param, arg in zip(params, args):
             bound[param] = arg
+        if vararg is not None:
+            params.append(vararg)
+            extra = args[len(definition.args.args):]
+            if any(isinstance(arg, gast.Starred) for arg in extra):
+                raise TangentParseError(
+                    f'{definition.name} gathers *{vararg} from a sequence of unknown '
+                    f'length; pass the values one by one', self.filename, self.lineno,
+                    self.origin)
+            bound[vararg] = gast.Tuple(elts=extra, ctx=gast.Load())
+        elif len(args) > len(definition.args.args):
+            raise TypeError(f'{definition.name}() takes {len(definition.args.args)} '
+                            f'positional arguments but {len(args)} were given')
         for keyword in call.keywords:
             bound[keyword.arg] = keyword.value
         for param in params:
@@ -574,11 +606,28 @@ class Normalizer:
                 self.local_functions[renames[param]] = self.local_functions[value.id]
             else:
                 self.assign_to(name(renames[param], store=True), value, out)
+                if param == vararg:
+                    self.known_tuples[renames[param]] = len(value.elts)
         result = self.namer.fresh(f'{definition.name}_result')
         body = lift_returns(list(definition.body))
         body = [_ReturnToAssign(result).visit(stmt) for stmt in body]
         out.extend(self.block(body))
         return name(result)
+
+    def expand_starred(self, args: list) -> list:
+        """``f(*rest)`` with ``rest`` an inlined ``*args`` tuple as ``f(rest[0], rest[1])``,
+        so each value reaches a parameter of its own."""
+        expanded = []
+        for arg in args:
+            if isinstance(arg, gast.Starred) and isinstance(arg.value, gast.Name) and \
+                    arg.value.id in self.known_tuples:
+                expanded += [gast.Subscript(value=name(arg.value.id),
+                                            slice=gast.Constant(value=index, kind=None),
+                                            ctx=gast.Load())
+                             for index in range(self.known_tuples[arg.value.id])]
+            else:
+                expanded.append(arg)
+        return expanded
 
     def argument(self, node: gast.expr, out: list) -> gast.expr:
         """A call argument as an atom; ``*args`` stays starred around its atom."""
@@ -624,7 +673,8 @@ class Normalizer:
                 func = gast.Attribute(value=self.atom(func.value, out), attr=func.attr,
                                       ctx=gast.Load())
                 anno.copy(node.func, func)
-            call = gast.Call(func=func, args=[self.argument(a, out) for a in node.args],
+            call = gast.Call(func=func, args=[self.argument(a, out)
+                                              for a in self.expand_starred(node.args)],
                              keywords=[gast.keyword(arg=k.arg, value=self.atom(k.value, out))
                                        for k in node.keywords])
             anno.copy(node, call)

@@ -14,6 +14,7 @@ depend on a differentiated argument (varied) and that the result depends on
 from __future__ import annotations
 
 import builtins
+import inspect
 import operator
 import types
 from typing import Any, Callable
@@ -125,10 +126,22 @@ def resolve(fdef: gast.FunctionDef, fn: Callable,
     for node in gast.walk(fdef):
         if (isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name)
                 and node.value.id in typed):
-            method = getattr(typed[node.value.id], node.attr, None)
-            if isinstance(method, types.FunctionType):
+            cls = typed[node.value.id]
+            declared = inspect.getattr_static(cls, node.attr, None)
+            method = getattr(cls, node.attr, None)
+            if isinstance(declared, staticmethod):  # no receiver: a plain function
+                anno.set(node, Key.FUNC, method)
+            elif isinstance(declared, classmethod):  # bound to the class already
+                anno.set(node, Key.FUNC, method)
+            elif isinstance(method, types.FunctionType):
                 anno.set(node, Key.FUNC, method)
                 anno.set(node, Key.RECEIVER, node.value.id)
+        elif (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+              and node.func.id in typed):  # model(x) is type(model).__call__(model, x)
+            call_method = _call_method(typed[node.func.id])
+            if call_method is not None:
+                anno.set(node.func, Key.FUNC, call_method)
+                anno.set(node.func, Key.RECEIVER, node.func.id)
 
     def resolve_expr(node: gast.AST) -> Any:
         if isinstance(node, gast.Name):
@@ -169,14 +182,26 @@ def call_target(call: gast.Call) -> tuple[Any, list]:
                                 type_comment=None)] + args
     if isinstance(func, types.MethodType) and isinstance(func.__func__, types.FunctionType) \
             and isinstance(call.func, gast.Attribute):
-        return func.__func__, [call.func.value] + args
-    call_method = next((cls.__dict__['__call__'] for cls in type(func).__mro__
-                        if '__call__' in cls.__dict__), None)
+        receiver = call.func.value
+        if isinstance(func.__self__, type) and anno.get(receiver, Key.FUNC) is not func.__self__:
+            # A classmethod called through an instance receives the instance's class.
+            type_name = gast.Name(id='type', ctx=gast.Load(), annotation=None, type_comment=None)
+            anno.set(type_name, Key.FUNC, type)
+            receiver = gast.Call(func=type_name, args=[receiver], keywords=[])
+        return func.__func__, [receiver] + args
+    call_method = _call_method(type(func))
     if (func is not None and not isinstance(func, (type, types.FunctionType,
                                                    types.BuiltinFunctionType))
-            and isinstance(call_method, types.FunctionType)):
+            and call_method is not None):
         return call_method, [call.func] + args
     return func, args
+
+
+def _call_method(cls: type) -> types.FunctionType | None:
+    """The ``__call__`` a class defines in Python (found through its bases), or None."""
+    method = next((base.__dict__['__call__'] for base in cls.__mro__
+                   if '__call__' in base.__dict__), None)
+    return method if isinstance(method, types.FunctionType) else None
 
 
 def active_parameters(function: types.FunctionType, args: list, keywords: list,
@@ -190,6 +215,8 @@ def active_parameters(function: types.FunctionType, args: list, keywords: list,
     """
     code = function.__code__
     params = code.co_varnames[:code.co_argcount]
+    # Keyword-only parameters are numbered after the positional ones.
+    named = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
     found: dict[int, gast.expr] = {}
     starred = False
     for position, arg in enumerate(args):
@@ -208,11 +235,11 @@ def active_parameters(function: types.FunctionType, args: list, keywords: list,
             found[position] = arg
     for keyword in keywords:
         if is_active(keyword.value):
-            if keyword.arg not in params:
+            if keyword.arg not in named:
                 raise TangentParseError(
                     f'{function.__qualname__} receives a differentiated value through '
                     f'**kwargs ({keyword.arg}=...); pass it to a named parameter', *where)
-            found[params.index(keyword.arg)] = keyword.value
+            found[named.index(keyword.arg)] = keyword.value
     return dict(sorted(found.items()))
 
 

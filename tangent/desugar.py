@@ -16,6 +16,7 @@ with ``model`` an argument).
 
 from __future__ import annotations
 
+import inspect
 import types
 from typing import Any, Callable
 
@@ -62,6 +63,10 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
                 and not anno.has(node, Key.FUNC) and node.attr not in _ARRAY_NAMES
                 and node.value.id not in found):
             found.append(node.value.id)
+        elif (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+              and node.func.id in params and node.func.id not in assigned
+              and node.func.id not in found):  # model(x): a callable instance
+            found.append(node.func.id)
     return found
 
 
@@ -238,7 +243,12 @@ def lift_callees_given_functions(
         given = {params[i] for i, arg in enumerate(node.args[:len(params)])
                  if is_function(arg)}
         given |= {keyword.arg for keyword in node.keywords if is_function(keyword.value)}
-        if not given:
+        # Values gathered into *args have no parameter of their own to differentiate
+        # with respect to; inlined, *args is a tuple of the caller's values.
+        gathers = bool(callee.__code__.co_flags & inspect.CO_VARARGS) and (
+            len(node.args) > callee.__code__.co_argcount
+            or any(isinstance(arg, gast.Starred) for arg in node.args))
+        if not given and not gathers:
             continue
         if callee.__code__ in lifting:
             continue  # recursion: left as a call, which reports it

@@ -126,7 +126,9 @@ class ForwardAD:
         self.differentiate_subroutine = differentiate_subroutine
         self.filename = filename
         self.lineno = None  # of the user's statement being differentiated, for errors
-        self.params = [arg.id for arg in fdef.args.args]
+        # Keyword-only parameters follow the positional ones (a subroutine's wrt
+        # positions may name them).
+        self.params = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]
         self.wrt_names = [self.params[i] for i in wrt]
         self.result_name = fdef.body[-1].value.id
         self.active = annotate.activity(fdef, set(self.wrt_names), _differentiable)

@@ -266,7 +266,7 @@ def _front_end(fn: Callable, verbose: int, param_types: dict[str, type],
             anno.set(loop.step_reference, Key.FUNC, loop.step_function)
             _print_stage(verbose, 2, f'checkpointed loop body {loop.step_name}',
                          loop.step_def)
-    fdef = anf.Normalizer(namer, free).function(fdef)
+    fdef = anf.Normalizer(namer, free, filename).function(fdef)
     _print_stage(verbose, 2, 'normal form (ANF)', fdef)
     namespace = naming.Namespace(namer)
     for name, value in free.items():
@@ -351,7 +351,7 @@ def _forward(fn: Callable, wrt: tuple[int, ...], optimized: bool, preserve_resul
 def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types) -> _Generated:
     front = _front_end(fn, verbose, param_types)
     fdef, namer, namespace, checks = front.fdef, front.namer, front.namespace, front.checks
-    params = [arg.id for arg in fdef.args.args]
+    params = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]
     if front.untyped_receivers:
         tangent_names = [namer.fresh(naming.tangent_name(params[i])) for i in wrt]
         return _Generated(function=_specialising(
@@ -434,7 +434,7 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
                        front.filename, front.param_types).run()
     _print_stage(verbose, 2, 'raw adjoint: primal statements, then adjoint statements',
                  gast.Module(body=result.primal + result.adjoint, type_ignores=[]))
-    params = [arg.id for arg in fdef.args.args]
+    params = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]
     function_name = namer.fresh(naming.function_name('d', fn.__name__,
                                                      [params[i] for i in wrt]))
     # Split motion's forward function returns the result, so the joint function

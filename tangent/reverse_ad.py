@@ -121,7 +121,9 @@ class ReverseAD:
         self.namespace = namespace
         self.differentiate_subroutine = differentiate_subroutine
         self.filename = filename
-        self.params = [arg.id for arg in fdef.args.args]
+        # Keyword-only parameters follow the positional ones (a subroutine's wrt
+        # positions may name them).
+        self.params = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]
         self.wrt_names = [self.params[i] for i in wrt]
         self.result_name = fdef.body[-1].value.id
         self.active = annotate.activity(fdef, set(self.wrt_names), _differentiable)

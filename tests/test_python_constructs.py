@@ -409,6 +409,39 @@ def test_global_instance_and_callable_instance(options):
     check(uses_callable_instance, (X3,), 0, options)
 
 
+class Scaled:
+    factor = 3.0
+
+    def __init__(self, w):
+        self.w = w
+
+    @staticmethod
+    def squash(z):
+        return np.tanh(z)
+
+    @classmethod
+    def scale(cls, z):
+        return z * cls.factor
+
+    def __call__(self, x):
+        return self.squash(x * self.w) + self.scale(x)
+
+
+def callable_instance_argument(model, x):
+    return np.sum(model(x) ** 2)
+
+
+def static_and_class_methods(model, x):
+    return np.sum(model.squash(x) * model.scale(x)) + np.sum(Scaled.scale(x) * x)
+
+
+@pytest.mark.parametrize('options', MODES, ids=MODE_IDS)
+def test_callable_instance_argument_and_static_and_class_methods(options):
+    model = Scaled(np.array([0.5, -1.0, 2.0]))
+    for function in (callable_instance_argument, static_and_class_methods):
+        check(function, (model, X3), 1, options)
+
+
 @pytest.mark.parametrize('options', MODES[:3], ids=MODE_IDS[:3])
 def test_bound_method_with_methods_calling_methods(options):
     derivative = tangent.autodiff(MODEL.loss, input_derivative=tangent.INPUT_DERIVATIVE.DefaultOne,
@@ -478,6 +511,36 @@ def test_keywords_defaults_and_star_args(options):
         assert_close(derivative(X, *rest, dx=np.ones(4)),
                      numerical_jvp(star_args_forwarding, [X, *rest], 0, np.ones(4)))
     check(kwonly_defaults, (X,), 0, options)
+
+
+def _three(a, b, c):
+    return a * b * np.sin(c)
+
+
+def _forwards(*args):
+    return _three(*args)
+
+
+def _gathers(first, *rest):
+    total = first
+    for value in rest:
+        total = total * value
+    return total
+
+
+def _keyword_only(a, *, c=1.0):
+    return a * c ** 2
+
+
+def star_args_carry_derivatives(x):
+    packed = (x[0], x[1], 2.0)
+    return _forwards(x[0], x[1], x[2]) + _gathers(x[0], x[1], x[2], 2.0) + _three(*packed) \
+        + _keyword_only(2.0, c=x[3])
+
+
+@pytest.mark.parametrize('options', MODES, ids=MODE_IDS)
+def test_differentiated_values_through_star_args_and_keyword_only_parameters(options):
+    check(star_args_carry_derivatives, (X,), 0, options)
 
 
 # 7. Containers as inputs and outputs -------------------------------------------------------

@@ -12,10 +12,10 @@ Run: python examples/logistic_regression.py
 Set TANGENT_EXAMPLES_QUICK=1 for a short run (the smoke test does).
 """
 
-import importlib.util
 import os
 
 import numpy as np
+from loss_curve import save_loss_curve
 
 import tangent
 
@@ -52,29 +52,6 @@ def accuracy(weights, biases, points, classes):
     return float(np.mean(np.argmax(points @ weights + biases, axis=1) == classes))
 
 
-def save_curve(losses):
-    """Plot the loss curve if matplotlib is there; report what happened."""
-    if importlib.util.find_spec('matplotlib') is None:
-        print('matplotlib is not installed: no loss-curve PNG written')
-        return
-    import matplotlib
-
-    matplotlib.use('Agg')  # no display needed
-    from matplotlib import pyplot as plt
-
-    folder = os.environ.get('TANGENT_EXAMPLES_OUTPUT', '.')
-    path = os.path.join(folder, 'logistic_regression_loss.png')
-    figure, axes = plt.subplots(figsize=(5, 3.5))
-    axes.plot(range(len(losses)), losses)
-    axes.set_xlabel('gradient descent step')
-    axes.set_ylabel('training loss')
-    axes.set_title('Softmax regression, gradient by tangent')
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    print(f'loss curve written to {path}')
-
-
 def main():
     rng = np.random.default_rng(1)
     points, labels, classes = make_data(rng)
@@ -97,7 +74,9 @@ def main():
         biases = biases - LEARNING_RATE * dbiases
 
     print(f'training accuracy {accuracy(weights, biases, points, classes):.3f}')
-    save_curve(losses)
+    save_loss_curve('logistic_regression', {'training loss': losses},
+                    xlabel='gradient descent step',
+                    title='Softmax regression, gradient by tangent')
 
 
 if __name__ == '__main__':

@@ -23,6 +23,7 @@ Set TANGENT_EXAMPLES_QUICK=1 for a short run (the smoke test does).
 import os
 
 import numpy as np
+from loss_curve import save_loss_curve
 
 import tangent
 
@@ -78,10 +79,11 @@ def conjugate_gradients(hessian_times, rhs, tolerance, max_iterations):
     return p, products
 
 
-def newton_cg(loss, gradient_of, hvp, w):
+def newton_cg(loss, gradient_of, hvp, w, history):
     total_products = 0
     for iteration in range(NEWTON_ITERATIONS + 1):
         value, gradient = loss(w), gradient_of(w)
+        history.append(value)
         norm = np.linalg.norm(gradient)
         print(f'  iteration {iteration:3d}  loss {value:.12f}  |gradient| {norm:.2e}')
         if norm < TOLERANCE or iteration == NEWTON_ITERATIONS:
@@ -95,11 +97,12 @@ def newton_cg(loss, gradient_of, hvp, w):
     return w, iteration, total_products
 
 
-def gradient_descent(loss, gradient_of, w):
+def gradient_descent(loss, gradient_of, w, history):
     step = 1.0
     report_every = max(1, GRADIENT_DESCENT_ITERATIONS // 10)
     for iteration in range(GRADIENT_DESCENT_ITERATIONS + 1):
         value, gradient = loss(w), gradient_of(w)
+        history.append(value)
         norm = np.linalg.norm(gradient)
         last = norm < TOLERANCE or iteration == GRADIENT_DESCENT_ITERATIONS
         if iteration % report_every == 0 or last:
@@ -127,15 +130,20 @@ def main():
     print(f'Hessian-vector product against finite differences: max difference {error:.1e}\n')
 
     print('Newton-CG (forward-over-reverse Hessian-vector products):')
-    w_newton, newton_iterations, products = newton_cg(loss, gradient_of, hvp, start)
+    newton_losses, descent_losses = [], []
+    w_newton, newton_iterations, products = newton_cg(loss, gradient_of, hvp, start,
+                                                      newton_losses)
     print('\nGradient descent (backtracking line search):')
-    w_descent, descent_iterations = gradient_descent(loss, gradient_of, start)
+    w_descent, descent_iterations = gradient_descent(loss, gradient_of, start, descent_losses)
 
     print()
     print(f'Newton-CG:        {newton_iterations:5d} iterations, {products} Hessian-vector '
           f'products, final loss {loss(w_newton):.12f}')
     print(f'gradient descent: {descent_iterations:5d} iterations, '
           f'final loss {loss(w_descent):.12f}')
+    save_loss_curve('newton_cg', {'Newton-CG': newton_losses,
+                                  'gradient descent': descent_losses},
+                    xlabel='iteration', title='Newton-CG against gradient descent')
 
 
 if __name__ == '__main__':

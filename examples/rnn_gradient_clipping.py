@@ -23,6 +23,7 @@ import inspect
 import os
 
 import numpy as np
+from loss_curve import save_loss_curve
 
 import tangent
 from tangent import insert_grad_of
@@ -97,15 +98,19 @@ def main():
     # Training draws a fresh batch per step; the loss is reported on a fixed one.
     test_xs, test_ys = sine_batch(rng)
     report_every = max(1, STEPS // 10)
+    curve = []
     for step in range(STEPS + 1):
+        # The decorated model runs as ordinary Python, without the block.
+        curve.append(float(loss(h0, *weights, test_xs, test_ys)))
         if step % report_every == 0 or step == STEPS:
-            # The decorated model runs as ordinary Python, without the block.
-            print(f'step {step:4d}  loss {loss(h0, *weights, test_xs, test_ys):.6f}')
+            print(f'step {step:4d}  loss {curve[-1]:.6f}')
         if step == STEPS:
             break
         xs, ys = sine_batch(rng)
         gradients = dloss(h0, *weights, xs, ys)
         weights = [w - LEARNING_RATE * g for w, g in zip(weights, gradients)]
+    save_loss_curve('rnn_gradient_clipping', {'test loss': curve},
+                    xlabel='gradient descent step', title='RNN with clipped gradients')
 
 
 if __name__ == '__main__':

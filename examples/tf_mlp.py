@@ -16,6 +16,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from loss_curve import save_loss_curve  # noqa: E402
 
 import tangent  # noqa: E402
 
@@ -63,15 +64,18 @@ def main():
             param.assign_sub(LEARNING_RATE * gradient)
         return loss(x, *params, labels)
 
-    print(f'step    0: loss {float(loss(x, *params, labels)):.4f}')
+    curve = [float(loss(x, *params, labels))]
+    print(f'step    0: loss {curve[0]:.4f}')
     for step in range(1, STEPS + 1):
-        value = train_step()
+        curve.append(float(train_step()))
         if step % (STEPS // 6) == 0:
-            print(f'step {step:4d}: loss {float(value):.4f}')
+            print(f'step {step:4d}: loss {curve[-1]:.4f}')
     logits = tf.matmul(tf.nn.relu(tf.matmul(x, params[0]) + params[1]), params[2]) + params[3]
     accuracy = float(tf.reduce_mean(tf.cast(tf.argmax(logits, 1) == tf.cast(labels, tf.int64),
                                             tf.float32)))
     print(f'training accuracy {accuracy:.3f}')
+    save_loss_curve('tf_mlp', {'training loss': curve}, xlabel='training step',
+                    title='TensorFlow MLP, gradient by tangent')
 
 
 if __name__ == '__main__':

@@ -25,8 +25,8 @@ from __future__ import annotations
 import gast
 
 from tangent import annotate, comments, quoting
-from tangent import utils as runtime
 from tangent import annotations as anno
+from tangent import utils as runtime
 from tangent.annotations import Key
 from tangent.errors import TangentParseError
 from tangent.naming import Namer

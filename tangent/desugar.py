@@ -212,7 +212,8 @@ def lift_callees_given_functions(
         fdef: gast.FunctionDef, free: dict[str, Any], namer: Namer,
         parse: Callable[[Callable], tuple[gast.FunctionDef, dict[str, Any]]],
         lifting: tuple = (), function_params: frozenset = frozenset(),
-        outer_locals: frozenset = frozenset()) -> None:
+        outer_locals: frozenset = frozenset(),
+        has_rule: Callable[[Any], bool] = lambda func: False) -> None:
     """Copy user functions that receive a lambda or nested def into ``fdef``.
 
     ``apply(lambda v: v * v, x)`` with ``apply`` a global user function cannot
@@ -223,7 +224,8 @@ def lift_callees_given_functions(
     them, so each still refers to the value in the callee's own module.
     ``parse`` returns a user function's resolved, fenced definition and free
     values. ``function_params`` are parameters of ``fdef`` given functions;
-    ``outer_locals`` the local names of the functions ``fdef`` is copied into.
+    ``outer_locals`` the local names of the functions ``fdef`` is copied into;
+    ``has_rule`` tells the functions with registered derivatives, never copied.
     Updates ``fdef`` and ``free`` in place.
     """
     functions = _local_function_names(fdef) | function_params
@@ -236,7 +238,7 @@ def lift_callees_given_functions(
         def is_function(arg):
             return (isinstance(arg, gast.Lambda)
                     or (isinstance(arg, gast.Name) and arg.id in functions))
-        if not _is_user_function(callee):
+        if not _is_user_function(callee) or has_rule(callee):
             continue
         params = callee.__code__.co_varnames[:callee.__code__.co_argcount
                                               + callee.__code__.co_kwonlyargcount]
@@ -267,7 +269,7 @@ def lift_callees_given_functions(
             copied.decorator_list = []
             lift_callees_given_functions(copied, free, namer, parse,
                                          lifting + (callee.__code__,), frozenset(given),
-                                         frozenset(caller_locals))
+                                         frozenset(caller_locals), has_rule)
             fdef.body.insert(0, copied)
             lifted[callee] = copied.name
         node.func = gast.copy_location(

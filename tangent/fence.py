@@ -91,7 +91,8 @@ class Fence(gast.NodeVisitor):
         # their own lists: what the alias and in-place checks guard against is not there.
         self.generated = generated
         self.loop_depth = 0
-        self.aliases: set[str] = set()  # names that may share an array with another name
+        # names that may share an array with another name, from the line they may
+        self.aliases: dict[str, int] = {}
 
     def fail(self, node: gast.AST, construct: str, way_out: str) -> None:
         lineno = getattr(node, 'lineno', None)
@@ -106,7 +107,7 @@ class Fence(gast.NodeVisitor):
         args = fdef.args
         if args.kwarg is not None:
             self.fail(fdef, *KWARGS_PARAMETER)
-        self.aliases = set() if self.generated else _aliased_names(fdef)
+        self.aliases = {} if self.generated else _aliased_names(fdef)
         for statement in fdef.body:
             self.visit(statement)
 
@@ -163,7 +164,7 @@ class Fence(gast.NodeVisitor):
         if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
             if anno.has(target.value, Key.FUNC):  # resolved to a global or closure value
                 self.fail(target, *NONLOCAL_WRITE)
-            if target.value.id in self.aliases:
+            if self.aliases.get(target.value.id, target.lineno) < target.lineno:
                 self.fail(target, *ALIASED_WRITE)
 
     def visit_Call(self, node):
@@ -187,30 +188,46 @@ class Fence(gast.NodeVisitor):
         self.generic_visit(node)
 
 
-def _aliased_names(fdef: gast.FunctionDef) -> set[str]:
-    """Local names that may refer to the same array or list as another name.
+def _aliased_names(fdef: gast.FunctionDef) -> dict[str, int]:
+    """Local names that may refer to the same array or list as another name, each
+    with the first line from which it may (a loop's first line for an alias made
+    inside a loop, which holds on its next iterations).
 
     ``y = x`` makes both names one object; ``y = x[i]`` and ``y = x.T`` may
     be views of it; a loop over a sequence binds views of its rows. A write
     through one of them changes what the others read, which the derivative
     (one value per name) cannot follow.
     """
-    aliases = set()
-    for node in gast.walk(fdef):
-        if isinstance(node, gast.Assign) and isinstance(node.value, (
-                gast.Name, gast.Subscript, gast.Attribute)):
-            source = node.value
-            while isinstance(source, (gast.Subscript, gast.Attribute)):
-                source = source.value
-            if isinstance(source, gast.Name) and not anno.has(source, Key.FUNC):
-                for target in node.targets:
-                    if isinstance(target, gast.Name):
-                        aliases.update({target.id, source.id})
-        elif isinstance(node, gast.For) and isinstance(node.target, gast.Name) and \
-                isinstance(node.iter, gast.Name):
-            aliases.update({node.target.id, node.iter.id})
-    return aliases
+    aliases: dict[str, int] = {}
 
+    def link(names, line):
+        for name_ in names:
+            aliases[name_] = min(aliases.get(name_, line), line)
+
+    def visit(statements, loop_line):
+        for stmt in statements:
+            line = loop_line if loop_line is not None else stmt.lineno
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.value, (
+                    gast.Name, gast.Subscript, gast.Attribute)):
+                source = stmt.value
+                while isinstance(source, (gast.Subscript, gast.Attribute)):
+                    source = source.value
+                if isinstance(source, gast.Name) and not anno.has(source, Key.FUNC):
+                    targets = [t.id for t in stmt.targets if isinstance(t, gast.Name)]
+                    if targets:
+                        link(targets + [source.id], line)
+            elif isinstance(stmt, gast.For):
+                inner = loop_line if loop_line is not None else stmt.lineno
+                if isinstance(stmt.target, gast.Name) and isinstance(stmt.iter, gast.Name):
+                    link([stmt.target.id, stmt.iter.id], inner)
+                visit(stmt.body, inner)
+            elif isinstance(stmt, gast.While):
+                visit(stmt.body, loop_line if loop_line is not None else stmt.lineno)
+            elif isinstance(stmt, gast.If):
+                visit(stmt.body, loop_line)
+                visit(stmt.orelse, loop_line)
+    visit(fdef.body, None)
+    return aliases
 
 def _is_insert_grad_of(node: gast.With) -> bool:
     if len(node.items) != 1 or node.items[0].optional_vars is None:

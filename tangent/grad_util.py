@@ -248,7 +248,8 @@ def _front_end(fn: Callable, verbose: int, param_types: dict[str, type],
     untyped = [p for p in desugar.parameter_receivers(fdef) if p not in param_types]
     namer = naming.Namer(naming.names_in(fdef) | set(free))
     desugar.lift_callees_given_functions(fdef, free, namer,
-                                         lambda callee: _parse(callee, {})[:2])
+                                         lambda callee: _parse(callee, {})[:2],
+                                         has_rule=_has_rule)
     fdef = desugar.desugar(fdef, free, namer)
     if checkpoints is None:
         checkpoint.strip_markers(fdef)
@@ -273,6 +274,12 @@ def _front_end(fn: Callable, verbose: int, param_types: dict[str, type],
         namespace.bind_user(name, value)
     return _FrontEnd(fdef, filename, namer, namespace, list(_checks_for(fn, free)),
                      dict(param_types), untyped)
+
+
+def _has_rule(func: Any) -> bool:
+    """Whether ``func`` is differentiated by a registered rule, never from its source."""
+    return (func in grads.adjoints or func in tangents.tangents
+            or non_differentiable.is_non_differentiable(func) or tracing.is_traced(func))
 
 
 def _closure_key(fn: Callable) -> tuple:

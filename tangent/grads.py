@@ -73,6 +73,12 @@ def pow(z, x, y):  # noqa: A001 - named after the operator it differentiates
     d[y] = tangent.unbroadcast(d[z] * z * tangent.safe_log(x), y)
 
 
+@adjoint(operator.mod)
+def mod(z, x, y):
+    d[x] = tangent.unbroadcast(d[z], x)
+    d[y] = tangent.unbroadcast(-d[z] * tangent.remainder_quotient(x, y, z), y)
+
+
 @adjoint(operator.neg)
 def neg(y, x):
     d[x] = -d[y]
@@ -119,6 +125,7 @@ def math_exp(y, x):
 @adjoint(math.log)
 def math_log(y, x, base=math.e):
     d[x] = d[y] / (x * math.log(base))
+    d[base] = -d[y] * y / (base * math.log(base))
 
 
 @adjoint(math.sqrt)
@@ -198,20 +205,86 @@ def math_fabs(y, x):
     d[x] = d[y] * math.copysign(1.0, x)
 
 
+@adjoint(math.asinh)
+def math_asinh(y, x):
+    d[x] = d[y] / math.sqrt(x * x + 1.0)
+
+
+@adjoint(math.acosh)
+def math_acosh(y, x):
+    d[x] = d[y] / math.sqrt(x * x - 1.0)
+
+
+@adjoint(math.atanh)
+def math_atanh(y, x):
+    d[x] = d[y] / (1.0 - x * x)
+
+
+@adjoint(math.erf)
+def math_erf(y, x):
+    d[x] = d[y] * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
+
+
+@adjoint(math.erfc)
+def math_erfc(y, x):
+    d[x] = -d[y] * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
+
+
+@adjoint(math.degrees)
+def math_degrees(y, x):
+    d[x] = d[y] * (180.0 / math.pi)
+
+
+@adjoint(math.radians)
+def math_radians(y, x):
+    d[x] = d[y] * (math.pi / 180.0)
+
+
+@adjoint(math.copysign)
+def math_copysign(z, x, y):
+    d[x] = d[z] * np.sign(x) * math.copysign(1.0, y)
+
+
+@adjoint(math.gamma)
+def math_gamma(y, x):
+    d[x] = d[y] * y * tangent.digamma(x)
+
+
+@adjoint(math.lgamma)
+def math_lgamma(y, x):
+    d[x] = d[y] * tangent.digamma(x)
+
+
+if hasattr(math, 'cbrt'):  # Python 3.11+
+    @adjoint(math.cbrt)
+    def math_cbrt(y, x):
+        d[x] = d[y] / (3.0 * y * y)
+
+    @adjoint(math.exp2)
+    def math_exp2(y, x):
+        d[x] = d[y] * y * math.log(2.0)
+
+
+# Up to four arguments, or one iterable of any length; ties share the gradient.
 @adjoint(builtins.max)
-def builtin_max(z, x, y):
-    d[x] = d[z] * tangent.balanced_eq(x, z, y)
-    d[y] = d[z] * tangent.balanced_eq(y, z, x)
+def builtin_max(z, x, y=None, w=None, v=None):
+    d[x] = tangent.extremum_gradient(d[z], z, (x, y, w, v), 0)
+    d[y] = tangent.extremum_gradient(d[z], z, (x, y, w, v), 1)
+    d[w] = tangent.extremum_gradient(d[z], z, (x, y, w, v), 2)
+    d[v] = tangent.extremum_gradient(d[z], z, (x, y, w, v), 3)
 
 
 alias(builtins.min, builtins.max)
 alias(builtins.pow, operator.pow)
 alias(math.pow, operator.pow)
+alias(math.fmod, operator.mod)
+alias(math.remainder, operator.mod)
 
 
 @adjoint(builtins.sum)
 def builtin_sum(y, iterable, start=0):
     d[iterable] = tangent.grad_sum_sequence(d[y], iterable)
+    d[start] = tangent.unbroadcast(d[y], start)
 
 
 # NumPy element-wise --------------------------------------------------------
@@ -223,6 +296,8 @@ alias(np.divide, operator.truediv)
 alias(np.power, operator.pow)
 alias(np.negative, operator.neg)
 alias(np.matmul, operator.matmul)
+alias(np.mod, operator.mod)  # np.remainder is np.mod
+alias(np.fmod, operator.mod)
 
 
 @adjoint(np.exp)
@@ -632,6 +707,26 @@ def eigh(result, a, UPLO='L'):  # noqa: N803 - NumPy's name
     d[a] = tangent.eigh_gradient(d[result], result, a)
 
 
+@adjoint(np.linalg.pinv)
+def pinv(y, a, rcond=None, hermitian=False, rtol=None):
+    d[a] = tangent.pinv_gradient(d[y], y, a)  # a of full rank
+
+
+@adjoint(np.linalg.qr)
+def qr(result, a, mode='reduced'):
+    d[a] = tangent.qr_gradient(d[result], result, a, mode)
+
+
+@adjoint(np.linalg.eigvalsh)
+def eigvalsh(w, a, UPLO='L'):  # noqa: N803 - NumPy's name
+    d[a] = tangent.eigvalsh_gradient(d[w], a, UPLO)
+
+
+@adjoint(np.linalg.matrix_power)
+def matrix_power(y, a, n):
+    d[a] = tangent.matrix_power_gradient(d[y], a, n)
+
+
 @adjoint(np.cross)
 def cross(c, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     d[a] = tangent.unbroadcast(np.cross(b, d[c], axisa, axisb, axisc, axis), a)
@@ -679,12 +774,12 @@ def transpose(y, a, axes=None):
 
 @adjoint(np.array)
 def array(y, object, dtype=None, copy=True, order='K', subok=False, ndmin=0):  # noqa: A002
-    d[object] = tangent.unarray(d[y], object)
+    d[object] = tangent.unarray(d[y], object, dtype=dtype)
 
 
 @adjoint(np.asarray)
-def asarray(y, a, dtype=None, order=None):
-    d[a] = tangent.unarray(d[y], a)
+def asarray(y, a, dtype=None, order=None, copy=None):
+    d[a] = tangent.unarray(d[y], a, dtype=dtype)  # zero through a cast to int or bool
 
 
 @adjoint(np.atleast_1d)
@@ -970,13 +1065,23 @@ def grad_matmul_right(z, dz, x, y):
 
 
 @adjoint(tangent.unarray)
-def unarray(y, grad, like):
-    d[grad] = tangent.array_tangent(d[y], grad)
+def unarray(y, grad, like, dtype=None):
+    d[grad] = tangent.array_tangent(d[y], grad, dtype=dtype)
 
 
 @adjoint(tangent.array_tangent)
-def array_tangent(y, tangent_value, like):
-    d[tangent_value] = tangent.unarray(d[y], tangent_value)
+def array_tangent(y, tangent_value, like, dtype=None):
+    d[tangent_value] = tangent.unarray(d[y], tangent_value, dtype=dtype)
+
+
+@adjoint(tangent.extremum_gradient)
+def extremum_gradient(y, g, z, arguments, index=None):
+    d[g] = tangent.extremum_tangent(z, arguments, d[y], index)
+
+
+@adjoint(tangent.extremum_tangent)
+def extremum_tangent(y, z, arguments, tangents, index=None):
+    d[tangents] = tangent.extremum_gradient(d[y], z, arguments, index)
 
 
 @adjoint(tangent.written_grad)

@@ -57,7 +57,7 @@ register_non_differentiable_functions(
     math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite,
     operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
     operator.not_, operator.is_, operator.is_not, operator.contains,
-    operator.floordiv, operator.mod,
+    operator.floordiv,
     # NumPy: shapes, constructors, integer and boolean results
     np.shape, np.ndim, np.size, np.zeros, np.ones, np.empty, np.full,
     np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.eye,
@@ -68,7 +68,7 @@ register_non_differentiable_functions(
     np.greater_equal, np.logical_and, np.logical_or, np.logical_not,
     np.logical_xor, np.isnan, np.isinf, np.isfinite, np.isclose, np.allclose,
     np.array_equal, np.any, np.all, np.count_nonzero, np.floor_divide,
-    np.mod, np.remainder, np.searchsorted, np.digitize, np.bincount,
+    np.searchsorted, np.digitize, np.bincount,
     np.unique, np.result_type, np.dtype, np.iinfo, np.finfo,
     np.random.rand, np.random.randn, np.random.random, np.random.normal,
     np.random.uniform, np.random.randint, np.random.seed,
@@ -76,7 +76,7 @@ register_non_differentiable_functions(
     # The runtime: zeros, ones, checks and the tape itself
     utils.Stack, utils.init_grad, utils.ones_like, utils.check_seed, utils.require_seed,
     utils.check_scalar, utils.shapes_match, utils.array_size, utils.balanced_eq,
-    utils.as_sequence, utils.inverse_permutation, utils.shape_only,
+    utils.as_sequence, utils.inverse_permutation, utils.shape_only, utils.dict_keys,
     # The checkpointing schedule
     utils.revolve, utils.revolve_advances, utils.revolve_first_sweep,
     utils.revolve_after_first_sweep,

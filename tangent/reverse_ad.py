@@ -103,8 +103,7 @@ def _differentiable(value: gast.expr) -> bool:
         return False
     if isinstance(value, gast.Attribute) and value.attr in annotate.NON_DIFFERENTIABLE_ATTRIBUTES:
         return False
-    if isinstance(value, gast.BinOp) and annotate.operator_of(value) in (
-            annotate.operator.floordiv, annotate.operator.mod):
+    if isinstance(value, gast.BinOp) and annotate.operator_of(value) is annotate.operator.floordiv:
         return False
     return True
 

@@ -1,4 +1,4 @@
-"""Runtime helpers named by the NumPy derivative rules (layer L0).
+"""Runtime helpers named by the NumPy (and longer builtin) derivative rules (layer L0).
 
 A derivative rule stays a few lines by calling one of these for anything
 longer: the gradient of a product, of a norm, of einsum, the pieces of a
@@ -31,7 +31,10 @@ __all__ = [
     'linear_pad_mode', 'cholesky_tangent_factor', 'diff_gradient', 'rollaxis_gradient',
     'cumulative_gradient', 'cumulative_tangent', 'trapezoid_weights', 'vector_norm_direction',
     'matrix_norm_direction', 'median_share', 'compress_gradient', 'delete_gradient',
-    'multi_dot_gradient', 'multi_dot_tangent',
+    'multi_dot_gradient', 'multi_dot_tangent', 'remainder_quotient', 'digamma',
+    'extremum_gradient', 'extremum_tangent', 'pinv_gradient', 'pinv_tangent', 'qr_gradient',
+    'qr_tangent', 'eigvalsh_gradient', 'eigvalsh_tangent', 'matrix_power_gradient',
+    'matrix_power_tangent',
 ]
 
 
@@ -90,6 +93,107 @@ def sinc_derivative(x: Any, y: Any) -> Any:
     x = np.asarray(x, dtype=_real_dtype(x))
     safe = np.where(x == 0, 1.0, x)
     return np.where(x == 0, 0.0, (np.cos(np.pi * x) - y) / safe)
+
+
+def remainder_quotient(x: Any, y: Any, z: Any) -> Any:
+    """The whole number ``k`` with ``z = x - k * y`` for a remainder ``z`` of ``x`` by
+    ``y`` (``%``, ``np.mod``, ``np.fmod``, ``math.fmod``, ``math.remainder``), so that
+    ``dz/dx = 1`` and ``dz/dy = -k`` wherever the remainder is continuous."""
+    if isinstance(x, (int, float)) and isinstance(y, (int, float)):
+        return float(round((x - z) / y))
+    quotient = (np.asarray(x) - z) / y
+    return np.round(quotient).astype(_real_dtype(quotient), copy=False)
+
+
+def digamma(x: float) -> float:
+    """The digamma function ``psi = Gamma' / Gamma``, the derivative of ``math.lgamma``
+    (NaN at the poles 0, -1, -2, ...), to about 1e-14."""
+    x = float(x)
+    if x <= 0.0 and x == int(x):
+        return float('nan')
+    if x < 0.5:  # the reflection formula psi(1 - x) - psi(x) = pi / tan(pi x)
+        return digamma(1.0 - x) - float(np.pi / np.tan(np.pi * x))
+    shift = 0.0
+    while x < 10.0:  # psi(x) = psi(x + 1) - 1 / x, up to where the series is accurate
+        shift -= 1.0 / x
+        x += 1.0
+    # The asymptotic series log x - 1/(2x) - sum B_2k / (2k x^2k).
+    u = 1.0 / (x * x)
+    series = u * (1 / 12 - u * (1 / 120 - u * (1 / 252 - u * (1 / 240 - u / 132))))
+    return shift + float(np.log(x)) - 0.5 / x - series
+
+
+def _equal_count(hits: list) -> Any:
+    count = 0
+    for hit in hits:
+        count = count + np.asarray(hit, dtype=np.int64)
+    return count
+
+
+def _in_dtype_of(share: Any, like: Any) -> Any:
+    """``share`` in ``like``'s floating dtype when that is not float64 (float32 stays)."""
+    dtype = getattr(like, 'dtype', None)
+    if dtype is not None and dtype.kind == 'f' and dtype != np.float64:
+        return np.asarray(share, dtype=dtype)
+    return share
+
+
+def _extremum_items(items: Any, z: Any) -> tuple:
+    """For builtin ``z = max(items)``: which items equal ``z``, and how many do."""
+    if isinstance(items, np.ndarray):
+        hits = items == z
+        return hits, np.sum(hits, axis=0, keepdims=True)
+    hits = [np.equal(item, z) for item in items]
+    return hits, _equal_count(hits)
+
+
+def extremum_gradient(g: Any, z: Any, arguments: tuple, index: int | None = None) -> Any:
+    """The gradient of builtin ``z = max(*arguments)`` (or ``min``) reaching
+    ``arguments[index]``; with one argument, ``z = max(iterable)``, the gradient of
+    the iterable, its items equal to ``z`` receiving it. Ties share it equally.
+    Arguments that are None were not passed. With ``index`` None, the gradients of
+    all arguments, as a tuple (the transpose of ``extremum_tangent``).
+    """
+    if index is None:
+        return tuple(0.0 if argument is None else extremum_gradient(g, z, arguments, i)
+                     for i, argument in enumerate(arguments))
+    present = [argument for argument in arguments if argument is not None]
+    if len(present) == 1:
+        items = present[0]
+        hits, count = _extremum_items(items, z)
+        if isinstance(items, np.ndarray):
+            return np.asarray(g * hits / count, dtype=_real_dtype(g, items))
+        return type(items)(g * _in_dtype_of(hit / count, item) for hit, item in
+                           zip(hits, items))
+    hits = [np.equal(argument, z) for argument in present]
+    return g * _in_dtype_of(hits[index] / _equal_count(hits), present[index])
+
+
+def extremum_tangent(z: Any, arguments: tuple, tangents: Any, index: int | None = None) -> Any:
+    """The tangent of builtin ``z = max(*arguments)`` (or ``min``, or ``max(iterable)``)
+    given the arguments' tangents: the mean tangent of the arguments (items) equal to
+    ``z``. With ``index``, ``tangents`` is the tangent of ``arguments[index]`` alone
+    (the transpose of ``extremum_gradient``).
+    """
+    if index is None:
+        total = 0.0
+        for i, argument_tangent in enumerate(tangents):
+            if arguments[i] is not None:
+                total = total + extremum_tangent(z, arguments, argument_tangent, i)
+        return total
+    present = [argument for argument in arguments if argument is not None]
+    if len(present) == 1:
+        items = present[0]
+        hits, count = _extremum_items(items, z)
+        if isinstance(items, np.ndarray):
+            total = np.sum(hits * np.broadcast_to(tangents, items.shape), axis=0)
+            return np.asarray(total / count[0], dtype=_real_dtype(total, items))
+        total = 0.0
+        for hit, item_tangent in zip(hits, tangents):
+            total = total + hit * item_tangent
+        return _in_dtype_of(total / count, z)
+    hits = [np.equal(argument, z) for argument in present]
+    return _in_dtype_of(hits[index] / _equal_count(hits), z) * tangents
 
 
 def clip_passes(a: Any, a_min: Any, a_max: Any) -> Any:
@@ -175,18 +279,39 @@ def reverse_cumsum(g: Any, a: Any, axis: Any) -> Any:
 
 
 def cumprod_gradient(g: Any, y: Any, a: Any, axis: Any) -> Any:
-    """The gradient of ``np.cumprod(a, axis)`` (for inputs without zeros)."""
+    """The gradient of ``np.cumprod(a, axis)``, exact when ``a`` holds zeros."""
     if axis is None:
-        return np.reshape(reverse_cumsum(np.ravel(g) * np.ravel(y), np.ravel(y), 0)
-                          / np.ravel(a), np.shape(a))
-    return reverse_cumsum(np.asarray(g) * y, y, axis) / a
+        return np.reshape(cumprod_gradient(np.ravel(g), np.ravel(y), np.ravel(a), 0),
+                          np.shape(a))
+    a = np.asarray(a)
+    g = np.broadcast_to(g, a.shape)
+    if np.all(a != 0):
+        return reverse_cumsum(g * y, y, axis) / a
+    # d y[i] / d a[k] = y[k-1] * (a[k+1] ... a[i]) for i >= k, so the gradient is
+    # y[k-1] * tail[k] with tail[k] = g[k] + a[k+1] * tail[k+1]: no division by a zero.
+    a, g = np.moveaxis(a, axis, 0), np.moveaxis(g, axis, 0)
+    tail = np.array(g, dtype=_real_dtype(g, a))
+    for k in range(len(tail) - 2, -1, -1):
+        tail[k] += a[k + 1] * tail[k + 1]
+    before = np.concatenate([np.ones_like(a[:1]), np.cumprod(a[:-1], axis=0)])
+    return np.moveaxis(before * tail, 0, axis)
 
 
 def cumprod_tangent(da: Any, y: Any, a: Any, axis: Any) -> Any:
-    """The tangent of ``np.cumprod(a, axis)`` (for inputs without zeros)."""
+    """The tangent of ``np.cumprod(a, axis)``, exact when ``a`` holds zeros."""
     if axis is None:
-        return np.ravel(y) * np.cumsum(np.ravel(da) / np.ravel(a))
-    return y * np.cumsum(da / a, axis=axis)
+        return cumprod_tangent(np.ravel(np.broadcast_to(da, np.shape(a))), np.ravel(y),
+                               np.ravel(a), 0)
+    a = np.asarray(a)
+    da = np.broadcast_to(da, a.shape)
+    if np.all(a != 0):
+        return y * np.cumsum(da / a, axis=axis)
+    # The product rule one step at a time: y[i] = y[i-1] * a[i].
+    a, da, y = np.moveaxis(a, axis, 0), np.moveaxis(da, axis, 0), np.moveaxis(y, axis, 0)
+    result = np.array(da, dtype=_real_dtype(da, a))
+    for i in range(1, len(result)):
+        result[i] = da[i] * y[i - 1] + a[i] * result[i - 1]
+    return np.moveaxis(result, 0, axis)
 
 
 def _weights_like(a: Any, weights: Any, axis: Any) -> Any:
@@ -707,6 +832,128 @@ def slogdet_tangent(da: Any, a: Any, result: Any) -> tuple:
         (np.zeros_like(result[0]), dlog)
 
 
+def _eye_like(a: Any, n: int) -> np.ndarray:
+    return np.eye(n, dtype=_real_dtype(a))
+
+
+def pinv_gradient(g: Any, y: Any, a: Any) -> Any:
+    """The gradient of ``y = np.linalg.pinv(a)`` for ``a`` of full rank (its rank
+    is min(m, n), so the pseudo-inverse is differentiable there)."""
+    a, y = np.asarray(a), np.asarray(y)
+    g = _as_gradient(g, y)
+    yt, gt = matrix_transpose(y), matrix_transpose(g)
+    m, n = a.shape[-2:]
+    # d y = -y da y + y y^T da^T (I - a y) + (I - y a) da^T y^T y, transposed term by term.
+    return _in_dtype_of(-yt @ g @ yt + (_eye_like(y, m) - a @ y) @ gt @ y @ yt
+                        + yt @ y @ gt @ (_eye_like(y, n) - y @ a), a)
+
+
+def pinv_tangent(da: Any, y: Any, a: Any) -> Any:
+    """The tangent of ``y = np.linalg.pinv(a)`` for ``a`` of full rank."""
+    a, y = np.asarray(a), np.asarray(y)
+    dat = matrix_transpose(np.broadcast_to(da, a.shape))
+    m, n = a.shape[-2:]
+    return _in_dtype_of(-y @ matrix_transpose(dat) @ y + y @ matrix_transpose(y) @ dat @ (
+        _eye_like(y, m) - a @ y) + (_eye_like(y, n) - y @ a) @ dat @ matrix_transpose(y) @ y, a)
+
+
+def _qr_factors(result: Any, a: Any, mode: str) -> tuple:
+    """Q and R of ``np.linalg.qr(a, mode)``, where the derivative is defined."""
+    a = np.asarray(a)
+    m, n = a.shape[-2:]
+    if mode not in ('reduced', 'r', 'complete') or m < n or mode == 'complete' and m > n:
+        raise NotImplementedError(
+            f"the derivative of np.linalg.qr covers mode='reduced' or 'r' of a square or "
+            f'tall (m >= n) matrix of full rank, not mode={mode!r} of a {m}x{n} matrix')
+    return tuple(np.linalg.qr(a)) if mode == 'r' else tuple(result)
+
+
+def _upper_to_lower(m: Any) -> Any:
+    """The symmetric matrix with the upper triangle (and diagonal) of ``m``."""
+    return np.triu(m) + matrix_transpose(np.triu(m, 1))
+
+
+def qr_gradient(seed: Any, result: Any, a: Any, mode: str) -> Any:
+    """The gradient of ``np.linalg.qr(a, mode)`` for the seed of (Q, R), or of R
+    alone for ``mode='r'`` (full-rank ``a`` with m >= n)."""
+    q, r = _qr_factors(result, a, mode)
+    gq, gr = (None, seed) if mode == 'r' else (seed[0], seed[1])
+    gq = np.zeros_like(q) if gq is None or np.ndim(gq) == 0 else _as_gradient(gq, q)
+    gr = np.zeros_like(r) if gr is None or np.ndim(gr) == 0 else _as_gradient(gr, r)
+    inner = gr @ matrix_transpose(r) - matrix_transpose(q) @ gq
+    left = gq + q @ _upper_to_lower(inner)
+    # left @ inv(r)^T, by a solve with the triangular r.
+    return _in_dtype_of(matrix_transpose(np.linalg.solve(r, matrix_transpose(left))), a)
+
+
+def qr_tangent(da: Any, result: Any, a: Any, mode: str) -> Any:
+    """The tangents of ``np.linalg.qr(a, mode)``: (dQ, dR), or dR for ``mode='r'``."""
+    q, r = _qr_factors(result, a, mode)
+    da = np.broadcast_to(da, np.shape(a))
+    da_over_r = matrix_transpose(np.linalg.solve(matrix_transpose(r), matrix_transpose(da)))
+    c = matrix_transpose(q) @ da_over_r  # q^T dA r^-1 = q^T dq + dr r^-1
+    low = np.tril(c, -1)
+    omega = low - matrix_transpose(low)  # q^T dq, antisymmetric
+    dr = _in_dtype_of((c - omega) @ r, a)  # upper triangular
+    if mode == 'r':
+        return dr
+    dq = _in_dtype_of(q @ omega + da_over_r - q @ c, a)
+    return type(result)(dq, dr) if hasattr(result, '_fields') else (dq, dr)
+
+
+def eigvalsh_gradient(g: Any, a: Any, uplo: str) -> Any:
+    """The gradient of ``np.linalg.eigvalsh(a)`` (distinct eigenvalues): V diag(g) V^T."""
+    _, v = np.linalg.eigh(a, UPLO=uplo)
+    g = _as_gradient(g, v)
+    return _in_dtype_of((v * g[..., None, :]) @ matrix_transpose(v), a)
+
+
+def eigvalsh_tangent(da: Any, a: Any, uplo: str) -> Any:
+    """The tangent of ``np.linalg.eigvalsh(a)``: the diagonal of V^T dA V."""
+    _, v = np.linalg.eigh(a, UPLO=uplo)
+    da = np.broadcast_to(da, np.shape(a))
+    return _in_dtype_of(np.sum(v * (da @ v), axis=-2), a)
+
+
+def _matrix_powers(a: Any, n: int) -> tuple:
+    """The matrix whose power is taken (``a``, or ``inv(a)`` for n < 0) and its
+    powers 0 .. |n| - 1."""
+    base = np.asarray(a) if n >= 0 else np.linalg.inv(a)
+    powers = [np.broadcast_to(_eye_like(base, base.shape[-1]), base.shape)]
+    for _ in range(abs(n) - 1):
+        powers.append(powers[-1] @ base)
+    return base, powers
+
+
+def matrix_power_gradient(g: Any, a: Any, n: int) -> Any:
+    """The gradient of ``np.linalg.matrix_power(a, n)``: sum over k of
+    (B^k)^T g (B^(|n|-1-k))^T for B = a, or B = inv(a) and a chain through inv for n < 0."""
+    base, powers = _matrix_powers(a, n)
+    if n == 0:
+        return np.zeros(base.shape, dtype=_real_dtype(base))
+    g = _as_gradient(g, base)
+    total = 0.0
+    for k in range(abs(n)):
+        total = total + matrix_transpose(powers[k]) @ g @ matrix_transpose(powers[-1 - k])
+    if n < 0:
+        total = -matrix_transpose(base) @ total @ matrix_transpose(base)
+    return _in_dtype_of(total, a)
+
+
+def matrix_power_tangent(da: Any, a: Any, n: int) -> Any:
+    """The tangent of ``np.linalg.matrix_power(a, n)``."""
+    base, powers = _matrix_powers(a, n)
+    if n == 0:
+        return np.zeros(base.shape, dtype=_real_dtype(base))
+    da = np.broadcast_to(da, base.shape)
+    if n < 0:
+        da = -base @ da @ base  # the tangent of inv(a)
+    total = 0.0
+    for k in range(abs(n)):
+        total = total + powers[k] @ da @ powers[-1 - k]
+    return _in_dtype_of(total, a)
+
+
 def _pieces(g: Any, sizes: list[int], axis: int) -> list:
     bounds = np.cumsum(sizes)[:-1]
     return np.split(np.asarray(g), bounds, axis=axis)
@@ -769,21 +1016,22 @@ def tile_gradient(g: Any, a: Any, reps: Any) -> Any:
 
 
 def repeat_gradient(g: Any, a: Any, repeats: Any, axis: Any) -> Any:
-    """The gradient of ``np.repeat(a, repeats, axis)``: the repeats summed."""
+    """The gradient of ``np.repeat(a, repeats, axis)``: the repeats summed (an item
+    repeated zero times gets zero)."""
     a = np.asarray(a)
     if axis is None:
-        flat_shape = (a.size,)
-        axis = 0
-        g = np.ravel(g)
+        shape, axis, g = (a.size,), 0, np.ravel(g)
     else:
-        axis = axis % a.ndim
-        flat_shape = a.shape
-    counts = np.broadcast_to(repeats, (flat_shape[axis],))
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    summed = np.add.reduceat(np.asarray(g), starts, axis=axis) if len(starts) else g
-    summed = np.where(np.reshape(counts == 0, [-1 if i == axis else 1
-                                               for i in range(len(flat_shape))]), 0.0, summed)
-    return np.reshape(summed, a.shape)
+        shape, axis = a.shape, axis % a.ndim
+    g = np.moveaxis(np.asarray(g), axis, 0)
+    counts = np.broadcast_to(repeats, (shape[axis],))
+    summed = np.zeros((shape[axis],) + g.shape[1:], dtype=_real_dtype(g))
+    kept = counts > 0
+    if np.any(kept):
+        # Each kept item's first copy; items repeated zero times have none.
+        starts = (np.cumsum(counts) - counts)[kept]
+        summed[kept] = np.add.reduceat(g, starts, axis=0)
+    return np.reshape(np.moveaxis(summed, 0, axis), a.shape)
 
 
 def negated_shift(shift: Any) -> Any:

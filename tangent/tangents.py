@@ -66,6 +66,11 @@ def pow(z, x, y):  # noqa: A001 - named after the operator it differentiates
     d[z] = y * x ** (y - 1) * d[x] + z * tangent.safe_log(x) * d[y]
 
 
+@tangent_(operator.mod)
+def mod(z, x, y):
+    d[z] = d[x] - d[y] * tangent.remainder_quotient(x, y, z)
+
+
 @tangent_(operator.neg)
 def neg(y, x):
     d[y] = -d[x]
@@ -110,7 +115,7 @@ def math_exp(y, x):
 
 @tangent_(math.log)
 def math_log(y, x, base=math.e):
-    d[y] = d[x] / (x * math.log(base))
+    d[y] = (d[x] / x - d[base] * y / base) / math.log(base)
 
 
 @tangent_(math.sqrt)
@@ -188,19 +193,82 @@ def math_fabs(y, x):
     d[y] = d[x] * math.copysign(1.0, x)
 
 
+@tangent_(math.asinh)
+def math_asinh(y, x):
+    d[y] = d[x] / math.sqrt(x * x + 1.0)
+
+
+@tangent_(math.acosh)
+def math_acosh(y, x):
+    d[y] = d[x] / math.sqrt(x * x - 1.0)
+
+
+@tangent_(math.atanh)
+def math_atanh(y, x):
+    d[y] = d[x] / (1.0 - x * x)
+
+
+@tangent_(math.erf)
+def math_erf(y, x):
+    d[y] = d[x] * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
+
+
+@tangent_(math.erfc)
+def math_erfc(y, x):
+    d[y] = -d[x] * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
+
+
+@tangent_(math.degrees)
+def math_degrees(y, x):
+    d[y] = d[x] * (180.0 / math.pi)
+
+
+@tangent_(math.radians)
+def math_radians(y, x):
+    d[y] = d[x] * (math.pi / 180.0)
+
+
+@tangent_(math.copysign)
+def math_copysign(z, x, y):
+    d[z] = d[x] * np.sign(x) * math.copysign(1.0, y)
+
+
+@tangent_(math.gamma)
+def math_gamma(y, x):
+    d[y] = d[x] * y * tangent.digamma(x)
+
+
+@tangent_(math.lgamma)
+def math_lgamma(y, x):
+    d[y] = d[x] * tangent.digamma(x)
+
+
+if hasattr(math, 'cbrt'):  # Python 3.11+
+    @tangent_(math.cbrt)
+    def math_cbrt(y, x):
+        d[y] = d[x] / (3.0 * y * y)
+
+    @tangent_(math.exp2)
+    def math_exp2(y, x):
+        d[y] = d[x] * y * math.log(2.0)
+
+
+# Up to four arguments, or one iterable of any length; ties share the tangent.
 @tangent_(builtins.max)
-def builtin_max(z, x, y):
-    d[z] = d[x] * tangent.balanced_eq(x, z, y) + d[y] * tangent.balanced_eq(y, z, x)
+def builtin_max(z, x, y=None, w=None, v=None):
+    d[z] = tangent.extremum_tangent(z, (x, y, w, v), (d[x], d[y], d[w], d[v]))
 
 
 alias(builtins.min, builtins.max)
 alias(builtins.pow, operator.pow)
 alias(math.pow, operator.pow)
+alias(math.fmod, operator.mod)
+alias(math.remainder, operator.mod)
 
 
 @tangent_(builtins.sum)
 def builtin_sum(y, iterable, start=0):
-    d[y] = tangent.sum_tangents(d[iterable], y)
+    d[y] = tangent.sum_tangents(d[iterable], y) + d[start]
 
 
 # NumPy element-wise --------------------------------------------------------
@@ -212,6 +280,8 @@ alias(np.divide, operator.truediv)
 alias(np.power, operator.pow)
 alias(np.negative, operator.neg)
 alias(np.matmul, operator.matmul)
+alias(np.mod, operator.mod)  # np.remainder is np.mod
+alias(np.fmod, operator.mod)
 
 
 @tangent_(np.exp)
@@ -604,6 +674,26 @@ def eigh(result, a, UPLO='L'):  # noqa: N803 - NumPy's name
     d[result] = tangent.eigh_tangent(d[a], result)
 
 
+@tangent_(np.linalg.pinv)
+def pinv(y, a, rcond=None, hermitian=False, rtol=None):
+    d[y] = tangent.pinv_tangent(d[a], y, a)  # a of full rank
+
+
+@tangent_(np.linalg.qr)
+def qr(result, a, mode='reduced'):
+    d[result] = tangent.qr_tangent(d[a], result, a, mode)
+
+
+@tangent_(np.linalg.eigvalsh)
+def eigvalsh(w, a, UPLO='L'):  # noqa: N803 - NumPy's name
+    d[w] = tangent.eigvalsh_tangent(d[a], a, UPLO)
+
+
+@tangent_(np.linalg.matrix_power)
+def matrix_power(y, a, n):
+    d[y] = tangent.matrix_power_tangent(d[a], a, n)
+
+
 @tangent_(np.cross)
 def cross(c, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     d[c] = np.cross(d[a], b, axisa, axisb, axisc, axis) + np.cross(a, d[b], axisa, axisb,
@@ -650,12 +740,12 @@ def transpose(y, a, axes=None):
 
 @tangent_(np.array)
 def array(y, object, dtype=None, copy=True, order='K', subok=False, ndmin=0):  # noqa: A002
-    d[y] = tangent.array_tangent(d[object], y)
+    d[y] = tangent.array_tangent(d[object], y, dtype=dtype)
 
 
 @tangent_(np.asarray)
-def asarray(y, a, dtype=None, order=None):
-    d[y] = tangent.array_tangent(d[a], y)
+def asarray(y, a, dtype=None, order=None, copy=None):
+    d[y] = tangent.array_tangent(d[a], y, dtype=dtype)  # zero through a cast to int or bool
 
 
 @tangent_(np.atleast_1d)
@@ -938,13 +1028,23 @@ def grad_matmul_right(z, dz, x, y):
 
 
 @tangent_(tangent.unarray)
-def unarray(y, grad, like):
-    d[y] = tangent.unarray(d[grad], like)
+def unarray(y, grad, like, dtype=None):
+    d[y] = tangent.unarray(d[grad], like, dtype=dtype)
 
 
 @tangent_(tangent.array_tangent)
-def array_tangent(y, tangent_value, like):
-    d[y] = tangent.array_tangent(d[tangent_value], like)
+def array_tangent(y, tangent_value, like, dtype=None):
+    d[y] = tangent.array_tangent(d[tangent_value], like, dtype=dtype)
+
+
+@tangent_(tangent.extremum_gradient)
+def extremum_gradient(y, g, z, arguments, index=None):
+    d[y] = tangent.extremum_gradient(d[g], z, arguments, index)
+
+
+@tangent_(tangent.extremum_tangent)
+def extremum_tangent(y, z, arguments, tangents, index=None):
+    d[y] = tangent.extremum_tangent(z, arguments, d[tangents], index)
 
 
 @tangent_(tangent.written_grad)

@@ -251,6 +251,11 @@ def shape_only(x: Any) -> Any:
     return x
 
 
+def dict_keys(dictionary: dict) -> list:
+    """The keys of ``dictionary`` in order: what ``for k, v in d.items()`` walks by position."""
+    return list(dictionary)
+
+
 # ---------------------------------------------------------------- item tape
 
 
@@ -967,11 +972,20 @@ def inverse_permutation(axes: Any) -> Any:
     return tuple(np.argsort(axes))
 
 
-def unarray(grad: Any, like: Any) -> Any:
-    """The gradient of ``np.array(like)`` given as the structure of ``like``.
+def _cast_is_constant(dtype: Any) -> bool:
+    """Whether a cast to ``dtype`` is piecewise constant (integers and booleans), so that
+    no derivative passes through it; a cast to a floating dtype passes it unchanged."""
+    return dtype is not None and np.dtype(dtype).kind in "biu"
 
-    ``like`` may be a (nested) list or tuple of numbers and arrays.
+
+def unarray(grad: Any, like: Any, dtype: Any = None) -> Any:
+    """The gradient of ``np.array(like, dtype)`` given as the structure of ``like``.
+
+    ``like`` may be a (nested) list or tuple of numbers and arrays. Through a cast
+    to an integer or boolean ``dtype`` the gradient is zero.
     """
+    if _cast_is_constant(dtype):
+        grad = np.zeros(np.shape(grad))
     if isinstance(like, (list, tuple)):
         return type(like)(unarray(grad[i], item) for i, item in enumerate(like))
     if isinstance(like, np.ndarray):
@@ -1006,14 +1020,18 @@ def require_seed(seed: Any, seed_name: str) -> None:
                         f'(INPUT_DERIVATIVE.Required)')
 
 
-def array_tangent(tangent_value: Any, like: Any) -> Any:
-    """The tangent of ``np.array(obj)`` from the tangent of ``obj`` (a nested list).
+def array_tangent(tangent_value: Any, like: Any, dtype: Any = None) -> Any:
+    """The tangent of ``np.array(obj, dtype)`` from the tangent of ``obj`` (a nested list).
 
-    Zeros (for items that carry no tangent) become zeros of the item's shape.
+    Zeros (for items that carry no tangent) become zeros of the item's shape; through
+    a cast to an integer or boolean ``dtype`` the tangent is zero.
     """
-    dtype = np.result_type(like, 1.0)  # 1.0 is weak: float32 stays float32
-    return np.broadcast_to(np.array(tangent_value, dtype=dtype),
-                           np.shape(like)).astype(dtype, copy=False)
+    if _cast_is_constant(dtype):
+        source = getattr(tangent_value, 'dtype', None)  # a float32 tangent stays float32
+        return np.zeros(np.shape(like), source if _is_floating(source) else np.float64)
+    result_dtype = np.result_type(like, 1.0)  # 1.0 is weak: float32 stays float32
+    return np.broadcast_to(np.array(tangent_value, dtype=result_dtype),
+                           np.shape(like)).astype(result_dtype, copy=False)
 
 
 def broadcast_like(value: Any, like: Any) -> Any:
@@ -1030,8 +1048,14 @@ def broadcast_like(value: Any, like: Any) -> Any:
     return np.broadcast_to(value, shape)
 
 
-def grad_sum_sequence(grad: Any, sequence: Any) -> list:
-    """The gradient of builtin ``sum(sequence)``: each item receives ``grad``."""
+def grad_sum_sequence(grad: Any, sequence: Any) -> Any:
+    """The gradient of builtin ``sum(sequence)``: each item receives ``grad``.
+
+    A list for a list of items; for an array (whose items are its rows), an array of
+    its shape, as for ``np.sum(sequence, axis=0)``.
+    """
+    if isinstance(sequence, np.ndarray):
+        return unreduce_like(grad, sequence, 0, False)
     return [unbroadcast(grad, item) for item in sequence]
 
 

@@ -5,11 +5,10 @@ import inspect
 
 import numpy as np
 import pytest
+from reference import assert_close, numerical_grad
 
 import tangent
 from tangent import grad_util
-
-from reference import assert_close, numerical_grad
 
 
 def cubed(x):

@@ -70,7 +70,7 @@ def with_import(x):
 
 
 def with_star_target(x):
-    a, *rest = [x, x, x]
+    a, *rest = [x, x, x]  # noqa: F841 - the construct under test
     return a
 
 

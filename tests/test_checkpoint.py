@@ -8,13 +8,12 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from reference import assert_close, numerical_grad
 
 import tangent
 from tangent import insert_grad_of
 from tangent.grads import adjoint, d
 from tangent.tangents import tangent_
-
-from reference import assert_close, numerical_grad
 
 CALLS = [0]
 
@@ -192,7 +191,7 @@ def carried_from_the_last_step(x, n):
     for i in tangent.checkpoint(range(n), snapshots=2):
         if i > 0:
             h = h + previous * 0.5  # noqa: F821 - bound by the step before
-        previous = np.sin(h)
+        previous = np.sin(h)  # noqa: F841 - read by the next step
     return np.sum(h)
 
 
@@ -201,7 +200,7 @@ def carried_from_the_last_step_plain(x, n):
     for i in range(n):
         if i > 0:
             h = h + previous * 0.5  # noqa: F821 - bound by the step before
-        previous = np.sin(h)
+        previous = np.sin(h)  # noqa: F841 - read by the next step
     return np.sum(h)
 
 

@@ -12,12 +12,11 @@ import pathlib
 
 import numpy as np
 import pytest
+from golden_cases import CASES, clipped_rnn, clipped_rnn_reference_gradient
+from reference import assert_close, numerical_grad
 
 import tangent
 from tangent import compile as compile_
-
-from golden_cases import CASES, clipped_rnn, clipped_rnn_reference_gradient
-from reference import assert_close, numerical_grad
 
 GOLDEN = pathlib.Path(__file__).parent / 'golden'
 UPDATE = os.environ.get('TANGENT_UPDATE_GOLDEN') == '1'

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy_cases import CASES
+from reference import assert_close
 
 import tangent
 from tangent import grads, tangents
-
-from numpy_cases import CASES
-from reference import assert_close
 
 MODES = ['reverse', 'split', 'forward']
 EPS = 1e-6

@@ -6,10 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from reference import assert_close, numerical_grad, numerical_jvp
 
 import tangent
-
-from reference import assert_close, numerical_grad, numerical_jvp
 
 MODES = [dict(mode='reverse', motion='joint', optimized=True),
          dict(mode='reverse', motion='split', optimized=True),

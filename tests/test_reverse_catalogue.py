@@ -3,11 +3,10 @@ with and without the primal result, against central finite differences."""
 
 import numpy as np
 import pytest
-
-import tangent
-
 from catalogue import CASES
 from reference import assert_close, numerical_grad
+
+import tangent
 
 OPTIONS = [(motion, optimized, preserve) for motion in ('joint', 'split')
            for optimized in (True, False) for preserve in (False, True)]

@@ -13,12 +13,11 @@ import traceback
 
 import numpy as np
 import pytest
+from reference import assert_close, numerical_grad
 
 import tangent
 from tangent import insert_grad_of
 from tangent.grads import adjoint, d
-
-from reference import assert_close, numerical_grad
 
 X = np.array([0.3, -0.4, 0.8])
 

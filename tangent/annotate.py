@@ -175,6 +175,10 @@ def call_target(call: gast.Call) -> tuple[Any, list]:
     instance ``model(x)`` is ``Model.__call__(model, x)``.
     """
     func = callee(call)
+    if isinstance(func, types.FunctionType) and hasattr(func, '__wrapped__'):
+        # functools.wraps: the source is the wrapped function's, which is what runs
+        # (a derivative tangent wrote, choosing its version at run time, is one).
+        func = inspect.unwrap(func, stop=lambda f: not isinstance(f, types.FunctionType))
     args = list(call.args)
     receiver = anno.get(call.func, Key.RECEIVER)
     if receiver is not None:

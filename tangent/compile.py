@@ -7,6 +7,7 @@ file is written. The cache entry is released when the function is collected.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import linecache
 import threading
@@ -27,7 +28,7 @@ _FILENAME_PREFIX = '<tangent '
 
 def is_generated(function: Any) -> bool:
     """Whether ``function`` was compiled by tangent (a derivative, a step function)."""
-    code = getattr(function, '__code__', None)
+    code = getattr(inspect.unwrap(function), '__code__', None)
     return code is not None and code.co_filename.startswith(_FILENAME_PREFIX)
 
 
@@ -89,6 +90,7 @@ def compile_function(node: Any, globals_: dict | None = None) -> types.FunctionT
 
 def source_of(function: Any) -> str:
     """The generated source text a compiled function came from."""
+    function = inspect.unwrap(function)  # a derivative choosing among specialisations
     filename = function.__code__.co_filename
     lines = linecache.getlines(filename)
     return ''.join(lines).rstrip('\n')

@@ -91,8 +91,7 @@ class Fence(gast.NodeVisitor):
         # their own lists: what the alias and in-place checks guard against is not there.
         self.generated = generated
         self.loop_depth = 0
-        # names that may share an array with another name, from the line they may
-        self.aliases: dict[str, int] = {}
+        self.aliased_writes: set[int] = set()  # ids of writes through a shared object
 
     def fail(self, node: gast.AST, construct: str, way_out: str) -> None:
         lineno = getattr(node, 'lineno', None)
@@ -107,7 +106,7 @@ class Fence(gast.NodeVisitor):
         args = fdef.args
         if args.kwarg is not None:
             self.fail(fdef, *KWARGS_PARAMETER)
-        self.aliases = {} if self.generated else _aliased_names(fdef)
+        self.aliased_writes = set() if self.generated else _aliased_writes(fdef)
         for statement in fdef.body:
             self.visit(statement)
 
@@ -164,7 +163,7 @@ class Fence(gast.NodeVisitor):
         if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
             if anno.has(target.value, Key.FUNC):  # resolved to a global or closure value
                 self.fail(target, *NONLOCAL_WRITE)
-            if self.aliases.get(target.value.id, target.lineno) < target.lineno:
+            if id(target) in self.aliased_writes:
                 self.fail(target, *ALIASED_WRITE)
 
     def visit_Call(self, node):
@@ -188,46 +187,82 @@ class Fence(gast.NodeVisitor):
         self.generic_visit(node)
 
 
-def _aliased_names(fdef: gast.FunctionDef) -> dict[str, int]:
-    """Local names that may refer to the same array or list as another name, each
-    with the first line from which it may (a loop's first line for an alias made
-    inside a loop, which holds on its next iterations).
+def _aliased_writes(fdef: gast.FunctionDef) -> set[int]:
+    """The subscript writes (ids of their targets) into an object another name may
+    also refer to, found by a may-alias analysis in statement order.
 
     ``y = x`` makes both names one object; ``y = x[i]`` and ``y = x.T`` may
-    be views of it; a loop over a sequence binds views of its rows. A write
-    through one of them changes what the others read, which the derivative
-    (one value per name) cannot follow.
+    be views of it; a loop over a sequence binds views of its rows. Any other
+    assignment gives a name an object of its own. A write through a shared
+    object changes what the other names read, which the derivative (one value
+    per name) cannot follow.
     """
-    aliases: dict[str, int] = {}
+    found: set[int] = set()
+    # Lists and dicts built here: replacing an item (c[i] = v) changes no object a
+    # name read from it holds, as writing into an array's rows would.
+    built, other = set(), set()
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Assign):
+            kind = built if isinstance(node.value, (gast.List, gast.Dict, gast.ListComp,
+                                                    gast.DictComp)) else other
+            kind.update(t.id for t in node.targets if isinstance(t, gast.Name))
+    containers = built - other
 
-    def link(names, line):
-        for name_ in names:
-            aliases[name_] = min(aliases.get(name_, line), line)
+    def sharing(derived, source, whole):
+        """The names sharing an object after ``derived`` is read from ``source``."""
+        if whole or source not in containers:
+            return {derived, source}
+        return {derived}
 
-    def visit(statements, loop_line):
+    def block(statements, aliased, report):
         for stmt in statements:
-            line = loop_line if loop_line is not None else stmt.lineno
-            if isinstance(stmt, gast.Assign) and isinstance(stmt.value, (
-                    gast.Name, gast.Subscript, gast.Attribute)):
+            aliased = statement(stmt, aliased, report)
+        return aliased
+
+    def statement(stmt, aliased, report):
+        if isinstance(stmt, (gast.Assign, gast.AugAssign)):
+            targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+            for target in targets:
+                if report and isinstance(target, gast.Subscript) and \
+                        isinstance(target.value, gast.Name) and target.value.id in aliased:
+                    found.add(id(target))
+            if isinstance(stmt, gast.Assign):
+                names = {t.id for t in stmt.targets if isinstance(t, gast.Name)}
                 source = stmt.value
                 while isinstance(source, (gast.Subscript, gast.Attribute)):
                     source = source.value
-                if isinstance(source, gast.Name) and not anno.has(source, Key.FUNC):
-                    targets = [t.id for t in stmt.targets if isinstance(t, gast.Name)]
-                    if targets:
-                        link(targets + [source.id], line)
-            elif isinstance(stmt, gast.For):
-                inner = loop_line if loop_line is not None else stmt.lineno
-                if isinstance(stmt.target, gast.Name) and isinstance(stmt.iter, gast.Name):
-                    link([stmt.target.id, stmt.iter.id], inner)
-                visit(stmt.body, inner)
-            elif isinstance(stmt, gast.While):
-                visit(stmt.body, loop_line if loop_line is not None else stmt.lineno)
-            elif isinstance(stmt, gast.If):
-                visit(stmt.body, loop_line)
-                visit(stmt.orelse, loop_line)
-    visit(fdef.body, None)
-    return aliases
+                if isinstance(stmt.value, (gast.Name, gast.Subscript, gast.Attribute)) and \
+                        isinstance(source, gast.Name) and not anno.has(source, Key.FUNC):
+                    whole = isinstance(stmt.value, gast.Name)
+                    shared = set()
+                    for derived in names:
+                        shared |= sharing(derived, source.id, whole)
+                    return (aliased - names) | shared
+                if isinstance(stmt.value, (gast.List, gast.Tuple, gast.Dict)):
+                    items = stmt.value.values if isinstance(stmt.value, gast.Dict) \
+                        else stmt.value.elts
+                    held = {item.id for item in items if isinstance(item, gast.Name)}
+                    if held:  # [v, w] holds v itself: writing into v changes the item
+                        return (aliased - names) | held | names
+                return aliased - names  # a new object of their own
+            return aliased
+        if isinstance(stmt, gast.If):
+            return block(stmt.body, aliased, report) | block(stmt.orelse, aliased, report)
+        if isinstance(stmt, (gast.For, gast.While)):
+            if isinstance(stmt, gast.For) and isinstance(stmt.target, gast.Name) and \
+                    isinstance(stmt.iter, gast.Name):
+                aliased = aliased | sharing(stmt.target.id, stmt.iter.id, False)
+            entry = aliased
+            while True:  # the state at the loop's head, over any number of iterations
+                after = block(stmt.body, entry, False)
+                if after <= entry:
+                    break
+                entry = entry | after
+            return block(stmt.body, entry, report) | entry
+        return aliased
+
+    block(fdef.body, frozenset(), True)
+    return found
 
 def _is_insert_grad_of(node: gast.With) -> bool:
     if len(node.items) != 1 or node.items[0].optional_vars is None:

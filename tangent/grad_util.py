@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import collections
+import functools
 import importlib
 import inspect
 import sys
@@ -36,6 +37,7 @@ from tangent import (
     optimization,
     quoting,
     registry,
+    tangents,
     tracing,
     utils,
 )
@@ -277,9 +279,11 @@ def _front_end(fn: Callable, verbose: int, param_types: dict[str, type],
 
 
 def _has_rule(func: Any) -> bool:
-    """Whether ``func`` is differentiated by a registered rule, never from its source."""
+    """Whether ``func`` is differentiated by a registered rule, or is a derivative
+    tangent wrote choosing its version at run time: never copied in to be inlined."""
     return (func in grads.adjoints or func in tangents.tangents
-            or non_differentiable.is_non_differentiable(func) or tracing.is_traced(func))
+            or non_differentiable.is_non_differentiable(func) or tracing.is_traced(func)
+            or hasattr(func, GENERAL_VERSION))
 
 
 def _closure_key(fn: Callable) -> tuple:
@@ -348,6 +352,7 @@ def _specialising(fn: Callable, receivers: list[str], param_types: dict[str, typ
 def _forward(fn: Callable, wrt: tuple[int, ...], optimized: bool, preserve_result: bool,
              verbose: int, param_types: dict[str, type] | None = None) -> _Generated:
     param_types = param_types or {}
+    fn = getattr(fn, GENERAL_VERSION, fn)
     key = ('forward', fn.__code__, _closure_key(fn), _rules_key(), wrt, optimized, preserve_result,
            _types_key(param_types))
     return _cached_or_generate(
@@ -391,7 +396,7 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types)
         function = optimization.optimize(function, _purity_check(namespace))
         _print_stage(verbose, 2, 'after optimization', function)
     compiled = compile_.compile_function(function, namespace.values)
-    if verbose:
+    if verbose == 1:  # at 2 the last stage printed is the final source
         print(compile_.source_of(compiled))
     return _Generated(function=compiled, seed_name='', checks=tuple(checks),
                       tangent_names=tangent_params)
@@ -402,6 +407,7 @@ def _reverse(fn: Callable, wrt: tuple[int, ...], optimized: bool, motion_kind: s
              verbose: int, param_types: dict[str, type] | None = None,
              checkpoints: bool | int = False) -> _Generated:
     param_types = param_types or {}
+    fn = getattr(fn, GENERAL_VERSION, fn)
     key = ('reverse', fn.__code__, _closure_key(fn), _rules_key(), wrt, optimized, motion_kind,
            preserve_result, check_dims, input_derivative, _types_key(param_types), checkpoints)
     return _cached_or_generate(
@@ -464,9 +470,59 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
     if motion_kind == 'split':
         for definition in module.body:
             setattr(function.__globals__[definition.name], SPLIT_MOTION, True)
-    if verbose:
+    if verbose == 1:  # at 2 the last stage printed is the final source
         print(compile_.source_of(function))
+    if not param_types and _reads_shapes_in_loops(module) and \
+            not (fdef.args.vararg or fdef.args.kwonlyargs or fdef.args.defaults):
+        function = _with_scalar_version(function, len(params), lambda: _reverse(
+            fn, wrt, optimized, motion_kind, preserve_result, check_dims, input_derivative,
+            0, {p: float for p in params}, checkpoints), result.seed_name)
     return _Generated(function=function, seed_name=result.seed_name, checks=tuple(checks))
+
+
+GENERAL_VERSION = '_tangent_general_version'  # on a derivative with a version for numbers
+_SHAPE_HELPERS = {'unbroadcast', 'unreduce_like', 'add_grad', 'shape_only'}
+
+
+def _reads_shapes_in_loops(module: gast.Module) -> bool:
+    """Whether generated code matches shapes at run time inside a loop, which it need
+    not do when every argument is a Python number (outside loops, the few calls cost
+    about what choosing the version would)."""
+    return any(isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
+               and node.func.attr in _SHAPE_HELPERS
+               for loop in gast.walk(module) if isinstance(loop, (gast.For, gast.While))
+               for node in gast.walk(loop))
+
+
+def _with_scalar_version(generic: Callable, n_params: int,
+                         specialise: Callable[[], _Generated], seed_name: str) -> Callable:
+    """``generic``, or when called with Python numbers only, the derivative written
+    knowing that (every value has one shape: no unbroadcast, no shape on the tape).
+
+    The scalar version is written at the first such call. ``inspect`` and
+    higher-order differentiation see ``generic`` (``__wrapped__``).
+    """
+    scalar = None
+
+    def derivative(*args, **kwargs):
+        nonlocal scalar
+        if len(args) >= n_params:
+            for arg in args[:n_params]:
+                if type(arg) is not float and type(arg) is not int:
+                    break
+            else:
+                if scalar is None:
+                    generated = specialise()
+                    scalar = generated.function if generated.seed_name == seed_name \
+                        else generic
+                    derivative.specialisations['numbers'] = scalar
+                return scalar(*args, **kwargs)
+        return generic(*args, **kwargs)
+
+    functools.update_wrapper(derivative, generic)
+    derivative.specialisations = {}  # 'numbers': the version for Python numbers, once used
+    setattr(derivative, GENERAL_VERSION, generic)  # what differentiating it again reads
+    return derivative
 
 
 def _purity_check(namespace: naming.Namespace) -> Callable[[gast.expr], bool]:

@@ -287,6 +287,41 @@ def builtin_sum(y, iterable, start=0):
     d[start] = tangent.unbroadcast(d[y], start)
 
 
+@adjoint(math.fsum)
+def math_fsum(y, seq):
+    d[seq] = tangent.grad_sum_sequence(d[y], seq)
+
+
+@adjoint(math.prod)
+def math_prod(y, iterable, start=1):
+    d[iterable] = tangent.prod_sequence_gradient(d[y], iterable, start)
+    d[start] = tangent.unbroadcast(d[y] * math.prod(iterable), start)
+
+
+@adjoint(math.dist)
+def math_dist(y, p, q):
+    d[p] = tangent.dist_gradient(d[y], y, p, q)
+    d[q] = tangent.dist_gradient(d[y], y, q, p)
+
+
+# (fractional part, integral part): only the fractional part moves, with slope 1.
+@adjoint(math.modf)
+def math_modf(y, x):
+    d[x] = d[y][0]
+
+
+# x = m * 2 ** e: the mantissa moves with slope 2 ** -e, the exponent is an integer.
+@adjoint(math.frexp)
+def math_frexp(y, x):
+    d[x] = d[y][0] * 2.0 ** -y[1]
+
+
+# The next float after x towards y: x itself to within one ulp, whatever y is.
+@adjoint(math.nextafter)
+def math_nextafter(z, x, y, steps=None):
+    d[x] = d[z]
+
+
 # NumPy element-wise --------------------------------------------------------
 
 alias(np.add, operator.add)
@@ -503,6 +538,47 @@ def copysign(z, x1, x2):
     d[x1] = tangent.unbroadcast(d[z] * np.sign(x1) * np.sign(z), x1)
 
 
+# The step function: x2 is its value where x1 is exactly 0.
+@adjoint(np.heaviside)
+def heaviside(y, x1, x2):
+    d[x2] = tangent.unbroadcast(d[y] * (x1 == 0), x2)
+
+
+@adjoint(np.nextafter)
+def nextafter(y, x1, x2):
+    d[x1] = tangent.unbroadcast(d[y], x1)
+
+
+@adjoint(np.i0)
+def i0(y, x):
+    d[x] = d[y] * tangent.bessel_i1(x)
+
+
+@adjoint(np.modf)
+def modf(y, x):
+    d[x] = d[y][0]
+
+
+@adjoint(np.frexp)
+def frexp(y, x):
+    d[x] = np.ldexp(d[y][0], -y[1])
+
+
+# xp, the sample points, are constants; left and right are the values outside them.
+@adjoint(np.interp)
+def interp(y, x, xp, fp, left=None, right=None, period=None):
+    d[x] = tangent.unbroadcast(d[y] * tangent.interp_slope(x, xp, fp, left, right, period), x)
+    d[fp] = tangent.interp_fp_gradient(d[y], x, xp, fp, left, right, period)
+    d[left] = tangent.unbroadcast(d[y] * tangent.interp_outside(x, xp, period, True), left)
+    d[right] = tangent.unbroadcast(d[y] * tangent.interp_outside(x, xp, period, False), right)
+
+
+@adjoint(np.polyval)
+def polyval(y, p, x):
+    d[p] = tangent.polyval_coefficient_gradient(d[y], p, x)
+    d[x] = tangent.unbroadcast(d[y] * tangent.polynomial_slope(p, x), x)
+
+
 alias(np.fabs, np.abs)
 alias(np.positive, operator.pos)
 alias(np.radians, np.deg2rad)
@@ -603,6 +679,8 @@ def cumulative_prod(y, x, axis=None, dtype=None, out=None, include_initial=False
 def trapezoid(z, y, x=None, dx=1.0, axis=-1):
     d[y] = tangent.unreduce_like(d[z], y, axis, False) * tangent.trapezoid_weights(y, x, dx,
                                                                                   axis)
+    d[x] = tangent.trapezoid_sample_gradient(d[z], y, x, axis)
+    d[dx] = tangent.unbroadcast(d[z] * tangent.trapezoid_unit_area(y, x, axis), dx)
 
 
 @adjoint(np.linalg.vector_norm)
@@ -621,6 +699,41 @@ def matrix_norm(y, x, keepdims=False, ord='fro'):  # noqa: A002 - NumPy's name
 def median(y, a, axis=None, out=None, overwrite_input=False, keepdims=False):
     d[a] = tangent.unreduce_like(d[y], a, axis, keepdims) * \
         tangent.median_share(a, axis, keepdims)
+
+
+# Linear interpolation between the two neighbouring order statistics; the q / 100
+# of a percentile is the q of a quantile. Differentiable in q too.
+@adjoint(np.quantile)
+def quantile(y, a, q, axis=None, out=None, overwrite_input=False, method='linear',
+             keepdims=False, weights=None):
+    d[a] = tangent.quantile_gradient(d[y], y, a, q, axis, method, 1.0, False)
+    d[q] = tangent.quantile_q_gradient(d[y], y, a, q, axis, method, 1.0, False)
+
+
+@adjoint(np.percentile)
+def percentile(y, a, q, axis=None, out=None, overwrite_input=False, method='linear',
+               keepdims=False, weights=None):
+    d[a] = tangent.quantile_gradient(d[y], y, a, q, axis, method, 100.0, False)
+    d[q] = tangent.quantile_q_gradient(d[y], y, a, q, axis, method, 100.0, False)
+
+
+@adjoint(np.nanquantile)
+def nanquantile(y, a, q, axis=None, out=None, overwrite_input=False, method='linear',
+                keepdims=False, weights=None):
+    d[a] = tangent.quantile_gradient(d[y], y, a, q, axis, method, 1.0, True)
+    d[q] = tangent.quantile_q_gradient(d[y], y, a, q, axis, method, 1.0, True)
+
+
+@adjoint(np.nanpercentile)
+def nanpercentile(y, a, q, axis=None, out=None, overwrite_input=False, method='linear',
+                  keepdims=False, weights=None):
+    d[a] = tangent.quantile_gradient(d[y], y, a, q, axis, method, 100.0, True)
+    d[q] = tangent.quantile_q_gradient(d[y], y, a, q, axis, method, 100.0, True)
+
+
+@adjoint(np.nanmedian)
+def nanmedian(y, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    d[a] = tangent.quantile_gradient(d[y], y, a, 0.5, axis, 'linear', 1.0, True)
 
 
 alias(np.amax, np.max)
@@ -752,6 +865,18 @@ def linalg_diagonal(y, x, offset=0):
 @adjoint(np.linalg.multi_dot)
 def multi_dot(y, arrays, out=None):
     d[arrays] = tangent.multi_dot_gradient(d[y], arrays)
+
+
+@adjoint(np.convolve)
+def convolve(y, a, v, mode='full'):
+    d[a] = tangent.convolution_gradient(d[y], a, v, mode, True, False)
+    d[v] = tangent.convolution_gradient(d[y], a, v, mode, False, False)
+
+
+@adjoint(np.correlate)
+def correlate(y, a, v, mode='valid'):
+    d[a] = tangent.convolution_gradient(d[y], a, v, mode, True, True)
+    d[v] = tangent.convolution_gradient(d[y], a, v, mode, False, True)
 
 
 alias(np.vecdot, np.linalg.vecdot)
@@ -947,6 +1072,26 @@ def diff(y, a, n=1, axis=-1):
     d[a] = tangent.diff_gradient(d[y], a, n, axis)
 
 
+@adjoint(np.ediff1d)
+def ediff1d(y, ary, to_end=None, to_begin=None):
+    d[ary] = tangent.ediff1d_gradient(d[y], ary, to_end, to_begin, 'ary')
+    d[to_end] = tangent.ediff1d_gradient(d[y], ary, to_end, to_begin, 'to_end')
+    d[to_begin] = tangent.ediff1d_gradient(d[y], ary, to_end, to_begin, 'to_begin')
+
+
+# Linear in f; up to three spacings (one for all axes, or one per axis).
+@adjoint(np.gradient)
+def gradient(y, f, h1=None, h2=None, h3=None, axis=None, edge_order=1):
+    d[f] = tangent.finite_difference_gradient(d[y], f, tangent.present_operands(h1, h2, h3),
+                                              axis, edge_order)
+    d[h1] = tangent.finite_difference_spacing_gradient(
+        d[y], y, f, tangent.present_operands(h1, h2, h3), 0, axis)
+    d[h2] = tangent.finite_difference_spacing_gradient(
+        d[y], y, f, tangent.present_operands(h1, h2, h3), 1, axis)
+    d[h3] = tangent.finite_difference_spacing_gradient(
+        d[y], y, f, tangent.present_operands(h1, h2, h3), 2, axis)
+
+
 @adjoint(np.matrix_transpose)
 def matrix_transpose(y, x):
     d[x] = tangent.matrix_transpose(d[y])
@@ -990,6 +1135,79 @@ def extract(y, condition, arr):
 @adjoint(np.delete)
 def delete(y, arr, obj, axis=None):
     d[arr] = tangent.delete_gradient(d[y], arr, obj, axis)
+
+
+# The distinct values: elements equal to one share its gradient (as ties of a max do).
+@adjoint(np.unique)
+def unique(y, ar, return_index=False, return_inverse=False, return_counts=False, axis=None,
+           equal_nan=True, sorted=True):  # noqa: A002 - NumPy's name
+    d[ar] = tangent.unique_gradient(d[y], y, ar, axis, equal_nan, sorted)
+
+
+@adjoint(np.unique_values)
+def unique_values(y, x):
+    d[x] = tangent.unique_gradient(d[y], y, x, None)
+
+
+# Constructors whose values are linear in some arguments (the shape and the number of
+# samples are integers; a cast to an integer dtype makes the derivative zero).
+
+@adjoint(np.full)
+def full(y, shape, fill_value, dtype=None, order='C', device=None, like=None):
+    d[fill_value] = tangent.fill_gradient(d[y], y, fill_value)
+
+
+@adjoint(np.full_like)
+def full_like(y, a, fill_value, dtype=None, order='K', subok=True, shape=None, device=None):
+    d[fill_value] = tangent.fill_gradient(d[y], y, fill_value)
+
+
+@adjoint(np.linspace)
+def linspace(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
+             device=None):
+    d[start] = tangent.linspace_gradient(d[y], y, start, stop, num, endpoint, retstep, axis,
+                                         False)
+    d[stop] = tangent.linspace_gradient(d[y], y, start, stop, num, endpoint, retstep, axis,
+                                        True)
+
+
+@adjoint(np.logspace)
+def logspace(y, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    d[start] = tangent.logspace_gradient(d[y], y, start, stop, num, endpoint, base, axis,
+                                         'start')
+    d[stop] = tangent.logspace_gradient(d[y], y, start, stop, num, endpoint, base, axis, 'stop')
+    d[base] = tangent.logspace_gradient(d[y], y, start, stop, num, endpoint, base, axis, 'base')
+
+
+@adjoint(np.geomspace)
+def geomspace(y, start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    d[start] = tangent.geomspace_gradient(d[y], y, start, stop, num, endpoint, axis, False)
+    d[stop] = tangent.geomspace_gradient(d[y], y, start, stop, num, endpoint, axis, True)
+
+
+# Up to four inputs; each grid is one input spread along the other axes.
+@adjoint(np.meshgrid)
+def meshgrid(grids, x1=None, x2=None, x3=None, x4=None, copy=True, sparse=False,
+             indexing='xy'):
+    d[x1] = tangent.meshgrid_gradient(d[grids], (x1, x2, x3, x4), 0, indexing)
+    d[x2] = tangent.meshgrid_gradient(d[grids], (x1, x2, x3, x4), 1, indexing)
+    d[x3] = tangent.meshgrid_gradient(d[grids], (x1, x2, x3, x4), 2, indexing)
+    d[x4] = tangent.meshgrid_gradient(d[grids], (x1, x2, x3, x4), 3, indexing)
+
+
+# y[k] = start + k * step; the stop sets the length only.
+@adjoint(np.arange)
+def arange(y, start_or_stop, stop=None, step=1, dtype=None, device=None, like=None):
+    d[start_or_stop] = tangent.unbroadcast(
+        tangent.arange_gradient(d[y], y, start_or_stop, stop, False), start_or_stop)
+    d[step] = tangent.unbroadcast(tangent.arange_gradient(d[y], y, start_or_stop, stop, True),
+                                  step)
+
+
+# Linear in the weights: each weight goes to the bin of its x.
+@adjoint(np.bincount)
+def bincount(y, x, weights=None, minlength=0):
+    d[weights] = tangent.astype(np.take(d[y], x), weights)
 
 
 alias(np.linalg.matrix_transpose, np.matrix_transpose)

@@ -120,6 +120,8 @@ def _fill_empty_blocks(fdef):
         if isinstance(node, (gast.If, gast.For, gast.While)):
             if not [s for s in node.body if not comments.is_comment(s)]:
                 node.body = [gast.Pass()]
+            if node.orelse and all(comments.is_comment(s) for s in node.orelse):
+                node.orelse = []  # an else holding only comments is no block
     _remove_empty_control_flow(fdef)
 
 

@@ -140,7 +140,8 @@ class ReverseAD:
         _bind_statements(fdef.body, set(self.params), self.bound_before)
         # Variables that only ever hold numbers or arrays: their gradients add with +.
         self.numeric = _numeric_variables(fdef)
-        self.shape_classes = _shape_classes(fdef, self.params)
+        scalars = {p for p, cls in self.param_types.items() if cls in _SCALAR_CLASSES}
+        self.shape_classes = _shape_classes(fdef, self.params, scalars)
         self.maybe_none: set[str] = set()  # adjoints that may hold None (a zero)
 
     # Names -------------------------------------------------------------------
@@ -821,8 +822,9 @@ def _numeric_variables(fdef: gast.FunctionDef) -> set[str]:
 
     Results of arithmetic, ufuncs and ``math`` functions, and operands of
     arithmetic other than ``+`` are numbers or arrays; a sum is one when
-    either side is (``+`` alone also joins lists); a copy is one when its
-    source is. Assigned anything else anywhere, a variable is not.
+    either side is (``+`` alone also joins lists), and then so is its other
+    side; a copy is one when its source is. Assigned anything else anywhere,
+    a variable is not.
     """
     numeric, other, sums, copies = set(), set(), [], []
     for node in gast.walk(fdef):
@@ -852,11 +854,15 @@ def _numeric_variables(fdef: gast.FunctionDef) -> set[str]:
     while changed:
         changed = False
         for target, operands in sums + copies:
-            if target not in numeric and any(
-                    _is_number(op) or (isinstance(op, gast.Name) and op.id in numeric)
-                    for op in operands):
-                numeric.add(target)
-                changed = True
+            if any(_is_number(op) or (isinstance(op, gast.Name) and op.id in numeric)
+                   for op in operands):
+                joined = [target]
+                if (target, operands) in sums:  # a number plus a list is an error
+                    joined += [op.id for op in operands if isinstance(op, gast.Name)]
+                for name_ in joined:
+                    if name_ not in numeric:
+                        numeric.add(name_)
+                        changed = True
     return numeric - other
 
 
@@ -908,10 +914,17 @@ class _WithoutUnbroadcast(gast.NodeTransformer):
 _NEUTRAL = 'a number: broadcasts to any shape'
 
 
-def _shape_classes(fdef: gast.FunctionDef, params: list[str]) -> dict[str, str]:
+_SCALAR_CLASSES = (float, int)
+_SCALAR = 'a Python number'
+_COUNTER = object()  # the value a for loop over range gives its target
+
+
+def _shape_classes(fdef: gast.FunctionDef, params: list[str],
+                   scalars: set[str] = frozenset()) -> dict[str, str]:
     """Variables known to share a shape and dtype, by class (flow-insensitive).
 
-    Each parameter starts a class; a number joins any class; element-wise
+    Each parameter starts a class, but ``scalars`` (parameters known to be
+    Python numbers) share one; a number joins any class; element-wise
     arithmetic and ufuncs of operands of one class (and numbers) stay in it.
     A variable assigned values of different classes, or of any other
     operation, is in no class.
@@ -921,9 +934,10 @@ def _shape_classes(fdef: gast.FunctionDef, params: list[str]) -> dict[str, str]:
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
             assignments.append((node.targets[0].id, node.value))
         elif isinstance(node, gast.For) and isinstance(node.target, gast.Name):
-            assignments.append((node.target.id, None))
+            counts = isinstance(node.iter, gast.Call) and annotate.callee(node.iter) is range
+            assignments.append((node.target.id, _COUNTER if counts else None))
     unknown = object()
-    classes: dict[str, Any] = {p: p for p in params}
+    classes: dict[str, Any] = {p: _SCALAR if p in scalars else p for p in params}
 
     def class_of(node):
         if _is_number(node):
@@ -943,6 +957,8 @@ def _shape_classes(fdef: gast.FunctionDef, params: list[str]) -> dict[str, str]:
     def value_class(value):
         if value is None:
             return unknown
+        if value is _COUNTER:
+            return _NEUTRAL  # an int from range: broadcasts to any shape
         if isinstance(value, (gast.Name, gast.Constant)):
             return class_of(value)
         if isinstance(value, gast.BinOp) and isinstance(value.op, _ARITHMETIC) and \
@@ -959,12 +975,14 @@ def _shape_classes(fdef: gast.FunctionDef, params: list[str]) -> dict[str, str]:
     for _ in range(len(assignments) + 2):
         changed = False
         for target, value in assignments:
-            if target in params:
+            if target in params and target not in scalars:
                 new = unknown  # a parameter reassigned: its class is its own no more
             else:
                 found = value_class(value)
                 old = classes.get(target)
                 new = found if old is None or old == found else unknown
+                if {old, found} == {_NEUTRAL, _SCALAR}:
+                    new = _SCALAR  # numbers, whatever their value
                 if found is None:
                     new = old
             if new is not None and classes.get(target) is not new:

@@ -34,7 +34,17 @@ __all__ = [
     'multi_dot_gradient', 'multi_dot_tangent', 'remainder_quotient', 'digamma',
     'extremum_gradient', 'extremum_tangent', 'pinv_gradient', 'pinv_tangent', 'qr_gradient',
     'qr_tangent', 'eigvalsh_gradient', 'eigvalsh_tangent', 'matrix_power_gradient',
-    'matrix_power_tangent',
+    'matrix_power_tangent', 'fill_gradient', 'fill_tangent', 'linspace_gradient',
+    'linspace_tangent', 'logspace_gradient', 'logspace_tangent', 'geomspace_gradient',
+    'geomspace_tangent', 'meshgrid_gradient', 'meshgrid_tangent', 'arange_gradient',
+    'arange_tangent', 'convolution_gradient', 'interp_slope', 'interp_fp_gradient',
+    'interp_fp_tangent', 'interp_outside', 'polynomial_slope', 'polyval_coefficient_gradient',
+    'quantile_gradient', 'quantile_q_gradient', 'quantile_tangent',
+    'finite_difference_gradient', 'finite_difference_spacing_gradient',
+    'finite_difference_tangent', 'ediff1d_gradient', 'ediff1d_tangent',
+    'trapezoid_sample_gradient', 'trapezoid_unit_area', 'bessel_i1', 'prod_sequence_gradient',
+    'prod_sequence_tangent', 'dist_gradient', 'dist_tangent', 'unique_gradient',
+    'unique_tangent',
 ]
 
 
@@ -616,21 +626,25 @@ def cumulative_tangent(dx: Any, y: Any, x: Any, axis: Any, include_initial: bool
 
 
 def trapezoid_weights(y: Any, x: Any, dx: float, axis: int) -> Any:
-    """The weight of each sample in ``np.trapezoid(y, x, dx, axis)`` (linear in y)."""
+    """The weight of each sample in ``np.trapezoid(y, x, dx, axis)`` (linear in y): half
+    the width of each interval it ends, for 1-D or broadcasting sample points ``x``."""
     y = np.asarray(y)
+    axis = axis % y.ndim
     n = y.shape[axis]
     if x is None:
         spacing = np.full(n - 1, float(dx))
     else:
-        spacing = np.diff(np.asarray(x, dtype=float))
-        if spacing.ndim != 1:
-            raise NotImplementedError('the derivative of np.trapezoid covers 1-D x only')
-    weights = np.zeros(n, dtype=_real_dtype(y))
-    weights[:-1] += spacing / 2.0
-    weights[1:] += spacing / 2.0
-    shape = [1] * y.ndim
-    shape[axis] = n
-    return weights.reshape(shape)
+        spacing = np.asarray(x, dtype=float)
+        spacing = np.diff(spacing) if spacing.ndim == 1 else np.diff(spacing, axis=axis)
+    if spacing.ndim == 1:
+        shape = [1] * y.ndim
+        shape[axis] = n - 1
+        spacing = spacing.reshape(shape)
+    spacing = spacing.astype(_real_dtype(y), copy=False)
+    widths = [(0, 0)] * spacing.ndim
+    before, after = list(widths), list(widths)
+    before[axis], after[axis] = (0, 1), (1, 0)
+    return (np.pad(spacing, before) + np.pad(spacing, after)) / 2.0
 
 
 def vector_norm_direction(y: Any, x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:  # noqa: A002
@@ -1158,3 +1172,758 @@ def nan_count(a: Any, axis: Any, keepdims: bool) -> Any:
     a = np.asarray(a)
     return np.sum(~np.isnan(a), axis=_axes(axis, a.ndim) if a.ndim else None,
                   keepdims=keepdims, dtype=_real_dtype(a))
+
+
+# Constructors and grids linear in their values ---------------------------------------
+
+def _carries_derivative(y: Any) -> bool:
+    """Whether a result of ``y``'s dtype can carry a derivative (not a cast to an
+    integer or boolean dtype, which is piecewise constant)."""
+    return np.asarray(y).dtype.kind in 'fc'
+
+
+def fill_gradient(g: Any, y: Any, fill_value: Any) -> Any:
+    """The gradient of ``np.full(shape, fill_value)`` (or ``np.full_like``) with respect to
+    ``fill_value``: the seed summed down to its shape, zero through an integer dtype."""
+    if not _carries_derivative(y):
+        g = np.zeros(np.shape(y))
+    return _unbroadcast_to(np.broadcast_to(g, np.shape(y)), fill_value)
+
+
+def fill_tangent(dfill: Any, y: Any) -> Any:
+    """The tangent of ``np.full`` (or ``np.full_like``): the fill's tangent everywhere."""
+    if not _carries_derivative(y):
+        return np.zeros(np.shape(y), _real_dtype(dfill))
+    return np.array(np.broadcast_to(dfill, np.shape(y)), dtype=np.asarray(y).dtype)
+
+
+def _unbroadcast_to(g: Any, like: Any) -> Any:
+    """``g`` summed down to the shape of ``like``, in its floating dtype (a Python float
+    for a Python number): ``tangent.unbroadcast`` without importing the runtime."""
+    g = np.asarray(g)
+    shape = np.shape(like)
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    kept = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if kept:
+        g = g.sum(axis=kept, keepdims=True)
+    if isinstance(like, (bool, int, float)):
+        return float(g)
+    dtype = _real_dtype(like) if _carries_derivative(like) else g.dtype
+    if not shape:
+        return dtype.type(g)
+    return np.asarray(g, dtype=dtype)
+
+
+def _sample_fractions(num: int, endpoint: bool, ndim: int, axis: int, dtype: Any) -> Any:
+    """Where each sample of ``np.linspace`` lies between start (0) and stop (1), shaped
+    to broadcast along the samples' ``axis`` of an ``ndim``-dimensional result."""
+    div = num - 1 if endpoint else num
+    fractions = np.arange(num, dtype=dtype) / div if div > 0 else np.zeros(num, dtype)
+    shape = [1] * ndim
+    shape[axis % ndim] = num
+    return fractions.reshape(shape)
+
+
+def _linspace_adjoint(g: Any, start: Any, stop: Any, num: int, endpoint: bool, axis: int,
+                      at_stop: bool) -> Any:
+    common = np.broadcast_shapes(np.shape(start), np.shape(stop))
+    ndim = len(common) + 1
+    g = np.asarray(g)
+    shape = list(common)
+    shape.insert(axis % ndim, num)
+    weights = _sample_fractions(num, endpoint, ndim, axis, _real_dtype(g, start, stop))
+    weights = weights if at_stop else 1.0 - weights
+    return _unbroadcast_to(np.sum(np.broadcast_to(g, shape) * weights, axis=axis % ndim),
+                           stop if at_stop else start)
+
+
+def _linspace_forward(dstart: Any, dstop: Any, start: Any, stop: Any, num: int,
+                      endpoint: bool, axis: int, dtype: Any) -> Any:
+    common = np.broadcast_shapes(np.shape(start), np.shape(stop))
+    ndim = len(common) + 1
+    t = _sample_fractions(num, endpoint, ndim, axis, dtype)
+    begin = np.expand_dims(np.broadcast_to(np.asarray(dstart, dtype), common), axis % ndim)
+    end = np.expand_dims(np.broadcast_to(np.asarray(dstop, dtype), common), axis % ndim)
+    return begin * (1.0 - t) + end * t
+
+
+def linspace_gradient(g: Any, y: Any, start: Any, stop: Any, num: int, endpoint: bool,
+                      retstep: bool, axis: int, at_stop: bool) -> Any:
+    """The gradient of ``np.linspace(start, stop, num, endpoint, retstep, axis=axis)`` with
+    respect to ``start`` (or ``stop``, ``at_stop``): sample ``k`` is
+    ``start + (stop - start) * k / div``. With ``retstep`` the seed is a pair."""
+    samples, g_samples = (y[0], g[0]) if retstep else (y, g)
+    if not _carries_derivative(samples):
+        return _unbroadcast_to(np.zeros(np.shape(samples)), stop if at_stop else start)
+    gradient = _linspace_adjoint(g_samples, start, stop, num, endpoint, axis, at_stop)
+    div = num - 1 if endpoint else num
+    if retstep and div > 0:
+        step_part = _unbroadcast_to(np.asarray(g[1]) / (div if at_stop else -div),
+                                    stop if at_stop else start)
+        gradient = gradient + step_part
+    return gradient
+
+
+def linspace_tangent(dstart: Any, dstop: Any, y: Any, start: Any, stop: Any, num: int,
+                     endpoint: bool, retstep: bool, axis: int) -> Any:
+    """The tangent of ``np.linspace`` (a pair with ``retstep``)."""
+    samples = y[0] if retstep else y
+    dtype = np.asarray(samples).dtype
+    if not _carries_derivative(samples):
+        tangent = np.zeros(np.shape(samples))
+    else:
+        tangent = _linspace_forward(dstart, dstop, start, stop, num, endpoint, axis, dtype)
+    if not retstep:
+        return tangent
+    div = num - 1 if endpoint else num
+    return tangent, (np.subtract(dstop, dstart) / div if div > 0 else 0.0)
+
+
+def _logspace_parts(start: Any, stop: Any, num: int, endpoint: bool, base: Any,
+                    axis: int) -> tuple:
+    """What ``np.logspace`` raises ``base`` to: the start, stop and base as it broadcasts
+    them, and the exponents (``np.linspace`` of start and stop)."""
+    if not isinstance(base, (float, int)) and np.ndim(base):
+        ndmax = np.broadcast(start, stop, base).ndim
+        start, stop, base = (np.array(v, copy=None, ndmin=ndmax) for v in (start, stop, base))
+        base = np.expand_dims(base, axis=axis)
+    return start, stop, base, np.linspace(start, stop, num, endpoint, axis=axis)
+
+
+def logspace_gradient(g: Any, y: Any, start: Any, stop: Any, num: int, endpoint: bool,
+                      base: Any, axis: int, part: str) -> Any:
+    """The gradient of ``y = np.logspace(start, stop, num, endpoint, base, axis=axis)``,
+    ``base ** linspace(start, stop)``, with respect to ``part``: ``'start'``, ``'stop'``
+    or ``'base'`` (``dy/dbase = y * exponent / base``)."""
+    like = {'start': start, 'stop': stop, 'base': base}[part]
+    if not _carries_derivative(y):
+        return _unbroadcast_to(np.zeros(np.shape(like)), like)
+    start_b, stop_b, base_b, exponent = _logspace_parts(start, stop, num, endpoint, base, axis)
+    g = np.broadcast_to(g, np.shape(y))
+    if part == 'base':
+        gradient = _unbroadcast_to(g * y * exponent / base_b, base_b)
+        return _unbroadcast_to(np.reshape(gradient, np.shape(base)), base)
+    g_exponent = _unbroadcast_to(g * y * np.log(base_b), exponent)
+    gradient = _linspace_adjoint(g_exponent, start_b, stop_b, num, endpoint, axis,
+                                 part == 'stop')
+    return _unbroadcast_to(np.reshape(gradient, np.shape(start_b if part == 'start' else
+                                                          stop_b)), like)
+
+
+def logspace_tangent(dstart: Any, dstop: Any, dbase: Any, y: Any, start: Any, stop: Any,
+                     num: int, endpoint: bool, base: Any, axis: int) -> Any:
+    """The tangent of ``np.logspace`` for tangents of start, stop and base."""
+    if not _carries_derivative(y):
+        return np.zeros(np.shape(y))
+    dtype = np.asarray(y).dtype
+    start_b, stop_b, base_b, exponent = _logspace_parts(start, stop, num, endpoint, base, axis)
+    if np.ndim(base_b) and np.ndim(dbase):  # spread like the base itself
+        dbase = np.expand_dims(np.array(dbase, ndmin=np.ndim(base_b) - 1), axis)
+    dexponent = _linspace_forward(dstart, dstop, start_b, stop_b, num, endpoint, axis, dtype)
+    return np.asarray(y * (np.log(base_b) * dexponent + exponent * dbase / base_b),
+                      dtype=dtype)
+
+
+def geomspace_gradient(g: Any, y: Any, start: Any, stop: Any, num: int, endpoint: bool,
+                       axis: int, at_stop: bool) -> Any:
+    """The gradient of ``y = np.geomspace(start, stop, num, endpoint, axis=axis)``, sample
+    ``k`` being ``start ** (1 - t) * stop ** t``, with respect to ``start`` (or
+    ``stop``): ``(1 - t) * y / start`` (``t * y / stop``)."""
+    like = stop if at_stop else start
+    if not _carries_derivative(y):
+        return _unbroadcast_to(np.zeros(np.shape(like)), like)
+    common = np.broadcast_shapes(np.shape(start), np.shape(stop))
+    ndim = len(common) + 1
+    value = np.expand_dims(np.broadcast_to(like, common), axis % ndim)
+    scaled = np.broadcast_to(g, np.shape(y)) * y / value
+    return _linspace_adjoint(scaled, start, stop, num, endpoint, axis, at_stop)
+
+
+def geomspace_tangent(dstart: Any, dstop: Any, y: Any, start: Any, stop: Any, num: int,
+                      endpoint: bool, axis: int) -> Any:
+    """The tangent of ``np.geomspace``: ``y * ((1 - t) dstart / start + t dstop / stop)``."""
+    if not _carries_derivative(y):
+        return np.zeros(np.shape(y))
+    dtype = np.asarray(y).dtype
+    relative = _linspace_forward(np.divide(dstart, start), np.divide(dstop, stop), start, stop,
+                                 num, endpoint, axis, dtype)
+    return np.asarray(y * relative, dtype=dtype)
+
+
+def _grid_axes(count: int, indexing: str) -> list[int]:
+    """The axis of ``np.meshgrid``'s output along which each input varies."""
+    axes = list(range(count))
+    if indexing == 'xy' and count > 1:
+        axes[0], axes[1] = 1, 0
+    return axes
+
+
+def meshgrid_gradient(g: Any, arguments: Any, index: int, indexing: str) -> Any:
+    """The gradient of ``np.meshgrid(*arguments, indexing=indexing)`` (dense or sparse)
+    with respect to ``arguments[index]``: its grid's seed summed over the other axes."""
+    arguments = present_operands(*arguments)
+    axes = _grid_axes(len(arguments), indexing)
+    sizes = [np.size(argument) for argument in arguments]
+    shape = [1] * len(arguments)
+    for axis, size in zip(axes, sizes):
+        shape[axis] = size
+    seed = np.asarray(g[index])
+    full = np.broadcast_shapes(np.shape(seed), tuple(
+        size if axis == axes[index] else 1 for axis, size in enumerate(shape)))
+    others = tuple(axis for axis in range(len(arguments)) if axis != axes[index])
+    total = np.sum(np.broadcast_to(seed, full), axis=others)
+    argument = arguments[index]
+    return _unbroadcast_to(np.reshape(total, np.shape(argument)), argument)
+
+
+def meshgrid_tangent(tangents: Any, arguments: Any, sparse: bool, indexing: str) -> tuple:
+    """The tangent of ``np.meshgrid``: the grids of the inputs' tangents."""
+    arguments = present_operands(*arguments)
+    spread = [np.broadcast_to(np.asarray(tangent, _real_dtype(argument)), np.shape(argument))
+              for tangent, argument in zip(tangents, arguments)]
+    return tuple(np.meshgrid(*spread, sparse=sparse, indexing=indexing))
+
+
+def arange_gradient(g: Any, y: Any, start_or_stop: Any, stop: Any, wrt_step: bool) -> Any:
+    """The gradient of ``y = np.arange(start, stop, step)``, ``y[k] = start + k * step``,
+    with respect to ``start`` (1 for every element; none when the only position
+    argument is the stop) or to ``step`` (``k``). The stop sets the length only."""
+    g = np.asarray(g)
+    if not _carries_derivative(y) or (not wrt_step and stop is None):
+        return 0.0
+    if wrt_step:
+        return np.sum(g * np.arange(np.size(y), dtype=_real_dtype(g, y)))
+    return np.sum(g)
+
+
+def arange_tangent(dstart: Any, dstep: Any, y: Any, stop: Any) -> Any:
+    """The tangent of ``np.arange(start, stop, step)``."""
+    if not _carries_derivative(y):
+        return np.zeros(np.shape(y))
+    dtype = np.asarray(y).dtype
+    steps = np.arange(np.size(y), dtype=dtype)
+    moving = 0.0 if stop is None else dstart
+    return np.asarray(moving + steps * dstep, dtype=dtype)
+
+
+# Convolution, interpolation, polynomials ------------------------------------------------
+
+def _full_offset(mode: str, n: int, m: int, correlate: bool) -> int:
+    """Where ``mode``'s output starts inside the 'full' convolution (or correlation)."""
+    small = min(n, m)
+    if mode == 'full':
+        return 0
+    if mode == 'valid':
+        return small - 1
+    if mode == 'same':
+        # np.correlate swaps its operands when the second is longer, and so centres
+        # the other way.
+        centre = (small - 1) // 2
+        return small - 1 - centre if correlate and m > n else centre
+    raise NotImplementedError(f'the derivative of np.convolve/np.correlate covers modes '
+                              f"'full', 'same' and 'valid', not {mode!r}")
+
+
+def convolution_gradient(g: Any, a: Any, v: Any, mode: str, left: bool,
+                         correlate: bool) -> Any:
+    """The gradient of ``np.convolve(a, v, mode)`` (or ``np.correlate``, ``correlate``)
+    with respect to ``a`` (``left``) or ``v``, for real 1-D operands."""
+    a, v = np.atleast_1d(a), np.atleast_1d(v)
+    n, m = a.size, v.size
+    dtype = _real_dtype(g, a, v)
+    seed = np.atleast_1d(np.asarray(g, dtype=dtype))
+    full = np.zeros(n + m - 1, dtype)
+    offset = _full_offset(mode, n, m, correlate)
+    full[offset:offset + seed.size] = seed
+    kernel = v[::-1] if correlate else v
+    if left:
+        return _unbroadcast_to(np.correlate(full, kernel, 'valid'), a)
+    gradient = np.correlate(full, a, 'valid')
+    return _unbroadcast_to(gradient[::-1] if correlate else gradient, v)
+
+
+def _interp_table(xp: Any, fp: Any, period: Any) -> tuple:
+    """The sample points ``np.interp`` interpolates between, and for each the index of
+    its value in ``fp`` (periodic samples are sorted and wrapped around once)."""
+    xp = np.asarray(xp, dtype=np.float64)
+    source = np.arange(np.size(fp))
+    if period is None:
+        return xp, source
+    period = abs(period)
+    xp = xp % period
+    order = np.argsort(xp)
+    xp, source = xp[order], source[order]
+    return (np.concatenate((xp[-1:] - period, xp, xp[0:1] + period)),
+            np.concatenate((source[-1:], source, source[0:1])))
+
+
+def _interp_segments(x: Any, xp: Any, fp: Any, period: Any) -> tuple:
+    """For each ``x``: the segment's left end, its fractional position inside, and
+    masks for the points below and above the samples."""
+    table, source = _interp_table(xp, fp, period)
+    x = np.asarray(x, dtype=np.float64)
+    if period is not None:
+        x = x % abs(period)
+    last = table.size - 1
+    index = np.clip(np.searchsorted(table, x, side='right') - 1, 0, max(last - 1, 0))
+    upper = np.minimum(index + 1, last)
+    width = table[upper] - table[index]
+    fraction = np.where(width > 0, (x - table[index]) / np.where(width > 0, width, 1.0), 0.0)
+    below, above = x < table[0], x > table[last]
+    return table, source, index, upper, fraction, width, below, above
+
+
+def interp_slope(x: Any, xp: Any, fp: Any, left: Any, right: Any, period: Any) -> Any:
+    """``d np.interp(x, xp, fp) / dx``: the slope of the segment holding each ``x``
+    (the one to its right at a sample point), 0 outside the samples."""
+    table, source, index, upper, _, width, below, above = _interp_segments(x, xp, fp, period)
+    values = np.asarray(fp, dtype=np.float64)[source]
+    slope = np.where(width > 0, (values[upper] - values[index]) /
+                     np.where(width > 0, width, 1.0), 0.0)
+    return np.asarray(np.where(below | above, 0.0, slope), dtype=_real_dtype(x))
+
+
+def _interp_weights(x: Any, xp: Any, fp: Any, left: Any, right: Any, period: Any) -> tuple:
+    """Index arrays into ``fp`` and their weights, so that ``y = sum w * fp[i]`` (plus
+    the ``left``/``right`` values outside the samples)."""
+    table, source, index, upper, fraction, _, below, above = _interp_segments(x, xp, fp,
+                                                                              period)
+    inside = ~(below | above)
+    low_weight = np.where(inside, 1.0 - fraction, 0.0)
+    high_weight = np.where(inside, fraction, 0.0)
+    if left is None or period is not None:
+        low_weight = np.where(below, 1.0, low_weight)  # below: fp[0] is the value
+    if right is None or period is not None:
+        high_weight = np.where(above, 1.0, high_weight)  # above: fp[-1] is the value
+        upper = np.where(above, table.size - 1, upper)
+    index = np.where(below, 0, index)
+    return source[index], low_weight, source[upper], high_weight
+
+
+def interp_fp_gradient(g: Any, x: Any, xp: Any, fp: Any, left: Any, right: Any,
+                       period: Any) -> Any:
+    """The gradient of ``np.interp(x, xp, fp, left, right, period)`` with respect to
+    ``fp``: each seed split between the two samples around its ``x``."""
+    low, low_weight, high, high_weight = _interp_weights(x, xp, fp, left, right, period)
+    seed = np.broadcast_to(np.asarray(g), np.shape(low))
+    gradient = np.zeros(np.size(fp), dtype=_real_dtype(g, fp))
+    np.add.at(gradient, low.ravel(), (seed * low_weight).ravel())
+    np.add.at(gradient, high.ravel(), (seed * high_weight).ravel())
+    return _unbroadcast_to(gradient.reshape(np.shape(fp)), fp)
+
+
+def interp_fp_tangent(dfp: Any, x: Any, xp: Any, fp: Any, left: Any, right: Any,
+                      period: Any) -> Any:
+    """The tangent of ``np.interp`` for a tangent of ``fp``."""
+    low, low_weight, high, high_weight = _interp_weights(x, xp, fp, left, right, period)
+    dfp = np.broadcast_to(np.asarray(dfp, dtype=_real_dtype(dfp, fp)), np.shape(fp))
+    return dfp[low] * low_weight + dfp[high] * high_weight
+
+
+def interp_outside(x: Any, xp: Any, period: Any, below: bool) -> Any:
+    """1.0 where ``np.interp`` returns its ``left`` (``below``) or ``right`` value."""
+    if period is not None:
+        return np.zeros(np.shape(x))
+    xp = np.asarray(xp)
+    x = np.asarray(x)
+    return np.asarray(x < xp[0] if below else x > xp[-1], dtype=np.float64)
+
+
+def polynomial_slope(p: Any, x: Any) -> Any:
+    """``d np.polyval(p, x) / dx``, the derivative polynomial at ``x``."""
+    p = np.asarray(p)
+    slope = np.polyder(p) if p.size > 1 else np.zeros(1)
+    return np.polyval(slope.astype(_real_dtype(p), copy=False), x)  # float32 stays float32
+
+
+def polyval_coefficient_gradient(g: Any, p: Any, x: Any) -> Any:
+    """The gradient of ``np.polyval(p, x)`` with respect to the coefficients ``p``:
+    ``sum(g * x ** (n - 1 - i))`` for coefficient ``i``."""
+    p = np.asarray(p)
+    n = p.size
+    dtype = _real_dtype(g, p, x)
+    power = np.ones(np.broadcast_shapes(np.shape(g), np.shape(x)), dtype)
+    gradient = np.zeros(n, dtype)
+    for i in range(n - 1, -1, -1):
+        gradient[i] = np.sum(g * power)
+        power = power * x
+    return _unbroadcast_to(gradient.reshape(p.shape), p)
+
+
+# Quantiles --------------------------------------------------------------------------------
+
+# (alpha, beta) of NumPy's continuous quantile methods: the virtual index of q among
+# n sorted values is n * q + alpha + q * (1 - alpha - beta) - 1 (Hyndman and Fan).
+_CONTINUOUS_METHODS = {
+    'linear': (1.0, 1.0), 'hazen': (0.5, 0.5), 'weibull': (0.0, 0.0),
+    'median_unbiased': (1 / 3, 1 / 3), 'normal_unbiased': (3 / 8, 3 / 8),
+    'interpolated_inverted_cdf': (0.0, 1.0),
+}
+_DISCRETE_METHODS = ('lower', 'higher', 'nearest', 'midpoint')
+
+
+def _quantile_parts(a: Any, q: Any, axis: Any, method: str, scale: float,
+                    skip_nan: bool) -> tuple:
+    """For ``np.quantile(a, q / scale, axis, method)`` (``np.nanquantile`` when
+    ``skip_nan``): ``a`` as rows ``(R, n)``, the stable order of each row, and for each
+    quantile and row the two order statistics, their weights and ``dy/dq``."""
+    if method not in _CONTINUOUS_METHODS and method not in _DISCRETE_METHODS:
+        raise NotImplementedError(
+            f'the derivative of np.quantile/np.percentile covers the methods '
+            f'{", ".join(list(_CONTINUOUS_METHODS) + list(_DISCRETE_METHODS))}, '
+            f'not {method!r}')
+    a = np.asarray(a, dtype=_real_dtype(a))
+    axes = _axes(axis, a.ndim)
+    rest = [i for i in range(a.ndim) if i not in axes]
+    moved = np.transpose(a, rest + list(axes))
+    rows = moved.reshape((-1, int(np.prod([a.shape[i] for i in axes], dtype=int))))
+    order = np.argsort(rows, axis=-1, kind='stable')  # NaN last
+    ranked = np.take_along_axis(rows, order, axis=-1)
+    count = np.sum(~np.isnan(rows), axis=-1) if skip_nan else np.full(len(rows),
+                                                                     rows.shape[-1])
+    fractions = np.asarray(q, dtype=np.float64).reshape(-1, 1) / scale
+    n = count[None, :].astype(np.float64)
+    if method in _CONTINUOUS_METHODS:
+        alpha, beta = _CONTINUOUS_METHODS[method]
+        virtual = n * fractions + alpha + fractions * (1.0 - alpha - beta) - 1.0
+        slope = n + 1.0 - alpha - beta
+        inside = (virtual > 0) & (virtual < n - 1)
+        virtual = np.clip(virtual, 0.0, np.maximum(n - 1.0, 0.0))
+    else:
+        virtual = fractions * (n - 1.0)
+        slope, inside = 0.0, False
+    low = np.floor(virtual)
+    gamma = virtual - low
+    if method == 'lower':
+        gamma = np.zeros_like(gamma)
+    elif method == 'higher':
+        gamma = (gamma > 0).astype(np.float64)
+    elif method == 'nearest':
+        gamma = (np.around(virtual) > low).astype(np.float64)
+    elif method == 'midpoint':
+        gamma = np.where(gamma > 0, 0.5, 0.0)
+    last = np.maximum(count[None, :] - 1, 0)
+    low_index = np.minimum(low.astype(np.int64), last)
+    high_index = np.minimum(low_index + 1, last)
+    row = np.arange(len(rows))[None, :]
+    empty = count[None, :] == 0
+    low_weight = np.where(empty, 0.0, 1.0 - gamma)
+    high_weight = np.where(empty, 0.0, gamma)
+    gap = ranked[row, high_index] - ranked[row, low_index] if ranked.size else 0.0
+    dq = np.where(inside & ~empty, gap * slope / scale, 0.0)
+    return (moved.shape, rest, axes, order, row, low_index, high_index, low_weight,
+            high_weight, dq)
+
+
+def quantile_gradient(g: Any, y: Any, a: Any, q: Any, axis: Any, method: str, scale: float,
+                      skip_nan: bool) -> Any:
+    """The gradient of ``y = np.quantile(a, q / scale, axis, method=method)`` (or
+    ``np.percentile`` with ``scale`` 100, ``np.nanquantile`` with ``skip_nan``) with
+    respect to ``a``: each seed split between the two neighbouring order statistics."""
+    shape, rest, axes, order, row, low, high, low_weight, high_weight, _ = _quantile_parts(
+        a, q, axis, method, scale, skip_nan)
+    seed = np.broadcast_to(np.asarray(g), np.shape(y)).reshape(low.shape)
+    rows = np.zeros(order.shape, dtype=_real_dtype(g, a))
+    row = np.broadcast_to(row, low.shape)
+    np.add.at(rows, (row, order[row, low]), seed * low_weight)
+    np.add.at(rows, (row, order[row, high]), seed * high_weight)
+    return np.transpose(rows.reshape(shape), np.argsort(rest + list(axes)))
+
+
+def quantile_q_gradient(g: Any, y: Any, a: Any, q: Any, axis: Any, method: str,
+                        scale: float, skip_nan: bool) -> Any:
+    """The gradient of ``np.quantile`` (``np.percentile``, ...) with respect to ``q``:
+    the gap between the two order statistics, for the interpolating methods."""
+    *_, low, _, _, _, dq = _quantile_parts(a, q, axis, method, scale, skip_nan)
+    seed = np.broadcast_to(np.asarray(g), np.shape(y)).reshape(low.shape)
+    gradient = np.sum(seed * dq, axis=1).astype(_real_dtype(g, q), copy=False)
+    return _unbroadcast_to(gradient.reshape(np.shape(q)), q)
+
+
+def quantile_tangent(da: Any, dq: Any, y: Any, a: Any, q: Any, axis: Any, method: str,
+                     scale: float, skip_nan: bool) -> Any:
+    """The tangent of ``np.quantile`` (``np.percentile``, ...) for tangents of ``a``
+    and ``q``."""
+    shape, rest, axes, order, row, low, high, low_weight, high_weight, slope = \
+        _quantile_parts(a, q, axis, method, scale, skip_nan)
+    dtype = _real_dtype(da, dq, a)
+    moved = np.transpose(np.broadcast_to(np.asarray(da, dtype), np.shape(a)), rest + list(axes))
+    rows = moved.reshape(order.shape)
+    row = np.broadcast_to(row, low.shape)
+    tangent = (rows[row, order[row, low]] * low_weight + rows[row, order[row, high]] *
+               high_weight + np.asarray(dq, dtype=np.float64).reshape(-1, 1) * slope)
+    return np.asarray(tangent.reshape(np.shape(y)), dtype=dtype)
+
+
+# Finite differences ---------------------------------------------------------------------
+
+def _gradient_axes(f: Any, axis: Any) -> tuple[int, ...]:
+    ndim = np.ndim(f)
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(a % ndim for a in (axis if isinstance(axis, (tuple, list)) else (axis,)))
+
+
+def _gradient_spacings(spacings: Any, count: int) -> list:
+    spacings = list(spacings)
+    if not spacings:
+        return [1.0] * count
+    if len(spacings) == 1 and np.ndim(spacings[0]) == 0:
+        return spacings * count
+    return spacings
+
+
+def _difference_transpose(g: Any, n: int, spacing: Any, edge_order: int) -> Any:
+    """The transpose of ``np.gradient``'s difference along the last axis of ``g``.
+
+    Each output of ``np.gradient`` reads at most three neighbouring inputs, within the
+    window starting at ``clip(i - 1, 0, n - 3)``; those three have distinct residues
+    modulo 3, so applying ``np.gradient`` to the comb of inputs with residue ``r``
+    gives, for every output, the weight of its one input with that residue.
+    """
+    result = np.zeros(g.shape, dtype=g.dtype)
+    outputs = np.arange(n)
+    start = np.clip(outputs - 1, 0, max(n - 3, 0))
+    for residue in range(3):
+        comb = (np.arange(n) % 3 == residue).astype(np.float64)
+        weights = np.gradient(comb, spacing, edge_order=edge_order)
+        inputs = start + (residue - start) % 3
+        valid = inputs < n
+        for shift in np.unique(inputs[valid] - outputs[valid]):
+            rows = outputs[valid & (inputs - outputs == shift)]
+            result[..., rows + shift] += weights[rows] * g[..., rows]
+    return result
+
+
+def finite_difference_gradient(g: Any, f: Any, spacings: Any, axis: Any,
+                               edge_order: int) -> Any:
+    """The gradient of ``np.gradient(f, *spacings, axis=axis, edge_order=edge_order)``
+    (linear in ``f``) with respect to ``f``."""
+    axes = _gradient_axes(f, axis)
+    seeds = [g] if len(axes) == 1 else list(g)
+    spacings = _gradient_spacings(spacings, len(axes))
+    dtype = _real_dtype(f)
+    total = np.zeros(np.shape(f), dtype)
+    for seed, item, spacing in zip(seeds, axes, spacings):
+        seed = np.moveaxis(np.broadcast_to(np.asarray(seed, dtype), np.shape(f)), item, -1)
+        part = _difference_transpose(seed, np.shape(f)[item], spacing, edge_order)
+        total = total + np.moveaxis(part, -1, item)
+    return _unbroadcast_to(total, f)
+
+
+def finite_difference_spacing_gradient(g: Any, y: Any, f: Any, spacings: Any, index: int,
+                                       axis: Any) -> Any:
+    """The gradient of ``np.gradient(f, *spacings, axis=axis)`` with respect to the
+    spacing ``spacings[index]``, a scalar: the differences scale as its inverse."""
+    spacing = spacings[index]
+    if np.ndim(spacing):
+        raise NotImplementedError('the derivative of np.gradient with respect to sample '
+                                  'coordinates (an array of spacings) is not covered')
+    axes = _gradient_axes(f, axis)
+    seeds, results = ([g], [y]) if len(axes) == 1 else (list(g), list(y))
+    used = range(len(axes)) if len(spacings) == 1 else [index]
+    total = sum(np.sum(np.asarray(seeds[i]) * results[i]) for i in used)
+    return _unbroadcast_to(-total / spacing, spacing)
+
+
+def finite_difference_tangent(df: Any, dspacings: Any, y: Any, f: Any, spacings: Any,
+                              axis: Any, edge_order: int) -> Any:
+    """The tangent of ``np.gradient(f, *spacings, axis=axis, edge_order=edge_order)``."""
+    axes = _gradient_axes(f, axis)
+    dtype = _real_dtype(df, f)
+    moving = np.broadcast_to(np.asarray(df, dtype), np.shape(f))
+    parts = np.gradient(moving, *spacings, axis=axis, edge_order=edge_order)
+    parts, results = ([parts], [y]) if len(axes) == 1 else (list(parts), list(y))
+    dspacings = list(dspacings)[:len(spacings)]
+    for index, dspacing in enumerate(dspacings):
+        if np.ndim(dspacing) == 0 and dspacing == 0:
+            continue
+        if np.ndim(spacings[index]):
+            raise NotImplementedError('the derivative of np.gradient with respect to sample '
+                                      'coordinates (an array of spacings) is not covered')
+        used = range(len(axes)) if len(spacings) == 1 else [index]
+        for i in used:
+            parts[i] = parts[i] - results[i] * (dspacing / spacings[index])
+    parts = [np.asarray(part, dtype) for part in parts]
+    return parts[0] if len(axes) == 1 else tuple(parts)
+
+
+def ediff1d_gradient(g: Any, ary: Any, to_end: Any, to_begin: Any, part: str) -> Any:
+    """The gradient of ``np.ediff1d(ary, to_end, to_begin)``, the flat differences of
+    ``ary`` between ``to_begin`` and ``to_end``, with respect to ``part``: ``'ary'``,
+    ``'to_end'`` or ``'to_begin'``."""
+    g = np.ravel(g)
+    begin = 0 if to_begin is None else np.size(to_begin)
+    end = 0 if to_end is None else np.size(to_end)
+    if part == 'to_begin':
+        return _unbroadcast_to(g[:begin].reshape(np.shape(to_begin)), to_begin)
+    if part == 'to_end':
+        return _unbroadcast_to(g[g.size - end:].reshape(np.shape(to_end)), to_end)
+    middle = g[begin:g.size - end]
+    return _unbroadcast_to(diff_gradient(middle, np.ravel(ary), 1, 0).reshape(np.shape(ary)),
+                           ary)
+
+
+def ediff1d_tangent(dary: Any, dto_end: Any, dto_begin: Any, ary: Any, to_end: Any,
+                    to_begin: Any) -> Any:
+    """The tangent of ``np.ediff1d(ary, to_end, to_begin)``."""
+    dtype = _real_dtype(ary)
+    pieces = [] if to_begin is None else [np.broadcast_to(dto_begin, np.shape(to_begin))]
+    pieces.append(np.diff(np.broadcast_to(dary, np.shape(ary)).ravel()))
+    if to_end is not None:
+        pieces.append(np.broadcast_to(dto_end, np.shape(to_end)))
+    return np.concatenate([np.ravel(np.asarray(piece, dtype)) for piece in pieces])
+
+
+def trapezoid_sample_gradient(g: Any, y: Any, x: Any, axis: int) -> Any:
+    """The gradient of ``np.trapezoid(y, x, axis=axis)`` with respect to the sample points
+    ``x``: ``sum(diff(x) * (y[1:] + y[:-1]) / 2)`` differentiated through ``diff``."""
+    y = np.asarray(y)
+    axis = axis % y.ndim
+    head = [slice(None)] * y.ndim
+    tail = [slice(None)] * y.ndim
+    head[axis], tail[axis] = slice(1, None), slice(None, -1)
+    means = (y[tuple(head)] + y[tuple(tail)]) / 2.0
+    seed = np.expand_dims(np.asarray(g, dtype=_real_dtype(g, y, x)), axis)
+    x = np.asarray(x)
+    if x.ndim == 1:
+        steps = np.sum(np.moveaxis(seed * means, axis, -1).reshape(-1, means.shape[axis]),
+                       axis=0)
+        return _unbroadcast_to(diff_gradient(steps, x, 1, 0), x)
+    spacing_shape = np.shape(np.diff(x, axis=axis))
+    steps = _unbroadcast_to(seed * means, np.zeros(spacing_shape))
+    return _unbroadcast_to(diff_gradient(steps, x, 1, axis), x)
+
+
+def trapezoid_unit_area(y: Any, x: Any, axis: int) -> Any:
+    """``np.trapezoid(y, dx=1.0, axis=axis)``: its derivative in ``dx`` (none when
+    sample points ``x`` are given, which override ``dx``)."""
+    if x is not None:
+        return 0.0
+    return np.trapezoid(y, dx=1.0, axis=axis)
+
+
+# Special functions and sequences --------------------------------------------------------
+
+def bessel_i1(x: Any) -> Any:
+    """The modified Bessel function ``I1``, the derivative of ``np.i0``.
+
+    ``I1(x)`` is the mean of ``exp(x cos t) cos t`` over a full turn; the trapezoid
+    rule on a periodic analytic integrand converges exponentially, and with
+    ``n > sqrt(80 |x|)`` points its error is below double precision.
+    """
+    x = np.asarray(x)
+    dtype = _real_dtype(x)
+    values = x.astype(np.float64)
+    largest = float(np.max(np.abs(values))) if values.size else 0.0
+    n = 16 + 2 * int(np.ceil(np.sqrt(80.0 * largest)))
+    total = np.zeros(values.shape)
+    for k in range(n):
+        angle = np.cos(2.0 * np.pi * k / n)
+        # The cosines sum to zero: expm1 keeps the small-x values (about x / 2) exact.
+        total = total + np.expm1(values * angle) * angle
+    result = total / n
+    return dtype.type(result) if result.ndim == 0 else result.astype(dtype)
+
+
+def prod_sequence_gradient(g: Any, sequence: Any, start: Any) -> Any:
+    """The gradient of ``math.prod(sequence, start=start)`` with respect to the items:
+    ``g`` times ``start`` and every other item (exact with zeros). A list for a list,
+    an array of its shape for an array (whose items are its rows)."""
+    items = list(sequence)
+    before = [start]
+    for item in items[:-1]:
+        before.append(before[-1] * item)
+    after = 1.0
+    gradients = [None] * len(items)
+    for i in range(len(items) - 1, -1, -1):
+        gradients[i] = _unbroadcast_to(np.asarray(g * before[i] * after), items[i])
+        after = after * items[i]
+    if isinstance(sequence, np.ndarray):
+        return np.asarray(gradients, dtype=_real_dtype(g, sequence)).reshape(sequence.shape)
+    return type(sequence)(gradients) if isinstance(sequence, tuple) else gradients
+
+
+def prod_sequence_tangent(tangents: Any, sequence: Any, start: Any) -> Any:
+    """The tangent of ``math.prod(sequence, start=start)`` for the items' tangents."""
+    items = list(sequence)
+    total = 0.0
+    for i, item_tangent in enumerate(tangents):
+        others = start
+        for j, item in enumerate(items):
+            others = others * (item_tangent if i == j else item)
+        total = total + others
+    return total
+
+
+def dist_gradient(g: Any, y: Any, p: Any, q: Any) -> Any:
+    """The gradient of ``y = math.dist(p, q)`` with respect to ``p``:
+    ``g * (p - q) / y`` (zero where the points coincide), shaped like ``p``."""
+    difference = np.asarray(p, dtype=np.float64) - np.asarray(q, dtype=np.float64)
+    direction = difference / y if y else np.zeros_like(difference)
+    gradient = g * direction
+    if isinstance(p, (list, tuple)):
+        return type(p)(float(item) for item in gradient)
+    return _unbroadcast_to(gradient, p)
+
+
+def dist_tangent(dp: Any, dq: Any, y: Any, p: Any, q: Any) -> Any:
+    """The tangent of ``math.dist(p, q)``."""
+    difference = np.asarray(p, dtype=np.float64) - np.asarray(q, dtype=np.float64)
+    if not y:
+        return 0.0
+    moving = np.asarray(dp, dtype=np.float64) - np.asarray(dq, dtype=np.float64)
+    return float(np.sum(difference * moving)) / y
+
+
+def _unique_groups(ar: Any, axis: Any, equal_nan: bool, sorted: bool) -> tuple:  # noqa: A002
+    _, inverse, counts = np.unique(ar, return_inverse=True, return_counts=True, axis=axis,
+                                   equal_nan=equal_nan, sorted=sorted)
+    return np.reshape(inverse, -1), counts
+
+
+def unique_gradient(g: Any, y: Any, ar: Any, axis: Any, equal_nan: bool = True,
+                    sorted: bool = True) -> Any:  # noqa: A002 - NumPy's name
+    """The gradient of ``np.unique(ar, ..., axis=axis)`` with respect to ``ar``: each
+    distinct value's seed shared equally by the elements (or slices) equal to it. With
+    ``return_index`` and the like the result is a tuple whose first item moves."""
+    seed = g[0] if isinstance(y, tuple) else g
+    values = y[0] if isinstance(y, tuple) else y
+    inverse, counts = _unique_groups(ar, axis, equal_nan, sorted)
+    ar = np.asarray(ar)
+    dtype = _real_dtype(seed, ar)
+    seed = np.broadcast_to(np.asarray(seed, dtype), np.shape(values))
+    if axis is None:
+        return (seed[inverse] / counts[inverse]).astype(dtype, copy=False).reshape(ar.shape)
+    shape = [1] * ar.ndim
+    shape[axis % ar.ndim] = inverse.size
+    shares = (1.0 / counts[inverse]).reshape(shape)
+    return (np.take(seed, inverse, axis=axis) * shares).astype(dtype, copy=False)
+
+
+def unique_tangent(dar: Any, y: Any, ar: Any, axis: Any, equal_nan: bool = True,
+                   sorted: bool = True) -> Any:  # noqa: A002 - NumPy's name
+    """The tangent of ``np.unique``: the mean tangent of the elements (or slices) equal
+    to each distinct value (zeros for the integer results of a tuple)."""
+    values = y[0] if isinstance(y, tuple) else y
+    inverse, counts = _unique_groups(ar, axis, equal_nan, sorted)
+    ar = np.asarray(ar)
+    dtype = _real_dtype(dar, ar)
+    dar = np.broadcast_to(np.asarray(dar, dtype), ar.shape)
+    total = np.zeros(np.shape(values), dtype)
+    if axis is None:
+        np.add.at(total, inverse, dar.ravel())
+        tangent = total / counts
+    else:
+        axis = axis % ar.ndim
+        moved = np.moveaxis(total, axis, 0)
+        np.add.at(moved, inverse, np.moveaxis(dar, axis, 0))
+        shape = [1] * ar.ndim
+        shape[axis] = counts.size
+        tangent = total / counts.reshape(shape)
+    tangent = tangent.astype(dtype, copy=False)
+    if isinstance(y, tuple):
+        return (tangent,) + tuple(np.zeros(np.shape(item)) for item in y[1:])
+    return tangent

@@ -271,6 +271,37 @@ def builtin_sum(y, iterable, start=0):
     d[y] = tangent.sum_tangents(d[iterable], y) + d[start]
 
 
+@tangent_(math.fsum)
+def math_fsum(y, seq):
+    d[y] = tangent.sum_tangents(d[seq], y)
+
+
+@tangent_(math.prod)
+def math_prod(y, iterable, start=1):
+    d[y] = tangent.prod_sequence_tangent(d[iterable], iterable, start) + \
+        d[start] * math.prod(iterable)
+
+
+@tangent_(math.dist)
+def math_dist(y, p, q):
+    d[y] = tangent.dist_tangent(d[p], d[q], y, p, q)
+
+
+@tangent_(math.modf)
+def math_modf(y, x):
+    d[y] = (d[x], 0.0)
+
+
+@tangent_(math.frexp)
+def math_frexp(y, x):
+    d[y] = (d[x] * 2.0 ** -y[1], 0.0)
+
+
+@tangent_(math.nextafter)
+def math_nextafter(z, x, y, steps=None):
+    d[z] = d[x]
+
+
 # NumPy element-wise --------------------------------------------------------
 
 alias(np.add, operator.add)
@@ -480,6 +511,44 @@ def copysign(z, x1, x2):
     d[z] = d[x1] * np.sign(x1) * np.sign(z)
 
 
+@tangent_(np.heaviside)
+def heaviside(y, x1, x2):
+    d[y] = d[x2] * (x1 == 0)
+
+
+@tangent_(np.nextafter)
+def nextafter(y, x1, x2):
+    d[y] = tangent.broadcast_like(d[x1], y)
+
+
+@tangent_(np.i0)
+def i0(y, x):
+    d[y] = d[x] * tangent.bessel_i1(x)
+
+
+@tangent_(np.modf)
+def modf(y, x):
+    d[y] = (d[x], 0.0)
+
+
+@tangent_(np.frexp)
+def frexp(y, x):
+    d[y] = (np.ldexp(d[x], -y[1]), 0.0)
+
+
+@tangent_(np.interp)
+def interp(y, x, xp, fp, left=None, right=None, period=None):
+    d[y] = d[x] * tangent.interp_slope(x, xp, fp, left, right, period) + \
+        tangent.interp_fp_tangent(d[fp], x, xp, fp, left, right, period) + \
+        d[left] * tangent.interp_outside(x, xp, period, True) + \
+        d[right] * tangent.interp_outside(x, xp, period, False)
+
+
+@tangent_(np.polyval)
+def polyval(y, p, x):
+    d[y] = np.polyval(d[p], x) + d[x] * tangent.polynomial_slope(p, x)
+
+
 alias(np.fabs, np.abs)
 alias(np.positive, operator.pos)
 alias(np.radians, np.deg2rad)
@@ -580,7 +649,8 @@ def cumulative_prod(y, x, axis=None, dtype=None, out=None, include_initial=False
 
 @tangent_(np.trapezoid)
 def trapezoid(z, y, x=None, dx=1.0, axis=-1):
-    d[z] = np.sum(d[y] * tangent.trapezoid_weights(y, x, dx, axis), axis=axis)
+    d[z] = np.sum(d[y] * tangent.trapezoid_weights(y, x, dx, axis), axis=axis) + \
+        np.trapezoid(y, d[x], axis=axis) + d[dx] * tangent.trapezoid_unit_area(y, x, axis)
 
 
 @tangent_(np.linalg.vector_norm)
@@ -598,6 +668,35 @@ def matrix_norm(y, x, keepdims=False, ord='fro'):  # noqa: A002 - NumPy's name
 @tangent_(np.median)
 def median(y, a, axis=None, out=None, overwrite_input=False, keepdims=False):
     d[y] = np.sum(d[a] * tangent.median_share(a, axis, keepdims), axis=axis, keepdims=keepdims)
+
+
+@tangent_(np.quantile)
+def quantile(y, a, q, axis=None, out=None, overwrite_input=False, method='linear',
+             keepdims=False, weights=None):
+    d[y] = tangent.quantile_tangent(d[a], d[q], y, a, q, axis, method, 1.0, False)
+
+
+@tangent_(np.percentile)
+def percentile(y, a, q, axis=None, out=None, overwrite_input=False, method='linear',
+               keepdims=False, weights=None):
+    d[y] = tangent.quantile_tangent(d[a], d[q], y, a, q, axis, method, 100.0, False)
+
+
+@tangent_(np.nanquantile)
+def nanquantile(y, a, q, axis=None, out=None, overwrite_input=False, method='linear',
+                keepdims=False, weights=None):
+    d[y] = tangent.quantile_tangent(d[a], d[q], y, a, q, axis, method, 1.0, True)
+
+
+@tangent_(np.nanpercentile)
+def nanpercentile(y, a, q, axis=None, out=None, overwrite_input=False, method='linear',
+                  keepdims=False, weights=None):
+    d[y] = tangent.quantile_tangent(d[a], d[q], y, a, q, axis, method, 100.0, True)
+
+
+@tangent_(np.nanmedian)
+def nanmedian(y, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    d[y] = tangent.quantile_tangent(d[a], 0.0, y, a, 0.5, axis, 'linear', 1.0, True)
 
 
 alias(np.amax, np.max)
@@ -720,6 +819,16 @@ def multi_dot(y, arrays, out=None):
     d[y] = tangent.multi_dot_tangent(d[arrays], arrays)
 
 
+@tangent_(np.convolve)
+def convolve(y, a, v, mode='full'):
+    d[y] = np.convolve(d[a], v, mode) + np.convolve(a, d[v], mode)
+
+
+@tangent_(np.correlate)
+def correlate(y, a, v, mode='valid'):
+    d[y] = np.correlate(d[a], v, mode) + np.correlate(a, d[v], mode)
+
+
 alias(np.vecdot, np.linalg.vecdot)
 alias(np.linalg.outer, np.outer)
 alias(np.linalg.tensordot, np.tensordot)
@@ -827,6 +936,18 @@ def diff(y, a, n=1, axis=-1):
     d[y] = np.diff(d[a], n, axis)
 
 
+@tangent_(np.ediff1d)
+def ediff1d(y, ary, to_end=None, to_begin=None):
+    d[y] = tangent.ediff1d_tangent(d[ary], d[to_end], d[to_begin], ary, to_end, to_begin)
+
+
+@tangent_(np.gradient)
+def gradient(y, f, h1=None, h2=None, h3=None, axis=None, edge_order=1):
+    d[y] = tangent.finite_difference_tangent(d[f], (d[h1], d[h2], d[h3]), y, f,
+                                             tangent.present_operands(h1, h2, h3), axis,
+                                             edge_order)
+
+
 @tangent_(np.matrix_transpose)
 def matrix_transpose(y, x):
     d[y] = tangent.matrix_transpose(d[x])
@@ -870,6 +991,64 @@ def extract(y, condition, arr):
 @tangent_(np.delete)
 def delete(y, arr, obj, axis=None):
     d[y] = np.delete(tangent.broadcast_like(d[arr], arr), obj, axis)
+
+
+@tangent_(np.unique)
+def unique(y, ar, return_index=False, return_inverse=False, return_counts=False, axis=None,
+           equal_nan=True, sorted=True):  # noqa: A002 - NumPy's name
+    d[y] = tangent.unique_tangent(d[ar], y, ar, axis, equal_nan, sorted)
+
+
+@tangent_(np.unique_values)
+def unique_values(y, x):
+    d[y] = tangent.unique_tangent(d[x], y, x, None)
+
+
+# Constructors whose values are linear in some arguments.
+
+@tangent_(np.full)
+def full(y, shape, fill_value, dtype=None, order='C', device=None, like=None):
+    d[y] = tangent.fill_tangent(d[fill_value], y)
+
+
+@tangent_(np.full_like)
+def full_like(y, a, fill_value, dtype=None, order='K', subok=True, shape=None, device=None):
+    d[y] = tangent.fill_tangent(d[fill_value], y)
+
+
+@tangent_(np.linspace)
+def linspace(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
+             device=None):
+    d[y] = tangent.linspace_tangent(d[start], d[stop], y, start, stop, num, endpoint, retstep,
+                                    axis)
+
+
+@tangent_(np.logspace)
+def logspace(y, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    d[y] = tangent.logspace_tangent(d[start], d[stop], d[base], y, start, stop, num, endpoint,
+                                    base, axis)
+
+
+@tangent_(np.geomspace)
+def geomspace(y, start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    d[y] = tangent.geomspace_tangent(d[start], d[stop], y, start, stop, num, endpoint, axis)
+
+
+@tangent_(np.meshgrid)
+def meshgrid(grids, x1=None, x2=None, x3=None, x4=None, copy=True, sparse=False,
+             indexing='xy'):
+    d[grids] = tangent.meshgrid_tangent((d[x1], d[x2], d[x3], d[x4]), (x1, x2, x3, x4),
+                                        sparse, indexing)
+
+
+@tangent_(np.arange)
+def arange(y, start_or_stop, stop=None, step=1, dtype=None, device=None, like=None):
+    d[y] = tangent.arange_tangent(d[start_or_stop], d[step], y, stop)
+
+
+@tangent_(np.bincount)
+def bincount(y, x, weights=None, minlength=0):
+    d[y] = np.bincount(x, d[weights], np.size(y))
 
 
 alias(np.linalg.matrix_transpose, np.matrix_transpose)

@@ -385,3 +385,105 @@ case('method', 'squeeze_ravel', 'x.squeeze().ravel()', R(3, 1))
 case('method', 'swapaxes', 'x.swapaxes(0, 1)', R(2, 3))
 case('method', 'repeat_take', 'x.repeat(2).take([0, 3])', R(3))
 case('method', 'min', 'x.min()', R(3, 4))
+
+# Constructors linear in their values -------------------------------------------------------
+case('full', 'scalar', 'np.full((2, 3), x)', S())
+case('full', 'row_broadcast', 'np.full((2, 3), x)', R(3))
+case('full', 'dtype_float64', 'np.full((2, 2), x, dtype=np.float64) * y', R(2), R(2, 2))
+case('full_like', 'scalar', 'np.full_like(x, y) * x', R(2, 3), S())
+case('full_like', 'array_fill', 'np.full_like(x, y)', R(2, 3), R(3))
+case('linspace', 'scalars', 'np.linspace(x, y, 5)', S(), S())
+case('linspace', 'no_endpoint', 'np.linspace(x, y, 4, endpoint=False)', S(), S())
+case('linspace', 'arrays_axis_last', 'np.linspace(x, y, 3, axis=-1)', R(2), R(3, 2))
+case('linspace', 'arrays_axis1', 'np.linspace(x, y, 4, axis=1)', R(3), R(2, 3))
+case('linspace', 'retstep',
+     's, step = np.linspace(x, y, 5, retstep=True)\n    return s * step', S(), R(2))
+case('logspace', 'scalars', 'np.logspace(x, y, 4)', U(), U())
+case('logspace', 'base', 'np.logspace(x, y, 3, base=z)', U(), U(), P())
+case('logspace', 'array_base', 'np.logspace(x, y, 3, base=z)', U(2), U(2), P(2))
+case('logspace', 'axis_last', 'np.logspace(x, y, 3, axis=-1, base=2.0)', U(2), U())
+case('geomspace', 'scalars', 'np.geomspace(x, y, 4)', P(), P())
+case('geomspace', 'negative', 'np.geomspace(-x, -y, 3, endpoint=False)', P(), P())
+case('geomspace', 'arrays_axis1', 'np.geomspace(x, y, 3, axis=1)', P(2), P(2))
+case('meshgrid', 'xy_product', 'a, b = np.meshgrid(x, y)\n    return a * b + a', R(3), R(2))
+case('meshgrid', 'tuple_result', 'np.meshgrid(x, y)', R(3), R(2))
+case('meshgrid', 'ij_three', 'a, b, c = np.meshgrid(x, y, z, indexing="ij")\n    return a * b + c',
+     R(2), R(3), R(2))
+case('meshgrid', 'sparse', 'a, b = np.meshgrid(x, y, sparse=True)\n    return a * b', R(3), R(2))
+case('meshgrid', 'matrix_input', 'np.meshgrid(x, y)[0] ** 2', R(2, 2), R(3))
+case('arange', 'start_step', 'np.arange(x, 3.0, y) ** 2', S(), S())
+case('arange', 'start_only_moves', 'np.arange(x, 4.0) * x', S())
+case('arange', 'length_only', 'np.arange(x * 3.0) * x', S())
+case('bincount', 'weights', 'np.bincount(np.array([0, 2, 2, 1, 4]), x)', R(5))
+case('bincount', 'minlength', 'np.bincount(np.array([1, 1, 0]), weights=x, minlength=4)', R(3))
+
+# Convolution, interpolation, polynomials, differences -----------------------------------------
+case('convolve', 'full', 'np.convolve(x, y)', R(5), R(3))
+case('convolve', 'same_longer_kernel', 'np.convolve(x, y, mode="same")', R(3), R(5))
+case('convolve', 'same', 'np.convolve(x, y, "same")', R(6), R(3))
+case('convolve', 'valid', 'np.convolve(x, y, "valid")', R(5), R(2))
+case('correlate', 'valid', 'np.correlate(x, y)', R(5), R(3))
+case('correlate', 'same_longer_kernel', 'np.correlate(x, y, "same")', R(3), R(5))
+case('correlate', 'same', 'np.correlate(x, y, mode="same")', R(6), R(3))
+case('correlate', 'full', 'np.correlate(x, y, mode="full")', R(4), R(4))
+case('interp', 'inside', 'np.interp(x, np.array([-2.0, -0.5, 0.4, 1.1, 2.0]), y)', R(6), R(5))
+case('interp', 'outside_ends', 'np.interp(x, np.array([-1.0, 0.0, 1.0]), y)', R(6), R(3))
+case('interp', 'left_right',
+     'np.interp(x, np.array([-1.0, 0.1, 1.0]), y, left=z, right=2.0 * z)', R(6), R(3), S())
+case('interp', 'periodic', 'np.interp(x, np.array([0.0, 0.7, 1.9, 2.8]), y, period=3.0)',
+     R(2, 3), R(4))
+case('interp', 'scalar_x', 'np.interp(x, np.array([0.0, 1.0, 2.0]), y)', S(), R(3))
+case('polyval', 'vector_x', 'np.polyval(x, y)', R(4), R(3))
+case('polyval', 'scalar_x', 'np.polyval(x, y)', R(3), S())
+case('polyval', 'constant', 'np.polyval(x, 0.7) * y', R(1), R(2))
+case('gradient', 'vector', 'np.gradient(x)', R(6))
+case('gradient', 'spacing', 'np.gradient(x, y)', R(6), S())
+case('gradient', 'matrix', 'a, b = np.gradient(x)\n    return a * b', R(3, 4))
+case('gradient', 'per_axis_spacing', 'np.gradient(x, y, z)[1] + np.gradient(x, y, z)[0]',
+     R(3, 4), S(), S())
+case('gradient', 'axis_edge_order2', 'np.gradient(x, axis=1, edge_order=2)', R(3, 4))
+case('gradient', 'coordinates', 'np.gradient(x, np.array([0.0, 0.4, 1.1, 1.5, 2.6]))', R(5))
+case('ediff1d', 'matrix', 'np.ediff1d(x)', R(2, 3))
+case('ediff1d', 'ends', 'np.ediff1d(x, to_end=y, to_begin=z)', R(4), R(2), S())
+case('trapezoid', 'sample_points', 'np.trapezoid(x, y)', R(5), R(5))
+case('trapezoid', 'dx_moves', 'np.trapezoid(x, dx=y)', R(5), S())
+case('trapezoid', 'points_axis0', 'np.trapezoid(x, y, axis=0)', R(4, 3), R(4))
+case('trapezoid', 'points_nd', 'np.trapezoid(x, y, axis=1)', R(2, 4), R(2, 4))
+
+# Quantiles ----------------------------------------------------------------------------------
+_NAN_ROW = 'np.array([True, False, True, True, True, False, True])'
+_NAN_ROWS = 'np.array([[True, False, True, True, True], [True, True, True, False, True]])'
+case('quantile', 'scalar_q', 'np.quantile(x, 0.3)', R(7))
+case('quantile', 'moving_q', 'np.quantile(x, 0.5 + 0.4 * y)', R(3, 4), U(3))
+case('quantile', 'axis_keepdims', 'np.quantile(x, 0.5 + 0.4 * y, axis=1, keepdims=True)',
+     R(3, 5), U(2))
+case('quantile', 'lower', 'np.quantile(x, 0.41, axis=-1, method="lower")', R(2, 6))
+case('quantile', 'weibull', 'np.quantile(x, 0.5 + 0.4 * y, method="weibull")', R(8), U())
+case('percentile', 'moving_q', 'np.percentile(x, 50.0 + 40.0 * y, axis=0)', R(6, 3), U())
+case('percentile', 'hazen', 'np.percentile(x, 37.0, method="hazen")', R(9))
+case('percentile', 'midpoint', 'np.percentile(x, [20.0, 70.0], axis=1, method="midpoint")',
+     R(2, 6))
+case('percentile', 'nearest', 'np.percentile(x, 63.0, axis=(0, 2), method="nearest")',
+     R(2, 3, 4))
+case('nanquantile', 'row', f'np.nanquantile(np.where({_NAN_ROW}, x, np.nan), 0.3 + 0.2 * y)',
+     R(7), U())
+case('nanpercentile', 'axis', f'np.nanpercentile(np.where({_NAN_ROWS}, x, np.nan), 40.0, axis=1)',
+     R(2, 5))
+case('nanmedian', 'axis', f'np.nanmedian(np.where({_NAN_ROWS}, x, np.nan), axis=1)', R(2, 5))
+case('nanmedian', 'all', 'np.nanmedian(x)', R(3, 4))
+
+# Special functions ----------------------------------------------------------------------------
+case('heaviside', 'zeros_take_x2', 'np.heaviside(x * np.array([1.0, 0.0, -1.0, 0.0]), y)',
+     R(4), R(4))
+case('heaviside', 'scalar_x2', 'np.heaviside(x * np.array([1.0, 0.0, -1.0]), y) * x', R(3), S())
+case('nextafter', 'towards', 'np.nextafter(x, y)', R(3), R(3))
+case('i0', 'vector', 'np.i0(x)', R(5))
+case('i0', 'scalar', 'np.i0(x * 4.0)', S())
+case('modf', 'fraction', 'np.modf(x * 3.0)[0]', R(4))
+case('modf', 'integral_part', '(np.modf(x * 3.0)[1] + 1.0) * x', R(4))
+case('frexp', 'mantissa', 'np.frexp(x)[0] * np.frexp(x)[1]', R(5))
+case('unique', 'distinct', 'np.unique(x)', R(2, 3))
+case('unique', 'duplicates_share', 'np.unique(np.concatenate([x, x]))', R(4))
+case('unique', 'with_counts', 'np.unique(x, False, False, True)[0] * 2.0', R(5))
+case('unique', 'rows', 'np.unique(np.concatenate([x, x[:1]]), axis=0)', R(3, 2))
+case('unique_values', 'vector', 'np.unique_values(x)', R(4))

@@ -169,6 +169,10 @@ def test_verbose_two_prints_every_stage(capsys):
     joined = ' '.join(headings).lower()
     for stage in ('anf', 'raw adjoint', 'motion', 'optimization'):
         assert stage in joined, f'no {stage!r} stage in {headings}'
+    final = tangent.compile.source_of(tangent.autodiff(straight_line, optimized=True,
+                                                       check_dims=False))
+    assert printed.count(final) == 1, 'the final source is printed once, as the last stage'
+    assert printed.rstrip().endswith(final)
 
 
 def test_same_options_reuse_the_generated_function():
@@ -214,3 +218,25 @@ def test_a_functools_wraps_decorator_is_seen_through():
     derivative = tangent.grad(decorated, wrt=(0, 1))
     assert_close(derivative(*args), (numerical_grad(decorated, args, 0),
                                      numerical_grad(decorated, args, 1)))
+
+
+def numbers_and_arrays(x, a, b):
+    for _ in range(4):
+        x = np.sin(x) * a + b
+    return np.sum(x * x)
+
+
+def test_python_numbers_run_a_version_without_shape_matching():
+    """Called with Python numbers only, the gradient runs code written knowing that
+    (no unbroadcast, nothing kept for shapes); arrays run the general code."""
+    derivative = tangent.grad(numbers_and_arrays, wrt=(1, 2))
+    numbers = [0.4, 0.9, 0.2]
+    assert_close(derivative(*numbers), tuple(numerical_grad(numbers_and_arrays, numbers, i)
+                                             for i in (1, 2)))
+    for_numbers = tangent.compile.source_of(derivative.specialisations['numbers'])
+    assert 'unbroadcast' not in for_numbers and 'shape_only' not in for_numbers
+    general = inspect.getsource(derivative)
+    assert 'unbroadcast' in general  # what inspect shows: the code for any argument
+    arrays = [np.array([0.4, -0.3]), np.array([0.9, 1.1]), 0.2]
+    assert_close(derivative(*arrays), tuple(numerical_grad(numbers_and_arrays, arrays, i)
+                                            for i in (1, 2)))

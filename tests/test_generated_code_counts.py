@@ -16,6 +16,7 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import tangent
@@ -60,8 +61,19 @@ def count(source: str) -> dict[str, int]:
     }
 
 
+def _run_version(workload):
+    """The generated function a call with the workload's inputs runs: for Python
+    numbers only, the version written knowing that."""
+    derivative = _derivative(workload)
+    inputs = workload.make_inputs(np.random.default_rng(0))
+    if workload.kind == 'grad' and all(type(value) is float for value in inputs):
+        derivative(*inputs)  # a derivative matching shapes writes its version for numbers
+        return getattr(derivative, 'specialisations', {}).get('numbers', derivative)
+    return derivative
+
+
 def _measured() -> dict[str, dict[str, int]]:
-    return {w.name: count(compile_.source_of(_derivative(w))) for w in WORKLOADS}
+    return {w.name: count(compile_.source_of(_run_version(w))) for w in WORKLOADS}
 
 
 def test_the_counter_counts():
@@ -73,7 +85,7 @@ def test_the_counter_counts():
 
 @pytest.mark.parametrize('workload', WORKLOADS, ids=[w.name for w in WORKLOADS])
 def test_generated_code_does_not_grow(workload):
-    measured = count(compile_.source_of(_derivative(workload)))
+    measured = count(compile_.source_of(_run_version(workload)))
     if UPDATE:
         recorded = json.loads(COUNTS.read_text()) if COUNTS.exists() else {}
         recorded[workload.name] = measured

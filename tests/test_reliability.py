@@ -638,6 +638,15 @@ def counter_after_loop(x):
     return x * i
 
 
+def dead_else_branch(x):
+    a = x * 2.0
+    if np.sum(x) > 0.0:
+        a = a * np.sin(x)
+    else:
+        x = a  # noqa: F841 - the bug needs the dead store
+    return np.sum(a)
+
+
 ALL_MODES = list(MODES)
 
 
@@ -717,3 +726,11 @@ def test_bug_loop_counter_read_after_loop(mode):
     """Optimized, reverse and forward: NameError: name 'i' is not defined (the loop
     is removed as dead code although its counter is read after it)."""
     check(counter_after_loop, [0.3], MODES[mode])
+
+
+@pytest.mark.parametrize('mode', ALL_MODES)
+def test_bug_optimizer_leaves_an_else_of_comments(mode):
+    """Forward, optimized: IndentationError: expected an indented block after 'else'
+    (dead-code elimination empties the else branch but keeps its comment)."""
+    check(dead_else_branch, [X], MODES[mode])
+    check(dead_else_branch, [-X], MODES[mode])

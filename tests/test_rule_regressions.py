@@ -115,6 +115,53 @@ def cumulative_prod_zeros(x):
     return np.cumulative_prod(x, axis=0)
 
 
+def math_fsum(x):
+    return math.fsum(x) * x[0]
+
+
+def math_prod_list(x):
+    return math.prod([x[0], x[1] * 2.0, x[2]])
+
+
+def math_prod_with_start(x, a):
+    return math.prod(x, start=a) + a
+
+
+def math_prod_with_zero(a, b):
+    return math.prod([a, 0.0, b]) + math.prod([a, b])
+
+
+def math_dist(p, q):
+    return math.dist(p, q) * p[0]
+
+
+def math_dist_lists(a, b):
+    return math.dist([a, 2.0 * b], [b, 1.0])
+
+
+def math_modf_frexp(a):
+    return math.modf(3.0 * a)[0] * a + math.frexp(a)[0] * math.frexp(a)[1]
+
+
+def math_nextafter(a, b):
+    return math.nextafter(a, b) * a
+
+
+def integer_math_passes_through(a):
+    n = math.factorial(4) + math.comb(5, 2) + math.perm(4, 2) + math.gcd(12, 8) + \
+        math.lcm(3, 4) + math.isqrt(10)
+    close = math.isclose(a, 0.3)
+    return n * a + math.ulp(a) + float(close) * a
+
+
+def full_int_dtype(a):
+    return np.sum(np.full((2, 2), a, dtype=int) * a)
+
+
+def linspace_int_dtype(a):
+    return np.sum(np.linspace(0.0, a, 4, dtype=int) * a)
+
+
 WITH_ZEROS = np.array([[1.3, 0.0, 2.0, 0.5], [0.0, 0.0, 1.1, -0.9], [1.2, 0.7, -0.4, 0.0]])
 
 CASES = [
@@ -142,6 +189,21 @@ CASES = [
     ('cumprod_zeros', cumprod_zeros, (WITH_ZEROS,)),
     ('cumprod_zeros_flat', cumprod_zeros_flat, (WITH_ZEROS[:2],)),
     ('cumulative_prod_zeros', cumulative_prod_zeros, (WITH_ZEROS,)),
+]
+CASES += [
+    ('math_fsum', math_fsum, (np.array([0.3, -1.2, 0.8]),)),
+    ('math_fsum_list', math_fsum, ([0.3, -1.2, 0.8],)),
+    ('math_prod_list', math_prod_list, (np.array([0.3, -1.2, 0.8]),)),
+    ('math_prod_array', math_prod_with_start, (np.array([0.3, -1.2, 0.8]), 1.7)),
+    ('math_prod_list_start', math_prod_with_start, ([0.3, -1.2, 0.8], -0.6)),
+    ('math_prod_with_zero', math_prod_with_zero, (0.7, -1.3)),
+    ('math_dist_arrays', math_dist, (np.array([0.3, -1.2, 0.8]), np.array([1.1, 0.4, -0.2]))),
+    ('math_dist_lists', math_dist_lists, (0.7, -0.4)),
+    ('math_modf_frexp', math_modf_frexp, (0.7,)),
+    ('math_nextafter', math_nextafter, (0.7, -2.0)),
+    ('integer_math_passes_through', integer_math_passes_through, (0.7,)),
+    ('full_int_dtype', full_int_dtype, (1.7,)),
+    ('linspace_int_dtype', linspace_int_dtype, (2.3,)),
 ]
 if hasattr(math, 'cbrt'):  # Python 3.11+
     CASES.append(('math_cbrt_exp2', cbrt_exp2, (-0.7,)))

@@ -194,7 +194,7 @@ def render() -> str:
         value = gradient(0.5, 1.5)
         eps = 1e-6
         difference = (example.f(0.5, 1.5 + eps) - example.f(0.5, 1.5 - eps)) / (2 * eps)
-        pseudo_file = re.sub(r'#\d+', '#N', gradient.__code__.co_filename)
+        pseudo_file = re.sub(r'#\d+', '#N', inspect.unwrap(gradient).__code__.co_filename)
     # Stages already shown for the joint run are not repeated for split and forward.
     shown = {title for title, _ in reverse}
     split = [(title, body) for title, body in split if title not in shown]

@@ -208,6 +208,16 @@ def _call_method(cls: type) -> types.FunctionType | None:
     return method if isinstance(method, types.FunctionType) else None
 
 
+def call_arguments(call: gast.Call) -> list[gast.expr]:
+    """A call's positional arguments, with the receiver of a method resolved on a
+    typed parameter first (``p.read_value()`` passes ``p``)."""
+    receiver = anno.get(call.func, Key.RECEIVER)
+    if receiver is None:
+        return list(call.args)
+    return [gast.Name(id=receiver, ctx=gast.Load(), annotation=None,
+                      type_comment=None)] + list(call.args)
+
+
 def active_parameters(function: types.FunctionType, args: list, keywords: list,
                       is_active: Callable[[gast.expr], bool], where: str) -> dict[int, gast.expr]:
     """The parameter positions of ``function`` that receive active values.

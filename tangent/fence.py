@@ -243,7 +243,7 @@ def _aliased_writes(fdef: gast.FunctionDef) -> set[int]:
                         else stmt.value.elts
                     held = {item.id for item in items if isinstance(item, gast.Name)}
                     if held:  # [v, w] holds v itself: writing into v changes the item
-                        return (aliased - names) | held | names
+                        return (aliased - names) | held
                 return aliased - names  # a new object of their own
             return aliased
         if isinstance(stmt, gast.If):

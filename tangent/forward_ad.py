@@ -273,13 +273,14 @@ class ForwardAD:
             return self.expand_rule(func, target, args, {}, value)
         if isinstance(value, gast.Call):
             func = annotate.callee(value)
-            if not any(self.is_active(a) for a in value.args) and \
+            args = annotate.call_arguments(value)
+            if not any(self.is_active(a) for a in args) and \
                     not any(self.is_active(k.value) for k in value.keywords) and \
                     not any(self.is_active(r) for r in annotate.unresolved_receiver(value)):
                 return self.zero(target)
             if func is not None and func in tangents.tangents:
                 keywords = {k.arg: k.value for k in value.keywords}
-                return self.expand_rule(func, target, value.args, keywords, value)
+                return self.expand_rule(func, target, args, keywords, value)
             what = getattr(func, '__qualname__', None) or quoting.to_source(value.func)
             raise ForwardNotImplementedError(what, self.where(value))
         if isinstance(value, gast.Subscript):

@@ -104,7 +104,7 @@ def float_(y, x=0.0):
 
 @adjoint(builtins.abs)
 def abs_(y, x):
-    d[x] = d[y] * np.sign(x)
+    d[x] = d[y] * tangent.sign(x)
 
 
 @adjoint(math.sin)

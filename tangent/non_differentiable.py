@@ -80,7 +80,7 @@ register_non_differentiable_functions(
     # The runtime: zeros, ones, checks and the tape itself
     utils.Stack, utils.init_grad, utils.ones_like, utils.check_seed, utils.require_seed,
     utils.check_scalar, utils.shapes_match, utils.array_size, utils.balanced_eq,
-    utils.as_sequence, utils.inverse_permutation, utils.shape_only, utils.dict_keys,
+    utils.as_sequence, utils.inverse_permutation, utils.shape_only, utils.dict_keys, utils.sign,
     # The checkpointing schedule
     utils.revolve, utils.revolve_advances, utils.revolve_first_sweep,
     utils.revolve_after_first_sweep,

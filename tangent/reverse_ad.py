@@ -557,16 +557,17 @@ class ReverseAD:
 
     def adjoint_call(self, target, call, seed, state) -> list:
         func = annotate.callee(call)
-        active_args = [arg for arg in call.args if self.is_active(arg)]
+        args = annotate.call_arguments(call)
+        active_args = [arg for arg in args if self.is_active(arg)]
         active_args += [k.value for k in call.keywords if self.is_active(k.value)]
         active_args += [r for r in annotate.unresolved_receiver(call) if self.is_active(r)]
         if not active_args:
             return []
         keywords = {k.arg: k.value for k in call.keywords}
         if func is not None and func in grads.adjoints:
-            code = self.expand_rule(func, target, call.args, keywords, seed, state, call)
+            code = self.expand_rule(func, target, args, keywords, seed, state, call)
             if isinstance(func, np.ufunc):
-                code = self.without_needless_unbroadcasts(code, target, call.args)
+                code = self.without_needless_unbroadcasts(code, target, args)
             return code
         if func is None:
             self._no_rule(quoting.to_source(call.func), call)

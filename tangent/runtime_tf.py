@@ -54,6 +54,11 @@ def _static_shape(value: Any) -> list | None:
     return shape.as_list()
 
 
+def _rank(x: Any) -> int:
+    shape = getattr(x, 'shape', None)
+    return np.ndim(x) if shape is None else tf.TensorShape(shape).rank
+
+
 def _dynamic_shape(value: Any) -> Any:
     static = _static_shape(value)
     return static if static is not None else tf.shape(value)
@@ -108,7 +113,7 @@ def broadcast_like(value: Any, like: Any) -> Any:
 def unreduce_like(array: Any, original: Any, axis: Any, keepdims: bool) -> Any:
     """The gradient of a reduction of ``original`` over ``axis`` spread back over it."""
     array = _tensor(array, _float_dtype(original))
-    rank = original.shape.rank
+    rank = _rank(original)
     if not keepdims and axis is not None and rank:
         axes = [axis] if isinstance(axis, int) else list(axis)
         for item in sorted(a % rank for a in axes):
@@ -223,6 +228,10 @@ def grad_matmul_right(dz: Any, x: Any, y: Any) -> Any:
 
 
 # Helpers named by the TensorFlow derivative rules (tangent.tf_rules) -------------------
+#
+# Generated code calls these; so that it can be differentiated again (Hessian-vector
+# products), each one has an adjoint and a tangent of its own in tangent.tf_rules, or is
+# declared there to have no derivative. Tangent never reads their source.
 
 def _axes(axis: Any, rank: int) -> list[int]:
     if axis is None:
@@ -231,12 +240,17 @@ def _axes(axis: Any, rank: int) -> list[int]:
     return sorted(a % rank for a in axes)
 
 
+def last_axis(axis: Any) -> Any:
+    """The axis tf.nn.softmax and tf.nn.log_softmax normalise over (None is the last)."""
+    return -1 if axis is None else axis
+
+
 def expand_reduced(value: Any, like: Any, axis: Any, keepdims: bool) -> Any:
     """A reduction's result with its reduced axes back (size 1), to broadcast over ``like``."""
     value = _tensor(value, _float_dtype(like))
     if keepdims or axis is None:
-        return tf.reshape(value, [1] * like.shape.rank) if value.shape.rank == 0 else value
-    for item in _axes(axis, like.shape.rank):
+        return tf.reshape(value, [1] * _rank(like)) if value.shape.rank == 0 else value
+    for item in _axes(axis, _rank(like)):
         value = tf.expand_dims(value, item)
     return value
 
@@ -244,24 +258,19 @@ def expand_reduced(value: Any, like: Any, axis: Any, keepdims: bool) -> Any:
 def reduction_count(x: Any, axis: Any) -> Any:
     """How many elements each result of a reduction over ``axis`` combines, as x's dtype."""
     shape = tf.shape(x)
-    count = tf.reduce_prod(tf.gather(shape, _axes(axis, x.shape.rank)))
+    count = tf.reduce_prod(tf.gather(shape, _axes(axis, _rank(x))))
     return tf.cast(count, _float_dtype(x))
 
 
 def extremum_share(y: Any, x: Any, axis: Any, keepdims: bool) -> Any:
     """Each element's share of a max or min: 1/k for the k elements equal to it."""
     hits = tf.cast(tf.equal(x, expand_reduced(y, x, axis, keepdims)), _float_dtype(x))
-    return hits / tf.reduce_sum(hits, axis=_axes(axis, x.shape.rank), keepdims=True)
-
-
-def logsumexp_share(y: Any, x: Any, axis: Any, keepdims: bool) -> Any:
-    """d logsumexp / dx: the softmax of x over the reduced axes."""
-    return tf.exp(x - expand_reduced(y, x, axis, keepdims))
+    return hits / tf.reduce_sum(hits, axis=_axes(axis, _rank(x)), keepdims=True)
 
 
 def prod_others(x: Any, axis: Any) -> Any:
     """For each element, the product of the others in its reduction (exact with zeros)."""
-    rank = x.shape.rank
+    rank = _rank(x)
     axes = _axes(axis, rank)
     rest = [i for i in range(rank) if i not in axes]
     moved = tf.transpose(x, rest + axes)
@@ -272,11 +281,41 @@ def prod_others(x: Any, axis: Any) -> Any:
     return tf.transpose(others, np.argsort(rest + axes).tolist())
 
 
+def prod_others_tangent(x: Any, dx: Any, axis: Any) -> Any:
+    """The tangent of ``prod_others(x, axis)`` along ``dx``, exact with zeros.
+
+    Element i moves by the sum over j != i of dx_j times the product of the elements
+    other than i and j: zero when a zero lies outside {i, j}. The Jacobian is
+    symmetric, so this is also prod_others's adjoint.
+    """
+    axes = _axes(axis, _rank(x))
+    dx = broadcast_like(dx, x)
+    zero = tf.equal(x, 0)
+    safe = tf.where(zero, tf.ones_like(x), x)
+    zeros = tf.cast(zero, x.dtype)
+    zeros_elsewhere = tf.reduce_sum(zeros, axes, keepdims=True) - zeros
+    ratio = dx / safe
+    spread = tf.reduce_sum(ratio, axes, keepdims=True) - ratio  # no zero but i's
+    at_zero = zeros * dx
+    from_zero = tf.reduce_sum(at_zero, axes, keepdims=True) - at_zero  # one zero, j's
+    factor = tf.where(tf.equal(zeros_elsewhere, 0), spread,
+                      tf.where(tf.equal(zeros_elsewhere, 1), from_zero, tf.zeros_like(x)))
+    return tf.reduce_prod(safe, axes, keepdims=True) / safe * factor
+
+
 def cast_gradient(g: Any, x: Any) -> Any:
-    """The gradient of ``tf.cast(x, dtype)``: cast back, or none for integer values."""
-    if not x.dtype.is_floating:
-        return None
-    return tf.cast(g, x.dtype)
+    """``g`` as the derivative of ``x`` through ``tf.cast``: in x's floating dtype, or
+    zero (shaped like x, in g's dtype) when x is an integer or boolean: nothing passes
+    through a cast to or from one."""
+    dtype = getattr(x, 'dtype', None)
+    if dtype is None:
+        if isinstance(x, float):
+            return g
+        return tf.zeros(_dynamic_shape(x), _float_dtype(g))
+    dtype = tf.as_dtype(dtype)
+    if not dtype.is_floating:
+        return tf.zeros(_dynamic_shape(x), _float_dtype(g))
+    return broadcast_like(tf.cast(g, dtype), x)
 
 
 def inverse_permutation(perm: Any, rank: int) -> list[int]:
@@ -331,9 +370,17 @@ def _einsum_parts(equation: str, operands: list) -> tuple[list[str], str]:
     return explicit, output
 
 
-def einsum_gradient(g: Any, equation: str, operands: Any, index: int) -> Any:
+def _present(*operands: Any) -> list:
+    return [tf.convert_to_tensor(op) for op in operands if op is not None]
+
+
+def einsum_of(equation: str, a: Any, b: Any = None, c: Any = None) -> Any:
+    """``tf.einsum(equation, a, b, c)`` of the operands given (b and c may be None)."""
+    return tf.einsum(equation, *_present(a, b, c))
+
+
+def _einsum_gradient(g: Any, equation: str, operands: list, index: int) -> Any:
     """The gradient of ``tf.einsum(equation, *operands)`` for operand ``index``."""
-    operands = list(operands)
     inputs, output = _einsum_parts(equation, operands)
     target = inputs[index]
     if len(set(target)) != len(target):
@@ -344,25 +391,27 @@ def einsum_gradient(g: Any, equation: str, operands: Any, index: int) -> Any:
     present = set(output).union(*[set(sub) for sub, _ in others])
     kept = ''.join(c for c in target if c in present)
     spec = ','.join([output] + [sub for sub, _ in others]) + '->' + kept
-    part = tf.einsum(spec, g, *[op for _, op in others])
     like = operands[index]
+    part = tf.einsum(spec, _tensor(g, like.dtype), *[op for _, op in others])
     if kept != target:
         part = tf.reshape(part, [tf.shape(like)[i] if c in present else 1
                                  for i, c in enumerate(target)])
     return tf.broadcast_to(part, tf.shape(like))
 
 
-def einsum_tangent(equation: str, operands: tuple, tangents: tuple) -> Any:
-    """The tangent of ``tf.einsum``: one term per operand that carries a tangent."""
-    present = [op for op in operands if op is not None]
-    total = None
-    for i, tangent in enumerate(tangents[:len(present)]):
-        if tangent is None or isinstance(tangent, (int, float)) and tangent == 0:
-            continue
-        term = tf.einsum(equation, *present[:i], broadcast_like(tangent, present[i]),
-                         *present[i + 1:])
-        total = term if total is None else total + term
-    return total if total is not None else 0.0
+def einsum_gradient_a(g: Any, equation: str, a: Any, b: Any = None, c: Any = None) -> Any:
+    """The gradient of ``tf.einsum(equation, a, b, c)`` for ``a``."""
+    return _einsum_gradient(g, equation, _present(a, b, c), 0)
+
+
+def einsum_gradient_b(g: Any, equation: str, a: Any, b: Any = None, c: Any = None) -> Any:
+    """The gradient of ``tf.einsum(equation, a, b, c)`` for ``b``."""
+    return _einsum_gradient(g, equation, _present(a, b, c), 1)
+
+
+def einsum_gradient_c(g: Any, equation: str, a: Any, b: Any = None, c: Any = None) -> Any:
+    """The gradient of ``tf.einsum(equation, a, b, c)`` for ``c``."""
+    return _einsum_gradient(g, equation, _present(a, b, c), 2)
 
 
 def matvec_gradient_matrix(g: Any, a: Any, b: Any, transposed: bool) -> Any:
@@ -374,7 +423,7 @@ def matvec_gradient_matrix(g: Any, a: Any, b: Any, transposed: bool) -> Any:
 
 def tensordot_equation(a: Any, b: Any, axes: Any) -> str:
     """The einsum equation ``tf.tensordot(a, b, axes)`` computes."""
-    rank_a, rank_b = a.shape.rank, b.shape.rank
+    rank_a, rank_b = _rank(a), _rank(b)
     if isinstance(axes, int):
         axes_a, axes_b = list(range(rank_a - axes, rank_a)), list(range(axes))
     else:
@@ -391,41 +440,42 @@ def tensordot_equation(a: Any, b: Any, axes: Any) -> str:
     return f"{''.join(sub_a)},{''.join(sub_b)}->{''.join(kept_a + kept_b)}"
 
 
-def inv_gradient(g: Any, y: Any) -> Any:
-    """The gradient of ``tf.linalg.inv``: -inv(x)^T g inv(x)^T."""
-    return -tf.matmul(tf.matmul(y, g, transpose_a=True), y, transpose_b=True)
+def trace_gradient(g: Any, x: Any) -> Any:
+    """The gradient of ``tf.linalg.trace(x)``: ``g`` on each matrix's diagonal."""
+    g = _tensor(g, _float_dtype(x))
+    shape = tf.shape(x)
+    eye = tf.eye(shape[-2], shape[-1], dtype=g.dtype)
+    return tf.reshape(g, tf.concat([tf.shape(g), [1, 1]], 0)) * eye
 
 
-def det_gradient(g: Any, y: Any, x: Any) -> Any:
-    """The gradient of ``tf.linalg.det``: g det(x) inv(x)^T."""
-    scale = tf.reshape(g * y, tf.concat([tf.shape(y), [1, 1]], 0))
-    return scale * tf.linalg.matrix_transpose(tf.linalg.inv(x))
-
-
-def concat_gradient(g: Any, values: Any, axis: int) -> list:
-    """The gradients of ``tf.concat(values, axis)``: ``g`` cut into the pieces' sizes."""
-    sizes = [tf.shape(value)[axis] for value in values]
-    return tf.split(g, tf.stack(sizes), axis=axis)
+def concat_sizes(values: Any, axis: int) -> Any:
+    """The sizes of ``tf.concat(values, axis)``'s pieces along ``axis``."""
+    return tf.stack([tf.shape(value)[axis] for value in values])
 
 
 def tangent_items(tangents: Any, values: Any) -> list:
-    """Tangents of a list's items, each as large as its item (zeros spread)."""
+    """Tangents (or gradients) of a list's items, each as large as its item (zeros spread)."""
     return [init_grad(v) if t is None else broadcast_like(t, v)
             for t, v in zip(tangents, values)]
+
+
+def item_gradients(grads: Any, tangents: Any) -> list:
+    """The adjoint of ``tangent_items``: each gradient summed back to its tangent's shape."""
+    return [None if t is None else unbroadcast(g, t) for g, t in zip(grads, tangents)]
 
 
 def tile_gradient(g: Any, x: Any, multiples: Any) -> Any:
     """The gradient of ``tf.tile(x, multiples)``: the tiles summed."""
     shape = tf.shape(x)
     split = tf.reshape(tf.stack([tf.convert_to_tensor(multiples, shape.dtype), shape], 1), [-1])
-    return tf.reduce_sum(tf.reshape(g, split), axis=list(range(0, 2 * x.shape.rank, 2)))
+    return tf.reduce_sum(tf.reshape(g, split), axis=list(range(0, 2 * _rank(x), 2)))
 
 
 def gather_gradient(g: Any, params: Any, indices: Any, axis: Any, batch_dims: int) -> Any:
     """The gradient of ``tf.gather(params, indices, axis)``: ``g`` summed back by index."""
     if batch_dims:
         raise NotImplementedError('the gradient of tf.gather with batch_dims is not supported')
-    axis = 0 if axis is None else axis % params.shape.rank
+    axis = 0 if axis is None else axis % _rank(params)
     indices = tf.convert_to_tensor(indices)
     rank_i = indices.shape.rank
     # Bring the gathered axes to the front, sum by index, and put the axis back.
@@ -436,7 +486,7 @@ def gather_gradient(g: Any, params: Any, indices: Any, axis: Any, batch_dims: in
     moved = tf.reshape(moved, tf.concat([[-1], tf.shape(moved)[rank_i:]], 0))
     summed = tf.math.unsorted_segment_sum(moved, tf.reshape(indices, [-1]),
                                           tf.shape(params)[axis])
-    back = list(range(1, axis + 1)) + [0] + list(range(axis + 1, params.shape.rank))
+    back = list(range(1, axis + 1)) + [0] + list(range(axis + 1, _rank(params)))
     return tf.transpose(summed, back)
 
 
@@ -481,6 +531,7 @@ def _padding(padding: Any) -> tuple:
 
 def conv2d_input_gradient(g: Any, x: Any, filters: Any, strides: Any, padding: Any,
                           data_format: str, dilations: Any) -> Any:
+    """The gradient of ``tf.nn.conv2d(x, filters, ...)`` for ``x`` (linear in g, filters)."""
     kind, explicit = _padding(padding)
     return tf.raw_ops.Conv2DBackpropInput(
         input_sizes=tf.shape(x), filter=filters, out_backprop=g,
@@ -490,6 +541,7 @@ def conv2d_input_gradient(g: Any, x: Any, filters: Any, strides: Any, padding: A
 
 def conv2d_filter_gradient(g: Any, x: Any, filters: Any, strides: Any, padding: Any,
                            data_format: str, dilations: Any) -> Any:
+    """The gradient of ``tf.nn.conv2d(x, filters, ...)`` for ``filters`` (linear in g, x)."""
     kind, explicit = _padding(padding)
     return tf.raw_ops.Conv2DBackpropFilter(
         input=x, filter_sizes=tf.shape(filters), out_backprop=g,
@@ -499,6 +551,7 @@ def conv2d_filter_gradient(g: Any, x: Any, filters: Any, strides: Any, padding: 
 
 def max_pool_gradient(g: Any, y: Any, x: Any, ksize: Any, strides: Any, padding: str,
                       data_format: str) -> Any:
+    """The gradient of max pooling: each window's ``g`` to the position of its max."""
     return tf.raw_ops.MaxPoolGrad(orig_input=x, orig_output=y, grad=g,
                                   ksize=_window(ksize, data_format),
                                   strides=_window(strides, data_format), padding=padding,
@@ -507,7 +560,8 @@ def max_pool_gradient(g: Any, y: Any, x: Any, ksize: Any, strides: Any, padding:
 
 def max_pool_tangent(dx: Any, y: Any, x: Any, ksize: Any, strides: Any, padding: str,
                      data_format: str) -> Any:
-    """The tangent of max pooling: each window's tangent at the position of its max."""
+    """The tangent of max pooling: each window's tangent at the position of its max
+    (the transpose of ``max_pool_gradient``)."""
     return tf.raw_ops.MaxPoolGradGrad(orig_input=x, orig_output=y, grad=dx,
                                       ksize=_window(ksize, data_format),
                                       strides=_window(strides, data_format), padding=padding,
@@ -516,41 +570,61 @@ def max_pool_tangent(dx: Any, y: Any, x: Any, ksize: Any, strides: Any, padding:
 
 def avg_pool_gradient(g: Any, x: Any, ksize: Any, strides: Any, padding: str,
                       data_format: str) -> Any:
+    """The gradient of average pooling (the transpose of ``tf.nn.avg_pool2d``)."""
     return tf.raw_ops.AvgPoolGrad(orig_input_shape=tf.shape(x), grad=g,
                                   ksize=_window(ksize, data_format),
                                   strides=_window(strides, data_format), padding=padding,
                                   data_format=data_format)
 
 
-def softmax_vjp(g: Any, y: Any, axis: Any) -> Any:
-    """``g`` times the Jacobian of ``y = tf.nn.softmax(x, axis)`` (axis None is the last)."""
-    axis = -1 if axis is None else axis
-    return y * (g - tf.reduce_sum(g * y, axis=axis, keepdims=True))
+def one_hot_like(labels: Any, logits: Any) -> Any:
+    """``labels`` one-hot over the last axis of ``logits``, in its dtype."""
+    return tf.one_hot(labels, tf.shape(logits)[-1], dtype=logits.dtype)
 
 
-def log_softmax_vjp(g: Any, y: Any, axis: Any) -> Any:
-    """``g`` times the Jacobian of ``y = tf.nn.log_softmax(x, axis)``."""
-    axis = -1 if axis is None else axis
-    return g - tf.exp(y) * tf.reduce_sum(g, axis=axis, keepdims=True)
+# Generic runtime helpers for TensorFlow values (tangent.utils hands them over) ---------
+
+def sign(x: Any) -> Any:
+    return tf.sign(x)
 
 
-def log_softmax_jvp(dx: Any, y: Any, axis: Any) -> Any:
-    """The tangent of ``y = tf.nn.log_softmax(x, axis)`` for a tangent ``dx`` of x."""
-    axis = -1 if axis is None else axis
-    return dx - tf.reduce_sum(tf.exp(y) * dx, axis=axis, keepdims=True)
+def copy(x: Any) -> Any:
+    """Tensors are immutable: a tensor is its own copy; a variable's copy is a snapshot of
+    its value, which later assignments to the variable do not change."""
+    if isinstance(x, tf.Variable):
+        return tf.identity(x)
+    return x
 
 
-def softmax_cross_entropy_logits_gradient(g: Any, labels: Any, logits: Any, axis: int) -> Any:
-    """d loss / d logits of softmax cross-entropy, times the loss's gradient."""
-    probabilities = tf.nn.softmax(logits, axis=axis)
-    total = tf.reduce_sum(labels, axis=axis, keepdims=True)
-    return tf.expand_dims(g, axis) * (probabilities * total - labels)
+def grad_dot(dy: Any, x1: Any, x2: Any) -> Any:
+    """The gradient of ``np.dot(x1, x2)`` for ``x1`` when the operands are tensors."""
+    x1, x2 = tf.convert_to_tensor(x1), tf.convert_to_tensor(x2)
+    dy = _tensor(dy, _float_dtype(x1))
+    rank1, rank2 = _rank(x1), _rank(x2)
+    if rank1 == 0 or rank2 == 0:
+        return unbroadcast(dy * x2, x1)
+    if rank2 == 1:  # x1 (..., k) . x2 (k,): dy has x1's leading axes
+        return tf.expand_dims(dy, -1) * x2
+    # x1 (..., k) . x2 (j..., k, l): contract dy's trailing axes (j..., l) with x2's.
+    dy_axes = list(range(rank1 - 1, rank1 - 1 + rank2 - 1))
+    x2_axes = list(range(rank2 - 2)) + [rank2 - 1]
+    return tf.tensordot(dy, x2, axes=[dy_axes, x2_axes])
 
 
-def sparse_softmax_cross_entropy_gradient(g: Any, labels: Any, logits: Any) -> Any:
-    depth = tf.shape(logits)[-1]
-    one_hot = tf.one_hot(labels, depth, dtype=logits.dtype)
-    return tf.expand_dims(g, -1) * (tf.nn.softmax(logits) - one_hot)
+def grad_dot_right(dy: Any, x1: Any, x2: Any) -> Any:
+    """The gradient of ``np.dot(x1, x2)`` for ``x2`` when the operands are tensors."""
+    x1, x2 = tf.convert_to_tensor(x1), tf.convert_to_tensor(x2)
+    dy = _tensor(dy, _float_dtype(x2))
+    rank1, rank2 = _rank(x1), _rank(x2)
+    if rank1 == 0 or rank2 == 0:
+        return unbroadcast(dy * x1, x2)
+    lead = rank1 - 1  # x1's leading axes come first in dy
+    contracted = tf.tensordot(x1, dy, axes=[list(range(lead)), list(range(lead))])
+    if rank2 == 1:
+        return contracted
+    # (k, x2 leading..., l) -> x2's order (x2 leading..., k, l)
+    order = list(range(1, rank2 - 1)) + [0, rank2 - 1]
+    return tf.transpose(contracted, order)
 
 
 def tape_vjp(fn: Any, args: tuple, kwargs: dict, positions: tuple, seed: Any) -> Any:
@@ -574,7 +648,8 @@ def tape_vjp(fn: Any, args: tuple, kwargs: dict, positions: tuple, seed: Any) ->
 HELPERS = {name: globals()[name] for name in (
     'init_grad', 'ones_like', 'unbroadcast', 'broadcast_like', 'unreduce_like', 'unreduce',
     'astype', 'shapes_match', 'array_size', 'check_seed', 'check_scalar', 'safe_log',
-    'balanced_eq', 'add_at', 'grad_matmul_left', 'grad_matmul_right')}
+    'balanced_eq', 'add_at', 'grad_matmul_left', 'grad_matmul_right', 'sign', 'copy',
+    'grad_dot', 'grad_dot_right')}
 
 
 def _register() -> None:

@@ -95,7 +95,7 @@ def float_(y, x=0.0):
 
 @tangent_(builtins.abs)
 def abs_(y, x):
-    d[y] = d[x] * np.sign(x)
+    d[y] = d[x] * tangent.sign(x)
 
 
 @tangent_(math.sin)

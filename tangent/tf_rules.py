@@ -5,13 +5,18 @@ differentiated refers to TensorFlow, never by ``import tangent``. Rules are
 templates, as for NumPy (``tangent.grads``, ``tangent.tangents``): ``d[x]``
 is the derivative of ``x``. Generic helpers (``tangent.unbroadcast``) hand
 TensorFlow values to ``tangent.runtime_tf``; helpers only TF rules need are
-called there directly (``tangent_tf.matmul_gradients``).
+called there directly (``tangent_tf.matmul_gradient_a``). Every helper that
+generated code calls has rules of its own here (or is declared to have no
+derivative), so that generated code can be differentiated again.
 
 Sections: element-wise, activations, reductions, linear algebra, shape and
-indexing, losses, convolution and pooling, ops without a derivative.
+indexing, losses, convolution and pooling, tensor and variable methods,
+runtime helpers, ops without a derivative.
 """
 
 from __future__ import annotations
+
+import types
 
 import tensorflow as tf
 
@@ -349,7 +354,8 @@ def where(z, condition, x=None, y=None, name=None):
 
 @tangent_(tf.where)
 def where_tangent(z, condition, x=None, y=None, name=None):
-    d[z] = tf.where(condition, tangent.broadcast_like(d[x], z), tangent.broadcast_like(d[y], z))
+    d[z] = tf.where(condition, tangent.broadcast_like(d[x], z), tf.zeros_like(z)) + \
+        tf.where(condition, tf.zeros_like(z), tangent.broadcast_like(d[y], z))
 
 
 @adjoint(tf.clip_by_value)
@@ -364,9 +370,11 @@ def clip_by_value(y, t, clip_value_min, clip_value_max, name=None):
 @tangent_(tf.clip_by_value)
 def clip_by_value_tangent(y, t, clip_value_min, clip_value_max, name=None):
     d[y] = tf.where((t >= clip_value_min) & (t <= clip_value_max),
-                    tangent.broadcast_like(d[t], y),
-                    tf.where(t < clip_value_min, tangent.broadcast_like(d[clip_value_min], y),
-                             tangent.broadcast_like(d[clip_value_max], y)))
+                    tangent.broadcast_like(d[t], y), tf.zeros_like(y)) + \
+        tf.where(t < clip_value_min, tangent.broadcast_like(d[clip_value_min], y),
+                 tf.zeros_like(y)) + \
+        tf.where(t > clip_value_max, tangent.broadcast_like(d[clip_value_max], y),
+                 tf.zeros_like(y))
 
 
 @adjoint(tf.cast)
@@ -465,29 +473,33 @@ def softsign_tangent(y, features, name=None):
 
 @adjoint(tf.nn.softmax)
 def softmax(y, logits, axis=None, name=None):
-    d[logits] = tangent_tf.softmax_vjp(d[y], y, axis)
+    d[logits] = y * (d[y] - tf.reduce_sum(d[y] * y, axis=tangent_tf.last_axis(axis),
+                                          keepdims=True))
 
 
 @tangent_(tf.nn.softmax)
 def softmax_tangent(y, logits, axis=None, name=None):
-    d[y] = tangent_tf.softmax_vjp(d[logits], y, axis)  # the Jacobian is symmetric
+    d[y] = y * (d[logits] - tf.reduce_sum(d[logits] * y, axis=tangent_tf.last_axis(axis),
+                                          keepdims=True))
 
 
 @adjoint(tf.nn.log_softmax)
 def log_softmax(y, logits, axis=None, name=None):
-    d[logits] = tangent_tf.log_softmax_vjp(d[y], y, axis)
+    d[logits] = d[y] - tf.exp(y) * tf.reduce_sum(d[y], axis=tangent_tf.last_axis(axis),
+                                                 keepdims=True)
 
 
 @tangent_(tf.nn.log_softmax)
 def log_softmax_tangent(y, logits, axis=None, name=None):
-    d[y] = tangent_tf.log_softmax_jvp(d[logits], y, axis)
+    d[y] = d[logits] - tf.reduce_sum(tf.exp(y) * d[logits], axis=tangent_tf.last_axis(axis),
+                                     keepdims=True)
 
 
 # Reductions ----------------------------------------------------------------------
 
 @adjoint(tf.reduce_sum)
 def reduce_sum(y, input_tensor, axis=None, keepdims=False, name=None):
-    d[input_tensor] = tangent.unreduce_like(d[y], input_tensor, axis, keepdims)
+    d[input_tensor] = tangent_tf.unreduce_like(d[y], input_tensor, axis, keepdims)
 
 
 @tangent_(tf.reduce_sum)
@@ -497,7 +509,7 @@ def reduce_sum_tangent(y, input_tensor, axis=None, keepdims=False, name=None):
 
 @adjoint(tf.reduce_mean)
 def reduce_mean(y, input_tensor, axis=None, keepdims=False, name=None):
-    d[input_tensor] = tangent.unreduce_like(d[y], input_tensor, axis, keepdims) / \
+    d[input_tensor] = tangent_tf.unreduce_like(d[y], input_tensor, axis, keepdims) / \
         tangent_tf.reduction_count(input_tensor, axis)
 
 
@@ -508,7 +520,7 @@ def reduce_mean_tangent(y, input_tensor, axis=None, keepdims=False, name=None):
 
 @adjoint(tf.reduce_max)
 def reduce_max(y, input_tensor, axis=None, keepdims=False, name=None):
-    d[input_tensor] = tangent.unreduce_like(d[y], input_tensor, axis, keepdims) * \
+    d[input_tensor] = tangent_tf.unreduce_like(d[y], input_tensor, axis, keepdims) * \
         tangent_tf.extremum_share(y, input_tensor, axis, keepdims)
 
 
@@ -520,7 +532,7 @@ def reduce_max_tangent(y, input_tensor, axis=None, keepdims=False, name=None):
 
 @adjoint(tf.reduce_prod)
 def reduce_prod(y, input_tensor, axis=None, keepdims=False, name=None):
-    d[input_tensor] = tangent.unreduce_like(d[y], input_tensor, axis, keepdims) * \
+    d[input_tensor] = tangent_tf.unreduce_like(d[y], input_tensor, axis, keepdims) * \
         tangent_tf.prod_others(input_tensor, axis)
 
 
@@ -532,14 +544,15 @@ def reduce_prod_tangent(y, input_tensor, axis=None, keepdims=False, name=None):
 
 @adjoint(tf.reduce_logsumexp)
 def reduce_logsumexp(y, input_tensor, axis=None, keepdims=False, name=None):
-    d[input_tensor] = tangent.unreduce_like(d[y], input_tensor, axis, keepdims) * \
-        tangent_tf.logsumexp_share(y, input_tensor, axis, keepdims)
+    d[input_tensor] = tangent_tf.unreduce_like(d[y], input_tensor, axis, keepdims) * \
+        tf.exp(input_tensor - tangent_tf.expand_reduced(y, input_tensor, axis, keepdims))
 
 
 @tangent_(tf.reduce_logsumexp)
 def reduce_logsumexp_tangent(y, input_tensor, axis=None, keepdims=False, name=None):
-    d[y] = tf.reduce_sum(d[input_tensor] * tangent_tf.logsumexp_share(
-        y, input_tensor, axis, keepdims), axis=axis, keepdims=keepdims)
+    d[y] = tf.reduce_sum(d[input_tensor] * tf.exp(
+        input_tensor - tangent_tf.expand_reduced(y, input_tensor, axis, keepdims)),
+        axis=axis, keepdims=keepdims)
 
 
 adjoint(tf.reduce_min)(reduce_max)
@@ -595,20 +608,21 @@ def matvec_tangent(y, a, b, transpose_a=False, adjoint_a=False, a_is_sparse=Fals
 
 @adjoint(tf.einsum)
 def einsum(y, equation, a, b=None, c=None):
-    d[a] = tangent_tf.einsum_gradient(d[y], equation, tangent.present_operands(a, b, c), 0)
-    d[b] = tangent_tf.einsum_gradient(d[y], equation, tangent.present_operands(a, b, c), 1)
-    d[c] = tangent_tf.einsum_gradient(d[y], equation, tangent.present_operands(a, b, c), 2)
+    d[a] = tangent_tf.einsum_gradient_a(d[y], equation, a, b, c)
+    d[b] = tangent_tf.einsum_gradient_b(d[y], equation, a, b, c)
+    d[c] = tangent_tf.einsum_gradient_c(d[y], equation, a, b, c)
 
 
 @tangent_(tf.einsum)
 def einsum_tangent(y, equation, a, b=None, c=None):
-    d[y] = tangent_tf.einsum_tangent(equation, (a, b, c), (d[a], d[b], d[c]))
+    d[y] = tangent_tf.einsum_of(equation, d[a], b, c) + \
+        tangent_tf.einsum_of(equation, a, d[b], c) + tangent_tf.einsum_of(equation, a, b, d[c])
 
 
 @adjoint(tf.tensordot)
 def tensordot(y, a, b, axes, name=None):
-    d[a] = tangent_tf.einsum_gradient(d[y], tangent_tf.tensordot_equation(a, b, axes), (a, b), 0)
-    d[b] = tangent_tf.einsum_gradient(d[y], tangent_tf.tensordot_equation(a, b, axes), (a, b), 1)
+    d[a] = tangent_tf.einsum_gradient_a(d[y], tangent_tf.tensordot_equation(a, b, axes), a, b)
+    d[b] = tangent_tf.einsum_gradient_b(d[y], tangent_tf.tensordot_equation(a, b, axes), a, b)
 
 
 @tangent_(tf.tensordot)
@@ -618,7 +632,7 @@ def tensordot_tangent(y, a, b, axes, name=None):
 
 @adjoint(tf.linalg.inv)
 def inv(y, x, adjoint=False, name=None):
-    d[x] = tangent_tf.inv_gradient(d[y], y)
+    d[x] = -tf.matmul(tf.matmul(y, d[y], transpose_a=True), y, transpose_b=True)
 
 
 @tangent_(tf.linalg.inv)
@@ -628,17 +642,18 @@ def inv_tangent(y, x, adjoint=False, name=None):
 
 @adjoint(tf.linalg.det)
 def det(y, x, name=None):
-    d[x] = tangent_tf.det_gradient(d[y], y, x)
+    d[x] = tf.expand_dims(tf.expand_dims(d[y] * y, -1), -1) * \
+        tf.linalg.matrix_transpose(tf.linalg.inv(x))
 
 
 @tangent_(tf.linalg.det)
 def det_tangent(y, x, name=None):
-    d[y] = y * tf.linalg.trace(tf.linalg.solve(x, d[x]))
+    d[y] = y * tf.reduce_sum(tf.linalg.matrix_transpose(tf.linalg.inv(x)) * d[x], axis=[-2, -1])
 
 
 @adjoint(tf.linalg.trace)
 def trace(y, x, name=None):
-    d[x] = tf.linalg.diag(tf.broadcast_to(tf.expand_dims(d[y], -1), tf.shape(x)[:-1]))
+    d[x] = tangent_tf.trace_gradient(d[y], x)
 
 
 @tangent_(tf.linalg.trace)
@@ -710,7 +725,7 @@ def broadcast_to_tangent(y, input, shape, name=None):  # noqa: A002
 
 @adjoint(tf.concat)
 def concat(y, values, axis, name='concat'):
-    d[values] = tangent_tf.concat_gradient(d[y], values, axis)
+    d[values] = tf.split(d[y], tangent_tf.concat_sizes(values, axis), axis)
 
 
 @tangent_(tf.concat)
@@ -726,6 +741,26 @@ def stack(y, values, axis=0, name='stack'):
 @tangent_(tf.stack)
 def stack_tangent(y, values, axis=0, name='stack'):
     d[y] = tf.stack(tangent_tf.tangent_items(d[values], values), axis)
+
+
+@adjoint(tf.split)
+def split(y, value, num_or_size_splits, axis=0, num=None, name='split'):
+    d[value] = tf.concat(tangent_tf.tangent_items(d[y], y), axis)
+
+
+@tangent_(tf.split)
+def split_tangent(y, value, num_or_size_splits, axis=0, num=None, name='split'):
+    d[y] = tf.split(d[value], num_or_size_splits, axis, num)
+
+
+@adjoint(tf.unstack)
+def unstack(y, value, num=None, axis=0, name='unstack'):
+    d[value] = tf.stack(tangent_tf.tangent_items(d[y], y), axis)
+
+
+@tangent_(tf.unstack)
+def unstack_tangent(y, value, num=None, axis=0, name='unstack'):
+    d[y] = tf.unstack(d[value], num, axis)
 
 
 @adjoint(tf.tile)
@@ -794,26 +829,28 @@ def sigmoid_cross_entropy_with_logits_tangent(y, labels=None, logits=None, name=
 
 @adjoint(tf.nn.softmax_cross_entropy_with_logits)
 def softmax_cross_entropy_with_logits(y, labels, logits, axis=-1, name=None):
-    d[logits] = tangent_tf.softmax_cross_entropy_logits_gradient(d[y], labels, logits, axis)
+    d[logits] = tf.expand_dims(d[y], axis) * (tf.nn.softmax(logits, axis=axis) * tf.reduce_sum(
+        labels, axis=axis, keepdims=True) - labels)
     d[labels] = -tf.expand_dims(d[y], axis) * tf.nn.log_softmax(logits, axis=axis)
 
 
 @tangent_(tf.nn.softmax_cross_entropy_with_logits)
 def softmax_cross_entropy_with_logits_tangent(y, labels, logits, axis=-1, name=None):
-    d[y] = tf.reduce_sum(
-        tangent_tf.softmax_cross_entropy_logits_gradient(tf.ones_like(y), labels, logits, axis)
-        * d[logits] - tf.nn.log_softmax(logits, axis=axis) * d[labels], axis=axis)
+    d[y] = tf.reduce_sum((tf.nn.softmax(logits, axis=axis) * tf.reduce_sum(
+        labels, axis=axis, keepdims=True) - labels) * d[logits]
+        - tf.nn.log_softmax(logits, axis=axis) * d[labels], axis=axis)
 
 
 @adjoint(tf.nn.sparse_softmax_cross_entropy_with_logits)
 def sparse_softmax_cross_entropy_with_logits(y, labels, logits, name=None):
-    d[logits] = tangent_tf.sparse_softmax_cross_entropy_gradient(d[y], labels, logits)
+    d[logits] = tf.expand_dims(d[y], -1) * (tf.nn.softmax(logits)
+                                            - tangent_tf.one_hot_like(labels, logits))
 
 
 @tangent_(tf.nn.sparse_softmax_cross_entropy_with_logits)
 def sparse_softmax_cross_entropy_with_logits_tangent(y, labels, logits, name=None):
-    d[y] = tf.reduce_sum(tangent_tf.sparse_softmax_cross_entropy_gradient(
-        tf.ones_like(y), labels, logits) * d[logits], axis=-1)
+    d[y] = tf.reduce_sum((tf.nn.softmax(logits) - tangent_tf.one_hot_like(labels, logits))
+                         * d[logits], axis=-1)
 
 
 # Convolution and pooling -------------------------------------------------------------
@@ -826,8 +863,8 @@ def bias_add(y, value, bias, data_format=None, name=None):
 
 @tangent_(tf.nn.bias_add)
 def bias_add_tangent(y, value, bias, data_format=None, name=None):
-    d[y] = tf.nn.bias_add(tangent.broadcast_like(d[value], y),
-                          tangent.broadcast_like(d[bias], bias), data_format)
+    d[y] = tangent.broadcast_like(d[value], y) + \
+        tf.nn.bias_add(tf.zeros_like(y), d[bias], data_format)
 
 
 @adjoint(tf.nn.conv2d)
@@ -872,6 +909,356 @@ def avg_pool2d_tangent(y, input, ksize, strides, padding, data_format='NHWC',  #
     d[y] = tf.nn.avg_pool2d(d[input], ksize, strides, padding, data_format)
 
 
+# Tensor and variable methods -----------------------------------------------------------
+# ``w.read_value()``, ``x.__abs__()``: keyed by the function each class defines.
+
+def _methods(name):
+    """Every definition of method ``name`` by tf.Tensor, tf.Variable and their subclasses."""
+    classes, found = [tf.Tensor, tf.Variable], []
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        method = cls.__dict__.get(name)
+        if isinstance(method, types.FunctionType) and method not in found:
+            found.append(method)
+    return found
+
+
+@adjoint(tf.Variable.read_value)
+def read_value(y, self):
+    d[self] = d[y]
+
+
+@tangent_(tf.Variable.read_value)
+def read_value_tangent(y, self):
+    d[y] = d[self]
+
+
+def rsub_adjoint(z, x, y):  # z = y - x
+    d[x] = tangent.unbroadcast(-d[z], x)
+    d[y] = tangent.unbroadcast(d[z], y)
+
+
+def rsub_tangent(z, x, y):
+    d[z] = tangent.broadcast_like(d[y], z) - tangent.broadcast_like(d[x], z)
+
+
+def rtruediv_adjoint(z, x, y):  # z = y / x
+    d[x] = tangent.unbroadcast(-d[z] * z / x, x)
+    d[y] = tangent.unbroadcast(d[z] / x, y)
+
+
+def rtruediv_tangent(z, x, y):
+    d[z] = tangent.broadcast_like(d[y] / x - z * d[x] / x, z)
+
+
+def rpow_adjoint(z, x, y):  # z = y ** x
+    d[x] = tangent.unbroadcast(d[z] * z * tangent.safe_log(y), x)
+    d[y] = tangent.unbroadcast(d[z] * x * tf.pow(y, x - 1), y)
+
+
+def rpow_tangent(z, x, y):
+    d[z] = tangent.broadcast_like(x * tf.pow(y, x - 1) * d[y] + z * tangent.safe_log(y) * d[x],
+                                  z)
+
+
+def rmatmul_adjoint(z, x, y):  # z = y @ x
+    d[x] = tangent.grad_matmul_right(d[z], y, x)
+    d[y] = tangent.grad_matmul_left(d[z], y, x)
+
+
+def rmatmul_tangent(z, x, y):
+    d[z] = tf.matmul(d[y], x) + tf.matmul(y, d[x])
+
+
+for _name, _pair in [
+        ('value', (read_value, read_value_tangent)),
+        ('__abs__', (abs_, abs_tangent)), ('__neg__', (negative, negative_tangent)),
+        ('__add__', (add_adjoint, add_tangent)), ('__radd__', (add_adjoint, add_tangent)),
+        ('__sub__', (subtract_adjoint, subtract_tangent)),
+        ('__rsub__', (rsub_adjoint, rsub_tangent)),
+        ('__mul__', (multiply_adjoint, multiply_tangent)),
+        ('__rmul__', (multiply_adjoint, multiply_tangent)),
+        ('__truediv__', (divide_adjoint, divide_tangent)),
+        ('__rtruediv__', (rtruediv_adjoint, rtruediv_tangent)),
+        ('__pow__', (pow_adjoint, pow_tangent)), ('__rpow__', (rpow_adjoint, rpow_tangent)),
+        ('__matmul__', (matmul, matmul_tangent)),
+        ('__rmatmul__', (rmatmul_adjoint, rmatmul_tangent))]:
+    for _method in _methods(_name):
+        adjoint(_method)(_pair[0])
+        tangent_(_method)(_pair[1])
+for _method in _methods('read_value'):
+    if _method is not tf.Variable.read_value:
+        adjoint(_method)(read_value)
+        tangent_(_method)(read_value_tangent)
+
+
+# Runtime helpers (so that generated code can be differentiated again) ------------------
+# Each is linear in its gradient or tangent argument; a helper that reads an argument
+# only for its shape has no derivative in that argument.
+
+@adjoint(tangent_tf.unreduce_like)
+def unreduce_like(y, array, original, axis, keepdims):
+    d[array] = tangent.unbroadcast(tf.reduce_sum(d[y], axis=axis, keepdims=keepdims), array)
+
+
+@tangent_(tangent_tf.unreduce_like)
+def unreduce_like_tangent(y, array, original, axis, keepdims):
+    d[y] = tangent_tf.unreduce_like(d[array], original, axis, keepdims)
+
+
+@adjoint(tangent_tf.expand_reduced)
+def expand_reduced(y, value, like, axis, keepdims):
+    d[value] = tf.reshape(d[y], tf.shape(value))
+
+
+@tangent_(tangent_tf.expand_reduced)
+def expand_reduced_tangent(y, value, like, axis, keepdims):
+    d[y] = tangent_tf.expand_reduced(d[value], like, axis, keepdims)
+
+
+@adjoint(tangent_tf.prod_others)
+def prod_others(y, x, axis):
+    d[x] = tangent_tf.prod_others_tangent(x, d[y], axis)  # the Jacobian is symmetric
+
+
+@tangent_(tangent_tf.prod_others)
+def prod_others_tangent(y, x, axis):
+    d[y] = tangent_tf.prod_others_tangent(x, d[x], axis)
+
+
+@adjoint(tangent_tf.cast_gradient)
+def cast_gradient(z, g, x):
+    d[g] = tangent_tf.cast_gradient(tangent_tf.cast_gradient(d[z], x), g)
+
+
+@tangent_(tangent_tf.cast_gradient)
+def cast_gradient_tangent(z, g, x):
+    d[z] = tangent_tf.cast_gradient(d[g], x)
+
+
+@adjoint(tangent_tf.matmul_gradient_a)
+def matmul_gradient_a(z, g, a, b, transpose_a, transpose_b, adjoint_a, adjoint_b):
+    d[g] = tangent.unbroadcast(tf.matmul(d[z], b, transpose_a=transpose_a or adjoint_a,
+                                         transpose_b=transpose_b or adjoint_b), g)
+    d[b] = tangent_tf.matmul_gradient_b(g, d[z], b, transpose_a, transpose_b, adjoint_a,
+                                        adjoint_b)
+
+
+@tangent_(tangent_tf.matmul_gradient_a)
+def matmul_gradient_a_tangent(z, g, a, b, transpose_a, transpose_b, adjoint_a, adjoint_b):
+    d[z] = tangent_tf.matmul_gradient_a(d[g], a, b, transpose_a, transpose_b, adjoint_a,
+                                        adjoint_b) + \
+        tangent_tf.matmul_gradient_a(g, a, d[b], transpose_a, transpose_b, adjoint_a, adjoint_b)
+
+
+@adjoint(tangent_tf.matmul_gradient_b)
+def matmul_gradient_b(z, g, a, b, transpose_a, transpose_b, adjoint_a, adjoint_b):
+    d[g] = tangent.unbroadcast(tf.matmul(a, d[z], transpose_a=transpose_a or adjoint_a,
+                                         transpose_b=transpose_b or adjoint_b), g)
+    d[a] = tangent_tf.matmul_gradient_a(g, a, d[z], transpose_a, transpose_b, adjoint_a,
+                                        adjoint_b)
+
+
+@tangent_(tangent_tf.matmul_gradient_b)
+def matmul_gradient_b_tangent(z, g, a, b, transpose_a, transpose_b, adjoint_a, adjoint_b):
+    d[z] = tangent_tf.matmul_gradient_b(d[g], a, b, transpose_a, transpose_b, adjoint_a,
+                                        adjoint_b) + \
+        tangent_tf.matmul_gradient_b(g, d[a], b, transpose_a, transpose_b, adjoint_a, adjoint_b)
+
+
+@adjoint(tangent_tf.matvec_gradient_matrix)
+def matvec_gradient_matrix(z, g, a, b, transposed):
+    d[g] = tangent.unbroadcast(tf.linalg.matvec(d[z], b, transpose_a=transposed), g)
+    d[b] = tangent.unbroadcast(tf.linalg.matvec(d[z], g, transpose_a=not transposed), b)
+
+
+@tangent_(tangent_tf.matvec_gradient_matrix)
+def matvec_gradient_matrix_tangent(z, g, a, b, transposed):
+    d[z] = tangent_tf.matvec_gradient_matrix(d[g], a, b, transposed) + \
+        tangent_tf.matvec_gradient_matrix(g, a, d[b], transposed)
+
+
+# einsum_of(equation, a, b, c) is tf.einsum(equation, a, b, c); the gradient for one
+# operand is linear in the seed and in each other operand.
+adjoint(tangent_tf.einsum_of)(einsum)
+tangent_(tangent_tf.einsum_of)(einsum_tangent)
+
+
+@adjoint(tangent_tf.einsum_gradient_a)
+def einsum_gradient_a(z, g, equation, a, b=None, c=None):
+    d[g] = tangent_tf.einsum_of(equation, d[z], b, c)
+    d[b] = tangent_tf.einsum_gradient_b(g, equation, d[z], b, c)
+    d[c] = tangent_tf.einsum_gradient_c(g, equation, d[z], b, c)
+
+
+@tangent_(tangent_tf.einsum_gradient_a)
+def einsum_gradient_a_tangent(z, g, equation, a, b=None, c=None):
+    d[z] = tangent_tf.einsum_gradient_a(d[g], equation, a, b, c) + \
+        tangent_tf.einsum_gradient_a(g, equation, a, d[b], c) + \
+        tangent_tf.einsum_gradient_a(g, equation, a, b, d[c])
+
+
+@adjoint(tangent_tf.einsum_gradient_b)
+def einsum_gradient_b(z, g, equation, a, b=None, c=None):
+    d[g] = tangent_tf.einsum_of(equation, a, d[z], c)
+    d[a] = tangent_tf.einsum_gradient_a(g, equation, a, d[z], c)
+    d[c] = tangent_tf.einsum_gradient_c(g, equation, a, d[z], c)
+
+
+@tangent_(tangent_tf.einsum_gradient_b)
+def einsum_gradient_b_tangent(z, g, equation, a, b=None, c=None):
+    d[z] = tangent_tf.einsum_gradient_b(d[g], equation, a, b, c) + \
+        tangent_tf.einsum_gradient_b(g, equation, d[a], b, c) + \
+        tangent_tf.einsum_gradient_b(g, equation, a, b, d[c])
+
+
+@adjoint(tangent_tf.einsum_gradient_c)
+def einsum_gradient_c(z, g, equation, a, b=None, c=None):
+    d[g] = tangent_tf.einsum_of(equation, a, b, d[z])
+    d[a] = tangent_tf.einsum_gradient_a(g, equation, a, b, d[z])
+    d[b] = tangent_tf.einsum_gradient_b(g, equation, a, b, d[z])
+
+
+@tangent_(tangent_tf.einsum_gradient_c)
+def einsum_gradient_c_tangent(z, g, equation, a, b=None, c=None):
+    d[z] = tangent_tf.einsum_gradient_c(d[g], equation, a, b, c) + \
+        tangent_tf.einsum_gradient_c(g, equation, d[a], b, c) + \
+        tangent_tf.einsum_gradient_c(g, equation, a, d[b], c)
+
+
+@adjoint(tangent_tf.trace_gradient)
+def trace_gradient(z, g, x):
+    d[g] = tangent.unbroadcast(tf.linalg.trace(d[z]), g)
+
+
+@tangent_(tangent_tf.trace_gradient)
+def trace_gradient_tangent(z, g, x):
+    d[z] = tangent_tf.trace_gradient(d[g], x)
+
+
+@adjoint(tangent_tf.tangent_items)
+def tangent_items(z, tangents, values):
+    d[tangents] = tangent_tf.item_gradients(d[z], tangents)
+
+
+@tangent_(tangent_tf.tangent_items)
+def tangent_items_tangent(z, tangents, values):
+    d[z] = tangent_tf.tangent_items(d[tangents], values)
+
+
+@adjoint(tangent_tf.tile_gradient)
+def tile_gradient(z, g, x, multiples):
+    d[g] = tf.tile(d[z], multiples)
+
+
+@tangent_(tangent_tf.tile_gradient)
+def tile_gradient_tangent(z, g, x, multiples):
+    d[z] = tangent_tf.tile_gradient(d[g], x, multiples)
+
+
+@adjoint(tangent_tf.gather_gradient)
+def gather_gradient(z, g, params, indices, axis, batch_dims):
+    d[g] = tf.gather(d[z], indices, axis=axis, batch_dims=batch_dims)
+
+
+@tangent_(tangent_tf.gather_gradient)
+def gather_gradient_tangent(z, g, params, indices, axis, batch_dims):
+    d[z] = tangent_tf.gather_gradient(d[g], params, indices, axis, batch_dims)
+
+
+@adjoint(tangent_tf.slice_gradient)
+def slice_gradient(z, g, x, begin, size):
+    d[g] = tf.slice(d[z], begin, size)
+
+
+@tangent_(tangent_tf.slice_gradient)
+def slice_gradient_tangent(z, g, x, begin, size):
+    d[z] = tangent_tf.slice_gradient(d[g], x, begin, size)
+
+
+@adjoint(tangent_tf.pad_gradient)
+def pad_gradient(z, g, x, paddings):
+    d[g] = tf.pad(d[z], paddings)
+
+
+@tangent_(tangent_tf.pad_gradient)
+def pad_gradient_tangent(z, g, x, paddings):
+    d[z] = tangent_tf.pad_gradient(d[g], x, paddings)
+
+
+@adjoint(tangent_tf.bias_add_gradient)
+def bias_add_gradient(z, g, bias, data_format):
+    d[g] = tf.nn.bias_add(tf.zeros_like(g), d[z], data_format)
+
+
+@tangent_(tangent_tf.bias_add_gradient)
+def bias_add_gradient_tangent(z, g, bias, data_format):
+    d[z] = tangent_tf.bias_add_gradient(d[g], bias, data_format)
+
+
+@adjoint(tangent_tf.conv2d_input_gradient)
+def conv2d_input_gradient(z, g, x, filters, strides, padding, data_format, dilations):
+    d[g] = tf.nn.conv2d(d[z], filters, strides, padding, data_format, dilations)
+    d[filters] = tangent_tf.conv2d_filter_gradient(g, d[z], filters, strides, padding,
+                                                   data_format, dilations)
+
+
+@tangent_(tangent_tf.conv2d_input_gradient)
+def conv2d_input_gradient_tangent(z, g, x, filters, strides, padding, data_format, dilations):
+    d[z] = tangent_tf.conv2d_input_gradient(d[g], x, filters, strides, padding, data_format,
+                                            dilations) + \
+        tangent_tf.conv2d_input_gradient(g, x, d[filters], strides, padding, data_format,
+                                         dilations)
+
+
+@adjoint(tangent_tf.conv2d_filter_gradient)
+def conv2d_filter_gradient(z, g, x, filters, strides, padding, data_format, dilations):
+    d[g] = tf.nn.conv2d(x, d[z], strides, padding, data_format, dilations)
+    d[x] = tangent_tf.conv2d_input_gradient(g, x, d[z], strides, padding, data_format,
+                                            dilations)
+
+
+@tangent_(tangent_tf.conv2d_filter_gradient)
+def conv2d_filter_gradient_tangent(z, g, x, filters, strides, padding, data_format, dilations):
+    d[z] = tangent_tf.conv2d_filter_gradient(d[g], x, filters, strides, padding, data_format,
+                                             dilations) + \
+        tangent_tf.conv2d_filter_gradient(g, d[x], filters, strides, padding, data_format,
+                                          dilations)
+
+
+# Max pooling routes each window through its max: locally constant in x, so only the
+# routed values carry a derivative, and MaxPoolGrad and MaxPoolGradGrad transpose each other.
+@adjoint(tangent_tf.max_pool_gradient)
+def max_pool_gradient(z, g, y, x, ksize, strides, padding, data_format):
+    d[g] = tangent_tf.max_pool_tangent(d[z], y, x, ksize, strides, padding, data_format)
+
+
+@tangent_(tangent_tf.max_pool_gradient)
+def max_pool_gradient_tangent(z, g, y, x, ksize, strides, padding, data_format):
+    d[z] = tangent_tf.max_pool_gradient(d[g], y, x, ksize, strides, padding, data_format)
+
+
+@adjoint(tangent_tf.max_pool_tangent)
+def max_pool_tangent(z, dx, y, x, ksize, strides, padding, data_format):
+    d[dx] = tangent_tf.max_pool_gradient(d[z], y, x, ksize, strides, padding, data_format)
+
+
+@tangent_(tangent_tf.max_pool_tangent)
+def max_pool_tangent_tangent(z, dx, y, x, ksize, strides, padding, data_format):
+    d[z] = tangent_tf.max_pool_tangent(d[dx], y, x, ksize, strides, padding, data_format)
+
+
+@adjoint(tangent_tf.avg_pool_gradient)
+def avg_pool_gradient(z, g, x, ksize, strides, padding, data_format):
+    d[g] = tf.nn.avg_pool2d(d[z], ksize, strides, padding, data_format)
+
+
+@tangent_(tangent_tf.avg_pool_gradient)
+def avg_pool_gradient_tangent(z, g, x, ksize, strides, padding, data_format):
+    d[z] = tangent_tf.avg_pool_gradient(d[g], x, ksize, strides, padding, data_format)
+
+
 # Ops without a derivative ------------------------------------------------------------
 
 non_differentiable.register_non_differentiable_functions(
@@ -880,4 +1267,8 @@ non_differentiable.register_non_differentiable_functions(
     tf.math.ceil, tf.round, tf.equal, tf.not_equal, tf.greater, tf.greater_equal, tf.less,
     tf.less_equal, tf.logical_and, tf.logical_or, tf.logical_not, tf.stop_gradient,
     tf.random.normal, tf.random.uniform, tf.math.is_nan, tf.math.is_finite, tf.print,
-    tf.debugging.assert_all_finite, tf.TensorShape)
+    tf.debugging.assert_all_finite, tf.TensorShape,
+    # Runtime helpers computing integers, indices, axes or piecewise-constant shares
+    tangent_tf.reduction_count, tangent_tf.extremum_share, tangent_tf.inverse_permutation,
+    tangent_tf.tensordot_equation, tangent_tf.last_axis, tangent_tf.one_hot_like,
+    tangent_tf.concat_sizes)

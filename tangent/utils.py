@@ -32,6 +32,7 @@ __all__ = [
     "checkpoint",
     "copy",
     "copy_item",
+    "dict_keys",
     "grad_det",
     "grad_dot",
     "grad_dot_right",
@@ -47,6 +48,7 @@ __all__ = [
     "push_stack",
     "require_seed",
     "revolve",
+    "sign",
     "revolve_advances",
     "revolve_after_first_sweep",
     "revolve_first_sweep",
@@ -448,6 +450,10 @@ def copy(x: Any) -> Any:
     Arrays are copied; lists, tuples and dicts are rebuilt with copied items; numbers,
     None and other objects are returned as they are (they are immutable or opaque).
     """
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('copy', x)
+        if helper is not None:
+            return helper(x)
     if isinstance(x, np.ndarray):
         return x.copy()
     if isinstance(x, list):
@@ -605,7 +611,17 @@ def add_at(target: Any, index: Any, value: Any) -> Any:
 
 
 def _is_floating(dtype: Any) -> bool:
-    return dtype is not None and dtype.kind == "f"
+    return getattr(dtype, "kind", None) == "f"  # TensorFlow's dtypes have no kind
+
+
+def sign(x: Any) -> Any:
+    """The sign of ``x`` (NumPy's, or its array library's for tensors): the
+    derivative of ``abs``."""
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('sign', x)
+        if helper is not None:
+            return helper(x)
+    return np.sign(x)
 
 
 def unbroadcast(array: Any, like: Any) -> Any:
@@ -806,6 +822,10 @@ def grad_dot(dy: Any, x1: Any, x2: Any) -> Any:
     second-to-last axis of `x2`). The result has `x1`'s shape and, for floating
     `x1`, its dtype.
     """
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('grad_dot', dy, x1, x2)
+        if helper is not None:
+            return helper(dy, x1, x2)
     nd1 = np.ndim(x1)
     nd2 = np.ndim(x2)
     if nd1 == 2 and nd2 == 2:
@@ -885,6 +905,10 @@ def safe_log(x: Any) -> Any:
 
 def grad_dot_right(dy: Any, x1: Any, x2: Any) -> Any:
     """The gradient of ``np.dot(x1, x2)`` with respect to ``x2`` given ``dy``."""
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('grad_dot_right', dy, x1, x2)
+        if helper is not None:
+            return helper(dy, x1, x2)
     x1_arr, x2_arr = np.asarray(x1), np.asarray(x2)
     if x1_arr.ndim == 0 or x2_arr.ndim == 0:
         return unbroadcast(dy * x1_arr, x2)

@@ -23,10 +23,10 @@ if os.environ.get('TANGENT_REQUIRE_TF') == '1':
 else:
     tf = pytest.importorskip('tensorflow')
 
-import tangent
-
 from reference import assert_close
 from tf_cases import CASES
+
+import tangent
 
 tf.config.run_functions_eagerly(False)
 
@@ -274,6 +274,293 @@ def along(x, v):
 ''', f'tf_along_{id(gradient)}')
     module.GRADIENT = gradient
     return module.along
+
+
+# Second order: every rule's generated code differentiated again ----------------------
+
+HVP_MODULE = _load('import tensorflow as tf\n\n\n' + '\n\n'.join(
+    f'def hvp_case_{i}({", ".join("xyzw"[:len(arguments)])}):\n'
+    f'    r = {body}\n    return tf.reduce_sum(r * r * 0.5 + tf.sin(r))\n'
+    for i, (_, _, body, arguments) in enumerate(CASES)), 'tf_hvp_cases')
+
+# One case per op (its first), and the ops whose rules call runtime helpers, in all three
+# orders; the others forward-over-reverse only (they share the generic helpers' rules).
+HVP_CASES = [case for i, case in enumerate(CASES)
+             if case[0] not in [c[0] for c in CASES[:i]]]
+HELPER_OPS = {
+    'cast', 'reduce_sum', 'reduce_mean', 'reduce_max', 'reduce_min', 'reduce_prod',
+    'reduce_logsumexp', 'matmul', 'linalg.matvec', 'tensordot', 'einsum', 'linalg.inv',
+    'linalg.det', 'linalg.trace', 'concat', 'stack', 'split', 'unstack', 'tile', 'gather',
+    'slice', 'pad', 'nn.softmax', 'nn.log_softmax', 'nn.softmax_cross_entropy_with_logits',
+    'nn.sparse_softmax_cross_entropy_with_logits', 'nn.bias_add', 'nn.conv2d',
+    'nn.max_pool2d', 'nn.avg_pool2d', 'where', 'clip_by_value'}
+HVP_PARAMS = [pytest.param(case, order, id=f'{_case_id(case)}-{order}')
+              for case in HVP_CASES for order in ('forward_over_reverse',
+                                                  'reverse_over_forward',
+                                                  'reverse_over_reverse')
+              if order == 'forward_over_reverse' or case[0] in HELPER_OPS]
+# reduce_sum over a list of axes, the audit's case for the TF unreduce_like's rules.
+HVP_PARAMS += [pytest.param(case, 'reverse_over_reverse', id=f'{_case_id(case)}-rr')
+               for case in CASES if case[:2] in (('reduce_sum', 'axis_list'),
+                                                 ('reduce_max', 'axis_list'))]
+
+
+def _second_derivative(function, args, inner, outer, w):
+    """d/d args[outer] of <d function / d args[inner], w>, by nested tapes (by central
+    differences of the tape's gradient for ops TensorFlow cannot differentiate twice)."""
+    def along(*values):
+        with tf.GradientTape() as tape:
+            tape.watch(values[inner])
+            result = function(*values)
+        return tf.reduce_sum(tf.convert_to_tensor(tape.gradient(result, values[inner])) * w)
+    try:
+        with tf.GradientTape() as tape:
+            tape.watch(args[outer])
+            value = along(*args)
+        expected = tape.gradient(value, args[outer])
+    except LookupError:  # no second derivative in TensorFlow (SoftsignGrad)
+        flat = np.zeros(np.size(args[outer]))
+        for k in range(flat.size):
+            step = np.zeros(flat.size)
+            step[k] = 1e-6
+            step = tf.constant(step.reshape(args[outer].shape))
+            moved = [list(args), list(args)]
+            moved[0][outer], moved[1][outer] = args[outer] + step, args[outer] - step
+            flat[k] = (float(along(*moved[0])) - float(along(*moved[1]))) / 2e-6
+        return flat.reshape(args[outer].shape)
+    if expected is None:
+        return np.zeros(args[outer].shape)
+    return np.asarray(tf.convert_to_tensor(expected))
+
+
+def _hvp(function, args, order, inner, outer, v):
+    """A Hessian-vector product by tangent in ``order``: the block (inner, outer)."""
+    one = tf.constant(1.0, tf.float64)
+    if order == 'forward_over_reverse':
+        hvp = tangent.autodiff(
+            tangent.autodiff(function, wrt=(inner,), mode='reverse', check_dims=False),
+            wrt=(outer,), mode='forward', check_dims=False)
+        return hvp(*args, one, v)
+    if order == 'reverse_over_forward':
+        hvp = tangent.autodiff(
+            tangent.autodiff(function, wrt=(inner,), mode='forward', check_dims=False),
+            wrt=(outer,), mode='reverse', check_dims=False)
+        return hvp(*args, v, one)
+    hvp = tangent.autodiff(
+        tangent.autodiff(function, wrt=(inner,), mode='reverse', check_dims=False),
+        wrt=(outer,), mode='reverse', check_dims=False)
+    return hvp(*args, one, v)
+
+
+@pytest.mark.parametrize('case, order', HVP_PARAMS)
+def test_hessian_vector_product_of_each_op(case, order):
+    """Random points: piecewise-linear ops (relu, max pooling) are away from their kinks,
+    where the second derivative is zero."""
+    function = getattr(HVP_MODULE, f'hvp_case_{CASES.index(case)}')
+    args, rng = _inputs(case)
+    v = tf.constant(rng.uniform(-1.0, 1.0, args[0].shape))
+    actual = _hvp(function, args, order, 0, 0, v)
+    assert tuple(np.shape(actual)) == tuple(args[0].shape)
+    assert_close(np.asarray(actual), _second_derivative(function, args, 0, 0, v))
+
+
+
+def test_every_runtime_helper_has_rules_or_no_derivative():
+    """Generated code calls these: differentiating it again must never read their source."""
+    import tangent.tf_rules  # noqa: F401 - loads the registry
+    from tangent import non_differentiable, runtime_tf
+    from tangent.grads import adjoints
+    from tangent.tangents import tangents
+    # Called only by second-order code (third order is not promised), by tangent.trace,
+    # or by tangent.utils for TensorFlow values (the generic helpers' rules cover them).
+    exempt = {'is_tensor', 'tape_vjp', 'prod_others_tangent', 'item_gradients'}
+    exempt |= set(runtime_tf.HELPERS)
+    missing = [name for name, value in vars(runtime_tf).items()
+               if callable(value) and getattr(value, '__module__', '') == runtime_tf.__name__
+               and not name.startswith('_') and name not in exempt
+               and not (value in adjoints and value in tangents)
+               and not non_differentiable.is_non_differentiable(value)]
+    assert not missing, f'runtime_tf helpers without rules: {missing}'
+
+
+# Mixed second derivatives: a helper's rule for the operand it does not differentiate.
+MIXED_CASES = [case for case in CASES if case[:2] in {
+    ('matmul', 'transpose_b'), ('matmul', 'batch_broadcast'), ('linalg.matvec', 'plain'),
+    ('tensordot', 'axes_lists'), ('einsum', 'three'), ('nn.conv2d', 'valid_stride2'),
+    ('nn.bias_add', 'nhwc'), ('concat', 'axis1')}]
+
+
+@pytest.mark.parametrize('order', ['forward_over_reverse', 'reverse_over_reverse'])
+@pytest.mark.parametrize('case', MIXED_CASES, ids=[_case_id(c) for c in MIXED_CASES])
+def test_mixed_second_derivatives(case, order):
+    function = getattr(HVP_MODULE, f'hvp_case_{CASES.index(case)}')
+    args, rng = _inputs(case)
+    inner, outer = (0, 1) if order == 'reverse_over_reverse' else (1, 0)
+    # Forward over reverse: d/d args[0] of the gradient for args[1], along a tangent of
+    # args[0]: by symmetry, d/d args[1] of <gradient for args[0], tangent>.
+    v = tf.constant(rng.uniform(-1.0, 1.0, args[0].shape))
+    actual = _hvp(function, args, order, inner, outer, v)
+    assert_close(np.asarray(actual), _second_derivative(function, args, 0, 1, v))
+
+
+def test_hessian_vector_products_run_inside_tf_function():
+    case = next(c for c in CASES if c[:2] == ('reduce_max', 'axis_list'))
+    function = getattr(HVP_MODULE, f'hvp_case_{CASES.index(case)}')
+    args, rng = _inputs(case)
+    v = tf.constant(rng.uniform(-1.0, 1.0, args[0].shape))
+    hvp = tangent.autodiff(tangent.autodiff(function, mode='reverse', check_dims=False),
+                           mode='forward', check_dims=False)
+    graph = tf.function(hvp)(*args, tf.constant(1.0, tf.float64), v)
+    assert_close(np.asarray(graph), _second_derivative(function, args, 0, 0, v))
+
+
+# Rules for arguments that carry no derivative, and casts ------------------------------
+
+ONE_ARGUMENT_OPS = {'where', 'matmul', 'linalg.matvec', 'tensordot', 'einsum', 'concat',
+                    'stack', 'nn.bias_add', 'nn.conv2d', 'operators',
+                    'nn.sigmoid_cross_entropy_with_logits',
+                    'nn.softmax_cross_entropy_with_logits', 'pow', 'maximum'}
+ONE_ARGUMENT_PARAMS = [pytest.param(case, k, id=f'{_case_id(case)}-arg{k}')
+                       for case in CASES if case[0] in ONE_ARGUMENT_OPS
+                       for k in range(len(case[3])) if len(case[3]) > 1]
+
+
+@pytest.mark.parametrize('case, position', ONE_ARGUMENT_PARAMS)
+def test_differentiating_one_argument_of_several(case, position):
+    """The others' zero derivatives (scalars in the generated code) never reach an op
+    that needs a tensor of a certain shape (BiasAdd needs a 1-D bias)."""
+    function = getattr(CASE_MODULE, f'case_{CASES.index(case)}')
+    args, rng = _inputs(case)
+    direction = tf.constant(rng.uniform(-1.0, 1.0, args[position].shape))
+    with tf.autodiff.ForwardAccumulator(args[position], direction) as accumulator:
+        result = function(*args)
+    expected = accumulator.jvp(result, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    forward = tangent.autodiff(function, mode='forward', wrt=(position,))
+    assert_close(np.asarray(forward(*args, direction)), np.asarray(expected))
+    seed = tf.constant(rng.uniform(-1.0, 1.0, result.shape))
+    reverse = tangent.autodiff(function, wrt=(position,), check_dims=False)
+    with tf.GradientTape() as tape:
+        tape.watch(args[position])
+        result = function(*args)
+    expected = tf.convert_to_tensor(tape.gradient(result, args[position],
+                                                  output_gradients=seed))
+    actual = reverse(*args, seed)
+    assert tuple(np.shape(actual)) == tuple(args[position].shape)
+    assert_close(np.asarray(actual), np.asarray(expected))
+
+
+METHODS = _load('''import tensorflow as tf
+
+
+def through_an_integer(x):
+    return tf.reduce_sum(tf.cast(tf.cast(x, tf.int32), tf.float64) * x)
+
+
+def through_an_integer_variable(x):
+    n = tf.cast(x, tf.int32)
+    return tf.reduce_sum(tf.cast(n, tf.float64) * x)
+
+
+def builtin_abs(x):
+    return tf.reduce_sum(abs(x) * -x)
+
+
+def read_value(w, x):
+    return tf.reduce_sum(w.read_value() * x)
+
+
+def value(w, x):
+    return tf.reduce_sum(w.value() * x)
+
+
+def dunder_abs(w, x):
+    return tf.reduce_sum(x.__abs__() * w)
+
+
+def dunder_rpow(w, x):
+    return tf.reduce_sum(x.__rpow__(2.0) * w)
+
+
+def dunder_mul(w, x):
+    return tf.reduce_sum(w.__mul__(x) + x.__rsub__(w) * x.__truediv__(w))
+''', 'tf_methods')
+
+
+def _check_reverse_and_forward(function, args, position=0):
+    with tf.GradientTape() as tape:
+        tape.watch(args[position])
+        result = function(*args)
+    expected = np.asarray(tape.gradient(result, args[position]))
+    actual = tangent.grad(function, wrt=(position,))(*args)
+    assert tuple(actual.shape) == tuple(args[position].shape)
+    assert actual.dtype == args[position].dtype
+    assert_close(np.asarray(actual), expected)
+    direction = tf.constant(np.linspace(-1.0, 1.0, args[position].shape[0]),
+                            args[position].dtype)
+    tangent_value = tangent.autodiff(function, mode='forward', wrt=(position,))(
+        *args, direction)
+    assert_close(float(tangent_value), float(np.sum(expected * np.asarray(direction))))
+
+
+_X = np.array([-1.5, 0.7, 2.2, 0.3])
+
+
+@pytest.mark.parametrize('name', ['through_an_integer', 'through_an_integer_variable'])
+def test_a_cast_to_an_integer_passes_a_zero_derivative(name):
+    _check_reverse_and_forward(getattr(METHODS, name), [tf.constant(_X)])
+
+
+@pytest.mark.parametrize('name', ['read_value', 'value', 'dunder_abs', 'dunder_rpow',
+                                  'dunder_mul'])
+def test_methods_of_tensors_and_variables(name):
+    w = tf.Variable(np.array([0.5, -1.0, 2.0, 1.5]))
+    x = tf.constant(_X)
+    _check_reverse_and_forward(getattr(METHODS, name), [w, x] if 'dunder' not in name
+                               else [tf.constant(np.asarray(w)), x], position=0)
+    if 'dunder' in name:
+        _check_reverse_and_forward(getattr(METHODS, name), [tf.constant(np.asarray(w)), x],
+                                   position=1)
+
+
+def test_builtin_abs_of_a_tensor_inside_tf_function():
+    x = tf.constant(_X)
+    gradient = tangent.grad(METHODS.builtin_abs)
+    forward = tangent.autodiff(METHODS.builtin_abs, mode='forward')
+    expected = -2.0 * np.abs(_X)
+    assert_close(np.asarray(tf.function(gradient)(x)), expected)
+    assert_close(float(tf.function(forward, jit_compile=True)(x, tf.ones_like(x))),
+                 float(np.sum(expected)))
+
+
+def test_runtime_helpers_for_np_dot_and_copy_on_tensors():
+    from tangent import runtime_tf
+    rng = np.random.default_rng(5)
+    for shape_1, shape_2 in [((), (3,)), ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)),
+                             ((2, 2, 3), (3, 4)), ((2, 3), (5, 3, 4))]:
+        x1, x2 = rng.normal(size=shape_1), rng.normal(size=shape_2)
+        dy = rng.normal(size=np.shape(np.dot(x1, x2)))
+        with tf.GradientTape(persistent=True) as tape:
+            a, b = tf.constant(x1), tf.constant(x2)
+            tape.watch([a, b])
+            product = tf.reduce_sum(tf.tensordot(a, b, axes=[[a.shape.rank - 1], [
+                max(b.shape.rank - 2, 0)]]) * dy) if a.shape.rank and b.shape.rank else \
+                tf.reduce_sum(a * b * dy)
+        assert_close(np.asarray(runtime_tf.grad_dot(tf.constant(dy), a, b)),
+                     np.asarray(tape.gradient(product, a)))
+        assert_close(np.asarray(runtime_tf.grad_dot_right(tf.constant(dy), a, b)),
+                     np.asarray(tape.gradient(product, b)))
+    variable = tf.Variable([1.0, 2.0])
+    snapshot = runtime_tf.copy(variable)
+    variable.assign([5.0, 6.0])
+    assert snapshot is not variable and np.asarray(snapshot).tolist() == [1.0, 2.0]
+
+
+def test_grad_dot_and_copy_dispatch_tensors():
+    x1, x2 = tf.constant(np.ones((2, 3))), tf.constant(np.ones((3, 4)))
+    assert_close(np.asarray(tangent.grad_dot(tf.ones((2, 4), tf.float64), x1, x2)),
+                 np.full((2, 3), 4.0))
+    variable = tf.Variable([1.0])
+    assert tangent.copy(variable) is not variable
 
 
 MIRRORED_SCRIPT = """

@@ -7,7 +7,7 @@ integer arguments (indices, labels) are literals in the body.
 
 from __future__ import annotations
 
-from numpy_cases import P, R, SPD, SQ, U
+from numpy_cases import SPD, SQ, P, R, U
 
 CASES = []
 
@@ -88,6 +88,9 @@ case('concat', 'axis0', 'tf.concat([x, y], axis=0)', R(2, 3), R(4, 3))
 case('concat', 'axis1', 'tf.concat([x, y, x], 1)', R(2, 3), R(2, 1))
 case('stack', 'axis0', 'tf.stack([x, y])', R(2, 3), R(2, 3))
 case('stack', 'axis_last', 'tf.stack([x, y], axis=-1)', R(2, 3), R(2, 3))
+case('split', 'sizes', 'tf.split(x, [1, 2], axis=1)[1] * 2.0', R(3, 3))
+case('split', 'halves', 'tf.split(x, 2)[0] * tf.split(x, 2)[1]', R(4, 3))
+case('unstack', 'axis1', 'tf.unstack(x, axis=1)[2] * tf.unstack(x, axis=1)[0]', R(3, 4))
 case('tile', 'multiples', 'tf.tile(x, [2, 3])', R(2, 3))
 case('gather', 'axis0', 'tf.gather(x, [0, 2, 2])', R(4, 2))
 case('gather', 'axis1', 'tf.gather(x, [[1, 0], [2, 2]], axis=1)', R(3, 4))

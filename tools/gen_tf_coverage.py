@@ -25,7 +25,7 @@ PAGE = ROOT / 'docs' / 'tensorflow_coverage.md'
 NAMESPACES = ('tf', 'tf.math', 'tf.nn', 'tf.linalg')
 
 NOTES = {
-    'tf.cast': 'no gradient through integer dtypes',
+    'tf.cast': 'zero derivative through integer and boolean dtypes',
     'tf.einsum': 'up to three operands; no repeated index within one operand',
     'tf.gather': 'batch_dims=0',
     'tf.maximum': 'ties share the gradient equally',
@@ -92,7 +92,10 @@ def render() -> str:
         '`tangent/tf_rules.py`; a test fails when this page is stale. Every rule',
         'is checked against `tf.GradientTape` (reverse, joint and split motion)',
         'and `tf.autodiff.ForwardAccumulator` (forward) by',
-        '`tests/test_tensorflow.py`. Tensor operators (`+ - * / ** @`, unary `-`,',
+        '`tests/test_tensorflow.py`, and every op\'s second derivative (the three',
+        'Hessian-vector-product compositions) against nested tapes. The runtime',
+        'helpers the rules call have rules of their own, so generated code can be',
+        'differentiated again. Tensor operators (`+ - * / ** @`, unary `-`,',
         'subscripts with integers, slices, negative steps, `...` and `None`) use',
         "tangent's generic rules, which handle tensors too.",
         '',

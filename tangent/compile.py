@@ -7,6 +7,7 @@ file is written. The cache entry is released when the function is collected.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import itertools
 import linecache
@@ -59,8 +60,9 @@ def compile_file(source: str, globals_: dict | None = None,
     code = compile(source, filename, 'exec')
     before = set(namespace)
     exec(code, namespace)  # noqa: S102 - executing code we generated
+    rebound = _defined_names(source) & before  # a definition may reuse a global's name
     defined = {name: value for name, value in namespace.items()
-               if name not in before or name in _defined_names(source)}
+               if name not in before or name in rebound}
     for value in defined.values():
         if isinstance(value, types.FunctionType):
             weakref.finalize(value, linecache.cache.pop, filename, None)
@@ -69,9 +71,9 @@ def compile_file(source: str, globals_: dict | None = None,
 
 
 def _defined_names(source: str) -> set[str]:
-    tree = gast.parse(source)
+    tree = ast.parse(source)
     return {node.name for node in tree.body
-            if isinstance(node, (gast.FunctionDef, gast.ClassDef))}
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
 
 
 def compile_function(node: Any, globals_: dict | None = None) -> types.FunctionType:

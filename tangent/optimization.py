@@ -21,6 +21,7 @@ until none applies:
 
 from __future__ import annotations
 
+import ast
 from typing import Callable
 
 import gast
@@ -51,19 +52,34 @@ def optimize(fdef: gast.FunctionDef, is_pure_call: PurityCheck | None = None,
 
 # Helpers -------------------------------------------------------------------
 
+def _walk(node):
+    """Every node under ``node`` (itself included), in no particular order: what
+    ``ast.walk`` gives, without its generic field iteration (the passes walk often)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for field in current._fields:
+            value = getattr(current, field, None)
+            if isinstance(value, list):
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+
+
 def _loads(node) -> set[str]:
-    return {n.id for n in gast.walk(node)
+    return {n.id for n in _walk(node)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
 
 def _stores(node) -> set[str]:
-    return {n.id for n in gast.walk(node)
+    return {n.id for n in _walk(node)
             if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))}
 
 
 def _blocks(node):
     """Every statement list in ``node``'s subtree (bodies of functions, ifs, loops)."""
-    for child in gast.walk(node):
+    for child in _walk(node):
         for field in ('body', 'orelse'):
             block = getattr(child, field, None)
             if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
@@ -71,7 +87,7 @@ def _blocks(node):
 
 
 def _is_pure(value: gast.expr, is_pure_call: PurityCheck) -> bool:
-    for node in gast.walk(value):
+    for node in _walk(value):
         if isinstance(node, gast.Call) and not is_pure_call(node.func):
             return False
         if isinstance(node, (gast.Lambda, gast.Yield, gast.Await, gast.NamedExpr)):
@@ -116,7 +132,7 @@ def _drop_orphan_comments(block: list) -> None:
 
 
 def _fill_empty_blocks(fdef):
-    for node in gast.walk(fdef):
+    for node in _walk(fdef):
         if isinstance(node, (gast.If, gast.For, gast.While)):
             if not [s for s in node.body if not comments.is_comment(s)]:
                 node.body = [gast.Pass()]
@@ -203,7 +219,7 @@ def _live_statement(stmt, live, dead, dead_pops, is_pure_call):
 
 def _store_counts(fdef) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for node in gast.walk(fdef):
+    for node in _walk(fdef):
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
             counts[node.id] = counts.get(node.id, 0) + 1
     return counts
@@ -212,14 +228,14 @@ def _store_counts(fdef) -> dict[str, int]:
 def _load_counts(fdef) -> dict[str, int]:
     """How many times each name is read, in one walk of the function."""
     counts: dict[str, int] = {}
-    for node in gast.walk(fdef):
+    for node in _walk(fdef):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
             counts[node.id] = counts.get(node.id, 0) + 1
     return counts
 
 
 def _load_count(nodes, name: str) -> int:
-    return sum(1 for node in nodes for n in gast.walk(node)
+    return sum(1 for node in nodes for n in _walk(node)
                if isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load))
 
 
@@ -264,7 +280,7 @@ def _forward_copy(block, index, target, source, rest, loads) -> bool:
         # An assignment reads its value before it stores: ``b = a * 2.0`` may read ``a``.
         parts = [stmt.value] + stmt.targets if isinstance(stmt, gast.Assign) else [stmt]
         for part in parts:
-            for node in gast.walk(part):
+            for node in _walk(part):
                 if isinstance(node, gast.Name):
                     if node.id == target and isinstance(node.ctx, gast.Load):
                         reads.append(node)

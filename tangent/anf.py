@@ -193,6 +193,7 @@ class Normalizer:
         self.local_functions: dict[str, gast.FunctionDef] = {}
         self.name_counts: dict[str, int] = {}  # uses of each name in the function
         self.known_tuples: dict[str, int] = {}  # inlined *args tuples, by their length
+        self.dict_names: set[str] = set()  # local variables only ever assigned dict literals
 
     # Statements --------------------------------------------------------------
 
@@ -204,6 +205,12 @@ class Normalizer:
                 self.name_counts[node.id] = self.name_counts.get(node.id, 0) + 1
                 if isinstance(node.ctx, (gast.Store, gast.Param)):
                     stores[node.id] = stores.get(node.id, 0) + 1
+        built = {'dict': set(), 'other': set()}
+        for node in gast.walk(fdef):  # dicts built here: ``for k in d`` walks their keys
+            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
+                kind = 'dict' if isinstance(node.value, gast.Dict) else 'other'
+                built[kind].add(node.targets[0].id)
+        self.dict_names = built['dict'] - built['other'] - {a.id for a in fdef.args.args}
         for node in gast.walk(fdef):  # t = (a, b) assigned once: f(*t) is f(t[0], t[1])
             if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
                     isinstance(node.targets[0], gast.Name) and \
@@ -458,6 +465,9 @@ class Normalizer:
             return gast.Tuple(elts=[self.loop_item(arg, index, assigned_in_body, lengths, out)
                                     for arg in iterable.args], ctx=gast.Load())
         view = _dict_view(iterable)
+        if view is None and isinstance(iterable, gast.Name) and iterable.id in self.dict_names:
+            view, iterable = 'keys', gast.Call(func=gast.Attribute(
+                value=iterable, attr='keys', ctx=gast.Load()), args=[], keywords=[])
         if view is not None:
             dictionary = self.loop_invariant(iterable.func.value, assigned_in_body, out,
                                              force_name=True)

@@ -174,6 +174,14 @@ def dict_views(x):
     return total
 
 
+def over_a_local_dict(x):
+    d = {'a': x * 2.0, 'b': np.sin(x)}
+    total = 0.0
+    for key in d:
+        total = total + np.sum(d[key] ** 2)
+    return total
+
+
 def reversed_sequence(x):
     total = 0.0
     for v in reversed(x):
@@ -186,7 +194,7 @@ LOOPS = [(with_break, (X,)), (with_continue, (X,)), (nested_break_continue, (X,)
          (over_rows, (M,)), (over_tuple, (X,)), (compound_while, (X,)),
          (enumerate_from_one, (X,)), (enumerate_start_keyword, (X,)),
          (enumerate_into_one_name, (X,)), (enumerate_of_zip, (X,)), (zip_into_one_name, (X,)),
-         (dict_views, (X,)), (reversed_sequence, (X,))]
+         (dict_views, (X,)), (reversed_sequence, (X,)), (over_a_local_dict, (X,))]
 
 
 @pytest.mark.parametrize('options', MODES, ids=MODE_IDS)

@@ -111,9 +111,10 @@ def resolve(fdef: gast.FunctionDef, fn: Callable,
     Args:
       fdef: the parsed function.
       fn: the live function (its globals, closure and builtins give the values).
-      param_types: known classes of parameters (``self`` of a bound method):
-        a call ``p.method(...)`` on such a parameter resolves to the class's
-        function, with ``p`` recorded as the receiver (``Key.RECEIVER``).
+      param_types: known classes of parameters (``self`` of a bound method) and of
+        attributes of them (``'self.encoder'``): a call ``p.method(...)`` on such a
+        receiver resolves to the class's function, with the receiver's path
+        recorded (``Key.RECEIVER``).
 
     Returns:
       The free names the function reads and their values.
@@ -122,11 +123,10 @@ def resolve(fdef: gast.FunctionDef, fn: Callable,
     free: dict[str, Any] = {}
     assigned = {n.id for n in gast.walk(fdef) if isinstance(n, gast.Name)
                 and isinstance(n.ctx, gast.Store)}
-    typed = {p: t for p, t in (param_types or {}).items() if p not in assigned}
+    typed = {p: t for p, t in (param_types or {}).items() if p.split('.')[0] not in assigned}
     for node in gast.walk(fdef):
-        if (isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name)
-                and node.value.id in typed):
-            cls = typed[node.value.id]
+        if isinstance(node, gast.Attribute) and dotted_path(node.value) in typed:
+            cls = typed[dotted_path(node.value)]
             declared = inspect.getattr_static(cls, node.attr, None)
             method = getattr(cls, node.attr, None)
             if isinstance(declared, staticmethod):  # no receiver: a plain function
@@ -135,13 +135,13 @@ def resolve(fdef: gast.FunctionDef, fn: Callable,
                 anno.set(node, Key.FUNC, method)
             elif isinstance(method, types.FunctionType):
                 anno.set(node, Key.FUNC, method)
-                anno.set(node, Key.RECEIVER, node.value.id)
-        elif (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
-              and node.func.id in typed):  # model(x) is type(model).__call__(model, x)
-            call_method = _call_method(typed[node.func.id])
+                anno.set(node, Key.RECEIVER, dotted_path(node.value))
+        elif isinstance(node, gast.Call) and dotted_path(node.func) in typed:
+            # model(x) is type(model).__call__(model, x)
+            call_method = _call_method(typed[dotted_path(node.func)])
             if call_method is not None:
                 anno.set(node.func, Key.FUNC, call_method)
-                anno.set(node.func, Key.RECEIVER, node.func.id)
+                anno.set(node.func, Key.RECEIVER, dotted_path(node.func))
 
     def resolve_expr(node: gast.AST) -> Any:
         if isinstance(node, gast.Name):
@@ -182,8 +182,7 @@ def call_target(call: gast.Call) -> tuple[Any, list]:
     args = list(call.args)
     receiver = anno.get(call.func, Key.RECEIVER)
     if receiver is not None:
-        return func, [gast.Name(id=receiver, ctx=gast.Load(), annotation=None,
-                                type_comment=None)] + args
+        return func, [path_expression(receiver)] + args
     if isinstance(func, types.MethodType) and isinstance(func.__func__, types.FunctionType) \
             and isinstance(call.func, gast.Attribute):
         receiver = call.func.value
@@ -214,8 +213,27 @@ def call_arguments(call: gast.Call) -> list[gast.expr]:
     receiver = anno.get(call.func, Key.RECEIVER)
     if receiver is None:
         return list(call.args)
-    return [gast.Name(id=receiver, ctx=gast.Load(), annotation=None,
-                      type_comment=None)] + list(call.args)
+    return [path_expression(receiver)] + list(call.args)
+
+
+def dotted_path(node: gast.expr) -> str | None:
+    """``'self.encoder'`` for the expression ``self.encoder`` (names and attributes
+    only), else None."""
+    if isinstance(node, gast.Name):
+        return node.id
+    if isinstance(node, gast.Attribute):
+        base = dotted_path(node.value)
+        return None if base is None else f'{base}.{node.attr}'
+    return None
+
+
+def path_expression(path: str) -> gast.expr:
+    """The expression ``self.encoder`` for the path ``'self.encoder'``."""
+    root, *attributes = path.split('.')
+    node: gast.expr = gast.Name(id=root, ctx=gast.Load(), annotation=None, type_comment=None)
+    for attribute in attributes:
+        node = gast.Attribute(value=node, attr=attribute, ctx=gast.Load())
+    return node
 
 
 def active_parameters(function: types.FunctionType, args: list, keywords: list,
@@ -268,8 +286,8 @@ def argument_types(function: types.FunctionType, args: list,
     params = code.co_varnames[:code.co_argcount]
     known = {}
     for param, arg in zip(params, args):
-        if isinstance(arg, gast.Name) and arg.id in param_types:
-            known[param] = param_types[arg.id]
+        if dotted_path(arg) in param_types:  # a typed parameter, or an attribute of one
+            known[param] = param_types[dotted_path(arg)]
         elif anno.has(arg, Key.FUNC) and is_instance_of_user_class(anno.get(arg, Key.FUNC)):
             known[param] = type(anno.get(arg, Key.FUNC))
     return known

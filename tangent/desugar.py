@@ -24,7 +24,7 @@ import gast
 import numpy
 
 from tangent import annotations as anno
-from tangent.annotate import NON_DIFFERENTIABLE_ATTRIBUTES, local_names
+from tangent.annotate import NON_DIFFERENTIABLE_ATTRIBUTES, dotted_path, local_names
 from tangent.annotations import Key
 from tangent.naming import Namer, names_in
 
@@ -67,6 +67,15 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
               and node.func.id in params and node.func.id not in assigned
               and node.func.id not in found):  # model(x): a callable instance
             found.append(node.func.id)
+        if isinstance(node, gast.Call):  # self.encoder.forward(x), self.encoder(x)
+            for receiver in (node.func.value if isinstance(node.func, gast.Attribute)
+                             else None, node.func):
+                path = dotted_path(receiver) if receiver is not None else None
+                if path and '.' in path and path.split('.')[0] in params and \
+                        path.split('.')[0] not in assigned and path not in found and \
+                        not anno.has(receiver, Key.FUNC) and \
+                        path.split('.')[-1] not in _ARRAY_NAMES:
+                    found.append(path)
     return found
 
 

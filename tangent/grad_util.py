@@ -324,11 +324,19 @@ def _specialising(fn: Callable, receivers: list[str], param_types: dict[str, typ
     params = list(code.co_varnames[:code.co_argcount])
     defaults = dict(zip(params[len(params) - len(fn.__defaults__ or ()):],
                         fn.__defaults__ or ()))
-    positions = [(params.index(p), p) for p in receivers]
+    # A receiver is a parameter or a path of attributes from one (self.encoder).
+    positions = [(params.index(p.split('.')[0]), p) for p in receivers]
+
+    def class_of(value, path):
+        for attribute in path.split('.')[1:]:
+            value = getattr(value, attribute, None)
+        return type(value)
+
     specialisations: dict[tuple, tuple[Callable, dict[str, str]]] = {}
 
     def derivative(*args, **kwargs):
-        classes = tuple(type(args[i] if i < len(args) else kwargs.get(p, defaults.get(p)))
+        classes = tuple(class_of(args[i] if i < len(args) else
+                                 kwargs.get(p.split('.')[0], defaults.get(p.split('.')[0])), p)
                         for i, p in positions)
         entry = specialisations.get(classes)
         if entry is None:

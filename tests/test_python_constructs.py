@@ -442,6 +442,35 @@ def static_and_class_methods(model, x):
     return np.sum(model.squash(x) * model.scale(x)) + np.sum(Scaled.scale(x) * x)
 
 
+class TwoLayers:
+    def __init__(self, first, second):
+        self.first = first
+        self.second = second
+
+    def __call__(self, x):
+        return self.second.forward(self.first(x)[:2].copy() * 0.5 + x[:2])
+
+    def loss(self, x):
+        return np.sum(self(x) ** 2)
+
+
+def composite_model(model, x):
+    return np.sum(model(x) * model.first.forward(x))
+
+
+@pytest.mark.parametrize('options', MODES, ids=MODE_IDS)
+def test_models_made_of_models(options):
+    inner = Linear(M.copy(), np.array([0.1, -0.2]))
+    outer = Linear(M.T.copy()[:2, :2], np.array([0.3, 0.0]))
+    model = TwoLayers(inner, outer)
+    check(composite_model, (model, X3), 1, options)
+    if options['mode'] == 'reverse':
+        derivative = tangent.autodiff(model.loss, check_dims=False,
+                                      input_derivative=tangent.INPUT_DERIVATIVE.DefaultOne,
+                                      **options)
+        assert_close(derivative(X3), numerical_grad(model.loss, [X3], 0))
+
+
 @pytest.mark.parametrize('options', MODES, ids=MODE_IDS)
 def test_callable_instance_argument_and_static_and_class_methods(options):
     model = Scaled(np.array([0.5, -1.0, 2.0]))

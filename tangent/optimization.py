@@ -52,19 +52,33 @@ def optimize(fdef: gast.FunctionDef, is_pure_call: PurityCheck | None = None,
 
 # Helpers -------------------------------------------------------------------
 
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:  # a Name's ctx (Load, Store) is a node no pass looks at
+        fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f != 'ctx')
+    return fields
+
+
 def _walk(node):
-    """Every node under ``node`` (itself included), in no particular order: what
-    ``ast.walk`` gives, without its generic field iteration (the passes walk often)."""
+    """Every node under ``node`` (itself included, contexts left out), in no
+    particular order: what ``ast.walk`` gives, without its generic field iteration
+    (the passes walk often)."""
     stack = [node]
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
-        current = stack.pop()
+        current = pop()
+        if current is None or type(current) is str:  # kw_defaults, Dict keys, names
+            continue
         yield current
-        for field in current._fields:
+        for field in _child_fields(type(current)):
             value = getattr(current, field, None)
-            if isinstance(value, list):
-                stack.extend(item for item in value if isinstance(item, ast.AST))
+            if type(value) is list:
+                extend(value)
             elif isinstance(value, ast.AST):
-                stack.append(value)
+                push(value)
 
 
 def _loads(node) -> set[str]:

@@ -145,14 +145,28 @@ def quote(source: str) -> gast.AST:
     return node.value if isinstance(node, gast.Expr) else node
 
 
+_Unparser = getattr(ast, '_Unparser', None)  # what ast.unparse runs (Python 3.9 to 3.13)
+
+
+class _EmitterBase(_Unparser or object):
+    """The standard library's unparser, reading no line numbers."""
+
+    def get_type_comment(self, node):
+        return None  # generated code has none; the base reads node.lineno to look
+
+
+_Emitter = _EmitterBase if _Unparser is not None else None
+
+
 def to_source(node: Any) -> str:
     """Emit gast (or ast) ``node`` as Python source, comments included."""
-    if isinstance(node, gast.AST):
-        node = gast.gast_to_ast(node)
     if isinstance(node, list):
         return '\n'.join(to_source(n) for n in node)
-    node = ast.fix_missing_locations(node)
-    return comments.render(ast.unparse(node))
+    if isinstance(node, gast.AST):
+        node = gast.gast_to_ast(node)
+    if _Emitter is not None:  # needs no line numbers: no fix_missing_locations walk
+        return comments.render(_Emitter().visit(node))
+    return comments.render(ast.unparse(ast.fix_missing_locations(node)))
 
 
 def unquote(node: Any) -> str:

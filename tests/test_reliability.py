@@ -369,37 +369,32 @@ def as_float(value):
     return np.asarray(value, dtype=float)
 
 
+def assert_float_derivative(function, value, direction, options):
+    """The derivative at a non-float input is a float matching finite differences."""
+    df = derivative(function, options)
+    if options['mode'] == 'forward':
+        result = df(value, direction)
+        expected = numerical_jvp(function, [as_float(value)], 0, as_float(direction))
+    else:
+        result = df(value)
+        expected = numerical_grad(function, [as_float(value)], 0)
+    assert np.issubdtype(np.asarray(result).dtype, np.floating), repr(result)
+    assert_close(result, expected)
+
+
 @pytest.mark.parametrize('mode', ['joint', 'split', 'forward'])
 def test_integer_inputs_give_float_derivatives(mode):
-    options = MODES[mode]
     for function, value in [(polynomial, 3), (sine_sum, np.array([1, 2, 3])),
                             (scaled_sum, np.array([-2, 0, 5]))]:
-        df = derivative(function, options)
-        if options['mode'] == 'forward':
-            direction = 1 if np.ndim(value) == 0 else np.array([1, 0, 2])
-            result = df(value, direction)
-            expected = numerical_jvp(function, [as_float(value)], 0, as_float(direction))
-        else:
-            result = df(value)
-            expected = numerical_grad(function, [as_float(value)], 0)
-        assert np.issubdtype(np.asarray(result).dtype, np.floating), repr(result)
-        assert_close(result, expected)
+        direction = 1 if np.ndim(value) == 0 else np.array([1, 0, 2])
+        assert_float_derivative(function, value, direction, MODES[mode])
 
 
 @pytest.mark.parametrize('mode', ['joint', 'split', 'forward'])
 def test_boolean_inputs_give_float_derivatives(mode):
-    options = MODES[mode]
     for function, value in [(polynomial, True), (scaled_sum, np.array([True, False, True]))]:
-        df = derivative(function, options)
-        if options['mode'] == 'forward':
-            direction = 1.0 if np.ndim(value) == 0 else np.array([1.0, 0.5, -1.0])
-            result = df(value, direction)
-            expected = numerical_jvp(function, [as_float(value)], 0, direction)
-        else:
-            result = df(value)
-            expected = numerical_grad(function, [as_float(value)], 0)
-        assert np.issubdtype(np.asarray(result).dtype, np.floating), repr(result)
-        assert_close(result, expected)
+        direction = 1.0 if np.ndim(value) == 0 else np.array([1.0, 0.5, -1.0])
+        assert_float_derivative(function, value, direction, MODES[mode])
 
 
 @pytest.mark.parametrize('mode', ['joint', 'split', 'forward'])

@@ -411,6 +411,10 @@ class Normalizer:
                 len(target.elts) == 2 and not _enumerate_start(iterable):
             index = target.elts[0].id  # for i, v in enumerate(x): the counter is i itself
         lengths = []
+        if isinstance(iterable, gast.Name) and isinstance(target, gast.Name) and \
+                _indexes_with(target.id, body):
+            # Its items are keys or indices (a dict argument's keys too): walk a list of them.
+            iterable = _keys_view(iterable)
         item = self.loop_item(iterable, name(index), assigned_in_body, lengths, out)
         reads = []
         _unpack(target, item, reads)
@@ -466,8 +470,7 @@ class Normalizer:
                                     for arg in iterable.args], ctx=gast.Load())
         view = _dict_view(iterable)
         if view is None and isinstance(iterable, gast.Name) and iterable.id in self.dict_names:
-            view, iterable = 'keys', gast.Call(func=gast.Attribute(
-                value=iterable, attr='keys', ctx=gast.Load()), args=[], keywords=[])
+            view, iterable = 'keys', _keys_view(iterable)
         if view is not None:
             dictionary = self.loop_invariant(iterable.func.value, assigned_in_body, out,
                                              force_name=True)
@@ -856,6 +859,20 @@ def _dict_view(node) -> str | None:
             not anno.has(node.func, Key.FUNC) and not anno.has(node.func.value, Key.FUNC):
         return node.func.attr
     return None
+
+
+def _keys_view(dictionary: gast.Name) -> gast.Call:
+    """``dictionary.keys()``: a loop over it walks ``tangent.dict_keys(dictionary)``,
+    which lists any iterable's items."""
+    return gast.Call(func=gast.Attribute(value=dictionary, attr='keys', ctx=gast.Load()),
+                     args=[], keywords=[])
+
+
+def _indexes_with(variable: str, body: list) -> bool:
+    """Whether ``variable`` is read inside a subscript's index somewhere in ``body``."""
+    return any(isinstance(node, gast.Subscript) and any(
+        isinstance(inner, gast.Name) and inner.id == variable for inner in gast.walk(node.slice))
+        for statement in body for node in gast.walk(statement))
 
 
 def _unpack(target: gast.expr, item: gast.expr, reads: list) -> None:

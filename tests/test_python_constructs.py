@@ -224,6 +224,32 @@ def test_items_of_a_dict_argument_give_a_dict_gradient(options):
         assert_close(gradient[key], numerical_grad(along, [value], 0))
 
 
+def weighted_by_key(x, weights):
+    total = 0.0
+    for key in weights:
+        total = total + np.sum(np.sin(x) * weights[key]) * len(key)
+    return total
+
+
+def gathered_by_index(x, positions):
+    total = 0.0
+    for position in positions:
+        total = total + x[position] * x[position + 1]
+    return total
+
+
+@pytest.mark.parametrize('options', MODES, ids=MODE_IDS)
+def test_for_over_a_dict_argument_walks_its_keys(options):
+    check(weighted_by_key, (X, {'a': 0.5, 'bcd': -1.5}), 0, options)
+
+
+@pytest.mark.parametrize('options', MODES, ids=MODE_IDS)
+@pytest.mark.parametrize('positions', [[0, 2, 2], (1,), np.array([2, 0])],
+                         ids=['list', 'tuple', 'array'])
+def test_for_over_indices_reads_each_index(positions, options):
+    check(gathered_by_index, (X, positions), 0, options)
+
+
 # 2. Comprehensions -----------------------------------------------------------------
 
 def list_comprehension(x):

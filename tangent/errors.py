@@ -25,23 +25,32 @@ class TangentParseError(SyntaxError):
 class ForwardNotImplementedError(NotImplementedError):
     """A function has no forward-mode (tangent) rule."""
 
-    def __init__(self, func_name: str, why: str = ''):
+    def __init__(self, func_name: str, why: str = '', advice: str = ''):
         reason = f' ({why})' if why else ''
+        advice = advice or f'Register one with @tangent.tangents.tangent_({func_name}).'
         super().__init__(
-            f'No forward-mode derivative is registered for {func_name}{reason}. '
-            f'Register one with @tangent.tangents.tangent_({func_name}).')
+            f'No forward-mode derivative is registered for {func_name}{reason}. {advice}')
 
 
 class ReverseNotImplementedError(NotImplementedError):
     """A function has no reverse-mode (adjoint) rule and no source to read."""
 
-    def __init__(self, func_name: str, why: str = ''):
+    def __init__(self, func_name: str, why: str = '', advice: str = ''):
         reason = f' ({why})' if why else ''
-        super().__init__(
-            f'No derivative is registered for {func_name}{reason}. Register '
-            f'an adjoint with @tangent.grads.adjoint({func_name}), or declare '
+        advice = advice or (
+            f'Register an adjoint with @tangent.grads.adjoint({func_name}), or declare '
             f'it non-differentiable with tangent.non_differentiable.'
             f'register_non_differentiable_functions({func_name}).')
+        super().__init__(f'No derivative is registered for {func_name}{reason}. {advice}')
+
+
+# Why a call's callee is unknown, and the way out: the advice of both errors above.
+UNRESOLVED_CALLEE = (
+    'tangent picks a rule for each call when it writes the derivative, and this callee '
+    'is only known when the code runs (a local variable, an item of a list or dict, the '
+    'result of a call). Call the function or object through a name tangent can see: a '
+    'global, an argument, or an attribute of one (self.layer1(x)); for objects in a '
+    'list, call each one by its own name')
 
 
 class SourceNotAvailableError(ValueError):

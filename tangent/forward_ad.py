@@ -24,7 +24,7 @@ from tangent import annotations as anno
 from tangent import utils as runtime
 from tangent.anf import assign, is_atom, name
 from tangent.annotations import Key
-from tangent.errors import ForwardNotImplementedError
+from tangent.errors import UNRESOLVED_CALLEE, ForwardNotImplementedError
 from tangent.naming import Namer, Namespace, tangent_name
 from tangent.reverse_ad import _call, _const, _differentiable, _index_expr
 
@@ -281,6 +281,9 @@ class ForwardAD:
             if func is not None and func in tangents.tangents:
                 keywords = {k.arg: k.value for k in value.keywords}
                 return self.expand_rule(func, target, args, keywords, value)
+            if func is None:
+                raise ForwardNotImplementedError(quoting.to_source(value.func),
+                                                 self.where(value), UNRESOLVED_CALLEE)
             what = getattr(func, '__qualname__', None) or quoting.to_source(value.func)
             raise ForwardNotImplementedError(what, self.where(value))
         if isinstance(value, gast.Subscript):

@@ -40,7 +40,7 @@ from tangent import annotations as anno
 from tangent import utils as runtime
 from tangent.anf import assign, is_atom, name
 from tangent.annotations import Key
-from tangent.errors import ReverseNotImplementedError, TangentParseError
+from tangent.errors import UNRESOLVED_CALLEE, ReverseNotImplementedError, TangentParseError
 from tangent.naming import Namer, Namespace, adjoint_name
 
 STACK = '_stack'
@@ -570,7 +570,7 @@ class ReverseAD:
                 code = self.without_needless_unbroadcasts(code, target, args)
             return code
         if func is None:
-            self._no_rule(quoting.to_source(call.func), call)
+            self._no_rule(quoting.to_source(call.func), call, UNRESOLVED_CALLEE)
         function, args = annotate.call_target(call)
         if isinstance(function, types.FunctionType) and func not in tangents.tangents:
             return self.adjoint_subroutine(function, args, call, seed, state)
@@ -590,9 +590,9 @@ class ReverseAD:
             return code
         return [_WithoutUnbroadcast(self, same).visit(statement) for statement in code]
 
-    def _no_rule(self, what: str, node: gast.AST) -> None:
-        raise ReverseNotImplementedError(what, f'called at {self.filename}:'
-                                               f'{self._line_of(node)}')
+    def _no_rule(self, what: str, node: gast.AST, advice: str = '') -> None:
+        raise ReverseNotImplementedError(
+            what, f'called at {self.filename}:{self._line_of(node)}', advice)
 
     def _line_of(self, node) -> Any:
         return getattr(node, 'lineno', None) or self.lineno or '?'

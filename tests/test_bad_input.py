@@ -305,6 +305,34 @@ def test_unknown_method_on_a_local_is_an_error_not_a_zero():
         tangent.grad(uses_unknown_method)
 
 
+class Scaled:
+    def __init__(self, weight):
+        self.weight = weight
+
+    def __call__(self, x):
+        return np.tanh(self.weight * x)
+
+
+LAYERS = [Scaled(0.5), Scaled(-1.5)]
+
+
+def calls_objects_taken_from_a_list(x):
+    for layer in LAYERS:
+        x = layer(x)
+    return x
+
+
+@pytest.mark.parametrize('mode', ['reverse', 'forward'])
+def test_callee_known_only_at_run_time_says_how_to_name_it(mode):
+    error = {'reverse': tangent.ReverseNotImplementedError,
+             'forward': tangent.ForwardNotImplementedError}[mode]
+    with pytest.raises(error, match='layer') as raised:
+        tangent.autodiff(calls_objects_taken_from_a_list, mode=mode)
+    message = str(raised.value)
+    assert 'only known when the code runs' in message and 'by its own name' in message
+    assert 'test_bad_input.py' in message
+
+
 def test_the_python_subset_page_lists_every_fenced_construct():
     page = (Path(__file__).parent.parent / 'docs' / 'python_subset.md').read_text()
     unsupported = page[page.index('## Unsupported'):]

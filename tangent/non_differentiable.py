@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import math
 import operator
+import sys
 import threading
 from typing import Any
 
@@ -46,7 +47,23 @@ def generation() -> int:
 
 def is_non_differentiable(fn: Any) -> bool:
     """Whether ``fn`` was declared non-differentiable."""
+    if not _random_declared and 'numpy.random' in sys.modules:
+        _declare_random()
     return _key(fn) in _registered
+
+
+# numpy.random costs a tenth of tangent's import; code calling np.random.* has
+# imported it before tangent reads that code, so it is declared at the first look.
+_random_declared = False
+
+
+def _declare_random() -> None:
+    global _random_declared
+    random = sys.modules['numpy.random']
+    register_non_differentiable_functions(
+        random.rand, random.randn, random.random, random.normal, random.uniform,
+        random.randint, random.seed, random.default_rng)
+    _random_declared = True
 
 
 register_non_differentiable_functions(
@@ -74,9 +91,6 @@ register_non_differentiable_functions(
     np.array_equal, np.any, np.all, np.count_nonzero, np.floor_divide,
     np.searchsorted, np.digitize, np.spacing,
     np.result_type, np.dtype, np.iinfo, np.finfo,
-    np.random.rand, np.random.randn, np.random.random, np.random.normal,
-    np.random.uniform, np.random.randint, np.random.seed,
-    np.random.default_rng,
     # The runtime: zeros, ones, checks and the tape itself
     utils.Stack, utils.init_grad, utils.ones_like, utils.check_seed, utils.require_seed,
     utils.check_scalar, utils.shapes_match, utils.array_size, utils.balanced_eq,

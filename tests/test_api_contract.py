@@ -2,6 +2,9 @@
 
 import functools
 import inspect
+import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -240,3 +243,21 @@ def test_python_numbers_run_a_version_without_shape_matching():
     arrays = [np.array([0.4, -0.3]), np.array([0.9, 1.1]), 0.2]
     assert_close(derivative(*arrays), tuple(numerical_grad(numbers_and_arrays, arrays, i)
                                             for i in (1, 2)))
+
+
+def test_numpy_random_is_declared_when_code_uses_it(tmp_path):
+    # tangent does not import numpy.random; a function calling it must still work.
+    (tmp_path / 'noisy.py').write_text(
+        'import numpy as np\n\n\n'
+        'def f(x):\n'
+        '    noise = np.random.randn(3) * 0.0\n'
+        '    return np.sum(x * x + noise)\n')
+    code = ('import json, sys, numpy as np, tangent\n'
+            'assert "numpy.random" not in sys.modules\n'
+            'import noisy\n'
+            'print(json.dumps(list(tangent.grad(noisy.f)(np.array([0.5, -1.0, 2.0])))))\n')
+    completed = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, capture_output=True,
+                               text=True, check=True, timeout=300)
+    x = np.array([0.5, -1.0, 2.0])
+    assert_close(np.array(json.loads(completed.stdout)),
+                 numerical_grad(lambda v: np.sum(v * v), [x], 0))

@@ -751,3 +751,30 @@ def test_as_sequence_matches_iteration_order():
     sequence = utils.as_sequence(x)
     for i, row in enumerate(x):
         npt.assert_array_equal(sequence[i], row)
+
+
+def test_malformed_templates_are_refused_when_registered():
+    from tangent.errors import TemplateError
+    from tangent.registry import Registry
+
+    def no_parameters():
+        return None
+
+    def with_kwargs(y, x, **options):
+        return None
+
+    def good(y, x):
+        return None
+
+    rules = Registry('test')
+    with pytest.raises(TemplateError, match='first parameter'):
+        rules.register(abs, no_parameters)
+    with pytest.raises(TemplateError, match='kwargs'):
+        rules.register(abs, with_kwargs)
+    with pytest.raises(TemplateError, match='plain Python function'):
+        rules.register(abs, len)
+    rules.register(abs, good)
+    with pytest.raises(TemplateError, match='already'):
+        rules.register(abs, good)
+    rules.register(abs, good, override=True)
+    assert rules[abs] is good

@@ -43,6 +43,7 @@ def optimize(fdef: gast.FunctionDef, is_pure_call: PurityCheck | None = None,
         changed |= _propagate_copies(fdef)
         changed |= _eliminate_dead_code(fdef, is_pure_call)
         changed |= _inline_single_use(fdef)
+        changed |= _fill_empty_blocks(fdef)  # copy propagation may empty a block
         if not changed:
             break
     for block in _blocks(fdef):  # the code under some comments was propagated away
@@ -145,17 +146,22 @@ def _drop_orphan_comments(block: list) -> None:
     block[:] = kept
 
 
-def _fill_empty_blocks(fdef):
+def _fill_empty_blocks(fdef) -> bool:
+    """Blocks emptied by another pass: ``pass`` in loops, empty ifs dropped."""
+    changed = False
     for node in _walk(fdef):
         if isinstance(node, (gast.If, gast.For, gast.While)):
             if not [s for s in node.body if not comments.is_comment(s)]:
                 node.body = [gast.Pass()]
+                changed = True
             if node.orelse and all(comments.is_comment(s) for s in node.orelse):
                 node.orelse = []  # an else holding only comments is no block
-    _remove_empty_control_flow(fdef)
+                changed = True
+    return _remove_empty_control_flow(fdef) or changed
 
 
-def _remove_empty_control_flow(fdef):
+def _remove_empty_control_flow(fdef) -> bool:
+    changed = False
     for block in list(_blocks(fdef)):
         kept = []
         for stmt in block:
@@ -165,7 +171,10 @@ def _remove_empty_control_flow(fdef):
         if kept and comments.is_comment(kept[-1]) and \
                 comments.comment_text(kept[-1]).startswith('Grad of'):
             kept.pop()
-        block[:] = kept or [gast.Pass()]
+        if len(kept) != len(block) or not kept:
+            block[:] = kept or [gast.Pass()]
+            changed = True
+    return changed
 
 
 def _is_empty(block):

@@ -1011,8 +1011,12 @@ def unarray(grad: Any, like: Any, dtype: Any = None) -> Any:
     if _cast_is_constant(dtype):
         grad = np.zeros(np.shape(grad))
     if isinstance(like, (list, tuple)):
+        if np.ndim(grad) == 0:  # a zeroed slot (x[k] = 0.0): the same for every item
+            return type(like)(unarray(grad, item) for item in like)
         return type(like)(unarray(grad[i], item) for i, item in enumerate(like))
     if isinstance(like, np.ndarray):
+        if np.ndim(grad) == 0:
+            return astype(np.full(like.shape, grad), like)
         return astype(np.reshape(grad, like.shape), like)
     return unbroadcast(grad, like)
 

@@ -728,7 +728,10 @@ def fresh_args(args: Sequence[Any]) -> list:
 
 def evaluate(function: Callable, args: Sequence[Any]) -> float:
     with np.errstate(all='ignore'):
-        return float(function(*fresh_args(args)))
+        try:
+            return float(function(*fresh_args(args)))
+        except OverflowError:  # a Python float past 1e308: no finite difference exists
+            return math.inf
 
 
 def finite_difference(function: Callable, args: Sequence[Any], index: int,

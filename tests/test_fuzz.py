@@ -114,6 +114,12 @@ def test_overflowing_values_are_discarded(directory):
     assert fuzz.check_program(program, directory).reason == 'values out of range'
 
 
+def test_a_python_float_overflow_is_discarded(directory):
+    # 10.0 ** 400.0 raises OverflowError where NumPy would give inf (campaign #10590).
+    program = single_function_program([Line('a = x0 ** 400.0')], 'a', [10.0])
+    assert fuzz.check_program(program, directory).reason == 'values out of range'
+
+
 def test_the_checker_catches_wrong_derivatives(directory):
     program = single_function_program([Line('a = np.sin(v0) * x1')], 'np.sum(a)',
                                       [np.array([0.1, 0.2, 0.3]), 0.7], wrt=(0, 1),

@@ -642,6 +642,25 @@ def dead_else_branch(x):
     return np.sum(a)
 
 
+def break_then_dead_copy(x, y):
+    for i in range(1, 5):
+        if np.square(y) < -0.9:
+            break
+        a = i  # noqa: F841 - the bug needs the dead copy
+    return np.square(x)
+
+
+def calls_break_then_dead_copy(x, y):
+    return break_then_dead_copy(x, y) * 2.0
+
+
+def dict_of_arrays_from_loop_then_slot_written(x, y):
+    for _ in range(2):
+        d = {'p': np.array([x, y]), 'q': np.array([y, x])}
+    d['p'] = np.square(d['q'])
+    return np.sum(d['p']) + x
+
+
 ALL_MODES = list(MODES)
 
 
@@ -729,3 +748,21 @@ def test_bug_optimizer_leaves_an_else_of_comments(mode):
     (dead-code elimination empties the else branch but keeps its comment)."""
     check(dead_else_branch, [X], MODES[mode])
     check(dead_else_branch, [-X], MODES[mode])
+
+
+@pytest.mark.parametrize('mode', ALL_MODES)
+def test_bug_copy_propagation_empties_an_if_in_a_subroutine(mode):
+    """Forward, optimized: IndentationError: expected an indented block after 'if'
+    (copy propagation removes ``a = i``, the only statement of the lowered
+    ``if not stop:``, and no pass refilled the block; the subroutine's forward
+    derivative, which also returns its value, kept the if)."""
+    check(calls_break_then_dead_copy, [0.4, 0.3], MODES[mode])
+
+
+@pytest.mark.parametrize('mode', ALL_MODES)
+@pytest.mark.parametrize('wrt', [0, 1])
+def test_bug_zeroed_dict_slot_reaches_np_array_of_a_list(mode, wrt):
+    """Reverse: TypeError: 'float' object is not subscriptable (the adjoint of
+    ``d['p'] = ...`` zeroes the slot with 0.0, and the gradient of
+    ``np.array([x, y])`` indexed that scalar as if it were an array)."""
+    check(dict_of_arrays_from_loop_then_slot_written, [0.3, -0.7], MODES[mode], wrt=wrt)

@@ -12,6 +12,8 @@ import re
 
 import gast
 
+from tangent import threadsafe_ast
+
 _MARKER = '__tangent_comment__: '
 _MARKER_LINE = re.compile(r'^(\s*)((?:\'|").*)$')
 
@@ -41,7 +43,8 @@ def render(source: str) -> str:
         match = _MARKER_LINE.match(line)
         if match and _MARKER in line:
             try:
-                text = ast.literal_eval(match.group(2))
+                with threadsafe_ast.LOCK:
+                    text = ast.literal_eval(match.group(2))
             except (ValueError, SyntaxError):
                 text = None
             if isinstance(text, str) and text.startswith(_MARKER):

@@ -18,7 +18,7 @@ from typing import Any
 
 import gast
 
-from tangent import quoting
+from tangent import quoting, threadsafe_ast
 
 _counter = itertools.count()
 _counter_lock = threading.Lock()
@@ -71,7 +71,8 @@ def compile_file(source: str, globals_: dict | None = None,
 
 
 def _defined_names(source: str) -> set[str]:
-    tree = ast.parse(source)
+    with threadsafe_ast.LOCK:
+        tree = ast.parse(source)
     return {node.name for node in tree.body
             if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
 

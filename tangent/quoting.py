@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import gast
 
-from tangent import comments
+from tangent import comments, threadsafe_ast
 from tangent.errors import SourceNotAvailableError
 
 
@@ -59,7 +59,8 @@ def parse_function(fn: Callable) -> gast.Module:
     _, first_line = source_location(fn)
     if fn.__name__ == '<lambda>':
         return _parse_lambda(fn, source, first_line)
-    tree = gast.parse(source)
+    with threadsafe_ast.LOCK:
+        tree = gast.parse(source)
     if first_line:
         gast.increment_lineno(tree, first_line - 1)
     for node in tree.body:
@@ -86,7 +87,8 @@ def _parse_lambda(fn: Callable, source: str, first_line: int) -> gast.Module:
     while start != -1:
         for end in range(len(source), start, -1):
             try:
-                piece = gast.parse(source[start:end], mode='eval').body
+                with threadsafe_ast.LOCK:
+                    piece = gast.parse(source[start:end], mode='eval').body
             except SyntaxError:
                 continue
             # The longest piece may be more than the lambda (``f, g = lambda x: x, ...``).
@@ -123,7 +125,8 @@ def _parse_lambda(fn: Callable, source: str, first_line: int) -> gast.Module:
 def _same_code(node: gast.Lambda, code: types.CodeType) -> bool:
     """Whether lambda ``node`` compiles to the bytecode of ``code``."""
     expression = ast.fix_missing_locations(ast.Expression(body=gast.gast_to_ast(node)))
-    compiled = compile(expression, code.co_filename, 'eval')
+    with threadsafe_ast.LOCK:
+        compiled = compile(expression, code.co_filename, 'eval')
     inner = next((c for c in compiled.co_consts if isinstance(c, types.CodeType)), None)
     return inner is not None and (inner.co_code, inner.co_names) == (code.co_code,
                                                                       code.co_names) and [
@@ -133,7 +136,8 @@ def _same_code(node: gast.Lambda, code: types.CodeType) -> bool:
 
 def parse_string(source: str) -> gast.Module:
     """Parse a string of Python source into a gast Module."""
-    return gast.parse(textwrap.dedent(source))
+    with threadsafe_ast.LOCK:
+        return gast.parse(textwrap.dedent(source))
 
 
 def quote(source: str) -> gast.AST:

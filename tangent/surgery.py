@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import gast
 
-from tangent import annotate, quoting
+from tangent import annotate, quoting, threadsafe_ast
 from tangent import annotations as anno
 from tangent.annotations import Key
 
@@ -72,13 +72,15 @@ def tangent(fn: Callable) -> Callable:
     free = fn.__code__.co_freevars
     # Compiled inside a function whose locals are fn's free variables, so that the
     # body reads them as closure cells, as fn does.
-    outer = ast.parse(f'def _tangent_closure({", ".join(free)}):\n    pass').body[0]
+    with threadsafe_ast.LOCK:
+        outer = ast.parse(f'def _tangent_closure({", ".join(free)}):\n    pass').body[0]
     inner = gast.gast_to_ast(fdef)
     ast.increment_lineno(outer, inner.lineno - 1)
     outer.body = [inner]
     outer.end_lineno = max(getattr(inner, 'end_lineno', None) or inner.lineno, outer.lineno)
     tree = ast.fix_missing_locations(ast.Module(body=[outer], type_ignores=[]))
-    code = compile(tree, fn.__code__.co_filename, 'exec')
+    with threadsafe_ast.LOCK:
+        code = compile(tree, fn.__code__.co_filename, 'exec')
     outer_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
     inner_code = next(c for c in outer_code.co_consts if isinstance(c, types.CodeType))
     cells = dict(zip(free, fn.__closure__ or ()))

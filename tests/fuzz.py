@@ -19,8 +19,10 @@ tolerance.
 Programs on which finite differences are not a trustworthy reference are
 discarded and counted, never checked with a looser tolerance: a data-dependent
 comparison that comes within ``BRANCH_MARGIN`` of switching (measured by
-running an instrumented copy of the program), values that overflow or grow
-past ``VALUE_LIMIT``, or finite differences at two step sizes that disagree.
+running an instrumented copy of the program), a result past ``VALUE_LIMIT``,
+an intermediate value that overflows or turns NaN (even one the result does
+not depend on: its adjoint is 0 * inf), or finite differences at two step
+sizes that disagree.
 
 The same generator is driven by a ``random.Random`` (the command line) or by
 hypothesis's ``st.data()`` (``tests/test_fuzz.py``), so campaigns are
@@ -759,6 +761,17 @@ def close(actual: Any, expected: Any, rtol: float, atol: float) -> bool:
         np.all(np.abs(actual - expected) <= atol + rtol * np.abs(expected)))
 
 
+def overflows(function: Callable, args: Sequence[Any]) -> bool:
+    """Whether some intermediate value overflows or turns NaN, even if the result does
+    not: a derivative then holds 0 * inf (NaN) where finite differences see no change."""
+    with np.errstate(over='raise', invalid='raise', divide='raise', under='ignore'):
+        try:
+            function(*fresh_args(args))
+        except (FloatingPointError, OverflowError):
+            return True
+    return False
+
+
 def reference_gradient(program: Program, function: Callable) -> list:
     """Finite-difference gradients for ``program.wrt``, or Discard if ill-conditioned."""
     margins = []
@@ -771,7 +784,7 @@ def reference_gradient(program: Program, function: Callable) -> list:
     namespace = {'np': np, '_cmp': compare}
     exec(compile(program.source(instrument=True), '<instrumented>', 'exec'), namespace)
     value = evaluate(namespace[program.main], program.args)
-    if not math.isfinite(value) or abs(value) > VALUE_LIMIT:
+    if not math.isfinite(value) or abs(value) > VALUE_LIMIT or overflows(function, program.args):
         raise Discard('values out of range')
     if value != evaluate(function, program.args):
         raise AssertionError('the instrumented program computes another value')

@@ -14,7 +14,7 @@ PACKAGE = pathlib.Path(tangent.__file__).parent
 
 LAYERS = {
     0: {'errors', 'grammar', 'annotations', 'utils', 'runtime_numpy', 'runtime_tf',
-        'non_differentiable'},
+        'non_differentiable', 'threadsafe_ast'},
     1: {'quoting', 'compile', 'naming', 'create', 'comments', 'ast'},
     2: {'transformers', 'template', 'cfg', 'annotate', 'anf', 'checkpoint', 'desugar', 'fence',
         'optimization', 'registry'},

@@ -120,6 +120,13 @@ def test_a_python_float_overflow_is_discarded(directory):
     assert fuzz.check_program(program, directory).reason == 'values out of range'
 
 
+def test_an_overflowing_intermediate_is_discarded(directory):
+    # The result does not depend on b, but b's adjoint multiplies 0 by inf (campaign #6745).
+    program = single_function_program([Line('b = np.exp(np.array([x0, x0, x0]) * 1000.0)'),
+                                       Line('a = x0 * 2.0')], 'a', [1.0])
+    assert fuzz.check_program(program, directory).reason == 'values out of range'
+
+
 def test_the_checker_catches_wrong_derivatives(directory):
     program = single_function_program([Line('a = np.sin(v0) * x1')], 'np.sum(a)',
                                       [np.array([0.1, 0.2, 0.3]), 0.7], wrt=(0, 1),

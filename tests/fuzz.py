@@ -19,10 +19,12 @@ tolerance.
 Programs on which finite differences are not a trustworthy reference are
 discarded and counted, never checked with a looser tolerance: a data-dependent
 comparison that comes within ``BRANCH_MARGIN`` of switching (measured by
-running an instrumented copy of the program), a result past ``VALUE_LIMIT``,
-an intermediate value that overflows or turns NaN (even one the result does
-not depend on: its adjoint is 0 * inf), or finite differences at two step
-sizes that disagree.
+running an instrumented copy of the program), a result or any intermediate
+value past ``VALUE_LIMIT`` (rounding at that magnitude is larger than the
+finite-difference tolerance, and where such terms cancel, finite differences
+see no change at all), an intermediate value that overflows or turns NaN (even
+one the result does not depend on: its adjoint is 0 * inf), or finite
+differences at two step sizes that disagree.
 
 The same generator is driven by a ``random.Random`` (the command line) or by
 hypothesis's ``st.data()`` (``tests/test_fuzz.py``), so campaigns are
@@ -57,7 +59,7 @@ SIZE = 3  # the length of every array in a generated program
 
 MAX_NESTING = 2  # compound statements inside compound statements
 BRANCH_MARGIN = 1e-3  # a data comparison closer than this to switching is ill-conditioned
-VALUE_LIMIT = 1e4  # larger results make finite differences lose too many digits
+VALUE_LIMIT = 1e4  # rounding of larger values, over STEP, exceeds ATOL
 STEP = 1e-6  # the finite-difference step the derivatives are compared with
 CHECK_STEP = 1e-5  # the second step; the two must agree for the program to be kept
 RTOL, ATOL = 1e-5, 1e-6  # derivative against finite differences
@@ -772,6 +774,42 @@ def overflows(function: Callable, args: Sequence[Any]) -> bool:
     return False
 
 
+def _magnitude(value: Any) -> float:
+    """The largest absolute float in ``value`` (numbers, arrays and containers of them)."""
+    if isinstance(value, (float, np.floating, np.ndarray)):
+        array = np.abs(np.asarray(value, dtype=float))
+        return float(array.max()) if array.size else 0.0
+    if isinstance(value, (list, tuple)):
+        return max(map(_magnitude, value), default=0.0)
+    if isinstance(value, dict):
+        return max(map(_magnitude, value.values()), default=0.0)
+    return 0.0  # integers are exact; other objects hold no floats
+
+
+def largest_intermediate(function: Callable, args: Sequence[Any]) -> float:
+    """The largest magnitude any local variable of the program's own functions takes,
+    read at every line by a trace function."""
+    filename = function.__code__.co_filename
+    largest = 0.0
+
+    def per_line(frame, event, arg):
+        nonlocal largest
+        values = list(frame.f_locals.values()) + ([arg] if event == 'return' else [])
+        largest = max(largest, max(map(_magnitude, values), default=0.0))
+        return per_line
+
+    def per_call(frame, event, arg):
+        return per_line if frame.f_code.co_filename == filename else None
+
+    previous = sys.gettrace()
+    sys.settrace(per_call)
+    try:
+        evaluate(function, args)
+    finally:
+        sys.settrace(previous)
+    return largest
+
+
 def reference_gradient(program: Program, function: Callable) -> list:
     """Finite-difference gradients for ``program.wrt``, or Discard if ill-conditioned."""
     margins = []
@@ -784,7 +822,8 @@ def reference_gradient(program: Program, function: Callable) -> list:
     namespace = {'np': np, '_cmp': compare}
     exec(compile(program.source(instrument=True), '<instrumented>', 'exec'), namespace)
     value = evaluate(namespace[program.main], program.args)
-    if not math.isfinite(value) or abs(value) > VALUE_LIMIT or overflows(function, program.args):
+    if not math.isfinite(value) or abs(value) > VALUE_LIMIT or overflows(function, program.args) \
+            or largest_intermediate(function, program.args) > VALUE_LIMIT:
         raise Discard('values out of range')
     if value != evaluate(function, program.args):
         raise AssertionError('the instrumented program computes another value')

@@ -127,6 +127,24 @@ def test_an_overflowing_intermediate_is_discarded(directory):
     assert fuzz.check_program(program, directory).reason == 'values out of range'
 
 
+def test_a_huge_intermediate_is_discarded(directory):
+    # Terms of 1e37 cancel in the result, so finite differences see no change at all
+    # while the true derivative is 256 * x0 ** 255 (campaign #4743).
+    program = single_function_program(
+        [Line('big = np.array([x0, 1.4, 1.0]) ** 256'), Line('a = (np.sum(big) - big[1]) - 1.0')],
+        'a', [1.1])
+    assert fuzz.largest_intermediate(fuzz.load(program.source(), directory).f,
+                                     program.args) > 1e37
+    assert fuzz.check_program(program, directory).reason == 'values out of range'
+
+
+def test_intermediates_are_measured_inside_subroutines_and_containers(directory):
+    source = ('import numpy as np\n\n\ndef g(p):\n    q = [p * 1e6]\n    return 1.0\n\n\n'
+              'def f(x):\n    return g(x) + x\n')
+    function = fuzz.load(source, directory, 'measured').f
+    assert fuzz.largest_intermediate(function, (2.0,)) == 2e6
+
+
 def test_the_checker_catches_wrong_derivatives(directory):
     program = single_function_program([Line('a = np.sin(v0) * x1')], 'np.sum(a)',
                                       [np.array([0.1, 0.2, 0.3]), 0.7], wrt=(0, 1),

@@ -42,11 +42,19 @@ def _load(target: str):
     path = pathlib.Path(path_text)
     if not path.is_file():
         raise FileNotFoundError(f'no such file: {path}')
-    spec = importlib.util.spec_from_file_location(path.stem, path)
+    # The module is registered while it runs, as an import would: dataclasses and
+    # pickling look their class's module up in sys.modules. A name already taken (the
+    # file may be called json.py) gets a private one instead.
+    name = path.stem if path.stem not in sys.modules else f'_tangent_cli_{path.stem}'
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     sys.path.insert(0, str(path.parent.resolve()))
     try:
         spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
     finally:
         sys.path.pop(0)
     if not hasattr(module, function_name):

@@ -309,6 +309,33 @@ def test_cli_options(model_file, options):
     assert 'def ' in completed.stdout
 
 
+def test_cli_loads_a_file_that_defines_a_dataclass(tmp_path):
+    # A dataclass looks its module up in sys.modules while the file runs.
+    path = tmp_path / 'json.py'  # a name an imported module already has
+    path.write_text(textwrap.dedent('''
+        from dataclasses import dataclass
+        import numpy as np
+
+        @dataclass
+        class Settings:
+            scale: float = 2.0
+
+        def loss(x):
+            return np.sum(np.sin(x) * Settings().scale)
+    '''))
+    completed = _run_cli(f'{path}:loss')
+    assert completed.returncode == 0, completed.stderr
+    namespace = {}
+    exec(completed.stdout, {'np': np, 'tangent': tangent, 'Settings': _Settings}, namespace)  # noqa: S102
+    x = np.array([0.3, -1.2])
+    dx = next(iter(namespace.values()))(x)
+    assert_close(dx, numerical_grad(lambda x: np.sum(np.sin(x) * 2.0), [x], 0))
+
+
+class _Settings:
+    scale = 2.0
+
+
 def test_cli_help():
     completed = _run_cli('--help')
     assert completed.returncode == 0

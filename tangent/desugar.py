@@ -6,27 +6,23 @@ Guarantees: calls the user wrote as array methods (``x.sum(axis=0)``,
 ``x.reshape(2, 3)``, ``x.dot(y)``) and the ``x.T`` attribute are calls of the
 NumPy functions they mean (``np.sum(x, axis=0)``), so the derivative rules of
 those functions apply; calls through ``autograd.numpy`` name the NumPy
-function it wraps. A user function called with a lambda or a nested function
-as an argument (``apply(lambda v: v * v, x)``) is copied into the caller as a
-nested function, so normalisation inlines it with the function argument
-bound (``lift_callees_given_functions``). ``parameter_receivers`` reports the parameters whose class
+function it wraps. ``parameter_receivers`` reports the parameters whose class
 must be known before the function can be differentiated (``model.forward(x)``
 with ``model`` an argument).
 """
 
 from __future__ import annotations
 
-import inspect
 import types
-from typing import Any, Callable
+from typing import Any
 
 import gast
 import numpy
 
 from tangent import annotations as anno
-from tangent.annotate import NON_DIFFERENTIABLE_ATTRIBUTES, dotted_path, local_names
+from tangent.annotate import NON_DIFFERENTIABLE_ATTRIBUTES, dotted_path
 from tangent.annotations import Key
-from tangent.naming import Namer, names_in
+from tangent.naming import Namer
 
 # ndarray method -> the NumPy function taking the array as its first argument.
 ARRAY_METHODS = {
@@ -186,101 +182,3 @@ def desugar(fdef: gast.FunctionDef, free: dict[str, Any], namer: Namer) -> gast.
     return fdef
 
 
-def _local_function_names(fdef: gast.FunctionDef) -> set[str]:
-    """Names bound to a nested ``def`` or to a lambda in ``fdef``."""
-    found = set()
-    for node in gast.walk(fdef):
-        if isinstance(node, gast.FunctionDef) and node is not fdef:
-            found.add(node.name)
-        elif (isinstance(node, gast.Assign) and isinstance(node.value, gast.Lambda)
-              and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name)):
-            found.add(node.targets[0].id)
-    return found
-
-
-def _is_user_function(value: Any) -> bool:
-    module = getattr(value, '__module__', '') or ''
-    return (isinstance(value, types.FunctionType)
-            and module.split('.')[0] not in ('numpy', 'tangent', 'autograd', 'builtins'))
-
-
-class _FreeRenamer(gast.NodeTransformer):
-    """Renames the free names a lifted function reads (keeping their resolution)."""
-
-    def __init__(self, renames: dict[str, str], locals_: set[str]):
-        self.renames = renames
-        self.locals_ = locals_
-
-    def visit_Name(self, node):
-        if node.id in self.renames and node.id not in self.locals_:
-            node.id = self.renames[node.id]
-        return node
-
-
-def lift_callees_given_functions(
-        fdef: gast.FunctionDef, free: dict[str, Any], namer: Namer,
-        parse: Callable[[Callable], tuple[gast.FunctionDef, dict[str, Any]]],
-        lifting: tuple = (), function_params: frozenset = frozenset(),
-        outer_locals: frozenset = frozenset(),
-        has_rule: Callable[[Any], bool] = lambda func: False) -> None:
-    """Copy user functions that receive a lambda or nested def into ``fdef``.
-
-    ``apply(lambda v: v * v, x)`` with ``apply`` a global user function cannot
-    be differentiated as a separate subroutine, since what it computes depends
-    on the function it is given. Copied in as a nested function, the call is
-    inlined by normalisation with the lambda bound to its parameter. The free
-    names the copy reads are renamed where the caller means something else by
-    them, so each still refers to the value in the callee's own module.
-    ``parse`` returns a user function's resolved, fenced definition and free
-    values. ``function_params`` are parameters of ``fdef`` given functions;
-    ``outer_locals`` the local names of the functions ``fdef`` is copied into;
-    ``has_rule`` tells the functions with registered derivatives, never copied.
-    Updates ``fdef`` and ``free`` in place.
-    """
-    functions = _local_function_names(fdef) | function_params
-    caller_locals = local_names(fdef) | outer_locals
-    lifted: dict[Any, str] = {}
-    for node in list(gast.walk(fdef)):
-        if not isinstance(node, gast.Call):
-            continue
-        callee = anno.get(node.func, Key.FUNC, None)
-        def is_function(arg):
-            return (isinstance(arg, gast.Lambda)
-                    or (isinstance(arg, gast.Name) and arg.id in functions))
-        if not _is_user_function(callee) or has_rule(callee):
-            continue
-        params = callee.__code__.co_varnames[:callee.__code__.co_argcount
-                                              + callee.__code__.co_kwonlyargcount]
-        given = {params[i] for i, arg in enumerate(node.args[:len(params)])
-                 if is_function(arg)}
-        given |= {keyword.arg for keyword in node.keywords if is_function(keyword.value)}
-        # Values gathered into *args have no parameter of their own to differentiate
-        # with respect to; inlined, *args is a tuple of the caller's values.
-        gathers = bool(callee.__code__.co_flags & inspect.CO_VARARGS) and (
-            len(node.args) > callee.__code__.co_argcount
-            or any(isinstance(arg, gast.Starred) for arg in node.args))
-        if not given and not gathers:
-            continue
-        if callee.__code__ in lifting:
-            continue  # recursion: left as a call, which reports it
-        if callee not in lifted:
-            copied, callee_free = parse(callee)
-            namer.reserve(names_in(copied))
-            renames = {}
-            for free_name, value in callee_free.items():
-                if free_name in caller_locals or free.get(free_name, value) is not value:
-                    renames[free_name] = namer.fresh(free_name)
-                    free[renames[free_name]] = value
-                else:
-                    free[free_name] = value
-            copied = _FreeRenamer(renames, local_names(copied)).visit(copied)
-            copied.name = namer.fresh(callee.__name__)
-            copied.decorator_list = []
-            lift_callees_given_functions(copied, free, namer, parse,
-                                         lifting + (callee.__code__,), frozenset(given),
-                                         frozenset(caller_locals), has_rule)
-            fdef.body.insert(0, copied)
-            lifted[callee] = copied.name
-        node.func = gast.copy_location(
-            gast.Name(id=lifted[callee], ctx=gast.Load(), annotation=None, type_comment=None),
-            node.func)

@@ -31,12 +31,14 @@ from tangent import (
     fence,
     forward_ad,
     grads,
+    inlining,
     motion,
     naming,
     non_differentiable,
     optimization,
     quoting,
     registry,
+    reverse_ad,
     tangents,
     tracing,
     utils,
@@ -52,7 +54,8 @@ __all__ = ['INPUT_DERIVATIVE', 'autodiff', 'grad', 'vjp', 'jvp']
 
 _CACHE_SIZE = 512
 _IMPURE_RUNTIME = {utils.push, utils.pop, utils.push_stack, utils.pop_stack, utils.add_at,
-                   utils.check_seed, utils.require_seed, utils.check_scalar, print}
+                   utils.check_seed, utils.require_seed, utils.check_scalar, print,
+                   *fence.RUNTIME_NAMES}  # the fence's checks raise: never dropped
 _PURE_BUILTINS = {len, range, reversed, slice, min, max, abs, float, int, tuple, list, dict,
                   zip, enumerate, sum}
 _MISSING = object()
@@ -111,6 +114,23 @@ def _checks_for(fn: Callable, free: dict[str, Any]) -> tuple:
         elif name in fn.__globals__:
             checks.append((fn.__globals__, name, value))
     return tuple(checks)
+
+
+def _function_checks(fn: Callable) -> tuple:
+    """Checks that ``fn``'s code and defaults are still the ones a derivative copied."""
+    view = _AttributeView(fn)
+    return tuple((view, attribute, getattr(fn, attribute))
+                 for attribute in ('__code__', '__defaults__', '__kwdefaults__'))
+
+
+class _AttributeView:
+    """Makes an object's attributes look like a mapping for cache checks."""
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def get(self, name, default=None):
+        return getattr(self.obj, name, default)
 
 
 class _CellView:
@@ -194,7 +214,52 @@ def _parse(fn: Callable, param_types: dict[str, type]) -> tuple[gast.FunctionDef
     _load_rules_for(free)
     filename = fn.__code__.co_filename
     fence.check(fdef, filename, fn.__qualname__, generated=compile_.is_generated(fn))
+    free.update(fence.runtime_names(fdef))  # the checks the fence added
+    _positional_only_as_positional(fdef)
+    _bind_live_defaults(fdef, fn, free)
     return fdef, free, filename
+
+
+def _positional_only_as_positional(fdef: gast.FunctionDef) -> None:
+    """``def f(x, /, y)``: derivatives take ``x`` and ``y`` as ordinary positional
+    parameters, in the same order, so ``wrt`` indices and calls line up."""
+    fdef.args.args = list(fdef.args.posonlyargs) + list(fdef.args.args)
+    fdef.args.posonlyargs = []
+
+
+_LITERAL_TYPES = (bool, int, float, complex, str, bytes, type(None))
+
+
+def _bind_live_defaults(fdef: gast.FunctionDef, fn: Callable, free: dict[str, Any]) -> None:
+    """Replace default expressions by the function's own default objects.
+
+    A default is evaluated once, when ``def`` runs; its source text may mean
+    something else now (``s=SCALE`` before ``SCALE`` was rebound, ``k=k`` in a
+    loop, ``w=np.random.randn(3)``). Numbers and strings become literals of the
+    live value; other objects are referenced through a free name.
+    """
+    taken = annotate.local_names(fdef) | set(free) | set(fn.__globals__)
+    positional = fdef.args.args
+
+    def live(param: str, value: Any) -> gast.expr:
+        if type(value) in _LITERAL_TYPES:
+            return gast.Constant(value=value, kind=None)
+        name = f'{fn.__name__}_{param}_default'.lstrip('_')
+        while name in taken:
+            name += '_'
+        taken.add(name)
+        free[name] = value
+        node = gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+        anno.set(node, Key.FUNC, value)
+        return node
+
+    defaults = fn.__defaults__ or ()
+    params = [arg.id for arg in positional[len(positional) - len(defaults):]]
+    fdef.args.defaults = [live(p, v) for p, v in zip(params, defaults)]
+    keyword_defaults = fn.__kwdefaults__ or {}
+    fdef.args.kw_defaults = [live(arg.id, keyword_defaults[arg.id])
+                             if arg.id in keyword_defaults else None
+                             for arg in fdef.args.kwonlyargs]
 
 
 def _print_stage(verbose: int, level: int, title: str, node: Any) -> None:
@@ -238,8 +303,8 @@ class _FrontEnd:
     untyped_receivers: list[str]  # parameters whose class decides what the code means
 
 
-def _front_end(fn: Callable, verbose: int, param_types: dict[str, type],
-               checkpoints: Any = None) -> _FrontEnd:
+def _front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
+               param_types: dict[str, type], checkpoints: Any = None) -> _FrontEnd:
     """Parse, resolve, fence and normalise ``fn``; set up names for generated code.
 
     ``checkpoints``: None in forward mode (checkpoint markers are dropped);
@@ -247,11 +312,24 @@ def _front_end(fn: Callable, verbose: int, param_types: dict[str, type],
     top-level ``range`` loop).
     """
     fdef, free, filename = _parse(fn, param_types)
+    if not compile_.is_generated(fn):
+        fence.require_returned_value(fdef, filename, fn.__qualname__, free)
     untyped = [p for p in desugar.parameter_receivers(fdef) if p not in param_types]
     namer = naming.Namer(naming.names_in(fdef) | set(free))
-    desugar.lift_callees_given_functions(fdef, free, namer,
-                                         lambda callee: _parse(callee, {})[:2],
-                                         has_rule=_has_rule)
+    checks = list(_checks_for(fn, free))
+
+    def copied_in(callee: Callable, callee_free: dict[str, Any]) -> None:
+        checks.extend(_checks_for(callee, callee_free))
+        checks.extend(_function_checks(callee))
+
+    params = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]
+    def needs_class(path: str) -> None:
+        if path not in param_types and path not in untyped:
+            untyped.append(path)
+
+    inlining.inline_user_calls(fdef, free, namer, lambda callee, types_: _parse(callee, types_)[:2],
+                               {params[i] for i in wrt}, param_types, _has_rule, copied_in,
+                               needs_class)
     fdef = desugar.desugar(fdef, free, namer)
     if checkpoints is None:
         checkpoint.strip_markers(fdef)
@@ -274,7 +352,7 @@ def _front_end(fn: Callable, verbose: int, param_types: dict[str, type],
     namespace = naming.Namespace(namer)
     for name, value in free.items():
         namespace.bind_user(name, value)
-    return _FrontEnd(fdef, filename, namer, namespace, list(_checks_for(fn, free)),
+    return _FrontEnd(fdef, filename, namer, namespace, checks,
                      dict(param_types), untyped)
 
 
@@ -301,6 +379,17 @@ def _closure_key(fn: Callable) -> tuple:
         except ValueError:  # an empty cell
             key.append(None)
     return tuple(key)
+
+
+def _function_key(fn: Callable) -> tuple:
+    """What a derivative of ``fn`` was written from: its code, the globals it reads
+    (two modules may hold functions of equal code), its closure values and its
+    default values. The cache entry keeps the objects alive, so no id is reused
+    while it exists (checks hold the globals; the generated code the rest)."""
+    defaults = tuple(id(value) for value in fn.__defaults__ or ())
+    keyword_defaults = tuple((name, id(value)) for name, value in
+                             sorted((fn.__kwdefaults__ or {}).items()))
+    return (fn.__code__, id(fn.__globals__), _closure_key(fn), defaults, keyword_defaults)
 
 
 def _rules_key() -> tuple:
@@ -361,7 +450,7 @@ def _forward(fn: Callable, wrt: tuple[int, ...], optimized: bool, preserve_resul
              verbose: int, param_types: dict[str, type] | None = None) -> _Generated:
     param_types = param_types or {}
     fn = getattr(fn, GENERAL_VERSION, fn)
-    key = ('forward', fn.__code__, _closure_key(fn), _rules_key(), wrt, optimized, preserve_result,
+    key = ('forward', _function_key(fn), _rules_key(), wrt, optimized, preserve_result,
            _types_key(param_types))
     return _cached_or_generate(
         key, fn, lambda: _generate_forward(fn, wrt, optimized, preserve_result, verbose,
@@ -369,7 +458,7 @@ def _forward(fn: Callable, wrt: tuple[int, ...], optimized: bool, preserve_resul
 
 
 def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types) -> _Generated:
-    front = _front_end(fn, verbose, param_types)
+    front = _front_end(fn, wrt, verbose, param_types)
     fdef, namer, namespace, checks = front.fdef, front.namer, front.namespace, front.checks
     params = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]
     if front.untyped_receivers:
@@ -390,6 +479,7 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types)
     body, tangent_params, result_tangent = forward_ad.ForwardAD(
         fdef, list(wrt), namer, namespace, differentiate_subroutine, front.filename,
         front.param_types).run()
+    body = _copies_of_written_parameters(fdef, params, namespace) + body
     returned = [result_tangent] + ([fdef.body[-1].value.id] if preserve_result else [])
     function_name = namer.fresh(naming.function_name('d', fn.__name__,
                                                      [params[i] for i in wrt]))
@@ -403,11 +493,33 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types)
     if optimized:
         function = optimization.optimize(function, _purity_check(namespace))
         _print_stage(verbose, 2, 'after optimization', function)
+    motion.unalias_returns(function, namespace)  # a tangent argument is not returned as is
     compiled = compile_.compile_function(function, namespace.values)
     if verbose == 1:  # at 2 the last stage printed is the final source
         print(compile_.source_of(compiled))
+    if signature.defaults or signature.vararg or signature.keyword_only:
+        compiled = _tangents_last(compiled, tangent_params)
     return _Generated(function=compiled, seed_name='', checks=tuple(checks),
                       tangent_names=tangent_params)
+
+
+def _copies_of_written_parameters(fdef: gast.FunctionDef, params: list[str],
+                                  namespace: naming.Namespace) -> list[gast.stmt]:
+    """``x = tangent.copy(x)`` for each parameter the function writes into
+    (``x[i] = v``, ``x.append(v)``): forward code runs the writes as they are, and
+    the caller's arrays and lists must not change (reverse code restores them from
+    its tape)."""
+    written = []
+    for node in gast.walk(fdef):
+        appended = annotate.list_append(node)
+        if appended is not None:
+            written.append(appended[0])
+        elif isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript) \
+                and isinstance(node.targets[0].value, gast.Name):
+            written.append(node.targets[0].value.id)
+    return [anf.assign(param, reverse_ad._call(namespace, utils.copy, 'copy',
+                                                [anf.name(param)]))
+            for param in dict.fromkeys(written) if param in params]
 
 
 def _reverse(fn: Callable, wrt: tuple[int, ...], optimized: bool, motion_kind: str,
@@ -416,7 +528,7 @@ def _reverse(fn: Callable, wrt: tuple[int, ...], optimized: bool, motion_kind: s
              checkpoints: bool | int = False) -> _Generated:
     param_types = param_types or {}
     fn = getattr(fn, GENERAL_VERSION, fn)
-    key = ('reverse', fn.__code__, _closure_key(fn), _rules_key(), wrt, optimized, motion_kind,
+    key = ('reverse', _function_key(fn), _rules_key(), wrt, optimized, motion_kind,
            preserve_result, check_dims, input_derivative, _types_key(param_types), checkpoints)
     return _cached_or_generate(
         key, fn, lambda: _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result,
@@ -427,7 +539,7 @@ def _reverse(fn: Callable, wrt: tuple[int, ...], optimized: bool, motion_kind: s
 
 def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_dims,
                       input_derivative, verbose, param_types, checkpoints) -> _Generated:
-    front = _front_end(fn, verbose, param_types, checkpoints)
+    front = _front_end(fn, wrt, verbose, param_types, checkpoints)
     fdef, namer, namespace, checks = front.fdef, front.namer, front.namespace, front.checks
     if front.untyped_receivers:
         seed_name = namer.fresh(naming.adjoint_name(fdef.body[-1].value.id))
@@ -472,8 +584,10 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
                               preserve_result)
         _print_stage(verbose, 2, 'after motion: split into forward, backward and wrapper',
                      module)
+        motion.unalias_returns(module.body[1], namespace)  # the backward function
     else:
-        module = gast.Module(body=[joint], type_ignores=[])
+        # The seed (or an argument) is not returned as is: a copy where one is shared.
+        module = gast.Module(body=[motion.unalias_returns(joint, namespace)], type_ignores=[])
     function = compile_.compile_function(module, namespace.values)
     if motion_kind == 'split':
         for definition in module.body:
@@ -529,6 +643,26 @@ def _with_scalar_version(generic: Callable, n_params: int,
 
     functools.update_wrapper(derivative, generic)
     derivative.specialisations = {}  # 'numbers': the version for Python numbers, once used
+    setattr(derivative, GENERAL_VERSION, generic)  # what differentiating it again reads
+    return derivative
+
+
+def _tangents_last(generic: Callable, tangent_names: list[str]) -> Callable:
+    """A forward derivative whose last positional arguments are the tangents.
+
+    ``df(*args, *tangents)``: for ``f(x, s=3.0)``, ``df(2.0, 1.0)`` means
+    ``x=2.0`` with tangent 1.0 and ``s`` at its default, not ``s=1.0``. Tangents
+    passed by name leave the positional arguments as they are.
+    """
+    count = len(tangent_names)
+
+    def derivative(*args, **kwargs):
+        if len(args) > count and not any(name in kwargs for name in tangent_names):
+            kwargs.update(zip(tangent_names, args[-count:]))
+            args = args[:-count]
+        return generic(*args, **kwargs)
+
+    functools.update_wrapper(derivative, generic)
     setattr(derivative, GENERAL_VERSION, generic)  # what differentiating it again reads
     return derivative
 

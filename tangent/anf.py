@@ -591,10 +591,12 @@ class Normalizer:
             if default is not None:
                 bound[param] = default
         definition = _Renamer(renames).visit(definition)
-        params += keyword_only
         args = self.expand_starred(call.args)
+        # Positional arguments fill the positional parameters only: the rest go to
+        # *args, never to a keyword-only parameter (which has a default or a keyword).
         for param, arg in zip(params, args):
             bound[param] = arg
+        params += keyword_only
         if vararg is not None:
             params.append(vararg)
             extra = args[len(definition.args.args):]

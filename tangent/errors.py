@@ -59,3 +59,43 @@ class SourceNotAvailableError(ValueError):
 
 class TemplateError(ValueError):
     """A derivative template is malformed (raised when it is registered)."""
+
+
+class ReturnedNoneError(TypeError):
+    """A differentiated function returned None: there is no value to differentiate."""
+
+
+def returned_none(function_name: str, filename: str, lineno: int) -> None:
+    """Called by generated code on a path of ``function_name`` that returns None."""
+    raise ReturnedNoneError(
+        f'{filename}:{lineno}: {function_name} returned None (a return without a value, '
+        f'or the end of the function reached without a return); a derivative needs a '
+        f'returned value: return the value to differentiate on every path.')
+
+
+def check_not_aliased(value: object, name: str, construct: str, way_out: str,
+                      filename: str, lineno: int, line: str) -> None:
+    """Called by generated code before a write that would change ``value`` in place
+    when ``value`` is an array or list another variable refers to: NumPy would change
+    both, the derivative follows one value per name. Numbers pass (immutable)."""
+    if type(value) is float or type(value) is int:
+        return
+    if isinstance(value, (list, dict, bytearray)) or (
+            type(value).__name__ == 'ndarray' and hasattr(value, '__array_interface__')):
+        raise TangentParseError(
+            f'{construct} is not supported in differentiated code ({name} is an array '
+            f'or list here, which += changes in place); {way_out}.', filename, lineno, line)
+
+
+def check_not_view(value: object, name: str, construct: str, way_out: str,
+                   filename: str, lineno: int, line: str) -> None:
+    """Called by generated code where ``name`` is read from an array that is written
+    into later (at ``lineno``): a number read from a vector is no alias, but a row of
+    a matrix is a view the write would change."""
+    if type(value) is float or type(value) is int:
+        return
+    if type(value).__name__ == 'ndarray' and hasattr(value, '__array_interface__'):
+        raise TangentParseError(
+            f'{construct} is not supported in differentiated code ({name} is a view of '
+            f'an array written into at line {lineno}, not a number); {way_out}.',
+            filename, lineno, line)

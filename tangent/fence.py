@@ -8,13 +8,17 @@ quoting the line and saying what to do instead.
 
 from __future__ import annotations
 
+import builtins
+import inspect
 import linecache
+import sys
 import types
 
 import gast
 
 from tangent import annotations as anno
 from tangent.annotations import Key
+from tangent import errors
 from tangent.errors import TangentParseError
 
 # node type -> (what to call it, the way out)
@@ -56,6 +60,11 @@ NONLOCAL_WRITE = ('writing into a global or closure variable (X[i] = ... or X.ap
 ALIASED_WRITE = ('writing into an array that another variable also refers to '
                  '(y = x or y = x[i] then y[j] = ...)',
                  'make the copy explicit before writing into it: y = np.copy(x)')
+AUGMENTED_ALIAS = ('an augmented assignment (y += v) to an array or list that another '
+                   'variable also refers to and reads afterwards (z = y or y = x[i], then '
+                   'y += v)',
+                   'write y = y + v, which makes a new array and leaves the other variable '
+                   'as it was, or copy first (z = np.copy(y)) if both should change')
 IN_PLACE_CALL = ('a call that changes an array or list in place (x.sort(), x.fill(...), '
                  'l.extend(...), np.copyto, out=...)',
                  'use the function that returns a new value (np.sort(x), np.full_like(x, v), '
@@ -71,13 +80,30 @@ IN_PLACE_FUNCTIONS = frozenset({'copyto', 'put', 'place', 'putmask', 'fill_diago
                                 'put_along_axis'})
 # Found when differentiation reaches a function already being differentiated.
 RECURSION = ('recursion (a function calling itself)', 'rewrite the recursion as a loop')
+# Functions that read or run code against the frame: what they touch is invisible to
+# the transformation, so their results would carry no derivative (a silent zero).
+FRAME_ACCESS = ('code that reads the frame or runs source text (eval, exec, compile, '
+                'locals(), globals(), vars(), __import__, sys._getframe, '
+                'inspect.currentframe)',
+                'write the computation as ordinary expressions on the variables '
+                'themselves (obj.attr instead of vars(obj)[...]), and import at module level')
+FRAME_FUNCTIONS = {
+    id(builtins.eval): 'eval', id(builtins.exec): 'exec', id(builtins.compile): 'compile',
+    id(builtins.locals): 'locals()', id(builtins.globals): 'globals()',
+    id(builtins.vars): 'vars()', id(builtins.__import__): '__import__',
+    id(sys._getframe): 'sys._getframe', id(inspect.currentframe): 'inspect.currentframe',
+    id(inspect.stack): 'inspect.stack',
+}
+# setattr/delattr write attributes as an assignment to an attribute would.
+ATTRIBUTE_FUNCTIONS = {id(builtins.setattr): 'setattr', id(builtins.delattr): 'delattr'}
 
 
 def unsupported_constructs() -> list[tuple[str, str]]:
     """Every construct the fence rejects, as (name, way out), for the docs page."""
     context_checks = [FOR_ELSE, WHILE_ELSE, RETURN_IN_LOOP, STARRED_TARGET, ATTRIBUTE_TARGET,
-                      NESTED_SUBSCRIPT_TARGET, NONLOCAL_WRITE, ALIASED_WRITE, IN_PLACE_CALL,
-                      KWARGS_CALL, KWARGS_PARAMETER, RECURSION]
+                      NESTED_SUBSCRIPT_TARGET, NONLOCAL_WRITE, ALIASED_WRITE, AUGMENTED_ALIAS,
+                      IN_PLACE_CALL,
+                      KWARGS_CALL, KWARGS_PARAMETER, RECURSION, FRAME_ACCESS]
     return list(dict.fromkeys([*UNSUPPORTED_NODES.values(), *context_checks]))
 
 
@@ -91,7 +117,7 @@ class Fence(gast.NodeVisitor):
         # their own lists: what the alias and in-place checks guard against is not there.
         self.generated = generated
         self.loop_depth = 0
-        self.aliased_writes: set[int] = set()  # ids of writes through a shared object
+        self.aliased_writes: dict[int, tuple] = {}  # writes through a shared object
 
     def fail(self, node: gast.AST, construct: str, way_out: str) -> None:
         lineno = getattr(node, 'lineno', None)
@@ -106,9 +132,12 @@ class Fence(gast.NodeVisitor):
         args = fdef.args
         if args.kwarg is not None:
             self.fail(fdef, *KWARGS_PARAMETER)
-        self.aliased_writes = set() if self.generated else _aliased_writes(fdef)
+        plan = None if self.generated else _aliased_writes(fdef)
+        self.aliased_writes = plan.rejected if plan is not None else {}
         for statement in fdef.body:
             self.visit(statement)
+        if plan is not None:
+            _insert_checks(plan, self.filename)
 
     def generic_visit(self, node):
         entry = UNSUPPORTED_NODES.get(type(node))
@@ -122,6 +151,29 @@ class Fence(gast.NodeVisitor):
         if isinstance(node, gast.With):
             return _is_insert_grad_of(node)
         return False
+
+    def visit_Name(self, node):
+        self._frame_access(node)
+
+    def visit_Attribute(self, node):
+        self._frame_access(node)
+        self.generic_visit(node)
+
+    def _frame_access(self, node):
+        """Any reference to eval, locals, sys._getframe, ... (an alias, e = eval, or a
+        global bound to one, is the same object): calling it through the reference
+        would read or run code the derivative never sees."""
+        value = anno.get(node, Key.FUNC, None)
+        if value is None or self.generated:
+            return
+        which = FRAME_FUNCTIONS.get(id(value))
+        if which is not None and value is _frame_function(which):
+            construct, way_out = FRAME_ACCESS
+            self.fail(node, f'{which}: {construct}', way_out)
+        which = ATTRIBUTE_FUNCTIONS.get(id(value))
+        if which is not None and value is getattr(builtins, which):
+            construct, way_out = ATTRIBUTE_TARGET
+            self.fail(node, f'{which}: {construct}', way_out)
 
     def visit_For(self, node):
         if node.orelse:
@@ -164,7 +216,7 @@ class Fence(gast.NodeVisitor):
             if anno.has(target.value, Key.FUNC):  # resolved to a global or closure value
                 self.fail(target, *NONLOCAL_WRITE)
             if id(target) in self.aliased_writes:
-                self.fail(target, *ALIASED_WRITE)
+                self.fail(target, *self.aliased_writes[id(target)])
 
     def visit_Call(self, node):
         for keyword in node.keywords:
@@ -187,19 +239,41 @@ class Fence(gast.NodeVisitor):
         self.generic_visit(node)
 
 
-def _aliased_writes(fdef: gast.FunctionDef) -> set[int]:
-    """The subscript writes (ids of their targets) into an object another name may
-    also refer to, found by a may-alias analysis in statement order.
+class _AliasPlan:
+    """What the alias analysis found: writes to reject now, checks to run."""
 
-    ``y = x`` makes both names one object; ``y = x[i]`` and ``y = x.T`` may
-    be views of it; a loop over a sequence binds views of its rows. Any other
-    assignment gives a name an object of its own. A write through a shared
-    object changes what the other names read, which the derivative (one value
-    per name) cannot follow.
+    def __init__(self):
+        self.rejected: dict[int, tuple[str, str]] = {}  # id(target) -> construct
+        # (statement list, anchor statement or None for the list's start, 'before' or
+        # 'after', name checked, errors function, construct, way out, written line)
+        self.checks: dict[tuple, tuple] = {}
+
+
+# Array attributes that are numbers about the array (not views of its values).
+_SHAPE_ATTRIBUTES = frozenset({'shape', 'ndim', 'size', 'dtype', 'itemsize', 'nbytes',
+                               'strides'})
+
+
+def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
+    """Writes into an object another name may also refer to, found by a may-alias
+    analysis in statement order.
+
+    The state is a set of pairs ``(derived, source, kind)``: ``y = x`` makes
+    ``('y', 'x', 'same')``, one object; ``y = x[i]``, ``y = x.T`` and
+    ``for y in x`` make ``('y', 'x', 'part')``, which is a view of ``x`` when
+    ``x`` has more dimensions than the index takes away and an independent
+    number otherwise (known only at run time); ``l = [v]`` makes
+    ``('v', 'l', 'held')``. Rebinding a name ends its pairs; ``w = w``
+    changes nothing.
+
+    A subscript write ``y[j] = v`` through a name sharing an object is rejected
+    (the derivative keeps one value per name); a write into ``x`` with a part
+    ``y`` of it gets a run-time check where ``y`` is bound that ``y`` is not a
+    view (a number read from a vector is no alias). ``y += v`` changes an
+    array in place but rebinds a number: with a partner read afterwards, a
+    run-time check before it raises if ``y`` is an array or list.
     """
-    found: set[int] = set()
-    # Lists and dicts built here: replacing an item (c[i] = v) changes no object a
-    # name read from it holds, as writing into an array's rows would.
+    plan = _AliasPlan()
     built, other = set(), set()
     for node in gast.walk(fdef):
         if isinstance(node, gast.Assign):
@@ -208,61 +282,193 @@ def _aliased_writes(fdef: gast.FunctionDef) -> set[int]:
             kind.update(t.id for t in node.targets if isinstance(t, gast.Name))
     containers = built - other
 
-    def sharing(derived, source, whole):
-        """The names sharing an object after ``derived`` is read from ``source``."""
-        if whole or source not in containers:
-            return {derived, source}
-        return {derived}
+    def reads(nodes) -> set:
+        return {n.id for node in nodes for n in gast.walk(node)
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
-    def block(statements, aliased, report):
-        for stmt in statements:
-            aliased = statement(stmt, aliased, report)
-        return aliased
+    def drop(state, names):
+        return frozenset(p for p in state if p[0] not in names and p[1] not in names)
 
-    def statement(stmt, aliased, report):
+    def derive(state, derived, source, kind, origin):
+        """Pairs after ``derived`` is read from ``source`` (whole or a part of it)."""
+        new = {(derived, source, kind, origin)}
+        for d, src, k, o in state:
+            if kind == 'same':  # derived is source: it inherits source's pairs
+                if d == source:
+                    new.add((derived, src, k, o))
+                if src == source:
+                    new.add((d, derived, k, o))
+            elif k == 'same' and source in (d, src):  # a part of source's other names
+                new.add((derived, src if d == source else d, 'part', origin))
+            elif k == 'part' and d == source:  # a part of a part
+                new.add((derived, src, 'part', origin))
+        return frozenset(new)
+
+    def chain_root(value):
+        node = value
+        attribute_only = isinstance(value, gast.Attribute)
+        while isinstance(node, (gast.Subscript, gast.Attribute)):
+            node = node.value
+        if not isinstance(node, gast.Name) or anno.has(node, Key.FUNC):
+            return None
+        if attribute_only and value.attr in _SHAPE_ATTRIBUTES:
+            return None
+        return node.id
+
+    def check(where, anchor, position, name, function, construct, line):
+        key = (id(where), id(anchor), position, name, function)
+        plan.checks.setdefault(key, (where, anchor, position, name, function, construct,
+                                     line))
+
+    origins: dict[int, tuple] = {}  # pairs hold ints: lists cannot be in a frozenset
+
+    def at(where, anchor, position) -> int:
+        key = id(anchor) if anchor is not None else id(where)
+        origins[key] = (where, anchor, position)
+        return key
+
+    def origin_check(origin, name, line, construct=ALIASED_WRITE):
+        where, anchor, position = origins[origin]
+        check(where, anchor, position, name, errors.check_not_view, construct, line)
+
+    def block(statements, state, report, later):
+        for index, stmt in enumerate(statements):
+            after = reads(statements[index + 1:]) | later
+            state = statement(stmt, state, report, after, statements)
+        return state
+
+    def write_into(target, state, report):
+        """A subscript write into the object ``target.value`` names."""
+        name = target.value.id
+        for d, src, kind, origin in state:
+            if d == name or (src == name and kind == 'same'):
+                if report:
+                    plan.rejected[id(target)] = ALIASED_WRITE
+            elif src == name and kind == 'part' and name not in containers and report:
+                origin_check(origin, d, target.lineno)
+
+    def statement(stmt, state, report, after, statements):
         if isinstance(stmt, (gast.Assign, gast.AugAssign)):
             targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
             for target in targets:
-                if report and isinstance(target, gast.Subscript) and \
-                        isinstance(target.value, gast.Name) and target.value.id in aliased:
-                    found.add(id(target))
-            if isinstance(stmt, gast.Assign):
-                names = {t.id for t in stmt.targets if isinstance(t, gast.Name)}
-                source = stmt.value
-                while isinstance(source, (gast.Subscript, gast.Attribute)):
-                    source = source.value
-                if isinstance(stmt.value, (gast.Name, gast.Subscript, gast.Attribute)) and \
-                        isinstance(source, gast.Name) and not anno.has(source, Key.FUNC):
-                    whole = isinstance(stmt.value, gast.Name)
-                    shared = set()
-                    for derived in names:
-                        shared |= sharing(derived, source.id, whole)
-                    return (aliased - names) | shared
-                if isinstance(stmt.value, (gast.List, gast.Tuple, gast.Dict)):
-                    items = stmt.value.values if isinstance(stmt.value, gast.Dict) \
-                        else stmt.value.elts
-                    held = {item.id for item in items if isinstance(item, gast.Name)}
-                    if held:  # [v, w] holds v itself: writing into v changes the item
-                        return (aliased - names) | held
-                return aliased - names  # a new object of their own
-            return aliased
+                if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+                    write_into(target, state, report)
+            if isinstance(stmt, gast.AugAssign):
+                if isinstance(stmt.target, gast.Name):
+                    name = stmt.target.id
+                    for d, src, kind, origin in state:
+                        partner = src if d == name else d if src == name else None
+                        if partner is None or partner == name or partner not in after:
+                            continue
+                        if report and kind == 'part' and src == name:
+                            # d may be a view of name
+                            origin_check(origin, d, stmt.lineno, AUGMENTED_ALIAS)
+                        elif report:
+                            check(statements, stmt, 'before', name,
+                                  errors.check_not_aliased, AUGMENTED_ALIAS, stmt.lineno)
+                return state  # an array keeps its partners; a number has none to keep
+            names = {n.id for t in stmt.targets for n in gast.walk(t)
+                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+            source = chain_root(stmt.value) if isinstance(
+                stmt.value, (gast.Name, gast.Subscript, gast.Attribute)) else None
+            if source is not None:
+                whole = isinstance(stmt.value, gast.Name)
+                if whole and names == {source}:
+                    return state  # w = w
+                new = drop(state, names - {source})
+                origin = at(statements, stmt, 'after')
+                if source in names:  # x = x[0]: now a part of what x shared an object with
+                    new = drop(new, {source}) | {
+                        (source, src if d == source else d, 'part', origin)
+                        for d, src, kind, _ in new if source in (d, src) and kind != 'held'}
+                for target in stmt.targets:
+                    if isinstance(target, gast.Name) and target.id != source:
+                        new = derive(new, target.id, source,
+                                     'same' if whole else 'part', origin)
+                    elif isinstance(target, (gast.Tuple, gast.List)):  # a, b = x: rows
+                        for item in target.elts:
+                            if isinstance(item, gast.Name) and item.id != source:
+                                new = derive(new, item.id, source, 'part', origin)
+                return new
+            new = drop(state, names)
+            if isinstance(stmt.value, (gast.List, gast.Tuple, gast.Dict)):
+                items = stmt.value.values if isinstance(stmt.value, gast.Dict) \
+                    else stmt.value.elts
+                held = {item.id for item in items if isinstance(item, gast.Name)}
+                # [v, w] holds v itself: writing into v changes the item
+                new = new | {(h, t, 'held', None) for h in held for t in names}
+            return new
         if isinstance(stmt, gast.If):
-            return block(stmt.body, aliased, report) | block(stmt.orelse, aliased, report)
+            return block(stmt.body, state, report, after) | \
+                block(stmt.orelse, state, report, after)
         if isinstance(stmt, (gast.For, gast.While)):
-            if isinstance(stmt, gast.For) and isinstance(stmt.target, gast.Name) and \
-                    isinstance(stmt.iter, gast.Name):
-                aliased = aliased | sharing(stmt.target.id, stmt.iter.id, False)
-            entry = aliased
+            if isinstance(stmt, gast.For):
+                targets = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
+                state = drop(state, targets)
+                if isinstance(stmt.target, gast.Name) and isinstance(stmt.iter, gast.Name) \
+                        and not anno.has(stmt.iter, Key.FUNC):
+                    state = derive(state, stmt.target.id, stmt.iter.id, 'part',
+                                   at(stmt.body, None, 'start'))
+            in_loop = after | reads([stmt])
+            entry = state
             while True:  # the state at the loop's head, over any number of iterations
-                after = block(stmt.body, entry, False)
-                if after <= entry:
+                after_body = block(stmt.body, entry, False, in_loop)
+                if after_body <= entry:
                     break
-                entry = entry | after
-            return block(stmt.body, entry, report) | entry
-        return aliased
+                entry = entry | after_body
+            return block(stmt.body, entry, report, in_loop) | entry
+        return state
 
-    block(fdef.body, frozenset(), True)
+    block(fdef.body, frozenset(), True, set())
+    return plan
+
+
+def _check_call(function, name: str, construct: tuple[str, str], filename: str,
+                lineno: int, line: str) -> gast.stmt:
+    """``tangent_check(name, ...)``: a statement generated code runs."""
+    func = gast.Name(id=RUNTIME_NAMES[function], ctx=gast.Load(), annotation=None,
+                     type_comment=None)
+    anno.set(func, Key.FUNC, function)
+    arguments = [gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)]
+    arguments += [gast.Constant(value=v, kind=None)
+                  for v in (name, *construct, filename, lineno, line)]
+    return gast.Expr(value=gast.Call(func=func, args=arguments, keywords=[]))
+
+
+def _insert_checks(plan: _AliasPlan, filename: str) -> None:
+    for where, anchor, position, name, function, construct, lineno in plan.checks.values():
+        line = linecache.getline(filename, lineno).strip() if lineno else ''
+        call = _check_call(function, name, construct, filename, lineno, line)
+        if anchor is None:
+            gast.copy_location(call, where[0])
+            gast.copy_location(call.value, where[0])
+            where.insert(0, call)
+            continue
+        index = next(i for i, stmt in enumerate(where) if stmt is anchor)
+        gast.copy_location(call, anchor)
+        gast.copy_location(call.value, anchor)
+        where.insert(index + (position == 'after'), call)
+
+
+def runtime_names(fdef: gast.FunctionDef) -> dict:
+    """The names generated checks in ``fdef`` call, with their values (free names)."""
+    found = {}
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Name) and node.id in RUNTIME_VALUES and \
+                anno.get(node, Key.FUNC) is RUNTIME_VALUES[node.id]:
+            found[node.id] = RUNTIME_VALUES[node.id]
     return found
+
+
+def _frame_function(which: str):
+    """The live object FRAME_FUNCTIONS calls ``which``."""
+    name = which.rstrip('()')
+    if name.startswith('sys.'):
+        return getattr(sys, name[4:])
+    if name.startswith('inspect.'):
+        return getattr(inspect, name[8:])
+    return getattr(builtins, name)
+
 
 def _is_insert_grad_of(node: gast.With) -> bool:
     if len(node.items) != 1 or node.items[0].optional_vars is None:
@@ -282,3 +488,88 @@ def check(fdef: gast.FunctionDef, filename: str, function_name: str,
     ``generated``: ``fdef`` is a derivative tangent wrote (higher order).
     """
     Fence(filename, function_name, generated).check(fdef)
+
+
+RETURNED_NONE = 'tangent_returned_none'  # the name generated code calls it by
+# The checks generated code runs, by the names it calls them.
+RUNTIME_NAMES = {errors.returned_none: RETURNED_NONE,
+                 errors.check_not_aliased: 'tangent_check_not_aliased',
+                 errors.check_not_view: 'tangent_check_not_view'}
+RUNTIME_VALUES = {name: value for value, name in RUNTIME_NAMES.items()}
+
+
+def require_returned_value(fdef: gast.FunctionDef, filename: str, function_name: str,
+                           free: dict) -> None:
+    """Make sure ``fdef`` returns a value: a derivative of None is no number.
+
+    A function with no ``return <value>`` at all raises ``TangentParseError`` now.
+    Otherwise each path that would return None (``return``, ``return None``, or
+    falling off the end) instead calls ``errors.returned_none``, which raises when
+    that path runs; the paths that return values are unchanged (no cost).
+    Updates ``fdef`` and ``free`` in place.
+    """
+    returns = [node for node in _own_nodes(fdef.body) if isinstance(node, gast.Return)]
+    valued = [node for node in returns if not _is_none(node.value)]
+    if not valued:
+        lineno = returns[0].lineno if returns else \
+            getattr(fdef.body[-1], 'end_lineno', None) or fdef.body[-1].lineno
+        line = linecache.getline(filename, lineno)
+        why = 'a return without a value' if returns else 'it has no return statement'
+        raise TangentParseError(
+            f'{function_name} returns None ({why}); '
+            f'a derivative needs a returned value: return the value to differentiate '
+            f'(a forgotten return?)', filename, lineno, line)
+    marker = free.get(RETURNED_NONE)
+    if marker is not None and marker is not errors.returned_none:
+        raise TangentParseError(f'{function_name} uses the name {RETURNED_NONE}, which '
+                                f'tangent reserves; rename it', filename, fdef.lineno, None)
+
+    def raising(node: gast.AST) -> gast.Call:
+        func = gast.Name(id=RETURNED_NONE, ctx=gast.Load(), annotation=None, type_comment=None)
+        anno.set(func, Key.FUNC, errors.returned_none)
+        lineno = getattr(node, 'lineno', None) or fdef.lineno
+        call = gast.Call(func=func, args=[gast.Constant(value=v, kind=None) for v in
+                                          (function_name, filename, lineno)], keywords=[])
+        return gast.copy_location(call, node) if hasattr(node, 'lineno') else call
+
+    changed = False
+    for node in returns:
+        if _is_none(node.value):
+            node.value = raising(node)
+            changed = True
+    if _may_fall_off(fdef.body):
+        last = fdef.body[-1]
+        end = gast.Return(value=None)
+        end.lineno = end.end_lineno = getattr(last, 'end_lineno', None) or last.lineno
+        end.col_offset, end.end_col_offset = 0, 0
+        end.value = raising(end)
+        fdef.body.append(end)
+        changed = True
+    if changed:
+        free[RETURNED_NONE] = errors.returned_none
+
+
+def _own_nodes(statements: list):
+    """The nodes of ``statements``, those of nested functions and lambdas aside."""
+    stack = list(statements)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            stack.extend(gast.iter_child_nodes(node))
+
+
+def _is_none(value) -> bool:
+    return value is None or (isinstance(value, gast.Constant) and value.value is None)
+
+
+def _may_fall_off(statements: list) -> bool:
+    """Whether running ``statements`` can reach their end (no return or raise on
+    some path)."""
+    for stmt in statements:
+        if isinstance(stmt, (gast.Return, gast.Raise)):
+            return False
+        if isinstance(stmt, gast.If) and not _may_fall_off(stmt.body) and \
+                not _may_fall_off(stmt.orelse):
+            return False
+    return True

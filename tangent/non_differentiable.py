@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tangent import utils
+from tangent import errors, utils
 
 _lock = threading.Lock()
 _registered: set = set()
@@ -95,6 +95,8 @@ register_non_differentiable_functions(
     utils.Stack, utils.init_grad, utils.ones_like, utils.check_seed, utils.require_seed,
     utils.check_scalar, utils.shapes_match, utils.array_size, utils.balanced_eq,
     utils.as_sequence, utils.inverse_permutation, utils.shape_only, utils.dict_keys, utils.sign,
+    # Checks generated code runs: a path returning None, a write through an alias
+    errors.returned_none, errors.check_not_aliased, errors.check_not_view,
     # The checkpointing schedule
     utils.revolve, utils.revolve_advances, utils.revolve_first_sweep,
     utils.revolve_after_first_sweep,

@@ -36,12 +36,28 @@ class Workload:
 
 
 def rebind(function: Callable, module: Any) -> Callable:
-    """The same code as ``function``, with the global name ``np`` bound to ``module``."""
+    """The same code as ``function``, with the global name ``np`` bound to ``module``.
+
+    The module-level helper functions it calls (directly or through each other)
+    are rebound the same way, in the same namespace, so a chain of helpers
+    computes with ``module`` all the way down.
+    """
     namespace = dict(function.__globals__, np=module)
-    copy = types.FunctionType(function.__code__, namespace, function.__name__,
-                              function.__defaults__, function.__closure__)
-    copy.__qualname__ = function.__qualname__
-    return copy
+    pending = [function.__name__]
+    seen = set()
+    while pending:
+        name = pending.pop()
+        original = function.__globals__.get(name)
+        if name in seen or not (isinstance(original, types.FunctionType)
+                                and original.__globals__ is function.__globals__):
+            continue
+        seen.add(name)
+        copy = types.FunctionType(original.__code__, namespace, original.__name__,
+                                  original.__defaults__, original.__closure__)
+        copy.__qualname__ = original.__qualname__
+        namespace[name] = copy
+        pending += original.__code__.co_names
+    return namespace[function.__name__]
 
 
 # ---------------------------------------------------------------- scalar_poly
@@ -224,6 +240,46 @@ def hvp_inputs(rng):
     return x, W, v
 
 
+# --------------------------------------------------------------- helper_chain
+
+def helper_chain(x, w):
+    """A chain of helper calls four deep (f -> a -> b -> c -> d) on vectors of 256."""
+    return np.sum(chain_a(x, w) ** 2)
+
+
+def chain_a(x, w):
+    return chain_b(x * w, w) + x
+
+
+def chain_b(y, w):
+    return np.tanh(chain_c(y, w))
+
+
+def chain_c(y, w):
+    return chain_d(y) * w + 0.5 * y
+
+
+def chain_d(y):
+    return np.sin(y) * y
+
+
+def helper_chain_hand(x, w):
+    """The chain written out in one function, each derivative next to its value."""
+    y = x * w
+    sin_y = np.sin(y)
+    d = sin_y * y
+    dd_dy = np.cos(y) * y + sin_y
+    b = np.tanh(d * w + 0.5 * y)
+    a = b + x
+    dc = 2.0 * a * (1.0 - b * b)  # the gradient reaching chain_c's result
+    dy = dc * (dd_dy * w + 0.5)
+    return 2.0 * a + dy * w, dc * d + dy * x
+
+
+def helper_chain_inputs(rng):
+    return rng.standard_normal(256), 0.5 * rng.standard_normal(256)
+
+
 WORKLOADS = [
     Workload('scalar_poly', '~30 float operations on one Python float; d/dx',
              scalar_poly, (0,), scalar_poly_inputs, scalar_poly_hand),
@@ -235,6 +291,8 @@ WORKLOADS = [
              mlp, (0, 1, 2, 3), mlp_inputs, mlp_hand),
     Workload('rnn', 'tanh RNN, 50 steps, hidden 64, batch 16, sum of squares; d/dWx, dWh, db',
              rnn, (0, 1, 2), rnn_inputs, rnn_hand),
+    Workload('helper_chain', 'helpers called 4 deep, element-wise on vectors of 256; d/dx, d/dw',
+             helper_chain, (0, 1), helper_chain_inputs, helper_chain_hand),
     Workload('hvp', 'H @ v of sum(tanh(W @ x) ** 2), x of 100, forward over reverse',
              hvp_objective, (0,), hvp_inputs, hvp_hand, kind='hvp'),
 ]

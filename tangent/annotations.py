@@ -28,6 +28,8 @@ class Key(enum.Enum):
     BOUNDARY = 'on the statement where the backward pass begins: True'
     RECEIVER = 'on p.method of a call: the parameter p passed as the method first argument'
     CHECKPOINT = 'on a checkpointed For loop: its checkpoint.CheckpointedLoop description'
+    FOLDED_POWER_SLOPE = ('on y * x ** (y - 1) that optimization wrote for power_slope(x, y) '
+                          'with a literal y: True')
 
 
 class _Store(dict):

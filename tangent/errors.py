@@ -44,6 +44,17 @@ class ReverseNotImplementedError(NotImplementedError):
         super().__init__(f'No derivative is registered for {func_name}{reason}. {advice}')
 
 
+class ComplexNumberError(TypeError):
+    """A complex value reached differentiated code: tangent differentiates real
+    numbers only, and a complex intermediate would give a wrong real gradient."""
+
+    def __init__(self, what: str, function_name: str):
+        super().__init__(
+            f'{what} is complex (in {function_name}): tangent does not support complex '
+            f'numbers, so it refuses rather than return a wrong real gradient. Hold the '
+            f'real and imaginary parts in real variables instead.')
+
+
 # Why a call's callee is unknown, and the way out: the advice of both errors above.
 UNRESOLVED_CALLEE = (
     'tangent picks a rule for each call when it writes the derivative, and this callee '

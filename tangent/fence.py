@@ -152,6 +152,13 @@ class Fence(gast.NodeVisitor):
             return _is_insert_grad_of(node)
         return False
 
+    def visit_Constant(self, node):
+        if isinstance(node.value, complex):
+            self.fail(node, f'the complex literal {node.value!r}',
+                      'tangent does not support complex numbers (a gradient would be '
+                      'silently wrong); split the value into real and imaginary parts '
+                      'held in real variables')
+
     def visit_Name(self, node):
         self._frame_access(node)
 

@@ -69,7 +69,7 @@ def truediv(z, x, y):
 
 @adjoint(operator.pow)
 def pow(z, x, y):  # noqa: A001 - named after the operator it differentiates
-    d[x] = tangent.unbroadcast(d[z] * y * x ** (y - 1), x)
+    d[x] = tangent.unbroadcast(d[z] * tangent.power_slope(x, y), x)
     d[y] = tangent.unbroadcast(d[z] * z * tangent.safe_log(x), y)
 
 
@@ -479,14 +479,15 @@ def sinc(y, x):
     d[x] = d[y] * tangent.sinc_derivative(x, y)
 
 
+# Real arguments only: for complex ones these would be wrong (real_only raises).
 @adjoint(np.conj)
 def conj(y, x):
-    d[x] = d[y]
+    d[x] = tangent.real_only(d[y], x, 'np.conj')
 
 
 @adjoint(np.real)
 def real(y, val):
-    d[val] = d[y]
+    d[val] = tangent.real_only(d[y], val, 'np.real')
 
 
 @adjoint(np.arctan2)
@@ -780,11 +781,20 @@ def tensordot(y, a, b, axes=2):
     d[b] = tangent.tensordot_gradient(d[y], a, b, axes, False)
 
 
+# Up to six operands; out and optimize are keyword-only, so a seventh operand is an
+# error when the derivative is written rather than an ignored argument. Subscripts
+# are a string, never active: an active one is an operand of the interleaved form
+# (einsum(a, [0, 1], b, [1, 2])), which einsum_gradient refuses.
 @adjoint(np.einsum)
-def einsum(y, subscripts, a, b=None, c=None, out=None, optimize=False):
-    d[a] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c), 0)
-    d[b] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c), 1)
-    d[c] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c), 2)
+def einsum(y, subscripts, a, b=None, c=None, e=None, g=None, h=None, *, out=None,
+           optimize=False):
+    d[subscripts] = tangent.einsum_gradient(d[y], subscripts, (a, b), 0)
+    d[a] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 0)
+    d[b] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 1)
+    d[c] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 2)
+    d[e] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 3)
+    d[g] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 4)
+    d[h] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 5)
 
 
 @adjoint(np.kron)
@@ -1256,6 +1266,17 @@ def copy(y, x):
 @adjoint(tangent.safe_log)
 def safe_log(y, x):
     d[x] = d[y] / x
+
+
+@adjoint(tangent.unaliased)
+def unaliased(y, value, inputs):
+    d[value] = d[y]
+
+
+@adjoint(tangent.power_slope)
+def power_slope(s, x, y, order=1):
+    d[x] = tangent.unbroadcast(d[s] * tangent.power_slope(x, y, order + 1), x)
+    d[y] = tangent.unbroadcast(d[s] * tangent.power_slope_exponent(x, y, order), y)
 
 
 @adjoint(tangent.grad_dot)

@@ -212,6 +212,112 @@ def split(joint_def: gast.FunctionDef, result: ReverseResult, namespace: Namespa
     return gast.Module(body=[forward_def, backward_def, wrapper], type_ignores=[])
 
 
+def unalias_returns(fdef: gast.FunctionDef, namespace: Namespace) -> gast.FunctionDef:
+    """Make the values ``fdef`` returns share no memory with its arguments.
+
+    A returned value that may be an argument (the seed of ``def f(x): return x``)
+    or a view of one (a reshape of the seed, an unbroadcast that had nothing to
+    sum) becomes ``tangent.unaliased(value, (arguments...))``, which copies only
+    an array that does share memory. Values computed by arithmetic are new
+    arrays and stay as they are, so most derivatives gain nothing.
+    """
+    arguments = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]
+    if fdef.args.vararg is not None:
+        arguments.append(fdef.args.vararg.id)
+    fresh = _fresh_names(fdef, set(arguments), namespace)
+
+    def guarded(value: gast.expr) -> gast.expr:
+        if _is_new_value(value, fresh, namespace):
+            return value
+        inputs = gast.Tuple(elts=[name(a) for a in arguments], ctx=gast.Load())
+        return _call(namespace, runtime.unaliased, 'unaliased', [value, inputs])
+
+    for node in _own_nodes(fdef):
+        if isinstance(node, gast.Return) and node.value is not None:
+            if isinstance(node.value, gast.Tuple):
+                node.value.elts = [guarded(elt) for elt in node.value.elts]
+            else:
+                node.value = guarded(node.value)
+    return fdef
+
+
+def _own_nodes(fdef: gast.FunctionDef):
+    """The nodes of ``fdef``'s body, not descending into nested functions."""
+    stack = list(fdef.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            stack.extend(gast.iter_child_nodes(node))
+
+
+# Runtime helpers that always build a new array, and those that return their first
+# argument or a view of it (so they are new when it is).
+_NEW_VALUE_HELPERS = frozenset({runtime.init_grad, runtime.grad_matmul_left,
+                                runtime.grad_matmul_right, runtime.grad_dot,
+                                runtime.grad_dot_right})
+_PASS_THROUGH_HELPERS = frozenset({runtime.unbroadcast, runtime.unreduce_like,
+                                   runtime.unreduce, runtime.broadcast_like})
+
+
+def _resolve(func: gast.expr, namespace: Namespace):
+    if isinstance(func, gast.Name):
+        return namespace.values.get(func.id)
+    if isinstance(func, gast.Attribute):
+        base = _resolve(func.value, namespace)
+        return getattr(base, func.attr, None) if base is not None else None
+    return None
+
+
+def _helper(func: gast.expr, namespace: Namespace):
+    if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and \
+            namespace.values.get(func.value.id) is runtime:
+        return getattr(runtime, func.attr, None)
+    return None
+
+
+def _is_new_value(value: gast.expr, fresh: set[str], namespace: Namespace) -> bool:
+    """Whether ``value`` certainly shares no memory with the function's arguments."""
+    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Constant, gast.Compare)):
+        return True
+    if isinstance(value, gast.Name):
+        return value.id in fresh
+    if isinstance(value, gast.Call):
+        helper = _helper(value.func, namespace)
+        if helper in _NEW_VALUE_HELPERS:
+            return True
+        if helper in _PASS_THROUGH_HELPERS and value.args:
+            return _is_new_value(value.args[0], fresh, namespace)
+        if helper is None and not any(k.arg == 'out' for k in value.keywords):
+            return runtime.returns_new_array(_resolve(value.func, namespace))
+    return False
+
+
+def _fresh_names(fdef: gast.FunctionDef, arguments: set[str], namespace: Namespace) -> set[str]:
+    """Variables every assignment of which gives a new value (arithmetic, a helper
+    that builds one): the largest such set, as a variable may be assigned from itself."""
+    nodes = list(_own_nodes(fdef))
+    simple = {}  # name -> values assigned to it by a plain ``name = value``
+    simple_targets = set()
+    for node in nodes:
+        if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.targets[0], gast.Name):
+            simple.setdefault(node.targets[0].id, []).append(node.value)
+            simple_targets.add(id(node.targets[0]))
+    stale = set(arguments) | {
+        node.id for node in nodes if isinstance(node, gast.Name)
+        and isinstance(node.ctx, gast.Store) and id(node) not in simple_targets}
+    fresh = set(simple) - stale
+    changed = True
+    while changed:
+        changed = False
+        for variable in list(fresh):
+            if not all(_is_new_value(v, fresh, namespace) for v in simple[variable]):
+                fresh.discard(variable)
+                changed = True
+    return fresh
+
+
 def _assigned(stmts: list) -> set[str]:
     found = set()
     for stmt in stmts:

@@ -28,6 +28,7 @@ import gast
 
 from tangent import annotations as anno
 from tangent import comments
+from tangent import utils
 from tangent.annotate import SHAPE_ONLY_ARGUMENTS
 from tangent.annotations import Key
 
@@ -415,6 +416,12 @@ class _Folder(gast.NodeTransformer):
     def visit_BinOp(self, node):
         self.generic_visit(node)
         left, right = node.left, node.right
+        if isinstance(node.op, gast.Mult) and _is_folded_power_slope(right):
+            # g * (3 * x ** 2) as g * 3 * x ** 2: the order the rule had before it
+            # called power_slope, so the same statements come out of ANF.
+            self.changed = True
+            return gast.BinOp(left=gast.BinOp(left=left, op=gast.Mult(), right=right.left),
+                              op=gast.Mult(), right=right.right)
         if isinstance(node.op, gast.Pow) and isinstance(right, gast.Constant) and \
                 right.value == 1 and _is_number(right.value):
             self.changed = True
@@ -429,6 +436,8 @@ class _Folder(gast.NodeTransformer):
 
     def visit_Call(self, node):
         self.generic_visit(node)
+        if _is_power_slope(node.func):
+            return self._power_slope(node)
         for index in SHAPE_ONLY_ARGUMENTS.get(anno.get(node.func, Key.FUNC, None), ()):
             if index < len(node.args):
                 same_shape = _same_shape_variable(node.args[index])
@@ -436,6 +445,44 @@ class _Folder(gast.NodeTransformer):
                     node.args[index] = same_shape
                     self.changed = True
         return node
+
+    def _power_slope(self, node):
+        """``power_slope(x, 3)`` is ``3 * x ** 2``: with a literal exponent at least
+        the order, the formula needs no guard (it is a smaller integer exponent,
+        whose derivative is 0, that does)."""
+        if len(node.args) not in (2, 3) or node.keywords:
+            return node
+        base, exponent = node.args[:2]
+        order = node.args[2] if len(node.args) == 3 else gast.Constant(value=1, kind=None)
+        if not (isinstance(exponent, gast.Constant) and _is_number(exponent.value)
+                and isinstance(order, gast.Constant) and type(order.value) is int
+                and exponent.value >= order.value >= 1):
+            return node
+        self.changed = True
+        coefficient = 1
+        for k in range(order.value):
+            coefficient = coefficient * (exponent.value - k)
+        if exponent.value == order.value:
+            return gast.Constant(value=coefficient, kind=None)
+        power = gast.BinOp(left=base, op=gast.Pow(),
+                           right=gast.Constant(value=exponent.value - order.value, kind=None))
+        folded = gast.BinOp(left=gast.Constant(value=coefficient, kind=None),
+                            op=gast.Mult(), right=power)
+        anno.set(folded, Key.FOLDED_POWER_SLOPE, True)
+        return folded
+
+
+def _is_folded_power_slope(node: gast.expr) -> bool:
+    return isinstance(node, gast.BinOp) and anno.get(node, Key.FOLDED_POWER_SLOPE, False)
+
+
+def _is_power_slope(func: gast.expr) -> bool:
+    """``tangent.power_slope`` as rules write it (generated code names the runtime
+    module ``tangent``, or ``tangent_2`` when a user's name takes that)."""
+    if anno.get(func, Key.FUNC, None) is utils.power_slope:
+        return True
+    return (isinstance(func, gast.Attribute) and func.attr == 'power_slope'
+            and isinstance(func.value, gast.Name) and func.value.id.startswith('tangent'))
 
 
 _ELEMENTWISE = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow)

@@ -508,6 +508,11 @@ def tensordot_gradient(g: Any, a: Any, b: Any, axes: Any, left: bool) -> Any:
 
 def _explicit_subscripts(subscripts: str, operands: list) -> tuple[list[str], str]:
     """Operand and output subscripts of an einsum, with '...' spelled out."""
+    if not isinstance(subscripts, str):
+        raise NotImplementedError(
+            "The derivative of np.einsum covers the subscripts-string form "
+            "(np.einsum('ij,jk->ik', a, b)), not the interleaved form with lists of "
+            "axis numbers; write the subscripts as a string.")
     subscripts = subscripts.replace(' ', '')
     inputs, _, output = subscripts.partition('->')
     parts = inputs.split(',')
@@ -550,7 +555,14 @@ def einsum_gradient(g: Any, subscripts: str, operands: list, index: int) -> Any:
     kept = ''.join(c for c in unique if c in present)
     spec = ','.join([output] + [sub for sub, _ in others]) + '->' + kept
     part = np.einsum(spec, g, *[op for _, op in others])
-    expanded_shape = [size_of[c] if c in present else 1 for c in unique]
+    # An axis of length 1 in this operand that einsum broadcast against a longer
+    # one elsewhere received the whole length: its gradient is the sum over it.
+    broadcast = tuple(axis for axis, c in enumerate(kept)
+                      if size_of[c] == 1 and np.shape(part)[axis] != 1)
+    if broadcast:
+        part = np.sum(part, axis=broadcast, keepdims=True)
+    # An axis broadcast the other way (length 1 elsewhere) comes back with length 1.
+    expanded_shape = [np.shape(part)[kept.index(c)] if c in present else 1 for c in unique]
     diagonal = np.broadcast_to(np.reshape(part, expanded_shape),
                                [size_of[c] for c in unique])
     if unique == target:
@@ -745,6 +757,7 @@ def present_operands(*operands: Any) -> list:
 def einsum_tangent(subscripts: str, operands: tuple, tangents: tuple) -> Any:
     """The tangent of ``np.einsum(subscripts, *operands)``: one term per moving operand."""
     operands = present_operands(*operands)
+    _explicit_subscripts(subscripts, operands)  # the interleaved form is refused
     total = 0.0
     for index, operand_tangent in enumerate(tangents[:len(operands)]):
         if np.ndim(operand_tangent) == 0 and operand_tangent == 0:

@@ -63,7 +63,7 @@ def truediv(z, x, y):
 
 @tangent_(operator.pow)
 def pow(z, x, y):  # noqa: A001 - named after the operator it differentiates
-    d[z] = y * x ** (y - 1) * d[x] + z * tangent.safe_log(x) * d[y]
+    d[z] = tangent.power_slope(x, y) * d[x] + z * tangent.safe_log(x) * d[y]
 
 
 @tangent_(operator.mod)
@@ -458,14 +458,15 @@ def sinc(y, x):
     d[y] = d[x] * tangent.sinc_derivative(x, y)
 
 
+# Real arguments only, as the adjoints.
 @tangent_(np.conj)
 def conj(y, x):
-    d[y] = d[x]
+    d[y] = tangent.real_only(d[x], x, 'np.conj')
 
 
 @tangent_(np.real)
 def real(y, val):
-    d[y] = d[val]
+    d[y] = tangent.real_only(d[val], val, 'np.real')
 
 
 @tangent_(np.arctan2)
@@ -739,8 +740,10 @@ def tensordot(y, a, b, axes=2):
 
 
 @tangent_(np.einsum)
-def einsum(y, subscripts, a, b=None, c=None, out=None, optimize=False):
-    d[y] = tangent.einsum_tangent(subscripts, (a, b, c), (d[a], d[b], d[c]))
+def einsum(y, subscripts, a, b=None, c=None, e=None, g=None, h=None, *, out=None,
+           optimize=False):
+    d[y] = tangent.einsum_tangent(subscripts, (a, b, c, e, g, h),
+                                  (d[a], d[b], d[c], d[e], d[g], d[h]))
 
 
 @tangent_(np.kron)
@@ -1184,6 +1187,17 @@ def copy(y, x):
 @tangent_(tangent.safe_log)
 def safe_log(y, x):
     d[y] = d[x] / x
+
+
+@tangent_(tangent.unaliased)
+def unaliased(y, value, inputs):
+    d[y] = d[value]
+
+
+@tangent_(tangent.power_slope)
+def power_slope(s, x, y, order=1):
+    d[s] = (tangent.power_slope(x, y, order + 1) * d[x]
+            + tangent.power_slope_exponent(x, y, order) * d[y])
 
 
 @tangent_(tangent.grad_dot)

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from tangent import errors
+
 __all__ = [
     "add_at",
     "register_tensor_backend",
@@ -53,6 +55,10 @@ __all__ = [
     "revolve_after_first_sweep",
     "revolve_first_sweep",
     "safe_log",
+    "power_slope",
+    "power_slope_exponent",
+    "unaliased",
+    "real_only",
     "scatter_written",
     "ShapeOnly",
     "shape_only",
@@ -621,6 +627,8 @@ def sign(x: Any) -> Any:
         helper = _tensor_helper('sign', x)
         if helper is not None:
             return helper(x)
+    if _is_complex(x):  # np.sign of a complex number is x / |x|: not abs's slope
+        raise errors.ComplexNumberError('the argument of abs', 'abs')
     return np.sign(x)
 
 
@@ -645,6 +653,8 @@ def unbroadcast(array: Any, like: Any) -> Any:
     if kind is float or kind is int or kind is bool:
         if type(array) is float:
             return array
+        if _is_complex(array):  # float() would drop the imaginary part
+            raise errors.ComplexNumberError('a derivative', 'a real variable')
         if isinstance(array, np.generic):
             return float(array)
         return float(_add_reduce(array, axis=None))
@@ -664,6 +674,8 @@ def unbroadcast(array: Any, like: Any) -> Any:
         return array
     if not shape:
         total = _add_reduce(np.asarray(array), axis=None)
+        if _is_complex(total) and (dtype is None or dtype.kind != "c"):
+            raise errors.ComplexNumberError('a derivative', 'a real variable')
         if dtype is not None and dtype.kind in "fc":
             return dtype.type(total)
         return np.float64(total)
@@ -679,6 +691,8 @@ def unbroadcast(array: Any, like: Any) -> Any:
         filled[...] = result
         result = filled
     if _is_floating(dtype) and result.dtype != dtype:
+        if result.dtype.kind == "c" and dtype.kind != "c":
+            raise errors.ComplexNumberError('a derivative', 'a real variable')
         result = result.astype(dtype, copy=False)
     return result
 
@@ -903,6 +917,134 @@ def safe_log(x: Any) -> Any:
     return np.log(np.where(x == 0, 1, x))
 
 
+def real_only(derivative: Any, value: Any, function_name: str) -> Any:
+    """``derivative``, after checking that ``value`` (the argument of
+    ``function_name``, a function meaningful for complex numbers) is real."""
+    if _is_complex(value):
+        raise errors.ComplexNumberError(f'the argument of {function_name}', function_name)
+    return derivative
+
+
+def _is_complex(value: Any) -> bool:
+    if isinstance(value, complex):
+        return True
+    dtype = getattr(value, 'dtype', None)
+    return isinstance(dtype, np.dtype) and dtype.kind == 'c'
+
+
+def unaliased(value: Any, inputs: tuple) -> Any:
+    """``value``, with every array in it that shares memory with an array among
+    ``inputs`` (the call's arguments) copied, and its lists, tuples and dicts
+    rebuilt: a returned gradient is never the caller's seed, nor a view of it.
+
+    Generated code calls this on returned values that may be an argument
+    (or a reshape, transpose or slice of one); results of arithmetic never are.
+    """
+    if type(value) is float or type(value) is int:
+        return value
+    arrays = _array_leaves(inputs)
+    if not arrays and not isinstance(value, (list, tuple, dict)):
+        return value
+    return _copied_if_shared(value, arrays)
+
+
+# NumPy functions that return a new array (as do ufuncs called without out=).
+_NEW_ARRAY_FUNCTIONS = frozenset({np.sum, np.mean, np.prod, np.dot, np.inner, np.outer,
+                                  np.cumsum, np.cumprod, np.var, np.std, np.clip, np.where})
+
+
+def returns_new_array(func: Any) -> bool:
+    """Whether a call of ``func`` (without ``out=``) returns a value that shares no
+    memory with its arguments: what generated code need not pass to ``unaliased``."""
+    if isinstance(func, np.ufunc):
+        return True
+    try:
+        return func in _NEW_ARRAY_FUNCTIONS
+    except TypeError:  # an unhashable callable
+        return False
+
+
+def _array_leaves(value: Any) -> list:
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, Stack):  # the tape holds the generated code's own values
+        return []
+    if isinstance(value, (list, tuple)):
+        return [leaf for item in value for leaf in _array_leaves(item)]
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _array_leaves(item)]
+    return []
+
+
+def _copied_if_shared(value: Any, arrays: list) -> Any:
+    if isinstance(value, np.ndarray):
+        if any(np.may_share_memory(value, array) for array in arrays):
+            return value.copy()
+        return value
+    if isinstance(value, list):
+        return [_copied_if_shared(item, arrays) for item in value]
+    if type(value) is tuple:
+        return tuple(_copied_if_shared(item, arrays) for item in value)
+    if type(value) is dict:
+        return {key: _copied_if_shared(item, arrays) for key, item in value.items()}
+    return value
+
+
+def power_slope(x: Any, y: Any, order: int = 1) -> Any:
+    """The ``order``-th derivative of ``x ** y`` with respect to x, exactly:
+    ``y * (y - 1) * ... * (y - order + 1) * x ** (y - order)``.
+
+    Where that coefficient is zero (an integer exponent ``0 <= y < order``) the
+    derivative is 0: the formula would give ``0 * x ** -1``, NaN at x == 0 (a
+    ZeroDivisionError for floats). No division and no logarithm, so an integer
+    exponent is exact at x == 0 and at negative x. Elsewhere at x == 0 the
+    value is what the power gives: infinite for ``y < order``.
+    """
+    if isinstance(y, (int, float)):
+        coefficient = math.prod(y - k for k in range(order))
+        if coefficient == 0:
+            return 0.0 * x
+        if isinstance(x, (int, float)):
+            if x == 0 and y < order:  # Python raises here; the derivative is infinite
+                with np.errstate(divide='ignore'):
+                    return coefficient * float(np.float64(0.0) ** (y - order))
+            return coefficient * float(x) ** (y - order)
+        return coefficient * x ** (y - order)
+    y = np.asarray(y)
+    coefficient = _falling_factorial(y, order)
+    exponent = np.where(coefficient == 0, 1, y - order)  # any finite power will do there
+    return coefficient * np.asarray(x) ** exponent
+
+
+def _falling_factorial(y: Any, order: int) -> Any:
+    coefficient = 1
+    for k in range(order):
+        coefficient = coefficient * (y - k)
+    return coefficient
+
+
+def power_slope_exponent(x: Any, y: Any, order: int = 1) -> Any:
+    """The derivative of ``power_slope(x, y, order)`` with respect to the exponent y:
+    ``c'(y) x ** (y - order) + c(y) x ** (y - order) log x`` with c the falling
+    factorial; the logarithm's term is 0 at x == 0, where the power is."""
+    y_array = np.asarray(y, dtype=float)
+    coefficient = _falling_factorial(y_array, order)
+    # c'(y) by the product rule: the factors before y - j times those after it.
+    rate = sum(_falling_factorial(y_array, j) * _product_skipping(y_array, order, j)
+               for j in range(order))
+    power = np.asarray(x, dtype=float) ** (y_array - order)
+    result = rate * power + coefficient * power * safe_log(x)
+    return result if np.ndim(result) else float(result)
+
+
+def _product_skipping(y: Any, order: int, skipped: int) -> Any:
+    """The product of ``y - k`` for k in ``skipped + 1 .. order - 1``."""
+    product = 1.0
+    for k in range(skipped + 1, order):
+        product = product * (y - k)
+    return product
+
+
 def grad_dot_right(dy: Any, x1: Any, x2: Any) -> Any:
     """The gradient of ``np.dot(x1, x2)`` with respect to ``x2`` given ``dy``."""
     if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
@@ -1032,6 +1174,8 @@ def check_seed(result: Any, seed: Any, function_name: str) -> None:
             return helper(result, seed, function_name)
     if type(seed) is float and type(result) in _SCALAR_TYPES:
         return  # the common case of a scalar loss, without computing shapes
+    if _is_complex(result):
+        raise errors.ComplexNumberError('the returned value', function_name)
     if np.shape(result) != np.shape(seed):
         if np.shape(seed) == ():
             check_scalar(result, function_name)

@@ -24,7 +24,13 @@ NOTES = {
     'np.linalg.eigh': 'distinct eigenvalues; the gradient is symmetrised',
     'np.linalg.norm': "vector ord None/1/2/inf/-inf/p, matrix 'fro'/'nuc'/1/-1/2/inf",
     'np.pad': "mode='constant' with zero fill",
-    'np.einsum': 'any subscripts, repeated indices and ellipsis included',
+    'np.einsum': ('any subscripts string, repeated indices, ellipsis, implicit output and '
+                  'operands broadcast along length-1 axes included; up to six operands; the '
+                  'interleaved form (`np.einsum(a, [0, 1], b, [1, 2])`) raises'),
+    'np.power': ('exact at 0 and at negative bases for integer exponents (`x ** 0` has '
+                 "slope 0 everywhere); the exponent's derivative is 0 at a zero base"),
+    'np.float_power': ('exact at 0 and at negative bases for integer exponents (`x ** 0` '
+                       "has slope 0 everywhere); the exponent's derivative is 0 at a zero base"),
     'np.max': 'ties share the gradient equally', 'np.min': 'ties share the gradient equally',
     'np.amax': 'ties share the gradient equally', 'np.amin': 'ties share the gradient equally',
     'np.maximum': 'ties share the gradient equally',

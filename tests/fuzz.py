@@ -420,8 +420,6 @@ class Generator:
         kinds = ['assign', 'assign', 'assign', 'augmented', 'container', 'array_write']
         if any(c.form != 'tuple' for c in scope.containers):
             kinds.append('container_write')
-        if any(c.form != 'dict' for c in scope.containers):
-            kinds.append('sequence')
         if nesting < MAX_NESTING:
             kinds += ['if', 'for', 'for_each', 'while']
         if loop is not None:
@@ -487,45 +485,6 @@ class Generator:
             for target, kind in zip(targets, kinds):
                 scope.bind(target, kind)
         return lines
-
-    def make_sequence(self, scope: Scope, nesting: int, loop: str | None) -> list:
-        """Lists and tuples joined (``+``, ``+=``), repeated (``* 2``) or spread into a
-        display (``(*t, v)``): each reads as a new container, or as a longer one."""
-        sequences = [c for c in scope.containers if c.form != 'dict' and len(c.keys) <= 4]
-        if not sequences:
-            return self.make_container(scope, nesting, loop)
-        source = self.draw.choice(sequences)
-        form = source.form
-        kinds = [self.draw.choice([SCALAR, VECTOR]) for _ in range(self.draw.integer(1, 2))]
-        values = [self.expression(scope, kind, 1) for kind in kinds]
-        piece = f'[{", ".join(values)}]' if form == 'list' else f'({", ".join(values)},)'
-        way = self.draw.choice(['append', 'prepend', 'repeat', 'starred'])
-        if way == 'append' and source.appendable:
-            # Grows the sequence in place of the old one: its items keep their positions.
-            operator_ = self.draw.choice(['+=', '= ' + source.name + ' +'])
-            line = f'{source.name} {operator_} {piece}'
-            grown = dataclasses.replace(
-                source, keys=[str(p) for p in range(len(source.kinds) + len(kinds))],
-                kinds=source.kinds + kinds)
-            scope.containers = [grown if c is source else c for c in scope.containers]
-            return [Line(line)]
-        name = self.fresh('S')
-        if way == 'repeat':
-            count = self.draw.integer(1, 3)
-            text = self.draw.choice([f'{source.name} * {count}', f'{count} * {source.name}'])
-            items = source.kinds * count
-        elif way == 'starred':
-            form = self.draw.choice(['list', 'tuple'])
-            parts = [f'*{source.name}'] + values
-            if self.draw.maybe(0.5):
-                parts = parts[1:] + parts[:1]
-            text = f'[{", ".join(parts)}]' if form == 'list' else f'({", ".join(parts)},)'
-            items = source.kinds + kinds if parts[0].startswith('*') else kinds + source.kinds
-        else:  # a new sequence: the piece first, then the old items
-            text = f'{piece} + {source.name}'
-            items = kinds + source.kinds
-        scope.add(Container(name, form, [str(p) for p in range(len(items))], items))
-        return [Line(f'{name} = {text}')]
 
     def make_container_write(self, scope: Scope, nesting: int, loop: str | None) -> list:
         container = self.draw.choice([c for c in scope.containers if c.form != 'tuple'])

@@ -701,6 +701,8 @@ class Normalizer:
             return gast.Attribute(value=self.atom(node.value, out), attr=node.attr,
                                   ctx=gast.Load())
         if isinstance(node, (gast.Tuple, gast.List)):
+            if any(isinstance(e, gast.Starred) for e in node.elts):
+                return self.operation(self.spread(node), out)
             return type(node)(elts=[self.atom(e, out) for e in node.elts], ctx=gast.Load())
         if isinstance(node, gast.Dict):
             return gast.Dict(keys=[self.atom(k, out) for k in node.keys],
@@ -716,6 +718,28 @@ class Normalizer:
             return name(temp)
         return node
 
+
+    def spread(self, node: gast.expr) -> gast.expr:
+        """A display with ``*x`` items as the concatenation it stands for:
+        ``(*a, x, *b)`` is ``starred_tuple(a) + (x,) + starred_tuple(b)``, so each
+        piece has the derivative of a sequence."""
+        helper = runtime.starred_list if isinstance(node, gast.List) else runtime.starred_tuple
+        pieces, run = [], []
+        for element in node.elts:
+            if isinstance(element, gast.Starred):
+                if run:
+                    pieces.append(type(node)(elts=run, ctx=gast.Load()))
+                    run = []
+                pieces.append(gast.Call(func=self.runtime_helper(helper),
+                                        args=[element.value], keywords=[]))
+            else:
+                run.append(element)
+        if run:
+            pieces.append(type(node)(elts=run, ctx=gast.Load()))
+        joined = pieces[0]
+        for piece in pieces[1:]:
+            joined = gast.BinOp(left=joined, op=gast.Add(), right=piece)
+        return joined
 
     def bool_value(self, node: gast.BoolOp, out: list) -> gast.Name:
         """``a or b`` used as a value (it is one of its operands, which may carry a

@@ -26,7 +26,8 @@ from tangent.anf import assign, is_atom, name
 from tangent.annotations import Key
 from tangent.errors import UNRESOLVED_CALLEE, ForwardNotImplementedError
 from tangent.naming import Namer, Namespace, tangent_name
-from tangent.reverse_ad import _call, _const, _differentiable, _index_expr
+from tangent.reverse_ad import (_call, _const, _differentiable, _index_expr, _numeric_variables,
+                                sequence_operation, sequence_variables)
 
 ZERO = 'zero tangent'
 ZERO_OF_VARIABLE = 'zero tangent of a variable that may broadcast'
@@ -133,6 +134,9 @@ class ForwardAD:
         self.result_name = fdef.body[-1].value.id
         self.active = annotate.activity(fdef, set(self.wrt_names), _differentiable)
         self.tangent_names: dict[str, str] = {}
+        # Which + and * may join or repeat lists (their rules decide at run time).
+        self.sequences = sequence_variables(fdef)
+        self.numeric = _numeric_variables(fdef, self.sequences)
 
     def tan(self, primal: str) -> str:
         """The tangent variable of ``primal`` (``dx``)."""
@@ -270,6 +274,7 @@ class ForwardAD:
             func, args = annotate.operation_of(value)
             if annotate.is_square(value):  # x * x is x ** 2: one term, not two
                 func, args = annotate.operator.pow, [value.left, _const(2)]
+            func = sequence_operation(value, self.numeric, self.sequences) or func
             return self.expand_rule(func, target, args, {}, value)
         if isinstance(value, gast.Call):
             func = annotate.callee(value)

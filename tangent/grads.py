@@ -1232,6 +1232,69 @@ alias(np.array_split, np.split)
 
 # Runtime helpers (so that generated code can be differentiated again) --------
 
+# `+` and `*` whose operands may be lists or tuples: the rule decides at run time.
+@adjoint(tangent.add_or_concat)
+def add_or_concat(z, x, y):
+    d[x] = tangent.unconcat(d[z], x, y, 0)
+    d[y] = tangent.unconcat(d[z], x, y, 1)
+
+
+@adjoint(tangent.mul_or_repeat)
+def mul_or_repeat(z, x, y):
+    d[x] = tangent.unrepeat(d[z], x, y, 0)
+    d[y] = tangent.unrepeat(d[z], x, y, 1)
+
+
+@adjoint(tangent.unconcat)
+def unconcat(y, grad, left, right, side):
+    d[grad] = tangent.reconcat(d[y], grad, left, right, side)
+
+
+@adjoint(tangent.reconcat)
+def reconcat(y, part, grad, left, right, side):
+    d[part] = tangent.unconcat(d[y], left, right, side)
+
+
+@adjoint(tangent.concat_tangent)
+def concat_tangent(y, dleft, dright, left, right, like):
+    d[dleft] = tangent.unconcat(d[y], left, right, 0)
+    d[dright] = tangent.unconcat(d[y], left, right, 1)
+
+
+@adjoint(tangent.unrepeat)
+def unrepeat(y, grad, x, z, side):
+    d[grad] = tangent.rerepeat(d[y], grad, x, z, side)
+
+
+@adjoint(tangent.rerepeat)
+def rerepeat(y, part, grad, x, z, side):
+    d[part] = tangent.unrepeat(d[y], x, z, side)
+
+
+@adjoint(tangent.repeat_tangent)
+def repeat_tangent(y, dx, dz, x, z, like):
+    d[dx] = tangent.unrepeat(d[y], x, z, 0)
+    d[dz] = tangent.unrepeat(d[y], x, z, 1)
+
+
+@adjoint(tangent.starred_list)
+def starred_list(y, x):
+    d[x] = tangent.unstarred(d[y], x)
+
+
+alias(tangent.starred_tuple, tangent.starred_list)
+
+
+@adjoint(tangent.unstarred)
+def unstarred(y, grad, like):
+    d[grad] = tangent.restarred(d[y], like, list)
+
+
+@adjoint(tangent.restarred)
+def restarred(y, grad, like, kind):
+    d[grad] = tangent.unstarred(d[y], like)
+
+
 @adjoint(tangent.unbroadcast)
 def unbroadcast(y, array, like):
     d[array] = tangent.broadcast_like(d[y], array)

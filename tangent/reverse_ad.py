@@ -139,9 +139,12 @@ class ReverseAD:
         self.bound_before: dict[int, frozenset] = {}
         _bind_statements(fdef.body, set(self.params), self.bound_before)
         # Variables that only ever hold numbers or arrays: their gradients add with +.
-        self.numeric = _numeric_variables(fdef)
+        self.sequences = sequence_variables(fdef)
+        self.numeric = _numeric_variables(fdef, self.sequences)
         scalars = {p for p, cls in self.param_types.items() if cls in _SCALAR_CLASSES}
-        self.shape_classes = _shape_classes(fdef, self.params, scalars)
+        self.shape_classes = _shape_classes(
+            fdef, self.params, scalars,
+            lambda value: sequence_operation(value, self.numeric, self.sequences) is not None)
         self.maybe_none: set[str] = set()  # adjoints that may hold None (a zero)
 
     # Names -------------------------------------------------------------------
@@ -515,6 +518,9 @@ class ReverseAD:
             func, args = annotate.operation_of(value)
             if annotate.is_square(value):  # x * x is x ** 2: one term, not two
                 func, args = annotate.operator.pow, [value.left, _const(2)]
+            sequence_rule = sequence_operation(value, self.numeric, self.sequences)
+            if sequence_rule is not None:  # may join or repeat lists: decided at run time
+                return self.expand_rule(sequence_rule, target, args, {}, seed, state, value)
             code = self.expand_rule(func, target, args, {}, seed, state, value)
             return self.without_needless_unbroadcasts(code, target, args)
         if isinstance(value, gast.Call):
@@ -818,18 +824,95 @@ _SHAPE_ARGUMENT = {runtime.unbroadcast: 1, runtime.unreduce_like: 1, runtime.ini
 _ARITHMETIC = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.MatMult)
 
 
-def _numeric_variables(fdef: gast.FunctionDef) -> set[str]:
+def sequence_variables(fdef: gast.FunctionDef) -> set[str]:
+    """Variables that hold lists or tuples wherever they are assigned.
+
+    A list or tuple display (``*x`` spread included) is one; so is a sum or a
+    product with one as an operand (a concatenation, a repetition), and a
+    copy of one. Assigned anything else anywhere, a variable is not.
+    """
+    sequences, other, derived = set(), set(), []
+    for node in gast.walk(fdef):
+        if not isinstance(node, gast.Assign) or not isinstance(node.targets[0], gast.Name):
+            continue
+        target, value = node.targets[0].id, node.value
+        if _is_display(value) or (isinstance(value, gast.Call) and annotate.callee(value) in (
+                runtime.starred_list, runtime.starred_tuple)):
+            sequences.add(target)
+        elif isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Mult)):
+            derived.append((target, [value.left, value.right]))
+        elif isinstance(value, gast.Name):
+            derived.append((target, [value]))
+        else:
+            other.add(target)
+    changed = True
+    while changed:
+        changed = False
+        for target, operands in derived:
+            if target not in sequences and any(_is_sequence(op, sequences) for op in operands):
+                sequences.add(target)
+                changed = True
+    return sequences - other
+
+
+def _is_display(node: gast.expr) -> bool:
+    return isinstance(node, (gast.List, gast.Tuple))
+
+
+def _is_sequence(node: gast.expr, sequences: set[str]) -> bool:
+    return _is_display(node) or (isinstance(node, gast.Name) and node.id in sequences)
+
+
+def _is_int(node: gast.expr) -> bool:
+    return (isinstance(node, gast.Constant) and isinstance(node.value, int)
+            and not isinstance(node.value, bool))
+
+
+def sequence_operation(value: gast.expr, numeric: set[str], sequences: set[str]) -> Any:
+    """The rule key for a ``+`` or ``*`` that may concatenate or repeat lists or
+    tuples, or None when the source shows that it is arithmetic.
+
+    ``a + b`` is arithmetic when an operand is a number or a numeric variable
+    (a list plus a number is an error); ``a * b`` may be a repetition when an
+    operand is a list or tuple, or an integer constant and the other operand
+    is not known to be numeric. Otherwise, the rule (``add_or_concat``,
+    ``mul_or_repeat``) decides from the values at run time.
+    """
+    if not isinstance(value, gast.BinOp):
+        return None
+    operands = (value.left, value.right)
+
+    def is_numeric(node):
+        return _is_number(node) or (isinstance(node, gast.Name) and node.id in numeric)
+
+    if isinstance(value.op, gast.Add):
+        return None if any(is_numeric(op) for op in operands) else runtime.add_or_concat
+    if isinstance(value.op, gast.Mult):
+        if any(_is_sequence(op, sequences) for op in operands):
+            return runtime.mul_or_repeat
+        for op, other in (operands, operands[::-1]):
+            if _is_int(op) and not is_numeric(other):
+                return runtime.mul_or_repeat
+    return None
+
+
+def _numeric_variables(fdef: gast.FunctionDef, sequences: set[str] = frozenset()) -> set[str]:
     """Variables that hold numbers or arrays wherever they are assigned.
 
     Results of arithmetic, ufuncs and ``math`` functions, and operands of
     arithmetic other than ``+`` are numbers or arrays; a sum is one when
     either side is (``+`` alone also joins lists), and then so is its other
-    side; a copy is one when its source is. Assigned anything else anywhere,
-    a variable is not.
+    side; a copy is one when its source is. ``*`` repeats a list or tuple
+    (``sequences``, or displays) by an integer: a product with one, or with
+    an integer constant, is numeric only when its other operand is. Assigned
+    anything else anywhere, a variable is not.
     """
     numeric, other, sums, copies = set(), set(), [], []
     for node in gast.walk(fdef):
-        if isinstance(node, gast.BinOp) and isinstance(node.op, _ARITHMETIC) and \
+        if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult) and \
+                _may_repeat(node, sequences):
+            pass  # x * 3 may repeat a list x; [v] * n repeats a list
+        elif isinstance(node, gast.BinOp) and isinstance(node.op, _ARITHMETIC) and \
                 not isinstance(node.op, gast.Add):
             numeric.update(n.id for n in (node.left, node.right) if isinstance(n, gast.Name))
         elif isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)) \
@@ -839,7 +922,14 @@ def _numeric_variables(fdef: gast.FunctionDef) -> set[str]:
             continue
         target, value = node.targets[0].id, node.value
         func = annotate.callee(value) if isinstance(value, gast.Call) else None
-        if (isinstance(value, gast.BinOp) and isinstance(value.op, _ARITHMETIC)
+        if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult) and \
+                _may_repeat(value, sequences):
+            if any(_is_sequence(op, sequences) for op in (value.left, value.right)):
+                other.add(target)
+            else:  # x * 3: numeric when x is
+                copies.append((target, [op for op in (value.left, value.right)
+                                        if not _is_int(op)]))
+        elif (isinstance(value, gast.BinOp) and isinstance(value.op, _ARITHMETIC)
                 and not isinstance(value.op, gast.Add)) or \
                 (isinstance(value, gast.UnaryOp) and isinstance(value.op, (gast.USub, gast.UAdd))) \
                 or isinstance(func, np.ufunc) or getattr(func, '__module__', None) == 'math' \
@@ -864,7 +954,12 @@ def _numeric_variables(fdef: gast.FunctionDef) -> set[str]:
                     if name_ not in numeric:
                         numeric.add(name_)
                         changed = True
-    return numeric - other
+    return numeric - other - sequences
+
+
+def _may_repeat(node: gast.BinOp, sequences: set[str]) -> bool:
+    """Whether product ``node`` may repeat a list or tuple (``l * 3``, ``[v] * n``)."""
+    return any(_is_sequence(op, sequences) or _is_int(op) for op in (node.left, node.right))
 
 
 def _bind_statements(stmts: list, bound: set, before: dict) -> set:
@@ -921,12 +1016,16 @@ _COUNTER = object()  # the value a for loop over range gives its target
 
 
 def _shape_classes(fdef: gast.FunctionDef, params: list[str],
-                   scalars: set[str] = frozenset()) -> dict[str, str]:
+                   scalars: set[str] = frozenset(),
+                   may_join: Callable[[gast.expr], bool] = lambda value: False
+                   ) -> dict[str, str]:
     """Variables known to share a shape and dtype, by class (flow-insensitive).
 
     Each parameter starts a class, but ``scalars`` (parameters known to be
     Python numbers) share one; a number joins any class; element-wise
-    arithmetic and ufuncs of operands of one class (and numbers) stay in it.
+    arithmetic and ufuncs of operands of one class (and numbers) stay in it,
+    but not a ``+`` or ``*`` that ``may_join`` says may concatenate or repeat
+    lists.
     A variable assigned values of different classes, or of any other
     operation, is in no class.
     """
@@ -963,7 +1062,7 @@ def _shape_classes(fdef: gast.FunctionDef, params: list[str],
         if isinstance(value, (gast.Name, gast.Constant)):
             return class_of(value)
         if isinstance(value, gast.BinOp) and isinstance(value.op, _ARITHMETIC) and \
-                not isinstance(value.op, gast.MatMult):
+                not isinstance(value.op, gast.MatMult) and not may_join(value):
             return joined([class_of(value.left), class_of(value.right)])
         if isinstance(value, gast.UnaryOp) and isinstance(value.op, (gast.USub, gast.UAdd)):
             return class_of(value.operand)

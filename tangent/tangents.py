@@ -739,6 +739,7 @@ def tensordot(y, a, b, axes=2):
     d[y] = np.tensordot(d[a], b, axes) + np.tensordot(a, d[b], axes)
 
 
+# Up to six operands, as the adjoint; out and optimize are keyword-only.
 @tangent_(np.einsum)
 def einsum(y, subscripts, a, b=None, c=None, e=None, g=None, h=None, *, out=None,
            optimize=False):
@@ -1153,6 +1154,67 @@ def append(y, arr, values, axis=None):
 
 
 # Runtime helpers (so that generated code can be differentiated again) --------
+
+# `+` and `*` whose operands may be lists or tuples: the rule decides at run time.
+@tangent_(tangent.add_or_concat)
+def add_or_concat(z, x, y):
+    d[z] = tangent.concat_tangent(d[x], d[y], x, y, z)
+
+
+@tangent_(tangent.mul_or_repeat)
+def mul_or_repeat(z, x, y):
+    d[z] = tangent.repeat_tangent(d[x], d[y], x, y, z)
+
+
+@tangent_(tangent.unconcat)
+def unconcat(y, grad, left, right, side):
+    d[y] = tangent.unconcat(d[grad], left, right, side)
+
+
+@tangent_(tangent.reconcat)
+def reconcat(y, part, grad, left, right, side):
+    d[y] = tangent.reconcat(d[part], grad, left, right, side)
+
+
+@tangent_(tangent.concat_tangent)
+def concat_tangent(y, dleft, dright, left, right, like):
+    d[y] = tangent.concat_tangent(d[dleft], d[dright], left, right, like)
+
+
+@tangent_(tangent.unrepeat)
+def unrepeat(y, grad, x, z, side):
+    d[y] = tangent.unrepeat(d[grad], x, z, side)
+
+
+@tangent_(tangent.rerepeat)
+def rerepeat(y, part, grad, x, z, side):
+    d[y] = tangent.rerepeat(d[part], grad, x, z, side)
+
+
+@tangent_(tangent.repeat_tangent)
+def repeat_tangent(y, dx, dz, x, z, like):
+    d[y] = tangent.repeat_tangent(d[dx], d[dz], x, z, like)
+
+
+@tangent_(tangent.starred_list)
+def starred_list(y, x):
+    d[y] = tangent.restarred(d[x], x, list)
+
+
+@tangent_(tangent.starred_tuple)
+def starred_tuple(y, x):
+    d[y] = tangent.restarred(d[x], x, tuple)
+
+
+@tangent_(tangent.unstarred)
+def unstarred(y, grad, like):
+    d[y] = tangent.unstarred(d[grad], like)
+
+
+@tangent_(tangent.restarred)
+def restarred(y, grad, like, kind):
+    d[y] = tangent.restarred(d[grad], like, kind)
+
 
 @tangent_(tangent.unbroadcast)
 def unbroadcast(y, array, like):

@@ -219,10 +219,14 @@ class Program:
     wrt: tuple[int, ...]
     directions: tuple  # forward-mode tangents, one per wrt argument
     main: str = 'f'
+    preamble: list[str] = field(default_factory=list)  # module lines before the functions
+    postamble: list[str] = field(default_factory=list)  # and after them (globals rebound)
 
     def source(self, instrument: bool = False) -> str:
         body = '\n\n\n'.join(render_function(f, instrument) for f in self.functions)
-        return f'import numpy as np\n\n\n{body}\n'
+        before = '\n'.join(self.preamble) + '\n\n\n' if self.preamble else ''
+        after = '\n\n' + '\n'.join(self.postamble) + '\n' if self.postamble else ''
+        return f'import numpy as np\n\n\n{before}{body}\n{after}'
 
     def describe_args(self) -> str:
         return '(' + ', '.join(_literal(arg) for arg in self.args) + ')'
@@ -282,6 +286,18 @@ class Subroutine:
     name: str
     param_kinds: list[str]
     result_kinds: list[str]  # one kind, or two for a tuple result
+    random: str | None = None  # 'state': draws from an ``rs`` passed first; 'global': np.random
+    default: str | None = None  # a scalar parameter with a default, after the others
+    star: str | None = None  # a ``*args`` parameter taking extra scalars
+    keyword_only: str | None = None  # a keyword-only scalar parameter with a default
+
+
+# Helpers that count their calls: the program's module holds one ``Counter``, and
+# every evaluation of a derivative must tick it as often as one run of the program.
+COUNTER_NAME = 'CALLS'
+COUNTER_SOURCE = ['class Counter:', '    def __init__(self):', '        self.n = 0', '',
+                  '    def tick(self):', '        self.n += 1', '', '',
+                  f'{COUNTER_NAME} = Counter()']
 
 
 class Generator:
@@ -403,9 +419,24 @@ class Generator:
     def call_expression(self, scope: Scope) -> str:
         sub = self.subroutine
         self.in_call = True  # no calls in the arguments of a call
-        args = ', '.join(self.expression(scope, kind, 1) for kind in sub.param_kinds)
+        args = [self.expression(scope, kind, 1) for kind in sub.param_kinds]
+        if sub.random == 'state':
+            args.insert(0, 'rs')
+        keywords = []
+        extras = ([self.expression(scope, SCALAR, 1) for _ in range(self.draw.integer(0, 2))]
+                  if sub.star else [])
+        if sub.default:
+            # extra positional values fill the defaulted parameter first
+            how = 'positional' if extras else self.draw.choice(['omit', 'keyword', 'positional'])
+            if how == 'positional':
+                args.append(self.expression(scope, SCALAR, 1))
+            elif how == 'keyword':
+                keywords.append(f'{sub.default}={self.expression(scope, SCALAR, 1)}')
+        args += extras
+        if sub.keyword_only and self.draw.maybe(0.5):
+            keywords.append(f'{sub.keyword_only}={self.expression(scope, SCALAR, 1)}')
         self.in_call = False
-        return f'{sub.name}({args})'
+        return f'{sub.name}({", ".join(args + keywords)})'
 
     # Statements ----------------------------------------------------------------------
 
@@ -676,33 +707,91 @@ class Generator:
             terms.append(self.expression(scope, SCALAR, 1))
         return terms
 
-    def make_subroutine(self) -> Function:
+    def make_subroutine(self, preamble: list[str], postamble: list[str]) -> Function:
+        """The helper ``g``: maybe counting its calls, drawing seeded random numbers,
+        with a default (a constant, or a global rebound after the def), ``*args``,
+        a keyword-only parameter and positional-only parameters."""
         self.in_subroutine = True
         kinds = [self.draw.choice([SCALAR, VECTOR]) for _ in range(self.draw.integer(1, 2))]
         params = [self.fresh('p') for _ in kinds]
         scope = Scope([Var(p, k) for p, k in zip(params, kinds)])
-        body = self.block(scope, 1, None, 1, 3)
+        sub = Subroutine('g', kinds, [])
+        prefix = []
+        if self.draw.maybe(0.4):
+            if COUNTER_SOURCE[0] not in preamble:
+                preamble += COUNTER_SOURCE
+            prefix.append(Line(f'{COUNTER_NAME}.tick()'))
+        if self.draw.maybe(0.3):
+            sub.random = self.draw.choice(['state', 'global'])
+            source = 'rs' if sub.random == 'state' else 'np.random'
+            for _ in range(self.draw.integer(1, 2)):
+                name, kind = self.fresh('n'), self.draw.choice([SCALAR, VECTOR])
+                draw = (f'{source}.randn({SIZE})' if kind == VECTOR
+                        else f'{source}.uniform(-1.0, 1.0)')
+                prefix.append(Line(f'{name} = {draw}'))
+                scope.bind(name, kind, writable=False)
+        if self.draw.maybe(0.3):
+            params.append('/')
+        if self.draw.maybe(0.35):
+            sub.default = self.fresh('q')
+            value = self.constant()
+            if self.draw.maybe(0.5):  # the default is a global's value at def time
+                name = self.fresh('K')
+                preamble.append(f'{name} = {value}')
+                postamble.append(f'{name} = {self.constant()}')
+                value = name
+            params.append(f'{sub.default}={value}')
+            scope.bind(sub.default, SCALAR, writable=False)
+        if self.draw.maybe(0.25):
+            sub.star = self.fresh('rest')
+            params.append(f'*{sub.star}')
+            total, item = self.fresh('s'), self.fresh('r')
+            prefix += [Line(f'{total} = 0.0'),
+                       For(item, sub.star, [Line(f'{total} = {total} + {item} * {item}')])]
+            scope.bind(total, SCALAR, writable=False)
+        if self.draw.maybe(0.25):
+            sub.keyword_only = self.fresh('k')
+            params += ([] if sub.star else ['*']) + [f'{sub.keyword_only}={self.constant()}']
+            scope.bind(sub.keyword_only, SCALAR, writable=False)
+        if sub.random == 'state':
+            params.insert(0, 'rs')
+        body = prefix + self.block(scope, 1, None, 1, 3)
         result_kinds = [self.draw.choice([SCALAR, VECTOR])]
         if self.draw.maybe(0.3):
             result_kinds.append(self.draw.choice([SCALAR, VECTOR]))
         results = [self.expression(scope, kind, 1) for kind in result_kinds]
         self.in_subroutine = False
-        self.subroutine = Subroutine('g', kinds, result_kinds)
+        sub.result_kinds = result_kinds
+        self.subroutine = sub
         return Function('g', params, body, results, joiner=', ')
 
     def program(self) -> Program:
         functions = []
+        preamble, postamble = [], []
         if self.draw.maybe(0.35):
-            functions.append(self.make_subroutine())
+            functions.append(self.make_subroutine(preamble, postamble))
         kinds = [self.draw.choice([SCALAR, VECTOR]) for _ in range(self.draw.integer(1, 3))]
         params = [self.fresh('x' if kind == SCALAR else 'v') for kind in kinds]
         scope = Scope([Var(p, k) for p, k in zip(params, kinds)])
-        body = self.block(scope, 0, None, 2, 6)
-        functions.append(Function('f', params, body, self.result(scope)))
+        prefix = []
+        random = self.subroutine.random if self.subroutine else None
+        if random == 'state':  # a fresh RandomState each run: finite differences see the
+            prefix.append(Line(f'rs = np.random.RandomState({self.draw.integer(0, 99)})'))
+        elif random == 'global':  # same draws as the derivative
+            prefix.append(Line(f'np.random.seed({self.draw.integer(0, 99)})'))
+        signature = list(params)
+        if self.draw.maybe(0.15):
+            signature.insert(self.draw.integer(1, len(params)), '/')
+        if self.draw.maybe(0.1):
+            name = self.fresh('c')
+            signature += ['*', f'{name}={self.constant()}']
+            scope.bind(name, SCALAR, writable=False)
+        body = prefix + self.block(scope, 0, None, 2, 6)
+        functions.append(Function('f', signature, body, self.result(scope)))
         args = tuple(self.value(kind) for kind in kinds)
         wrt = tuple(i for i in range(len(params)) if self.draw.maybe(0.7)) or (0,)
         directions = tuple(self.value(kinds[i]) for i in wrt)
-        return Program(functions, args, wrt, directions)
+        return Program(functions, args, wrt, directions, preamble=preamble, postamble=postamble)
 
     def value(self, kind: str) -> Any:
         if kind == SCALAR:
@@ -896,8 +985,47 @@ def describe(configuration: tuple) -> str:
     return f'{where}{"" if optimized else ", optimized=False"}'
 
 
+class CallCountError(AssertionError):
+    """A derivative ran the program's helpers, or drew random numbers, a different
+    number of times than one run of the program."""
+
+
+def side_effects(function: Callable) -> tuple:
+    """What running the program leaves behind: its helpers' call count (if they
+    count) and the state of NumPy's global random generator."""
+    counter = function.__globals__.get(COUNTER_NAME)
+    state = np.random.get_state()
+    return (getattr(counter, 'n', None), state[0], state[1].tobytes(), *state[2:])
+
+
+def reset_counter(function: Callable) -> None:
+    counter = function.__globals__.get(COUNTER_NAME)
+    if counter is not None:
+        counter.n = 0
+
+
 def differentiate(function: Callable, program: Program, configuration: tuple) -> Any:
-    """Run one tangent configuration: a tuple of gradients, or a directional derivative."""
+    """Run one tangent configuration: a tuple of gradients, or a directional derivative.
+
+    It must run each of the program's calls exactly as often as one run of the
+    program does (counted by ``CALLS``), and draw from NumPy's global generator as
+    much: ``CallCountError`` otherwise."""
+    reset_counter(function)
+    with np.errstate(all='ignore'):
+        function(*fresh_args(program.args))
+    once = side_effects(function)
+    reset_counter(function)
+    result = _differentiate(function, program, configuration)
+    after = side_effects(function)
+    if after != once:
+        raise CallCountError(
+            f'one evaluation of the derivative called the helpers {after[0]} times '
+            f'(the program: {once[0]})' if after[0] != once[0] else
+            'the derivative drew other random numbers than one run of the program')
+    return result
+
+
+def _differentiate(function: Callable, program: Program, configuration: tuple) -> Any:
     mode, motion, optimized = configuration
     args = fresh_args(program.args)
     if mode == 'forward':

@@ -207,3 +207,84 @@ def test_the_command_line_prints_a_summary():
     assert re.fullmatch(r'2 programs, \d+ failures \(\d+ checked; \d+ discarded as '
                         r'ill-conditioned.*\)', last), last
     assert counts['programs'] == 2
+
+
+# Helpers that count, draw, take defaults and every parameter kind -------------------
+
+def test_generated_helpers_cover_counting_drawing_defaults_and_parameter_kinds():
+    sources = [fuzz.campaign_program(11, index).source() for index in range(300)]
+    for index in range(0, 300, 30):  # they import and run without tangent
+        program = fuzz.campaign_program(11, index)
+        namespace = {}
+        exec(compile(program.source(), f'<program {index}>', 'exec'), namespace)
+        assert np.shape(fuzz.evaluate(namespace['f'], program.args)) == ()
+    text = '\n'.join(sources)
+    for construct in ['CALLS.tick()', 'rs = np.random.RandomState(', 'rs.randn(3)',
+                      'np.random.seed(', 'np.random.uniform(-1.0, 1.0)', ', /', '*rest',
+                      '*, k']:
+        assert construct in text, construct
+    assert re.search(r'^def g\(.*q\d+=(K\d+)\b.*\n(.*\n)*\1 = ', text, re.MULTILINE), \
+        'a default read from a global rebound after the def'
+    assert re.search(r'^def f\(.*\*, c\d+=', text, re.MULTILINE), 'keyword-only in f'
+    assert re.search(r'g\([^()]*q\d+=', text), 'a default passed by keyword'
+
+
+def counting_program(calls_in_f):
+    helper = Function('g', ['rs', 'p0', '/', 'q1=K2', '*rest3', 'k4=0.5'],
+                      [Line('CALLS.tick()'), Line('n5 = rs.randn(3)'),
+                       Line('n6 = np.random.uniform(-1.0, 1.0)'), Line('s7 = 0.0'),
+                       fuzz.For('r8', 'rest3', [Line('s7 = s7 + r8 * r8')])],
+                      ['np.sum(p0 * n5) * q1 * n6 + s7 * k4'])
+    main = Function('f', ['x0', '/', 'v1'],
+                    [Line('rs = np.random.RandomState(3)'), Line('np.random.seed(4)')]
+                    + [Line(f't{i} = g(rs, v1 * x0, x0, np.sin(x0), k4=x0)')
+                       for i in range(calls_in_f)],
+                    [f't{i}' for i in range(calls_in_f)])
+    return Program([helper, main], (0.3, np.array([0.1, -0.2, 0.5])), (0, 1),
+                   (1.0, np.array([0.5, 1.0, -1.0])),
+                   preamble=fuzz.COUNTER_SOURCE + ['K2 = 0.7'], postamble=['K2 = -2.0'])
+
+
+def test_a_counting_drawing_helper_is_checked_in_every_mode(directory):
+    program = counting_program(2)
+    assert fuzz.check_program(program, directory).status == 'ok'
+
+
+def test_the_checker_catches_a_helper_run_twice(directory):
+    program = counting_program(1)
+    module = fuzz.load(program.source(), directory, 'counted')
+    assert module.f.__defaults__ is None and module.g.__defaults__ == (0.7,)
+
+    def ticking(function, program, configuration):
+        original = fuzz._differentiate
+
+        def extra(*args):
+            result = original(*args)
+            function.__globals__['CALLS'].tick()
+            return result
+        fuzz._differentiate = extra
+        try:
+            return fuzz.differentiate(function, program, configuration)
+        finally:
+            fuzz._differentiate = original
+
+    def drawing(function, program, configuration):
+        original = fuzz._differentiate
+
+        def extra(*args):
+            result = original(*args)
+            np.random.randn()
+            return result
+        fuzz._differentiate = extra
+        try:
+            return fuzz.differentiate(function, program, configuration)
+        finally:
+            fuzz._differentiate = original
+
+    outcome = fuzz.check_program(program, directory, ticking)
+    assert (outcome.status, outcome.signature) == ('failed', 'raised CallCountError')
+    assert 'called the helpers 2 times (the program: 1)' in outcome.details
+    assert len(outcome.configurations) == len(fuzz.CONFIGURATIONS)
+    outcome = fuzz.check_program(program, directory, drawing)
+    assert (outcome.status, outcome.signature) == ('failed', 'raised CallCountError')
+    assert 'other random numbers' in outcome.details

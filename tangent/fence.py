@@ -18,7 +18,7 @@ import gast
 
 from tangent import annotations as anno
 from tangent.annotations import Key
-from tangent import errors
+from tangent import errors, non_differentiable
 from tangent.errors import TangentParseError
 
 # node type -> (what to call it, the way out)
@@ -276,9 +276,19 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
     A subscript write ``y[j] = v`` through a name sharing an object is rejected
     (the derivative keeps one value per name); a write into ``x`` with a part
     ``y`` of it gets a run-time check where ``y`` is bound that ``y`` is not a
-    view (a number read from a vector is no alias). ``y += v`` changes an
-    array in place but rebinds a number: with a partner read afterwards, a
-    run-time check before it raises if ``y`` is an array or list.
+    view of ``x`` (a number read from a vector is no alias, nor an item of a
+    list whose slot is replaced).
+
+    ``y += v`` changes an array, list or dict in place and rebinds a number,
+    tuple or string; it matters only when a partner is read afterwards, and
+    then by the kind of pair: the same object or an item held in a container
+    (``z = y``, ``l = [y]``): a check before the ``+=`` raises if ``y`` is an
+    array, list or dict; ``y`` a part of ``x`` (``y = x[i]``, ``for y in x``):
+    a check where ``y`` is read raises if ``y`` is an item or a view of ``x``
+    that += changes (not a number, nor the copy ``x[1:]`` of a list); ``x`` a
+    part of ``y``: a check where ``x`` is read raises if ``x`` is a view of the
+    array ``y`` (a list extended keeps its items); ``y`` a container holding
+    ``v`` (``y = [v]``): nothing, extending ``y`` leaves ``v`` as it was.
     """
     plan = _AliasPlan()
     built, other = set(), set()
@@ -309,6 +319,8 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
                 new.add((derived, src if d == source else d, 'part', origin))
             elif k == 'part' and d == source:  # a part of a part
                 new.add((derived, src, 'part', origin))
+            elif k == 'held' and src == source:  # an item of l = [v, ...] may be v itself
+                new.add((derived, d, 'same', origin))
         return frozenset(new)
 
     def chain_root(value):
@@ -322,21 +334,32 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
             return None
         return node.id
 
-    def check(where, anchor, position, name, function, construct, line):
-        key = (id(where), id(anchor), position, name, function)
-        plan.checks.setdefault(key, (where, anchor, position, name, function, construct,
+    def check(where, anchor, position, names, function, construct, line):
+        key = (id(where), id(anchor), position, names, function)
+        plan.checks.setdefault(key, (where, anchor, position, names, function, construct,
                                      line))
 
-    origins: dict[int, tuple] = {}  # pairs hold ints: lists cannot be in a frozenset
+    # An origin is where a pair ``(derived, source, 'part')`` began: the place in the
+    # code and the names bound there that show, when it runs, what the part is (the
+    # part and the whole it was read from; the whole is None when the statement
+    # rebinds it, as in x = x[0]). Pairs hold the key: lists cannot be in a frozenset.
+    origins: dict[tuple, tuple] = {}
 
-    def at(where, anchor, position) -> int:
-        key = id(anchor) if anchor is not None else id(where)
+    def at(where, anchor, position, part, whole) -> tuple:
+        key = (id(anchor) if anchor is not None else id(where), part, whole)
         origins[key] = (where, anchor, position)
         return key
 
-    def origin_check(origin, name, line, construct=ALIASED_WRITE):
+    def view_check(origin, line, construct):
+        """The whole ``origin`` read from changes in place (``x[j] = v``, or ``x += v``
+        when it is an array): raise where the part is bound if it is a view."""
         where, anchor, position = origins[origin]
-        check(where, anchor, position, name, errors.check_not_view, construct, line)
+        _, part, whole = origin
+        if whole is None:
+            check(where, anchor, position, (part,), errors.check_not_view, construct, line)
+        else:
+            check(where, anchor, position, (part, whole), check_not_view_of, construct,
+                  line)
 
     def block(statements, state, report, later):
         for index, stmt in enumerate(statements):
@@ -352,7 +375,31 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
                 if report:
                     plan.rejected[id(target)] = ALIASED_WRITE
             elif src == name and kind == 'part' and name not in containers and report:
-                origin_check(origin, d, target.lineno)
+                view_check(origin, target.lineno, ALIASED_WRITE)
+
+    def augmented(stmt, name, state, after, statements):
+        """``name += v`` with the pairs of ``state``; ``after``: the names read later.
+
+        In place only for a mutable ``name`` (an array; a list or dict extended; a
+        number, tuple or string is rebound), and then it changes another name only
+        when that name is the same object, a view of the array, or holds it."""
+        for d, src, kind, origin in state:
+            partner = src if d == name else d if src == name else None
+            if partner is None or partner == name or partner not in after:
+                continue
+            if kind == 'held' and src == name:
+                continue  # extending a list leaves the items it holds as they were
+            if kind == 'part' and src == name:  # d is read from name: a view of an array?
+                view_check(origin, stmt.lineno, AUGMENTED_ALIAS)
+            elif kind == 'part' and origin[2] is not None:
+                # name is read from src: where it is read, tell an item or a view of the
+                # whole (changed by +=) from a copy (x[1:] of a list) or a number
+                where, anchor, position = origins[origin]
+                check(where, anchor, position, origin[1:], check_part_not_shared,
+                      AUGMENTED_ALIAS, stmt.lineno)
+            else:  # the same object, held in a container, or a part of a rebound whole
+                check(statements, stmt, 'before', (name,), errors.check_not_aliased,
+                      AUGMENTED_ALIAS, stmt.lineno)
 
     def statement(stmt, state, report, after, statements):
         if isinstance(stmt, (gast.Assign, gast.AugAssign)):
@@ -361,18 +408,8 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
                 if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
                     write_into(target, state, report)
             if isinstance(stmt, gast.AugAssign):
-                if isinstance(stmt.target, gast.Name):
-                    name = stmt.target.id
-                    for d, src, kind, origin in state:
-                        partner = src if d == name else d if src == name else None
-                        if partner is None or partner == name or partner not in after:
-                            continue
-                        if report and kind == 'part' and src == name:
-                            # d may be a view of name
-                            origin_check(origin, d, stmt.lineno, AUGMENTED_ALIAS)
-                        elif report:
-                            check(statements, stmt, 'before', name,
-                                  errors.check_not_aliased, AUGMENTED_ALIAS, stmt.lineno)
+                if isinstance(stmt.target, gast.Name) and report:
+                    augmented(stmt, stmt.target.id, state, after, statements)
                 return state  # an array keeps its partners; a number has none to keep
             names = {n.id for t in stmt.targets for n in gast.walk(t)
                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
@@ -383,19 +420,21 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
                 if whole and names == {source}:
                     return state  # w = w
                 new = drop(state, names - {source})
-                origin = at(statements, stmt, 'after')
+                read = None if source in names else source  # the whole, if still bound
                 if source in names:  # x = x[0]: now a part of what x shared an object with
+                    origin = at(statements, stmt, 'after', source, None)
                     new = drop(new, {source}) | {
                         (source, src if d == source else d, 'part', origin)
                         for d, src, kind, _ in new if source in (d, src) and kind != 'held'}
                 for target in stmt.targets:
                     if isinstance(target, gast.Name) and target.id != source:
-                        new = derive(new, target.id, source,
-                                     'same' if whole else 'part', origin)
+                        new = derive(new, target.id, source, 'same' if whole else 'part',
+                                     at(statements, stmt, 'after', target.id, read))
                     elif isinstance(target, (gast.Tuple, gast.List)):  # a, b = x: rows
                         for item in target.elts:
                             if isinstance(item, gast.Name) and item.id != source:
-                                new = derive(new, item.id, source, 'part', origin)
+                                new = derive(new, item.id, source, 'part',
+                                             at(statements, stmt, 'after', item.id, read))
                 return new
             new = drop(state, names)
             if isinstance(stmt.value, (gast.List, gast.Tuple, gast.Dict)):
@@ -415,7 +454,8 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
                 if isinstance(stmt.target, gast.Name) and isinstance(stmt.iter, gast.Name) \
                         and not anno.has(stmt.iter, Key.FUNC):
                     state = derive(state, stmt.target.id, stmt.iter.id, 'part',
-                                   at(stmt.body, None, 'start'))
+                                   at(stmt.body, None, 'start', stmt.target.id,
+                                      stmt.iter.id))
             in_loop = after | reads([stmt])
             entry = state
             while True:  # the state at the loop's head, over any number of iterations
@@ -430,22 +470,24 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
     return plan
 
 
-def _check_call(function, name: str, construct: tuple[str, str], filename: str,
+def _check_call(function, names: tuple, construct: tuple[str, str], filename: str,
                 lineno: int, line: str) -> gast.stmt:
-    """``tangent_check(name, ...)``: a statement generated code runs."""
+    """``tangent_check(value, ..., name, ...)``: a statement generated code runs,
+    given the values of ``names`` and the first name's text."""
     func = gast.Name(id=RUNTIME_NAMES[function], ctx=gast.Load(), annotation=None,
                      type_comment=None)
     anno.set(func, Key.FUNC, function)
-    arguments = [gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)]
+    arguments = [gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+                 for name in names]
     arguments += [gast.Constant(value=v, kind=None)
-                  for v in (name, *construct, filename, lineno, line)]
+                  for v in (names[0], *construct, filename, lineno, line)]
     return gast.Expr(value=gast.Call(func=func, args=arguments, keywords=[]))
 
 
 def _insert_checks(plan: _AliasPlan, filename: str) -> None:
-    for where, anchor, position, name, function, construct, lineno in plan.checks.values():
+    for where, anchor, position, names, function, construct, lineno in plan.checks.values():
         line = linecache.getline(filename, lineno).strip() if lineno else ''
-        call = _check_call(function, name, construct, filename, lineno, line)
+        call = _check_call(function, names, construct, filename, lineno, line)
         if anchor is None:
             gast.copy_location(call, where[0])
             gast.copy_location(call.value, where[0])
@@ -455,6 +497,60 @@ def _insert_checks(plan: _AliasPlan, filename: str) -> None:
         gast.copy_location(call, anchor)
         gast.copy_location(call.value, anchor)
         where.insert(index + (position == 'after'), call)
+
+
+def _is_array(value) -> bool:
+    return type(value).__name__ == 'ndarray' and hasattr(value, '__array_interface__')
+
+
+def _memory_of(array):
+    """The object whose memory ``array`` uses (itself, or what it is a view of)."""
+    while getattr(array, 'base', None) is not None:
+        array = array.base
+    return array
+
+
+def check_not_view_of(part: object, whole: object, name: str, construct: str,
+                      way_out: str, filename: str, lineno: int, line: str) -> None:
+    """Called by generated code where ``part`` is read from ``whole`` (``part = whole[i]``,
+    ``for part in whole``), when ``whole`` is changed in place at ``lineno``
+    (``whole[j] = v``, ``whole += v``) and ``part`` read afterwards: the change
+    reaches ``part`` only if ``whole`` is an array and ``part`` a view of it (not a
+    number read from a vector, nor an item of a list, which extending or writing
+    into a slot of the list leaves as it was)."""
+    if _is_array(whole) and _is_array(part) and _memory_of(part) is _memory_of(whole):
+        raise TangentParseError(
+            f'{construct} is not supported in differentiated code ({name} is a view of '
+            f'an array written into at line {lineno}, not a number); {way_out}.',
+            filename, lineno, line)
+
+
+def check_part_not_shared(part: object, whole: object, name: str, construct: str,
+                          way_out: str, filename: str, lineno: int, line: str) -> None:
+    """Called by generated code where ``part`` is read from ``whole``, when ``part +=
+    v`` at ``lineno`` is followed by a read of ``whole``: the change reaches
+    ``whole`` if ``part`` is changed in place (an array, list or dict) and is an item
+    of ``whole`` or a view of its memory, not a copy (``whole[1:]`` of a list, an
+    array read with an index array)."""
+    if not (_is_array(part) or isinstance(part, (list, dict, bytearray))):
+        return  # a number, tuple or string: += rebinds it
+    if _is_array(whole):
+        if _is_array(part) and _memory_of(part) is not _memory_of(whole):
+            return
+    elif isinstance(whole, (list, tuple)):
+        if not any(item is part for item in whole):
+            return
+    elif isinstance(whole, dict):
+        if not any(item is part for item in whole.values()):
+            return
+    raise TangentParseError(
+        f'{construct} is not supported in differentiated code ({name} is an array or '
+        f'list here, which += changes in place, and part of a variable read '
+        f'afterwards); {way_out}.', filename, lineno, line)
+
+
+non_differentiable.register_non_differentiable_functions(check_not_view_of,
+                                                         check_part_not_shared)
 
 
 def runtime_names(fdef: gast.FunctionDef) -> dict:
@@ -501,7 +597,9 @@ RETURNED_NONE = 'tangent_returned_none'  # the name generated code calls it by
 # The checks generated code runs, by the names it calls them.
 RUNTIME_NAMES = {errors.returned_none: RETURNED_NONE,
                  errors.check_not_aliased: 'tangent_check_not_aliased',
-                 errors.check_not_view: 'tangent_check_not_view'}
+                 errors.check_not_view: 'tangent_check_not_view',
+                 check_not_view_of: 'tangent_check_not_view_of',
+                 check_part_not_shared: 'tangent_check_part_not_shared'}
 RUNTIME_VALUES = {name: value for value, name in RUNTIME_NAMES.items()}
 
 

@@ -392,6 +392,197 @@ def test_plus_equals_through_alias_matches_numpy_semantics_when_rewritten():
         lambda y: anp.sum(y * (y + 1.0)))(x))
 
 
+
+# += is in place only for a mutable target, and reaches another variable only through
+# the same object, a view, or a container holding the target: extending a list leaves
+# the items it holds as they were, and a tuple, string or number is rebound.
+
+def tuple_unpacked_then_extended(x):
+    t = (x * 1.0, x * 2.0)
+    a, b = t
+    t += (x * 3.0,)
+    return anp.sum(a * b * t[2])
+
+
+def tuple_renamed_then_extended(x):
+    t = (x, x * 2.0)
+    u = t
+    t += (x * 3.0,)
+    return anp.sum(u[1] * t[2])
+
+
+def list_holding_a_variable_extended(x):
+    w = x * 2.0
+    items = [w, x]
+    items += [x * 3.0]
+    return anp.sum(w * items[2])
+
+
+def list_holding_the_argument_extended(x):
+    items = [x]
+    items += [x * 2.0]
+    return anp.sum(items[1] * x)
+
+
+def list_extended_in_a_loop(x):
+    w = x * 2.0
+    items = [w]
+    for i in range(3):
+        items += [items[i] * x]
+    return anp.sum(w * items[3])
+
+
+def slice_of_a_list_extended(x):
+    items = [x, x * 2.0]
+    rest = items[1:]
+    rest += [x]
+    return anp.sum(rest[1] * items[1])
+
+
+def item_read_then_list_extended(x):
+    items = [x * 1.0, x * 2.0]
+    first = items[0]
+    items += [x * 3.0]
+    return anp.sum(first * items[2])
+
+
+def loop_over_items_then_list_extended(x):
+    items = [x, x * 2.0]
+    total = 0.0
+    for v in items:
+        total = total + anp.sum(v * v)
+    items += [x * 3.0]
+    return total + anp.sum(items[2] * x)
+
+
+def inner_list_read_then_outer_extended(x):
+    outer = [[x * 1.0]]
+    inner = outer[0]
+    outer += [[x * 2.0]]
+    return anp.sum(inner[0] * outer[1][0])
+
+
+ACCEPTED_IN_PLACE = [tuple_unpacked_then_extended, tuple_renamed_then_extended,
+                     list_holding_a_variable_extended, list_holding_the_argument_extended,
+                     list_extended_in_a_loop, slice_of_a_list_extended,
+                     item_read_then_list_extended, loop_over_items_then_list_extended,
+                     inner_list_read_then_outer_extended]
+
+
+@pytest.mark.parametrize('function', ACCEPTED_IN_PLACE, ids=lambda f: f.__name__)
+@pytest.mark.parametrize('mode', MODES)
+def test_plus_equals_that_changes_no_other_variable_is_differentiated(function, mode):
+    x = np.array([1.0, -2.0])
+    expected = autograd.grad(function)(np.copy(x))
+    assert_close(derivative(function, mode)(np.copy(x)), expected)
+    assert_close(expected, numerical_grad(function, [np.copy(x)], 0))
+
+
+def plus_equals_on_a_list_renamed(x):
+    items = [x * 1.0]
+    same = items
+    items += [x * 2.0]
+    return np.sum(same[1] * x)
+
+
+def plus_equals_on_an_inner_list(x):
+    outer = [[x * 1.0]]
+    inner = outer[0]
+    inner += [x * 2.0]
+    return np.sum(outer[0][1] * x)
+
+
+def plus_equals_on_a_list_in_a_dict(x):
+    d = {'k': [x * 1.0]}
+    items = d['k']
+    items += [x * 2.0]
+    return np.sum(d['k'][1] * x)
+
+
+def plus_equals_on_a_slice_of_an_array(x):
+    y = x * 1.0
+    tail = y[1:]
+    tail += 1.0
+    return np.sum(y * y)
+
+
+def plus_equals_on_a_transpose(x):
+    y = x * 1.0
+    t = y.T
+    t += 1.0
+    return np.sum(y * y)
+
+
+def plus_equals_on_an_item_of_a_held_list(x):
+    y = x * 1.0
+    items = [y]
+    z = items[0]
+    z += 1.0
+    return np.sum(y * y)
+
+
+def plus_equals_on_whole_with_a_row_read_after(x):
+    m = x * 1.0
+    row = m[0]
+    m += 1.0
+    return np.sum(row * row)
+
+
+def plus_equals_on_whole_with_a_renamed_row_read_after(x):
+    m = x * 1.0
+    row = m[0]
+    r = row
+    m += 1.0
+    return np.sum(r * r)
+
+
+def plus_equals_on_loop_rows(x):
+    m = x * 1.0
+    for row in m:
+        row += 1.0
+    return np.sum(m * m)
+
+
+@pytest.mark.parametrize('function', [
+    plus_equals_on_a_list_renamed, plus_equals_on_an_inner_list,
+    plus_equals_on_a_list_in_a_dict, plus_equals_on_a_slice_of_an_array,
+    plus_equals_on_a_transpose, plus_equals_on_an_item_of_a_held_list,
+    plus_equals_on_whole_with_a_row_read_after,
+    plus_equals_on_whole_with_a_renamed_row_read_after, plus_equals_on_loop_rows],
+    ids=lambda f: f.__name__)
+@pytest.mark.parametrize('mode', MODES)
+def test_plus_equals_that_changes_another_variable_raises(function, mode):
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(tangent.TangentParseError, match=r'augmented assignment') as raised:
+        derivative(function, mode)(x)
+    assert raised.value.filename == __file__
+    assert raised.value.lineno == line_of(function, '+=')
+
+
+def test_in_place_checks_raise_only_for_the_kinds_that_change_in_place():
+    from tangent import errors, fence
+    where = ('an augmented assignment', 'write y = y + v', 'f.py', 3, 'y += v')
+    m = np.ones((2, 2))
+    items = [m, [1.0]]
+    for value in (1.0, 2, np.float64(1.0), (m,), 'text'):  # += rebinds these
+        errors.check_not_aliased(value, 'y', *where)
+        fence.check_part_not_shared(value, items, 'y', *where)
+    for value in (m, [m], {'k': m}):  # += changes these in place
+        with pytest.raises(tangent.TangentParseError):
+            errors.check_not_aliased(value, 'y', *where)
+    # a part += v: raises for an item or a view, not for a copy
+    for part, whole in ((m[0], m), (m.T, m), (items[1], items), (m, (m, 1.0)),
+                        (items[1], {'k': items[1]})):
+        with pytest.raises(tangent.TangentParseError):
+            fence.check_part_not_shared(part, whole, 'y', *where)
+    for part, whole in ((m[[0, 1]], m), (items[1:], items), (m[0, 0], m)):
+        fence.check_part_not_shared(part, whole, 'y', *where)
+    # the whole changes in place: raises only for a view of an array
+    with pytest.raises(tangent.TangentParseError, match='is a view'):
+        fence.check_not_view_of(m[0], m, 'row', *where)
+    for part, whole in ((m, items), (m[0, 0], m), (m[[0]], m), (m, (m,))):
+        fence.check_not_view_of(part, whole, 'row', *where)
+
 # ---------------------------------------------------------------------------
 # (12) Methods gathering *args on an object passed as an argument.
 

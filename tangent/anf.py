@@ -579,8 +579,9 @@ class Normalizer:
         params = [arg.id for arg in definition.args.args]
         keyword_only = [arg.id for arg in definition.args.kwonlyargs]
         vararg = definition.args.vararg.id if definition.args.vararg is not None else None
-        locals_ = set(params) | set(keyword_only) | stored_names(definition.body) | (
-            {vararg} if vararg is not None else set())
+        kwarg = definition.args.kwarg.id if definition.args.kwarg is not None else None
+        locals_ = set(params) | set(keyword_only) | stored_names(definition.body) | {
+            a.id for a in (definition.args.vararg, definition.args.kwarg) if a is not None}
         renames = {local: self.namer.fresh(f'{definition.name}_{local}') for local in
                    sorted(locals_)}
         bound = {}
@@ -590,7 +591,7 @@ class Normalizer:
         for param, default in zip(keyword_only, definition.args.kw_defaults):
             if default is not None:
                 bound[param] = default
-        definition = _Renamer(renames).visit(definition)
+        definition = _Renamer(renames, root_is_function=True).visit(definition)
         args = self.expand_starred(call.args)
         # Positional arguments fill the positional parameters only: the rest go to
         # *args, never to a keyword-only parameter (which has a default or a keyword).
@@ -609,8 +610,18 @@ class Normalizer:
         elif len(args) > len(definition.args.args):
             raise TypeError(f'{definition.name}() takes {len(definition.args.args)} '
                             f'positional arguments but {len(args)} were given')
+        extra_keywords = [k for k in call.keywords if k.arg not in params]
+        if kwarg is not None:  # **kwargs: a dict of the keywords no parameter names
+            params.append(kwarg)
+            bound[kwarg] = gast.Dict(
+                keys=[gast.Constant(value=k.arg, kind=None) for k in extra_keywords],
+                values=[k.value for k in extra_keywords])
+        elif extra_keywords:
+            raise TypeError(f'{definition.name}() got an unexpected keyword argument '
+                            f'{extra_keywords[0].arg!r}')
         for keyword in call.keywords:
-            bound[keyword.arg] = keyword.value
+            if keyword.arg in params and keyword.arg != kwarg:
+                bound[keyword.arg] = keyword.value
         for param in params:
             if param not in bound:
                 raise TypeError(f'{definition.name}() missing argument {param!r}')
@@ -774,14 +785,42 @@ def _is_test(node: gast.expr) -> bool:
 
 
 class _Renamer(gast.NodeTransformer):
+    """Renames names in a tree; a nested function's or lambda's own parameters keep
+    their names inside it (a call may pass them by keyword)."""
 
-    def __init__(self, renames: dict[str, str]):
+    def __init__(self, renames: dict[str, str], root_is_function: bool = False):
         self.renames = renames
+        self.root_seen = not root_is_function  # whose own parameters are renamed
 
     def visit_Name(self, node):
         if node.id in self.renames:
             node.id = self.renames[node.id]
         return node
+
+    def _nested(self, node):
+        arguments = node.args
+        for default in arguments.defaults + [d for d in arguments.kw_defaults if d]:
+            self.visit(default)  # evaluated where the function is defined
+        own = {a.id for a in arguments.args + arguments.posonlyargs + arguments.kwonlyargs}
+        own |= {a.id for a in (arguments.vararg, arguments.kwarg) if a is not None}
+        inner = _Renamer({k: v for k, v in self.renames.items() if k not in own})
+        for statement in (node.body if isinstance(node.body, list) else [node.body]):
+            inner.visit(statement)
+        return node
+
+    def visit_FunctionDef(self, node):
+        if not self.root_seen:
+            self.root_seen = True
+            self.generic_visit(node)
+            return node
+        return self._nested(node)
+
+    def visit_Lambda(self, node):
+        if not self.root_seen:
+            self.root_seen = True
+            self.generic_visit(node)
+            return node
+        return self._nested(node)
 
 
 def _lambda_def(function_name: str, node: gast.Lambda) -> gast.FunctionDef:

@@ -22,7 +22,7 @@ from typing import Any, Callable
 import gast
 
 from tangent import annotations as anno
-from tangent import non_differentiable, quoting, utils
+from tangent import decorators, non_differentiable, quoting, utils
 from tangent.annotations import Key
 from tangent.errors import TangentParseError
 
@@ -136,6 +136,8 @@ def resolve(fdef: gast.FunctionDef, fn: Callable,
             elif isinstance(method, types.FunctionType):
                 anno.set(node, Key.FUNC, method)
                 anno.set(node, Key.RECEIVER, dotted_path(node.value))
+            elif callable(declared) and not hasattr(declared, '__get__'):
+                anno.set(node, Key.FUNC, declared)  # act = np.tanh: not bound to self
         elif isinstance(node, gast.Call) and dotted_path(node.func) in typed:
             # model(x) is type(model).__call__(model, x)
             call_method = _call_method(typed[dotted_path(node.func)])
@@ -174,11 +176,7 @@ def call_target(call: gast.Call) -> tuple[Any, list]:
     ``self.step(x)`` with ``self`` typed is ``Class.step(self, x)``; a callable
     instance ``model(x)`` is ``Model.__call__(model, x)``.
     """
-    func = callee(call)
-    if isinstance(func, types.FunctionType) and hasattr(func, '__wrapped__'):
-        # functools.wraps: the source is the wrapped function's, which is what runs
-        # (a derivative tangent wrote, choosing its version at run time, is one).
-        func = inspect.unwrap(func, stop=lambda f: not isinstance(f, types.FunctionType))
+    func = decorators.undecorated(callee(call))  # a functools.wraps wrapper: what it runs
     args = list(call.args)
     receiver = anno.get(call.func, Key.RECEIVER)
     if receiver is not None:

@@ -68,6 +68,12 @@ class SourceNotAvailableError(ValueError):
     """The function's source text cannot be retrieved, so it cannot be read."""
 
 
+class StaleSourceError(SourceNotAvailableError):
+    """The function's source file no longer holds the code that runs (it was edited
+    after the module was imported), so reading it would differentiate another
+    function."""
+
+
 class TemplateError(ValueError):
     """A derivative template is malformed (raised when it is registered)."""
 

@@ -69,8 +69,11 @@ IN_PLACE_CALL = ('a call that changes an array or list in place (x.sort(), x.fil
                  'l.extend(...), np.copyto, out=...)',
                  'use the function that returns a new value (np.sort(x), np.full_like(x, v), '
                  'l = l + [...]) and assign it')
+COMPLEX_LITERAL = ('a complex literal (2j, 1 + 2j)',
+                   'tangent differentiates real numbers only (a complex intermediate would '
+                   'give a wrong real gradient); hold the real and imaginary parts in real '
+                   'variables')
 KWARGS_CALL = ('a **kwargs call argument', 'pass the keyword arguments one by one')
-KWARGS_PARAMETER = ('a **kwargs parameter', 'name each keyword parameter')
 # Methods of arrays, lists and dicts that change their receiver (append is supported
 # on local lists).
 IN_PLACE_METHODS = frozenset({
@@ -103,7 +106,7 @@ def unsupported_constructs() -> list[tuple[str, str]]:
     context_checks = [FOR_ELSE, WHILE_ELSE, RETURN_IN_LOOP, STARRED_TARGET, ATTRIBUTE_TARGET,
                       NESTED_SUBSCRIPT_TARGET, NONLOCAL_WRITE, ALIASED_WRITE, AUGMENTED_ALIAS,
                       IN_PLACE_CALL,
-                      KWARGS_CALL, KWARGS_PARAMETER, RECURSION, FRAME_ACCESS]
+                      KWARGS_CALL, RECURSION, FRAME_ACCESS, COMPLEX_LITERAL]
     return list(dict.fromkeys([*UNSUPPORTED_NODES.values(), *context_checks]))
 
 
@@ -130,8 +133,6 @@ class Fence(gast.NodeVisitor):
         if isinstance(fdef, gast.AsyncFunctionDef):
             self.fail(fdef, *UNSUPPORTED_NODES[gast.AsyncFunctionDef])
         args = fdef.args
-        if args.kwarg is not None:
-            self.fail(fdef, *KWARGS_PARAMETER)
         plan = None if self.generated else _aliased_writes(fdef)
         self.aliased_writes = plan.rejected if plan is not None else {}
         for statement in fdef.body:
@@ -154,10 +155,7 @@ class Fence(gast.NodeVisitor):
 
     def visit_Constant(self, node):
         if isinstance(node.value, complex):
-            self.fail(node, f'the complex literal {node.value!r}',
-                      'tangent does not support complex numbers (a gradient would be '
-                      'silently wrong); split the value into real and imaginary parts '
-                      'held in real variables')
+            self.fail(node, *COMPLEX_LITERAL)
 
     def visit_Name(self, node):
         self._frame_access(node)
@@ -362,8 +360,12 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
                   line)
 
     def block(statements, state, report, later):
-        for index, stmt in enumerate(statements):
-            after = reads(statements[index + 1:]) | later
+        read_after = [frozenset()] * len(statements)  # names read after each statement
+        names = set(later)
+        for index in range(len(statements) - 1, -1, -1):
+            read_after[index] = frozenset(names)
+            names |= reads([statements[index]])
+        for stmt, after in zip(statements, read_after):
             state = statement(stmt, state, report, after, statements)
         return state
 

@@ -14,7 +14,6 @@ import builtins
 import collections
 import functools
 import importlib
-import inspect
 import sys
 import threading
 import types
@@ -27,6 +26,7 @@ from tangent import (
     anf,
     annotate,
     checkpoint,
+    decorators,
     desugar,
     fence,
     forward_ad,
@@ -116,6 +116,31 @@ def _checks_for(fn: Callable, free: dict[str, Any]) -> tuple:
     return tuple(checks)
 
 
+def _attribute_checks(fdef: gast.FunctionDef, param_types: dict[str, type]) -> list:
+    """Checks that each attribute a derivative resolved still means the same object.
+
+    ``cfg.act(x)`` was differentiated with the rule of the function ``cfg.act``
+    held then; after ``cfg.act = np.sin`` the derivative must be written anew.
+    Attributes of modules (``np.tanh``) are not watched, nor attributes holding
+    data (``model.w``), which generated code reads when it runs.
+    """
+    checks = []
+    for node in gast.walk(fdef):
+        if not isinstance(node, gast.Attribute) or not anno.has(node, Key.FUNC):
+            continue
+        base = anno.get(node.value, Key.FUNC, None)
+        path = annotate.dotted_path(node.value)
+        if base is None and path in param_types:
+            base = param_types[path]  # self.act with self's class known: Class.act
+        if base is None or isinstance(base, types.ModuleType):
+            continue
+        view = _AttributeView(base)
+        value = view.get(node.attr, _MISSING)
+        if callable(value):  # data attributes are read live by generated code
+            checks.append((view, node.attr, value))
+    return checks
+
+
 def _function_checks(fn: Callable) -> tuple:
     """Checks that ``fn``'s code and defaults are still the ones a derivative copied."""
     view = _AttributeView(fn)
@@ -130,7 +155,9 @@ class _AttributeView:
         self.obj = obj
 
     def get(self, name, default=None):
-        return getattr(self.obj, name, default)
+        value = getattr(self.obj, name, default)
+        # obj.method is a new bound method at each access; what it runs is stable.
+        return value.__func__ if isinstance(value, types.MethodType) else value
 
 
 class _CellView:
@@ -148,11 +175,8 @@ class _CellView:
 
 def _unwrap(fn: Any) -> Callable:
     fn = getattr(fn, 'tangent', fn) if callable(getattr(fn, 'tangent', None)) else fn
-    if isinstance(fn, types.FunctionType) and hasattr(fn, '__wrapped__'):
-        # A functools.wraps decorator: its source is the decorated function's, whose
-        # decorators tangent strips, so that function is what is differentiated.
-        fn = inspect.unwrap(fn, stop=lambda f: not isinstance(f, types.FunctionType))
-    return fn
+    # A functools.wraps wrapper: what it computes, not only the function it wraps.
+    return decorators.undecorated(fn)
 
 
 def _validate(fn: Any, wrt: Any, caller: str) -> tuple[Callable, tuple[int, ...]]:
@@ -316,19 +340,22 @@ def _front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
         fence.require_returned_value(fdef, filename, fn.__qualname__, free)
     untyped = [p for p in desugar.parameter_receivers(fdef) if p not in param_types]
     namer = naming.Namer(naming.names_in(fdef) | set(free))
-    checks = list(_checks_for(fn, free))
+    checks = list(_checks_for(fn, free)) + _attribute_checks(fdef, param_types)
 
-    def copied_in(callee: Callable, callee_free: dict[str, Any]) -> None:
+    def parse_copy(callee: Callable, callee_types: dict[str, type]) -> tuple:
+        copied, callee_free, _ = _parse(callee, callee_types)
         checks.extend(_checks_for(callee, callee_free))
         checks.extend(_function_checks(callee))
+        checks.extend(_attribute_checks(copied, callee_types))
+        return copied, callee_free
 
-    params = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]
     def needs_class(path: str) -> None:
         if path not in param_types and path not in untyped:
             untyped.append(path)
 
-    inlining.inline_user_calls(fdef, free, namer, lambda callee, types_: _parse(callee, types_)[:2],
-                               {params[i] for i in wrt}, param_types, _has_rule, copied_in,
+    params = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]
+    inlining.inline_user_calls(fdef, free, namer, parse_copy, {params[i] for i in wrt},
+                               param_types, _has_rule, lambda callee, callee_free: None,
                                needs_class)
     fdef = desugar.desugar(fdef, free, namer)
     if checkpoints is None:
@@ -428,12 +455,16 @@ def _specialising(fn: Callable, receivers: list[str], param_types: dict[str, typ
                                  kwargs.get(p.split('.')[0], defaults.get(p.split('.')[0])), p)
                         for i, p in positions)
         entry = specialisations.get(classes)
+        if entry is not None and any(mapping.get(name, _MISSING) is not value
+                                     for mapping, name, value in entry[2]):
+            entry = None  # a method or attribute was rebound (Model.forward = ...)
         if entry is None:
             types_ = dict(param_types)
             types_.update((p, cls) for (_, p), cls in zip(positions, classes))
             generated = specialise(types_)
-            entry = specialisations[classes] = (generated.function, renamed(generated))
-        function, renames = entry
+            entry = specialisations[classes] = (generated.function, renamed(generated),
+                                                _watched(generated.checks))
+        function, renames, _ = entry
         for old, new in renames.items():
             if old in kwargs:
                 kwargs[new] = kwargs.pop(old)
@@ -497,7 +528,7 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types)
     compiled = compile_.compile_function(function, namespace.values)
     if verbose == 1:  # at 2 the last stage printed is the final source
         print(compile_.source_of(compiled))
-    if signature.defaults or signature.vararg or signature.keyword_only:
+    if signature.defaults or signature.vararg or signature.keyword_only or signature.kwarg:
         compiled = _tangents_last(compiled, tangent_params)
     return _Generated(function=compiled, seed_name='', checks=tuple(checks),
                       tangent_names=tangent_params)
@@ -595,14 +626,15 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
     if verbose == 1:  # at 2 the last stage printed is the final source
         print(compile_.source_of(function))
     if not param_types and _reads_shapes_in_loops(module) and \
-            not (fdef.args.vararg or fdef.args.kwonlyargs or fdef.args.defaults):
+            not (fdef.args.vararg or fdef.args.kwonlyargs or fdef.args.defaults
+                 or fdef.args.kwarg):
         function = _with_scalar_version(function, len(params), lambda: _reverse(
             fn, wrt, optimized, motion_kind, preserve_result, check_dims, input_derivative,
             0, {p: float for p in params}, checkpoints), result.seed_name)
     return _Generated(function=function, seed_name=result.seed_name, checks=tuple(checks))
 
 
-GENERAL_VERSION = '_tangent_general_version'  # on a derivative with a version for numbers
+GENERAL_VERSION = decorators.GENERAL_VERSION  # on a derivative tangent wraps
 _SHAPE_HELPERS = {'unbroadcast', 'unreduce_like', 'add_grad', 'shape_only'}
 
 
@@ -647,6 +679,40 @@ def _with_scalar_version(generic: Callable, n_params: int,
     return derivative
 
 
+def _watched(checks: tuple) -> tuple:
+    """The checks worth making at every call: rebinding a module is not one."""
+    return tuple(check for check in checks if not isinstance(check[2], types.ModuleType))
+
+
+def _kept_current(generated: _Generated, generate: Callable[[], _Generated]) -> Callable:
+    """The derivative, checked at each call against what it was written from.
+
+    A global, a closure value, an attribute (``cfg.act``) or a helper's code or
+    defaults that changed since the derivative was written means the function
+    now computes something else: the derivative is written anew (through the
+    cache) before it runs, so it never differentiates a function that no longer
+    exists. Without such dependencies it is the generated function itself.
+    """
+    checks = _watched(generated.checks)
+    if not checks:
+        return generated.function
+    current = [generated.function, checks]
+
+    def derivative(*args, **kwargs):
+        for mapping, name, value in current[1]:
+            if mapping.get(name, _MISSING) is not value:
+                fresh = generate()
+                current[:] = [fresh.function, _watched(fresh.checks)]
+                break
+        return current[0](*args, **kwargs)
+
+    functools.update_wrapper(derivative, generated.function)
+    # What differentiating it again reads: the generated function.
+    setattr(derivative, GENERAL_VERSION,
+            getattr(generated.function, GENERAL_VERSION, generated.function))
+    return derivative
+
+
 def _tangents_last(generic: Callable, tangent_names: list[str]) -> Callable:
     """A forward derivative whose last positional arguments are the tangents.
 
@@ -667,6 +733,17 @@ def _tangents_last(generic: Callable, tangent_names: list[str]) -> Callable:
     return derivative
 
 
+def _draws_random_numbers(func: Any) -> bool:
+    """A call that advances a random generator: dropping an unused draw would shift
+    every later one (np.random.uniform, rs.randn, random.random)."""
+    owner = getattr(func, '__self__', None)
+    if owner is not None and type(owner).__module__.split('.')[0] in ('numpy', 'random') \
+            and hasattr(owner, 'random'):
+        return True  # a method of a RandomState, Generator or random.Random
+    module = getattr(func, '__module__', None) or ''
+    return module == 'random' or module.startswith('numpy.random')
+
+
 def _purity_check(namespace: naming.Namespace) -> Callable[[gast.expr], bool]:
     """Which calls in generated code have no side effects (so unused ones may go)."""
     def resolve(node):
@@ -681,7 +758,7 @@ def _purity_check(namespace: naming.Namespace) -> Callable[[gast.expr], bool]:
         func = resolve(func_node)
         if func is None:
             return False
-        if func in _IMPURE_RUNTIME:
+        if func in _IMPURE_RUNTIME or _draws_random_numbers(func):
             return False
         if getattr(func, '__module__', None) == utils.__name__:
             return True
@@ -737,12 +814,13 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True
     param_types = {}
     if instance is not None:
         param_types[fn.__code__.co_varnames[0]] = type(instance)
-    if mode == 'forward':
-        derivative = _forward(fn, wrt, optimized, preserve_result, verbose,
-                              param_types).function
-    else:
-        derivative = _reverse(fn, wrt, optimized, motion, preserve_result, check_dims,
-                              input_derivative, verbose, param_types, checkpoint).function
+    def generate() -> _Generated:
+        if mode == 'forward':
+            return _forward(fn, wrt, optimized, preserve_result, verbose, param_types)
+        return _reverse(fn, wrt, optimized, motion, preserve_result, check_dims,
+                        input_derivative, verbose, param_types, checkpoint)
+
+    derivative = _kept_current(generate(), generate)
     if instance is not None:
         return types.MethodType(derivative, instance)
     return derivative

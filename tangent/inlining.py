@@ -142,6 +142,24 @@ def _parameters(function: types.FunctionType) -> tuple[list[str], str | None]:
     return named, vararg
 
 
+def _calls_in_conditions(fdef: gast.FunctionDef) -> set[int]:
+    """Calls whose value only decides a branch: operands of comparisons, and calls
+    in ``if``/``while``/``assert`` tests and comprehension conditions. No
+    derivative flows through them, and normalisation keeps such expressions whole
+    (short-circuiting included), so they stay calls of the function itself."""
+    conditions = [node.left for node in gast.walk(fdef) if isinstance(node, gast.Compare)]
+    conditions += [c for node in gast.walk(fdef) if isinstance(node, gast.Compare)
+                   for c in node.comparators]
+    for node in gast.walk(fdef):
+        if isinstance(node, (gast.If, gast.While, gast.IfExp, gast.Assert)) and \
+                isinstance(node.test, (gast.BoolOp, gast.Compare, gast.UnaryOp)):
+            conditions.append(node.test)
+        elif isinstance(node, gast.comprehension):
+            conditions += node.ifs
+    return {id(call) for condition in conditions for call in gast.walk(condition)
+            if isinstance(call, gast.Call)}
+
+
 def _bound_arguments(params: list[str], args: list, keywords: dict) -> dict[str, gast.expr]:
     """The argument expression each named parameter receives at a call."""
     bound = {}
@@ -211,8 +229,9 @@ def inline_user_calls(
     def reads_varied(node):
         return bool(_read_names(node) & varied)
 
+    in_conditions = _calls_in_conditions(fdef)
     for node in list(gast.walk(fdef)):
-        if not isinstance(node, gast.Call):
+        if not isinstance(node, gast.Call) or id(node) in in_conditions:
             continue
         declared = annotate.callee(node)
         function, args = annotate.call_target(node)
@@ -238,6 +257,10 @@ def inline_user_calls(
         callee_varied |= {k for k, value in keywords.items() if reads_varied(value)}
         if vararg is not None and any(reads_varied(a) for a in args[len(params):]):
             callee_varied.add(vararg)
+        kwarg = function.__code__.co_flags & inspect.CO_VARKEYWORDS and \
+            function.__code__.co_varnames[len(params) + (vararg is not None)]
+        if kwarg and any(reads_varied(v) for k, v in keywords.items() if k not in params):
+            callee_varied.add(kwarg)
         bound = _bound_arguments(params, args, keywords)
         callee_types = _argument_types(bound, param_types)
         callee_paths = {}

@@ -48,13 +48,15 @@ class Signature:
     vararg: str | None = None
     keyword_only: list[str] = field(default_factory=list)
     keyword_defaults: list = field(default_factory=list)
+    kwarg: str | None = None
 
     @classmethod
     def of(cls, fdef: gast.FunctionDef) -> 'Signature':
         args = fdef.args
         return cls([a.id for a in args.args], list(args.defaults),
                    args.vararg.id if args.vararg is not None else None,
-                   [a.id for a in args.kwonlyargs], list(args.kw_defaults))
+                   [a.id for a in args.kwonlyargs], list(args.kw_defaults),
+                   args.kwarg.id if args.kwarg is not None else None)
 
 
 def _arguments(signature: Signature, extra: list[str] = (), extra_defaults: list | None = None,
@@ -65,17 +67,18 @@ def _arguments(signature: Signature, extra: list[str] = (), extra_defaults: list
     keyword_defaults = [anno.copy_tree(d) for d in signature.keyword_defaults]
     extra_defaults = list(extra_defaults or [])
     keyword_only = [_param(n) for n in signature.keyword_only]
+    kwarg = _param(signature.kwarg) if signature.kwarg is not None else None
     if signature.vararg is None:
         return gast.arguments(
             args=[_param(n) for n in list(signature.params) + list(extra)], posonlyargs=[],
-            vararg=None, kwonlyargs=keyword_only, kw_defaults=keyword_defaults, kwarg=None,
+            vararg=None, kwonlyargs=keyword_only, kw_defaults=keyword_defaults, kwarg=kwarg,
             defaults=defaults + extra_defaults)
     extra_keyword_defaults = [None] * (len(extra) - len(extra_defaults)) + extra_defaults
     return gast.arguments(
         args=[_param(n) for n in signature.params], posonlyargs=[],
         vararg=_param(signature.vararg),
         kwonlyargs=[_param(n) for n in extra] + keyword_only,
-        kw_defaults=extra_keyword_defaults + keyword_defaults, kwarg=None, defaults=defaults)
+        kw_defaults=extra_keyword_defaults + keyword_defaults, kwarg=kwarg, defaults=defaults)
 
 
 def _forwarded(signature: Signature) -> tuple[list[gast.expr], list[gast.keyword]]:
@@ -83,7 +86,10 @@ def _forwarded(signature: Signature) -> tuple[list[gast.expr], list[gast.keyword
     args = [name(p) for p in signature.params]
     if signature.vararg is not None:
         args.append(gast.Starred(value=name(signature.vararg), ctx=gast.Load()))
-    return args, [gast.keyword(arg=n, value=name(n)) for n in signature.keyword_only]
+    keywords = [gast.keyword(arg=n, value=name(n)) for n in signature.keyword_only]
+    if signature.kwarg is not None:
+        keywords.append(gast.keyword(arg=None, value=name(signature.kwarg)))
+    return args, keywords
 
 
 def _function(function_name: str, args: gast.arguments, body: list) -> gast.FunctionDef:
@@ -108,7 +114,7 @@ def joint(primal_def: gast.FunctionDef, result: ReverseResult, function_name: st
     if input_derivative is INPUT_DERIVATIVE.DefaultOne:
         seed_default = [_const(1.0)]
     elif input_derivative is INPUT_DERIVATIVE.DefaultOnes or signature.defaults or \
-            signature.vararg:
+            signature.vararg or signature.kwarg:
         seed_default = [_const(None)]
     body = []
     if result.uses_stack:
@@ -171,7 +177,8 @@ def split(joint_def: gast.FunctionDef, result: ReverseResult, namespace: Namespa
     carried = sorted(_free_reads(backward_body) & _assigned(forward_body) - {stack})
     stack_init = [] if has_stack else [assign(stack, _call(namespace, runtime.Stack, 'Stack', []))]
     params = signature.params
-    definitely_assigned = set(params) | {signature.vararg} | set(signature.keyword_only) | {
+    definitely_assigned = set(params) | {signature.vararg, signature.kwarg} | set(
+        signature.keyword_only) | {
         target.id for s in forward_body if isinstance(s, gast.Assign)
         for target in s.targets if isinstance(target, gast.Name)}
     # A variable set on only some paths still has to travel on the tape.
@@ -222,8 +229,7 @@ def unalias_returns(fdef: gast.FunctionDef, namespace: Namespace) -> gast.Functi
     arrays and stay as they are, so most derivatives gain nothing.
     """
     arguments = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]
-    if fdef.args.vararg is not None:
-        arguments.append(fdef.args.vararg.id)
+    arguments += [a.id for a in (fdef.args.vararg, fdef.args.kwarg) if a is not None]
     fresh = _fresh_names(fdef, set(arguments), namespace)
 
     def guarded(value: gast.expr) -> gast.expr:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import gast
 
 from tangent import comments, threadsafe_ast
-from tangent.errors import SourceNotAvailableError
+from tangent.errors import SourceNotAvailableError, StaleSourceError
 
 
 def source_location(fn: Callable) -> tuple[str, int]:
@@ -59,6 +59,7 @@ def parse_function(fn: Callable) -> gast.Module:
     _, first_line = source_location(fn)
     if fn.__name__ == '<lambda>':
         return _parse_lambda(fn, source, first_line)
+    _require_current_source(fn, source)
     with threadsafe_ast.LOCK:
         tree = gast.parse(source)
     if first_line:
@@ -67,6 +68,38 @@ def parse_function(fn: Callable) -> gast.Module:
         if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)):
             node.decorator_list = []
     return tree
+
+
+def _code_summary(code: types.CodeType) -> tuple:
+    """What a function's code says, independent of where it was compiled: its name,
+    parameters and locals, the names it reads, and its constants."""
+    names = (set(code.co_names) | set(code.co_freevars)) - {'__class__', 'super'}
+    constants = tuple(repr(c) for c in code.co_consts if not isinstance(c, types.CodeType))
+    return (code.co_name, code.co_varnames, set(code.co_cellvars) - {'__class__'},
+            names, constants)
+
+
+def _require_current_source(fn: Callable, source: str) -> None:
+    """Raise StaleSourceError when ``source`` does not compile to ``fn``'s code.
+
+    ``inspect`` reads the file as it is now, at the line the function started on
+    when it was imported; after an edit that can be another function.
+    """
+    code = fn.__code__
+    try:
+        with threadsafe_ast.LOCK:
+            module_code = compile(source, code.co_filename, 'exec', dont_inherit=True)
+    except SyntaxError:
+        compiled = None
+    else:
+        compiled = next((c for c in module_code.co_consts if isinstance(c, types.CodeType)
+                         and c.co_name == code.co_name), None)
+    if compiled is None or _code_summary(compiled) != _code_summary(code):
+        raise StaleSourceError(
+            f'The source of {fn.__qualname__} in {code.co_filename} no longer matches the '
+            f'function that runs: the file was edited after it was imported, so tangent '
+            f'would read another function. Reload the module (importlib.reload) or '
+            f'restart Python, then differentiate the reloaded function.')
 
 
 LAMBDA_NAME = 'lambda_'

@@ -739,6 +739,7 @@ def tensordot(y, a, b, axes=2):
     d[y] = np.tensordot(d[a], b, axes) + np.tensordot(a, d[b], axes)
 
 
+# Up to six operands, as the adjoint; out and optimize are keyword-only.
 @tangent_(np.einsum)
 def einsum(y, subscripts, a, b=None, c=None, e=None, g=None, h=None, *, out=None,
            optimize=False):

@@ -170,6 +170,7 @@ class Function:
     body: list
     result: list[str]  # returned expressions: summed terms, or tuple items
     joiner: str = ' + '
+    decorators: list[str] = field(default_factory=list)
 
 
 def render_block(statements: list, indent: int, instrument: bool) -> list[str]:
@@ -205,7 +206,8 @@ def render_block(statements: list, indent: int, instrument: bool) -> list[str]:
 
 
 def render_function(function: Function, instrument: bool) -> str:
-    lines = [f'def {function.name}({", ".join(function.params)}):']
+    lines = [f'@{decorator}' for decorator in function.decorators]
+    lines.append(f'def {function.name}({", ".join(function.params)}):')
     lines += render_block(function.body, 1, instrument)
     lines.append(f'    return {function.joiner.join(function.result)}')
     return '\n'.join(lines)
@@ -763,7 +765,23 @@ class Generator:
         self.in_subroutine = False
         sub.result_kinds = result_kinds
         self.subroutine = sub
-        return Function('g', params, body, results, joiner=', ')
+        decorators = []
+        if len(results) == 1 and self.draw.maybe(0.3):
+            decorators.append(self.decorator(preamble))
+        return Function('g', params, body, results, joiner=', ', decorators=decorators)
+
+    def decorator(self, preamble: list[str]) -> str:
+        """A functools.wraps decorator that changes what ``g`` computes: tangent must
+        differentiate the wrapper, not the function it wraps."""
+        name = self.fresh('decorated')
+        scale, shift = self.constant(), self.constant()
+        if 'import functools' not in preamble:
+            preamble.insert(0, 'import functools')
+        preamble += ['', '', f'def {name}(function):', '    @functools.wraps(function)',
+                     '    def wrapper(*args, **kwargs):',
+                     f'        return {scale} * function(*args, **kwargs) + {shift}',
+                     '    return wrapper']
+        return name
 
     def program(self) -> Program:
         functions = []

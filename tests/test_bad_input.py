@@ -149,10 +149,6 @@ def with_nested_subscript_write(x):
     return rows[0][1]
 
 
-def with_kwargs_parameter(x, **options):
-    return x * 2.0
-
-
 GLOBAL_BUFFER = np.zeros(3)
 
 
@@ -209,7 +205,6 @@ UNSUPPORTED = [
     (with_while_else, 'while ... else'), (with_return_in_loop, 'return inside a loop'),
     (with_kwargs_call, r'\*\*kwargs call'), (with_yield_from, 'yield from'),
     (with_nested_subscript_write, 'nested subscript'),
-    (with_kwargs_parameter, r'\*\*kwargs parameter'),
     (with_global_container_write, 'global or closure variable'),
     (with_global_list_append, 'global or closure variable'),
     (with_aliased_write, 'another variable also refers to'),

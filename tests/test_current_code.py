@@ -1,0 +1,288 @@
+"""A derivative differentiates the code that runs now (issue 18, points 4 to 6).
+
+Rebinding an attribute or a global a function reads (``cfg.act = np.sin``,
+``Model.forward = other``, ``SCALE = 3.0``), editing the file a function came
+from, and decorating a function with a ``functools.wraps`` wrapper that changes
+what it computes: each gives the derivative of what the function computes
+now, or a clear error. Also ``**kwargs`` parameters, helper calls inside
+conditions, and random draws whose value is unused. Every derivative is
+compared with central finite differences of the function as it is when the
+derivative runs.
+"""
+
+import functools
+import importlib
+import os
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import tangent
+from tangent.errors import StaleSourceError
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference import assert_close, numerical_grad, numerical_jvp  # noqa: E402
+
+ONE = tangent.INPUT_DERIVATIVE.DefaultOne
+X = np.array([0.3, -0.5, 0.8])
+MODES = ['joint', 'split', 'forward']
+
+
+def derivative(f, mode, wrt=(0,)):
+    """``run(*args)``: the gradient (reverse) or the derivative along ones (forward)."""
+    if mode == 'forward':
+        forward = tangent.autodiff(f, mode='forward', wrt=wrt)
+        return lambda *args: forward(*args, *[np.ones_like(args[i]) for i in wrt])
+    return tangent.autodiff(f, motion=mode, wrt=wrt, input_derivative=ONE)
+
+
+def expected(f, args, mode, index=0):
+    if mode == 'forward':
+        return numerical_jvp(f, list(args), index, np.ones_like(args[index]))
+    return numerical_grad(f, list(args), index)
+
+
+# Rebinding what a function calls ---------------------------------------------------
+
+class Config:
+    pass
+
+
+CFG = Config()
+
+
+def through_attribute(x):
+    return np.sum(CFG.act(x) * 2.0)
+
+
+def double(x):
+    return x * 2.0
+
+
+def cube(x):
+    return x ** 3
+
+
+def through_user_function(x):
+    return np.sum(CFG.fn(x))
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_an_attribute_rebound_to_another_function(mode):
+    CFG.act = np.tanh
+    run = derivative(through_attribute, mode)
+    assert_close(run(X), expected(through_attribute, (X,), mode))
+    CFG.act = np.sin  # the existing derivative follows, as a fresh one does
+    assert_close(run(X), expected(through_attribute, (X,), mode))
+    assert_close(derivative(through_attribute, mode)(X),
+                 expected(through_attribute, (X,), mode))
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_an_attribute_rebound_to_another_user_function(mode):
+    CFG.fn = double
+    run = derivative(through_user_function, mode)
+    assert_close(run(X), expected(through_user_function, (X,), mode))
+    CFG.fn = cube
+    assert_close(run(X), expected(through_user_function, (X,), mode))
+
+
+class Layer:
+    act = staticmethod(np.tanh)
+
+    def forward(self, x):
+        return self.act(x) * 1.5
+
+
+def forward_square(self, x):
+    return x * x
+
+
+LAYER = Layer()
+
+
+def global_model(x):
+    return np.sum(LAYER.forward(x))
+
+
+def argument_model(layer, x):
+    return np.sum(layer.forward(x))
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_a_class_attribute_and_a_method_rebound(mode):
+    original_act, original_forward = Layer.__dict__['act'], Layer.forward
+    try:
+        run = derivative(global_model, mode)
+        on_argument = derivative(argument_model, mode, wrt=(1,))
+        assert_close(run(X), expected(global_model, (X,), mode))
+        Layer.act = staticmethod(np.sin)
+        assert_close(run(X), expected(global_model, (X,), mode))
+        assert_close(on_argument(LAYER, X), expected(argument_model, (LAYER, X), mode, 1))
+        Layer.forward = forward_square
+        assert_close(run(X), expected(global_model, (X,), mode))
+        assert_close(on_argument(LAYER, X), expected(argument_model, (LAYER, X), mode, 1))
+    finally:
+        Layer.act, Layer.forward = original_act, original_forward
+
+
+SCALE = 2.0
+
+
+def reads_a_global(x):
+    return np.sum(x * SCALE)
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_a_rebound_global_reaches_an_existing_derivative(mode):
+    global SCALE
+    SCALE = 2.0
+    run = derivative(reads_a_global, mode)
+    assert_close(run(X), expected(reads_a_global, (X,), mode))
+    SCALE = 3.0
+    try:
+        assert_close(run(X), expected(reads_a_global, (X,), mode))
+    finally:
+        SCALE = 2.0
+
+
+def test_a_file_edited_after_import_is_a_clear_error(tmp_path, monkeypatch):
+    module_file = tmp_path / 'edited_module.py'
+    module_file.write_text('def g(x):\n    return x * 2.0\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module('edited_module')
+    try:
+        assert_close(tangent.grad(module.g)(1.0), 2.0)
+        module_file.write_text('def h(x):\n    return x ** 3\n\n\ndef g(x):\n    return x * 2.0\n')
+        tangent.grad_util._cache.clear()
+        with pytest.raises(StaleSourceError, match='reload'):
+            tangent.grad(module.g)
+        module = importlib.reload(module)
+        assert_close(tangent.grad(module.g)(1.5), numerical_grad(module.g, [1.5], 0))
+    finally:
+        sys.modules.pop('edited_module', None)
+
+
+# Decorators --------------------------------------------------------------------------
+
+def scales_output(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        return 3.0 * function(*args, **kwargs)
+    return wrapper
+
+
+def clips_input(function):
+    @functools.wraps(function)
+    def wrapper(x):
+        return function(np.clip(x, -0.4, 0.4))
+    return wrapper
+
+
+def logs_arguments(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        print('called with', len(args))
+        return function(*args, **kwargs)
+    return wrapper
+
+
+@scales_output
+def scaled(x, power=2.0):
+    return np.sum(x ** power)
+
+
+@clips_input
+def clipped(x):
+    return np.sum(np.sin(x) * x)
+
+
+@logs_arguments
+def logged(x):
+    return np.sum(x * 2.0)
+
+
+def calls_decorated(x):
+    return scaled(x) + clipped(x) * 2.0
+
+
+@pytest.mark.parametrize('mode', MODES)
+@pytest.mark.parametrize('function', [scaled, clipped, calls_decorated],
+                         ids=['scales_output', 'clips_input', 'calls_decorated'])
+def test_what_a_decorated_function_computes_is_differentiated(function, mode):
+    assert_close(derivative(function, mode)(X), expected(function, (X,), mode))
+
+
+def test_a_wrapper_that_uses_its_arguments_otherwise_is_a_clear_error():
+    with pytest.raises(tangent.TangentParseError, match=r'\*args/\*\*kwargs'):
+        tangent.grad(logged)
+
+
+# Parameters and calls ----------------------------------------------------------------
+
+def takes_keywords(x, **options):
+    return x * options['s'] + options['t'] * x * x
+
+
+def passes_keywords(x, *rest, scale=1.0, **options):
+    return np.sum(takes_keywords(x, s=scale, t=x) * rest[0] * options['k'])
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_keyword_dictionary_parameters(mode):
+    def at_point(x):
+        return passes_keywords(x, 0.5, scale=2.0, k=3.0)
+    run = derivative(passes_keywords, mode)
+    if mode == 'forward':
+        value = run  # tangents come last; keywords still name themselves
+        forward = tangent.autodiff(passes_keywords, mode='forward')
+        value = forward(X, 0.5, np.ones(3), scale=2.0, k=3.0)
+    else:
+        value = run(X, 0.5, scale=2.0, k=3.0)
+    assert_close(value, expected(at_point, (X,), mode))
+
+
+def below(x):
+    return np.sin(x)
+
+
+def call_in_conditions(x):
+    y = x
+    count = 0
+    while count < 3 and below(y) < 0.5:
+        y = y * 1.5
+        count += 1
+    if below(y) > 0.2 and not below(x) > 0.9:
+        y = y * below(x)
+    return y
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_helper_calls_inside_conditions(mode):
+    assert_close(derivative(call_in_conditions, mode)(0.3),
+                 expected(call_in_conditions, (0.3,), mode))
+
+
+def unused_draw(x):
+    np.random.seed(0)
+    unused = np.random.uniform(-1.0, 1.0)  # noqa: F841 - advances the generator
+    noise = np.random.randn(3)
+    return np.sum(x * noise)
+
+
+@pytest.mark.parametrize('optimized', [True, False])
+def test_an_unused_random_draw_still_advances_the_generator(optimized):
+    gradient = tangent.grad(unused_draw, optimized=optimized)(X)
+    np.random.seed(0)
+    np.random.uniform(-1.0, 1.0)
+    assert_close(gradient, np.random.randn(3))
+    assert_close(gradient, numerical_grad(unused_draw, [X], 0))
+
+
+def test_kept_current_derivatives_show_their_source():
+    CFG.act = np.tanh
+    run = tangent.grad(through_attribute)
+    text = textwrap.dedent(tangent.compile.source_of(run))
+    assert text.startswith('def dthrough_attributedx')

@@ -307,6 +307,20 @@ def checkpoint_loops(fdef: gast.FunctionDef, namer: Namer, filename: str, free: 
     return marker.loops
 
 
+def calls_in_checkpointed_loops(fdef: gast.FunctionDef, every_range_loop: bool) -> set[int]:
+    """Ids of the calls inside loops that will be checkpointed: their bodies become
+    step functions of their own, so the calls in them stay calls (and run again when
+    a step is recomputed, as checkpointing does by design)."""
+    found = set()
+    for loop in gast.walk(fdef):
+        if isinstance(loop, gast.For) and isinstance(loop.iter, gast.Call):
+            func = anno.get(loop.iter.func, Key.FUNC)
+            if func is tangent.checkpoint or (every_range_loop and func is range):
+                found |= {id(node) for statement in loop.body for node in gast.walk(statement)
+                          if isinstance(node, gast.Call)}
+    return found
+
+
 def strip_markers(fdef: gast.FunctionDef) -> None:
     """Forward mode needs no checkpoints: ``tangent.checkpoint(r)`` is just ``r``."""
     for node in gast.walk(fdef):

@@ -354,9 +354,11 @@ def _front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
             untyped.append(path)
 
     params = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]
+    kept = checkpoint.calls_in_checkpointed_loops(fdef, bool(checkpoints)) \
+        if checkpoints is not None else set()
     inlining.inline_user_calls(fdef, free, namer, parse_copy, {params[i] for i in wrt},
                                param_types, _has_rule, lambda callee, callee_free: None,
-                               needs_class)
+                               needs_class, kept_calls=frozenset(kept))
     fdef = desugar.desugar(fdef, free, namer)
     if checkpoints is None:
         checkpoint.strip_markers(fdef)

@@ -397,7 +397,7 @@ def arctan(y, x):
 
 @adjoint(np.abs)
 def absolute(y, x):
-    d[x] = d[y] * np.sign(x)
+    d[x] = tangent.real_only(d[y] * np.sign(x), x, 'np.abs')
 
 
 @adjoint(np.maximum)
@@ -645,8 +645,9 @@ def trace(y, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 
 @adjoint(np.linalg.norm)
 def norm(y, x, ord=None, axis=None, keepdims=False):  # noqa: A002 - NumPy's name
-    d[x] = tangent.unreduce_like(d[y], x, axis, keepdims) * \
-        tangent.norm_direction(y, x, ord, axis, keepdims)
+    d[x] = tangent.real_only(tangent.unreduce_like(d[y], x, axis, keepdims), x,
+                             'np.linalg.norm') * tangent.norm_direction(y, x, ord, axis,
+                                                                        keepdims)
 
 
 @adjoint(np.nansum)
@@ -759,7 +760,7 @@ def det(y, a):
 
 @adjoint(np.vdot)
 def vdot(y, a, b):
-    d[a] = tangent.vdot_gradient(d[y], b, a)
+    d[a] = tangent.vdot_gradient(tangent.real_only(d[y], a, 'np.vdot'), b, a)
     d[b] = tangent.vdot_gradient(d[y], a, b)
 
 

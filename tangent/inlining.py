@@ -194,7 +194,7 @@ def inline_user_calls(
         has_rule: Callable[[Any], bool], on_copy: Callable[[Callable, dict], None],
         on_receiver: Callable[[str], None], param_paths: dict[str, str] | None = None,
         lifting: tuple = (), function_params: frozenset = frozenset(),
-        outer_locals: frozenset = frozenset()) -> None:
+        outer_locals: frozenset = frozenset(), kept_calls: frozenset = frozenset()) -> None:
     """Copy into ``fdef`` the user functions it calls with varied values or functions.
 
     Args:
@@ -214,6 +214,8 @@ def inline_user_calls(
       lifting: the code objects being copied in around this one (recursion).
       function_params: parameters of ``fdef`` given functions.
       outer_locals: local names of the functions ``fdef`` is copied into.
+      kept_calls: ids of calls to leave as they are (in loops that checkpointing
+        recomputes, which must stay self-contained).
     """
     varied = varied_names(fdef, varied_params)
     if param_paths is None:
@@ -234,8 +236,10 @@ def inline_user_calls(
         if not isinstance(node, gast.Call) or id(node) in in_conditions:
             continue
         declared = annotate.callee(node)
+        if declared is None or has_rule(declared) or id(node) in kept_calls:
+            continue  # a registered rule applies to the call as written
         function, args = annotate.call_target(node)
-        if not is_user_function(function) or has_rule(function) or has_rule(declared):
+        if not is_user_function(function) or has_rule(function):
             continue
         if function.__code__ in lifting:
             continue  # recursion: left as a call, which reports it

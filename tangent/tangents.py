@@ -377,7 +377,7 @@ def arctan(y, x):
 
 @tangent_(np.abs)
 def absolute(y, x):
-    d[y] = d[x] * np.sign(x)
+    d[y] = tangent.real_only(d[x] * np.sign(x), x, 'np.abs')
 
 
 @tangent_(np.maximum)
@@ -615,7 +615,8 @@ def trace(y, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 
 @tangent_(np.linalg.norm)
 def norm(y, x, ord=None, axis=None, keepdims=False):  # noqa: A002 - NumPy's name
-    d[y] = np.sum(d[x] * tangent.norm_direction(y, x, ord, axis, keepdims),
+    d[y] = np.sum(tangent.real_only(d[x], x, 'np.linalg.norm')
+                  * tangent.norm_direction(y, x, ord, axis, keepdims),
                   axis=tangent.reduced_axes(np.ndim(x), axis), keepdims=keepdims)
 
 
@@ -721,7 +722,7 @@ def det(y, a):
 
 @tangent_(np.vdot)
 def vdot(y, a, b):
-    d[y] = np.vdot(d[a], b) + np.vdot(a, d[b])
+    d[y] = np.vdot(tangent.real_only(d[a], a, 'np.vdot'), b) + np.vdot(a, d[b])
 
 
 @tangent_(np.inner)

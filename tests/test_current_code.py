@@ -286,3 +286,27 @@ def test_kept_current_derivatives_show_their_source():
     run = tangent.grad(through_attribute)
     text = textwrap.dedent(tangent.compile.source_of(run))
     assert text.startswith('def dthrough_attributedx')
+
+
+def cell(h, w):
+    return np.tanh(w * h + 0.1)
+
+
+def checkpointed_helper_loop(h, w):
+    for i in tangent.checkpoint(range(12)):
+        h = cell(h, w)
+    return np.sum(h)
+
+
+def helper_loop(h, w):
+    for i in range(12):
+        h = cell(h, w)
+    return np.sum(h)
+
+
+@pytest.mark.parametrize('function, snapshots', [(checkpointed_helper_loop, False),
+                                                 (helper_loop, 3)])
+def test_a_helper_called_in_a_checkpointed_loop(function, snapshots):
+    h0 = np.array([0.3, -0.2])
+    gradient = tangent.grad(function, wrt=(1,), checkpoint=snapshots)(h0, 0.7)
+    assert_close(gradient, numerical_grad(function, [h0, 0.7], 1))

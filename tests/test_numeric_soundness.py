@@ -423,3 +423,22 @@ def test_a_complex_result_is_refused_even_without_the_seed_check():
         tangent.grad(complex_result)(0.5)
     with pytest.raises(tangent.errors.ComplexNumberError):
         tangent.grad(complex_result, check_dims=False)(0.5)
+
+
+def complex_to_real_by_abs(z):
+    return np.sum(np.abs(z) * 2.0)
+
+
+def complex_to_real_by_norm(z):
+    return np.linalg.norm(z) * 3.0
+
+
+@pytest.mark.parametrize('function', [complex_to_real_by_abs, complex_to_real_by_norm])
+@pytest.mark.parametrize('mode', ['joint', 'split', 'forward'])
+def test_a_complex_argument_made_real_is_refused(function, mode):
+    z = np.array([1.0 + 2.0j, 0.5j])
+    with pytest.raises(tangent.errors.ComplexNumberError):
+        if mode == 'forward':
+            tangent.autodiff(function, mode='forward')(z, np.ones_like(z))
+        else:
+            tangent.autodiff(function, motion=mode, input_derivative=tangent.INPUT_DERIVATIVE.DefaultOne)(z)

@@ -56,7 +56,9 @@ STAGE_NOTES = {
         '`desugar` and `anf`: the normal form',
         'Desugaring turns what is written as array methods and attributes '
         '(`x.sum(axis=0)`, `x.T`) into calls of the NumPy functions they mean, '
-        'and copies a user function that is given a `lambda` into its caller. '
+        'and `inlining` copies into the caller each user function it calls with a '
+        'differentiated value (or a `lambda`), so every call runs once per '
+        'evaluation of the derivative. '
         'The normaliser then gives every operation a statement of its own, '
         'assigned to a fresh, descriptive name (`w_times_h`, `sum_h_times_h`): '
         'tuple unpacking, augmented assignments, conditional expressions and '
@@ -277,11 +279,12 @@ def render() -> str:
         '',
         '`tangent.grad` and `tangent.autodiff` run the passes above and wrap the',
         'result: they check the arguments (`wrt` in range, a function with',
-        'source), cache the generated function on the function\'s code, the',
-        'values of the globals and closure variables it reads and the options',
-        '(so a second `tangent.grad(f)` costs a dictionary lookup), and return a',
-        'single gradient bare or several as a tuple. A user function called by',
-        '`f` goes through the same passes as a subroutine of its own.',
+        'source), cache the generated function on the function\'s code, its',
+        'globals, closure and default values and the options (so a second',
+        '`tangent.grad(f)` costs a dictionary lookup), and return a single',
+        'gradient bare or several as a tuple. When a global, a helper or a',
+        'callable attribute the derivative was written from is rebound, the',
+        'next call writes it anew.',
         '',
         f'`dfdw(0.5, 1.5)` returns `{value:.6f}`; central differences of `f` in `w`',
         f'give `{difference:.6f}`.',

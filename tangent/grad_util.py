@@ -339,6 +339,10 @@ def _front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
     if not compile_.is_generated(fn):
         fence.require_returned_value(fdef, filename, fn.__qualname__, free)
     untyped = [p for p in desugar.parameter_receivers(fdef) if p not in param_types]
+    if SPREAD in param_types:
+        _spread_known_length(fdef, param_types[SPREAD])
+    elif _spreads_varargs_into_user_function(fdef):
+        untyped.append(SPREAD)  # g(x, *rest): inlined once len(rest) is known
     namer = naming.Namer(naming.names_in(fdef) | set(free))
     checks = list(_checks_for(fn, free)) + _attribute_checks(fdef, param_types)
 
@@ -383,6 +387,40 @@ def _front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
         namespace.bind_user(name, value)
     return _FrontEnd(fdef, filename, namer, namespace, checks,
                      dict(param_types), untyped)
+
+
+SPREAD = '*'  # a specialisation key: how many values the function's *args holds
+
+
+def _spreads_varargs_into_user_function(fdef: gast.FunctionDef) -> bool:
+    """``g(x, *rest)`` with ``rest`` the function's own ``*args`` and ``g`` a user
+    function: which parameter of ``g`` gets which value depends on ``len(rest)``."""
+    if fdef.args.vararg is None:
+        return False
+    rest = fdef.args.vararg.id
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Call) and any(
+                isinstance(a, gast.Starred) and isinstance(a.value, gast.Name)
+                and a.value.id == rest for a in node.args):
+            callee = annotate.callee(node)
+            if callee is not None and not _has_rule(callee) and not isinstance(
+                    callee, (types.BuiltinFunctionType, type)):
+                return True
+    return False
+
+
+def _spread_known_length(fdef: gast.FunctionDef, length: int) -> None:
+    """``g(x, *rest)`` as ``g(x, rest[0], rest[1])`` when ``rest`` holds two values."""
+    rest = fdef.args.vararg.id
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Call):
+            node.args = [item for arg in node.args for item in (
+                [gast.Subscript(value=gast.Name(id=rest, ctx=gast.Load(), annotation=None,
+                                                type_comment=None),
+                                slice=gast.Constant(value=index, kind=None), ctx=gast.Load())
+                 for index in range(length)]
+                if isinstance(arg, gast.Starred) and isinstance(arg.value, gast.Name)
+                and arg.value.id == rest else [arg])]
 
 
 def _has_rule(func: Any) -> bool:
@@ -432,16 +470,21 @@ def _types_key(param_types: dict[str, type]) -> tuple:
 
 def _specialising(fn: Callable, receivers: list[str], param_types: dict[str, type],
                   specialise: Callable[[dict[str, type]], _Generated],
-                  renamed: Callable[[_Generated], dict[str, str]]) -> Callable:
+                  renamed: Callable[[_Generated], dict[str, str]],
+                  trailing: Callable[[dict], int] = lambda kwargs: 0) -> Callable:
     """A derivative that is generated at its first call for each receiver class.
 
     ``model.forward(x)`` with ``model`` an argument means a different function
-    for each class of ``model``; the classes are known only at call time.
+    for each class of ``model``; the classes are known only at call time. The
+    receiver ``SPREAD`` stands for the number of values in ``*args``;
+    ``trailing(kwargs)`` counts the positional arguments after them (tangents).
     """
     code = fn.__code__
     params = list(code.co_varnames[:code.co_argcount])
     defaults = dict(zip(params[len(params) - len(fn.__defaults__ or ()):],
                         fn.__defaults__ or ()))
+    spread = SPREAD in receivers
+    receivers = [p for p in receivers if p != SPREAD]
     # A receiver is a parameter or a path of attributes from one (self.encoder).
     positions = [(params.index(p.split('.')[0]), p) for p in receivers]
 
@@ -456,6 +499,8 @@ def _specialising(fn: Callable, receivers: list[str], param_types: dict[str, typ
         classes = tuple(class_of(args[i] if i < len(args) else
                                  kwargs.get(p.split('.')[0], defaults.get(p.split('.')[0])), p)
                         for i, p in positions)
+        if spread:
+            classes += (max(len(args) - len(params) - trailing(kwargs), 0),)
         entry = specialisations.get(classes)
         if entry is not None and any(mapping.get(name, _MISSING) is not value
                                      for mapping, name, value in entry[2]):
@@ -463,6 +508,8 @@ def _specialising(fn: Callable, receivers: list[str], param_types: dict[str, typ
         if entry is None:
             types_ = dict(param_types)
             types_.update((p, cls) for (_, p), cls in zip(positions, classes))
+            if spread:
+                types_[SPREAD] = classes[-1]
             generated = specialise(types_)
             entry = specialisations[classes] = (generated.function, renamed(generated),
                                                 _watched(generated.checks))
@@ -499,7 +546,8 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types)
         return _Generated(function=_specialising(
             fn, front.untyped_receivers, param_types,
             lambda types_: _forward(fn, wrt, optimized, preserve_result, verbose, types_),
-            lambda generated: dict(zip(tangent_names, generated.tangent_names))),
+            lambda generated: dict(zip(tangent_names, generated.tangent_names)),
+            lambda kwargs: 0 if any(name in kwargs for name in tangent_names) else len(wrt)),
             seed_name='', checks=tuple(checks), tangent_names=tangent_names)
 
     def differentiate_subroutine(callee: Callable, positions: tuple[int, ...],

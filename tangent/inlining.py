@@ -160,6 +160,35 @@ def _calls_in_conditions(fdef: gast.FunctionDef) -> set[int]:
             if isinstance(call, gast.Call)}
 
 
+def _known_tuples(fdef: gast.FunctionDef) -> dict[str, int]:
+    """Names assigned once, a tuple display of known length (``pair = (a, b)``)."""
+    stores: dict[str, int] = {}
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
+            stores[node.id] = stores.get(node.id, 0) + 1
+    return {node.targets[0].id: len(node.value.elts) for node in gast.walk(fdef)
+            if isinstance(node, gast.Assign) and len(node.targets) == 1
+            and isinstance(node.targets[0], gast.Name) and stores[node.targets[0].id] == 1
+            and isinstance(node.value, gast.Tuple)
+            and not any(isinstance(e, gast.Starred) for e in node.value.elts)}
+
+
+def _spread_known_tuples(args: list, tuples: dict[str, int]) -> list:
+    """``g(*pair)`` with ``pair`` a known tuple as ``g(pair[0], pair[1])``."""
+    spread = []
+    for arg in args:
+        if isinstance(arg, gast.Starred) and isinstance(arg.value, gast.Name) and \
+                arg.value.id in tuples:
+            spread += [gast.Subscript(value=gast.Name(id=arg.value.id, ctx=gast.Load(),
+                                                      annotation=None, type_comment=None),
+                                      slice=gast.Constant(value=index, kind=None),
+                                      ctx=gast.Load())
+                       for index in range(tuples[arg.value.id])]
+        else:
+            spread.append(arg)
+    return spread
+
+
 def _bound_arguments(params: list[str], args: list, keywords: dict) -> dict[str, gast.expr]:
     """The argument expression each named parameter receives at a call."""
     bound = {}
@@ -232,6 +261,7 @@ def inline_user_calls(
         return bool(_read_names(node) & varied)
 
     in_conditions = _calls_in_conditions(fdef)
+    tuples = _known_tuples(fdef)
     for node in list(gast.walk(fdef)):
         if not isinstance(node, gast.Call) or id(node) in in_conditions:
             continue
@@ -241,6 +271,7 @@ def inline_user_calls(
         function, args = annotate.call_target(node)
         if not is_user_function(function) or has_rule(function):
             continue
+        args = _spread_known_tuples(args, tuples)
         if function.__code__ in lifting:
             continue  # recursion: left as a call, which reports it
         params, vararg = _parameters(function)

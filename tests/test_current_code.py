@@ -310,3 +310,67 @@ def test_a_helper_called_in_a_checkpointed_loop(function, snapshots):
     h0 = np.array([0.3, -0.2])
     gradient = tangent.grad(function, wrt=(1,), checkpoint=snapshots)(h0, 0.7)
     assert_close(gradient, numerical_grad(function, [h0, 0.7], 1))
+
+
+def numerical_hvp(f, x, v, eps=1e-5):
+    """Central differences of the gradient (itself by central differences) along v."""
+    return (numerical_grad(f, [x + eps * v], 0) - numerical_grad(f, [x - eps * v], 0)) \
+        / (2 * eps)
+
+
+def live_default(x, s=SCALE):
+    return np.sum(np.sin(x) * s)
+
+
+@pytest.mark.parametrize('function', [scaled, clipped, calls_decorated, live_default],
+                         ids=['scales_output', 'clips_input', 'calls_decorated',
+                              'live_default'])
+def test_forward_over_reverse_hessian_vector_products(function):
+    x = np.array([0.3, -0.25, 0.35])
+    v = np.array([1.0, 0.5, -2.0])
+    reverse = tangent.autodiff(function, check_dims=False, input_derivative=ONE)
+    hvp = tangent.autodiff(reverse, mode='forward', check_dims=False)
+    assert_close(hvp(x, v), numerical_hvp(function, x, v), rtol=1e-4, atol=1e-5)
+
+
+class Ticks:
+    def __init__(self):
+        self.n = 0
+
+    def tick(self):
+        self.n += 1
+
+
+TICKS = Ticks()
+
+
+def three(a, b, c):
+    TICKS.tick()
+    return a * b * np.sin(c)
+
+
+def spreads_its_star_args(x, *rest):
+    return np.sum(three(x, *rest))
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_a_helper_given_the_functions_star_args_runs_once(mode):
+    rest = (0.5, X[::-1].copy())
+
+    def at_point(x):
+        return spreads_its_star_args(x, *rest)
+    if mode == 'forward':
+        run = tangent.autodiff(spreads_its_star_args, mode='forward')
+        TICKS.n = 0
+        value = run(X, *rest, np.ones(3))
+    else:
+        run = tangent.autodiff(spreads_its_star_args, motion=mode, input_derivative=ONE)
+        TICKS.n = 0
+        value = run(X, *rest)
+    assert TICKS.n == 1
+    assert_close(value, expected(at_point, (X,), mode))
+    if mode != 'forward':  # other values, the same derivative
+        TICKS.n = 0
+        value = run(X, 0.25, X)
+        assert TICKS.n == 1
+        assert_close(value, expected(lambda x: spreads_its_star_args(x, 0.25, X), (X,), mode))

@@ -17,8 +17,8 @@ import types
 import gast
 
 from tangent import annotations as anno
-from tangent.annotations import Key
 from tangent import errors, non_differentiable
+from tangent.annotations import Key
 from tangent.errors import TangentParseError
 
 # node type -> (what to call it, the way out)
@@ -132,7 +132,6 @@ class Fence(gast.NodeVisitor):
     def check(self, fdef: gast.FunctionDef) -> None:
         if isinstance(fdef, gast.AsyncFunctionDef):
             self.fail(fdef, *UNSUPPORTED_NODES[gast.AsyncFunctionDef])
-        args = fdef.args
         plan = None if self.generated else _aliased_writes(fdef)
         self.aliased_writes = plan.rejected if plan is not None else {}
         for statement in fdef.body:

@@ -26,8 +26,15 @@ from tangent.anf import assign, is_atom, name
 from tangent.annotations import Key
 from tangent.errors import UNRESOLVED_CALLEE, ForwardNotImplementedError
 from tangent.naming import Namer, Namespace, tangent_name
-from tangent.reverse_ad import (_call, _const, _differentiable, _index_expr, _numeric_variables,
-                                sequence_operation, sequence_variables)
+from tangent.reverse_ad import (
+    _call,
+    _const,
+    _differentiable,
+    _index_expr,
+    _numeric_variables,
+    sequence_operation,
+    sequence_variables,
+)
 
 ZERO = 'zero tangent'
 ZERO_OF_VARIABLE = 'zero tangent of a variable that may broadcast'

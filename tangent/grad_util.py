@@ -361,8 +361,8 @@ def _front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
     kept = checkpoint.calls_in_checkpointed_loops(fdef, bool(checkpoints)) \
         if checkpoints is not None else set()
     inlining.inline_user_calls(fdef, free, namer, parse_copy, {params[i] for i in wrt},
-                               param_types, _has_rule, lambda callee, callee_free: None,
-                               needs_class, kept_calls=frozenset(kept))
+                               param_types, _has_rule, needs_class,
+                               kept_calls=frozenset(kept))
     fdef = desugar.desugar(fdef, free, namer)
     if checkpoints is None:
         checkpoint.strip_markers(fdef)

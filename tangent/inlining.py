@@ -220,8 +220,8 @@ def _argument_types(bound: dict[str, gast.expr],
 def inline_user_calls(
         fdef: gast.FunctionDef, free: dict[str, Any], namer: Namer, parse: Parse,
         varied_params: set[str], param_types: dict[str, type],
-        has_rule: Callable[[Any], bool], on_copy: Callable[[Callable, dict], None],
-        on_receiver: Callable[[str], None], param_paths: dict[str, str] | None = None,
+        has_rule: Callable[[Any], bool], on_receiver: Callable[[str], None],
+        param_paths: dict[str, str] | None = None,
         lifting: tuple = (), function_params: frozenset = frozenset(),
         outer_locals: frozenset = frozenset(), kept_calls: frozenset = frozenset()) -> None:
     """Copy into ``fdef`` the user functions it calls with varied values or functions.
@@ -231,11 +231,11 @@ def inline_user_calls(
       free: its free values; the copies' free values are added (renamed on a clash).
       namer: names for the copies and renamed free names.
       parse: a user function's resolved, fenced definition and free values, given
-        the classes of its parameters that are known.
+        the classes of its parameters that are known (it also records what the
+        derivative must watch: the function's code, defaults and globals).
       varied_params: parameters of ``fdef`` that may carry a derivative.
       param_types: known classes of ``fdef``'s parameters (for method calls).
       has_rule: whether a function has a registered derivative (never copied).
-      on_copy: told each function copied in, with its free values.
       on_receiver: told each path from a parameter of the outermost function
         (``model.second``) whose class a copy needs to resolve a method call.
       param_paths: for each parameter of ``fdef``, the path from a parameter of the
@@ -309,7 +309,6 @@ def inline_user_calls(
                tuple(sorted(callee_paths.items())))
         if key not in copies:
             copied, callee_free = parse(function, callee_types)
-            on_copy(function, callee_free)
             for receiver in parameter_receivers(copied):
                 root = receiver.split('.')[0]
                 if root in callee_paths and receiver not in callee_types:
@@ -326,7 +325,7 @@ def inline_user_calls(
             copied.name = namer.fresh(function.__name__)
             copied.decorator_list = []
             inline_user_calls(copied, free, namer, parse, callee_varied, callee_types,
-                              has_rule, on_copy, on_receiver, callee_paths,
+                              has_rule, on_receiver, callee_paths,
                               lifting + (function.__code__,),
                               frozenset(given), frozenset(caller_locals))
             fdef.body.insert(0, copied)

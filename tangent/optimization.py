@@ -27,8 +27,7 @@ from typing import Callable
 import gast
 
 from tangent import annotations as anno
-from tangent import comments
-from tangent import utils
+from tangent import comments, utils
 from tangent.annotate import SHAPE_ONLY_ARGUMENTS
 from tangent.annotations import Key
 

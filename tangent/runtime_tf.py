@@ -179,6 +179,34 @@ def safe_log(x: Any) -> Any:
     return tf.math.log(tf.where(tf.equal(x, 0), tf.ones_like(x), x))
 
 
+def _falling(y: Any, order: int, skipped: int | None = None) -> Any:
+    """The product of ``y - k`` for k below ``order``, leaving out ``k == skipped``."""
+    product = tf.ones_like(y)
+    for k in range(order):
+        if k != skipped:
+            product = product * (y - k)
+    return product
+
+
+def power_slope(x: Any, y: Any, order: int = 1) -> Any:
+    """The ``order``-th derivative of ``x ** y`` in x for tensors: 0 where an
+    integer exponent makes it so (``x ** 0`` at 0), never ``0 * inf``."""
+    x = tf.convert_to_tensor(x)
+    y = tf.cast(tf.convert_to_tensor(y), x.dtype)
+    coefficient = _falling(y, order)
+    exponent = tf.where(tf.equal(coefficient, 0), tf.ones_like(y), y - order)
+    return coefficient * tf.pow(x, exponent)
+
+
+def power_slope_exponent(x: Any, y: Any, order: int = 1) -> Any:
+    """The derivative of ``power_slope(x, y, order)`` in the exponent y."""
+    x = tf.convert_to_tensor(x)
+    y = tf.cast(tf.convert_to_tensor(y), x.dtype)
+    rate = tf.add_n([_falling(y, order, skipped) for skipped in range(order)])
+    power = tf.pow(x, y - order)
+    return rate * power + _falling(y, order) * power * safe_log(x)
+
+
 def balanced_eq(x: Any, z: Any, y: Any) -> Any:
     """Share of the gradient of ``z = max(x, y)`` flowing to ``x`` (half at a tie)."""
     dtype = _float_dtype(z)
@@ -648,7 +676,7 @@ def tape_vjp(fn: Any, args: tuple, kwargs: dict, positions: tuple, seed: Any) ->
 HELPERS = {name: globals()[name] for name in (
     'init_grad', 'ones_like', 'unbroadcast', 'broadcast_like', 'unreduce_like', 'unreduce',
     'astype', 'shapes_match', 'array_size', 'check_seed', 'check_scalar', 'safe_log',
-    'balanced_eq', 'add_at', 'grad_matmul_left', 'grad_matmul_right', 'sign', 'copy',
+    'balanced_eq', 'power_slope', 'power_slope_exponent', 'add_at', 'grad_matmul_left', 'grad_matmul_right', 'sign', 'copy',
     'grad_dot', 'grad_dot_right')}
 
 

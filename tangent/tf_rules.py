@@ -73,13 +73,13 @@ def divide_tangent(z, x, y, name=None):
 
 
 def pow_adjoint(z, x, y, name=None):
-    d[x] = tangent.unbroadcast(d[z] * y * tf.pow(x, y - 1), x)
+    d[x] = tangent.unbroadcast(d[z] * tangent.power_slope(x, y), x)
     d[y] = tangent.unbroadcast(d[z] * z * tangent.safe_log(x), y)
 
 
 def pow_tangent(z, x, y, name=None):
-    d[z] = tangent.broadcast_like(y * tf.pow(x, y - 1) * d[x] + z * tangent.safe_log(x) * d[y],
-                                  z)
+    d[z] = tangent.broadcast_like(
+        tangent.power_slope(x, y) * d[x] + z * tangent.safe_log(x) * d[y], z)
 
 
 def maximum_adjoint(z, x, y, name=None):
@@ -954,12 +954,12 @@ def rtruediv_tangent(z, x, y):
 
 def rpow_adjoint(z, x, y):  # z = y ** x
     d[x] = tangent.unbroadcast(d[z] * z * tangent.safe_log(y), x)
-    d[y] = tangent.unbroadcast(d[z] * x * tf.pow(y, x - 1), y)
+    d[y] = tangent.unbroadcast(d[z] * tangent.power_slope(y, x), y)
 
 
 def rpow_tangent(z, x, y):
-    d[z] = tangent.broadcast_like(x * tf.pow(y, x - 1) * d[y] + z * tangent.safe_log(y) * d[x],
-                                  z)
+    d[z] = tangent.broadcast_like(
+        tangent.power_slope(y, x) * d[y] + z * tangent.safe_log(y) * d[x], z)
 
 
 def rmatmul_adjoint(z, x, y):  # z = y @ x

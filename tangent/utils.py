@@ -1215,6 +1215,10 @@ def power_slope(x: Any, y: Any, order: int = 1) -> Any:
     exponent is exact at x == 0 and at negative x. Elsewhere at x == 0 the
     value is what the power gives: infinite for ``y < order``.
     """
+    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
+        helper = _tensor_helper('power_slope', x, y)
+        if helper is not None:
+            return helper(x, y, order)
     if isinstance(y, (int, float)):
         coefficient = math.prod(y - k for k in range(order))
         if coefficient == 0:
@@ -1242,6 +1246,10 @@ def power_slope_exponent(x: Any, y: Any, order: int = 1) -> Any:
     """The derivative of ``power_slope(x, y, order)`` with respect to the exponent y:
     ``c'(y) x ** (y - order) + c(y) x ** (y - order) log x`` with c the falling
     factorial; the logarithm's term is 0 at x == 0, where the power is."""
+    if _TENSOR_BACKENDS:
+        helper = _tensor_helper('power_slope_exponent', x, y)
+        if helper is not None:
+            return helper(x, y, order)
     y_array = np.asarray(y, dtype=float)
     coefficient = _falling_factorial(y_array, order)
     # c'(y) by the product rule: the factors before y - j times those after it.

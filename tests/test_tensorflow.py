@@ -646,3 +646,31 @@ def test_every_tensorflow_rule_is_exercised_by_a_case():
         if not any(f'{n}(' in bodies for n in names):
             untested.append(name)
     assert not untested, f'TensorFlow rules without a case: {untested}'
+
+
+def tf_powers_from_zero(x, c):
+    total = x ** 0
+    for i in range(4):
+        total = total + c[i] * x ** i
+    return tf.reduce_sum(total)
+
+
+@pytest.mark.parametrize('order', ['first', 'forward', 'forward_over_reverse'])
+def test_integer_powers_at_zero_are_exact(order):
+    """x ** 0 and x ** i with i from 0 at x == 0: no NaN (TensorFlow's own tape gives
+    one at 0 for x ** 0), checked against the polynomial's derivatives written out."""
+    x = tf.constant([0.0, 0.5, -1.5])
+    c = [1.0, 2.0, -3.0, 0.5]
+    xs = x.numpy()
+    first = c[1] + 2 * c[2] * xs + 3 * c[3] * xs ** 2
+    second = 2 * c[2] + 6 * c[3] * xs
+    if order == 'first':
+        assert_close(tangent.grad(tf_powers_from_zero)(x, c).numpy(), first)
+    elif order == 'forward':
+        derivative = tangent.autodiff(tf_powers_from_zero, mode='forward')
+        assert_close(derivative(x, c, tf.ones(3)).numpy(), np.sum(first))
+    else:
+        reverse = tangent.autodiff(tf_powers_from_zero, check_dims=False,
+                                   input_derivative=tangent.INPUT_DERIVATIVE.DefaultOne)
+        hvp = tangent.autodiff(reverse, mode='forward', check_dims=False)
+        assert_close(hvp(x, c, tf.ones(3)).numpy(), second)

@@ -676,8 +676,8 @@ def tape_vjp(fn: Any, args: tuple, kwargs: dict, positions: tuple, seed: Any) ->
 HELPERS = {name: globals()[name] for name in (
     'init_grad', 'ones_like', 'unbroadcast', 'broadcast_like', 'unreduce_like', 'unreduce',
     'astype', 'shapes_match', 'array_size', 'check_seed', 'check_scalar', 'safe_log',
-    'balanced_eq', 'power_slope', 'power_slope_exponent', 'add_at', 'grad_matmul_left', 'grad_matmul_right', 'sign', 'copy',
-    'grad_dot', 'grad_dot_right')}
+    'balanced_eq', 'power_slope', 'power_slope_exponent', 'add_at', 'grad_matmul_left',
+    'grad_matmul_right', 'sign', 'copy', 'grad_dot', 'grad_dot_right')}
 
 
 def _register() -> None:

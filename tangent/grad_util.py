@@ -268,7 +268,8 @@ def _bind_live_defaults(fdef: gast.FunctionDef, fn: Callable, free: dict[str, An
     def live(param: str, value: Any) -> gast.expr:
         if type(value) in _LITERAL_TYPES:
             return gast.Constant(value=value, kind=None)
-        name = f'{fn.__name__}_{param}_default'.lstrip('_')
+        owner = fn.__name__ if fn.__name__.isidentifier() else 'lambda'
+        name = f'{owner}_{param}_default'.lstrip('_')
         while name in taken:
             name += '_'
         taken.add(name)

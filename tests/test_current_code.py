@@ -374,3 +374,19 @@ def test_a_helper_given_the_functions_star_args_runs_once(mode):
         value = run(X, 0.25, X)
         assert TICKS.n == 1
         assert_close(value, expected(lambda x: spreads_its_star_args(x, 0.25, X), (X,), mode))
+
+
+WEIGHTS = np.array([1.0, -2.0, 0.5])
+lambda_with_array_default = lambda x, w=WEIGHTS: np.sum(np.sin(x) * w)  # noqa: E731
+
+
+def calls_a_lambda_with_a_default(x):
+    scaled_sum = lambda v, w=WEIGHTS: np.sum(v * w)  # noqa: E731
+    return scaled_sum(x * x)
+
+
+@pytest.mark.parametrize('mode', MODES)
+@pytest.mark.parametrize('function', [lambda_with_array_default, calls_a_lambda_with_a_default],
+                         ids=['lambda', 'nested_lambda'])
+def test_lambdas_with_object_defaults(function, mode):
+    assert_close(derivative(function, mode)(X), expected(function, (X,), mode))

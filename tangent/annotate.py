@@ -174,9 +174,15 @@ def call_target(call: gast.Call) -> tuple[Any, list]:
 
     ``model.forward(x)`` (a global ``model``) is ``Model.forward(model, x)``;
     ``self.step(x)`` with ``self`` typed is ``Class.step(self, x)``; a callable
-    instance ``model(x)`` is ``Model.__call__(model, x)``.
+    instance ``model(x)`` is ``Model.__call__(model, x)``. A ``functools.wraps``
+    wrapper is the function it runs (``decorators.undecorated``).
     """
-    func = decorators.undecorated(callee(call))  # a functools.wraps wrapper: what it runs
+    function, args = _call_target(call)
+    return decorators.undecorated(function), args
+
+
+def _call_target(call: gast.Call) -> tuple[Any, list]:
+    func = decorators.undecorated(callee(call))
     args = list(call.args)
     receiver = anno.get(call.func, Key.RECEIVER)
     if receiver is not None:

@@ -390,3 +390,29 @@ def calls_a_lambda_with_a_default(x):
                          ids=['lambda', 'nested_lambda'])
 def test_lambdas_with_object_defaults(function, mode):
     assert_close(derivative(function, mode)(X), expected(function, (X,), mode))
+
+
+class Decorated:
+    @scales_output
+    def energy(self, x):
+        return np.sum(np.sin(x) * x)
+
+
+DECORATED = Decorated()
+
+
+@scales_output
+@clips_input
+def stacked(x):
+    return np.sum(x ** 3)
+
+
+def calls_a_decorated_method(x):
+    return DECORATED.energy(x) * 0.5
+
+
+@pytest.mark.parametrize('mode', MODES)
+@pytest.mark.parametrize('function', [stacked, calls_a_decorated_method, DECORATED.energy],
+                         ids=['stacked', 'decorated_method_call', 'decorated_bound_method'])
+def test_stacked_decorators_and_decorated_methods(function, mode):
+    assert_close(derivative(function, mode)(X), expected(function, (X,), mode))

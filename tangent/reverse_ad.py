@@ -697,7 +697,9 @@ class ReverseAD:
 
     def merge(self, branches: list, state: State, bound: frozenset) -> None:
         """Bring branch states to a common state (in place), adding zeros where needed."""
-        names = set()
+        # Also the names set before the branch: one that no branch state holds any
+        # more (a nested merge dropped it as unset) is unset after the branch too.
+        names = set(state)
         for _, branch_state in branches:
             names |= set(branch_state)
         for primal in names:

@@ -808,19 +808,14 @@ class _Renamer(gast.NodeTransformer):
             inner.visit(statement)
         return node
 
-    def visit_FunctionDef(self, node):
+    def _function(self, node):
         if not self.root_seen:
             self.root_seen = True
             self.generic_visit(node)
             return node
         return self._nested(node)
 
-    def visit_Lambda(self, node):
-        if not self.root_seen:
-            self.root_seen = True
-            self.generic_visit(node)
-            return node
-        return self._nested(node)
+    visit_FunctionDef = visit_Lambda = _function
 
 
 def _lambda_def(function_name: str, node: gast.Lambda) -> gast.FunctionDef:

@@ -84,3 +84,28 @@ def test_bug_15710_helpers_in_both_arms_of_a_branch_in_a_loop(motion):
                                   input_derivative=tangent.INPUT_DERIVATIVE.DefaultOne)
     assert_close(derivative(1.3979577820235),
                  numerical_grad(loop_of_helper_calls, [1.3979577820235], 0))
+
+
+def branches_with_inner_ifs(x, c):
+    """The class of #15710 and #17236 without helpers: each arm of an if in a loop
+    holds an if of its own and reassigns ``y``; only the last iteration's ``y`` is
+    returned, so its gradient must not be counted once per iteration."""
+    y = x * 0.0
+    for i in range(3):
+        if c > 0.0:
+            if x > 5.0:
+                pass
+            y = x * 2.0
+        else:
+            if x < -5.0:
+                pass
+            y = x * 3.0
+    return y * x
+
+
+@pytest.mark.parametrize('motion', ['joint', 'split'])
+@pytest.mark.parametrize('c', [1.0, -1.0])
+def test_an_adjoint_reset_in_every_arm_of_a_branch_holding_ifs(motion, c):
+    derivative = tangent.autodiff(branches_with_inner_ifs, motion=motion,
+                                  input_derivative=tangent.INPUT_DERIVATIVE.DefaultOne)
+    assert_close(derivative(0.7, c), numerical_grad(branches_with_inner_ifs, [0.7, c], 0))

@@ -391,7 +391,13 @@ class ForwardAD:
         out = [stmt, comments.comment('Tangent of: ' + quoting.to_source(stmt))]
         out.append(assign(self.tan(base), _call(self.namespace, runtime.copy, 'copy',
                                                 [name(self.tan(base))])))
-        item = name(self.tan(value.id)) if self.is_active(value) else _const(0.0)
+        if self.is_active(value):
+            item = name(self.tan(value.id))
+        elif isinstance(value, gast.Constant) and isinstance(value.value, (int, float)):
+            item = _const(0.0)
+        else:  # a list, dict or array item needs a zero of its own structure
+            item = _call(self.namespace, runtime.init_grad, 'init_grad',
+                         [anno.copy_tree(value)])
         out.append(assign(gast.Subscript(value=name(self.tan(base)),
                                          slice=anno.copy_tree(target.slice), ctx=gast.Store()),
                           item))

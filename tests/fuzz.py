@@ -256,6 +256,10 @@ class Container:
     keys: list[str]  # subscripts, as source text
     kinds: list[str]  # the kind of the element under each key
     appendable: bool = True  # False inside a loop over this very list
+    made_in: str | None = None  # the innermost loop whose body made it
+    # Appended to in a loop that did not make it: longer at run time than `keys`
+    # says, by a number of items the generator does not know.
+    grows: bool = False
 
     @property
     def homogeneous(self) -> bool:
@@ -512,7 +516,7 @@ class Generator:
             text = ', '.join(values)
             text = f'[{text}]' if form == 'list' else f'({text})'
         lines = [Line(f'{name} = {text}')]
-        container = Container(name, form, keys, kinds)
+        container = Container(name, form, keys, kinds, made_in=loop)
         scope.add(container)
         if form == 'tuple' and self.draw.maybe(0.5):
             targets = [self.fresh('u') for _ in kinds]
@@ -528,6 +532,9 @@ class Generator:
         if not sequences:
             return self.make_container(scope, nesting, loop)
         source = self.draw.choice(sequences)
+        # A source that may be longer at run time than its keys say puts the items
+        # after its first copy at positions the generator cannot know.
+        unstable = source.grows or (loop is not None and source.made_in != loop)
         form = source.form
         kinds = [self.draw.choice([SCALAR, VECTOR]) for _ in range(self.draw.integer(1, 2))]
         values = [self.expression(scope, kind, 1) for kind in kinds]
@@ -537,6 +544,8 @@ class Generator:
             # Grows the sequence in place of the old one: its items keep their positions.
             operator_ = self.draw.choice(['+=', '= ' + source.name + ' +'])
             line = f'{source.name} {operator_} {piece}'
+            if loop is not None and source.made_in != loop:
+                source.grows = True
             grown = dataclasses.replace(
                 source, keys=[str(p) for p in range(len(source.kinds) + len(kinds))],
                 kinds=source.kinds + kinds)
@@ -546,18 +555,22 @@ class Generator:
         if way == 'repeat':
             count = self.draw.integer(1, 3)
             text = self.draw.choice([f'{source.name} * {count}', f'{count} * {source.name}'])
-            items = source.kinds * count
+            items = source.kinds if unstable else source.kinds * count
         elif way == 'starred':
             form = self.draw.choice(['list', 'tuple'])
             parts = [f'*{source.name}'] + values
             if self.draw.maybe(0.5):
                 parts = parts[1:] + parts[:1]
             text = f'[{", ".join(parts)}]' if form == 'list' else f'({", ".join(parts)},)'
-            items = source.kinds + kinds if parts[0].startswith('*') else kinds + source.kinds
+            if not parts[0].startswith('*'):
+                items = kinds + source.kinds
+            else:
+                items = source.kinds if unstable else source.kinds + kinds
         else:  # a new sequence: the piece first, then the old items
             text = f'{piece} + {source.name}'
             items = kinds + source.kinds
-        scope.add(Container(name, form, [str(p) for p in range(len(items))], items))
+        scope.add(Container(name, form, [str(p) for p in range(len(items))], items,
+                            made_in=loop))
         return [Line(f'{name} = {text}')]
 
     def make_container_write(self, scope: Scope, nesting: int, loop: str | None) -> list:
@@ -565,6 +578,8 @@ class Generator:
         if container.form == 'list' and container.homogeneous and container.appendable \
                 and self.draw.maybe(0.4):
             value = self.expression(scope, container.kinds[0], 1)
+            if loop is not None and container.made_in != loop:
+                container.grows = True
             return [Line(f'{container.name}.append({value})')]
         position = self.draw.integer(0, len(container.keys) - 1)
         value = self.expression(scope, container.kinds[position], 1)
@@ -623,7 +638,7 @@ class Generator:
                                      f'range({n}, 0, -1)'])
         body_scope = scope.child()
         body_scope.bind(counter, SCALAR, writable=False)
-        body = self.loop_body(scope, body_scope, nesting, 'for', runs=True)
+        body = self.loop_body(scope, body_scope, nesting, f'for {counter}', runs=True)
         return [For(counter, iterable, body)]
 
     def make_for_each(self, scope: Scope, nesting: int, loop: str | None) -> list:
@@ -655,7 +670,7 @@ class Generator:
         else:
             target, iterable = element, self.draw.choice(vectors)
             body_scope.bind(element, SCALAR, writable=False)
-        body = self.loop_body(scope, body_scope, nesting, 'for', runs=True)
+        body = self.loop_body(scope, body_scope, nesting, f'for {element}', runs=True)
         return [For(target, iterable, body)]
 
     def make_while(self, scope: Scope, nesting: int, loop: str | None) -> list:
@@ -668,7 +683,8 @@ class Generator:
         body_scope.bind(counter, SCALAR, writable=False)
         step = Line(self.draw.choice([f'{counter} = {counter} + 1', f'{counter} += 1']))
         scope.bind(counter, SCALAR, writable=False)
-        body = self.loop_body(scope, body_scope, nesting, 'while', runs=len(test.parts) == 1,
+        body = self.loop_body(scope, body_scope, nesting, f'while {counter}',
+                              runs=len(test.parts) == 1,
                               prefix=[step])
         return [Line(f'{counter} = 0'), While(test, body)]
 

@@ -2,7 +2,7 @@
 fuzzer reduced them. Every expected value is independent of tangent: central
 finite differences of the program itself.
 
-Both came from one bug: after a branch whose arms each hold an ``if`` (an
+The first two came from one bug: after a branch whose arms each hold an ``if`` (an
 inlined helper brings one), an adjoint that every arm had reset stayed set, so
 it was counted again in each backward iteration of the enclosing loop.
 """
@@ -15,7 +15,7 @@ import pytest
 import tangent
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference import assert_close, numerical_grad  # noqa: E402
+from reference import assert_close, numerical_grad, numerical_jvp  # noqa: E402
 
 
 def passes_through(p0, p1):
@@ -109,3 +109,79 @@ def test_an_adjoint_reset_in_every_arm_of_a_branch_holding_ifs(motion, c):
     derivative = tangent.autodiff(branches_with_inner_ifs, motion=motion,
                                   input_derivative=tangent.INPUT_DERIVATIVE.DefaultOne)
     assert_close(derivative(0.7, c), numerical_grad(branches_with_inner_ifs, [0.7, c], 0))
+
+
+# Forward mode: a value that carries no tangent, written into an item of a list,
+# dict or array, has a zero tangent of its own structure (it was the float 0.0,
+# so a later read of one of its elements raised, and a dot product broadcast
+# the directional derivative to a vector). Campaign programs #1443, #6174, #7117.
+
+def dot_with_a_constant_list_item(v0, x1):
+    """#1443 reduced: the derivative of np.dot(L2[2], L4[0]) came out as a vector."""
+    L2 = [x1, v0 + np.array([-1.3, -0.81, 1.97])]
+    L2 += [v0]
+    for i3 in range(1):
+        L4 = [np.array([-0.43, -1.21, 1.59]) * v0, v0 * v0, i3 / np.exp(np.sin(v0))]
+        L4[0] = [-0.25, 0.13, 0.74]
+    return np.dot(L2[2], L4[0])
+
+
+def element_of_an_inactive_dict_item(v0, v1):
+    """#6174 reduced: ``D17['p'] = v0`` with ``v0`` not differentiated, then ``[2]``."""
+    a6 = [-1.32, -1.55, 1.24]
+    for e11 in v1:
+        D17 = {'p': a6 / np.exp(np.sin(np.array([1.73, -1.5, 1.47]))), 'q': e11 ** 1}
+        u15 = np.sum(D17['p']) * e11
+    D17['p'] = v0
+    D17['q'] = D17['p'][2]
+    return u15 + D17['q'] * np.sum(v1)
+
+
+def array_from_a_constant_dict_item(x0, v1):
+    """#7117 reduced: ``v1[0] - D2['q']`` with a constant list item, then written."""
+    D2 = {'p': v1, 'q': np.array([0.05, -1.38, -1.14])}
+    D2['q'] = [0.6, 0.81, -1.86]
+    w9 = v1[0] - D2['q']
+    w9[2] = 0.95
+    return np.dot(w9, w9)
+
+
+def constant_rows_in_containers(x, v):
+    """The class: constant arrays and lists written into list, dict and array items,
+    then read element-wise, combined and written again."""
+    rows = [v * x, v + 1.0]
+    rows[1] = np.array([0.5, -1.0, 2.0])
+    table = {'a': v, 'b': x}
+    table['b'] = [1.0, 2.0, 3.0]
+    grid = np.outer(v, v) * x
+    grid[0] = np.array([3.0, 2.0, 1.0])
+    mixed = rows[1] * table['a'] + np.array(table['b']) * rows[0]
+    mixed[1] = table['b'][2] * x
+    return np.sum(mixed * grid[0]) + np.sum(grid) * rows[1][2]
+
+
+FORWARD_CASES = [
+    (dot_with_a_constant_list_item, (np.array([0.05, -0.76, 1.14]), -1.19), 0),
+    (element_of_an_inactive_dict_item, (np.array([-0.97, -1.26, -0.65]),
+                                        np.array([0.03, 1.42, -1.19])), 1),
+    (array_from_a_constant_dict_item, (-0.65, np.array([0.99, 1.24, 0.0])), 1),
+    (constant_rows_in_containers, (0.8, np.array([0.3, -1.2, 0.7])), 0),
+    (constant_rows_in_containers, (0.8, np.array([0.3, -1.2, 0.7])), 1),
+]
+
+
+@pytest.mark.parametrize('function, args, index', FORWARD_CASES)
+@pytest.mark.parametrize('optimized', [True, False])
+def test_a_constant_item_has_a_zero_tangent_of_its_own_structure(function, args, index,
+                                                                  optimized):
+    direction = np.ones_like(args[index]) * 0.7
+    derivative = tangent.autodiff(function, wrt=(index,), mode='forward',
+                                  optimized=optimized)
+    assert_close(derivative(*args, direction),
+                 numerical_jvp(function, list(args), index, direction))
+
+
+@pytest.mark.parametrize('function, args, index', FORWARD_CASES)
+def test_a_constant_item_in_reverse_mode(function, args, index):
+    assert_close(tangent.grad(function, wrt=(index,))(*args),
+                 numerical_grad(function, list(args), index))

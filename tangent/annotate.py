@@ -24,7 +24,7 @@ import gast
 from tangent import annotations as anno
 from tangent import decorators, non_differentiable, quoting, utils
 from tangent.annotations import Key
-from tangent.errors import TangentParseError
+from tangent.errors import UNRESOLVED_CALLEE, TangentParseError
 
 _MISSING = object()
 
@@ -138,9 +138,12 @@ def resolve(fdef: gast.FunctionDef, fn: Callable,
                 anno.set(node, Key.RECEIVER, dotted_path(node.value))
             elif callable(declared) and not hasattr(declared, '__get__'):
                 anno.set(node, Key.FUNC, declared)  # act = np.tanh: not bound to self
+            elif declared is None and not anno.has(node, Key.FUNC):
+                anno.set(node, Key.UNRESOLVED, instance_attribute_advice(
+                    dotted_path(node), cls, node.attr))
         elif isinstance(node, gast.Call) and dotted_path(node.func) in typed:
             # model(x) is type(model).__call__(model, x)
-            call_method = _call_method(typed[dotted_path(node.func)])
+            call_method = python_call_method(typed[dotted_path(node.func)])
             if call_method is not None:
                 anno.set(node.func, Key.FUNC, call_method)
                 anno.set(node.func, Key.RECEIVER, dotted_path(node.func))
@@ -196,7 +199,7 @@ def _call_target(call: gast.Call) -> tuple[Any, list]:
             anno.set(type_name, Key.FUNC, type)
             receiver = gast.Call(func=type_name, args=[receiver], keywords=[])
         return func.__func__, [receiver] + args
-    call_method = _call_method(type(func))
+    call_method = python_call_method(type(func))
     if (func is not None and not isinstance(func, (type, types.FunctionType,
                                                    types.BuiltinFunctionType))
             and call_method is not None):
@@ -204,7 +207,7 @@ def _call_target(call: gast.Call) -> tuple[Any, list]:
     return func, args
 
 
-def _call_method(cls: type) -> types.FunctionType | None:
+def python_call_method(cls: type) -> types.FunctionType | None:
     """The ``__call__`` a class defines in Python (found through its bases), or None."""
     method = next((base.__dict__['__call__'] for base in cls.__mro__
                    if '__call__' in base.__dict__), None)
@@ -313,6 +316,23 @@ def unresolved_receiver(call: gast.Call) -> list[gast.expr]:
     if isinstance(func, gast.Attribute) and not anno.has(func, Key.FUNC):
         return [func.value]
     return []
+
+
+def instance_attribute_advice(path: str, cls: type, attribute: str) -> str:
+    """Why ``self.act(x)`` has no known callee when ``act`` is set on the instance."""
+    return (f'{path} is not defined on the class {cls.__qualname__}: it is set on the '
+            f'instance (in __init__, for example), and tangent writes one derivative for '
+            f'every instance of {cls.__qualname__}, so it cannot know which function an '
+            f'instance holds in {attribute}. Define {attribute} on the class instead, as a '
+            f'method (def {attribute}(self, x): ...) or a class attribute ({attribute} = '
+            f'staticmethod(np.tanh)), or call the function through a global name. (An '
+            f'object whose class defines __call__ may be set per instance: {path}(x) is '
+            f'then differentiated through that class.)')
+
+
+def unresolved_callee_advice(call: gast.Call) -> str:
+    """What to tell the user about a call whose callee is only known at run time."""
+    return anno.get(call.func, Key.UNRESOLVED, None) or UNRESOLVED_CALLEE
 
 
 def callee(call: gast.Call) -> Any:

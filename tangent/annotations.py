@@ -27,6 +27,8 @@ class Key(enum.Enum):
     INSERT_GRAD_OF = 'on a With node: the name whose gradient the block edits'
     BOUNDARY = 'on the statement where the backward pass begins: True'
     RECEIVER = 'on p.method of a call: the parameter p passed as the method first argument'
+    UNRESOLVED = ('on p.name that resolves to nothing when the derivative is written: '
+                  'why, and the way out (the advice of the error if it is called)')
     CHECKPOINT = 'on a checkpointed For loop: its checkpoint.CheckpointedLoop description'
     FOLDED_POWER_SLOPE = ('on y * x ** (y - 1) that optimization wrote for power_slope(x, y) '
                           'with a literal y: True')

@@ -68,6 +68,21 @@ class SourceNotAvailableError(ValueError):
     """The function's source text cannot be retrieved, so it cannot be read."""
 
 
+def callee_without_source(error: SourceNotAvailableError,
+                          name: str) -> SourceNotAvailableError:
+    """``error`` about a function called from a differentiated one, with the other way
+    out: a registered derivative, which tangent uses instead of the source."""
+    extended = SourceNotAvailableError(
+        f'{error} Or, since {name} is called from the function being differentiated, '
+        f'register its derivative and tangent uses it instead of reading the source: '
+        f'@tangent.grads.adjoint({name}) on a reverse-mode template and '
+        f'@tangent.tangents.tangent_({name}) on a forward-mode one (or '
+        f'tangent.non_differentiable.register_non_differentiable_functions({name}) when '
+        f'no derivative flows through it).')
+    extended.callee = name
+    return extended
+
+
 class StaleSourceError(SourceNotAvailableError):
     """The function's source file no longer holds the code that runs (it was edited
     after the module was imported), so reading it would differentiate another

@@ -24,7 +24,7 @@ from tangent import annotations as anno
 from tangent import utils as runtime
 from tangent.anf import assign, is_atom, name
 from tangent.annotations import Key
-from tangent.errors import UNRESOLVED_CALLEE, ForwardNotImplementedError
+from tangent.errors import ForwardNotImplementedError
 from tangent.naming import Namer, Namespace, tangent_name
 from tangent.reverse_ad import (
     _call,
@@ -295,7 +295,8 @@ class ForwardAD:
                 return self.expand_rule(func, target, args, keywords, value)
             if func is None:
                 raise ForwardNotImplementedError(quoting.to_source(value.func),
-                                                 self.where(value), UNRESOLVED_CALLEE)
+                                                 self.where(value),
+                                                 annotate.unresolved_callee_advice(value))
             what = getattr(func, '__qualname__', None) or quoting.to_source(value.func)
             raise ForwardNotImplementedError(what, self.where(value))
         if isinstance(value, gast.Subscript):

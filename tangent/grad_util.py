@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import builtins
 import collections
+import collections.abc
 import functools
 import importlib
+import inspect
+import operator
 import sys
 import threading
 import types
@@ -28,6 +31,7 @@ from tangent import (
     checkpoint,
     decorators,
     desugar,
+    errors,
     fence,
     forward_ad,
     grads,
@@ -46,7 +50,7 @@ from tangent import (
 from tangent import annotations as anno
 from tangent import compile as compile_
 from tangent.annotations import Key
-from tangent.errors import TangentParseError
+from tangent.errors import SourceNotAvailableError, StaleSourceError, TangentParseError
 from tangent.motion import INPUT_DERIVATIVE
 from tangent.reverse_ad import ReverseAD, Subroutine
 
@@ -179,29 +183,70 @@ def _unwrap(fn: Any) -> Callable:
     return decorators.undecorated(fn)
 
 
-def _validate(fn: Any, wrt: Any, caller: str) -> tuple[Callable, tuple[int, ...]]:
+WRT_ACCEPTED = ('wrt must be the index of a positional argument (an int, such as 0) or a '
+                'tuple or list of such indices (such as (0, 2))')
+
+
+def _is_index(value: Any) -> bool:
+    """An int, or an integer type that says it can stand for one (NumPy integers).
+
+    Python counts True as 1, but ``wrt=True`` reads as a flag, not as an index.
+    """
+    if isinstance(value, bool):
+        return False
+    try:
+        operator.index(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _wrt_indices(wrt: Any) -> tuple[int, ...]:
+    """``wrt`` as a tuple of ints, or a TypeError that names ``wrt`` and what it accepts."""
+    if _is_index(wrt):
+        return (operator.index(wrt),)
+    if isinstance(wrt, (str, bytes)) or not isinstance(wrt, collections.abc.Iterable):
+        raise TypeError(f'{WRT_ACCEPTED}; got wrt={wrt!r} ({type(wrt).__name__}).')
+    indices = tuple(wrt)
+    for item in indices:
+        if not _is_index(item):
+            raise TypeError(f'{WRT_ACCEPTED}; got wrt={wrt!r}, which holds {item!r} '
+                            f'({type(item).__name__}).')
+    return tuple(operator.index(item) for item in indices)
+
+
+def _validate(fn: Any, wrt: tuple[int, ...], caller: str,
+              receivers: int = 0) -> tuple[Callable, tuple[int, ...]]:
+    """The function to differentiate and ``wrt`` checked against its parameters.
+
+    ``receivers``: leading parameters the caller fills itself (``self`` of a
+    bound method), which the user's indices do not count.
+    """
     if not callable(fn):
         raise TypeError(f'tangent.{caller} expects a function, got {type(fn).__name__} {fn!r}.')
     fn = _unwrap(fn)
     if not isinstance(fn, types.FunctionType):
+        if isinstance(fn, type):
+            raise TypeError(
+                f'tangent.{caller} expects a function, got the class {fn.__qualname__}; '
+                f'differentiate a function, a method, or an instance whose class defines '
+                f'__call__.')
         if isinstance(fn, types.BuiltinFunctionType) or not hasattr(fn, '__code__'):
             raise TypeError(
                 f'tangent.{caller} expects a Python function defined with def, got '
                 f'{fn!r}; builtins and C functions have no source to differentiate.')
-    if isinstance(wrt, int):
-        wrt = (wrt,)
-    wrt = tuple(wrt)
     code = fn.__code__
-    n_params = code.co_argcount
+    n_params = code.co_argcount - receivers
     if not wrt:
         raise ValueError(f'wrt is empty: name at least one argument of {fn.__name__} '
                          f'to differentiate with respect to.')
     for index in wrt:
-        if not isinstance(index, int) or not 0 <= index < n_params:
+        if not 0 <= index < n_params:
+            besides = f' besides {code.co_varnames[0]}' if receivers else ''
             raise ValueError(
-                f'wrt={wrt} is out of range: {fn.__name__} has {n_params} positional '
-                f'parameter(s), so indices go from 0 to {n_params - 1}.')
-    return fn, wrt
+                f'wrt={wrt} is out of range: {fn.__qualname__} has {n_params} positional '
+                f'parameter(s){besides}, so indices go from 0 to {n_params - 1}.')
+    return fn, tuple(index + receivers for index in wrt)
 
 
 def _uses_tensorflow(free: dict[str, Any]) -> bool:
@@ -242,6 +287,21 @@ def _parse(fn: Callable, param_types: dict[str, type]) -> tuple[gast.FunctionDef
     _positional_only_as_positional(fdef)
     _bind_live_defaults(fdef, fn, free)
     return fdef, free, filename
+
+
+def _read_callee(callee: Callable, read: Callable[[], Any]) -> Any:
+    """``read()``, which reads the source of ``callee``, a function the differentiated
+    one calls; when it has no source, the error also says how to register a
+    derivative for it."""
+    try:
+        return read()
+    except StaleSourceError:
+        raise  # the way out is to reload the module, not another derivative
+    except SourceNotAvailableError as error:
+        if getattr(error, 'callee', None) is not None:
+            raise  # a callee of this callee, already explained
+        raise errors.callee_without_source(
+            error, getattr(callee, '__qualname__', repr(callee))) from None
 
 
 def _positional_only_as_positional(fdef: gast.FunctionDef) -> None:
@@ -295,7 +355,8 @@ def _print_stage(verbose: int, level: int, title: str, node: Any) -> None:
 
 def _cached_or_generate(key, fn: Callable, generate: Callable[[], _Generated],
                         verbose: int) -> _Generated:
-    cached = _cache.get(key)
+    # verbose=2 asks to see every stage, which only writing the derivative again shows.
+    cached = _cache.get(key) if verbose < 2 else None
     if cached is not None:
         if verbose:
             print(compile_.source_of(cached.function))
@@ -326,6 +387,7 @@ class _FrontEnd:
     checks: list
     param_types: dict[str, type]
     untyped_receivers: list[str]  # parameters whose class decides what the code means
+    user_lines: compile_.UserLines  # where the user statements behind fdef are
 
 
 def _front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
@@ -337,6 +399,8 @@ def _front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
     top-level ``range`` loop).
     """
     fdef, free, filename = _parse(fn, param_types)
+    user_lines = compile_.UserLines()
+    user_lines.add_function(filename, fdef)
     if not compile_.is_generated(fn):
         fence.require_returned_value(fdef, filename, fn.__qualname__, free)
     untyped = [p for p in desugar.parameter_receivers(fdef) if p not in param_types]
@@ -348,7 +412,9 @@ def _front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
     checks = list(_checks_for(fn, free)) + _attribute_checks(fdef, param_types)
 
     def parse_copy(callee: Callable, callee_types: dict[str, type]) -> tuple:
-        copied, callee_free, _ = _parse(callee, callee_types)
+        copied, callee_free, callee_file = _read_callee(
+            callee, lambda: _parse(callee, callee_types))
+        user_lines.add_function(callee_file, copied)
         checks.extend(_checks_for(callee, callee_free))
         checks.extend(_function_checks(callee))
         checks.extend(_attribute_checks(copied, callee_types))
@@ -372,22 +438,26 @@ def _front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
         for loop in checkpoint.checkpoint_loops(fdef, namer, filename, free,
                                                 bool(checkpoints), default):
             step_globals = {**fn.__globals__, **annotate.free_values(fn)}
-            loop.step_function = compile_.compile_function(loop.step_def, step_globals)
+            user_lines.mark_parsed_lines(loop.step_def)
+            user_lines.mark_parsed_lines(loop.gradient_step_def)
+            loop.step_function = compile_.compile_function(loop.step_def, step_globals,
+                                                           user_lines)
             loop.gradient_step_function = loop.step_function
             if loop.gradient_step_def.name != loop.step_def.name:
                 loop.gradient_step_function = compile_.compile_function(
-                    loop.gradient_step_def, step_globals)
+                    loop.gradient_step_def, step_globals, user_lines)
             free[loop.step_name] = loop.step_function
             anno.set(loop.step_reference, Key.FUNC, loop.step_function)
             _print_stage(verbose, 2, f'checkpointed loop body {loop.step_name}',
                          loop.step_def)
     fdef = anf.Normalizer(namer, free, filename).function(fdef)
+    user_lines.add_statements(fdef)
     _print_stage(verbose, 2, 'normal form (ANF)', fdef)
     namespace = naming.Namespace(namer)
     for name, value in free.items():
         namespace.bind_user(name, value)
     return _FrontEnd(fdef, filename, namer, namespace, checks,
-                     dict(param_types), untyped)
+                     dict(param_types), untyped, user_lines)
 
 
 SPREAD = '*'  # a specialisation key: how many values the function's *args holds
@@ -553,7 +623,8 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types)
 
     def differentiate_subroutine(callee: Callable, positions: tuple[int, ...],
                                  callee_types: dict[str, type]):
-        inner = _forward(callee, positions, optimized, True, 0, callee_types)
+        inner = _read_callee(callee, lambda: _forward(callee, positions, optimized, True, 0,
+                                                      callee_types))
         checks.extend(inner.checks)
         return forward_ad.Subroutine(function=inner.function,
                                      tangent_names=inner.tangent_names)
@@ -576,7 +647,7 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types)
         function = optimization.optimize(function, _purity_check(namespace))
         _print_stage(verbose, 2, 'after optimization', function)
     motion.unalias_returns(function, namespace)  # a tangent argument is not returned as is
-    compiled = compile_.compile_function(function, namespace.values)
+    compiled = compile_.compile_function(function, namespace.values, front.user_lines)
     if verbose == 1:  # at 2 the last stage printed is the final source
         print(compile_.source_of(compiled))
     if signature.defaults or signature.vararg or signature.keyword_only or signature.kwarg:
@@ -641,7 +712,7 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
         if tracing.is_traced(callee):
             return Subroutine(function=tracing.traced_gradient(callee, positions, from_source),
                               seed_name=tracing.SEED_NAME)
-        inner = from_source()
+        inner = _read_callee(callee, from_source)
         checks.extend(inner.checks)
         return Subroutine(function=inner.function, seed_name=inner.seed_name)
 
@@ -670,7 +741,7 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
     else:
         # The seed (or an argument) is not returned as is: a copy where one is shared.
         module = gast.Module(body=[motion.unalias_returns(joint, namespace)], type_ignores=[])
-    function = compile_.compile_function(module, namespace.values)
+    function = compile_.compile_function(module, namespace.values, front.user_lines)
     if motion_kind == 'split':
         for definition in module.body:
             setattr(function.__globals__[definition.name], SPLIT_MOTION, True)
@@ -818,6 +889,77 @@ def _purity_check(namespace: naming.Namespace) -> Callable[[gast.expr], bool]:
     return is_pure
 
 
+def _is_callable_instance(func: Any) -> bool:
+    """An object (not a function, method or class) whose class defines ``__call__``
+    in Python, so that calling it runs code tangent can read."""
+    return (not isinstance(func, (types.FunctionType, types.MethodType, type,
+                                  types.BuiltinFunctionType, functools.partial))
+            and annotate.python_call_method(type(func)) is not None)
+
+
+def _partial_derivative(partial: functools.partial, wrt: tuple[int, ...],
+                        differentiate: Callable[[Any, tuple[int, ...]], Callable]) -> Callable:
+    """The derivative of ``partial``: its function's, the bound arguments held constant.
+
+    ``wrt`` counts the parameters the partial still takes by position, as the
+    user calls it. The derivative is called like the partial, followed (as for
+    any function) by the seed in reverse mode or the tangents in forward mode.
+    ``differentiate(function, wrt)`` is ``autodiff`` with the caller's options.
+    """
+    inner = partial.func
+    label = f'functools.partial({getattr(inner, "__qualname__", type(inner).__name__)}, ...)'
+    try:
+        signature = inspect.signature(inner)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f'tangent cannot differentiate {label}: the parameters of '
+                        f'{inner!r} cannot be read ({error}).') from None
+    parameters = list(signature.parameters.values())
+    positional = [p for p in parameters if p.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                                                      inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    gathers = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters)
+    bound_args, bound_keywords = partial.args, partial.keywords
+    if len(bound_args) > len(positional) and not gathers:
+        raise TypeError(f'{label} binds {len(bound_args)} positional argument(s), but the '
+                        f'function takes {len(positional)}.')
+    remaining = positional[len(bound_args):]
+    # A parameter bound by keyword ends those the partial takes by position: the
+    # caller can pass the ones after it by keyword only.
+    taken = next((i for i, p in enumerate(remaining) if p.name in bound_keywords),
+                 len(remaining))
+    own, after = remaining[:taken], remaining[taken:]
+    for index in wrt:
+        if not 0 <= index < len(own):
+            names = ', '.join(p.name for p in own) or 'none'
+            raise ValueError(
+                f'wrt={wrt} is out of range: {label} takes {len(own)} positional '
+                f'parameter(s) ({names}), so indices go from 0 to {len(own) - 1}; the '
+                f'arguments the partial binds are constants, not differentiated.')
+    derivative = differentiate(inner, tuple(len(bound_args) + index for index in wrt))
+
+    def derivative_of_partial(*args, **kwargs):
+        keywords = {**bound_keywords, **kwargs}
+        if len(args) <= len(own) or gathers:
+            return derivative(*bound_args, *args, **keywords)
+        # Arguments beyond the partial's own are the seed or the tangents, which
+        # follow all the function's positional parameters: fill those in between.
+        between = []
+        for parameter in after:
+            if parameter.name in keywords:
+                between.append(keywords.pop(parameter.name))
+            elif parameter.default is not inspect.Parameter.empty:
+                between.append(parameter.default)
+            else:
+                raise TypeError(f'{label} is missing the argument {parameter.name!r}.')
+        return derivative(*bound_args, *args[:len(own)], *between, *args[len(own):],
+                          **keywords)
+
+    derivative_of_partial.__name__ = derivative_of_partial.__qualname__ = \
+        getattr(derivative, '__name__', 'derivative')
+    derivative_of_partial.__doc__ = (f'The derivative of {label}, the arguments it binds '
+                                     f'held constant.')
+    return derivative_of_partial
+
+
 def autodiff(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True,
              motion: str = 'joint', mode: str = 'reverse', preserve_result: bool = False,
              check_dims: bool = True,
@@ -856,12 +998,19 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True
     if not isinstance(input_derivative, INPUT_DERIVATIVE):
         raise TypeError(f'input_derivative must be a tangent.INPUT_DERIVATIVE member, '
                         f'got {input_derivative!r}')
+    wrt = _wrt_indices(wrt)
+    if isinstance(func, functools.partial):
+        return _partial_derivative(func, wrt, lambda inner, inner_wrt: autodiff(
+            inner, inner_wrt, optimized, motion, mode, preserve_result, check_dims,
+            input_derivative, verbose, checkpoint))
     instance = None
     if isinstance(func, types.MethodType) and isinstance(func.__func__, types.FunctionType):
         # A bound method: differentiate its function, with self's class known.
         instance, func = func.__self__, func.__func__
-        wrt = tuple(index + 1 for index in ((wrt,) if isinstance(wrt, int) else wrt))
-    fn, wrt = _validate(func, wrt, 'autodiff')
+    elif _is_callable_instance(func):
+        # model(x) runs type(model).__call__(model, x): a bound method in all but name.
+        instance, func = func, annotate.python_call_method(type(func))
+    fn, wrt = _validate(func, wrt, 'autodiff', receivers=int(instance is not None))
     param_types = {}
     if instance is not None:
         param_types[fn.__code__.co_varnames[0]] = type(instance)

@@ -79,13 +79,20 @@ def _code_summary(code: types.CodeType) -> tuple:
             names, constants)
 
 
+GENERATED_FILE_PREFIX = '<tangent '  # the pseudo files of code tangent compiled
+
+
 def _require_current_source(fn: Callable, source: str) -> None:
     """Raise StaleSourceError when ``source`` does not compile to ``fn``'s code.
 
     ``inspect`` reads the file as it is now, at the line the function started on
-    when it was imported; after an edit that can be another function.
+    when it was imported; after an edit that can be another function. Generated
+    code is exempt: its text never changes, and its code holds a handler the text
+    does not show (``compile`` adds notes to exceptions).
     """
     code = fn.__code__
+    if code.co_filename.startswith(GENERATED_FILE_PREFIX):
+        return
     try:
         with threadsafe_ast.LOCK:
             module_code = compile(source, code.co_filename, 'exec', dont_inherit=True)

@@ -40,7 +40,7 @@ from tangent import annotations as anno
 from tangent import utils as runtime
 from tangent.anf import assign, is_atom, name
 from tangent.annotations import Key
-from tangent.errors import UNRESOLVED_CALLEE, ReverseNotImplementedError, TangentParseError
+from tangent.errors import ReverseNotImplementedError, TangentParseError
 from tangent.naming import Namer, Namespace, adjoint_name
 
 STACK = '_stack'
@@ -576,7 +576,8 @@ class ReverseAD:
                 code = self.without_needless_unbroadcasts(code, target, args)
             return code
         if func is None:
-            self._no_rule(quoting.to_source(call.func), call, UNRESOLVED_CALLEE)
+            self._no_rule(quoting.to_source(call.func), call,
+                          annotate.unresolved_callee_advice(call))
         function, args = annotate.call_target(call)
         if isinstance(function, types.FunctionType) and func not in tangents.tangents:
             return self.adjoint_subroutine(function, args, call, seed, state)

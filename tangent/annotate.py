@@ -148,20 +148,24 @@ def resolve(fdef: gast.FunctionDef, fn: Callable,
                 anno.set(node.func, Key.FUNC, call_method)
                 anno.set(node.func, Key.RECEIVER, dotted_path(node.func))
 
+    # A loop, not a recursive inner function: that would be a reference cycle
+    # holding ``fn`` until the garbage collector runs, and with it fn's cache entry.
     def resolve_expr(node: gast.AST) -> Any:
-        if isinstance(node, gast.Name):
-            if node.id in locals_:
+        attributes = []
+        while isinstance(node, gast.Attribute):
+            attributes.append(node.attr)
+            node = node.value
+        if not isinstance(node, gast.Name) or node.id in locals_:
+            return _MISSING
+        value = lookup(fn, node.id)
+        if value is _MISSING:
+            return _MISSING
+        free[node.id] = value
+        for attribute in reversed(attributes):
+            value = getattr(value, attribute, _MISSING)
+            if value is _MISSING:
                 return _MISSING
-            value = lookup(fn, node.id)
-            if value is not _MISSING:
-                free[node.id] = value
-            return value
-        if isinstance(node, gast.Attribute):
-            base = resolve_expr(node.value)
-            if base is _MISSING:
-                return _MISSING
-            return getattr(base, node.attr, _MISSING)
-        return _MISSING
+        return value
 
     for node in gast.walk(fdef):
         if isinstance(node, (gast.Name, gast.Attribute)) and isinstance(node.ctx, gast.Load) \
@@ -383,23 +387,27 @@ def activity(fdef: gast.FunctionDef, wrt: set[str],
             edges.append((node.target.id, set()))
         elif isinstance(node, gast.Return):
             result = node.value.id
-    varied = set(wrt)
-    changed = True
-    while changed:
-        changed = False
-        for target, sources in edges:
-            if target not in varied and sources & varied:
-                varied.add(target)
-                changed = True
-    useful = {result} if result else set()
-    changed = True
-    while changed:
-        changed = False
-        for target, sources in edges:
-            if target in useful and not sources <= useful:
-                useful |= sources
-                changed = True
+    # Reachability by worklists: one visit per edge, however long the chains.
+    targets_of: dict[str, list[str]] = {}
+    sources_of: dict[str, set[str]] = {}
+    for target, sources in edges:
+        for source in sources:
+            targets_of.setdefault(source, []).append(target)
+        sources_of.setdefault(target, set()).update(sources)
+    varied = _reachable(set(wrt), targets_of)
+    useful = _reachable({result} if result else set(), sources_of)
     return varied & useful
+
+
+def _reachable(start: set[str], successors: dict[str, Any]) -> set[str]:
+    reached = set(start)
+    pending = list(start)
+    while pending:
+        for successor in successors.get(pending.pop(), ()):
+            if successor not in reached:
+                reached.add(successor)
+                pending.append(successor)
+    return reached
 
 
 def list_append(node: gast.AST) -> tuple[str, gast.expr] | None:

@@ -99,13 +99,16 @@ def varied_names(fdef: gast.FunctionDef, varied_params: set[str]) -> set[str]:
             varied |= {a.id for a in (arguments.vararg, arguments.kwarg) if a is not None}
     flows = [(targets, set().union(*(_read_names(s) for s in sources)) if sources else set())
              for targets, sources in _flows(fdef)]
-    changed = True
-    while changed:
-        changed = False
-        for targets, reads in flows:
-            if not targets <= varied and reads & varied:
-                varied |= targets
-                changed = True
+    flows_reading: dict[str, list[set[str]]] = {}
+    for targets, reads in flows:
+        for read in reads:
+            flows_reading.setdefault(read, []).append(targets)
+    pending = list(varied)  # a worklist: one visit per flow, however long the chains
+    while pending:
+        for targets in flows_reading.get(pending.pop(), ()):
+            for target in targets - varied:
+                varied.add(target)
+                pending.append(target)
     return varied
 
 

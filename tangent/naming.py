@@ -61,6 +61,9 @@ class Namer:
 
     def __init__(self, taken: Iterable[str] = ()):
         self.taken = set(taken)
+        # The number after which the next ``base_N`` is looked for: names are only
+        # ever added to ``taken``, so every lower number is still taken.
+        self.last_number: dict[str, int] = {}
 
     def reserve(self, names: Iterable[str]) -> None:
         self.taken.update(names)
@@ -71,10 +74,11 @@ class Namer:
         if base not in self.taken and base not in _BUILTIN_NAMES:
             self.taken.add(base)
             return base
-        for number in range(1, 1_000_000):
+        for number in range(self.last_number.get(base, 0) + 1, 1_000_000):
             candidate = f'{base}_{number}'
             if candidate not in self.taken and candidate not in _BUILTIN_NAMES:
                 self.taken.add(candidate)
+                self.last_number[base] = number
                 return candidate
         raise RuntimeError('ran out of names')  # unreachable in practice
 

@@ -188,13 +188,14 @@ def _is_simple_iter(node):
 
 
 def _live_block(stmts, live_out, dead, dead_pops, is_pure_call):
-    live = set(live_out)
+    live = set(live_out)  # this block's own set: statements update it in place
     for stmt in reversed(stmts):
         live = _live_statement(stmt, live, dead, dead_pops, is_pure_call)
     return live
 
 
 def _live_statement(stmt, live, dead, dead_pops, is_pure_call):
+    """The variables live before ``stmt``, given ``live`` after it (which it may update)."""
     if isinstance(stmt, gast.Assign):
         target = stmt.targets[0]
         if isinstance(target, gast.Name):
@@ -205,8 +206,11 @@ def _live_statement(stmt, live, dead, dead_pops, is_pure_call):
                 if is_pop:
                     dead_pops.add(op_id)
                 return live
-            return (live - {target.id}) | _loads(stmt.value)
-        return live | _loads(stmt)  # x[i] = v and tuple unpacking keep everything they touch
+            live.discard(target.id)
+            live.update(_loads(stmt.value))
+            return live
+        live.update(_loads(stmt))  # x[i] = v and tuple unpacking keep everything they touch
+        return live
     if isinstance(stmt, gast.If):
         body = _live_block(stmt.body, live, dead, dead_pops, is_pure_call)
         orelse = _live_block(stmt.orelse, live, dead, dead_pops, is_pure_call)
@@ -233,9 +237,8 @@ def _live_statement(stmt, live, dead, dead_pops, is_pure_call):
                 return live
             return (loop_live - target) | (live & target) | header_reads
         return loop_live
-    if isinstance(stmt, gast.Return):
-        return live | _loads(stmt)
-    return live | _loads(stmt)
+    live.update(_loads(stmt))
+    return live
 
 
 # Copy propagation ----------------------------------------------------------
@@ -276,10 +279,9 @@ def _propagate_copies(fdef: gast.FunctionDef) -> bool:
                     and not anno.has(stmt, Key.PUSH)):
                 target = stmt.targets[0].id
                 if counts.get(target) == 1 and target not in params:
-                    rest = block[index + 1:]
                     if isinstance(stmt.value, gast.Name):
                         source = stmt.value.id
-                        if _forward_copy(block, index, target, source, rest, loads):
+                        if _forward_copy(block, index, target, source, loads):
                             loads[source] = loads.get(source, 0) - 1 + loads.pop(target, 0)
                             counts[target] = 0
                             changed = True
@@ -293,11 +295,16 @@ def _propagate_copies(fdef: gast.FunctionDef) -> bool:
     return changed
 
 
-def _forward_copy(block, index, target, source, rest, loads) -> bool:
+# How far copy propagation looks for the reads of a copy, or for the statement
+# computing a temporary: a bound that keeps it linear in the length of a block.
+MAX_COPY_DISTANCE = 64
+
+
+def _forward_copy(block, index, target, source, loads) -> bool:
     """``a = b`` then uses of ``a``: read ``b`` instead when nothing changes ``b``."""
     total_loads = loads.get(target, 0)
     reads = []  # the Name nodes reading ``a``
-    for stmt in rest:
+    for stmt in block[index + 1:index + 1 + MAX_COPY_DISTANCE]:
         if len(reads) == total_loads:
             break  # every read found; what follows may change ``b`` freely
         # An assignment reads its value before it stores: ``b = a * 2.0`` may read ``a``.
@@ -326,7 +333,7 @@ def _backward_copy(block, index, target, counts, loads) -> bool:
     temp = stmt.value.id
     if counts.get(temp) != 1 or loads.get(temp, 0) != 1:
         return False
-    for j in range(index - 1, -1, -1):
+    for j in range(index - 1, max(index - 1 - MAX_COPY_DISTANCE, -1), -1):
         earlier = block[j]
         if isinstance(earlier, gast.Assign) and isinstance(earlier.targets[0], gast.Name) \
                 and earlier.targets[0].id == temp and not anno.has(earlier, Key.PUSH):
@@ -341,6 +348,26 @@ def _backward_copy(block, index, target, counts, loads) -> bool:
         if temp in _stores(earlier):
             return False
     return False
+
+
+# Inlining stops at expressions of this depth (operations within operations), so
+# a long chain of statements never turns into one deeply nested expression,
+# which later passes (and Python's own compiler) would have to recurse through.
+MAX_INLINED_DEPTH = 4
+
+
+def _depth(node: gast.expr) -> int:
+    """How many operations deep ``node`` nests (a name or a number is 0)."""
+    deepest = 0
+    stack = [(node, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, (gast.BinOp, gast.UnaryOp, gast.Call, gast.Subscript)):
+            depth += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in gast.iter_child_nodes(current)
+                     if isinstance(child, (gast.expr, gast.keyword)))
+    return deepest
 
 
 def _is_arithmetic(node: gast.expr) -> bool:
@@ -373,7 +400,8 @@ def _inline_single_use(fdef: gast.FunctionDef) -> bool:
                     and loads.get(stmt.targets[0].id, 0) == 1
                     and isinstance(following, (gast.Assign, gast.Return))
                     and not anno.has(following, Key.PUSH)
-                    and _load_count([following.value], stmt.targets[0].id) == 1):
+                    and _load_count([following.value], stmt.targets[0].id) == 1
+                    and _depth(stmt.value) + _depth(following.value) <= MAX_INLINED_DEPTH):
                 following.value = _Substitute(stmt.targets[0].id,
                                               stmt.value).visit(following.value)
                 del block[index]

@@ -968,7 +968,8 @@ def _may_repeat(node: gast.BinOp, sequences: set[str]) -> bool:
 def _bind_statements(stmts: list, bound: set, before: dict) -> set:
     """Record, for each statement, the variables bound on every path to it."""
     for stmt in stmts:
-        before[id(stmt)] = frozenset(bound)
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):  # the only ones asked about
+            before[id(stmt)] = frozenset(bound)
         if isinstance(stmt, gast.Assign):
             bound |= {n.id for target in stmt.targets for n in gast.walk(target)
                       if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}

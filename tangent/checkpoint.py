@@ -13,10 +13,12 @@ of the loop-carried state, and reads
         loop_state = f_loop_step(i, loop_state, loop_invariants)
     h, c = loop_state
 
-with the loop annotated ``Key.CHECKPOINT``. Reverse mode then writes no tape
+with the loop annotated ``Key.CHECKPOINT`` (a lone state or invariant variable
+is used as it is, not packed into a tuple). Reverse mode then writes no tape
 inside the loop; its backward pass replays steps from snapshots on a
-binomial schedule (``tangent.revolve``) and calls the step's own gradient once
-per step, with ``REVERSE_SCHEDULE`` below as the code it writes.
+binomial schedule (``tangent.revolve``, computed as it is read) and calls the
+step's own gradient once per step, with ``REVERSE_SCHEDULE`` below as the code
+it writes.
 """
 
 from __future__ import annotations
@@ -83,6 +85,15 @@ def _name(id_: str, store: bool = False) -> gast.Name:
 def _tuple(names: list[str], store: bool = False) -> gast.Tuple:
     return gast.Tuple(elts=[_name(n, store) for n in names],
                       ctx=gast.Store() if store else gast.Load())
+
+
+def _packed(names: list[str], store: bool = False) -> gast.expr:
+    """The loop state or invariants as one value: a lone variable stands for
+    itself, so that the step's gradient, called once per step, neither packs
+    nor unpacks a tuple (which costs about as much as a small step itself)."""
+    if len(names) == 1:
+        return _name(names[0], store)
+    return _tuple(names, store)
 
 
 def _assign(target: gast.expr, value: gast.expr) -> gast.Assign:
@@ -214,8 +225,8 @@ class _Marker:
             tangent.revolve_first_sweep, [_name(schedule)])))
         out.append(_assign(_name(saved, True), gast.Dict(keys=[], values=[])))
         out.append(_assign(_name(index, True), gast.Constant(value=0, kind=None)))
-        out.append(_assign(_name(start, True), _tuple(carried)))
-        out.append(_assign(_name(invariants_name, True), _tuple(invariants)))
+        out.append(_assign(_name(start, True), _packed(carried)))
+        out.append(_assign(_name(invariants_name, True), _packed(invariants)))
         out.append(_assign(_name(state, True), _name(start)))
         step_call = gast.Call(func=_name(step_name), args=[
             _name(counter), _name(state), _name(invariants_name)], keywords=[])
@@ -242,7 +253,7 @@ class _Marker:
         info.step_reference = step_call.func
         out.append(new_loop)
         if carried:
-            out.append(_assign(_tuple(carried, store=True), _name(state)))
+            out.append(_assign(_packed(carried, store=True), _name(state)))
         self.loops.append(info)
         return [gast.copy_location(stmt, loop) for stmt in out]
 
@@ -269,10 +280,10 @@ class _Marker:
         invariants_param = self.namer.fresh('invariants')
         unpack = []
         if carried:
-            unpack.append(_assign(_tuple(carried, store=True), _name(state_param)))
+            unpack.append(_assign(_packed(carried, store=True), _name(state_param)))
         if invariants:
-            unpack.append(_assign(_tuple(invariants, store=True), _name(invariants_param)))
-        returned = gast.Return(value=_tuple(carried))
+            unpack.append(_assign(_packed(invariants, store=True), _name(invariants_param)))
+        returned = gast.Return(value=_packed(carried))
         args = gast.arguments(
             args=[gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
                   for n in (counter, state_param, invariants_param)],
@@ -334,35 +345,41 @@ def strip_markers(fdef: gast.FunctionDef) -> None:
 # loop's names. The primal loop took the schedule's first snapshots; the rest
 # of the schedule replays steps from them, holding at most the schedule's
 # number of states, and reverses each step with the step function's gradient,
-# which recomputes that one step.
+# which recomputes that one step. The schedule is computed as it is read, so
+# it costs no memory; ``loop_values`` evaluates the loop's range once. The
+# actions are tested in the order of how often they come: each step is
+# reversed once and, with the default snapshots, advanced and restored about
+# once.
 def REVERSE_SCHEDULE(unused, state, bstate, invariants, binvariants, iterations, schedule,
                      saved, step, dstep):
+    loop_values = iterations
     for action, first, last in tangent.revolve_after_first_sweep(schedule):
-        if action == 'advance':
-            for index in range(first, last):
-                state = step(iterations[index], state, invariants)
-        elif action == 'snapshot':
-            saved[first] = tangent.copy(state)
+        if action == 'reverse':
+            bstate, binvariants_part = dstep(loop_values[first], state, invariants, bstate)
+            binvariants = tangent.add_grad(binvariants, binvariants_part)
+        elif action == 'advance':
+            for value in loop_values[first:last]:
+                state = step(value, state, invariants)
         elif action == 'restore':
             state = tangent.copy(saved[first])
-        elif action == 'discard':
-            saved.pop(first)
+        elif action == 'snapshot':
+            saved[first] = tangent.copy(state)
         else:
-            bstate, binvariants_part = dstep(iterations[first], state, invariants, bstate)
-            binvariants = tangent.add_grad(binvariants, binvariants_part)
+            saved.pop(first)
 
 
 def REVERSE_SCHEDULE_STATE_ONLY(unused, state, bstate, invariants, iterations, schedule,
                                 saved, step, dstep):
+    loop_values = iterations
     for action, first, last in tangent.revolve_after_first_sweep(schedule):
-        if action == 'advance':
-            for index in range(first, last):
-                state = step(iterations[index], state, invariants)
-        elif action == 'snapshot':
-            saved[first] = tangent.copy(state)
+        if action == 'reverse':
+            bstate = dstep(loop_values[first], state, invariants, bstate)
+        elif action == 'advance':
+            for value in loop_values[first:last]:
+                state = step(value, state, invariants)
         elif action == 'restore':
             state = tangent.copy(saved[first])
-        elif action == 'discard':
-            saved.pop(first)
+        elif action == 'snapshot':
+            saved[first] = tangent.copy(state)
         else:
-            bstate = dstep(iterations[first], state, invariants, bstate)
+            saved.pop(first)

@@ -4,6 +4,7 @@ References: the gradient of the same loop without checkpointing (itself
 checked against central finite differences), and finite differences directly.
 """
 
+import math
 import tracemalloc
 
 import numpy as np
@@ -297,6 +298,154 @@ def test_revolve_reverses_every_step_with_at_most_the_snapshots(steps, snapshots
     # Binomial checkpointing replays each step at most t times, where t is the
     # smallest repetition number with comb(snapshots + t, t) >= steps.
     assert tangent.revolve_advances(steps, snapshots) <= 3 * steps
+
+
+def binomial_optimum(steps, snapshots):
+    """(t, fewest forward steps) for reversing ``steps`` steps holding at most
+    ``snapshots`` states (the start's included), by Griewank and Walther's closed
+    form: t is the smallest with comb(s + t, t) >= steps, and the forward steps
+    number t * steps - comb(s + t, t - 1)."""
+    repetitions = 0
+    while math.comb(snapshots + repetitions, repetitions) < steps:
+        repetitions += 1
+    if repetitions == 0:
+        return 0, 0
+    return repetitions, repetitions * steps - math.comb(snapshots + repetitions,
+                                                        repetitions - 1)
+
+
+def test_the_closed_form_is_the_optimum_of_the_recurrence():
+    """The reference itself: splitting off the first m steps, advancing them, and
+    reversing the rest with one snapshot fewer, minimised over m."""
+    fewest = {}
+    for snapshots in range(1, 7):
+        for steps in range(1, 40):
+            if steps == 1:
+                best = 0
+            elif snapshots == 1:
+                best = steps * (steps - 1) // 2
+            else:
+                best = min(m + fewest[steps - m, snapshots - 1] + fewest[m, snapshots]
+                           for m in range(1, steps))
+            fewest[steps, snapshots] = best
+            assert binomial_optimum(steps, snapshots)[1] == best, (steps, snapshots)
+
+
+def replay(schedule, steps, snapshots):
+    """Runs a schedule on positions instead of states, checking each action is
+    possible; returns what it did. (Plain ifs, not asserts: pytest's rewritten
+    asserts would triple the time of this loop over millions of actions.)"""
+    position, held, most_held = 0, set(), 0
+    next_reversal, advances, advances_before_reversing = steps - 1, 0, None
+    last_snapshot_before_reversing = first_reversed = None
+    # Forward runs per step, as a difference array: step j ran sum(runs[:j + 1]) times.
+    runs = np.zeros(steps + 1, dtype=np.int64)
+    for action, first, last in schedule:
+        if action == 'advance':
+            if not (first == position and first < last <= steps):
+                raise AssertionError(f'advance {first}..{last} from step {position}')
+            runs[first] += 1
+            runs[last] -= 1
+            advances += last - first
+            position = last
+        elif action == 'snapshot':
+            if first != position or first in held:
+                raise AssertionError(f'snapshot of {first} at step {position}, held: {held}')
+            held.add(first)
+            most_held = max(most_held, len(held))
+            if first_reversed is None:
+                last_snapshot_before_reversing = first
+        elif action == 'restore':
+            if first not in held:
+                raise AssertionError(f'restore of {first}, not held')
+            position = first
+        elif action == 'discard':
+            held.remove(first)
+        elif action == 'reverse':
+            # The state before this step is the current one, and the steps are
+            # reversed from the last to the first, each once.
+            if (first, last) != (next_reversal, next_reversal + 1) or position != first:
+                raise AssertionError(f'reverse {first} at step {position}, '
+                                     f'expected {next_reversal}')
+            if first_reversed is None:
+                first_reversed, advances_before_reversing = first, advances
+            next_reversal -= 1
+        else:
+            raise AssertionError(f'unknown action {action}')
+    assert next_reversal == -1, 'not every step was reversed'
+    assert not held, f'snapshots left: {sorted(held)[:5]}'
+    return dict(most_held=most_held, advances=advances,
+                most_runs=int(np.cumsum(runs).max(initial=0)),
+                advances_before_reversing=advances_before_reversing or 0,
+                way_back=0 if first_reversed is None
+                else first_reversed - last_snapshot_before_reversing)
+
+
+def check_schedule(steps, snapshots):
+    repetitions, fewest = binomial_optimum(steps, snapshots)
+    done = replay(tangent.revolve(steps, snapshots), steps, snapshots)
+    assert done['most_held'] <= snapshots
+    assert done['advances'] == fewest
+    assert done['most_runs'] <= repetitions
+    # The loop runs the first sweep itself, taking its snapshots; the backward
+    # pass replays the rest and the way back from the last snapshot to the end.
+    assert tangent.revolve_advances(steps, snapshots) == (
+        fewest - done['advances_before_reversing'] + done['way_back'])
+
+
+def test_revolve_schedules_are_valid_and_optimal_for_small_sizes():
+    for snapshots in range(1, 12):
+        for steps in range(0, 130):
+            check_schedule(steps, snapshots)
+
+
+@pytest.mark.parametrize('steps,snapshots', [
+    (1000, 31), (4567, 1), (4567, 2), (10_000, 100), (10_000, 10_000),
+    (300_000, 2 * math.isqrt(300_000)),
+    (1_000_000, 2), (1_000_000, 3), (1_000_000, 2 * math.isqrt(1_000_000))])
+def test_revolve_schedules_are_valid_and_optimal_for_long_loops(steps, snapshots):
+    check_schedule(steps, snapshots)
+
+
+def test_revolve_computes_its_actions_as_they_are_read():
+    steps = 20_000
+    tracemalloc.start()
+    count = sum(1 for _ in tangent.revolve(steps))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # A list would hold every action (about five per step, over 60 bytes each);
+    # the pending segments are a few per snapshot.
+    assert count > 4 * steps
+    assert peak < 1024 * 2 * math.isqrt(steps)
+
+
+def test_the_schedule_as_a_list():
+    """Code differentiated twice reads the schedule by position; a schedule given
+    as a list gives the same remaining actions."""
+    schedule = tangent.revolve(50, 4)
+    listed = list(schedule)
+    assert len(schedule) == len(listed) and schedule[7] == listed[7]
+    assert list(tangent.revolve_after_first_sweep(schedule)) == \
+        tangent.revolve_after_first_sweep(listed)
+
+
+def relax(x, w, n):
+    for i in range(n):
+        x = x + 1e-5 * math.sin(w * x)
+    return x
+
+
+def test_a_loop_of_300_000_steps_is_checkpointed():
+    """Twice the square root of 300,000 is 1,094 snapshots: the recursive schedule
+    was that deep and raised RecursionError."""
+    steps = 300_000
+    expected = tangent.grad(relax, wrt=(0, 1))(0.5, 1.3, steps)
+    actual = tangent.grad(relax, wrt=(0, 1), checkpoint=True)(0.5, 1.3, steps)
+    assert_close(actual, expected, rtol=1e-12, atol=0)
+    h = 1e-6
+    central = ((relax(0.5 + h, 1.3, steps) - relax(0.5 - h, 1.3, steps)) / (2 * h),
+               (relax(0.5, 1.3 + h, steps) - relax(0.5, 1.3 - h, steps)) / (2 * h))
+    assert_close(actual, central, rtol=1e-6, atol=1e-9)
 
 
 def test_surgery_inside_a_checkpointed_loop():

@@ -6,7 +6,7 @@ through with pdb and edit.
 """
 
 from tangent.errors import ForwardNotImplementedError, ReverseNotImplementedError, TangentParseError
-from tangent.grad_util import INPUT_DERIVATIVE, autodiff, grad, jvp, vjp
+from tangent.grad_util import INPUT_DERIVATIVE, autodiff, clear_cache, grad, jvp, vjp
 from tangent.surgery import insert_grad_of, tangent
 from tangent.tracing import trace
 from tangent.utils import *  # noqa: F401,F403 - the runtime helpers are public API

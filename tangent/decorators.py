@@ -47,6 +47,11 @@ def undecorated(fn: Any) -> Any:
     return function
 
 
+def forget_undecorated() -> None:
+    """Drop the undecorated copies made so far (``tangent.clear_cache``)."""
+    _made.clear()
+
+
 def _wrapper_as_function(wrapper: types.FunctionType) -> types.FunctionType:
     code = wrapper.__code__
     try:

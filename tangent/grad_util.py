@@ -5,7 +5,9 @@ forward_ad, motion, optimization, compile) and wraps the result: the seed
 parameter and its default, a single gradient returned bare, the primal
 result appended on request. Generated functions are cached on the
 function's code, the identity of every global and closure value it reads,
-and the options, so a second ``grad`` call costs a dictionary lookup.
+and the options, so a second ``grad`` call costs a dictionary lookup. An
+entry lives only as long as its function: the cache keeps no user function,
+closure value or global alive (``clear_cache`` empties it).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import operator
 import sys
 import threading
 import types
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import gast
@@ -54,9 +57,10 @@ from tangent.errors import SourceNotAvailableError, StaleSourceError, TangentPar
 from tangent.motion import INPUT_DERIVATIVE
 from tangent.reverse_ad import ReverseAD, Subroutine
 
-__all__ = ['INPUT_DERIVATIVE', 'autodiff', 'grad', 'vjp', 'jvp']
+__all__ = ['INPUT_DERIVATIVE', 'autodiff', 'clear_cache', 'grad', 'vjp', 'jvp']
 
 _CACHE_SIZE = 512
+_SWEPT_PER_WRITE = 32  # stale entries looked for at each write: all of them in 16 writes
 _IMPURE_RUNTIME = {utils.push, utils.pop, utils.push_stack, utils.pop_stack, utils.add_at,
                    utils.check_seed, utils.require_seed, utils.check_scalar, print,
                    *fence.RUNTIME_NAMES}  # the fence's checks raise: never dropped
@@ -67,56 +71,155 @@ _MISSING = object()
 
 @dataclass
 class _Generated:
-    function: Callable
+    function: Callable | None
     seed_name: str
     checks: tuple  # ((mapping, name, value), ...) that must still hold
     tangent_names: list = None  # forward mode: the tangent parameters, in wrt order
+    # A derivative that writes more code when it is called (for each receiver class,
+    # for Python numbers) needs the user's function then. The cache keeps this maker,
+    # which takes the function as an argument, and never a derivative holding the
+    # function: that would keep the function, and so its own cache entry, alive forever.
+    for_function: Callable[[Callable], Callable] | None = None
+
+    def bound_to(self, fn: Callable) -> _Generated:
+        """This derivative as a caller gets it: one that writes more code holds ``fn``."""
+        if self.for_function is None:
+            return self
+        return replace(self, function=self.for_function(fn), for_function=None)
+
+
+@dataclass
+class _Entry:
+    generated: _Generated
+    owner: weakref.ref  # the function the derivative was written from
+    function_key: tuple  # _function_key(owner) when it was written
+    # The objects whose ids the key holds (closure values, defaults): no new object
+    # can take one of those ids while the entry exists.
+    anchors: tuple
 
 
 class _Cache:
-    """A bounded, thread-safe cache of generated functions."""
+    """A bounded, thread-safe cache of generated functions that keeps no function alive.
+
+    Each entry belongs to the function it was written from, which it holds by a
+    weak reference, and goes when that function is collected, taking with it the
+    generated code and everything that code holds (the function's globals,
+    closure values and defaults). Keys hold ids, and an id is reused once its
+    object dies: an entry is served only while its function lives and still has
+    the code, globals, closure values and defaults it was written from.
+    """
 
     def __init__(self, size: int):
         self.size = size
         self.entries: collections.OrderedDict = collections.OrderedDict()
-        self.lock = threading.RLock()
+        # Not reentrant: a function may be collected (and its entry dropped) in the
+        # middle of an operation on the dictionary; that drop waits in ``orphans``.
+        self.lock = threading.Lock()
+        self.orphans: list[tuple[Any, weakref.ref]] = []
+        self.swept = 0  # where the next look for stale entries starts
 
-    def get(self, key):
+    def get(self, key) -> _Generated | None:
         with self.lock:
             entry = self.entries.get(key)
-            if entry is None:
-                return None
-            for mapping, name, value in entry.checks:
-                if mapping.get(name, _MISSING) is not value:
-                    del self.entries[key]
-                    return None
-            self.entries.move_to_end(key)
-            return entry
+            if entry is not None:
+                self.entries.move_to_end(key)
+        self._drop_orphans()
+        if entry is None:
+            return None
+        if not _is_current(entry):  # checked outside the lock: it reads user attributes
+            self._remove([(key, entry)])
+            return None
+        return entry.generated
 
-    def put(self, key, entry):
+    def put(self, key, generated: _Generated, owner: Callable) -> None:
+        try:
+            watched = weakref.ref(owner, functools.partial(self._forget, key))
+        except TypeError:  # a callable that cannot be watched is not cached
+            return
+        entry = _Entry(generated, watched, _function_key(owner), _key_objects(owner))
         with self.lock:
             self.entries[key] = entry
             self.entries.move_to_end(key)
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
+            others = list(self.entries.items())
+            start = self.swept % len(others)
+            self.swept = start + _SWEPT_PER_WRITE
+        # Each write looks at a few more entries, in turn, and drops those whose
+        # global or closure value was rebound since: they would only be written anew,
+        # and they hold the old values. (All of them at each write would cost about
+        # a fifth of writing a small derivative once the cache is full.)
+        turn = (others + others)[start:start + min(_SWEPT_PER_WRITE, len(others))]
+        self._remove([(old_key, old) for old_key, old in turn
+                      if old is not entry and not _is_current(old)])
 
-    def clear(self):
+    def clear(self) -> None:
         with self.lock:
-            self.entries.clear()
+            entries, self.entries = self.entries, collections.OrderedDict()
+        entries.clear()  # outside the lock: collecting the entries may drop orphans
+        self._drop_orphans()
+
+    def _remove(self, stale: list) -> None:
+        """Remove the entries ``stale`` lists, unless their keys were written anew since."""
+        with self.lock:
+            for key, entry in stale:
+                if self.entries.get(key) is entry:
+                    del self.entries[key]
+        self._drop_orphans()
+
+    def _forget(self, key, owner: weakref.ref) -> None:
+        """The weak reference's callback: the function of ``key``'s entry was collected."""
+        self.orphans.append((key, owner))
+        self._drop_orphans()
+
+    def _drop_orphans(self) -> None:
+        # A collection can run while this thread holds the lock (in the middle of a
+        # dictionary update): then the orphans wait for the next operation.
+        while self.orphans and self.lock.acquire(blocking=False):
+            try:
+                while self.orphans:
+                    key, owner = self.orphans.pop()
+                    entry = self.entries.get(key)
+                    if entry is not None and entry.owner is owner:
+                        del self.entries[key]
+            finally:
+                self.lock.release()
+
+
+def _is_current(entry: _Entry) -> bool:
+    """Whether ``entry`` still describes its function: a dead function's ids may be reused."""
+    owner = entry.owner()
+    if owner is None or _function_key(owner) != entry.function_key:
+        return False
+    return all(mapping.get(name, _MISSING) is value
+               for mapping, name, value in entry.generated.checks)
 
 
 _cache = _Cache(_CACHE_SIZE)
 _in_progress = threading.local()
 
 
+def clear_cache() -> None:
+    """Forget every derivative tangent has written, and every other memo of user code.
+
+    The next ``grad`` of a function writes its derivative anew. Derivatives
+    already returned keep working. The cache never keeps a function, its
+    closure values or its globals alive (an entry goes with its function), so
+    this is for measuring and for tests rather than for freeing memory.
+    """
+    _cache.clear()
+    decorators.forget_undecorated()
+
+
 def _checks_for(fn: Callable, free: dict[str, Any]) -> tuple:
     closure = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+    globals_ = _GlobalsView(fn)
     checks = []
     for name, value in free.items():
         if name in closure:
             checks.append((_CellView(closure[name]), name, value))
         elif name in fn.__globals__:
-            checks.append((fn.__globals__, name, value))
+            checks.append((globals_, name, value))
     return tuple(checks)
 
 
@@ -162,6 +265,19 @@ class _AttributeView:
         value = getattr(self.obj, name, default)
         # obj.method is a new bound method at each access; what it runs is stable.
         return value.__func__ if isinstance(value, types.MethodType) else value
+
+
+class _GlobalsView:
+    """A function's globals, reached through a weak reference to the function, for cache
+    checks: a module's dictionary holds the module's functions, so a cache entry holding
+    it would keep its own function alive. Once the function is gone, no check holds."""
+
+    def __init__(self, fn: Callable):
+        self.function = weakref.ref(fn)
+
+    def get(self, name, default=None):
+        fn = self.function()
+        return default if fn is None else fn.__globals__.get(name, default)
 
 
 class _CellView:
@@ -358,6 +474,7 @@ def _cached_or_generate(key, fn: Callable, generate: Callable[[], _Generated],
     # verbose=2 asks to see every stage, which only writing the derivative again shows.
     cached = _cache.get(key) if verbose < 2 else None
     if cached is not None:
+        cached = cached.bound_to(fn)
         if verbose:
             print(compile_.source_of(cached.function))
         return cached
@@ -374,8 +491,8 @@ def _cached_or_generate(key, fn: Callable, generate: Callable[[], _Generated],
         generated = generate()
     finally:
         stack.pop()
-    _cache.put(key, generated)
-    return generated
+    _cache.put(key, generated, fn)
+    return generated.bound_to(fn)
 
 
 @dataclass
@@ -437,7 +554,12 @@ def _front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
         default = None if isinstance(checkpoints, bool) else int(checkpoints)
         for loop in checkpoint.checkpoint_loops(fdef, namer, filename, free,
                                                 bool(checkpoints), default):
-            step_globals = {**fn.__globals__, **annotate.free_values(fn)}
+            # Only the names the step reads: all of fn's globals would include fn
+            # (a module's function), and the cache entry would then keep fn alive.
+            used = naming.names_in(loop.step_def) | naming.names_in(loop.gradient_step_def)
+            step_globals = {name: value for name, value in
+                            {**fn.__globals__, **annotate.free_values(fn)}.items()
+                            if name in used}
             user_lines.mark_parsed_lines(loop.step_def)
             user_lines.mark_parsed_lines(loop.gradient_step_def)
             loop.step_function = compile_.compile_function(loop.step_def, step_globals,
@@ -507,7 +629,7 @@ def _closure_key(fn: Callable) -> tuple:
 
     Two closures made by one factory share their code but not their data, and
     generated code holds the data it was made with. The cache entry keeps the
-    values alive, so their ids cannot be reused while it exists.
+    values alive (``_key_objects``), so their ids cannot be reused while it exists.
     """
     cells = getattr(fn, '__closure__', None) or ()
     key = []
@@ -522,12 +644,24 @@ def _closure_key(fn: Callable) -> tuple:
 def _function_key(fn: Callable) -> tuple:
     """What a derivative of ``fn`` was written from: its code, the globals it reads
     (two modules may hold functions of equal code), its closure values and its
-    default values. The cache entry keeps the objects alive, so no id is reused
-    while it exists (checks hold the globals; the generated code the rest)."""
+    default values. The cache entry keeps the closure values and defaults alive and
+    lives only as long as ``fn`` (which holds its globals), so no id is reused
+    while it exists."""
     defaults = tuple(id(value) for value in fn.__defaults__ or ())
     keyword_defaults = tuple((name, id(value)) for name, value in
                              sorted((fn.__kwdefaults__ or {}).items()))
     return (fn.__code__, id(fn.__globals__), _closure_key(fn), defaults, keyword_defaults)
+
+
+def _key_objects(fn: Callable) -> tuple:
+    """The objects whose ids ``_function_key(fn)`` holds, besides ``fn``'s globals."""
+    cells = []
+    for cell in getattr(fn, '__closure__', None) or ():
+        try:
+            cells.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            pass
+    return (*cells, *(fn.__defaults__ or ()), *(fn.__kwdefaults__ or {}).values())
 
 
 def _rules_key() -> tuple:
@@ -614,12 +748,18 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types)
     params = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]
     if front.untyped_receivers:
         tangent_names = [namer.fresh(naming.tangent_name(params[i])) for i in wrt]
-        return _Generated(function=_specialising(
-            fn, front.untyped_receivers, param_types,
-            lambda types_: _forward(fn, wrt, optimized, preserve_result, verbose, types_),
-            lambda generated: dict(zip(tangent_names, generated.tangent_names)),
-            lambda kwargs: 0 if any(name in kwargs for name in tangent_names) else len(wrt)),
-            seed_name='', checks=tuple(checks), tangent_names=tangent_names)
+        receivers = front.untyped_receivers
+
+        def specialising(source: Callable) -> Callable:  # the cache keeps this: not fn
+            return _specialising(
+                source, receivers, param_types,
+                lambda types_: _forward(source, wrt, optimized, preserve_result, verbose,
+                                        types_),
+                lambda generated: dict(zip(tangent_names, generated.tangent_names)),
+                lambda kwargs: 0 if any(name in kwargs for name in tangent_names)
+                else len(wrt))
+        return _Generated(function=None, seed_name='', checks=tuple(checks),
+                          tangent_names=tangent_names, for_function=specialising)
 
     def differentiate_subroutine(callee: Callable, positions: tuple[int, ...],
                                  callee_types: dict[str, type]):
@@ -696,13 +836,17 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
     fdef, namer, namespace, checks = front.fdef, front.namer, front.namespace, front.checks
     if front.untyped_receivers:
         seed_name = namer.fresh(naming.adjoint_name(fdef.body[-1].value.id))
-        return _Generated(function=_specialising(
-            fn, front.untyped_receivers, param_types,
-            lambda types_: _reverse(fn, wrt, optimized, motion_kind, preserve_result,
-                                    check_dims, input_derivative, verbose, types_,
-                                    checkpoints),
-            lambda generated: {seed_name: generated.seed_name}),
-            seed_name=seed_name, checks=tuple(checks))
+        receivers = front.untyped_receivers
+
+        def specialising(source: Callable) -> Callable:  # the cache keeps this: not fn
+            return _specialising(
+                source, receivers, param_types,
+                lambda types_: _reverse(source, wrt, optimized, motion_kind, preserve_result,
+                                        check_dims, input_derivative, verbose, types_,
+                                        checkpoints),
+                lambda generated: {seed_name: generated.seed_name})
+        return _Generated(function=None, seed_name=seed_name, checks=tuple(checks),
+                          for_function=specialising)
 
     def differentiate_subroutine(callee: Callable, positions: tuple[int, ...],
                                  callee_types: dict[str, type]) -> Subroutine:
@@ -750,9 +894,14 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
     if not param_types and _reads_shapes_in_loops(module) and \
             not (fdef.args.vararg or fdef.args.kwonlyargs or fdef.args.defaults
                  or fdef.args.kwarg):
-        function = _with_scalar_version(function, len(params), lambda: _reverse(
-            fn, wrt, optimized, motion_kind, preserve_result, check_dims, input_derivative,
-            0, {p: float for p in params}, checkpoints), result.seed_name)
+        generic, seed_name = function, result.seed_name
+
+        def with_scalar_version(source: Callable) -> Callable:  # the cache keeps this
+            return _with_scalar_version(generic, len(params), lambda: _reverse(
+                source, wrt, optimized, motion_kind, preserve_result, check_dims,
+                input_derivative, 0, {p: float for p in params}, checkpoints), seed_name)
+        return _Generated(function=generic, seed_name=seed_name, checks=tuple(checks),
+                          for_function=with_scalar_version)
     return _Generated(function=function, seed_name=result.seed_name, checks=tuple(checks))
 
 

@@ -6,8 +6,14 @@ runnable blocks of one page run in order in a fresh Python process, sharing
 one namespace. Each block is written to a real file first (its lines at the
 same line numbers as in the page), because tangent reads the source of the
 functions it differentiates.
+
+Blocks that use TensorFlow (they import it or read ``tf.``) are left out when
+TensorFlow is not installed (the ``tf`` extra), and the test then reports a
+skip once the other blocks have passed; with TANGENT_REQUIRE_TF=1, as in CI,
+they always run.
 """
 
+import importlib.util
 import json
 import os
 import re
@@ -38,6 +44,7 @@ MODULE_NAMES = [
 ]
 
 FENCE = re.compile(r'^(\s*)```(.*)$')
+USES_TENSORFLOW = re.compile(r'^\s*(?:import|from) tensorflow\b|\btf\.', re.M)
 
 RUNNER = '''
 import json, runpy, sys, traceback
@@ -83,9 +90,22 @@ def runnable(blocks):
             if info == 'python' and not (lines and lines[0].strip().startswith('# not run'))]
 
 
-def run_blocks(page: Path, tmp_path: Path) -> tuple[list, list[dict]]:
-    """Run a page's runnable blocks in one process; return the blocks and the failures."""
+def tensorflow_missing() -> bool:
+    """Whether TensorFlow blocks are left out: it is not installed, and CI
+    (TANGENT_REQUIRE_TF=1) does not insist on it."""
+    return os.environ.get('TANGENT_REQUIRE_TF') != '1' and \
+        importlib.util.find_spec('tensorflow') is None
+
+
+def run_blocks(page: Path, tmp_path: Path) -> tuple[list, list[dict], int]:
+    """Run a page's runnable blocks in one process; return the blocks, the failures
+    and how many TensorFlow blocks were left out."""
     blocks = runnable(code_blocks(page.read_text(encoding='utf-8')))
+    left_out = 0
+    if tensorflow_missing():
+        kept = [(start, lines) for start, lines in blocks
+                if not USES_TENSORFLOW.search('\n'.join(lines))]
+        left_out, blocks = len(blocks) - len(kept), kept
     paths = []
     for index, (start, lines) in enumerate(blocks):
         path = tmp_path / f'{page.stem}_block_{index}.py'
@@ -100,7 +120,15 @@ def run_blocks(page: Path, tmp_path: Path) -> tuple[list, list[dict]]:
                                timeout=600)
     marker = completed.stdout.rfind('@@FAILURES@@')
     assert completed.returncode == 0 and marker >= 0, completed.stderr
-    return blocks, json.loads(completed.stdout[marker + len('@@FAILURES@@'):])
+    return blocks, json.loads(completed.stdout[marker + len('@@FAILURES@@'):]), left_out
+
+
+def skip_if_left_out(page: Path, left_out: int) -> None:
+    """Report the TensorFlow blocks that did not run, after the others passed."""
+    if left_out:
+        pytest.skip(f'{left_out} block(s) of {page.name} use TensorFlow, which is not '
+                    f'installed (the tf extra); the other blocks ran and passed. Set '
+                    f'TANGENT_REQUIRE_TF=1 to insist.')
 
 
 def describe(page: Path, blocks, failures) -> str:
@@ -156,17 +184,31 @@ def test_the_block_parser():
     assert runnable(blocks) == [(3, ['a = 1'])]
 
 
+def test_blocks_using_tensorflow_are_recognised():
+    assert USES_TENSORFLOW.search('import numpy as np\nimport tensorflow as tf')
+    assert USES_TENSORFLOW.search('from tensorflow import keras')
+    assert USES_TENSORFLOW.search('v = tf.ones_like(w)')
+    assert not USES_TENSORFLOW.search('dtf_loss = 1.0\nleft.append(x)\n# tensorflow.md')
+
+
+def test_tensorflow_blocks_run_when_ci_insists(monkeypatch):
+    monkeypatch.setenv('TANGENT_REQUIRE_TF', '1')
+    assert not tensorflow_missing()
+
+
 @pytest.mark.parametrize('name', CHECKED_PAGES)
 def test_runnable_blocks_of_the_docs_run(name, tmp_path):
     page = DOCS / name
-    blocks, failures = run_blocks(page, tmp_path)
+    blocks, failures, left_out = run_blocks(page, tmp_path)
     assert not failures, describe(page, blocks, failures)
+    skip_if_left_out(page, left_out)
 
 
 def test_runnable_blocks_of_the_readme_run(tmp_path):
     page = ROOT / 'README.md'
-    blocks, failures = run_blocks(page, tmp_path)
+    blocks, failures, left_out = run_blocks(page, tmp_path)
     assert not failures, describe(page, blocks, failures)
+    skip_if_left_out(page, left_out)
 
 
 # (c) the generated page is fresh ---------------------------------------------------------

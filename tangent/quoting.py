@@ -16,8 +16,8 @@ from typing import Any, Callable
 
 import gast
 
-from tangent import comments, threadsafe_ast
-from tangent.errors import SourceNotAvailableError, StaleSourceError
+from tangent import comments, shallow, threadsafe_ast
+from tangent.errors import SourceNotAvailableError, StaleSourceError, TangentParseError
 
 
 def source_location(fn: Callable) -> tuple[str, int]:
@@ -61,7 +61,17 @@ def parse_function(fn: Callable) -> gast.Module:
         return _parse_lambda(fn, source, first_line)
     _require_current_source(fn, source)
     with threadsafe_ast.LOCK:
-        tree = gast.parse(source)
+        python_tree = ast.parse(source)
+        too_deep = shallow.split_deep_expressions(python_tree)
+        if too_deep is not None:
+            filename, _ = source_location(fn)
+            raise TangentParseError(
+                f'an expression nested more than {shallow.MAX_FOLLOWED_DEPTH} levels deep '
+                f'where tangent cannot split it (in a lambda, a comprehension, a while test, '
+                f'a conditional expression or a short-circuit operand). Assign parts of it '
+                f'to variables first', filename, too_deep.lineno + first_line - 1,
+                (ast.get_source_segment(source, too_deep) or '')[:200])
+        tree = gast.ast_to_gast(python_tree)
     if first_line:
         gast.increment_lineno(tree, first_line - 1)
     for node in tree.body:

@@ -15,7 +15,7 @@ PACKAGE = pathlib.Path(tangent.__file__).parent
 LAYERS = {
     0: {'errors', 'grammar', 'annotations', 'utils', 'runtime_numpy', 'runtime_tf',
         'non_differentiable', 'threadsafe_ast'},
-    1: {'quoting', 'compile', 'naming', 'create', 'comments', 'ast'},
+    1: {'quoting', 'compile', 'naming', 'create', 'comments', 'ast', 'shallow'},
     2: {'transformers', 'template', 'cfg', 'annotate', 'anf', 'checkpoint', 'decorators',
         'desugar', 'fence', 'inlining', 'optimization', 'registry'},
     3: {'grads', 'tangents', 'tf_rules'},

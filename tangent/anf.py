@@ -49,7 +49,7 @@ def assign(target: str | gast.expr, value: gast.expr) -> gast.Assign:
 
 def is_constant_expression(node: gast.AST) -> bool:
     """An expression with no variables and no calls (``-1``, ``(0, 1)``)."""
-    for child in gast.walk(node):
+    for child in anno.walk(node):
         if isinstance(child, (gast.Name, gast.Call, gast.Subscript, gast.Attribute,
                               gast.Lambda, gast.ListComp, gast.GeneratorExp,
                               gast.DictComp, gast.SetComp, gast.NamedExpr)):
@@ -70,7 +70,7 @@ def stored_names(nodes) -> set[str]:
         nodes = [nodes]
     found = set()
     for node in nodes:
-        for child in gast.walk(node):
+        for child in anno.walk(node):
             if isinstance(child, gast.Name) and isinstance(child.ctx, gast.Store):
                 found.add(child.id)
     return found
@@ -200,18 +200,18 @@ class Normalizer:
     def function(self, fdef: gast.FunctionDef) -> gast.FunctionDef:
         self.name_counts = {}
         stores: dict[str, int] = {}
-        for node in gast.walk(fdef):
+        for node in anno.walk(fdef):
             if isinstance(node, gast.Name):
                 self.name_counts[node.id] = self.name_counts.get(node.id, 0) + 1
                 if isinstance(node.ctx, (gast.Store, gast.Param)):
                     stores[node.id] = stores.get(node.id, 0) + 1
         built = {'dict': set(), 'other': set()}
-        for node in gast.walk(fdef):  # dicts built here: ``for k in d`` walks their keys
+        for node in anno.walk(fdef):  # dicts built here: ``for k in d`` walks their keys
             if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
                 kind = 'dict' if isinstance(node.value, gast.Dict) else 'other'
                 built[kind].add(node.targets[0].id)
         self.dict_names = built['dict'] - built['other'] - {a.id for a in fdef.args.args}
-        for node in gast.walk(fdef):  # t = (a, b) assigned once: f(*t) is f(t[0], t[1])
+        for node in anno.walk(fdef):  # t = (a, b) assigned once: f(*t) is f(t[0], t[1])
             if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
                     isinstance(node.targets[0], gast.Name) and \
                     stores[node.targets[0].id] == 1 and isinstance(node.value, gast.Tuple) \
@@ -316,7 +316,7 @@ class Normalizer:
         if isinstance(target, gast.Name):
             operation = self.operation(value, out)
             if (not isinstance(operation, gast.Name)
-                    and target.id in {n.id for n in gast.walk(operation)
+                    and target.id in {n.id for n in anno.walk(operation)
                                       if isinstance(n, gast.Name)}
                     and annotate.tape_operation(assign(target.id, operation)) is None):
                 temp = self.namer.temp_for(operation)
@@ -556,7 +556,7 @@ class Normalizer:
         for generator in node.generators:
             for target in stored_names(generator.target):
                 if self.name_counts.get(target, 0) > sum(
-                        1 for n in gast.walk(node) if isinstance(n, gast.Name) and n.id == target):
+                        1 for n in anno.walk(node) if isinstance(n, gast.Name) and n.id == target):
                     renames[target] = self.namer.fresh(target)
         if not renames:
             return node
@@ -931,8 +931,8 @@ def _keys_view(dictionary: gast.Name) -> gast.Call:
 def _indexes_with(variable: str, body: list) -> bool:
     """Whether ``variable`` is read inside a subscript's index somewhere in ``body``."""
     return any(isinstance(node, gast.Subscript) and any(
-        isinstance(inner, gast.Name) and inner.id == variable for inner in gast.walk(node.slice))
-        for statement in body for node in gast.walk(statement))
+        isinstance(inner, gast.Name) and inner.id == variable for inner in anno.walk(node.slice))
+        for statement in body for node in anno.walk(statement))
 
 
 def _unpack(target: gast.expr, item: gast.expr, reads: list) -> None:
@@ -959,6 +959,6 @@ def _load(node):
 
 
 def _set_ctx(node, ctx):
-    for child in gast.walk(node):
+    for child in anno.walk(node):
         if hasattr(child, 'ctx'):
             child.ctx = type(ctx)()

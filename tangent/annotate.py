@@ -73,7 +73,7 @@ def local_names(fdef: gast.FunctionDef) -> set[str]:
     for extra in (fdef.args.vararg, fdef.args.kwarg):
         if extra is not None:
             names.add(extra.id)
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
             names.add(node.id)
     return names
@@ -121,10 +121,10 @@ def resolve(fdef: gast.FunctionDef, fn: Callable,
     """
     locals_ = local_names(fdef)
     free: dict[str, Any] = {}
-    assigned = {n.id for n in gast.walk(fdef) if isinstance(n, gast.Name)
+    assigned = {n.id for n in anno.walk(fdef) if isinstance(n, gast.Name)
                 and isinstance(n.ctx, gast.Store)}
     typed = {p: t for p, t in (param_types or {}).items() if p.split('.')[0] not in assigned}
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if isinstance(node, gast.Attribute) and dotted_path(node.value) in typed:
             cls = typed[dotted_path(node.value)]
             declared = inspect.getattr_static(cls, node.attr, None)
@@ -167,7 +167,7 @@ def resolve(fdef: gast.FunctionDef, fn: Callable,
                 return _MISSING
         return value
 
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if isinstance(node, (gast.Name, gast.Attribute)) and isinstance(node.ctx, gast.Load) \
                 and not anno.has(node, Key.FUNC):
             value = resolve_expr(node)
@@ -359,7 +359,7 @@ def activity(fdef: gast.FunctionDef, wrt: set[str],
     """
     edges: list[tuple[str, set[str]]] = []  # (target, names its value depends on)
     result = None
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         appended = list_append(node)
         if appended is not None:
             edges.append((appended[0], {appended[0]} | _read_names(appended[1])))
@@ -481,7 +481,7 @@ def _value_sources(node: gast.AST) -> set[str]:
 
 
 def _read_names(node: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(node)
+    return {n.id for n in anno.walk(node)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
             and not anno.has(n, Key.FUNC)}
 

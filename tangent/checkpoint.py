@@ -58,7 +58,7 @@ class CheckpointedLoop:
 def _names(nodes, ctx) -> list[str]:
     found = []
     for node in nodes:
-        for child in gast.walk(node):
+        for child in anno.walk(node):
             if isinstance(child, gast.Name) and isinstance(child.ctx, ctx) \
                     and child.id not in found:
                 found.append(child.id)
@@ -114,7 +114,7 @@ class _Marker:
         self.default_snapshots = default_snapshots
         self.params = [arg.id for arg in fdef.args.args]
         self.locals = set(self.params) | set(_names([fdef], gast.Store))
-        self.local_functions = {n.name for n in gast.walk(fdef)
+        self.local_functions = {n.name for n in anno.walk(fdef)
                                 if isinstance(n, gast.FunctionDef) and n is not fdef}
         self.loops: list[CheckpointedLoop] = []
 
@@ -171,7 +171,7 @@ class _Marker:
     def rewrite(self, loop: gast.For, iterable, snapshots, earlier, later) -> list:
         if not isinstance(loop.target, gast.Name):
             self.fail(loop, 'a loop target other than one variable')
-        for node in gast.walk(gast.Module(body=loop.body, type_ignores=[])):
+        for node in anno.walk(gast.Module(body=loop.body, type_ignores=[])):
             if isinstance(node, (gast.Break, gast.Continue, gast.Return)):
                 self.fail(node, f'{type(node).__name__.lower()}')
             if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
@@ -180,7 +180,7 @@ class _Marker:
             if isinstance(node, gast.Name) and node.id in self.local_functions:
                 self.fail(node, f'calling the nested function {node.id}')
         counter = loop.target.id
-        body_nodes = list(gast.walk(gast.Module(body=loop.body, type_ignores=[])))
+        body_nodes = list(anno.walk(gast.Module(body=loop.body, type_ignores=[])))
         # Containers written by subscript, and arrays updated by += (in place), change
         # without being rebound: they are state too, and snapshots must copy them.
         written_in_place = [node.value.id for node in body_nodes
@@ -296,7 +296,7 @@ class _Marker:
 
 
 def _has_surgery(body: list) -> bool:
-    return any(isinstance(node, gast.With) for stmt in body for node in gast.walk(stmt))
+    return any(isinstance(node, gast.With) for stmt in body for node in anno.walk(stmt))
 
 
 class _WithoutSurgery(gast.NodeTransformer):
@@ -323,18 +323,18 @@ def calls_in_checkpointed_loops(fdef: gast.FunctionDef, every_range_loop: bool) 
     step functions of their own, so the calls in them stay calls (and run again when
     a step is recomputed, as checkpointing does by design)."""
     found = set()
-    for loop in gast.walk(fdef):
+    for loop in anno.walk(fdef):
         if isinstance(loop, gast.For) and isinstance(loop.iter, gast.Call):
             func = anno.get(loop.iter.func, Key.FUNC)
             if func is tangent.checkpoint or (every_range_loop and func is range):
-                found |= {id(node) for statement in loop.body for node in gast.walk(statement)
+                found |= {id(node) for statement in loop.body for node in anno.walk(statement)
                           if isinstance(node, gast.Call)}
     return found
 
 
 def strip_markers(fdef: gast.FunctionDef) -> None:
     """Forward mode needs no checkpoints: ``tangent.checkpoint(r)`` is just ``r``."""
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if isinstance(node, gast.For) and isinstance(node.iter, gast.Call) \
                 and anno.get(node.iter.func, Key.FUNC) is tangent.checkpoint \
                 and node.iter.args:

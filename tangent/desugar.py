@@ -50,10 +50,10 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
     first call of the derivative (call-time specialisation).
     """
     params = [arg.id for arg in fdef.args.args]
-    assigned = {n.id for n in gast.walk(fdef) if isinstance(n, gast.Name)
+    assigned = {n.id for n in anno.walk(fdef) if isinstance(n, gast.Name)
                 and isinstance(n.ctx, gast.Store)}
     found = []
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if (isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name)
                 and node.value.id in params and node.value.id not in assigned
                 and not anno.has(node, Key.FUNC) and node.attr not in _ARRAY_NAMES

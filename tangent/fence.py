@@ -209,7 +209,7 @@ class Fence(gast.NodeVisitor):
         self.generic_visit(node)
 
     def _target(self, target):
-        for child in gast.walk(target):
+        for child in anno.walk(target):
             if isinstance(child, gast.Starred):
                 self.fail(target, *STARRED_TARGET)
             if isinstance(child, gast.Attribute) and isinstance(child.ctx, gast.Store):
@@ -289,7 +289,7 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
     """
     plan = _AliasPlan()
     built, other = set(), set()
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if isinstance(node, gast.Assign):
             kind = built if isinstance(node.value, (gast.List, gast.Dict, gast.ListComp,
                                                     gast.DictComp)) else other
@@ -297,7 +297,7 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
     containers = built - other
 
     def reads(nodes) -> set:
-        return {n.id for node in nodes for n in gast.walk(node)
+        return {n.id for node in nodes for n in anno.walk(node)
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
     def drop(state, names):
@@ -412,7 +412,7 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
                 if isinstance(stmt.target, gast.Name) and report:
                     augmented(stmt, stmt.target.id, state, after, statements)
                 return state  # an array keeps its partners; a number has none to keep
-            names = {n.id for t in stmt.targets for n in gast.walk(t)
+            names = {n.id for t in stmt.targets for n in anno.walk(t)
                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
             source = chain_root(stmt.value) if isinstance(
                 stmt.value, (gast.Name, gast.Subscript, gast.Attribute)) else None
@@ -450,7 +450,7 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
                 block(stmt.orelse, state, report, after)
         if isinstance(stmt, (gast.For, gast.While)):
             if isinstance(stmt, gast.For):
-                targets = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
+                targets = {n.id for n in anno.walk(stmt.target) if isinstance(n, gast.Name)}
                 state = drop(state, targets)
                 if isinstance(stmt.target, gast.Name) and isinstance(stmt.iter, gast.Name) \
                         and not anno.has(stmt.iter, Key.FUNC):
@@ -557,7 +557,7 @@ non_differentiable.register_non_differentiable_functions(check_not_view_of,
 def runtime_names(fdef: gast.FunctionDef) -> dict:
     """The names generated checks in ``fdef`` call, with their values (free names)."""
     found = {}
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if isinstance(node, gast.Name) and node.id in RUNTIME_VALUES and \
                 anno.get(node, Key.FUNC) is RUNTIME_VALUES[node.id]:
             found[node.id] = RUNTIME_VALUES[node.id]

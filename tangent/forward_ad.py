@@ -62,7 +62,7 @@ def _is_zero(node: gast.AST) -> bool:
 
 def _drops_variable(*nodes: gast.AST) -> bool:
     """Whether dropping these zeros may lose a shape the result broadcast to."""
-    return any(any(anno.get(n, Key.FUNC) is ZERO_OF_VARIABLE for n in gast.walk(node))
+    return any(any(anno.get(n, Key.FUNC) is ZERO_OF_VARIABLE for n in anno.walk(node))
                for node in nodes)
 
 
@@ -118,7 +118,7 @@ class _ZeroSimplifier(gast.NodeTransformer):
 
 
 def _has_tangent(node: gast.AST) -> bool:
-    return any(anno.get(n, Key.FUNC) is TANGENT_VARIABLE for n in gast.walk(node))
+    return any(anno.get(n, Key.FUNC) is TANGENT_VARIABLE for n in anno.walk(node))
 
 
 class ForwardAD:
@@ -344,10 +344,10 @@ class ForwardAD:
             value = simplifier.visit(value)
             if _is_zero(value):
                 return self.zero(target)
-            primal_names = {n.id for atom in bindings.values() for n in gast.walk(atom)
+            primal_names = {n.id for atom in bindings.values() for n in anno.walk(atom)
                             if isinstance(n, gast.Name)}
             reads_primal = any(isinstance(n, gast.Name) and n.id in primal_names
-                               for n in gast.walk(value))
+                               for n in anno.walk(value))
             if simplifier.dropped_term and not reads_primal:
                 # A lone tangent may be smaller than the broadcast result it stands for.
                 value = _call(self.namespace, runtime.broadcast_like, 'broadcast_like',

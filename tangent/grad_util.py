@@ -15,7 +15,9 @@ from __future__ import annotations
 import builtins
 import collections
 import collections.abc
+import contextlib
 import functools
+import gc
 import importlib
 import inspect
 import operator
@@ -232,7 +234,7 @@ def _attribute_checks(fdef: gast.FunctionDef, param_types: dict[str, type]) -> l
     data (``model.w``), which generated code reads when it runs.
     """
     checks = []
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if not isinstance(node, gast.Attribute) or not anno.has(node, Key.FUNC):
             continue
         base = anno.get(node.value, Key.FUNC, None)
@@ -469,6 +471,23 @@ def _print_stage(verbose: int, level: int, title: str, node: Any) -> None:
         print(quoting.to_source(node))
 
 
+@contextlib.contextmanager
+def _collector_paused():
+    """No cyclic garbage collection while a derivative is written.
+
+    Writing one allocates many syntax-tree nodes that all stay alive until it
+    is done, so each collection finds nothing to free, and a full one walks
+    every node made so far: for long functions, a good part of the time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _cached_or_generate(key, fn: Callable, generate: Callable[[], _Generated],
                         verbose: int) -> _Generated:
     # verbose=2 asks to see every stage, which only writing the derivative again shows.
@@ -488,7 +507,8 @@ def _cached_or_generate(key, fn: Callable, generate: Callable[[], _Generated],
             f'{way_out}', fn.__code__.co_filename, fn.__code__.co_firstlineno, None)
     stack.append(fn.__code__)
     try:
-        generated = generate()
+        with _collector_paused():
+            generated = generate()
     finally:
         stack.pop()
     _cache.put(key, generated, fn)
@@ -591,7 +611,7 @@ def _spreads_varargs_into_user_function(fdef: gast.FunctionDef) -> bool:
     if fdef.args.vararg is None:
         return False
     rest = fdef.args.vararg.id
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if isinstance(node, gast.Call) and any(
                 isinstance(a, gast.Starred) and isinstance(a.value, gast.Name)
                 and a.value.id == rest for a in node.args):
@@ -605,7 +625,7 @@ def _spreads_varargs_into_user_function(fdef: gast.FunctionDef) -> bool:
 def _spread_known_length(fdef: gast.FunctionDef, length: int) -> None:
     """``g(x, *rest)`` as ``g(x, rest[0], rest[1])`` when ``rest`` holds two values."""
     rest = fdef.args.vararg.id
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if isinstance(node, gast.Call):
             node.args = [item for arg in node.args for item in (
                 [gast.Subscript(value=gast.Name(id=rest, ctx=gast.Load(), annotation=None,
@@ -803,7 +823,7 @@ def _copies_of_written_parameters(fdef: gast.FunctionDef, params: list[str],
     the caller's arrays and lists must not change (reverse code restores them from
     its tape)."""
     written = []
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         appended = annotate.list_append(node)
         if appended is not None:
             written.append(appended[0])
@@ -915,8 +935,8 @@ def _reads_shapes_in_loops(module: gast.Module) -> bool:
     about what choosing the version would)."""
     return any(isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
                and node.func.attr in _SHAPE_HELPERS
-               for loop in gast.walk(module) if isinstance(loop, (gast.For, gast.While))
-               for node in gast.walk(loop))
+               for loop in anno.walk(module) if isinstance(loop, (gast.For, gast.While))
+               for node in anno.walk(loop))
 
 
 def _with_scalar_version(generic: Callable, n_params: int,

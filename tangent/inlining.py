@@ -61,13 +61,13 @@ def _stored_names(target: gast.AST) -> set[str]:
 def _read_names(node: gast.AST | None) -> set[str]:
     if node is None:
         return set()
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+    return {n.id for n in anno.walk(node) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Load)}
 
 
 def _flows(fdef: gast.FunctionDef):
     """(variables written, expressions whose values reach them) for each statement."""
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if isinstance(node, gast.Assign):
             yield set().union(*(_stored_names(t) for t in node.targets)), [node.value]
         elif isinstance(node, (gast.AugAssign, gast.AnnAssign)):
@@ -91,7 +91,7 @@ def varied_names(fdef: gast.FunctionDef, varied_params: set[str]) -> set[str]:
     functions and lambdas count as varied.
     """
     varied = set(varied_params)
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if isinstance(node, (gast.FunctionDef, gast.Lambda)) and node is not fdef:
             arguments = node.args
             varied |= {a.id for a in arguments.args + arguments.kwonlyargs
@@ -115,7 +115,7 @@ def varied_names(fdef: gast.FunctionDef, varied_params: set[str]) -> set[str]:
 def _local_function_names(fdef: gast.FunctionDef) -> set[str]:
     """Names bound to a nested ``def`` or to a lambda in ``fdef``."""
     found = set()
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if isinstance(node, gast.FunctionDef) and node is not fdef:
             found.add(node.name)
         elif (isinstance(node, gast.Assign) and isinstance(node.value, gast.Lambda)
@@ -150,26 +150,26 @@ def _calls_in_conditions(fdef: gast.FunctionDef) -> set[int]:
     in ``if``/``while``/``assert`` tests and comprehension conditions. No
     derivative flows through them, and normalisation keeps such expressions whole
     (short-circuiting included), so they stay calls of the function itself."""
-    conditions = [node.left for node in gast.walk(fdef) if isinstance(node, gast.Compare)]
-    conditions += [c for node in gast.walk(fdef) if isinstance(node, gast.Compare)
+    conditions = [node.left for node in anno.walk(fdef) if isinstance(node, gast.Compare)]
+    conditions += [c for node in anno.walk(fdef) if isinstance(node, gast.Compare)
                    for c in node.comparators]
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if isinstance(node, (gast.If, gast.While, gast.IfExp, gast.Assert)) and \
                 isinstance(node.test, (gast.BoolOp, gast.Compare, gast.UnaryOp)):
             conditions.append(node.test)
         elif isinstance(node, gast.comprehension):
             conditions += node.ifs
-    return {id(call) for condition in conditions for call in gast.walk(condition)
+    return {id(call) for condition in conditions for call in anno.walk(condition)
             if isinstance(call, gast.Call)}
 
 
 def _known_tuples(fdef: gast.FunctionDef) -> dict[str, int]:
     """Names assigned once, a tuple display of known length (``pair = (a, b)``)."""
     stores: dict[str, int] = {}
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
             stores[node.id] = stores.get(node.id, 0) + 1
-    return {node.targets[0].id: len(node.value.elts) for node in gast.walk(fdef)
+    return {node.targets[0].id: len(node.value.elts) for node in anno.walk(fdef)
             if isinstance(node, gast.Assign) and len(node.targets) == 1
             and isinstance(node.targets[0], gast.Name) and stores[node.targets[0].id] == 1
             and isinstance(node.value, gast.Tuple)
@@ -265,7 +265,7 @@ def inline_user_calls(
 
     in_conditions = _calls_in_conditions(fdef)
     tuples = _known_tuples(fdef)
-    for node in list(gast.walk(fdef)):
+    for node in list(anno.walk(fdef)):
         if not isinstance(node, gast.Call) or id(node) in in_conditions:
             continue
         declared = annotate.callee(node)

@@ -327,7 +327,7 @@ def _fresh_names(fdef: gast.FunctionDef, arguments: set[str], namespace: Namespa
 def _assigned(stmts: list) -> set[str]:
     found = set()
     for stmt in stmts:
-        for node in gast.walk(stmt):
+        for node in anno.walk(stmt):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                 found.add(node.id)
     return found
@@ -337,7 +337,7 @@ def _free_reads(stmts: list) -> set[str]:
     """Names read by ``stmts`` (conservatively: any load not preceded at top level by a store)."""
     reads = set()
     for stmt in stmts:
-        for node in gast.walk(stmt):
+        for node in anno.walk(stmt):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
                 reads.add(node.id)
     return reads

@@ -92,9 +92,26 @@ def _stores(node) -> set[str]:
             if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))}
 
 
+_STATEMENT_FIELDS = ('body', 'handlers', 'orelse', 'finalbody')
+
+
+def _statements(node):
+    """``node`` and every statement under it, in the order ``_walk`` meets them,
+    without visiting expressions (which hold no statements)."""
+    stack = [node]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        current = pop()
+        yield current
+        for field in _STATEMENT_FIELDS:
+            value = getattr(current, field, None)
+            if type(value) is list:
+                extend(value)
+
+
 def _blocks(node):
     """Every statement list in ``node``'s subtree (bodies of functions, ifs, loops)."""
-    for child in _walk(node):
+    for child in _statements(node):
         for field in ('body', 'orelse'):
             block = getattr(child, field, None)
             if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
@@ -149,7 +166,7 @@ def _drop_orphan_comments(block: list) -> None:
 def _fill_empty_blocks(fdef) -> bool:
     """Blocks emptied by another pass: ``pass`` in loops, empty ifs dropped."""
     changed = False
-    for node in _walk(fdef):
+    for node in _statements(fdef):
         if isinstance(node, (gast.If, gast.For, gast.While)):
             if not [s for s in node.body if not comments.is_comment(s)]:
                 node.body = [gast.Pass()]
@@ -243,21 +260,16 @@ def _live_statement(stmt, live, dead, dead_pops, is_pure_call):
 
 # Copy propagation ----------------------------------------------------------
 
-def _store_counts(fdef) -> dict[str, int]:
-    counts: dict[str, int] = {}
+def _name_counts(fdef) -> tuple[dict[str, int], dict[str, int]]:
+    """How many times each name is assigned (parameters included), and read, in
+    one walk of the function."""
+    stores: dict[str, int] = {}
+    loads: dict[str, int] = {}
     for node in _walk(fdef):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
+        if type(node) is gast.Name:
+            counts = loads if type(node.ctx) is gast.Load else stores
             counts[node.id] = counts.get(node.id, 0) + 1
-    return counts
-
-
-def _load_counts(fdef) -> dict[str, int]:
-    """How many times each name is read, in one walk of the function."""
-    counts: dict[str, int] = {}
-    for node in _walk(fdef):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
-            counts[node.id] = counts.get(node.id, 0) + 1
-    return counts
+    return stores, loads
 
 
 def _load_count(nodes, name: str) -> int:
@@ -267,8 +279,7 @@ def _load_count(nodes, name: str) -> int:
 
 def _propagate_copies(fdef: gast.FunctionDef) -> bool:
     """Every copy that can go, in one pass (the counts are kept up to date)."""
-    counts = _store_counts(fdef)
-    loads = _load_counts(fdef)
+    counts, loads = _name_counts(fdef)
     params = _stores(fdef.args)
     changed = False
     for block in _blocks(fdef):
@@ -384,8 +395,7 @@ def _is_arithmetic(node: gast.expr) -> bool:
 def _inline_single_use(fdef: gast.FunctionDef) -> bool:
     """Every arithmetic temporary read once, by the very next statement, inlined
     there (in one pass: moving an expression changes no other name's counts)."""
-    counts = _store_counts(fdef)
-    loads = _load_counts(fdef)
+    counts, loads = _name_counts(fdef)
     changed = False
     for block in _blocks(fdef):
         index = 0

@@ -219,13 +219,13 @@ class ReverseAD:
         """
         value_reads, shape_reads = set(), set()
         for statement in adjoint:
-            for node in gast.walk(statement):
+            for node in anno.walk(statement):
                 if isinstance(node, gast.Call):
                     position = _SHAPE_ARGUMENT.get(self._runtime_function(node.func))
                     if position is not None and position < len(node.args) and \
                             isinstance(node.args[position], gast.Name):
                         shape_reads.add(id(node.args[position]))
-            for node in gast.walk(statement):
+            for node in anno.walk(statement):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and \
                         id(node) not in shape_reads:
                     value_reads.add(node.id)
@@ -835,7 +835,7 @@ def sequence_variables(fdef: gast.FunctionDef) -> set[str]:
     copy of one. Assigned anything else anywhere, a variable is not.
     """
     sequences, other, derived = set(), set(), []
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if not isinstance(node, gast.Assign) or not isinstance(node.targets[0], gast.Name):
             continue
         target, value = node.targets[0].id, node.value
@@ -911,7 +911,7 @@ def _numeric_variables(fdef: gast.FunctionDef, sequences: set[str] = frozenset()
     anything else anywhere, a variable is not.
     """
     numeric, other, sums, copies = set(), set(), [], []
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult) and \
                 _may_repeat(node, sequences):
             pass  # x * 3 may repeat a list x; [v] * n repeats a list
@@ -971,7 +971,7 @@ def _bind_statements(stmts: list, bound: set, before: dict) -> set:
         if isinstance(stmt, (gast.If, gast.For, gast.While)):  # the only ones asked about
             before[id(stmt)] = frozenset(bound)
         if isinstance(stmt, gast.Assign):
-            bound |= {n.id for target in stmt.targets for n in gast.walk(target)
+            bound |= {n.id for target in stmt.targets for n in anno.walk(target)
                       if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         elif isinstance(stmt, gast.If):
             bound |= (_bind_statements(stmt.body, set(bound), before)
@@ -1034,7 +1034,7 @@ def _shape_classes(fdef: gast.FunctionDef, params: list[str],
     operation, is in no class.
     """
     assignments = []
-    for node in gast.walk(fdef):
+    for node in anno.walk(fdef):
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
             assignments.append((node.targets[0].id, node.value))
         elif isinstance(node, gast.For) and isinstance(node.target, gast.Name):

@@ -46,7 +46,7 @@ class Template:
         self.result_param = parameters[0].name
         self.call_signature = signature.replace(parameters=parameters[1:])
         self.params = [p.name for p in parameters]
-        self.locals = {node.id for node in gast.walk(definition)
+        self.locals = {node.id for node in anno.walk(definition)
                        if isinstance(node, gast.Name)
                        and isinstance(node.ctx, gast.Store)} - set(self.params)
 

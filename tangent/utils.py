@@ -12,6 +12,7 @@ early; the general machinery is only reached for unusual inputs.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -366,8 +367,19 @@ class ShapeOnly:
     __slots__ = ('shape', 'dtype')
 
     def __init__(self, shape: tuple, dtype: np.dtype):
-        self.shape = shape
-        self.dtype = dtype
+        object.__setattr__(self, 'shape', shape)
+        object.__setattr__(self, 'dtype', dtype)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # One record stands for every tape entry of its shape and dtype.
+        raise AttributeError('a ShapeOnly record is shared by tape entries: it cannot change')
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError('a ShapeOnly record is shared by tape entries: it cannot change')
+
+    def __reduce__(self) -> tuple:
+        # copy, deepcopy and pickle rebuild it through __init__, not by setting slots.
+        return ShapeOnly, (self.shape, self.dtype)
 
     @property
     def ndim(self) -> int:
@@ -377,13 +389,23 @@ class ShapeOnly:
         return f'ShapeOnly({self.shape}, {self.dtype})'
 
 
+@functools.lru_cache(maxsize=1024)
+def _shared_shape_record(shape: tuple, dtype: np.dtype) -> ShapeOnly:
+    # A loop pushes the same few shapes at every step: one shared record per
+    # shape and dtype makes each tape entry a reference, not a new object
+    # (about 100 bytes, and one more object for the garbage collector to walk).
+    # Records are never changed after they are made, so sharing them is safe.
+    return ShapeOnly(shape, dtype)
+
+
 def shape_only(x: Any) -> Any:
     """A stand-in for ``x`` with its shape and dtype but no contents, for the tape.
 
-    Anything but an array is kept as it is.
+    Arrays of one shape and dtype share one record. Anything but an array is
+    kept as it is.
     """
     if type(x) is np.ndarray:
-        return ShapeOnly(x.shape, x.dtype)
+        return _shared_shape_record(x.shape, x.dtype)
     return x
 
 
@@ -971,6 +993,13 @@ def unbroadcast(array: Any, like: Any) -> Any:
         if helper is not None:
             return helper(array, like)
     kind = type(like)
+    if kind is np.ndarray or kind is ShapeOnly:
+        # Checked first: in a loop's backward pass this is nearly every call, and
+        # a taped shape record answers it as fast as the array it stands for.
+        shape = like.shape
+        if type(array) is np.ndarray and array.shape == shape:
+            return array
+        return _unbroadcast_to(array, shape, like.dtype)
     if kind is float or kind is int or kind is bool:
         if type(array) is float:
             return array
@@ -993,14 +1022,11 @@ def unbroadcast(array: Any, like: Any) -> Any:
         return array  # two NumPy scalars of one type (np.float64 from np.sin(x) on floats)
     if isinstance(like, np.generic) and (type(array) is float or isinstance(array, np.generic)):
         return like.dtype.type(array) if like.dtype.kind in "fc" else np.float64(array)
-    if kind is np.ndarray:
-        shape = like.shape
-        if type(array) is np.ndarray and array.shape == shape:
-            return array
-        dtype = like.dtype
-    else:
-        shape = np.shape(like)
-        dtype = getattr(like, "dtype", None)
+    return _unbroadcast_to(array, np.shape(like), getattr(like, "dtype", None))
+
+
+def _unbroadcast_to(array: Any, shape: tuple, dtype: Any) -> Any:
+    """`unbroadcast` to a known ``shape`` and ``dtype`` (None for a non-NumPy value)."""
     if np.shape(array) == shape:
         return array
     if not shape:
@@ -1069,9 +1095,10 @@ def unreduce_like(array: Any, original: Any, axis: Any, keepdims: bool) -> Any:
         helper = _tensor_helper('unreduce_like', array, original)
         if helper is not None:
             return helper(array, original, axis, keepdims)
-    if type(original) is np.ndarray and original.ndim:
+    if (type(original) is np.ndarray or type(original) is ShapeOnly) and original.ndim:
         # A fresh array filled by broadcasting assignment: cheaper than np.broadcast_to,
-        # and already in the gradient's dtype.
+        # and already in the gradient's dtype. A taped shape record takes the same path
+        # as the array it stands for.
         shape = original.shape
         dtype = original.dtype if original.dtype.kind in 'fc' else \
             np.result_type(array, np.float64)

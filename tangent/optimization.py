@@ -38,11 +38,15 @@ def optimize(fdef: gast.FunctionDef, is_pure_call: PurityCheck | None = None,
              max_rounds: int = 20) -> gast.FunctionDef:
     """Optimize ``fdef`` in place until it stops changing; return it."""
     is_pure_call = is_pure_call or (lambda func: False)
+    inlined = True
     for _ in range(max_rounds):
-        changed = _fold_constants(fdef)
+        # Only inlining makes new folds possible (``unbroadcast(g, x ** 2)``
+        # appears when ``t = x ** 2`` is inlined), so folding follows it.
+        changed = _fold_constants(fdef) if inlined else False
         changed |= _propagate_copies(fdef)
         changed |= _eliminate_dead_code(fdef, is_pure_call)
-        changed |= _inline_single_use(fdef)
+        inlined = _inline_single_use(fdef)
+        changed |= inlined
         changed |= _fill_empty_blocks(fdef)  # copy propagation may empty a block
         if not changed:
             break
@@ -376,8 +380,11 @@ def _depth(node: gast.expr) -> int:
         if isinstance(current, (gast.BinOp, gast.UnaryOp, gast.Call, gast.Subscript)):
             depth += 1
         deepest = max(deepest, depth)
-        stack.extend((child, depth) for child in gast.iter_child_nodes(current)
-                     if isinstance(child, (gast.expr, gast.keyword)))
+        for field in _child_fields(type(current)):
+            value = getattr(current, field, None)
+            for child in (value if type(value) is list else (value,)):
+                if isinstance(child, (gast.expr, gast.keyword)):
+                    stack.append((child, depth))
     return deepest
 
 

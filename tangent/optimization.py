@@ -38,14 +38,15 @@ def optimize(fdef: gast.FunctionDef, is_pure_call: PurityCheck | None = None,
              max_rounds: int = 20) -> gast.FunctionDef:
     """Optimize ``fdef`` in place until it stops changing; return it."""
     is_pure_call = is_pure_call or (lambda func: False)
-    inlined = True
+    may_fold = True
     for _ in range(max_rounds):
-        # Only inlining makes new folds possible (``unbroadcast(g, x ** 2)``
-        # appears when ``t = x ** 2`` is inlined), so folding follows it.
-        changed = _fold_constants(fdef) if inlined else False
-        changed |= _propagate_copies(fdef)
+        # Only inlining and folding make new folds possible (``unbroadcast(g, x ** 2)``
+        # appears when ``t = x ** 2`` is inlined, ``x ** 1`` when ``power_slope`` folds).
+        folded = _fold_constants(fdef) if may_fold else False
+        changed = folded | _propagate_copies(fdef)
         changed |= _eliminate_dead_code(fdef, is_pure_call)
         inlined = _inline_single_use(fdef)
+        may_fold = folded or inlined
         changed |= inlined
         changed |= _fill_empty_blocks(fdef)  # copy propagation may empty a block
         if not changed:

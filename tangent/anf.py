@@ -26,6 +26,7 @@ import gast
 
 from tangent import annotate, comments, quoting
 from tangent import annotations as anno
+from tangent import transformers
 from tangent import utils as runtime
 from tangent.annotations import Key
 from tangent.errors import TangentParseError
@@ -784,7 +785,7 @@ def _is_test(node: gast.expr) -> bool:
     return False
 
 
-class _Renamer(gast.NodeTransformer):
+class _Renamer(transformers.NodeTransformer):
     """Renames names in a tree; a nested function's or lambda's own parameters keep
     their names inside it (a call may pass them by keyword)."""
 
@@ -826,7 +827,7 @@ def _lambda_def(function_name: str, node: gast.Lambda) -> gast.FunctionDef:
     return definition
 
 
-class _ReturnToAssign(gast.NodeTransformer):
+class _ReturnToAssign(transformers.NodeTransformer):
 
     def __init__(self, result: str):
         self.result = result

@@ -31,6 +31,7 @@ from typing import Any
 import gast
 
 from tangent import annotations as anno
+from tangent import transformers
 from tangent import utils as tangent
 from tangent.annotations import Key
 from tangent.errors import TangentParseError
@@ -299,7 +300,7 @@ def _has_surgery(body: list) -> bool:
     return any(isinstance(node, gast.With) for stmt in body for node in anno.walk(stmt))
 
 
-class _WithoutSurgery(gast.NodeTransformer):
+class _WithoutSurgery(transformers.NodeTransformer):
     """Removes ``with insert_grad_of(...)`` blocks (the fence allows no other with)."""
 
     def visit_With(self, node):

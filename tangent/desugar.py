@@ -20,6 +20,7 @@ import gast
 import numpy
 
 from tangent import annotations as anno
+from tangent import transformers
 from tangent.annotate import NON_DIFFERENTIABLE_ATTRIBUTES, dotted_path
 from tangent.annotations import Key
 from tangent.naming import Namer
@@ -75,7 +76,7 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
     return found
 
 
-class Desugarer(gast.NodeTransformer):
+class Desugarer(transformers.NodeTransformer):
     """Rewrites array methods and autograd.numpy references into NumPy calls."""
 
     def __init__(self, free: dict[str, Any], namer: Namer):

@@ -17,6 +17,7 @@ import types
 import gast
 
 from tangent import annotations as anno
+from tangent import transformers
 from tangent import errors, non_differentiable
 from tangent.annotations import Key
 from tangent.errors import TangentParseError
@@ -110,7 +111,7 @@ def unsupported_constructs() -> list[tuple[str, str]]:
     return list(dict.fromkeys([*UNSUPPORTED_NODES.values(), *context_checks]))
 
 
-class Fence(gast.NodeVisitor):
+class Fence(transformers.NodeVisitor):
     """Walks a function and raises on the first construct outside the subset."""
 
     def __init__(self, filename: str, function_name: str, generated: bool = False):

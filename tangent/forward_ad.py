@@ -21,6 +21,7 @@ import gast
 
 from tangent import annotate, comments, grads, quoting, tangents, template
 from tangent import annotations as anno
+from tangent import transformers
 from tangent import utils as runtime
 from tangent.anf import assign, is_atom, name
 from tangent.annotations import Key
@@ -66,7 +67,7 @@ def _drops_variable(*nodes: gast.AST) -> bool:
                for node in nodes)
 
 
-class _ZeroSimplifier(gast.NodeTransformer):
+class _ZeroSimplifier(transformers.NodeTransformer):
     """Removes zero tangents from an expression that is linear in tangents."""
 
     def __init__(self):

@@ -31,6 +31,7 @@ import gast
 
 from tangent import annotate
 from tangent import annotations as anno
+from tangent import transformers
 from tangent.annotate import dotted_path, local_names
 from tangent.annotations import Key
 from tangent.desugar import parameter_receivers
@@ -124,7 +125,7 @@ def _local_function_names(fdef: gast.FunctionDef) -> set[str]:
     return found
 
 
-class _FreeRenamer(gast.NodeTransformer):
+class _FreeRenamer(transformers.NodeTransformer):
     """Renames the free names a copied function reads (keeping their resolution)."""
 
     def __init__(self, renames: dict[str, str], locals_: set[str]):

@@ -27,6 +27,7 @@ from typing import Callable
 import gast
 
 from tangent import annotations as anno
+from tangent import transformers
 from tangent import comments, utils
 from tangent.annotate import SHAPE_ONLY_ARGUMENTS
 from tangent.annotations import Key
@@ -429,7 +430,7 @@ def _inline_single_use(fdef: gast.FunctionDef) -> bool:
     return changed
 
 
-class _Substitute(gast.NodeTransformer):
+class _Substitute(transformers.NodeTransformer):
 
     def __init__(self, name: str, value: gast.expr):
         self.name = name
@@ -455,7 +456,7 @@ def _fold_constants(fdef) -> bool:
     return folder.changed
 
 
-class _Folder(gast.NodeTransformer):
+class _Folder(transformers.NodeTransformer):
     changed = False
 
     def visit_BinOp(self, node):

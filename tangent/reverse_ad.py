@@ -37,6 +37,7 @@ import numpy as np
 
 from tangent import annotate, checkpoint, comments, grads, quoting, tangents, template
 from tangent import annotations as anno
+from tangent import transformers
 from tangent import utils as runtime
 from tangent.anf import assign, is_atom, name
 from tangent.annotations import Key
@@ -996,7 +997,7 @@ def _is_number(node: gast.expr) -> bool:
             and not isinstance(node.value, bool))
 
 
-class _WithoutUnbroadcast(gast.NodeTransformer):
+class _WithoutUnbroadcast(transformers.NodeTransformer):
     """``unbroadcast(g, x)`` -> ``g`` for the operands x known to have g's shape."""
 
     def __init__(self, driver: ReverseAD, operands: set[str]):
@@ -1099,7 +1100,7 @@ def _shape_classes(fdef: gast.FunctionDef, params: list[str],
             if cls is not unknown and cls is not None and cls is not _NEUTRAL}
 
 
-class _WithoutCopies(gast.NodeTransformer):
+class _WithoutCopies(transformers.NodeTransformer):
     """Drops ``tangent.copy(x)`` around snapshots of state that no step mutates."""
 
     def __init__(self, namespace: Namespace):

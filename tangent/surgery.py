@@ -19,6 +19,7 @@ import gast
 
 from tangent import annotate, quoting, threadsafe_ast
 from tangent import annotations as anno
+from tangent import transformers
 from tangent.annotations import Key
 
 
@@ -50,7 +51,7 @@ def is_insert_grad_of(node: gast.AST) -> bool:
     return isinstance(expr, gast.Call) and anno.get(expr.func, Key.FUNC) is insert_grad_of
 
 
-class _RemoveBlocks(gast.NodeTransformer):
+class _RemoveBlocks(transformers.NodeTransformer):
 
     def visit_With(self, node):
         if is_insert_grad_of(node):

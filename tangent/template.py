@@ -19,6 +19,7 @@ from typing import Any, Callable
 import gast
 
 from tangent import annotations as anno
+from tangent import transformers
 from tangent import quoting
 from tangent.errors import TemplateError
 from tangent.naming import Namer, Namespace
@@ -147,7 +148,7 @@ def _is_marker(node: gast.AST) -> bool:
             and node.value.id == DERIVATIVE_MARKER)
 
 
-class _Expander(gast.NodeTransformer):
+class _Expander(transformers.NodeTransformer):
 
     def __init__(self, template, bindings, namespace, renames, read, write):
         self.template = template

@@ -1003,6 +1003,8 @@ def unbroadcast(array: Any, like: Any) -> Any:
     if kind is float or kind is int or kind is bool:
         if type(array) is float:
             return array
+        if type(array) is np.float64:  # np.sin(x) of a float x: real, one value
+            return float(array)
         if _is_complex(array):  # float() would drop the imaginary part
             raise errors.ComplexNumberError('a derivative', 'a real variable')
         if isinstance(array, np.generic):
@@ -1298,8 +1300,8 @@ def unaliased(value: Any, inputs: tuple) -> Any:
     Generated code calls this on returned values that may be an argument
     (or a reshape, transpose or slice of one); results of arithmetic never are.
     """
-    if type(value) is float or type(value) is int:
-        return value
+    if type(value) is float or type(value) is int or isinstance(value, np.generic):
+        return value  # immutable: nothing to share
     arrays = _array_leaves(inputs)
     if not arrays and not isinstance(value, (list, tuple, dict)):
         return value

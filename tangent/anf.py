@@ -32,8 +32,6 @@ from tangent.annotations import Key
 from tangent.errors import TangentParseError
 from tangent.naming import Namer
 
-RANGE_LIKE = ('range',)
-
 
 def name(id_: str, store: bool = False) -> gast.Name:
     """A Name node."""

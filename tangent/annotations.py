@@ -20,12 +20,9 @@ class Key(enum.Enum):
     FUNC = 'the live object a global Name or module attribute chain resolves to'
     ORIGIN = 'source text of the user statement a normalised statement came from'
     LINENO = 'line number (in the user file) of that statement'
-    ACTIVE_ARGS = 'for a Call to a user function: indices of active positional args'
-    GRAD_OF = 'on a backward statement: the primal source it differentiates'
     PUSH = 'on a generated push/pop: the op_id pairing them'
     SAVED = ('on a primal statement whose target is taped: the op_id of the push that '
              'saves the old value, which the adjoint pops back')
-    INSERT_GRAD_OF = 'on a With node: the name whose gradient the block edits'
     BOUNDARY = 'on the statement where the backward pass begins: True'
     RECEIVER = 'on p.method of a call: the parameter p passed as the method first argument'
     UNRESOLVED = ('on p.name that resolves to nothing when the derivative is written: '

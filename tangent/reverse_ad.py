@@ -41,7 +41,7 @@ from tangent import transformers
 from tangent import utils as runtime
 from tangent.anf import assign, is_atom, name
 from tangent.annotations import Key
-from tangent.errors import ReverseNotImplementedError, TangentParseError
+from tangent.errors import ReverseNotImplementedError
 from tangent.naming import Namer, Namespace, adjoint_name
 
 STACK = '_stack'
@@ -336,11 +336,6 @@ class ReverseAD:
             return self.primal_block(body) or [gast.Pass()]
         finally:
             self.loop_depth -= 1
-
-    def _unsupported(self, stmt, construct, why):
-        raise TangentParseError(f'{construct} is {why}', self.filename,
-                                getattr(stmt, 'lineno', anno.get(stmt, Key.LINENO)),
-                                anno.get(stmt, Key.ORIGIN))
 
     # Adjoint pass --------------------------------------------------------------
 

@@ -21,10 +21,6 @@ import tensorflow as tf
 TENSOR_TYPES = (tf.Tensor, tf.Variable)
 
 
-def is_tensor(value: Any) -> bool:
-    return isinstance(value, TENSOR_TYPES)
-
-
 def _float_dtype(value: Any) -> tf.DType:
     """The dtype a gradient of ``value`` has: its own if floating, else float32."""
     dtype = getattr(value, 'dtype', None)

@@ -375,7 +375,7 @@ def test_every_runtime_helper_has_rules_or_no_derivative():
     from tangent.tangents import tangents
     # Called only by second-order code (third order is not promised), by tangent.trace,
     # or by tangent.utils for TensorFlow values (the generic helpers' rules cover them).
-    exempt = {'is_tensor', 'tape_vjp', 'prod_others_tangent', 'item_gradients'}
+    exempt = {'tape_vjp', 'prod_others_tangent', 'item_gradients'}
     exempt |= set(runtime_tf.HELPERS)
     missing = [name for name, value in vars(runtime_tf).items()
                if callable(value) and getattr(value, '__module__', '') == runtime_tf.__name__

@@ -15,8 +15,6 @@ counts are compared with the count of one run of the original program.
 """
 
 import inspect
-import os
-import sys
 import types
 
 import autograd
@@ -26,8 +24,7 @@ import pytest
 
 import tangent
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference import assert_close, numerical_grad  # noqa: E402
+from reference import assert_close, numerical_grad
 
 DEFAULT_ONE = tangent.INPUT_DERIVATIVE.DefaultOne
 

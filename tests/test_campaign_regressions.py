@@ -7,15 +7,11 @@ inlined helper brings one), an adjoint that every arm had reset stayed set, so
 it was counted again in each backward iteration of the enclosing loop.
 """
 
-import os
-import sys
-
 import numpy as np
 import pytest
 import tangent
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference import assert_close, numerical_grad, numerical_jvp  # noqa: E402
+from reference import assert_close, numerical_grad, numerical_jvp
 
 
 def passes_through(p0, p1):

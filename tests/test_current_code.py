@@ -12,7 +12,6 @@ derivative runs.
 
 import functools
 import importlib
-import os
 import sys
 import textwrap
 
@@ -22,9 +21,8 @@ import pytest
 import tangent
 from tangent.errors import StaleSourceError
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference import assert_close, numerical_grad, numerical_jvp  # noqa: E402
-from test_calls_soundness import Counter  # noqa: E402
+from reference import assert_close, numerical_grad, numerical_jvp
+from test_calls_soundness import Counter
 
 ONE = tangent.INPUT_DERIVATIVE.DefaultOne
 X = np.array([0.3, -0.5, 0.8])

@@ -12,16 +12,13 @@ is compared with
 """
 
 import math
-import os
-import sys
 
 import numpy as np
 import pytest
 
 import tangent
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference import assert_close, numerical_jvp  # noqa: E402
+from reference import assert_close, numerical_jvp
 
 FD_RTOL = 1e-4
 FD_ATOL = 1e-6

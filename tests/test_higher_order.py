@@ -17,8 +17,6 @@ plain NumPy / ``math`` versions.
 """
 
 import math
-import os
-import sys
 import types
 
 import autograd
@@ -28,7 +26,6 @@ import pytest
 
 import tangent
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 N = 300
 _RNG = np.random.default_rng(1234)

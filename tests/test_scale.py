@@ -8,8 +8,6 @@ straight-line functions); `benchmarks/scale.py` measures the large sizes.
 
 import ast
 import itertools
-import os
-import sys
 import textwrap
 
 import numpy as np
@@ -18,8 +16,7 @@ import pytest
 import tangent
 from tangent import shallow
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference import assert_close, numerical_grad, numerical_jvp  # noqa: E402
+from reference import assert_close, numerical_grad, numerical_jvp
 
 _counter = itertools.count()
 

@@ -940,14 +940,16 @@ def _numeric_variables(fdef: gast.FunctionDef, sequences: set[str] = frozenset()
             copies.append((target, [value]))
         else:
             other.add(target)
+    flows = [(target, operands, True) for target, operands in sums] + \
+        [(target, operands, False) for target, operands in copies]
     changed = True
     while changed:
         changed = False
-        for target, operands in sums + copies:
+        for target, operands, is_sum in flows:
             if any(_is_number(op) or (isinstance(op, gast.Name) and op.id in numeric)
                    for op in operands):
                 joined = [target]
-                if (target, operands) in sums:  # a number plus a list is an error
+                if is_sum:  # a number plus a list is an error
                     joined += [op.id for op in operands if isinstance(op, gast.Name)]
                 for name_ in joined:
                     if name_ not in numeric:

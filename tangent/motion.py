@@ -254,7 +254,12 @@ def _own_nodes(fdef: gast.FunctionDef):
         node = stack.pop()
         yield node
         if not isinstance(node, (gast.FunctionDef, gast.Lambda)):
-            stack.extend(gast.iter_child_nodes(node))
+            for field in node._fields:
+                value = getattr(node, field, None)
+                if type(value) is list:
+                    stack.extend(item for item in value if isinstance(item, gast.AST))
+                elif isinstance(value, gast.AST):
+                    stack.append(value)
 
 
 # Runtime helpers that always build a new array, and those that return their first

@@ -21,10 +21,9 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
+from reference import assert_close, numerical_grad
 
 import tangent
-
-from reference import assert_close, numerical_grad
 
 DEFAULT_ONE = tangent.INPUT_DERIVATIVE.DefaultOne
 

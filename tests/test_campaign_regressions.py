@@ -9,9 +9,9 @@ it was counted again in each backward iteration of the enclosing loop.
 
 import numpy as np
 import pytest
-import tangent
-
 from reference import assert_close, numerical_grad, numerical_jvp
+
+import tangent
 
 
 def passes_through(p0, p1):

@@ -17,12 +17,11 @@ import textwrap
 
 import numpy as np
 import pytest
+from reference import assert_close, numerical_grad, numerical_jvp
+from test_calls_soundness import Counter
 
 import tangent
 from tangent.errors import StaleSourceError
-
-from reference import assert_close, numerical_grad, numerical_jvp
-from test_calls_soundness import Counter
 
 ONE = tangent.INPUT_DERIVATIVE.DefaultOne
 X = np.array([0.3, -0.5, 0.8])

@@ -15,10 +15,9 @@ import math
 
 import numpy as np
 import pytest
+from reference import assert_close, numerical_jvp
 
 import tangent
-
-from reference import assert_close, numerical_jvp
 
 FD_RTOL = 1e-4
 FD_ATOL = 1e-6

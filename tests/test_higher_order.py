@@ -26,7 +26,6 @@ import pytest
 
 import tangent
 
-
 N = 300
 _RNG = np.random.default_rng(1234)
 W_BIG = _RNG.standard_normal((N, N)) / np.sqrt(N)

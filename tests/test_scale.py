@@ -12,11 +12,10 @@ import textwrap
 
 import numpy as np
 import pytest
+from reference import assert_close, numerical_grad, numerical_jvp
 
 import tangent
 from tangent import shallow
-
-from reference import assert_close, numerical_grad, numerical_jvp
 
 _counter = itertools.count()
 

@@ -12,3 +12,12 @@ from tangent.tracing import trace
 from tangent.utils import *  # noqa: F401,F403 - the runtime helpers are public API
 
 __version__ = '0.2.0'
+
+
+def __getattr__(name: str):
+    # tangent.testing is for test suites: loaded on first use so that import tangent
+    # does not pay for it.
+    if name == 'testing':
+        import importlib
+        return importlib.import_module('tangent.testing')
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -20,7 +20,7 @@ LAYERS = {
         'desugar', 'fence', 'inlining', 'optimization', 'registry'},
     3: {'grads', 'tangents', 'tf_rules'},
     4: {'reverse_ad', 'forward_ad', 'motion'},
-    5: {'grad_util', '__init__', '__main__', 'tracing', 'surgery'},
+    5: {'grad_util', '__init__', '__main__', 'tracing', 'surgery', 'testing'},
 }
 LAYER_OF = {module: layer for layer, modules in LAYERS.items() for module in modules}
 

@@ -40,7 +40,8 @@ MODULE_NAMES = [
     'tangent.grads', 'tangent.tangents', 'tangent.non_differentiable', 'tangent.errors',
     'tangent.grad_util', 'tangent.quoting', 'tangent.compile', 'adjoint', 'tangent_',
     'register_non_differentiable_functions', 'parse_function', 'parse_string', 'quote',
-    'unquote', 'to_source', 'compile_function', 'compile_file',
+    'unquote', 'to_source', 'compile_function', 'compile_file', 'tangent.testing',
+    'check_grads',
 ]
 
 FENCE = re.compile(r'^(\s*)```(.*)$')

@@ -29,21 +29,9 @@ from tangent import annotations as anno
 from tangent import transformers
 from tangent import utils as runtime
 from tangent.annotations import Key
+from tangent.create import assign, name
 from tangent.errors import TangentParseError
 from tangent.naming import Namer
-
-
-def name(id_: str, store: bool = False) -> gast.Name:
-    """A Name node."""
-    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(),
-                     annotation=None, type_comment=None)
-
-
-def assign(target: str | gast.expr, value: gast.expr) -> gast.Assign:
-    """``target = value``."""
-    if isinstance(target, str):
-        target = name(target, store=True)
-    return gast.Assign(targets=[target], value=value, type_comment=None)
 
 
 def is_constant_expression(node: gast.AST) -> bool:

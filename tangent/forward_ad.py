@@ -19,19 +19,17 @@ from typing import Callable
 
 import gast
 
-from tangent import annotate, comments, grads, quoting, tangents, template
+from tangent import annotate, comments, create, grads, quoting, tangents, template
 from tangent import annotations as anno
 from tangent import transformers
 from tangent import utils as runtime
-from tangent.anf import assign, is_atom, name
+from tangent.anf import is_atom
 from tangent.annotations import Key
+from tangent.create import assign, name
 from tangent.errors import ForwardNotImplementedError
 from tangent.naming import Namer, Namespace, tangent_name
 from tangent.reverse_ad import (
-    _call,
-    _const,
     _differentiable,
-    _index_expr,
     _numeric_variables,
     sequence_operation,
     sequence_variables,
@@ -51,7 +49,7 @@ class Subroutine:
 
 
 def _zero(of_variable: bool = False) -> gast.Constant:
-    node = _const(0.0)
+    node = create.const(0.0)
     anno.set(node, Key.FUNC, ZERO_OF_VARIABLE if of_variable else ZERO)
     return node
 
@@ -166,7 +164,8 @@ class ForwardAD:
         return isinstance(node, gast.Name) and node.id in self.active
 
     def run(self) -> tuple[list, list[str], str]:
-        """Returns the body (without the return), the tangent parameter names, the result."""
+        """Returns the body (without the return), the tangent parameter names, and the
+        name of the result's tangent."""
         tangent_params = [self.tan(n) for n in self.wrt_names]
         body = []
         for param in self.params:
@@ -177,9 +176,25 @@ class ForwardAD:
             result_tangent = self.tan(self.result_name)
         else:
             result_tangent = self.namer.fresh(tangent_name(self.result_name))
-            body.append(assign(result_tangent, _call(self.namespace, runtime.init_grad,
-                                                     'init_grad', [name(self.result_name)])))
-        return body, tangent_params, result_tangent
+            body.append(assign(result_tangent, create.runtime_call(
+                self.namespace, runtime.init_grad, [name(self.result_name)])))
+        return self.copies_of_written_parameters() + body, tangent_params, result_tangent
+
+    def copies_of_written_parameters(self) -> list[gast.stmt]:
+        """``x = tangent.copy(x)`` for each parameter the function writes into
+        (``x[i] = v``, ``x.append(v)``): forward code runs the writes as they are, and
+        the caller's arrays and lists must not change (reverse code restores them from
+        its tape)."""
+        written = []
+        for node in anno.walk(self.fdef):
+            appended = annotate.list_append(node)
+            if appended is not None:
+                written.append(appended[0])
+            elif isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript) \
+                    and isinstance(node.targets[0].value, gast.Name):
+                written.append(node.targets[0].value.id)
+        return [assign(param, create.runtime_call(self.namespace, runtime.copy, [name(param)]))
+                for param in dict.fromkeys(written) if param in self.params]
 
     def block(self, stmts: list) -> list:
         out = []
@@ -200,8 +215,8 @@ class ForwardAD:
         if appended is not None and appended[0] in self.active:
             list_name, value = appended
             tangent_value = (name(self.tan(value.id)) if self.is_active(value) else
-                             _call(self.namespace, runtime.init_grad, 'init_grad',
-                                   [anno.copy_tree(value)]))
+                             create.runtime_call(self.namespace, runtime.init_grad,
+                                                 [anno.copy_tree(value)]))
             append = gast.Attribute(value=name(self.tan(list_name)), attr='append',
                                     ctx=gast.Load())
             return [stmt, gast.Expr(value=gast.Call(func=append, args=[tangent_value],
@@ -232,8 +247,8 @@ class ForwardAD:
             if annotate.tape_slot(op_id) not in self.active:
                 return [stmt]
             tangent_value = (name(self.tan(operand.id)) if self.is_active(operand) else
-                             _call(self.namespace, runtime.init_grad, 'init_grad',
-                                   [anno.copy_tree(operand)]))
+                             create.runtime_call(self.namespace, runtime.init_grad,
+                                                 [anno.copy_tree(operand)]))
             push = gast.Expr(value=gast.Call(func=anno.copy_tree(call.func),
                                              args=[anno.copy_tree(call.args[0]), tangent_value,
                                                    anno.copy_tree(call.args[2])], keywords=[]))
@@ -268,8 +283,8 @@ class ForwardAD:
         return [stmt] + tangent_stmts
 
     def zero(self, target: str) -> list:
-        return [assign(self.tan(target), _call(self.namespace, runtime.init_grad, 'init_grad',
-                                               [name(target)]))]
+        return [assign(self.tan(target), create.runtime_call(self.namespace, runtime.init_grad,
+                                                             [name(target)]))]
 
     def tangent_of(self, target: str, value) -> list:
         if isinstance(value, gast.Name):
@@ -281,7 +296,7 @@ class ForwardAD:
         if isinstance(value, (gast.BinOp, gast.UnaryOp)):
             func, args = annotate.operation_of(value)
             if annotate.is_square(value):  # x * x is x ** 2: one term, not two
-                func, args = annotate.operator.pow, [value.left, _const(2)]
+                func, args = annotate.operator.pow, [value.left, create.const(2)]
             func = sequence_operation(value, self.numeric, self.sequences) or func
             return self.expand_rule(func, target, args, {}, value)
         if isinstance(value, gast.Call):
@@ -308,12 +323,12 @@ class ForwardAD:
                 ctx=gast.Load()))]
         if isinstance(value, (gast.Tuple, gast.List)):
             elements = [name(self.tan(e.id)) if self.is_active(e) else
-                        _call(self.namespace, runtime.init_grad, 'init_grad', [anno.copy_tree(e)])
+                        create.runtime_call(self.namespace, runtime.init_grad, [anno.copy_tree(e)])
                         for e in value.elts]
             return [assign(self.tan(target), type(value)(elts=elements, ctx=gast.Load()))]
         if isinstance(value, gast.Dict):
             values = [name(self.tan(v.id)) if self.is_active(v) else
-                      _call(self.namespace, runtime.init_grad, 'init_grad', [anno.copy_tree(v)])
+                      create.runtime_call(self.namespace, runtime.init_grad, [anno.copy_tree(v)])
                       for v in value.values]
             return [assign(self.tan(target), gast.Dict(keys=anno.copy_tree(value.keys),
                                                        values=values))]
@@ -351,8 +366,8 @@ class ForwardAD:
                                for n in anno.walk(value))
             if simplifier.dropped_term and not reads_primal:
                 # A lone tangent may be smaller than the broadcast result it stands for.
-                value = _call(self.namespace, runtime.broadcast_like, 'broadcast_like',
-                              [value, name(target)])
+                value = create.runtime_call(self.namespace, runtime.broadcast_like,
+                                            [value, name(target)])
             return [assign(self.tan(target), value)]
 
         return template.expand(rule, bindings, self.namespace, self.namer, read, write)
@@ -391,19 +406,19 @@ class ForwardAD:
         if base not in self.active:
             return [stmt]
         out = [stmt, comments.comment('Tangent of: ' + quoting.to_source(stmt))]
-        out.append(assign(self.tan(base), _call(self.namespace, runtime.copy, 'copy',
-                                                [name(self.tan(base))])))
+        out.append(assign(self.tan(base), create.runtime_call(self.namespace, runtime.copy,
+                                                              [name(self.tan(base))])))
         if self.is_active(value):
             item = name(self.tan(value.id))
         elif isinstance(value, gast.Constant) and isinstance(value.value, (int, float)):
-            item = _const(0.0)
+            item = create.const(0.0)
         else:  # a list, dict or array item needs a zero of its own structure
-            item = _call(self.namespace, runtime.init_grad, 'init_grad',
-                         [anno.copy_tree(value)])
+            item = create.runtime_call(self.namespace, runtime.init_grad,
+                                       [anno.copy_tree(value)])
         out.append(assign(gast.Subscript(value=name(self.tan(base)),
                                          slice=anno.copy_tree(target.slice), ctx=gast.Store()),
                           item))
         return out
 
 
-__all__ = ['ForwardAD', 'Subroutine', '_index_expr']
+__all__ = ['ForwardAD', 'Subroutine']

@@ -47,7 +47,6 @@ from tangent import (
     optimization,
     quoting,
     registry,
-    reverse_ad,
     tangents,
     tracing,
     utils,
@@ -792,16 +791,10 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types)
     body, tangent_params, result_tangent = forward_ad.ForwardAD(
         fdef, list(wrt), namer, namespace, differentiate_subroutine, front.filename,
         front.param_types).run()
-    body = _copies_of_written_parameters(fdef, params, namespace) + body
-    returned = [result_tangent] + ([fdef.body[-1].value.id] if preserve_result else [])
     function_name = namer.fresh(naming.function_name('d', fn.__name__,
                                                      [params[i] for i in wrt]))
-    signature = motion.Signature.of(fdef)
-    tangent_defaults = ([gast.Constant(value=None, kind=None) for _ in tangent_params]
-                        if signature.defaults else [])
-    function = motion._function(
-        function_name, motion._arguments(signature, tangent_params, tangent_defaults),
-        body + [motion._returned(returned)])
+    function = motion.forward(fdef, body, tangent_params, result_tangent, function_name,
+                              preserve_result)
     _print_stage(verbose, 2, 'raw tangent: primal and tangent statements', function)
     if optimized:
         function = optimization.optimize(function, _purity_check(namespace))
@@ -810,29 +803,11 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types)
     compiled = compile_.compile_function(function, namespace.values, front.user_lines)
     if verbose == 1:  # at 2 the last stage printed is the final source
         print(compile_.source_of(compiled))
+    signature = motion.Signature.of(fdef)
     if signature.defaults or signature.vararg or signature.keyword_only or signature.kwarg:
         compiled = _tangents_last(compiled, tangent_params)
     return _Generated(function=compiled, seed_name='', checks=tuple(checks),
                       tangent_names=tangent_params)
-
-
-def _copies_of_written_parameters(fdef: gast.FunctionDef, params: list[str],
-                                  namespace: naming.Namespace) -> list[gast.stmt]:
-    """``x = tangent.copy(x)`` for each parameter the function writes into
-    (``x[i] = v``, ``x.append(v)``): forward code runs the writes as they are, and
-    the caller's arrays and lists must not change (reverse code restores them from
-    its tape)."""
-    written = []
-    for node in anno.walk(fdef):
-        appended = annotate.list_append(node)
-        if appended is not None:
-            written.append(appended[0])
-        elif isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript) \
-                and isinstance(node.targets[0].value, gast.Name):
-            written.append(node.targets[0].value.id)
-    return [anf.assign(param, reverse_ad._call(namespace, utils.copy, 'copy',
-                                                [anf.name(param)]))
-            for param in dict.fromkeys(written) if param in params]
 
 
 def _reverse(fn: Callable, wrt: tuple[int, ...], optimized: bool, motion_kind: str,

@@ -1,6 +1,7 @@
-"""Joint and split motion: assembling reverse-mode functions (layer L4).
+"""Joint and split motion: assembling derivative functions (layer L4).
 
-Requires: the primal and adjoint statements from ``reverse_ad``.
+Requires: the primal and adjoint statements from ``reverse_ad``, or the
+primal and tangent statements from ``forward_ad``.
 
 ``joint`` writes one function that runs the primal pass and then the
 backward pass: ``dfdx(x, bz=1.0)``. ``split`` cuts an (optimized) joint
@@ -8,7 +9,8 @@ function at its boundary into a forward function that returns the result
 and the tape, a backward function that consumes them, and a wrapper
 ``dfdx(x, init_grad=1.0)`` that calls both. Values the backward pass reads
 from the forward pass travel on the tape, pushed once at the end of the
-forward function.
+forward function. ``forward`` writes forward mode's one function,
+``dfdx(x, dx)``, around the tangent statements.
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ from dataclasses import dataclass, field
 import gast
 
 from tangent import annotations as anno
-from tangent import comments
+from tangent import comments, create
 from tangent import utils as runtime
-from tangent.anf import assign, name
 from tangent.annotations import Key
+from tangent.create import assign, name
 from tangent.naming import Namer, Namespace
-from tangent.reverse_ad import ReverseResult, _call, _const
+from tangent.reverse_ad import ReverseResult
 
 
 class INPUT_DERIVATIVE(enum.Enum):  # noqa: N801 - the original's public name
@@ -100,7 +102,7 @@ def _function(function_name: str, args: gast.arguments, body: list) -> gast.Func
 def _returned(names: list[str]) -> gast.Return:
     if len(names) == 1:
         return gast.Return(value=name(names[0]))
-    return gast.Return(value=gast.Tuple(elts=[name(n) for n in names], ctx=gast.Load()))
+    return gast.Return(value=create.tuple_(names))
 
 
 def joint(primal_def: gast.FunctionDef, result: ReverseResult, function_name: str,
@@ -112,15 +114,15 @@ def joint(primal_def: gast.FunctionDef, result: ReverseResult, function_name: st
     seed = result.seed_name
     seed_default = []
     if input_derivative is INPUT_DERIVATIVE.DefaultOne:
-        seed_default = [_const(1.0)]
+        seed_default = [create.const(1.0)]
     elif input_derivative is INPUT_DERIVATIVE.DefaultOnes or signature.defaults or \
             signature.vararg or signature.kwarg:
-        seed_default = [_const(None)]
+        seed_default = [create.const(None)]
     body = []
     if result.uses_stack:
-        body.append(assign(result.stack_name, _call(namespace, runtime.Stack, 'Stack', [])))
+        body.append(assign(result.stack_name, create.runtime_call(namespace, runtime.Stack, [])))
     for pushed in sorted(result.pushed - set(params)):
-        body.append(assign(pushed, _const(None)))  # a push may meet it still unbound
+        body.append(assign(pushed, create.const(None)))  # a push may meet it still unbound
     body.extend(result.primal)
     result_value = result.result_name
     if preserve_result and result.result_name in result.pushed:
@@ -131,26 +133,40 @@ def joint(primal_def: gast.FunctionDef, result: ReverseResult, function_name: st
     body.append(boundary)
     if result.adjoint_stack_name:
         body.append(assign(result.adjoint_stack_name,
-                           _call(namespace, runtime.Stack, 'Stack', [])))
+                           create.runtime_call(namespace, runtime.Stack, [])))
     if input_derivative is INPUT_DERIVATIVE.DefaultOnes:
         body.append(gast.If(
-            test=gast.Compare(left=name(seed), ops=[gast.Is()], comparators=[_const(None)]),
-            body=[assign(seed, _call(namespace, runtime.ones_like, 'ones_like',
-                                     [name(result.result_name)]))],
+            test=gast.Compare(left=name(seed), ops=[gast.Is()],
+                              comparators=[create.const(None)]),
+            body=[assign(seed, create.runtime_call(namespace, runtime.ones_like,
+                                                   [name(result.result_name)]))],
             orelse=[]))
     elif input_derivative is INPUT_DERIVATIVE.Required and seed_default:
-        body.append(gast.Expr(value=_call(namespace, runtime.require_seed, 'require_seed',
-                                          [name(seed), _const(seed)])))
+        body.append(gast.Expr(value=create.runtime_call(namespace, runtime.require_seed,
+                                                        [name(seed), create.const(seed)])))
     if check_dims and input_derivative is not INPUT_DERIVATIVE.DefaultOnes:
-        body.append(gast.Expr(value=_call(namespace, runtime.check_seed, 'check_seed',
-                                          [name(result.result_name), name(seed),
-                                           _const(source_name)])))
+        body.append(gast.Expr(value=create.runtime_call(namespace, runtime.check_seed,
+                                                        [name(result.result_name), name(seed),
+                                                         create.const(source_name)])))
     body.extend(result.adjoint)
     returned = list(result.gradient_names)
     if preserve_result:
         returned.append(result_value)
     body.append(_returned(returned))
     return _function(function_name, _arguments(signature, [seed], seed_default), body)
+
+
+def forward(primal_def: gast.FunctionDef, statements: list, tangent_params: list[str],
+            result_tangent: str, function_name: str, preserve_result: bool) -> gast.FunctionDef:
+    """The forward-mode function: the primal's parameters and then the tangents
+    (keyword-only after ``*args``), ``statements`` from ``forward_ad``, and a
+    return of the result's tangent (and of the result, with ``preserve_result``)."""
+    signature = Signature.of(primal_def)
+    returned = [result_tangent] + ([primal_def.body[-1].value.id] if preserve_result else [])
+    # A tangent parameter after parameters with defaults needs a default too.
+    tangent_defaults = [create.const(None) for _ in tangent_params] if signature.defaults else []
+    return _function(function_name, _arguments(signature, tangent_params, tangent_defaults),
+                     statements + [_returned(returned)])
 
 
 def split(joint_def: gast.FunctionDef, result: ReverseResult, namespace: Namespace,
@@ -175,27 +191,26 @@ def split(joint_def: gast.FunctionDef, result: ReverseResult, namespace: Namespa
     has_stack = any(isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
                     and s.targets[0].id == stack for s in forward_body)
     carried = sorted(_free_reads(backward_body) & _assigned(forward_body) - {stack})
-    stack_init = [] if has_stack else [assign(stack, _call(namespace, runtime.Stack, 'Stack', []))]
+    stack_init = [] if has_stack else [
+        assign(stack, create.runtime_call(namespace, runtime.Stack, []))]
     params = signature.params
     definitely_assigned = set(params) | {signature.vararg, signature.kwarg} | set(
         signature.keyword_only) | {
         target.id for s in forward_body if isinstance(s, gast.Assign)
         for target in s.targets if isinstance(target, gast.Name)}
     # A variable set on only some paths still has to travel on the tape.
-    maybe_unbound = [assign(n, _const(None)) for n in carried if n not in definitely_assigned]
+    maybe_unbound = [assign(n, create.const(None)) for n in carried
+                     if n not in definitely_assigned]
     forward_out = list(stack_init) + maybe_unbound + forward_body
     if carried:
-        forward_out.append(gast.Expr(value=_call(
-            namespace, runtime.push, 'push',
-            [name(stack), gast.Tuple(elts=[name(n) for n in carried], ctx=gast.Load()),
-             _const('forward_values')])))
-    forward_out.append(gast.Return(value=gast.Tuple(
-        elts=[anno.copy_tree(result_value), name(stack)], ctx=gast.Load())))
+        forward_out.append(gast.Expr(value=create.runtime_call(
+            namespace, runtime.push,
+            [name(stack), create.tuple_(carried), create.const('forward_values')])))
+    forward_out.append(gast.Return(value=create.tuple_([anno.copy_tree(result_value), stack])))
     backward_out = []
     if carried:
-        backward_out.append(assign(
-            gast.Tuple(elts=[name(n, store=True) for n in carried], ctx=gast.Store()),
-            _call(namespace, runtime.pop, 'pop', [name(stack), _const('forward_values')])))
+        backward_out.append(assign(create.tuple_(carried, store=True), create.runtime_call(
+            namespace, runtime.pop, [name(stack), create.const('forward_values')])))
     backward_out.extend(backward_body)
     base = joint_def.name
     forward_name = namer.fresh('f' + base)
@@ -209,12 +224,11 @@ def split(joint_def: gast.FunctionDef, result: ReverseResult, namespace: Namespa
     backward_keywords = [gast.keyword(arg=stack, value=name(stack)),
                          gast.keyword(arg=seed, value=name('init_grad'))]
     wrapper_body = [
-        assign(gast.Tuple(elts=[name(result.result_name, store=True), name(stack, store=True)],
-                          ctx=gast.Store()),
+        assign(create.tuple_([result.result_name, stack], store=True),
                gast.Call(func=name(forward_name), args=args, keywords=keywords)),
         gast.Return(value=gast.Call(func=name(backward_name), args=anno.copy_tree(args),
                                     keywords=anno.copy_tree(keywords) + backward_keywords))]
-    wrapper = _function(base, _arguments(signature, ['init_grad'], [_const(1.0)]),
+    wrapper = _function(base, _arguments(signature, ['init_grad'], [create.const(1.0)]),
                         wrapper_body)
     return gast.Module(body=[forward_def, backward_def, wrapper], type_ignores=[])
 
@@ -235,8 +249,8 @@ def unalias_returns(fdef: gast.FunctionDef, namespace: Namespace) -> gast.Functi
     def guarded(value: gast.expr) -> gast.expr:
         if _is_new_value(value, fresh, namespace):
             return value
-        inputs = gast.Tuple(elts=[name(a) for a in arguments], ctx=gast.Load())
-        return _call(namespace, runtime.unaliased, 'unaliased', [value, inputs])
+        inputs = create.tuple_(arguments)
+        return create.runtime_call(namespace, runtime.unaliased, [value, inputs])
 
     for node in _own_nodes(fdef):
         if isinstance(node, gast.Return) and node.value is not None:

@@ -35,12 +35,13 @@ from typing import Any, Callable
 import gast
 import numpy as np
 
-from tangent import annotate, checkpoint, comments, grads, quoting, tangents, template
+from tangent import annotate, checkpoint, comments, create, grads, quoting, tangents, template
 from tangent import annotations as anno
 from tangent import transformers
 from tangent import utils as runtime
-from tangent.anf import assign, is_atom, name
+from tangent.anf import is_atom
 from tangent.annotations import Key
+from tangent.create import assign, name
 from tangent.errors import ReverseNotImplementedError
 from tangent.naming import Namer, Namespace, adjoint_name
 
@@ -80,18 +81,6 @@ class ReverseResult:
     uses_stack: bool = False
     stack_name: str = STACK
     adjoint_stack_name: str | None = None
-
-
-def _call(namespace: Namespace, func: Any, preferred: str, args: list,
-          keywords: list | None = None) -> gast.Call:
-    """A call to runtime helper ``func`` as ``tangent.<name>(...)``."""
-    root = namespace.ref_chain(runtime, 'tangent', [func.__name__])
-    node = gast.Attribute(value=name(root), attr=func.__name__, ctx=gast.Load())
-    return gast.Call(func=node, args=args, keywords=keywords or [])
-
-
-def _const(value: Any) -> gast.Constant:
-    return gast.Constant(value=value, kind=None)
 
 
 def _differentiable(value: gast.expr) -> bool:
@@ -202,8 +191,8 @@ class ReverseAD:
         for wrt_name in self.wrt_names:
             if state.get(wrt_name, Adj.UNSET) is Adj.UNSET:
                 adjoint.append(assign(self.adj(wrt_name),
-                                      _call(self.namespace, runtime.init_grad, 'init_grad',
-                                            [name(wrt_name)])))
+                                      create.runtime_call(self.namespace, runtime.init_grad,
+                                                          [name(wrt_name)])))
             gradient_names.append(self.adj(wrt_name))
         self._tape_shapes_only(primal, adjoint)
         return ReverseResult(primal=primal, adjoint=adjoint, result_name=self.result_name,
@@ -235,8 +224,8 @@ class ReverseAD:
                 continue
             pushed = statement.value.args[1]
             if isinstance(pushed, gast.Name) and pushed.id not in value_reads:
-                statement.value.args[1] = _call(self.namespace, runtime.shape_only,
-                                                'shape_only', [pushed])
+                statement.value.args[1] = create.runtime_call(self.namespace,
+                                                              runtime.shape_only, [pushed])
 
     def _runtime_function(self, func: gast.expr) -> Any:
         if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
@@ -251,16 +240,16 @@ class ReverseAD:
     # Primal pass ---------------------------------------------------------------
 
     def push(self, primal: str, op_id: str, value: gast.expr | None = None) -> gast.stmt:
-        call = _call(self.namespace, runtime.push, 'push',
-                     [name(self.stack), value if value is not None else name(primal),
-                      _const(op_id)])
+        call = create.runtime_call(self.namespace, runtime.push,
+                                   [name(self.stack), value if value is not None else name(primal),
+                                    create.const(op_id)])
         node = gast.Expr(value=call)
         anno.set(node, Key.PUSH, op_id)
         return node
 
     def pop(self, target: gast.expr, op_id: str) -> gast.stmt:
-        node = assign(target, _call(self.namespace, runtime.pop, 'pop',
-                                    [name(self.stack), _const(op_id)]))
+        node = assign(target, create.runtime_call(self.namespace, runtime.pop,
+                                                  [name(self.stack), create.const(op_id)]))
         anno.set(node, Key.PUSH, op_id)
         return node
 
@@ -283,8 +272,8 @@ class ReverseAD:
             if isinstance(target, gast.Subscript) and target.value.id in self.pushed:
                 op_id = self._op_id(target.value.id)
                 anno.set(stmt, Key.SAVED, op_id)
-                old = _call(self.namespace, runtime.copy_item, 'copy_item',
-                            [name(target.value.id), _index_expr(target.slice)])
+                old = create.runtime_call(self.namespace, runtime.copy_item,
+                                          [name(target.value.id), create.index(target.slice)])
                 return [self.push(target.value.id, op_id, old), stmt]
             return [stmt]
         if isinstance(stmt, gast.If):
@@ -303,14 +292,14 @@ class ReverseAD:
                 counter, counter_code = self.iteration_counter(stmt)
                 out += counter_code
                 body.insert(0, assign(counter, gast.BinOp(left=name(counter), op=gast.Add(),
-                                                          right=_const(1))))
+                                                          right=create.const(1))))
             out.append(gast.For(target=stmt.target, iter=stmt.iter, body=body,
                                 orelse=[], type_comment=None))
             return out
         if isinstance(stmt, gast.While):
             counter, out = self.iteration_counter(stmt)
             increment = assign(counter, gast.BinOp(left=name(counter), op=gast.Add(),
-                                                   right=_const(1)))
+                                                   right=create.const(1)))
             return out + [gast.While(test=stmt.test,
                                      body=[increment] + self.loop_primal(stmt.body),
                                      orelse=[])]
@@ -328,7 +317,7 @@ class ReverseAD:
             out.append(self.push(counter, op_id))
             self.pushed.add(counter)
         self.loop_counters[id(loop)] = (counter, op_id)
-        return counter, out + [assign(counter, _const(0))]
+        return counter, out + [assign(counter, create.const(0))]
 
     def loop_primal(self, body: list) -> list:
         self.loop_depth += 1
@@ -394,8 +383,8 @@ class ReverseAD:
             if slot_active:
                 gradient = (name(self.adj(target)) if state.get(target, Adj.UNSET)
                             is not Adj.UNSET else self.zero(target).value)
-                out.append(gast.Expr(value=_call(self.namespace, runtime.push, 'push', [
-                    name(self.adjoint_stack()), gradient, _const(op_id)])))
+                out.append(gast.Expr(value=create.runtime_call(self.namespace, runtime.push, [
+                    name(self.adjoint_stack()), gradient, create.const(op_id)])))
                 state[target] = Adj.UNSET
             if anno.has(stmt, Key.SAVED):
                 out.append(self.pop(name(target, store=True), anno.get(stmt, Key.SAVED)))
@@ -403,8 +392,8 @@ class ReverseAD:
         if kind == 'push':
             if not slot_active:
                 return []
-            popped = _call(self.namespace, runtime.pop, 'pop',
-                           [name(self.adjoint_stack()), _const(op_id)])
+            popped = create.runtime_call(self.namespace, runtime.pop,
+                                         [name(self.adjoint_stack()), create.const(op_id)])
             if self.is_active(operand):
                 return self.accumulate(operand.id, popped, state)
             return [gast.Expr(value=popped)]
@@ -414,9 +403,9 @@ class ReverseAD:
         index = stmt.value.args[1]
         part = gast.Subscript(value=name(self.adj(target)), slice=anno.copy_tree(index),
                               ctx=gast.Load())
-        return self.accumulate(value.id, _call(
-            self.namespace, runtime.unbroadcast, 'unbroadcast',
-            [_call(self.namespace, runtime.copy, 'copy', [part]), name(value.id)]), state)
+        return self.accumulate(value.id, create.runtime_call(
+            self.namespace, runtime.unbroadcast,
+            [create.runtime_call(self.namespace, runtime.copy, [part]), name(value.id)]), state)
 
     def adjoint_append(self, stmt, state: State, list_name: str, value) -> list:
         """``l.append(v)``: v's gradient is the last of l's; l is restored for what ran before."""
@@ -424,12 +413,12 @@ class ReverseAD:
         if list_name in self.active and state.get(list_name, Adj.UNSET) is not Adj.UNSET:
             out.append(comments.comment('Grad of: ' + quoting.to_source(stmt)))
             if self.is_active(value):
-                last = gast.Subscript(value=name(self.adj(list_name)), slice=_const(-1),
+                last = gast.Subscript(value=name(self.adj(list_name)), slice=create.const(-1),
                                       ctx=gast.Load())
                 out.extend(self.accumulate(value.id, last, state))
             out.append(assign(self.adj(list_name), gast.Subscript(
                 value=name(self.adj(list_name)),
-                slice=gast.Slice(lower=None, upper=_const(-1), step=None), ctx=gast.Load())))
+                slice=gast.Slice(lower=None, upper=create.const(-1), step=None), ctx=gast.Load())))
             state[list_name] = Adj.SET
         pop = gast.Attribute(value=name(list_name), attr='pop', ctx=gast.Load())
         out.append(gast.Expr(value=gast.Call(func=pop, args=[], keywords=[])))
@@ -451,8 +440,8 @@ class ReverseAD:
         state[primal] = Adj.OWNED
         if primal in self.numeric and primal not in self.maybe_none:
             return [assign(adjoint, gast.BinOp(left=name(adjoint), op=gast.Add(), right=value))]
-        return [assign(adjoint, _call(self.namespace, runtime.add_grad, 'add_grad',
-                                      [name(adjoint), value]))]
+        return [assign(adjoint, create.runtime_call(self.namespace, runtime.add_grad,
+                                                    [name(adjoint), value]))]
 
     def own(self, primal: str, state: State) -> list:
         """Make the adjoint of ``primal`` a fresh array that may be updated in place."""
@@ -461,8 +450,8 @@ class ReverseAD:
         if status is Adj.UNSET:
             return [self.zero(primal)]
         if status is Adj.SET:
-            return [assign(self.adj(primal), _call(self.namespace, runtime.copy, 'copy',
-                                                   [name(self.adj(primal))]))]
+            return [assign(self.adj(primal), create.runtime_call(self.namespace, runtime.copy,
+                                                                 [name(self.adj(primal))]))]
         return []
 
     def zero_where(self, primal: str, bound: frozenset, state: State) -> gast.stmt:
@@ -483,11 +472,11 @@ class ReverseAD:
         self.maybe_none.add(primal)
         if primal in self.pushed:
             return self.zero(primal)
-        return assign(self.adj(primal), _const(None))
+        return assign(self.adj(primal), create.const(None))
 
     def zero(self, primal: str) -> gast.stmt:
-        return assign(self.adj(primal), _call(self.namespace, runtime.init_grad, 'init_grad',
-                                              [name(primal)]))
+        return assign(self.adj(primal), create.runtime_call(self.namespace, runtime.init_grad,
+                                                            [name(primal)]))
 
     def is_active(self, node: gast.expr) -> bool:
         if isinstance(node, gast.Starred):  # f(*args) passes on what args holds
@@ -513,7 +502,7 @@ class ReverseAD:
         if isinstance(value, (gast.BinOp, gast.UnaryOp)):
             func, args = annotate.operation_of(value)
             if annotate.is_square(value):  # x * x is x ** 2: one term, not two
-                func, args = annotate.operator.pow, [value.left, _const(2)]
+                func, args = annotate.operator.pow, [value.left, create.const(2)]
             sequence_rule = sequence_operation(value, self.numeric, self.sequences)
             if sequence_rule is not None:  # may join or repeat lists: decided at run time
                 return self.expand_rule(sequence_rule, target, args, {}, seed, state, value)
@@ -527,15 +516,15 @@ class ReverseAD:
             base = value.value.id
             out = self.own(base, state)
             # Assigned back: arrays are updated in place, tuples rebuilt.
-            out.append(assign(self.adj(base), _call(
-                self.namespace, runtime.add_at, 'add_at',
-                [name(self.adj(base)), _index_expr(value.slice), seed])))
+            out.append(assign(self.adj(base), create.runtime_call(
+                self.namespace, runtime.add_at,
+                [name(self.adj(base)), create.index(value.slice), seed])))
             return out
         if isinstance(value, (gast.Tuple, gast.List)):
             out = []
             for index, element in enumerate(value.elts):
                 if self.is_active(element):
-                    item = gast.Subscript(value=anno.copy_tree(seed), slice=_const(index),
+                    item = gast.Subscript(value=anno.copy_tree(seed), slice=create.const(index),
                                           ctx=gast.Load())
                     out.extend(self.accumulate(element.id, item, state))
             return out
@@ -650,15 +639,16 @@ class ReverseAD:
             return []
         out = []
         if self.is_active(value):
-            part = _call(self.namespace, runtime.written_grad, 'written_grad',
-                         [name(self.adj(base)), _index_expr(target.slice), name(value.id)])
-            out.extend(self.accumulate(value.id, _call(
-                self.namespace, runtime.unbroadcast, 'unbroadcast', [part, name(value.id)]),
+            part = create.runtime_call(self.namespace, runtime.written_grad,
+                                       [name(self.adj(base)), create.index(target.slice),
+                                        name(value.id)])
+            out.extend(self.accumulate(value.id, create.runtime_call(
+                self.namespace, runtime.unbroadcast, [part, name(value.id)]),
                 state))
         out.extend(self.own(base, state))
         out.append(assign(gast.Subscript(value=name(self.adj(base)),
-                                         slice=_index_expr(target.slice), ctx=gast.Store()),
-                          _const(0.0)))
+                                         slice=create.index(target.slice), ctx=gast.Store()),
+                          create.const(0.0)))
         return out
 
     def adjoint_insert_grad_of(self, stmt: gast.With, state: State) -> list:
@@ -668,8 +658,8 @@ class ReverseAD:
         alias = item.optional_vars.id
         out = [comments.comment('Grad of: ' + _header_source(stmt))]
         if primal not in self.active:
-            out.append(assign(alias, _call(self.namespace, runtime.init_grad, 'init_grad',
-                                           [name(primal)])))
+            out.append(assign(alias, create.runtime_call(self.namespace, runtime.init_grad,
+                                                         [name(primal)])))
             return out + anno.copy_tree(stmt.body)
         if state.get(primal, Adj.UNSET) is Adj.UNSET:
             out.append(self.zero(primal))
@@ -1121,18 +1111,6 @@ def _breaks(stmts: list) -> bool:
         if isinstance(stmt, gast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
             return True
     return False
-
-
-def _index_expr(index: gast.expr) -> gast.expr:
-    """An index as a value that can be passed to a function (slices become slice())."""
-    index = anno.copy_tree(index)
-    if isinstance(index, gast.Slice):
-        return gast.Call(func=name('slice'), args=[
-            index.lower or _const(None), index.upper or _const(None), index.step or _const(None)],
-            keywords=[])
-    if isinstance(index, gast.Tuple):
-        return gast.Tuple(elts=[_index_expr(e) for e in index.elts], ctx=gast.Load())
-    return index
 
 
 def _header_source(stmt: gast.stmt) -> str:

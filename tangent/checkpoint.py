@@ -31,7 +31,7 @@ from typing import Any
 import gast
 
 from tangent import annotations as anno
-from tangent import transformers
+from tangent import create, transformers
 from tangent import utils as tangent
 from tangent.annotations import Key
 from tangent.errors import TangentParseError
@@ -78,27 +78,13 @@ def _read_before_written(body: list) -> set[str]:
     return found
 
 
-def _name(id_: str, store: bool = False) -> gast.Name:
-    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
-                     type_comment=None)
-
-
-def _tuple(names: list[str], store: bool = False) -> gast.Tuple:
-    return gast.Tuple(elts=[_name(n, store) for n in names],
-                      ctx=gast.Store() if store else gast.Load())
-
-
 def _packed(names: list[str], store: bool = False) -> gast.expr:
     """The loop state or invariants as one value: a lone variable stands for
     itself, so that the step's gradient, called once per step, neither packs
     nor unpacks a tuple (which costs about as much as a small step itself)."""
     if len(names) == 1:
-        return _name(names[0], store)
-    return _tuple(names, store)
-
-
-def _assign(target: gast.expr, value: gast.expr) -> gast.Assign:
-    return gast.Assign(targets=[target], value=value, type_comment=None)
+        return create.name(names[0], store)
+    return create.tuple_(names, store)
 
 
 class _Marker:
@@ -212,54 +198,58 @@ class _Marker:
         step_def = _WithoutSurgery().visit(copy.deepcopy(gradient_step_def))
         gradient_step_def.name = self.namer.fresh(step_name + '_with_surgery') \
             if _has_surgery(loop.body) else step_name
-        out = []
-        unbound = [n for n in carried if n not in bound_before]
-        for name_ in unbound:  # first assigned inside the loop, read after it
-            out.append(_assign(_name(name_, True), gast.Constant(value=None, kind=None)))
+        # A variable first assigned inside the loop and read after it.
+        out = [create.assign(n, create.const(None)) for n in carried if n not in bound_before]
         if snapshots is None:
-            snapshots = gast.Constant(value=None, kind=None)
+            snapshots = create.const(None)
         schedule, first_sweep = self.namer.fresh('loop_schedule'), self.namer.fresh('loop_first')
         saved, index = self.namer.fresh('loop_saved'), self.namer.fresh('loop_index')
-        out.append(_assign(_name(schedule, True), self.runtime_call(
-            tangent.revolve, [copy.deepcopy(iterable), snapshots])))
-        out.append(_assign(_name(first_sweep, True), self.runtime_call(
-            tangent.revolve_first_sweep, [_name(schedule)])))
-        out.append(_assign(_name(saved, True), gast.Dict(keys=[], values=[])))
-        out.append(_assign(_name(index, True), gast.Constant(value=0, kind=None)))
-        out.append(_assign(_name(start, True), _packed(carried)))
-        out.append(_assign(_name(invariants_name, True), _packed(invariants)))
-        out.append(_assign(_name(state, True), _name(start)))
-        step_call = gast.Call(func=_name(step_name), args=[
-            _name(counter), _name(state), _name(invariants_name)], keywords=[])
-        snapshot = _name(state)
+        step_reference = create.name(step_name)
+        snapshot = create.name(state)
         if mutates:
             snapshot = self.runtime_call(tangent.copy, [snapshot])
-        take_snapshot = gast.If(
-            test=gast.Compare(left=_name(index), ops=[gast.In()],
-                              comparators=[_name(first_sweep)]),
-            body=[_assign(gast.Subscript(value=_name(saved), slice=_name(index),
-                                         ctx=gast.Store()), snapshot)],
-            orelse=[])
-        count = _assign(_name(index, True), gast.BinOp(
-            left=_name(index), op=gast.Add(), right=gast.Constant(value=1, kind=None)))
-        new_loop = gast.For(target=loop.target, iter=iterable,
-                            body=[take_snapshot, _assign(_name(state, True), step_call), count],
-                            orelse=[], type_comment=None)
+        out += create.fill_template(
+            """
+            schedule = revolve(iterations, snapshots)
+            first_sweep = revolve_first_sweep(schedule)
+            saved = {}
+            index = 0
+            start = carried
+            invariants = invariant_values
+            state = start
+            for target in loop_range:
+                if index in first_sweep:
+                    saved[index] = snapshot
+                state = step(counter, state, invariants)
+                index = index + 1
+            """,
+            revolve=self.runtime_function(tangent.revolve), iterations=copy.deepcopy(iterable),
+            snapshots=snapshots, schedule=schedule,
+            revolve_first_sweep=self.runtime_function(tangent.revolve_first_sweep),
+            first_sweep=first_sweep, saved=saved, index=index, start=start,
+            carried=_packed(carried), invariants=invariants_name,
+            invariant_values=_packed(invariants), state=state, target=loop.target,
+            loop_range=iterable, snapshot=snapshot, step=step_reference, counter=counter)
+        new_loop = out[-1]
         gast.copy_location(new_loop, loop)
         info = CheckpointedLoop(step_name=step_name, step_def=step_def,
                                 gradient_step_def=gradient_step_def, state=state,
                                 invariants=invariants_name, start=start, schedule=schedule,
                                 saved=saved, mutates_state=mutates)
         anno.set(new_loop, Key.CHECKPOINT, info)
-        info.step_reference = step_call.func
-        out.append(new_loop)
+        info.step_reference = step_reference
         if carried:
-            out.append(_assign(_packed(carried, store=True), _name(state)))
+            out.append(create.assign(_packed(carried, store=True), create.name(state)))
         self.loops.append(info)
         return [gast.copy_location(stmt, loop) for stmt in out]
 
     def runtime_call(self, func, args) -> gast.Call:
         """A call of runtime helper ``func`` through a name bound to the runtime."""
+        return gast.Call(func=self.runtime_function(func), args=args, keywords=[])
+
+    def runtime_function(self, func) -> gast.Attribute:
+        """``tangent.func``, through a name bound to the runtime, resolved as
+        ``annotate`` would have (the loop is rewritten after names are resolved)."""
         if self.runtime_name is None:
             # The user's own name for tangent (the package re-exports the runtime).
             self.runtime_name = next(
@@ -269,11 +259,11 @@ class _Marker:
             if self.runtime_name is None:
                 self.runtime_name = self.namer.fresh('tangent')
                 self.free[self.runtime_name] = tangent
-        root = _name(self.runtime_name)
+        root = create.name(self.runtime_name)
         anno.set(root, Key.FUNC, tangent)
         function = gast.Attribute(value=root, attr=func.__name__, ctx=gast.Load())
         anno.set(function, Key.FUNC, func)
-        return gast.Call(func=function, args=args, keywords=[])
+        return function
 
     def step_function(self, step_name, counter, carried, invariants, body) -> gast.FunctionDef:
         """``def f_loop_step(i, state, invariants)``: one iteration of the loop."""
@@ -281,19 +271,20 @@ class _Marker:
         invariants_param = self.namer.fresh('invariants')
         unpack = []
         if carried:
-            unpack.append(_assign(_packed(carried, store=True), _name(state_param)))
+            unpack.append(create.assign(_packed(carried, store=True), create.name(state_param)))
         if invariants:
-            unpack.append(_assign(_packed(invariants, store=True), _name(invariants_param)))
-        returned = gast.Return(value=_packed(carried))
-        args = gast.arguments(
-            args=[gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
-                  for n in (counter, state_param, invariants_param)],
-            posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
-            defaults=[])
-        return gast.FunctionDef(name=step_name, args=args,
-                                body=unpack + copy.deepcopy(body) + [returned],
-                                decorator_list=[], returns=None, type_comment=None,
-                                type_params=[])
+            unpack.append(create.assign(_packed(invariants, store=True),
+                                        create.name(invariants_param)))
+        (step_def,) = create.fill_template(
+            """
+            def step(counter, state, invariants):
+                unpack
+                body
+                return carried
+            """,
+            step=step_name, counter=counter, state=state_param, invariants=invariants_param,
+            unpack=unpack, body=copy.deepcopy(body), carried=_packed(carried))
+        return step_def
 
 
 def _has_surgery(body: list) -> bool:

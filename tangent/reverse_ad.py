@@ -136,6 +136,9 @@ class ReverseAD:
             fdef, self.params, scalars,
             lambda value: sequence_operation(value, self.numeric, self.sequences) is not None)
         self.maybe_none: set[str] = set()  # adjoints that may hold None (a zero)
+        # Adjoints that the code being written copies before writing into them in
+        # place (what a loop body would otherwise do in every iteration).
+        self.copied_to_own: set[str] = set()
 
     # Names -------------------------------------------------------------------
 
@@ -450,9 +453,13 @@ class ReverseAD:
         if status is Adj.UNSET:
             return [self.zero(primal)]
         if status is Adj.SET:
-            return [assign(self.adj(primal), create.runtime_call(self.namespace, runtime.copy,
-                                                                 [name(self.adj(primal))]))]
+            self.copied_to_own.add(primal)
+            return [self.copy_adjoint(primal)]
         return []
+
+    def copy_adjoint(self, primal: str) -> gast.stmt:
+        return assign(self.adj(primal), create.runtime_call(self.namespace, runtime.copy,
+                                                            [name(self.adj(primal))]))
 
     def zero_where(self, primal: str, bound: frozenset, state: State) -> gast.stmt:
         """A zero adjoint at a point where ``primal`` may not be bound yet.
@@ -689,7 +696,7 @@ class ReverseAD:
         names = set(state)
         for _, branch_state in branches:
             names |= set(branch_state)
-        for primal in names:
+        for primal in sorted(names):  # the same code in every process
             statuses = [s.get(primal, Adj.UNSET) for _, s in branches]
             if all(status is Adj.UNSET for status in statuses):
                 state.pop(primal, None)
@@ -709,11 +716,14 @@ class ReverseAD:
         """
         before = []
         entry = dict(state)
-        for _ in range(4):
+        copied_outside = self.copied_to_own
+        owned_before = set()
+        for _ in range(8):
             trial_state = dict(entry)
+            self.copied_to_own = set()
             code = self.adjoint_block(body, trial_state)
             changed = False
-            for primal in set(trial_state) | set(entry):
+            for primal in sorted(set(trial_state) | set(entry)):  # same code in every process
                 start = entry.get(primal, Adj.UNSET)
                 end = trial_state.get(primal, Adj.UNSET)
                 if start is Adj.UNSET and end is not Adj.UNSET:
@@ -722,8 +732,22 @@ class ReverseAD:
                 elif start is Adj.OWNED and end is Adj.SET:
                     entry[primal] = Adj.SET
                     changed = True
-            if not changed:
+            if changed:
+                continue
+            # An adjoint the body copies to write into it in place (``by[i] = 0``),
+            # and still owns at its end, is copied once before the loop instead of
+            # in every iteration: a copy per iteration makes a loop filling an
+            # array of n values cost n^2.
+            owned_across = {primal for primal in self.copied_to_own - owned_before
+                            if entry.get(primal) is Adj.SET
+                            and trial_state.get(primal) is Adj.OWNED}
+            if not owned_across:
                 break
+            for primal in sorted(owned_across):
+                before.append(self.copy_adjoint(primal))
+                entry[primal] = Adj.OWNED
+            owned_before |= owned_across
+        self.copied_to_own = copied_outside | self.copied_to_own | owned_before
         for primal, start in entry.items():
             end = trial_state.get(primal, Adj.UNSET)
             if start is not Adj.UNSET and end is Adj.UNSET:

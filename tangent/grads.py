@@ -1262,6 +1262,11 @@ def concat_tangent(y, dleft, dright, left, right, like):
     d[dright] = tangent.unconcat(d[y], left, right, 1)
 
 
+@adjoint(tangent.prod_others)
+def prod_others(y, a, axis):
+    d[a] = tangent.prod_others_tangent(a, d[y], axis)  # the Jacobian is symmetric
+
+
 @adjoint(tangent.unrepeat)
 def unrepeat(y, grad, x, z, side):
     d[grad] = tangent.rerepeat(d[y], grad, x, z, side)

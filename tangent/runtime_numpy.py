@@ -16,7 +16,8 @@ import numpy as np
 
 __all__ = [
     'matrix_transpose', 'sinc_derivative', 'clip_passes', 'clip_bound_gradient',
-    'where_gradient', 'extremum_share', 'prod_others', 'variance_gradient',
+    'where_gradient', 'extremum_share', 'prod_others', 'prod_others_tangent',
+    'variance_gradient',
     'variance_tangent', 'reverse_cumsum', 'cumprod_gradient', 'cumprod_tangent',
     'average_gradient', 'average_weights_gradient', 'average_tangent', 'trace_gradient',
     'norm_direction', 'inner_gradient_left', 'inner_gradient_right', 'outer_gradient',
@@ -260,6 +261,33 @@ def prod_others(a: Any, axis: Any) -> Any:
     after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     others = (before * after).reshape(moved.shape)
     return np.transpose(others, np.argsort(rest + list(axes)))
+
+
+def prod_others_tangent(a: Any, da: Any, axis: Any) -> Any:
+    """The tangent of ``prod_others(a, axis)`` along ``da``, exact with zeros.
+
+    Element i moves by the sum, over the other elements j of its reduction, of
+    ``da[j]`` times the product of the elements other than i and j: a zero
+    outside {i, j} makes a term vanish, so what is left depends on how many
+    zeros lie among the others. The Jacobian is symmetric, so this is also
+    ``prod_others``'s adjoint.
+    """
+    a = np.asarray(a, dtype=_real_dtype(a))
+    da = np.broadcast_to(np.asarray(da, dtype=a.dtype), a.shape)
+    if a.ndim == 0:
+        return np.zeros_like(a)
+    axes = _axes(axis, a.ndim)
+    is_zero = a == 0
+    nonzero = np.where(is_zero, 1.0, a)
+    zeros = is_zero.astype(a.dtype)
+    zeros_among_others = np.sum(zeros, axis=axes, keepdims=True) - zeros
+    ratios = da / nonzero
+    no_zero_among_others = np.sum(ratios, axis=axes, keepdims=True) - ratios
+    at_zeros = zeros * da
+    one_zero_among_others = np.sum(at_zeros, axis=axes, keepdims=True) - at_zeros
+    factor = np.where(zeros_among_others == 0, no_zero_among_others,
+                      np.where(zeros_among_others == 1, one_zero_among_others, 0.0))
+    return np.prod(nonzero, axis=axes, keepdims=True) / nonzero * factor
 
 
 def variance_gradient(g: Any, a: Any, axis: Any, ddof: int, keepdims: bool) -> Any:

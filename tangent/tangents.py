@@ -1182,6 +1182,11 @@ def concat_tangent(y, dleft, dright, left, right, like):
     d[y] = tangent.concat_tangent(d[dleft], d[dright], left, right, like)
 
 
+@tangent_(tangent.prod_others)
+def prod_others(y, a, axis):
+    d[y] = tangent.prod_others_tangent(a, d[a], axis)
+
+
 @tangent_(tangent.unrepeat)
 def unrepeat(y, grad, x, z, side):
     d[y] = tangent.unrepeat(d[grad], x, z, side)

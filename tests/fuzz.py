@@ -252,6 +252,7 @@ class Var:
     name: str
     kind: str
     writable: bool = True
+    counter: bool = False  # a loop's counter: an int, never data
 
 
 @dataclass
@@ -284,9 +285,10 @@ class Scope:
     def of_kind(self, kind: str, writable: bool = False) -> list[Var]:
         return [v for v in self.variables if v.kind == kind and (v.writable or not writable)]
 
-    def bind(self, name: str, kind: str, writable: bool = True) -> None:
+    def bind(self, name: str, kind: str, writable: bool = True,
+             counter: bool = False) -> None:
         self.variables = [v for v in self.variables if v.name != name]
-        self.variables.append(Var(name, kind, writable))
+        self.variables.append(Var(name, kind, writable, counter))
 
     def add(self, container: Container) -> None:
         self.containers.append(container)
@@ -549,11 +551,15 @@ class Generator:
             # Grows the sequence in place of the old one: its items keep their positions.
             operator_ = self.draw.choice(['+=', '= ' + source.name + ' +'])
             line = f'{source.name} {operator_} {piece}'
-            if loop is not None and source.made_in != loop:
+            if source.grows or (loop is not None and source.made_in != loop):
+                # Appended a number of times the generator does not know: where
+                # the new items land is unknown, so they get no keys.
                 source.grows = True
-            grown = dataclasses.replace(
-                source, keys=[str(p) for p in range(len(source.kinds) + len(kinds))],
-                kinds=source.kinds + kinds)
+                grown = source
+            else:
+                grown = dataclasses.replace(
+                    source, keys=[str(p) for p in range(len(source.kinds) + len(kinds))],
+                    kinds=source.kinds + kinds)
             scope.containers = [grown if c is source else c for c in scope.containers]
             return [Line(line)]
         name = self.fresh('S')
@@ -642,13 +648,15 @@ class Generator:
         iterable = self.draw.choice([f'range({n})', f'range(1, {n + 1})',
                                      f'range({n}, 0, -1)'])
         body_scope = scope.child()
-        body_scope.bind(counter, SCALAR, writable=False)
+        body_scope.bind(counter, SCALAR, writable=False, counter=True)
         body = self.loop_body(scope, body_scope, nesting, f'for {counter}', runs=True)
         return [For(counter, iterable, body)]
 
     def make_for_each(self, scope: Scope, nesting: int, loop: str | None) -> list:
         vectors = [v.name for v in scope.of_kind(VECTOR)]
-        lists = [c for c in scope.containers if c.form != 'dict' and c.homogeneous]
+        # A list that a loop grew holds items of kinds the generator does not know.
+        lists = [c for c in scope.containers
+                 if c.form != 'dict' and c.homogeneous and not c.grows]
         body_scope = scope.child()
         element = self.fresh('e')
         form = self.draw.choice(['vector', 'enumerate', 'zip', 'container'])
@@ -664,7 +672,7 @@ class Generator:
         elif form == 'enumerate':
             position = self.fresh('k')
             target, iterable = f'{position}, {element}', f'enumerate({self.draw.choice(vectors)})'
-            body_scope.bind(position, SCALAR, writable=False)
+            body_scope.bind(position, SCALAR, writable=False, counter=True)
             body_scope.bind(element, SCALAR, writable=False)
         elif form == 'zip':
             other = self.fresh('e')
@@ -685,9 +693,9 @@ class Generator:
         if self.draw.maybe(0.4):
             test.parts += self.condition(scope).parts[:1]
         body_scope = scope.child()
-        body_scope.bind(counter, SCALAR, writable=False)
+        body_scope.bind(counter, SCALAR, writable=False, counter=True)
         step = Line(self.draw.choice([f'{counter} = {counter} + 1', f'{counter} += 1']))
-        scope.bind(counter, SCALAR, writable=False)
+        scope.bind(counter, SCALAR, writable=False, counter=True)
         body = self.loop_body(scope, body_scope, nesting, f'while {counter}',
                               runs=len(test.parts) == 1,
                               prefix=[step])
@@ -695,8 +703,9 @@ class Generator:
 
     def make_exit(self, scope: Scope, nesting: int, loop: str | None) -> list:
         word = self.draw.choice(['break', 'continue'])
-        counters = [v.name for v in scope.variables
-                    if not v.writable and v.name[0] in 'ick']
+        # Only loop counters: a keyword-only parameter (k1) is data, and a test of
+        # data that no margin measures makes finite differences cross a branch.
+        counters = [v.name for v in scope.variables if v.counter]
         if counters and self.draw.maybe(0.3):
             test = Condition([Compare(f'{self.draw.choice(counters)} % 2', '==', '0',
                                       data=False)])

@@ -69,8 +69,17 @@ def split_deep_expressions(tree: ast.AST) -> ast.stmt | None:
             split_block.append(statement)
         block[:] = split_block
     return next((statement for block in _statement_lists(tree) for statement in block
-                 if not isinstance(statement, _COMPOUND)
-                 and _deepest(statement) > MAX_FOLLOWED_DEPTH), None)
+                 if _own_depth(statement) > MAX_FOLLOWED_DEPTH), None)
+
+
+def _own_depth(statement: ast.stmt) -> int:
+    """How deep the expressions of ``statement`` itself nest (a ``while`` test,
+    an assigned value), leaving out the statements in its blocks."""
+    if not isinstance(statement, _COMPOUND):
+        return _deepest(statement)
+    return max((_deepest(child) for field, child in ast.iter_fields(statement)
+                if field not in ('body', 'orelse', 'finalbody', 'handlers')
+                and isinstance(child, ast.AST)), default=0)
 
 
 _COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For,

@@ -180,3 +180,12 @@ def test_what_runs_conditionally_or_repeatedly_is_not_moved(expression):
     (expected, expected_calls), (actual, actual_calls) = evaluated_in_order(
         source, splits_everything=False)
     assert (actual, actual_calls) == (expected, expected_calls)
+
+
+def test_a_deep_while_test_is_a_clear_error(tmp_path):
+    """A while test runs again each iteration: it cannot be split before the loop."""
+    source = ('def f(x):\n    y = x\n    while (' + ' + '.join(['y'] * 400)
+              + ') < 1.0:\n        y = y + 1.0\n    return y\n')
+    f = function_from_source(source, tmp_path)
+    with pytest.raises(tangent.TangentParseError, match='nested more than .* levels deep'):
+        tangent.grad(f)

@@ -44,7 +44,8 @@ def split_deep_expressions(tree: ast.AST) -> ast.stmt | None:
     """
     if _deepest(tree) <= MAX_DEPTH:
         return None
-    taken = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    taken = {node.id if isinstance(node, ast.Name) else node.arg for node in ast.walk(tree)
+             if isinstance(node, (ast.Name, ast.arg))}
     counter = itertools.count(1)
 
     def fresh() -> str:

@@ -59,16 +59,6 @@ def optimize(fdef: gast.FunctionDef, is_pure_call: PurityCheck | None = None,
 
 # Helpers -------------------------------------------------------------------
 
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _child_fields(cls: type) -> tuple[str, ...]:
-    fields = _CHILD_FIELDS.get(cls)
-    if fields is None:  # a Name's ctx (Load, Store) is a node no pass looks at
-        fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f != 'ctx')
-    return fields
-
-
 def _walk(node):
     """Every node under ``node`` (itself included, contexts left out), in no
     particular order: what ``ast.walk`` gives, without its generic field iteration
@@ -80,7 +70,7 @@ def _walk(node):
         if current is None or type(current) is str:  # kw_defaults, Dict keys, names
             continue
         yield current
-        for field in _child_fields(type(current)):
+        for field in transformers.child_fields(type(current)):
             value = getattr(current, field, None)
             if type(value) is list:
                 extend(value)
@@ -382,7 +372,7 @@ def _depth(node: gast.expr) -> int:
         if isinstance(current, (gast.BinOp, gast.UnaryOp, gast.Call, gast.Subscript)):
             depth += 1
         deepest = max(deepest, depth)
-        for field in _child_fields(type(current)):
+        for field in transformers.child_fields(type(current)):
             value = getattr(current, field, None)
             for child in (value if type(value) is list else (value,)):
                 if isinstance(child, (gast.expr, gast.keyword)):

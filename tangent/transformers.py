@@ -20,7 +20,8 @@ _SKIPPED_FIELDS = frozenset({'ctx'})
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _fields(cls: type) -> tuple[str, ...]:
+def child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of node class ``cls`` that may hold child nodes, contexts left out."""
     fields = _FIELDS.get(cls)
     if fields is None:
         fields = _FIELDS[cls] = tuple(f for f in cls._fields if f not in _SKIPPED_FIELDS)
@@ -49,7 +50,7 @@ class NodeVisitor(gast.NodeVisitor):
         return _method(type(self), type(node), _METHODS)(self, node)
 
     def generic_visit(self, node: Any) -> None:
-        for field in _fields(type(node)):
+        for field in child_fields(type(node)):
             value = getattr(node, field, None)
             if type(value) is list:
                 for item in value:
@@ -65,7 +66,7 @@ class NodeTransformer(gast.NodeTransformer):
         return _method(type(self), type(node), _METHODS)(self, node)
 
     def generic_visit(self, node: Any) -> Any:
-        for field in _fields(type(node)):
+        for field in child_fields(type(node)):
             value = getattr(node, field, None)
             if type(value) is list:
                 new_items = []

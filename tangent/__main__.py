@@ -1,4 +1,4 @@
-"""Command line: print the derivative tangent writes for a function in a file (layer L5).
+"""Command line: print the derivative tangent writes for a function in a file.
 
     python -m tangent PATH.py:FUNCTION [--wrt 0,1] [--mode reverse|forward]
                                        [--motion joint|split] [--no-optimize]
@@ -11,8 +11,8 @@ import importlib.util
 import pathlib
 import sys
 
-from tangent import compile as compile_
-from tangent import grad_util
+from tangent.api import grad_util
+from tangent.syntax import compile as compile_
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""Error classes raised by tangent (layer L0).
+"""Error classes raised by tangent.
 
 Every error names what went wrong in the user's terms: the construct or the
 function, the user's ``file:line``, and the way out.

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from tangent.grad_util import autodiff
+from tangent.api.grad_util import autodiff
 
 MODES = ('reverse', 'forward')
 # Reverse mode is checked in both motions: they share the rules but not the

@@ -12,43 +12,167 @@ from tangent import grads, tangents
 
 PACKAGE = pathlib.Path(tangent.__file__).parent
 
-LAYERS = {
-    0: {'errors', 'grammar', 'annotations', 'utils', 'runtime_numpy', 'runtime_tf',
-        'non_differentiable', 'threadsafe_ast'},
-    1: {'quoting', 'compile', 'naming', 'create', 'comments', 'ast', 'shallow'},
-    2: {'transformers', 'template', 'cfg', 'annotate', 'anf', 'checkpoint', 'decorators',
-        'desugar', 'fence', 'inlining', 'optimization', 'registry'},
-    3: {'grads', 'tangents', 'tf_rules'},
-    4: {'reverse_ad', 'forward_ad', 'motion'},
-    5: {'grad_util', '__init__', '__main__', 'tracing', 'surgery', 'testing'},
-}
-LAYER_OF = {module: layer for layer, modules in LAYERS.items() for module in modules}
+# The layering below is read off the tree, not kept in a list: each module
+# belongs to the stage package it sits in, and the stages' imports must form
+# a directed graph without cycles, whose order is then the pipeline's.
+OPTIONAL_LIBRARIES = ('tensorflow', 'keras', 'tf_keras', 'jax', 'torch', 'scipy')
 
 
-def _imported_modules(path):
+def _module_name(path):
+    parts = path.relative_to(PACKAGE.parent).with_suffix('').parts
+    return '.'.join(parts[:-1] if parts[-1] == '__init__' else parts)
+
+
+MODULES = {_module_name(path): path for path in sorted(PACKAGE.rglob('*.py'))}
+
+
+def _is_top(module):
+    """Whether ``module`` is a file of the package's top (the public API), not of a stage."""
+    return module in MODULES and MODULES[module].parent == PACKAGE
+
+
+def _stage(module):
+    """The stage package a module belongs to: its first subpackage under tangent
+    (each backend is a stage of its own), or the module itself at the top."""
+    parts = module.split('.')
+    if len(parts) >= 3 and parts[1] == 'backends':
+        return '.'.join(parts[:3])
+    return '.'.join(parts[:2])
+
+
+def _imports(path, at_import_time_only=False):
+    """The tangent modules ``path`` imports (lazily, inside functions, too unless asked)."""
     tree = ast.parse(path.read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            if node.module == 'tangent':
-                for alias in node.names:
-                    yield alias.name
-            elif node.module.startswith('tangent.'):
-                yield node.module.split('.')[1]
+    nodes = tree.body if at_import_time_only else ast.walk(tree)
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom) and node.module and \
+                node.module.split('.')[0] == 'tangent':
+            for alias in node.names:
+                submodule = f'{node.module}.{alias.name}'
+                yield submodule if submodule in MODULES else node.module
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name.startswith('tangent.'):
-                    yield alias.name.split('.')[1]
+                if alias.name.split('.')[0] == 'tangent':
+                    yield alias.name
 
 
-@pytest.mark.parametrize('path', sorted(PACKAGE.glob('*.py')), ids=lambda p: p.stem)
-def test_module_imports_only_its_layer_or_below(path):
-    own = LAYER_OF.get(path.stem)
-    assert own is not None, f'{path.stem} is not assigned a layer in this test'
-    for imported in _imported_modules(path):
-        if imported not in LAYER_OF:
-            continue  # a public name re-exported by __init__, not a module
-        assert LAYER_OF[imported] <= own, (
-            f'{path.stem} (layer {own}) imports {imported} (layer {LAYER_OF[imported]})')
+def _is_kept_import_path(path):
+    """A top-level module that only makes an old import path name a module of the tree."""
+    return 'sys.modules[__name__] = ' in path.read_text()
+
+
+CORE_STAGES = {_stage(name) for name in MODULES if not _is_top(name) and
+               not name.startswith('tangent.backends')}
+
+
+def _cycle(graph):
+    """A cycle of ``graph`` (node -> set of nodes) as a list, or None."""
+    state = {}
+    for start in graph:
+        stack = [(start, iter(sorted(graph[start])))]
+        path = [start]
+        state[start] = 'open'
+        while stack:
+            node, successors = stack[-1]
+            for successor in successors:
+                if state.get(successor) == 'open':
+                    return path[path.index(successor):] + [successor]
+                if successor not in state and successor in graph:
+                    state[successor] = 'open'
+                    stack.append((successor, iter(sorted(graph[successor]))))
+                    path.append(successor)
+                    break
+            else:
+                stack.pop()
+                state[path.pop()] = 'done'
+    return None
+
+
+def test_the_tree_has_the_pipeline_stages():
+    stages = {_stage(name) for name in MODULES if not _is_top(name)}
+    assert {'tangent.syntax', 'tangent.frontend', 'tangent.transforms', 'tangent.runtime',
+            'tangent.rules', 'tangent.api', 'tangent.backends.numpy',
+            'tangent.backends.tensorflow'} <= stages
+
+
+def test_modules_import_each_other_without_cycles():
+    graph = {name: {imported for imported in _imports(path, at_import_time_only=True)
+                    if imported in MODULES and imported != name}
+             for name, path in MODULES.items()}
+    # A package imports its own modules to re-export them: not a dependency of theirs.
+    for name in graph:
+        graph[name] = {m for m in graph[name] if not (MODULES[name].name == '__init__.py' and
+                                                       m.startswith(name + '.'))}
+    assert _cycle(graph) is None, f'import cycle: {" -> ".join(_cycle(graph))}'
+
+
+def test_stages_import_each_other_without_cycles():
+    graph = {}
+    for name, path in MODULES.items():
+        if _is_top(name) or name == 'tangent.backends':
+            continue  # the public API at the top, and the backends' interface
+        graph.setdefault(_stage(name), set()).update(
+            _stage(imported) for imported in _imports(path)
+            if not _is_top(imported) and _stage(imported) != _stage(name))
+    assert _cycle(graph) is None, f'stage cycle: {" -> ".join(_cycle(graph))}'
+
+
+@pytest.mark.parametrize('name', sorted(MODULES), ids=str)
+def test_no_module_imports_upward_into_the_public_api(name):
+    # The top of the tree (tangent/__init__, __main__, testing and the kept import
+    # paths) is for users: no stage reaches back up into it.
+    if _is_top(name) or name == 'tangent.backends':
+        return
+    for imported in _imports(MODULES[name]):
+        if _is_top(imported):
+            assert imported == 'tangent.errors', f'{name} imports {imported} from the top'
+
+
+@pytest.mark.parametrize('name', sorted(n for n in MODULES if n.startswith('tangent.runtime')),
+                         ids=str)
+def test_the_runtime_imports_only_itself_and_errors(name):
+    # Generated code runs with nothing but the runtime loaded.
+    for imported in _imports(MODULES[name]):
+        assert imported.startswith('tangent.runtime') or imported == 'tangent.errors', \
+            f'{name} imports {imported}'
+
+
+@pytest.mark.parametrize('name', sorted(n for n in MODULES if _stage(n) in CORE_STAGES),
+                         ids=str)
+def test_the_core_names_no_backend_and_no_optional_library(name):
+    tree = ast.parse(MODULES[name].read_text())
+    for imported in _imports(MODULES[name]):
+        assert not imported.startswith('tangent.backends.'), \
+            f'{name} imports the backend module {imported}: ask tangent.backends instead'
+    strings = [node.value for node in ast.walk(tree)
+               if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    code_strings = [s for s in strings if s.split('.')[0] in OPTIONAL_LIBRARIES]
+    imports = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+               for alias in node.names]
+    assert not code_strings and not any(i.split('.')[0] in OPTIONAL_LIBRARIES for i in imports)
+
+
+@pytest.mark.parametrize('name', sorted(n for n in MODULES if n.startswith('tangent.backends.')),
+                         ids=str)
+def test_backends_build_on_the_core_and_not_on_each_other(name):
+    own = _stage(name)
+    for imported in _imports(MODULES[name]):
+        if imported.startswith('tangent.backends.'):
+            assert _stage(imported) == own, f'{name} imports another backend: {imported}'
+        assert _stage(imported) not in ('tangent.frontend', 'tangent.transforms',
+                                        'tangent.api'), f'{name} imports {imported}'
+
+
+def test_kept_import_paths_are_the_modules_of_the_tree():
+    import importlib
+    kept = [name for name, path in MODULES.items() if _is_top(name) and
+            _is_kept_import_path(path)]
+    assert sorted(kept) == sorted(f'tangent.{name}' for name in (
+        'grads', 'tangents', 'utils', 'quoting', 'compile', 'annotations', 'grad_util',
+        'non_differentiable'))
+    for name in kept:
+        module = importlib.import_module(name)
+        assert module.__name__ != name and not _is_top(module.__name__)
 
 
 def _poly(x):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tangent
-from tangent import fence
+from tangent.frontend import fence
 
 
 def with_try(x):

@@ -349,9 +349,9 @@ def decorated(x):
     return np.sum(np.sin(x) * x)
 ''')
     check(module.decorated, 'reverse')
-    assert len(tangent.decorators._made) == 1
+    assert len(tangent.frontend.decorators._made) == 1
     tangent.clear_cache()
-    assert len(tangent.decorators._made) == 0
+    assert len(tangent.frontend.decorators._made) == 0
     check(module.decorated, 'reverse')
 
 

@@ -560,7 +560,8 @@ def test_plus_equals_that_changes_another_variable_raises(function, mode):
 
 
 def test_in_place_checks_raise_only_for_the_kinds_that_change_in_place():
-    from tangent import errors, fence
+    from tangent import errors
+    from tangent.frontend import fence
     where = ('an augmented assignment', 'write y = y + v', 'f.py', 3, 'y += v')
     m = np.ones((2, 2))
     items = [m, [1.0]]

@@ -15,7 +15,7 @@ import pytest
 from reference import assert_close, numerical_grad, numerical_jvp
 
 import tangent
-from tangent import shallow
+from tangent.syntax import shallow
 
 _counter = itertools.count()
 

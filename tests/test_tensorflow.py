@@ -106,7 +106,7 @@ def test_tensorflow_rule(case, mode):
 
 
 def test_at_least_60_ops_have_both_rules():
-    import tangent.tf_rules  # noqa: F401 - loads the registry
+    import tangent.backends.tensorflow.rules  # noqa: F401 - loads the registry
     from tangent.grads import adjoints
     from tangent.tangents import tangents
 
@@ -369,8 +369,9 @@ def test_hessian_vector_product_of_each_op(case, order):
 
 def test_every_runtime_helper_has_rules_or_no_derivative():
     """Generated code calls these: differentiating it again must never read their source."""
-    import tangent.tf_rules  # noqa: F401 - loads the registry
-    from tangent import non_differentiable, runtime_tf
+    import tangent.backends.tensorflow.rules  # noqa: F401 - loads the registry
+    from tangent import non_differentiable
+    from tangent.backends.tensorflow import helpers as runtime_tf
     from tangent.grads import adjoints
     from tangent.tangents import tangents
     # Called only by second-order code (third order is not promised), by tangent.trace,
@@ -535,7 +536,7 @@ def test_builtin_abs_of_a_tensor_inside_tf_function():
 
 
 def test_runtime_helpers_for_np_dot_and_copy_on_tensors():
-    from tangent import runtime_tf
+    from tangent.backends.tensorflow import helpers as runtime_tf
     rng = np.random.default_rng(5)
     for shape_1, shape_2 in [((), (3,)), ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)),
                              ((2, 2, 3), (3, 4)), ((2, 3), (5, 3, 4))]:

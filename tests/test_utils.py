@@ -743,7 +743,7 @@ def test_as_sequence_matches_iteration_order():
 
 def test_malformed_templates_are_refused_when_registered():
     from tangent.errors import TemplateError
-    from tangent.registry import Registry
+    from tangent.rules.registry import Registry
 
     def no_parameters():
         return None

@@ -226,8 +226,11 @@ def render() -> str:
         '',
         'dfdw = tangent.grad(f, wrt=(1,), verbose=2)   # prints every stage below',
         '```',
+    ]
+    lines += _tree_section()
+    lines += [
         '',
-        '## 1. `quoting`: source to tree',
+        '## 1. `syntax.quoting`: source to tree',
         '',
         '`quoting.parse_function` reads the source with `inspect.getsource`,',
         'dedents it, strips decorators and parses it into a',
@@ -244,7 +247,7 @@ def render() -> str:
     lines += _block(parsed)
     lines += [
         '',
-        '## 2. `annotate`: what every name means',
+        '## 2. `frontend.annotate`: what every name means',
         '',
         'Each name and call is resolved to the live object it refers to, in the',
         'function\'s globals and closure: `np.tanh` becomes `numpy.tanh`, the key',
@@ -252,7 +255,7 @@ def render() -> str:
         'depend on a `wrt` argument; only those get derivative code. This pass',
         'changes no code: its results travel as annotations on the tree.',
         '',
-        '## 3. `fence`: the supported subset',
+        '## 3. `frontend.fence`: the supported subset',
         '',
         'Anything outside the Python that tangent differentiates is rejected',
         'here, before any code is written, with a `TangentParseError` that names',
@@ -269,7 +272,7 @@ def render() -> str:
     number += len(split)
     lines += [
         '',
-        f'## {number}. `compile`: a live function',
+        f'## {number}. `syntax.compile`: a live function',
         '',
         'The final source is compiled into a function whose globals are the',
         'names it uses (`np`, `tangent`, your own functions). The text is',
@@ -279,7 +282,7 @@ def render() -> str:
         'exactly this text: for the example, `inspect.getsource(dfdw)` equals',
         f'the source printed after the optimization pass: `{same_source}`.',
         '',
-        f'## {number + 1}. `grad_util`: the entry point',
+        f'## {number + 1}. `api.grad_util`: the entry point',
         '',
         '`tangent.grad` and `tangent.autodiff` run the passes above and wrap the',
         'result: they check the arguments (`wrt` in range, a function with',
@@ -311,6 +314,53 @@ def render() -> str:
         '',
     ]
     return '\n'.join(lines)
+
+
+# The stage packages in the order data flows through them, each with what it holds.
+STAGES = [
+    ('syntax', 'trees shared by every stage: source to tree and back, names, annotations, '
+               'building nodes, compiling'),
+    ('frontend', 'reading the user\'s function: resolution, the fence, desugaring, inlining, '
+                 'the normal form'),
+    ('rules', 'the registries of derivative rules and of functions without a derivative'),
+    ('backends', 'one package per array library: its rules, the helpers they call, its '
+                 'descriptor'),
+    ('transforms', 'writing the derivative: templates, reverse and forward mode, motion, '
+                   'checkpointing, optimization'),
+    ('runtime', 'the helpers generated code calls as `tangent.<name>`; NumPy only'),
+    ('api', 'the entry points, their cache, surgery and tracing'),
+]
+
+
+def _first_line(path: Path) -> str:
+    import ast
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding='utf-8'))) or ''
+    return doc.split('\n\n')[0].replace('\n', ' ').replace('``', '`').strip()
+
+
+def _tree_section() -> list[str]:
+    """The package tree, read from the modules' own docstrings."""
+    package = ROOT / 'tangent'
+    lines = ['', '## The tree', '',
+             'Each stage of the pipeline is a package under `tangent/`; a module imports',
+             'only from its own stage and those before it (`tests/test_architecture.py`',
+             'reads the order from the imports and fails on a cycle).', '']
+    for stage, summary in STAGES:
+        lines.append(f'- `{stage}/`: {summary}.')
+        for path in sorted((package / stage).rglob('*.py')):
+            name = path.relative_to(package / stage).with_suffix('').as_posix()
+            if name.endswith('__init__') and name != '__init__':
+                name = name[:-len('/__init__')] + '/'
+            elif name == '__init__':
+                continue
+            lines.append(f'  - `{name}`: {_first_line(path)}')
+    kept = sorted(path.stem for path in package.glob('*.py')
+                  if 'sys.modules[__name__] = ' in path.read_text(encoding='utf-8'))
+    lines += ['', 'At the top, `__init__` exports the public API, `errors` holds the error',
+              'classes, `testing` checks derivatives for rule authors, and the import paths',
+              'kept from Tangent 0.1.9 (' + ', '.join(f'`tangent.{name}`' for name in kept) + ')',
+              'are each the module of the tree they name.']
+    return lines
 
 
 if __name__ == '__main__':

@@ -123,7 +123,7 @@ def render() -> str:
         '# NumPy coverage',
         '',
         'Written by `python tools/gen_numpy_coverage.py` from the registries in',
-        '`tangent/grads.py` (adjoints, reverse mode) and `tangent/tangents.py`',
+        '`tangent/backends/numpy/adjoints.py` (reverse mode) and `tangent/backends/numpy/tangents.py`',
         '(tangents, forward mode); a test fails when this page is stale. Every',
         'rule is checked against finite differences in reverse (joint and split)',
         'and forward mode by `tests/test_numpy_rules.py`, for several shapes,',

@@ -1,7 +1,7 @@
 """Write docs/tensorflow_coverage.md from tangent's TensorFlow rules.
 
 Run ``python tools/gen_tf_coverage.py`` after adding or changing a rule in
-``tangent/tf_rules.py``; ``tests/test_tensorflow.py`` fails while the
+``tangent/backends/tensorflow/rules.py``; ``tests/test_tensorflow.py`` fails while the
 committed page differs from what this script writes. Needs TensorFlow.
 """
 
@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 import tensorflow as tf  # noqa: E402
 
-import tangent.tf_rules  # noqa: E402,F401 - registers the rules
+import tangent.backends.tensorflow.rules  # noqa: E402,F401 - registers the rules
 from tangent import grads, non_differentiable, tangents  # noqa: E402
 
 PAGE = ROOT / 'docs' / 'tensorflow_coverage.md'
@@ -89,7 +89,7 @@ def render() -> str:
         '# TensorFlow coverage',
         '',
         'Written by `python tools/gen_tf_coverage.py` from the rules in',
-        '`tangent/tf_rules.py`; a test fails when this page is stale. Every rule',
+        '`tangent/backends/tensorflow/rules.py`; a test fails when this page is stale. Every rule',
         'is checked against `tf.GradientTape` (reverse, joint and split motion)',
         'and `tf.autodiff.ForwardAccumulator` (forward) by',
         '`tests/test_tensorflow.py`, and every op\'s second derivative (the three',

@@ -1,0 +1,163 @@
+"""Backends: the array libraries tangent differentiates, each behind one descriptor.
+
+A backend is a package (``tangent/backends/numpy/``,
+``tangent/backends/tensorflow/``) that holds its library's adjoint and
+tangent rules, the runtime helpers those rules call, the helpers that stand
+in for the generic runtime on its own value types, its array-method table
+and its non-differentiable declarations. Its ``__init__`` registers one
+``Backend`` describing it, and imports nothing heavy: the rules load the
+first time a function being differentiated uses the library.
+
+The rest of tangent asks this module, never a library by name: which backend
+owns a function or a value (``owner_of``), which rules to load for a
+function's free values (``load_for``), how to differentiate a traced black
+box (``traced_vjp``), and what an array method means (``array_methods``).
+``docs/adding_a_backend.md`` walks through writing one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import sys
+import threading
+import types
+from typing import Any, Callable, Mapping
+
+from tangent import runtime
+from tangent.runtime import dispatch
+
+__all__ = ['Backend', 'register', 'registered', 'owner_of', 'owns_module', 'load',
+           'load_for', 'traced_vjp', 'array_methods']
+
+
+@dataclasses.dataclass(frozen=True)
+class Backend:
+    """What tangent needs to know about an array library.
+
+    Attributes:
+      name: a short name, used in messages (``'tensorflow'``).
+      modules: the top-level modules whose functions and value types the backend
+        owns (``('tensorflow', 'keras')``); submodules are included.
+      rules: modules imported, in order, the first time a function uses the
+        backend; importing them registers its adjoints, tangents and
+        non-differentiable functions.
+      rule_helpers: a module whose ``__all__`` names the helpers its rule
+        templates call as ``tangent.<name>``; loaded with the rules.
+      tensor_helpers: ``'module:attribute'`` naming a dict from a generic runtime
+        helper's name (``'unbroadcast'``) to the version for this backend's values;
+        the runtime hands it a call when an argument is one of them.
+      traced_vjp: ``'module:function'``: ``vjp(fn, args, kwargs, positions, seed)``
+        computes the gradient of a ``@tangent.trace`` black box called with this
+        backend's values, with the library's own autodiff.
+      array_methods: ``'module:attribute'`` naming a dict from an array method's
+        name (``'sum'``) to the function it means, taking the array first.
+      eager: load the rules when the backend is registered (the base library).
+    """
+
+    name: str
+    modules: tuple[str, ...]
+    rules: tuple[str, ...] = ()
+    rule_helpers: str | None = None
+    tensor_helpers: str | None = None
+    traced_vjp: str | None = None
+    array_methods: str | None = None
+    eager: bool = False
+
+
+_backends: dict[str, Backend] = {}
+_loaded: set[str] = set()
+_lock = threading.RLock()
+
+
+def register(backend: Backend) -> Backend:
+    """Make ``backend`` known; its rules load when first needed (now if ``eager``)."""
+    with _lock:
+        _backends[backend.name] = backend
+        _loaded.discard(backend.name)
+    if backend.eager or any(module in sys.modules for module in backend.modules):
+        # Its library is already imported, so values of its types may reach
+        # derivatives through operators, which name no function of it.
+        load(backend)
+    return backend
+
+
+def registered() -> tuple[Backend, ...]:
+    return tuple(_backends.values())
+
+
+def owns_module(module_name: str) -> Backend | None:
+    """The backend owning the module called ``module_name``, if any."""
+    top = module_name.partition('.')[0]
+    for backend in _backends.values():
+        if top in backend.modules:
+            return backend
+    return None
+
+
+def owner_of(value: Any) -> Backend | None:
+    """The backend owning ``value``: a module, a function or a value of its types."""
+    if isinstance(value, types.ModuleType):
+        name = value.__name__
+    else:
+        name = getattr(value, '__module__', None)
+        if not isinstance(name, str) or isinstance(value, (int, float, complex)):
+            name = type(value).__module__
+    return owns_module(name) if isinstance(name, str) else None
+
+
+def _attribute(reference: str) -> Any:
+    module, _, attribute = reference.partition(':')
+    return getattr(importlib.import_module(module), attribute)
+
+
+def load(backend: Backend) -> None:
+    """Import ``backend``'s rules and hand its helpers to the runtime, once."""
+    with _lock:
+        if backend.name in _loaded:
+            return
+        if backend.rule_helpers is not None:
+            runtime.provide(importlib.import_module(backend.rule_helpers))
+        if backend.tensor_helpers is not None:
+            helpers = _attribute(backend.tensor_helpers)
+            for module in backend.modules:
+                dispatch.register_tensor_backend(module, helpers)
+        for module in backend.rules:
+            importlib.import_module(module)
+        _loaded.add(backend.name)
+
+
+def load_for(free: Mapping[str, Any]) -> None:
+    """Load the rules of every backend that ``free`` (a function's free values)
+    uses, or whose library the user has imported: ``x @ y`` names no function of
+    the library, yet its operands may be the library's values."""
+    for backend in list(_backends.values()):
+        if backend.name in _loaded:
+            continue
+        if any(module in sys.modules for module in backend.modules) or \
+                any(owner_of(value) is backend for value in free.values()):
+            load(backend)
+
+
+def traced_vjp(values: tuple) -> Callable | None:
+    """The black-box gradient of the backend owning one of ``values``, if it has one."""
+    for value in values:
+        backend = owner_of(value)
+        if backend is not None and backend.traced_vjp is not None:
+            load(backend)
+            return _attribute(backend.traced_vjp)
+    return None
+
+
+def array_methods() -> dict[str, Callable]:
+    """An array method's name to the function it means, over every loaded backend."""
+    methods: dict[str, Callable] = {}
+    for backend in _backends.values():
+        if backend.array_methods is not None and backend.name in _loaded:
+            methods.update(_attribute(backend.array_methods))
+    return methods
+
+
+# The backends tangent ships. Each package registers its own descriptor.
+from tangent.backends import numpy as _numpy  # noqa: E402,F401
+from tangent.backends import tensorflow as _tensorflow  # noqa: E402,F401

@@ -1,0 +1,22 @@
+"""The NumPy backend: tangent's base library, loaded with ``import tangent``.
+
+- ``adjoints``: reverse-mode rules (``tangent.grads`` is this module).
+- ``tangents``: forward-mode rules (``tangent.tangents`` is this module).
+- ``helpers``: the longer formulas those rules call as ``tangent.<name>``.
+- ``methods``: what ``x.sum(axis=0)``, ``x.T`` and the other array methods mean.
+- ``non_differentiable``: NumPy functions whose results carry no derivative.
+
+The generic runtime (``tangent.runtime``) is NumPy code already, so this
+backend needs no helpers for its own value types.
+"""
+
+from tangent.backends import Backend, register
+
+register(Backend(
+    name='numpy',
+    modules=('numpy', 'autograd'),
+    rules=('tangent.backends.numpy.adjoints', 'tangent.backends.numpy.tangents',
+           'tangent.backends.numpy.non_differentiable'),
+    rule_helpers='tangent.backends.numpy.helpers',
+    eager=True,
+))

@@ -1,0 +1,1313 @@
+"""Forward-mode derivative rules: tangent templates.
+
+Each rule is a template registered with ``@tangent_(fn)``: its first
+parameter is the call's result, the others are the call's arguments in order
+(keyword arguments by name, with their defaults). The body assigns
+``d[result] = ...`` in terms of ``d[arg]``, the tangents of the arguments,
+and is linear in them: the forward transformer replaces the tangent of an
+argument that carries none by zero and simplifies.
+
+Sections, in the same order as ``grads``: operators, builtins and math,
+NumPy element-wise, reductions, linear algebra, shape.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import operator
+from typing import Any
+
+import numpy as np
+
+from tangent import runtime as tangent
+from tangent.rules.registry import d, tangent_, tangents
+
+
+def alias(func: Any, same_as: Any) -> None:
+    """``func`` differentiates exactly like ``same_as`` (same parameters)."""
+    tangents.register(func, tangents[same_as])
+
+
+# Operators -----------------------------------------------------------------
+
+@tangent_(operator.add)
+def add(z, x, y):
+    d[z] = d[x] + d[y]
+
+
+@tangent_(operator.sub)
+def sub(z, x, y):
+    d[z] = d[x] - d[y]
+
+
+@tangent_(operator.mul)
+def mul(z, x, y):
+    d[z] = d[x] * y + x * d[y]
+
+
+@tangent_(operator.truediv)
+def truediv(z, x, y):
+    d[z] = d[x] / y - z * d[y] / y
+
+
+@tangent_(operator.pow)
+def pow(z, x, y):  # noqa: A001 - named after the operator it differentiates
+    d[z] = tangent.power_slope(x, y) * d[x] + z * tangent.safe_log(x) * d[y]
+
+
+@tangent_(operator.mod)
+def mod(z, x, y):
+    d[z] = d[x] - d[y] * tangent.remainder_quotient(x, y, z)
+
+
+@tangent_(operator.neg)
+def neg(y, x):
+    d[y] = -d[x]
+
+
+@tangent_(operator.pos)
+def pos(y, x):
+    d[y] = d[x]
+
+
+@tangent_(operator.matmul)
+def matmul(z, x, y):
+    d[z] = d[x] @ y + x @ d[y]
+
+
+# Builtins and math ---------------------------------------------------------
+
+@tangent_(builtins.float)
+def float_(y, x=0.0):
+    d[y] = d[x]
+
+
+@tangent_(builtins.abs)
+def abs_(y, x):
+    d[y] = d[x] * tangent.sign(x)
+
+
+@tangent_(math.sin)
+def math_sin(y, x):
+    d[y] = d[x] * math.cos(x)
+
+
+@tangent_(math.cos)
+def math_cos(y, x):
+    d[y] = -d[x] * math.sin(x)
+
+
+@tangent_(math.exp)
+def math_exp(y, x):
+    d[y] = d[x] * y
+
+
+@tangent_(math.log)
+def math_log(y, x, base=math.e):
+    d[y] = (d[x] / x - d[base] * y / base) / math.log(base)
+
+
+@tangent_(math.sqrt)
+def math_sqrt(y, x):
+    d[y] = d[x] / (2.0 * y)
+
+
+@tangent_(math.tanh)
+def math_tanh(y, x):
+    d[y] = d[x] * (1.0 - y * y)
+
+
+@tangent_(math.tan)
+def math_tan(y, x):
+    d[y] = d[x] * (1.0 + y * y)
+
+
+@tangent_(math.sinh)
+def math_sinh(y, x):
+    d[y] = d[x] * math.cosh(x)
+
+
+@tangent_(math.cosh)
+def math_cosh(y, x):
+    d[y] = d[x] * math.sinh(x)
+
+
+@tangent_(math.asin)
+def math_asin(y, x):
+    d[y] = d[x] / math.sqrt(1.0 - x * x)
+
+
+@tangent_(math.acos)
+def math_acos(y, x):
+    d[y] = -d[x] / math.sqrt(1.0 - x * x)
+
+
+@tangent_(math.atan)
+def math_atan(y, x):
+    d[y] = d[x] / (1.0 + x * x)
+
+
+@tangent_(math.atan2)
+def math_atan2(z, y, x):
+    d[z] = (d[y] * x - d[x] * y) / (x * x + y * y)
+
+
+@tangent_(math.hypot)
+def math_hypot(z, x, y):
+    d[z] = (d[x] * x + d[y] * y) / z
+
+
+@tangent_(math.log10)
+def math_log10(y, x):
+    d[y] = d[x] / (x * math.log(10.0))
+
+
+@tangent_(math.log2)
+def math_log2(y, x):
+    d[y] = d[x] / (x * math.log(2.0))
+
+
+@tangent_(math.log1p)
+def math_log1p(y, x):
+    d[y] = d[x] / (1.0 + x)
+
+
+@tangent_(math.expm1)
+def math_expm1(y, x):
+    d[y] = d[x] * (y + 1.0)
+
+
+@tangent_(math.fabs)
+def math_fabs(y, x):
+    d[y] = d[x] * math.copysign(1.0, x)
+
+
+@tangent_(math.asinh)
+def math_asinh(y, x):
+    d[y] = d[x] / math.sqrt(x * x + 1.0)
+
+
+@tangent_(math.acosh)
+def math_acosh(y, x):
+    d[y] = d[x] / math.sqrt(x * x - 1.0)
+
+
+@tangent_(math.atanh)
+def math_atanh(y, x):
+    d[y] = d[x] / (1.0 - x * x)
+
+
+@tangent_(math.erf)
+def math_erf(y, x):
+    d[y] = d[x] * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
+
+
+@tangent_(math.erfc)
+def math_erfc(y, x):
+    d[y] = -d[x] * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
+
+
+@tangent_(math.degrees)
+def math_degrees(y, x):
+    d[y] = d[x] * (180.0 / math.pi)
+
+
+@tangent_(math.radians)
+def math_radians(y, x):
+    d[y] = d[x] * (math.pi / 180.0)
+
+
+@tangent_(math.copysign)
+def math_copysign(z, x, y):
+    d[z] = d[x] * np.sign(x) * math.copysign(1.0, y)
+
+
+@tangent_(math.gamma)
+def math_gamma(y, x):
+    d[y] = d[x] * y * tangent.digamma(x)
+
+
+@tangent_(math.lgamma)
+def math_lgamma(y, x):
+    d[y] = d[x] * tangent.digamma(x)
+
+
+if hasattr(math, 'cbrt'):  # Python 3.11+
+    @tangent_(math.cbrt)
+    def math_cbrt(y, x):
+        d[y] = d[x] / (3.0 * y * y)
+
+    @tangent_(math.exp2)
+    def math_exp2(y, x):
+        d[y] = d[x] * y * math.log(2.0)
+
+
+# Up to four arguments, or one iterable of any length; ties share the tangent.
+@tangent_(builtins.max)
+def builtin_max(z, x, y=None, w=None, v=None):
+    d[z] = tangent.extremum_tangent(z, (x, y, w, v), (d[x], d[y], d[w], d[v]))
+
+
+alias(builtins.min, builtins.max)
+alias(builtins.pow, operator.pow)
+alias(math.pow, operator.pow)
+alias(math.fmod, operator.mod)
+alias(math.remainder, operator.mod)
+
+
+@tangent_(builtins.sum)
+def builtin_sum(y, iterable, start=0):
+    d[y] = tangent.sum_tangents(d[iterable], y) + d[start]
+
+
+@tangent_(math.fsum)
+def math_fsum(y, seq):
+    d[y] = tangent.sum_tangents(d[seq], y)
+
+
+@tangent_(math.prod)
+def math_prod(y, iterable, start=1):
+    d[y] = tangent.prod_sequence_tangent(d[iterable], iterable, start) + \
+        d[start] * math.prod(iterable)
+
+
+@tangent_(math.dist)
+def math_dist(y, p, q):
+    d[y] = tangent.dist_tangent(d[p], d[q], y, p, q)
+
+
+@tangent_(math.modf)
+def math_modf(y, x):
+    d[y] = (d[x], 0.0)
+
+
+@tangent_(math.frexp)
+def math_frexp(y, x):
+    d[y] = (d[x] * 2.0 ** -y[1], 0.0)
+
+
+@tangent_(math.nextafter)
+def math_nextafter(z, x, y, steps=None):
+    d[z] = d[x]
+
+
+# NumPy element-wise --------------------------------------------------------
+
+alias(np.add, operator.add)
+alias(np.subtract, operator.sub)
+alias(np.multiply, operator.mul)
+alias(np.divide, operator.truediv)
+alias(np.power, operator.pow)
+alias(np.negative, operator.neg)
+alias(np.matmul, operator.matmul)
+alias(np.mod, operator.mod)  # np.remainder is np.mod
+alias(np.fmod, operator.mod)
+
+
+@tangent_(np.exp)
+def exp(y, x):
+    d[y] = d[x] * y
+
+
+@tangent_(np.log)
+def log(y, x):
+    d[y] = d[x] / x
+
+
+@tangent_(np.sqrt)
+def sqrt(y, x):
+    d[y] = d[x] / (2.0 * y)
+
+
+@tangent_(np.tanh)
+def tanh(y, x):
+    d[y] = d[x] * (1.0 - y * y)
+
+
+@tangent_(np.sin)
+def sin(y, x):
+    d[y] = d[x] * np.cos(x)
+
+
+@tangent_(np.cos)
+def cos(y, x):
+    d[y] = -d[x] * np.sin(x)
+
+
+@tangent_(np.tan)
+def tan(y, x):
+    d[y] = d[x] * (1.0 + y * y)
+
+
+@tangent_(np.sinh)
+def sinh(y, x):
+    d[y] = d[x] * np.cosh(x)
+
+
+@tangent_(np.cosh)
+def cosh(y, x):
+    d[y] = d[x] * np.sinh(x)
+
+
+@tangent_(np.arcsin)
+def arcsin(y, x):
+    d[y] = d[x] / np.sqrt(1.0 - x * x)
+
+
+@tangent_(np.arccos)
+def arccos(y, x):
+    d[y] = -d[x] / np.sqrt(1.0 - x * x)
+
+
+@tangent_(np.arctan)
+def arctan(y, x):
+    d[y] = d[x] / (1.0 + x * x)
+
+
+@tangent_(np.abs)
+def absolute(y, x):
+    d[y] = tangent.real_only(d[x] * np.sign(x), x, 'np.abs')
+
+
+@tangent_(np.maximum)
+def maximum(z, x, y):
+    d[z] = d[x] * tangent.balanced_eq(x, z, y) + d[y] * tangent.balanced_eq(y, z, x)
+
+
+alias(np.minimum, np.maximum)
+
+
+@tangent_(np.exp2)
+def exp2(y, x):
+    d[y] = d[x] * y * math.log(2.0)
+
+
+@tangent_(np.expm1)
+def expm1(y, x):
+    d[y] = d[x] * (y + 1.0)
+
+
+@tangent_(np.log2)
+def log2(y, x):
+    d[y] = d[x] / (x * math.log(2.0))
+
+
+@tangent_(np.log10)
+def log10(y, x):
+    d[y] = d[x] / (x * math.log(10.0))
+
+
+@tangent_(np.log1p)
+def log1p(y, x):
+    d[y] = d[x] / (1.0 + x)
+
+
+@tangent_(np.cbrt)
+def cbrt(y, x):
+    d[y] = d[x] / (3.0 * y * y)
+
+
+@tangent_(np.square)
+def square(y, x):
+    d[y] = 2.0 * x * d[x]
+
+
+@tangent_(np.reciprocal)
+def reciprocal(y, x):
+    d[y] = -d[x] * y * y
+
+
+@tangent_(np.arcsinh)
+def arcsinh(y, x):
+    d[y] = d[x] / np.sqrt(x * x + 1.0)
+
+
+@tangent_(np.arccosh)
+def arccosh(y, x):
+    d[y] = d[x] / np.sqrt(x * x - 1.0)
+
+
+@tangent_(np.arctanh)
+def arctanh(y, x):
+    d[y] = d[x] / (1.0 - x * x)
+
+
+@tangent_(np.deg2rad)
+def deg2rad(y, x):
+    d[y] = d[x] * (np.pi / 180.0)
+
+
+@tangent_(np.rad2deg)
+def rad2deg(y, x):
+    d[y] = d[x] * (180.0 / np.pi)
+
+
+@tangent_(np.sinc)
+def sinc(y, x):
+    d[y] = d[x] * tangent.sinc_derivative(x, y)
+
+
+# Real arguments only, as the adjoints.
+@tangent_(np.conj)
+def conj(y, x):
+    d[y] = tangent.real_only(d[x], x, 'np.conj')
+
+
+@tangent_(np.real)
+def real(y, val):
+    d[y] = tangent.real_only(d[val], val, 'np.real')
+
+
+@tangent_(np.arctan2)
+def arctan2(z, x1, x2):
+    d[z] = (x2 * d[x1] - x1 * d[x2]) / (x1 * x1 + x2 * x2)
+
+
+@tangent_(np.hypot)
+def hypot(z, x1, x2):
+    d[z] = (x1 * d[x1] + x2 * d[x2]) / z
+
+
+@tangent_(np.logaddexp)
+def logaddexp(z, x1, x2):
+    d[z] = d[x1] * np.exp(x1 - z) + d[x2] * np.exp(x2 - z)
+
+
+@tangent_(np.logaddexp2)
+def logaddexp2(z, x1, x2):
+    d[z] = d[x1] * 2.0 ** (x1 - z) + d[x2] * 2.0 ** (x2 - z)
+
+
+@tangent_(np.clip)
+def clip(y, a, a_min=None, a_max=None, out=None):
+    d[y] = d[a] * tangent.clip_passes(a, a_min, a_max) + \
+        tangent.clip_bound_gradient(d[a_min], a, a_min, True, a_max) + \
+        tangent.clip_bound_gradient(d[a_max], a, a_max, False, a_min)
+
+
+@tangent_(np.where)
+def where(z, condition, x=None, y=None):
+    d[z] = tangent.where_gradient(d[x], condition, x, True) + \
+        tangent.where_gradient(d[y], condition, y, False)
+
+
+@tangent_(np.nan_to_num)
+def nan_to_num(y, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    d[y] = d[x] * np.isfinite(x)
+
+
+@tangent_(np.copysign)
+def copysign(z, x1, x2):
+    d[z] = d[x1] * np.sign(x1) * np.sign(z)
+
+
+@tangent_(np.heaviside)
+def heaviside(y, x1, x2):
+    d[y] = d[x2] * (x1 == 0)
+
+
+@tangent_(np.nextafter)
+def nextafter(y, x1, x2):
+    d[y] = tangent.broadcast_like(d[x1], y)
+
+
+@tangent_(np.i0)
+def i0(y, x):
+    d[y] = d[x] * tangent.bessel_i1(x)
+
+
+@tangent_(np.modf)
+def modf(y, x):
+    d[y] = (d[x], 0.0)
+
+
+@tangent_(np.frexp)
+def frexp(y, x):
+    d[y] = (np.ldexp(d[x], -y[1]), 0.0)
+
+
+@tangent_(np.interp)
+def interp(y, x, xp, fp, left=None, right=None, period=None):
+    d[y] = d[x] * tangent.interp_slope(x, xp, fp, left, right, period) + \
+        tangent.interp_fp_tangent(d[fp], x, xp, fp, left, right, period) + \
+        d[left] * tangent.interp_outside(x, xp, period, True) + \
+        d[right] * tangent.interp_outside(x, xp, period, False)
+
+
+@tangent_(np.polyval)
+def polyval(y, p, x):
+    d[y] = np.polyval(d[p], x) + d[x] * tangent.polynomial_slope(p, x)
+
+
+alias(np.fabs, np.abs)
+alias(np.positive, operator.pos)
+alias(np.radians, np.deg2rad)
+alias(np.degrees, np.rad2deg)
+alias(np.float_power, operator.pow)
+alias(np.fmax, np.maximum)
+alias(np.fmin, np.maximum)
+
+
+# Reductions ----------------------------------------------------------------
+
+@tangent_(np.sum)
+def sum_(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[y] = np.sum(d[a], axis=axis, keepdims=keepdims)
+
+
+@tangent_(np.mean)
+def mean(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[y] = np.mean(d[a], axis=axis, keepdims=keepdims)
+
+
+@tangent_(np.prod)
+def prod(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[y] = np.sum(d[a] * tangent.prod_others(a, axis), axis=axis, keepdims=keepdims)
+
+
+@tangent_(np.max)
+def max_(y, a, axis=None, out=None, keepdims=False):
+    d[y] = np.sum(d[a] * tangent.extremum_share(y, a, axis, keepdims), axis=axis,
+                  keepdims=keepdims)
+
+
+@tangent_(np.var)
+def var(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[y] = tangent.variance_tangent(d[a], a, axis, ddof, keepdims)
+
+
+@tangent_(np.std)
+def std(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[y] = tangent.variance_tangent(d[a], a, axis, ddof, keepdims) / (2.0 * y)
+
+
+@tangent_(np.cumsum)
+def cumsum(y, a, axis=None, dtype=None, out=None):
+    d[y] = np.cumsum(d[a], axis)
+
+
+@tangent_(np.cumprod)
+def cumprod(y, a, axis=None, dtype=None, out=None):
+    d[y] = tangent.cumprod_tangent(d[a], y, a, axis)
+
+
+@tangent_(np.average)
+def average(y, a, axis=None, weights=None, returned=False, keepdims=False):
+    d[y] = tangent.average_tangent(d[a], a, axis, weights, keepdims) + \
+        tangent.average_weights_tangent(d[weights], y, a, axis, weights, keepdims)
+
+
+@tangent_(np.trace)
+def trace(y, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    d[y] = np.trace(d[a], offset, axis1, axis2)
+
+
+@tangent_(np.linalg.norm)
+def norm(y, x, ord=None, axis=None, keepdims=False):  # noqa: A002 - NumPy's name
+    d[y] = np.sum(tangent.real_only(d[x], x, 'np.linalg.norm')
+                  * tangent.norm_direction(y, x, ord, axis, keepdims),
+                  axis=tangent.reduced_axes(np.ndim(x), axis), keepdims=keepdims)
+
+
+@tangent_(np.nansum)
+def nansum(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[y] = np.sum(np.where(np.isnan(a), 0.0, d[a]), axis=axis, keepdims=keepdims)
+
+
+@tangent_(np.nanmean)
+def nanmean(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[y] = np.sum(np.where(np.isnan(a), 0.0, d[a]), axis=axis, keepdims=keepdims) / \
+        tangent.nan_count(a, axis, keepdims)
+
+
+@tangent_(np.ptp)
+def ptp(y, a, axis=None, out=None, keepdims=False):
+    d[y] = np.sum(d[a] * (
+        tangent.extremum_share(np.max(a, axis, keepdims=keepdims), a, axis, keepdims)
+        - tangent.extremum_share(np.min(a, axis, keepdims=keepdims), a, axis, keepdims)),
+        axis=axis, keepdims=keepdims)
+
+
+@tangent_(np.cumulative_sum)
+def cumulative_sum(y, x, axis=None, dtype=None, out=None, include_initial=False):
+    d[y] = tangent.cumulative_tangent(d[x], y, x, axis, include_initial, False)
+
+
+@tangent_(np.cumulative_prod)
+def cumulative_prod(y, x, axis=None, dtype=None, out=None, include_initial=False):
+    d[y] = tangent.cumulative_tangent(d[x], y, x, axis, include_initial, True)
+
+
+@tangent_(np.trapezoid)
+def trapezoid(z, y, x=None, dx=1.0, axis=-1):
+    d[z] = np.sum(d[y] * tangent.trapezoid_weights(y, x, dx, axis), axis=axis) + \
+        np.trapezoid(y, d[x], axis=axis) + d[dx] * tangent.trapezoid_unit_area(y, x, axis)
+
+
+@tangent_(np.linalg.vector_norm)
+def vector_norm(y, x, axis=None, keepdims=False, ord=2):  # noqa: A002 - NumPy's name
+    d[y] = np.sum(d[x] * tangent.vector_norm_direction(y, x, ord, axis, keepdims), axis=axis,
+                  keepdims=keepdims)
+
+
+@tangent_(np.linalg.matrix_norm)
+def matrix_norm(y, x, keepdims=False, ord='fro'):  # noqa: A002 - NumPy's name
+    d[y] = np.sum(d[x] * tangent.matrix_norm_direction(x, ord), axis=(-2, -1),
+                  keepdims=keepdims)
+
+
+@tangent_(np.median)
+def median(y, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    d[y] = np.sum(d[a] * tangent.median_share(a, axis, keepdims), axis=axis, keepdims=keepdims)
+
+
+@tangent_(np.quantile)
+def quantile(y, a, q, axis=None, out=None, overwrite_input=False, method='linear',
+             keepdims=False, weights=None):
+    d[y] = tangent.quantile_tangent(d[a], d[q], y, a, q, axis, method, 1.0, False)
+
+
+@tangent_(np.percentile)
+def percentile(y, a, q, axis=None, out=None, overwrite_input=False, method='linear',
+               keepdims=False, weights=None):
+    d[y] = tangent.quantile_tangent(d[a], d[q], y, a, q, axis, method, 100.0, False)
+
+
+@tangent_(np.nanquantile)
+def nanquantile(y, a, q, axis=None, out=None, overwrite_input=False, method='linear',
+                keepdims=False, weights=None):
+    d[y] = tangent.quantile_tangent(d[a], d[q], y, a, q, axis, method, 1.0, True)
+
+
+@tangent_(np.nanpercentile)
+def nanpercentile(y, a, q, axis=None, out=None, overwrite_input=False, method='linear',
+                  keepdims=False, weights=None):
+    d[y] = tangent.quantile_tangent(d[a], d[q], y, a, q, axis, method, 100.0, True)
+
+
+@tangent_(np.nanmedian)
+def nanmedian(y, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    d[y] = tangent.quantile_tangent(d[a], 0.0, y, a, 0.5, axis, 'linear', 1.0, True)
+
+
+alias(np.amax, np.max)
+alias(np.min, np.max)
+alias(np.amin, np.max)
+alias(np.nanmax, np.max)
+alias(np.nanmin, np.max)
+
+
+# Linear algebra ------------------------------------------------------------
+
+@tangent_(np.dot)
+def dot(z, a, b):
+    d[z] = np.dot(d[a], b) + np.dot(a, d[b])
+
+
+@tangent_(np.linalg.det)
+def det(y, a):
+    d[y] = y * np.trace(np.linalg.solve(a, d[a]), axis1=-2, axis2=-1)
+
+
+@tangent_(np.vdot)
+def vdot(y, a, b):
+    d[y] = np.vdot(tangent.real_only(d[a], a, 'np.vdot'), b) + np.vdot(a, d[b])
+
+
+@tangent_(np.inner)
+def inner(y, a, b):
+    d[y] = np.inner(d[a], b) + np.inner(a, d[b])
+
+
+@tangent_(np.outer)
+def outer(y, a, b, out=None):
+    d[y] = np.outer(d[a], b) + np.outer(a, d[b])
+
+
+@tangent_(np.tensordot)
+def tensordot(y, a, b, axes=2):
+    d[y] = np.tensordot(d[a], b, axes) + np.tensordot(a, d[b], axes)
+
+
+# Up to six operands, as the adjoint; out and optimize are keyword-only.
+@tangent_(np.einsum)
+def einsum(y, subscripts, a, b=None, c=None, e=None, g=None, h=None, *, out=None,
+           optimize=False):
+    d[y] = tangent.einsum_tangent(subscripts, (a, b, c, e, g, h),
+                                  (d[a], d[b], d[c], d[e], d[g], d[h]))
+
+
+@tangent_(np.kron)
+def kron(y, a, b):
+    d[y] = np.kron(d[a], b) + np.kron(a, d[b])
+
+
+@tangent_(np.linalg.inv)
+def inv(y, a):
+    d[y] = -y @ d[a] @ y
+
+
+@tangent_(np.linalg.slogdet)
+def slogdet(y, a):
+    d[y] = tangent.slogdet_tangent(d[a], a, y)
+
+
+@tangent_(np.linalg.solve)
+def solve(x, a, b):
+    d[x] = np.linalg.solve(a, d[b] - d[a] @ x)
+
+
+@tangent_(np.linalg.cholesky)
+def cholesky(low, a, upper=False):
+    d[low] = low @ tangent.cholesky_tangent_factor(low, d[a])
+
+
+@tangent_(np.linalg.eigh)
+def eigh(result, a, UPLO='L'):  # noqa: N803 - NumPy's name
+    d[result] = tangent.eigh_tangent(d[a], result)
+
+
+@tangent_(np.linalg.pinv)
+def pinv(y, a, rcond=None, hermitian=False, rtol=None):
+    d[y] = tangent.pinv_tangent(d[a], y, a)  # a of full rank
+
+
+@tangent_(np.linalg.qr)
+def qr(result, a, mode='reduced'):
+    d[result] = tangent.qr_tangent(d[a], result, a, mode)
+
+
+@tangent_(np.linalg.eigvalsh)
+def eigvalsh(w, a, UPLO='L'):  # noqa: N803 - NumPy's name
+    d[w] = tangent.eigvalsh_tangent(d[a], a, UPLO)
+
+
+@tangent_(np.linalg.matrix_power)
+def matrix_power(y, a, n):
+    d[y] = tangent.matrix_power_tangent(d[a], a, n)
+
+
+@tangent_(np.cross)
+def cross(c, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    d[c] = np.cross(d[a], b, axisa, axisb, axisc, axis) + np.cross(a, d[b], axisa, axisb,
+                                                                    axisc, axis)
+
+
+@tangent_(np.linalg.vecdot)
+def vecdot(y, x1, x2, axis=-1):
+    d[y] = np.sum(d[x1] * x2, axis=axis) + np.sum(x1 * d[x2], axis=axis)
+
+
+@tangent_(np.linalg.trace)
+def linalg_trace(y, x, offset=0, dtype=None):
+    d[y] = np.trace(d[x], offset, -2, -1)
+
+
+@tangent_(np.linalg.diagonal)
+def linalg_diagonal(y, x, offset=0):
+    d[y] = np.diagonal(d[x], offset, -2, -1)
+
+
+@tangent_(np.linalg.multi_dot)
+def multi_dot(y, arrays, out=None):
+    d[y] = tangent.multi_dot_tangent(d[arrays], arrays)
+
+
+@tangent_(np.convolve)
+def convolve(y, a, v, mode='full'):
+    d[y] = np.convolve(d[a], v, mode) + np.convolve(a, d[v], mode)
+
+
+@tangent_(np.correlate)
+def correlate(y, a, v, mode='valid'):
+    d[y] = np.correlate(d[a], v, mode) + np.correlate(a, d[v], mode)
+
+
+alias(np.vecdot, np.linalg.vecdot)
+alias(np.linalg.outer, np.outer)
+alias(np.linalg.tensordot, np.tensordot)
+alias(np.linalg.matmul, operator.matmul)
+
+
+# Shape ---------------------------------------------------------------------
+
+@tangent_(np.reshape)
+def reshape(y, a, shape=None, order='C', newshape=None, copy=None):
+    d[y] = np.reshape(d[a], np.shape(y), order=order)
+
+
+@tangent_(np.transpose)
+def transpose(y, a, axes=None):
+    d[y] = np.transpose(d[a], axes)
+
+
+@tangent_(np.array)
+def array(y, object, dtype=None, copy=True, order='K', subok=False, ndmin=0):  # noqa: A002
+    d[y] = tangent.array_tangent(d[object], y, dtype=dtype)
+
+
+@tangent_(np.asarray)
+def asarray(y, a, dtype=None, order=None, copy=None):
+    d[y] = tangent.array_tangent(d[a], y, dtype=dtype)  # zero through a cast to int or bool
+
+
+@tangent_(np.atleast_1d)
+def atleast_1d(y, x):
+    d[y] = np.reshape(d[x], np.shape(y))
+
+
+alias(np.atleast_2d, np.atleast_1d)
+alias(np.atleast_3d, np.atleast_1d)
+
+
+@tangent_(np.ravel)
+def ravel(y, a, order='C'):
+    d[y] = np.ravel(d[a], order)
+
+
+@tangent_(np.squeeze)
+def squeeze(y, a, axis=None):
+    d[y] = np.reshape(d[a], np.shape(y))
+
+
+@tangent_(np.expand_dims)
+def expand_dims(y, a, axis):
+    d[y] = np.reshape(d[a], np.shape(y))
+
+
+@tangent_(np.swapaxes)
+def swapaxes(y, a, axis1, axis2):
+    d[y] = np.swapaxes(d[a], axis1, axis2)
+
+
+@tangent_(np.moveaxis)
+def moveaxis(y, a, source, destination):
+    d[y] = np.moveaxis(d[a], source, destination)
+
+
+@tangent_(np.concatenate)
+def concatenate(y, arrays, axis=0, out=None, dtype=None, casting='same_kind'):
+    d[y] = np.concatenate(tangent.broadcast_items(d[arrays], arrays), axis)
+
+
+@tangent_(np.stack)
+def stack(y, arrays, axis=0, out=None, dtype=None, casting='same_kind'):
+    d[y] = np.stack(tangent.broadcast_items(d[arrays], arrays), axis)
+
+
+@tangent_(np.hstack)
+def hstack(y, tup, dtype=None, casting='same_kind'):
+    d[y] = np.hstack(tangent.broadcast_items(d[tup], tup))
+
+
+@tangent_(np.vstack)
+def vstack(y, tup, dtype=None, casting='same_kind'):
+    d[y] = np.vstack(tangent.broadcast_items(d[tup], tup))
+
+
+@tangent_(np.dstack)
+def dstack(y, tup):
+    d[y] = np.dstack(tangent.broadcast_items(d[tup], tup))
+
+
+@tangent_(np.column_stack)
+def column_stack(y, tup):
+    d[y] = np.column_stack(tangent.broadcast_items(d[tup], tup))
+
+
+@tangent_(np.split)
+def split(y, ary, indices_or_sections, axis=0):
+    d[y] = np.split(d[ary], indices_or_sections, axis)
+
+
+@tangent_(np.array_split)
+def array_split(y, ary, indices_or_sections, axis=0):
+    d[y] = np.array_split(d[ary], indices_or_sections, axis)
+
+
+@tangent_(np.diff)
+def diff(y, a, n=1, axis=-1):
+    d[y] = np.diff(d[a], n, axis)
+
+
+@tangent_(np.ediff1d)
+def ediff1d(y, ary, to_end=None, to_begin=None):
+    d[y] = tangent.ediff1d_tangent(d[ary], d[to_end], d[to_begin], ary, to_end, to_begin)
+
+
+@tangent_(np.gradient)
+def gradient(y, f, h1=None, h2=None, h3=None, axis=None, edge_order=1):
+    d[y] = tangent.finite_difference_tangent(d[f], (d[h1], d[h2], d[h3]), y, f,
+                                             tangent.present_operands(h1, h2, h3), axis,
+                                             edge_order)
+
+
+@tangent_(np.matrix_transpose)
+def matrix_transpose(y, x):
+    d[y] = tangent.matrix_transpose(d[x])
+
+
+@tangent_(np.rollaxis)
+def rollaxis(y, a, axis, start=0):
+    d[y] = np.rollaxis(d[a], axis, start)
+
+
+@tangent_(np.unstack)
+def unstack(y, x, axis=0):
+    d[y] = np.unstack(tangent.broadcast_like(d[x], x), axis=axis)
+
+
+@tangent_(np.hsplit)
+def hsplit(y, ary, indices_or_sections):
+    d[y] = np.hsplit(tangent.broadcast_like(d[ary], ary), indices_or_sections)
+
+
+@tangent_(np.vsplit)
+def vsplit(y, ary, indices_or_sections):
+    d[y] = np.vsplit(tangent.broadcast_like(d[ary], ary), indices_or_sections)
+
+
+@tangent_(np.dsplit)
+def dsplit(y, ary, indices_or_sections):
+    d[y] = np.dsplit(tangent.broadcast_like(d[ary], ary), indices_or_sections)
+
+
+@tangent_(np.compress)
+def compress(y, condition, a, axis=None, out=None):
+    d[y] = np.compress(condition, tangent.broadcast_like(d[a], a), axis)
+
+
+@tangent_(np.extract)
+def extract(y, condition, arr):
+    d[y] = np.extract(condition, tangent.broadcast_like(d[arr], arr))
+
+
+@tangent_(np.delete)
+def delete(y, arr, obj, axis=None):
+    d[y] = np.delete(tangent.broadcast_like(d[arr], arr), obj, axis)
+
+
+@tangent_(np.unique)
+def unique(y, ar, return_index=False, return_inverse=False, return_counts=False, axis=None,
+           equal_nan=True, sorted=True):  # noqa: A002 - NumPy's name
+    d[y] = tangent.unique_tangent(d[ar], y, ar, axis, equal_nan, sorted)
+
+
+@tangent_(np.unique_values)
+def unique_values(y, x):
+    d[y] = tangent.unique_tangent(d[x], y, x, None)
+
+
+# Constructors whose values are linear in some arguments.
+
+@tangent_(np.full)
+def full(y, shape, fill_value, dtype=None, order='C', device=None, like=None):
+    d[y] = tangent.fill_tangent(d[fill_value], y)
+
+
+@tangent_(np.full_like)
+def full_like(y, a, fill_value, dtype=None, order='K', subok=True, shape=None, device=None):
+    d[y] = tangent.fill_tangent(d[fill_value], y)
+
+
+@tangent_(np.linspace)
+def linspace(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
+             device=None):
+    d[y] = tangent.linspace_tangent(d[start], d[stop], y, start, stop, num, endpoint, retstep,
+                                    axis)
+
+
+@tangent_(np.logspace)
+def logspace(y, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    d[y] = tangent.logspace_tangent(d[start], d[stop], d[base], y, start, stop, num, endpoint,
+                                    base, axis)
+
+
+@tangent_(np.geomspace)
+def geomspace(y, start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    d[y] = tangent.geomspace_tangent(d[start], d[stop], y, start, stop, num, endpoint, axis)
+
+
+@tangent_(np.meshgrid)
+def meshgrid(grids, x1=None, x2=None, x3=None, x4=None, copy=True, sparse=False,
+             indexing='xy'):
+    d[grids] = tangent.meshgrid_tangent((d[x1], d[x2], d[x3], d[x4]), (x1, x2, x3, x4),
+                                        sparse, indexing)
+
+
+@tangent_(np.arange)
+def arange(y, start_or_stop, stop=None, step=1, dtype=None, device=None, like=None):
+    d[y] = tangent.arange_tangent(d[start_or_stop], d[step], y, stop)
+
+
+@tangent_(np.bincount)
+def bincount(y, x, weights=None, minlength=0):
+    d[y] = np.bincount(x, d[weights], np.size(y))
+
+
+alias(np.linalg.matrix_transpose, np.matrix_transpose)
+alias(np.asanyarray, np.asarray)
+alias(np.ascontiguousarray, np.asarray)
+alias(np.asfortranarray, np.asarray)
+alias(np.asarray_chkfinite, np.asarray)
+
+
+@tangent_(np.tile)
+def tile(y, A, reps):  # noqa: N803 - NumPy's name
+    d[y] = np.tile(d[A], reps)
+
+
+@tangent_(np.repeat)
+def repeat(y, a, repeats, axis=None):
+    d[y] = np.repeat(d[a], repeats, axis)
+
+
+@tangent_(np.flip)
+def flip(y, m, axis=None):
+    d[y] = np.flip(d[m], axis)
+
+
+@tangent_(np.fliplr)
+def fliplr(y, m):
+    d[y] = np.fliplr(d[m])
+
+
+@tangent_(np.flipud)
+def flipud(y, m):
+    d[y] = np.flipud(d[m])
+
+
+@tangent_(np.roll)
+def roll(y, a, shift, axis=None):
+    d[y] = np.roll(d[a], shift, axis)
+
+
+@tangent_(np.rot90)
+def rot90(y, m, k=1, axes=(0, 1)):
+    d[y] = np.rot90(d[m], k, axes)
+
+
+@tangent_(np.pad)
+def pad(y, array, pad_width, mode='constant', constant_values=0):
+    d[y] = np.pad(d[array], pad_width, tangent.linear_pad_mode(mode))
+
+
+@tangent_(np.broadcast_to)
+def broadcast_to(y, array, shape, subok=False):
+    d[y] = np.broadcast_to(d[array], shape)
+
+
+@tangent_(np.triu)
+def triu(y, m, k=0):
+    d[y] = np.triu(d[m], k)
+
+
+@tangent_(np.tril)
+def tril(y, m, k=0):
+    d[y] = np.tril(d[m], k)
+
+
+@tangent_(np.diag)
+def diag(y, v, k=0):
+    d[y] = np.diag(d[v], k)
+
+
+@tangent_(np.diagonal)
+def diagonal(y, a, offset=0, axis1=0, axis2=1):
+    d[y] = np.diagonal(d[a], offset, axis1, axis2)
+
+
+@tangent_(np.take)
+def take(y, a, indices, axis=None, out=None, mode='raise'):
+    d[y] = np.take(d[a], indices, axis)
+
+
+@tangent_(np.take_along_axis)
+def take_along_axis(y, arr, indices, axis=-1):
+    d[y] = np.take_along_axis(d[arr], indices, axis)
+
+
+@tangent_(np.sort)
+def sort(y, a, axis=-1, kind=None, order=None):
+    d[y] = tangent.sort_tangent(d[a], a, axis)
+
+
+@tangent_(np.copy)
+def copy_(y, a, order='K', subok=False):
+    d[y] = d[a]
+
+
+@tangent_(np.append)
+def append(y, arr, values, axis=None):
+    d[y] = np.append(tangent.broadcast_like(d[arr], arr), tangent.broadcast_like(d[values],
+                                                                             values), axis)
+
+
+# Runtime helpers (so that generated code can be differentiated again) --------
+
+# `+` and `*` whose operands may be lists or tuples: the rule decides at run time.
+@tangent_(tangent.add_or_concat)
+def add_or_concat(z, x, y):
+    d[z] = tangent.concat_tangent(d[x], d[y], x, y, z)
+
+
+@tangent_(tangent.mul_or_repeat)
+def mul_or_repeat(z, x, y):
+    d[z] = tangent.repeat_tangent(d[x], d[y], x, y, z)
+
+
+@tangent_(tangent.unconcat)
+def unconcat(y, grad, left, right, side):
+    d[y] = tangent.unconcat(d[grad], left, right, side)
+
+
+@tangent_(tangent.reconcat)
+def reconcat(y, part, grad, left, right, side):
+    d[y] = tangent.reconcat(d[part], grad, left, right, side)
+
+
+@tangent_(tangent.concat_tangent)
+def concat_tangent(y, dleft, dright, left, right, like):
+    d[y] = tangent.concat_tangent(d[dleft], d[dright], left, right, like)
+
+
+@tangent_(tangent.prod_others)
+def prod_others(y, a, axis):
+    d[y] = tangent.prod_others_tangent(a, d[a], axis)
+
+
+@tangent_(tangent.unrepeat)
+def unrepeat(y, grad, x, z, side):
+    d[y] = tangent.unrepeat(d[grad], x, z, side)
+
+
+@tangent_(tangent.rerepeat)
+def rerepeat(y, part, grad, x, z, side):
+    d[y] = tangent.rerepeat(d[part], grad, x, z, side)
+
+
+@tangent_(tangent.repeat_tangent)
+def repeat_tangent(y, dx, dz, x, z, like):
+    d[y] = tangent.repeat_tangent(d[dx], d[dz], x, z, like)
+
+
+@tangent_(tangent.starred_list)
+def starred_list(y, x):
+    d[y] = tangent.restarred(d[x], x, list)
+
+
+@tangent_(tangent.starred_tuple)
+def starred_tuple(y, x):
+    d[y] = tangent.restarred(d[x], x, tuple)
+
+
+@tangent_(tangent.unstarred)
+def unstarred(y, grad, like):
+    d[y] = tangent.unstarred(d[grad], like)
+
+
+@tangent_(tangent.restarred)
+def restarred(y, grad, like, kind):
+    d[y] = tangent.restarred(d[grad], like, kind)
+
+
+@tangent_(tangent.unbroadcast)
+def unbroadcast(y, array, like):
+    d[y] = tangent.unbroadcast(d[array], like)
+
+
+@tangent_(tangent.broadcast_like)
+def broadcast_like(y, value, like):
+    d[y] = tangent.broadcast_like(d[value], like)
+
+
+@tangent_(tangent.unreduce)
+def unreduce(y, array, shape, axis, keepdims):
+    d[y] = tangent.unreduce(d[array], shape, axis, keepdims)
+
+
+@tangent_(tangent.unreduce_like)
+def unreduce_like(y, array, original, axis, keepdims):
+    d[y] = tangent.unreduce_like(d[array], original, axis, keepdims)
+
+
+@tangent_(tangent.add_grad)
+def add_grad(y, left, right):
+    d[y] = tangent.add_grad(d[left], d[right])
+
+
+@tangent_(tangent.copy)
+def copy(y, x):
+    d[y] = tangent.copy(d[x])
+
+
+@tangent_(tangent.safe_log)
+def safe_log(y, x):
+    d[y] = d[x] / x
+
+
+@tangent_(tangent.unaliased)
+def unaliased(y, value, inputs):
+    d[y] = d[value]
+
+
+@tangent_(tangent.power_slope)
+def power_slope(s, x, y, order=1):
+    d[s] = (tangent.power_slope(x, y, order + 1) * d[x]
+            + tangent.power_slope_exponent(x, y, order) * d[y])
+
+
+@tangent_(tangent.grad_dot)
+def grad_dot(z, dy, x1, x2):
+    d[z] = tangent.grad_dot(d[dy], x1, x2) + tangent.grad_dot(dy, x1, d[x2])
+
+
+@tangent_(tangent.grad_dot_right)
+def grad_dot_right(z, dy, x1, x2):
+    d[z] = tangent.grad_dot_right(d[dy], x1, x2) + tangent.grad_dot_right(dy, d[x1], x2)
+
+
+@tangent_(tangent.grad_matmul_left)
+def grad_matmul_left(z, dz, x, y):
+    d[z] = tangent.grad_matmul_left(d[dz], x, y) + tangent.grad_matmul_left(dz, x, d[y])
+
+
+@tangent_(tangent.grad_matmul_right)
+def grad_matmul_right(z, dz, x, y):
+    d[z] = tangent.grad_matmul_right(d[dz], x, y) + tangent.grad_matmul_right(dz, d[x], y)
+
+
+@tangent_(tangent.unarray)
+def unarray(y, grad, like, dtype=None):
+    d[y] = tangent.unarray(d[grad], like, dtype=dtype)
+
+
+@tangent_(tangent.array_tangent)
+def array_tangent(y, tangent_value, like, dtype=None):
+    d[y] = tangent.array_tangent(d[tangent_value], like, dtype=dtype)
+
+
+@tangent_(tangent.extremum_gradient)
+def extremum_gradient(y, g, z, arguments, index=None):
+    d[y] = tangent.extremum_gradient(d[g], z, arguments, index)
+
+
+@tangent_(tangent.extremum_tangent)
+def extremum_tangent(y, z, arguments, tangents, index=None):
+    d[y] = tangent.extremum_tangent(z, arguments, d[tangents], index)
+
+
+@tangent_(tangent.written_grad)
+def written_grad(y, grad, index, value):
+    d[y] = tangent.written_grad(d[grad], index, value)
+
+
+@tangent_(tangent.scatter_written)
+def scatter_written(y, part, grad, index):
+    d[y] = tangent.scatter_written(d[part], grad, index)
+
+
+@tangent_(tangent.copy_item)
+def copy_item(y, container, index):
+    d[y] = tangent.copy_item(d[container], index)

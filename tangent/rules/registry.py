@@ -1,0 +1,132 @@
+"""The registry class holding derivative templates.
+
+A registry maps a live Python callable (``numpy.tanh``, ``operator.mul``, a
+user function) to a template: a plain Python function whose first parameter
+stands for the call's result and whose other parameters stand for the call's
+arguments, in order, keyword arguments by name with their defaults. The body
+uses ``d[x]`` for "the derivative of x". Templates are checked when they are
+registered, not when they are first used.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import types
+from typing import Any, Callable, Iterator
+
+from tangent.errors import TemplateError
+
+
+def key_of(func: Any) -> Any:
+    """The registry key of a callable: unwraps bound builtin methods of modules.
+
+    ``np.add`` and ``numpy.core.umath.add`` are the same object, so identity
+    works as a key; objects that cannot be hashed are keyed by ``id``.
+    """
+    try:
+        hash(func)
+    except TypeError:
+        return ('unhashable', id(func))
+    return func
+
+
+# Bumped whenever any registry changes: part of the key of cached derivatives,
+# so registering a rule after a gradient was generated takes effect.
+_generation = 0
+
+
+def generation() -> int:
+    """How many times rules were registered or removed, in any registry."""
+    return _generation
+
+
+def _changed() -> None:
+    global _generation
+    _generation += 1
+
+
+class Registry:
+    """A dict-like, thread-safe store of templates keyed by the function they differentiate."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._rules: dict[Any, Callable] = {}
+        self._lock = threading.Lock()
+
+    def register(self, func: Any, template: Callable, override: bool = False) -> Callable:
+        """Validate ``template`` and store it as the rule of ``func``."""
+        if not isinstance(template, types.FunctionType):
+            raise TemplateError(
+                f'A {self.kind} template must be a plain Python function, got {template!r}.')
+        # The code object, not inspect.signature: hundreds of rules register at import.
+        code = template.__code__
+        if code.co_argcount + code.co_kwonlyargcount == 0 and \
+                not code.co_flags & inspect.CO_VARARGS:
+            raise TemplateError(
+                f'The {self.kind} template {template.__name__} needs a first parameter '
+                f'standing for the result of {getattr(func, "__name__", func)}.')
+        if code.co_flags & inspect.CO_VARKEYWORDS:
+            raise TemplateError(
+                f'The {self.kind} template {template.__name__} may not take **kwargs.')
+        key = key_of(func)
+        with self._lock:
+            if key in self._rules and not override:
+                raise TemplateError(
+                    f'A {self.kind} rule for {getattr(func, "__name__", func)} is already '
+                    f'registered; pass override=True to replace it.')
+            self._rules[key] = template
+            _changed()
+        return template
+
+    def declare(self, *funcs: Any) -> None:
+        """Store ``funcs`` with no template: a registry of declarations, such as
+        the functions whose results carry no derivative."""
+        with self._lock:
+            self._rules.update((key_of(func), None) for func in funcs)
+            _changed()
+
+    def __call__(self, func: Any, override: bool = False) -> Callable[[Callable], Callable]:
+        """Decorator form: ``@registry(np.tanh)``."""
+        def decorate(template: Callable) -> Callable:
+            return self.register(func, template, override=override)
+        return decorate
+
+    def __contains__(self, func: Any) -> bool:
+        return key_of(func) in self._rules
+
+    def __getitem__(self, func: Any) -> Callable:
+        return self._rules[key_of(func)]
+
+    def get(self, func: Any, default: Any = None) -> Any:
+        return self._rules.get(key_of(func), default)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(list(self._rules))
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def remove(self, func: Any) -> None:
+        with self._lock:
+            self._rules.pop(key_of(func), None)
+            _changed()
+
+
+# The two registries every backend adds its rules to.
+adjoints = Registry('adjoint')
+tangents = Registry('tangent')
+
+# The template marker: in a rule, ``d[x]`` reads "the derivative of x" (the
+# gradient in an adjoint, the tangent in a tangent rule).
+d: Any = None
+
+
+def adjoint(func: Any, override: bool = False) -> Callable[[Callable], Callable]:
+    """Register the decorated template as the adjoint (reverse-mode rule) of ``func``."""
+    return adjoints(func, override=override)
+
+
+def tangent_(func: Any, override: bool = False) -> Callable[[Callable], Callable]:
+    """Register the decorated template as the tangent (forward-mode rule) of ``func``."""
+    return tangents(func, override=override)

@@ -1,0 +1,112 @@
+"""Annotations carried by AST nodes between passes.
+
+Analysis results travel on the nodes themselves, under the keys below, so
+that no pass reads hidden global state. Each key documents its value.
+"""
+
+from __future__ import annotations
+
+import ast as _ast
+import enum
+from collections import deque
+from typing import Any
+
+_FIELD = '_tangent_annotations'
+
+
+class Key(enum.Enum):
+    """Annotation keys; the value each holds is in the comment."""
+
+    FUNC = 'the live object a global Name or module attribute chain resolves to'
+    ORIGIN = 'source text of the user statement a normalised statement came from'
+    LINENO = 'line number (in the user file) of that statement'
+    PUSH = 'on a generated push/pop: the op_id pairing them'
+    SAVED = ('on a primal statement whose target is taped: the op_id of the push that '
+             'saves the old value, which the adjoint pops back')
+    BOUNDARY = 'on the statement where the backward pass begins: True'
+    RECEIVER = 'on p.method of a call: the parameter p passed as the method first argument'
+    UNRESOLVED = ('on p.name that resolves to nothing when the derivative is written: '
+                  'why, and the way out (the advice of the error if it is called)')
+    CHECKPOINT = 'on a checkpointed For loop: its checkpoint.CheckpointedLoop description'
+    FOLDED_POWER_SLOPE = ('on y * x ** (y - 1) that optimization wrote for power_slope(x, y) '
+                          'with a literal y: True')
+
+
+class _Store(dict):
+    """The annotations of one node. Copying a tree shares the annotated values
+    (live modules and functions cannot, and need not, be copied)."""
+
+    def __deepcopy__(self, memo):
+        return _Store(self)
+
+
+def set(node: Any, key: Key, value: Any) -> None:  # noqa: A001 - mirrors getattr/setattr
+    """Attach ``value`` to ``node`` under ``key``."""
+    store = node.__dict__.setdefault(_FIELD, _Store())
+    store[key] = value
+
+
+def get(node: Any, key: Key, default: Any = None) -> Any:
+    """The value attached to ``node`` under ``key``, or ``default``."""
+    return node.__dict__.get(_FIELD, {}).get(key, default)
+
+
+def has(node: Any, key: Key) -> bool:
+    """Whether ``node`` carries ``key``."""
+    return key in node.__dict__.get(_FIELD, {})
+
+
+def copy(source: Any, target: Any) -> None:
+    """Copy every annotation of ``source`` onto ``target``."""
+    if _FIELD in source.__dict__:
+        target.__dict__[_FIELD] = _Store(source.__dict__[_FIELD])
+
+
+_FIELDS_OF: dict[type, tuple[str, ...]] = {}
+
+
+def walk(node: Any):
+    """Every node of the tree under ``node``, in the order ``ast.walk`` gives
+    (breadth first, fields in order), at about half its cost: the passes walk
+    whole functions dozens of times, so this is where code generation spends."""
+    pending = deque([node])
+    next_node, add = pending.popleft, pending.append
+    syntax_node = _ast.AST
+    fields_of = _FIELDS_OF
+    while pending:
+        node = next_node()
+        cls = type(node)
+        fields = fields_of.get(cls)
+        if fields is None:
+            fields = fields_of[cls] = cls._fields
+        for field in fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, syntax_node):
+                        add(item)
+            elif isinstance(value, syntax_node):
+                add(value)
+        yield node
+
+
+def copy_tree(node: Any) -> Any:
+    """A deep copy of a syntax tree (or a list of them) keeping the annotations.
+
+    Much cheaper than ``copy.deepcopy``, which goes through the generic
+    reduce protocol for every node; leaf values (strings, numbers) are shared.
+    """
+    if isinstance(node, list):
+        return [copy_tree(item) for item in node]
+    if not isinstance(node, _ast.AST):
+        return node
+    new = node.__class__.__new__(node.__class__)
+    fields = new.__dict__
+    for key, value in node.__dict__.items():
+        if key == _FIELD:
+            fields[key] = _Store(value)
+        elif isinstance(value, (list, _ast.AST)):
+            fields[key] = copy_tree(value)
+        else:
+            fields[key] = value
+    return new

@@ -1,0 +1,228 @@
+"""Between source text and gast trees.
+
+``parse_function`` reads a live function's source (dedented, decorators
+stripped) into a gast tree whose line numbers are those of the user's file;
+``to_source`` is the single place where trees become text again, through the
+standard library's unparser.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+import types
+from typing import Any, Callable
+
+import gast
+
+from tangent.errors import SourceNotAvailableError, StaleSourceError, TangentParseError
+from tangent.syntax import comments, shallow, threadsafe_ast
+
+
+def source_location(fn: Callable) -> tuple[str, int]:
+    """The file and first line of ``fn``'s definition (best effort)."""
+    code = getattr(fn, '__code__', None)
+    if code is None:
+        return '<unknown>', 0
+    return code.co_filename, code.co_firstlineno
+
+
+def get_source(fn: Callable) -> str:
+    """The dedented source of ``fn``, or a SourceNotAvailableError saying why."""
+    name = getattr(fn, '__qualname__', repr(fn))
+    if not hasattr(fn, '__code__'):
+        raise SourceNotAvailableError(
+            f'Cannot read the source of {name}: it is not a Python function '
+            f'(a builtin or C extension has no source to differentiate). '
+            f'Register a derivative for it with @tangent.grads.adjoint.')
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError) as error:
+        filename = fn.__code__.co_filename
+        raise SourceNotAvailableError(
+            f'Cannot read the source of {name} (defined in {filename}): '
+            f'tangent reads a function\'s source text, and a function typed '
+            f'at the plain Python prompt or created with exec() has none. '
+            f'Define it in a .py file (or a Jupyter/IPython cell) and import '
+            f'it. ({error})') from None
+    return textwrap.dedent(source)
+
+
+def parse_function(fn: Callable) -> gast.Module:
+    """Parse ``fn`` into a gast Module holding one FunctionDef.
+
+    Line numbers are shifted to match the user's file and decorators are
+    removed, so that the tree describes the undecorated function.
+    """
+    source = get_source(fn)
+    _, first_line = source_location(fn)
+    if fn.__name__ == '<lambda>':
+        return _parse_lambda(fn, source, first_line)
+    _require_current_source(fn, source)
+    with threadsafe_ast.LOCK:
+        python_tree = ast.parse(source)
+        too_deep = shallow.split_deep_expressions(python_tree)
+        if too_deep is not None:
+            filename, _ = source_location(fn)
+            raise TangentParseError(
+                f'an expression nested more than {shallow.MAX_FOLLOWED_DEPTH} levels deep '
+                f'where tangent cannot split it (in a lambda, a comprehension, a while test, '
+                f'a conditional expression or a short-circuit operand). Assign parts of it '
+                f'to variables first', filename, too_deep.lineno + first_line - 1,
+                (ast.get_source_segment(source, too_deep) or '')[:200])
+        tree = gast.ast_to_gast(python_tree)
+    if first_line:
+        gast.increment_lineno(tree, first_line - 1)
+    for node in tree.body:
+        if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)):
+            node.decorator_list = []
+    return tree
+
+
+def _code_summary(code: types.CodeType) -> tuple:
+    """What a function's code says, independent of where it was compiled: its name,
+    parameters and locals, the names it reads, and its constants."""
+    names = (set(code.co_names) | set(code.co_freevars)) - {'__class__', 'super'}
+    constants = tuple(repr(c) for c in code.co_consts if not isinstance(c, types.CodeType))
+    return (code.co_name, code.co_varnames, set(code.co_cellvars) - {'__class__'},
+            names, constants)
+
+
+GENERATED_FILE_PREFIX = '<tangent '  # the pseudo files of code tangent compiled
+
+
+def _require_current_source(fn: Callable, source: str) -> None:
+    """Raise StaleSourceError when ``source`` does not compile to ``fn``'s code.
+
+    ``inspect`` reads the file as it is now, at the line the function started on
+    when it was imported; after an edit that can be another function. Generated
+    code is exempt: its text never changes, and its code holds a handler the text
+    does not show (``compile`` adds notes to exceptions).
+    """
+    code = fn.__code__
+    if code.co_filename.startswith(GENERATED_FILE_PREFIX):
+        return
+    try:
+        with threadsafe_ast.LOCK:
+            module_code = compile(source, code.co_filename, 'exec', dont_inherit=True)
+    except SyntaxError:
+        compiled = None
+    else:
+        compiled = next((c for c in module_code.co_consts if isinstance(c, types.CodeType)
+                         and c.co_name == code.co_name), None)
+    if compiled is None or _code_summary(compiled) != _code_summary(code):
+        raise StaleSourceError(
+            f'The source of {fn.__qualname__} in {code.co_filename} no longer matches the '
+            f'function that runs: the file was edited after it was imported, so tangent '
+            f'would read another function. Reload the module (importlib.reload) or '
+            f'restart Python, then differentiate the reloaded function.')
+
+
+LAMBDA_NAME = 'lambda_'
+
+
+def _parse_lambda(fn: Callable, source: str, first_line: int) -> gast.Module:
+    """A lambda as a Module holding ``def lambda_(params): return body``.
+
+    ``inspect.getsource`` gives the lines the lambda stands on, which need not
+    parse on their own (``apply(lambda v: v * 2,`` ending a line), so each
+    ``lambda`` in the text is cut out as the longest piece that parses as a
+    lambda expression; the one with ``fn``'s parameters is the one meant.
+    """
+    code = fn.__code__
+    params = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+    found = []
+    start = source.find('lambda')
+    while start != -1:
+        for end in range(len(source), start, -1):
+            try:
+                with threadsafe_ast.LOCK:
+                    piece = gast.parse(source[start:end], mode='eval').body
+            except SyntaxError:
+                continue
+            # The longest piece may be more than the lambda (``f, g = lambda x: x, ...``).
+            expression = next((node for node in gast.walk(piece) if isinstance(node, gast.Lambda)
+                               and node.lineno == 1 and node.col_offset == 0), None)
+            if expression is not None:
+                names = [a.id for a in expression.args.args + expression.args.kwonlyargs]
+                if names == params:
+                    gast.increment_lineno(expression, source.count('\n', 0, start))
+                    found.append(expression)
+            break
+        start = source.find('lambda', start + 1)
+    if len(found) > 1:  # several take the same parameters: the one compiling to fn's code
+        found = [node for node in found if _same_code(node, code)] or found
+        if len({ast.dump(gast.gast_to_ast(node)) for node in found}) == 1:
+            found = found[:1]  # the same lambda written twice
+    if len(found) != 1:
+        raise SourceNotAvailableError(
+            f'Cannot tell which lambda on line {first_line} of {code.co_filename} is the '
+            f'one to differentiate ({len(found)} lambdas there take ({", ".join(params)})); '
+            f'give it a name with def.')
+    node = found[0]
+    definition = gast.FunctionDef(name=LAMBDA_NAME, args=node.args,
+                                  body=[gast.Return(value=node.body)], decorator_list=[],
+                                  returns=None, type_comment=None, type_params=[])
+    gast.copy_location(definition, node)
+    definition.body[0].lineno = node.lineno
+    module = gast.Module(body=[definition], type_ignores=[])
+    if first_line:
+        gast.increment_lineno(module, first_line - 1)
+    return module
+
+
+def _same_code(node: gast.Lambda, code: types.CodeType) -> bool:
+    """Whether lambda ``node`` compiles to the bytecode of ``code``."""
+    expression = ast.fix_missing_locations(ast.Expression(body=gast.gast_to_ast(node)))
+    with threadsafe_ast.LOCK:
+        compiled = compile(expression, code.co_filename, 'eval')
+    inner = next((c for c in compiled.co_consts if isinstance(c, types.CodeType)), None)
+    return inner is not None and (inner.co_code, inner.co_names) == (code.co_code,
+                                                                      code.co_names) and [
+        c for c in inner.co_consts if not isinstance(c, types.CodeType)] == [
+        c for c in code.co_consts if not isinstance(c, types.CodeType)]
+
+
+def parse_string(source: str) -> gast.Module:
+    """Parse a string of Python source into a gast Module."""
+    with threadsafe_ast.LOCK:
+        return gast.parse(textwrap.dedent(source))
+
+
+def quote(source: str) -> gast.AST:
+    """Parse a single expression or statement written as a string."""
+    body = parse_string(source).body
+    if len(body) != 1:
+        raise ValueError(f'quote expects one statement, got {len(body)}')
+    node = body[0]
+    return node.value if isinstance(node, gast.Expr) else node
+
+
+_Unparser = getattr(ast, '_Unparser', None)  # what ast.unparse runs (Python 3.9 to 3.13)
+
+
+class _EmitterBase(_Unparser or object):
+    """The standard library's unparser, reading no line numbers."""
+
+    def get_type_comment(self, node):
+        return None  # generated code has none; the base reads node.lineno to look
+
+
+_Emitter = _EmitterBase if _Unparser is not None else None
+
+
+def to_source(node: Any) -> str:
+    """Emit gast (or ast) ``node`` as Python source, comments included."""
+    if isinstance(node, list):
+        return '\n'.join(to_source(n) for n in node)
+    if isinstance(node, gast.AST):
+        node = gast.gast_to_ast(node)
+    if _Emitter is not None:  # needs no line numbers: no fix_missing_locations walk
+        return comments.render(_Emitter().visit(node))
+    return comments.render(ast.unparse(ast.fix_missing_locations(node)))
+
+
+def unquote(node: Any) -> str:
+    """Source text of ``node`` (an alias of ``to_source`` kept for old code)."""
+    return to_source(node)

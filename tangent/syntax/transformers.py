@@ -1,0 +1,89 @@
+"""The base classes of the passes that visit or rewrite trees.
+
+``NodeVisitor`` and ``NodeTransformer`` behave as gast's (``visit_<Class>``
+methods, ``generic_visit`` for the rest; a transformer's method returns the
+node, a replacement, a list of them, or None to remove it) and cost about
+half as much: the method for each node class is looked up once, fields are
+read from a per-class table, and expression contexts (``Load``, ``Store``),
+which no pass looks at, are not visited. Long functions spend most of their
+code-generation time in these walks.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Callable
+
+import gast
+
+_SKIPPED_FIELDS = frozenset({'ctx'})
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of node class ``cls`` that may hold child nodes, contexts left out."""
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = tuple(f for f in cls._fields if f not in _SKIPPED_FIELDS)
+    return fields
+
+
+def _method(visitor_class: type, node_class: type, cache: dict) -> Callable:
+    key = (visitor_class, node_class)
+    method = cache.get(key)
+    if method is None:
+        method = getattr(visitor_class, 'visit_' + node_class.__name__, None)
+        # ast.NodeVisitor.visit_Constant only forwards to the visit_Num family,
+        # which no pass defines.
+        if method is None or method is ast.NodeVisitor.visit_Constant:
+            method = visitor_class.generic_visit
+        cache[key] = method
+    return method
+
+
+_METHODS: dict[tuple[type, type], Callable] = {}
+
+
+class NodeVisitor(gast.NodeVisitor):
+
+    def visit(self, node: Any) -> Any:
+        return _method(type(self), type(node), _METHODS)(self, node)
+
+    def generic_visit(self, node: Any) -> None:
+        for field in child_fields(type(node)):
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
+
+
+class NodeTransformer(gast.NodeTransformer):
+
+    def visit(self, node: Any) -> Any:
+        return _method(type(self), type(node), _METHODS)(self, node)
+
+    def generic_visit(self, node: Any) -> Any:
+        for field in child_fields(type(node)):
+            value = getattr(node, field, None)
+            if type(value) is list:
+                new_items = []
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        item = self.visit(item)
+                        if item is None:
+                            continue
+                        if not isinstance(item, ast.AST):
+                            new_items.extend(item)
+                            continue
+                    new_items.append(item)
+                value[:] = new_items
+            elif isinstance(value, ast.AST):
+                new_node = self.visit(value)
+                if new_node is None:
+                    delattr(node, field)
+                else:
+                    setattr(node, field, new_node)
+        return node

@@ -1,0 +1,230 @@
+"""Expanding derivative templates into generated code.
+
+A template is an ordinary Python function (see ``registry``) whose body uses
+``d[x]`` for the derivative of ``x``. ``Template`` parses it once; ``expand``
+inlines its body at a call site: parameters become the call's arguments,
+template locals get fresh names, module-level names of the template (``np``,
+``tangent``) are bound in the generated module's namespace, and every
+``d[...]`` is handed to the caller, which knows what a derivative variable
+is in its mode (an adjoint in reverse mode, a tangent in forward mode).
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import inspect
+from typing import Any, Callable
+
+import gast
+
+from tangent.errors import TemplateError
+from tangent.syntax import annotations as anno, quoting, transformers
+from tangent.syntax.naming import Namer, Namespace
+
+DERIVATIVE_MARKER = 'd'
+
+
+class Template:
+    """A derivative template parsed once, ready to be expanded many times."""
+
+    def __init__(self, fn: Callable):
+        module = quoting.parse_function(fn)
+        definition = module.body[0]
+        body = definition.body
+        if (body and isinstance(body[0], gast.Expr)
+                and isinstance(body[0].value, gast.Constant)
+                and isinstance(body[0].value.value, str)):
+            body = body[1:]  # the docstring
+        self.fn = fn
+        self.name = fn.__name__
+        self.body = body
+        self.globals = fn.__globals__
+        signature = inspect.signature(fn)
+        parameters = list(signature.parameters.values())
+        self.result_param = parameters[0].name
+        self.call_signature = signature.replace(parameters=parameters[1:])
+        self.params = [p.name for p in parameters]
+        self.locals = {node.id for node in anno.walk(definition)
+                       if isinstance(node, gast.Name)
+                       and isinstance(node.ctx, gast.Store)} - set(self.params)
+
+    def bind(self, args: list[gast.expr], keywords: dict[str, gast.expr],
+             namespace: Namespace, func_name: str) -> dict[str, gast.expr]:
+        """Map each call parameter of the template to an expression node."""
+        starred = [arg for arg in args if isinstance(arg, gast.Starred)]
+        if starred:
+            raise TypeError(
+                f'The derivative rule of {func_name} needs its arguments one by one, '
+                f'not unpacked from *{quoting.to_source(starred[0].value)}; '
+                f'pass them individually.')
+        try:
+            bound = self.call_signature.bind(*args, **keywords)
+        except TypeError as error:
+            raise TypeError(
+                f'The derivative template for {func_name} does not accept the '
+                f'arguments of this call ({error}).') from None
+        bound.apply_defaults()
+        bindings = {}
+        for name, value in bound.arguments.items():
+            param = self.call_signature.parameters[name]
+            if param.kind is param.VAR_POSITIONAL:
+                value = gast.Tuple(elts=list(value), ctx=gast.Load())
+            elif not isinstance(value, gast.AST):
+                value = constant_node(value, namespace, name)
+            bindings[name] = value
+        return bindings
+
+
+@functools.lru_cache(maxsize=None)
+def parse_template(fn: Callable) -> Template:
+    """The parsed form of template ``fn`` (parsed once per process)."""
+    return Template(fn)
+
+
+def constant_node(value: Any, namespace: Namespace, hint: str) -> gast.expr:
+    """An expression node for a default value: a literal, or a bound global."""
+    if value is None or isinstance(value, (bool, int, float, complex, str)):
+        return gast.Constant(value=value, kind=None)
+    if isinstance(value, tuple) and all(
+            v is None or isinstance(v, (bool, int, float, str)) for v in value):
+        return gast.Tuple(elts=[gast.Constant(value=v, kind=None) for v in value],
+                          ctx=gast.Load())
+    return gast.Name(id=namespace.ref(value, hint), ctx=gast.Load(),
+                     annotation=None, type_comment=None)
+
+
+ReadHook = Callable[[str], gast.expr]
+WriteHook = Callable[[str, gast.expr], list]
+
+
+def expand(template: Template, bindings: dict[str, gast.expr], namespace: Namespace,
+           namer: Namer, read: ReadHook, write: WriteHook) -> list[gast.stmt]:
+    """Inline ``template`` with its parameters replaced by ``bindings``.
+
+    Args:
+      template: the parsed template.
+      bindings: parameter name -> expression (the result parameter included).
+      namespace: where global names the template uses are bound.
+      namer: source of fresh names for the template's local variables.
+      read: called with a parameter name for each ``d[param]`` that is read;
+        returns the expression standing for that derivative.
+      write: called with a parameter name and the value expression for each
+        ``d[param] = value`` statement; returns the statements to emit (none
+        when the derivative is not needed).
+    """
+    renames = {name: namer.fresh(name) for name in sorted(template.locals)}
+    expander = _Expander(template, bindings, namespace, renames, read, write)
+    statements = []
+    for statement in anno.copy_tree(template.body):
+        result = expander.visit(statement)
+        if result is None:
+            continue
+        statements.extend(result if isinstance(result, list) else [result])
+    return statements
+
+
+def _is_default(callee: Any, keyword: gast.keyword) -> bool:
+    """Whether ``keyword`` passes the value the callee uses anyway (``axis=None``):
+    such arguments are left out, as a person writing the call would."""
+    if callee is None or keyword.arg is None or not isinstance(keyword.value, gast.Constant):
+        return False
+    try:
+        parameter = inspect.signature(callee).parameters.get(keyword.arg)
+    except (TypeError, ValueError):
+        return False
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        return False
+    default, value = parameter.default, keyword.value.value
+    if keyword.arg == 'keepdims' and type(default).__name__ == '_NoValueType':
+        return value is False  # NumPy's "not given" means keepdims=False for arrays
+    return type(default) is type(value) and default == value
+
+
+def _is_marker(node: gast.AST) -> bool:
+    return (isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name)
+            and node.value.id == DERIVATIVE_MARKER)
+
+
+class _Expander(transformers.NodeTransformer):
+
+    def __init__(self, template, bindings, namespace, renames, read, write):
+        self.template = template
+        self.bindings = bindings
+        self.namespace = namespace
+        self.renames = renames
+        self.read = read
+        self.write = write
+
+    def _marker_param(self, node: gast.Subscript) -> str:
+        if not isinstance(node.slice, gast.Name) or node.slice.id not in self.bindings:
+            raise TemplateError(
+                f'In template {self.template.name}: d[...] must name a parameter, '
+                f'got d[{quoting.to_source(node.slice)}].')
+        return node.slice.id
+
+    def visit_Assign(self, node):
+        if len(node.targets) == 1 and _is_marker(node.targets[0]):
+            param = self._marker_param(node.targets[0])
+            value = self.visit(node.value)
+            return self.write(param, value)
+        return self.generic_visit(node)
+
+    def visit_Subscript(self, node):
+        if _is_marker(node):
+            return self.read(self._marker_param(node))
+        return self.generic_visit(node)
+
+    def visit_Call(self, node):
+        callee = self._template_value(node.func)
+        self.generic_visit(node)
+        node.keywords = [k for k in node.keywords if not _is_default(callee, k)]
+        return node
+
+    def _template_value(self, node: gast.expr) -> Any:
+        """What a global name or attribute chain of the template refers to."""
+        if isinstance(node, gast.Name) and self._is_global(node.id):
+            return self._global_value(node.id)
+        if isinstance(node, gast.Attribute):
+            owner = self._template_value(node.value)
+            return getattr(owner, node.attr, None) if owner is not None else None
+        return None
+
+    def visit_Attribute(self, node):
+        chain = []
+        root = node
+        while isinstance(root, gast.Attribute):
+            chain.append(root.attr)
+            root = root.value
+        if isinstance(root, gast.Name) and self._is_global(root.id):
+            chain.reverse()
+            obj = self._global_value(root.id)
+            name = self.namespace.ref_chain(obj, root.id, chain)
+            new_root = gast.Name(id=name, ctx=gast.Load(), annotation=None,
+                                 type_comment=None)
+            result = new_root
+            for attr in chain:
+                result = gast.Attribute(value=result, attr=attr, ctx=gast.Load())
+            result.ctx = node.ctx
+            return result
+        return self.generic_visit(node)
+
+    def visit_Name(self, node):
+        if node.id in self.bindings:
+            return anno.copy_tree(self.bindings[node.id])
+        if node.id in self.renames:
+            node.id = self.renames[node.id]
+            return node
+        if self._is_global(node.id):
+            node.id = self.namespace.ref(self._global_value(node.id), node.id)
+        return node
+
+    def _is_global(self, name: str) -> bool:
+        return (name not in self.bindings and name not in self.renames
+                and name != DERIVATIVE_MARKER
+                and (name in self.template.globals or hasattr(builtins, name)))
+
+    def _global_value(self, name: str) -> Any:
+        if name in self.template.globals:
+            return self.template.globals[name]
+        return getattr(builtins, name)

@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from tangent.runtime.dispatch import _TENSOR_BACKENDS, _tensor_helper
+from tangent.runtime.dispatch import backend_overridable
 from tangent.runtime.shapes import _is_floating, astype, unbroadcast, unreduce_like
 
 
+@backend_overridable('dy', 'x1', 'x2')
 def grad_dot(dy: Any, x1: Any, x2: Any) -> Any:
     """Gradient with respect to `x1` of `z = np.dot(x1, x2)`, given `dy = dL/dz`.
 
@@ -20,10 +21,6 @@ def grad_dot(dy: Any, x1: Any, x2: Any) -> Any:
     second-to-last axis of `x2`). The result has `x1`'s shape and, for floating
     `x1`, its dtype.
     """
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('grad_dot', dy, x1, x2)
-        if helper is not None:
-            return helper(dy, x1, x2)
     nd1 = np.ndim(x1)
     nd2 = np.ndim(x2)
     if nd1 == 2 and nd2 == 2:
@@ -50,22 +47,20 @@ def grad_dot(dy: Any, x1: Any, x2: Any) -> Any:
     return result
 
 
+@backend_overridable('x')
 def safe_log(x: Any) -> Any:
     """log(x) where x > 0 and 0 where x == 0: the d/dy factor of x ** y.
 
     At x == 0 the term it multiplies (x ** y) is zero, so the product is 0
     instead of 0 * -inf.
     """
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('safe_log', x)
-        if helper is not None:
-            return helper(x)
     if isinstance(x, (int, float)):
         return math.log(x) if x != 0 else 0.0
     x = np.asarray(x)
     return np.log(np.where(x == 0, 1, x))
 
 
+@backend_overridable('x', 'y')
 def power_slope(x: Any, y: Any, order: int = 1) -> Any:
     """The ``order``-th derivative of ``x ** y`` with respect to x, exactly:
     ``y * (y - 1) * ... * (y - order + 1) * x ** (y - order)``.
@@ -76,10 +71,6 @@ def power_slope(x: Any, y: Any, order: int = 1) -> Any:
     exponent is exact at x == 0 and at negative x. Elsewhere at x == 0 the
     value is what the power gives: infinite for ``y < order``.
     """
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('power_slope', x, y)
-        if helper is not None:
-            return helper(x, y, order)
     if isinstance(y, (int, float)):
         coefficient = math.prod(y - k for k in range(order))
         if coefficient == 0:
@@ -103,14 +94,11 @@ def _falling_factorial(y: Any, order: int) -> Any:
     return coefficient
 
 
+@backend_overridable('x', 'y')
 def power_slope_exponent(x: Any, y: Any, order: int = 1) -> Any:
     """The derivative of ``power_slope(x, y, order)`` with respect to the exponent y:
     ``c'(y) x ** (y - order) + c(y) x ** (y - order) log x`` with c the falling
     factorial; the logarithm's term is 0 at x == 0, where the power is."""
-    if _TENSOR_BACKENDS:
-        helper = _tensor_helper('power_slope_exponent', x, y)
-        if helper is not None:
-            return helper(x, y, order)
     y_array = np.asarray(y, dtype=float)
     coefficient = _falling_factorial(y_array, order)
     # c'(y) by the product rule: the factors before y - j times those after it.
@@ -129,12 +117,9 @@ def _product_skipping(y: Any, order: int, skipped: int) -> Any:
     return product
 
 
+@backend_overridable('dy', 'x1', 'x2')
 def grad_dot_right(dy: Any, x1: Any, x2: Any) -> Any:
     """The gradient of ``np.dot(x1, x2)`` with respect to ``x2`` given ``dy``."""
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('grad_dot_right', dy, x1, x2)
-        if helper is not None:
-            return helper(dy, x1, x2)
     x1_arr, x2_arr = np.asarray(x1), np.asarray(x2)
     if x1_arr.ndim == 0 or x2_arr.ndim == 0:
         return unbroadcast(dy * x1_arr, x2)
@@ -166,12 +151,9 @@ def _matrix_vector(dz: Any, x: Any, y: Any) -> bool:
             and dz.dtype == x.dtype == y.dtype)
 
 
+@backend_overridable('dz', 'x', 'y')
 def grad_matmul_left(dz: Any, x: Any, y: Any) -> Any:
     """The gradient of ``x @ y`` with respect to ``x`` given ``dz``."""
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('grad_matmul_left', dz, x, y)
-        if helper is not None:
-            return helper(dz, x, y)
     if _plain_matrices(dz, x, y):
         return dz @ y.T
     if _matrix_vector(dz, x, y):
@@ -187,12 +169,9 @@ def grad_matmul_left(dz: Any, x: Any, y: Any) -> Any:
     return astype(unbroadcast(np.matmul(dz, np.swapaxes(y_arr, -1, -2)), x), x)
 
 
+@backend_overridable('dz', 'x', 'y')
 def grad_matmul_right(dz: Any, x: Any, y: Any) -> Any:
     """The gradient of ``x @ y`` with respect to ``y`` given ``dz``."""
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('grad_matmul_right', dz, x, y)
-        if helper is not None:
-            return helper(dz, x, y)
     if _plain_matrices(dz, x, y):
         return x.T @ dz
     if _matrix_vector(dz, x, y):
@@ -261,12 +240,9 @@ def array_tangent(tangent_value: Any, like: Any, dtype: Any = None) -> Any:
                            np.shape(like)).astype(result_dtype, copy=False)
 
 
+@backend_overridable('value', 'like')
 def broadcast_like(value: Any, like: Any) -> Any:
     """``value`` broadcast to the shape of ``like`` (a tangent of a broadcasting result)."""
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('broadcast_like', value, like)
-        if helper is not None:
-            return helper(value, like)
     shape = np.shape(like)
     if np.shape(value) == shape:
         return value

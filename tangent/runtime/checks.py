@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from tangent import errors
-from tangent.runtime.dispatch import _TENSOR_BACKENDS, _tensor_helper
+from tangent.runtime.dispatch import backend_overridable
 from tangent.runtime.shapes import _is_complex
 from tangent.runtime.tape import Stack
 
@@ -16,16 +16,13 @@ from tangent.runtime.tape import Stack
 # --------------------------------------------------------------------- checks
 
 
+@backend_overridable('value')
 def check_scalar(value: Any, function_name: str) -> None:
     """Raise ValueError unless `value` is a scalar that tangent.grad can seed.
 
     Python numbers, numpy scalars and 0-d arrays pass; an array of shape (1,) does
     not, because silently treating it as a scalar hides shape bugs.
     """
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('check_scalar', value)
-        if helper is not None:
-            return helper(value, function_name)
     if isinstance(value, (float, int, complex, np.number, np.bool_)):
         return None
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biufc":
@@ -118,12 +115,9 @@ def _copied_if_shared(value: Any, arrays: list) -> Any:
 _SCALAR_TYPES = (float, np.float64, np.float32, int)
 
 
+@backend_overridable('result', 'seed')
 def check_seed(result: Any, seed: Any, function_name: str) -> None:
     """Raise a clear error when the seed's shape does not match the result's."""
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('check_seed', result, seed)
-        if helper is not None:
-            return helper(result, seed, function_name)
     if type(seed) is float and type(result) in _SCALAR_TYPES:
         return  # the common case of a scalar loss, without computing shapes
     if _is_complex(result):

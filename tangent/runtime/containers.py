@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from tangent.runtime.dispatch import _TENSOR_BACKENDS, _tensor_helper
+from tangent.runtime.dispatch import backend_overridable
 from tangent.runtime.shapes import (
     _is_basic_index,
     _needs_reduce,
@@ -43,6 +43,7 @@ def _zero_scalar(dtype: np.dtype) -> Any:
     return 0.0
 
 
+@backend_overridable('x')
 def init_grad(x: Any, allow_lazy_initializer: bool = False) -> Any:
     """Return the zero gradient with the structure, shape and float dtype of `x`.
 
@@ -56,10 +57,6 @@ def init_grad(x: Any, allow_lazy_initializer: bool = False) -> Any:
         integer/bool arrays, otherwise the same dtype); the same container type with
         zero items for lists, tuples and dicts; None for anything non-numeric.
     """
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('init_grad', x)
-        if helper is not None:
-            return helper(x)
     if type(x) is float:
         return 0.0
     if isinstance(x, np.ndarray):
@@ -88,15 +85,12 @@ def init_grad(x: Any, allow_lazy_initializer: bool = False) -> Any:
     return None
 
 
+@backend_overridable('x')
 def ones_like(x: Any) -> Any:
     """Return ones shaped like `x`: 1.0 for Python numbers, float arrays for arrays.
 
     Containers are mapped item by item, like `init_grad`.
     """
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('ones_like', x)
-        if helper is not None:
-            return helper(x)
     if type(x) is float:
         return 1.0
     if isinstance(x, np.ndarray):
@@ -150,16 +144,13 @@ def add_grad(left: Any, right: Any) -> Any:
     return left + right
 
 
+@backend_overridable('x')
 def copy(x: Any) -> Any:
     """Return a copy of `x` that can be mutated without affecting `x`.
 
     Arrays are copied; lists, tuples and dicts are rebuilt with copied items; numbers,
     None and other objects are returned as they are (they are immutable or opaque).
     """
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('copy', x)
-        if helper is not None:
-            return helper(x)
     if isinstance(x, np.ndarray):
         return x.copy()
     if isinstance(x, list):
@@ -227,6 +218,7 @@ def _add_at_list(target: list, index: Any, value: Any) -> list:
     return target
 
 
+@backend_overridable('target')
 def add_at(target: Any, index: Any, value: Any) -> Any:
     """Add `value` into `target[index]` and return the target.
 
@@ -241,10 +233,6 @@ def add_at(target: Any, index: Any, value: Any) -> Any:
         TypeError: If `target` is a scalar or a 0-d array, which has no elements to
             index into.
     """
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('add_at', target)
-        if helper is not None:
-            return helper(target, index, value)
     if value is None:
         return target
     if isinstance(target, np.ndarray):

@@ -1,22 +1,29 @@
-"""Dispatch: hand a runtime helper call to the backend that owns the values' types.
+"""Dispatch: hand a runtime helper's call to the backend that owns its values.
+
+The runtime's helpers are written for Python numbers, NumPy arrays and
+containers of them. A backend whose values are of other types (TensorFlow's
+tensors) registers its own versions of some helpers, by name; a helper
+declared ``@backend_overridable('x', 'y')`` hands a call to that version when
+``x`` or ``y`` is such a value. Until a backend registers, the table is empty
+and a call costs one extra frame and one dict test.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import linecache
+from typing import Any, Callable
 
-# Helpers for the tensors of other libraries, by the module prefix of their
-# types: TensorFlow's are added by ``tangent.runtime_tf`` when it is first
-# needed. Empty until then, so NumPy code pays one dict test per call.
-_TENSOR_BACKENDS: dict[str, dict[str, Any]] = {}
+# Each backend's versions of the helpers, by the top-level module of its value
+# types ('tensorflow'); filled by tangent.backends when a backend loads.
+_TENSOR_BACKENDS: dict[str, dict[str, Callable]] = {}
 
 
-def register_tensor_backend(module_prefix: str, helpers: dict[str, Any]) -> None:
+def register_tensor_backend(module_prefix: str, helpers: dict[str, Callable]) -> None:
     """Route runtime helper calls on values of ``module_prefix``'s types to ``helpers``."""
     _TENSOR_BACKENDS[module_prefix] = helpers
 
 
-def _tensor_helper(name: str, *values: Any) -> Any:
+def _tensor_helper(name: str, *values: Any) -> Callable | None:
     """The backend's helper ``name`` if one of ``values`` is such a tensor, else None."""
     for value in values:
         module = type(value).__module__
@@ -24,3 +31,49 @@ def _tensor_helper(name: str, *values: Any) -> Any:
             if module.startswith(prefix):
                 return helpers.get(name)
     return None
+
+
+# The wrapper of each helper, written with the helper's own parameters: a call
+# then costs one frame, not the packing of *args and **kwargs.
+_WRAPPER = '''\
+def {name}({parameters}):
+    if _TENSOR_BACKENDS:
+        backend_version = _tensor_helper({name!r}, {deciding})
+        if backend_version is not None:
+            return backend_version({arguments})
+    return runtime_version({arguments})
+'''
+
+
+def backend_overridable(*deciding: str) -> Callable[[Callable], Callable]:
+    """Decorator: a call whose ``deciding`` arguments include a backend's value runs
+    that backend's version of the helper, with the same arguments."""
+    def decorate(runtime_version: Callable) -> Callable:
+        code = runtime_version.__code__
+        positional = code.co_varnames[:code.co_argcount]
+        keyword_only = code.co_varnames[code.co_argcount:
+                                        code.co_argcount + code.co_kwonlyargcount]
+        unknown = set(deciding) - set(positional) - set(keyword_only)
+        if unknown:
+            raise TypeError(f'{runtime_version.__name__} has no parameter {sorted(unknown)}')
+        parameters = ', '.join(positional + (('*',) + keyword_only if keyword_only else ()))
+        arguments = ', '.join(positional + tuple(f'{name}={name}' for name in keyword_only))
+        source = _WRAPPER.format(name=runtime_version.__name__, parameters=parameters,
+                                 deciding=', '.join(deciding), arguments=arguments)
+        filename = f'<tangent dispatch {runtime_version.__name__}>'
+        # Registered so that inspect (and TensorFlow's AutoGraph, which reads the
+        # source of what a tf.function calls) finds the wrapper's text.
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        namespace = {'_TENSOR_BACKENDS': _TENSOR_BACKENDS, '_tensor_helper': _tensor_helper,
+                     'runtime_version': runtime_version}
+        exec(compile(source, filename, 'exec'), namespace)
+        wrapper = namespace[runtime_version.__name__]
+        wrapper.__defaults__ = runtime_version.__defaults__
+        wrapper.__kwdefaults__ = runtime_version.__kwdefaults__
+        wrapper.__doc__ = runtime_version.__doc__
+        wrapper.__module__ = runtime_version.__module__
+        wrapper.__qualname__ = runtime_version.__qualname__
+        wrapper.__annotations__ = runtime_version.__annotations__
+        wrapper.runtime_version = runtime_version
+        return wrapper
+    return decorate

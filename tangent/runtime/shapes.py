@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from tangent import errors
-from tangent.runtime.dispatch import _TENSOR_BACKENDS, _tensor_helper
+from tangent.runtime.dispatch import backend_overridable
 
 
 # Python scalars that stand for a single real number; bool is included because
@@ -128,18 +128,16 @@ def _is_floating(dtype: Any) -> bool:
     return getattr(dtype, "kind", None) == "f"  # TensorFlow's dtypes have no kind
 
 
+@backend_overridable('x')
 def sign(x: Any) -> Any:
     """The sign of ``x`` (NumPy's, or its array library's for tensors): the
     derivative of ``abs``."""
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('sign', x)
-        if helper is not None:
-            return helper(x)
     if _is_complex(x):  # np.sign of a complex number is x / |x|: not abs's slope
         raise errors.ComplexNumberError('the argument of abs', 'abs')
     return np.sign(x)
 
 
+@backend_overridable('array', 'like')
 def unbroadcast(array: Any, like: Any) -> Any:
     """Sum the gradient `array` down to the shape of `like`, undoing broadcasting.
 
@@ -153,10 +151,6 @@ def unbroadcast(array: Any, like: Any) -> Any:
         floating dtype (so float32 stays float32). If `array` has fewer axes than
         `like` (a uniform seed), it is broadcast up into a fresh array.
     """
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('unbroadcast', array, like)
-        if helper is not None:
-            return helper(array, like)
     kind = type(like)
     if kind is np.ndarray or kind is ShapeOnly:
         # Checked first: in a loop's backward pass this is nearly every call, and
@@ -227,6 +221,7 @@ def _normalise_axes(axis: int | tuple[int, ...], ndim: int) -> tuple[int, ...]:
     return (axis % ndim,)
 
 
+@backend_overridable('array')
 def unreduce(array: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
     """Spread the gradient of a reduction back over the reduced input's shape.
 
@@ -241,10 +236,6 @@ def unreduce(array: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
         axis: None, an int (negative allowed) or a tuple of ints.
         keepdims: The reduction's keepdims flag.
     """
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('unreduce', array)
-        if helper is not None:
-            return helper(array, shape, axis, keepdims)
     shape = tuple(shape)
     if not shape:
         return array
@@ -255,13 +246,10 @@ def unreduce(array: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
     return np.broadcast_to(array, shape)
 
 
+@backend_overridable('array', 'original')
 def unreduce_like(array: Any, original: Any, axis: Any, keepdims: bool) -> Any:
     """`unreduce` to the shape of `original`, in its floating dtype (float32 stays
     float32 when the seed is a Python float); a Python float if `original` is one."""
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('unreduce_like', array, original)
-        if helper is not None:
-            return helper(array, original, axis, keepdims)
     if (type(original) is np.ndarray or type(original) is ShapeOnly) and original.ndim:
         # A fresh array filled by broadcasting assignment: cheaper than np.broadcast_to,
         # and already in the gradient's dtype. A taped shape record takes the same path
@@ -286,16 +274,13 @@ def unreduce_like(array: Any, original: Any, axis: Any, keepdims: bool) -> Any:
     return result
 
 
+@backend_overridable('array', 'like')
 def astype(array: Any, like: Any) -> Any:
     """Cast `array` to the float type of `like` (float32 stays float32).
 
     A Python float if `like` is a Python number; `like`'s dtype if that is floating;
     otherwise `array` unchanged.
     """
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('astype', array, like)
-        if helper is not None:
-            return helper(array, like)
     dtype = getattr(like, "dtype", None)
     if dtype is None:
         if isinstance(like, _PY_REAL):
@@ -308,15 +293,13 @@ def astype(array: Any, like: Any) -> Any:
     return dtype.type(array)
 
 
+@backend_overridable('a', 'b')
 def shapes_match(a: Any, b: Any) -> bool:
     """True if `a` and `b` have the same numpy shape."""
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('shapes_match', a, b)
-        if helper is not None:
-            return helper(a, b)
     return np.shape(a) == np.shape(b)
 
 
+@backend_overridable('x')
 def array_size(x: Any, axis: Any) -> int:
     """Number of elements a reduction of `x` over `axis` combines into each output.
 
@@ -324,10 +307,6 @@ def array_size(x: Any, axis: Any) -> int:
         x: The reduced value.
         axis: None (all elements), an int or a tuple of ints; negatives allowed.
     """
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('array_size', x)
-        if helper is not None:
-            return helper(x, axis)
     if axis is None:
         return int(np.size(x))
     shape = np.shape(x)
@@ -336,15 +315,12 @@ def array_size(x: Any, axis: Any) -> int:
     return shape[axis]
 
 
+@backend_overridable('x', 'z', 'y')
 def balanced_eq(x: Any, z: Any, y: Any) -> Any:
     """Share of the gradient of `z = max(x, y)` (or min) that flows to `x`.
 
     1 where `x` alone equals `z`, 0.5 where `x` and `y` tie, 0 elsewhere.
     """
-    if _TENSOR_BACKENDS:  # no walrus here: TensorFlow's AutoGraph cannot read it
-        helper = _tensor_helper('balanced_eq', x, z, y)
-        if helper is not None:
-            return helper(x, z, y)
     share = np.equal(x, z) / (1.0 + np.equal(x, y))
     dtype = getattr(x, "dtype", None)
     # Keep float32 gradients float32 instead of promoting through the 1.0.

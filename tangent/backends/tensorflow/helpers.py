@@ -60,7 +60,7 @@ def _dynamic_shape(value: Any) -> Any:
     return static if static is not None else tf.shape(value)
 
 
-def init_grad(x: Any) -> Any:
+def init_grad(x: Any, allow_lazy_initializer: bool = False) -> Any:
     return tf.zeros(_dynamic_shape(x), _float_dtype(x))
 
 

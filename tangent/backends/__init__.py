@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping
 from tangent import runtime
 from tangent.runtime import dispatch
 
-__all__ = ['Backend', 'register', 'registered', 'owner_of', 'owns_module', 'load',
+__all__ = ['Backend', 'ArrayMethods', 'register', 'registered', 'owner_of', 'owns_module', 'load',
            'load_for', 'traced_vjp', 'array_methods']
 
 
@@ -50,8 +50,8 @@ class Backend:
       traced_vjp: ``'module:function'``: ``vjp(fn, args, kwargs, positions, seed)``
         computes the gradient of a ``@tangent.trace`` black box called with this
         backend's values, with the library's own autodiff.
-      array_methods: ``'module:attribute'`` naming a dict from an array method's
-        name (``'sum'``) to the function it means, taking the array first.
+      array_methods: ``'module:attribute'`` naming the ``ArrayMethods`` of its
+        arrays: what ``x.sum()`` and ``x.T`` mean.
       eager: load the rules when the backend is registered (the base library).
     """
 
@@ -63,6 +63,41 @@ class Backend:
     traced_vjp: str | None = None
     array_methods: str | None = None
     eager: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class ArrayMethods:
+    """What the methods and attributes of a backend's arrays mean, as functions of
+    the array, so that desugaring can turn ``x.sum(axis=0)`` into ``np.sum(x, axis=0)``.
+
+    Attributes:
+      module: the library module generated code reaches the functions through.
+      module_alias: the name generated code binds ``module`` to, when the user's
+        code has none (``'np'``).
+      methods: ``x.name(*args)`` is ``methods[name](x, *args)``.
+      shape_methods: as ``methods``, with the trailing positional arguments one
+        tuple: ``x.reshape(2, 3)`` is ``np.reshape(x, (2, 3))``.
+      attributes: ``x.name`` is ``attributes[name](x)``.
+      astype: ``x.astype(dtype)`` is ``astype(x, dtype=dtype)``.
+      other_names: the arrays' other attributes (``shape``): never a user object's.
+      wrapped: the library function a wrapper (``autograd.numpy.sum``) stands for,
+        or None.
+    """
+
+    module: types.ModuleType | None = None
+    module_alias: str = ''
+    methods: Mapping[str, Callable] = dataclasses.field(default_factory=dict)
+    shape_methods: Mapping[str, Callable] = dataclasses.field(default_factory=dict)
+    attributes: Mapping[str, Callable] = dataclasses.field(default_factory=dict)
+    astype: Callable | None = None
+    other_names: frozenset = frozenset()
+    wrapped: Callable[[Any], Any] | None = None
+
+    def names(self) -> frozenset:
+        """Every method and attribute name of the arrays."""
+        return frozenset(self.methods) | frozenset(self.shape_methods) | \
+            frozenset(self.attributes) | self.other_names | \
+            (frozenset({'astype'}) if self.astype is not None else frozenset())
 
 
 _backends: dict[str, Backend] = {}
@@ -149,13 +184,10 @@ def traced_vjp(values: tuple) -> Callable | None:
     return None
 
 
-def array_methods() -> dict[str, Callable]:
-    """An array method's name to the function it means, over every loaded backend."""
-    methods: dict[str, Callable] = {}
-    for backend in _backends.values():
-        if backend.array_methods is not None and backend.name in _loaded:
-            methods.update(_attribute(backend.array_methods))
-    return methods
+def array_methods() -> list[ArrayMethods]:
+    """The array methods of every loaded backend that declares them."""
+    return [_attribute(backend.array_methods) for backend in list(_backends.values())
+            if backend.array_methods is not None and backend.name in _loaded]
 
 
 # The backends tangent ships. Each package registers its own descriptor.

@@ -18,5 +18,6 @@ register(Backend(
     rules=('tangent.backends.numpy.adjoints', 'tangent.backends.numpy.tangents',
            'tangent.backends.numpy.non_differentiable'),
     rule_helpers='tangent.backends.numpy.helpers',
+    array_methods='tangent.backends.numpy.methods:ARRAY_METHODS',
     eager=True,
 ))

@@ -28,11 +28,11 @@ from typing import Any, Callable
 
 import gast
 
-from tangent import backends, errors, runtime
+from tangent import backends, errors
 from tangent.api import tracing
 from tangent.errors import SourceNotAvailableError, StaleSourceError, TangentParseError
 from tangent.frontend import anf, annotate, decorators, desugar, fence, inlining
-from tangent.rules import non_differentiable, registry
+from tangent.rules import policy, registry
 from tangent.syntax import annotations as anno, compile as compile_, naming, quoting
 from tangent.syntax.annotations import Key
 from tangent.transforms import checkpoint, forward_ad, motion, optimization
@@ -43,11 +43,6 @@ __all__ = ['INPUT_DERIVATIVE', 'autodiff', 'clear_cache', 'grad', 'vjp', 'jvp']
 
 _CACHE_SIZE = 512
 _SWEPT_PER_WRITE = 32  # stale entries looked for at each write: all of them in 16 writes
-_IMPURE_RUNTIME = {runtime.push, runtime.pop, runtime.push_stack, runtime.pop_stack, runtime.add_at,
-                   runtime.check_seed, runtime.require_seed, runtime.check_scalar, print,
-                   *fence.RUNTIME_NAMES}  # the fence's checks raise: never dropped
-_PURE_BUILTINS = {len, range, reversed, slice, min, max, abs, float, int, tuple, list, dict,
-                  zip, enumerate, sum}
 _MISSING = object()
 
 
@@ -527,7 +522,7 @@ def _front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
     kept = checkpoint.calls_in_checkpointed_loops(fdef, bool(checkpoints)) \
         if checkpoints is not None else set()
     inlining.inline_user_calls(fdef, free, namer, parse_copy, {params[i] for i in wrt},
-                               param_types, _has_rule, needs_class,
+                               param_types, policy.has_rule, needs_class,
                                kept_calls=frozenset(kept))
     fdef = desugar.desugar(fdef, free, namer)
     if checkpoints is None:
@@ -578,7 +573,7 @@ def _spreads_varargs_into_user_function(fdef: gast.FunctionDef) -> bool:
                 isinstance(a, gast.Starred) and isinstance(a.value, gast.Name)
                 and a.value.id == rest for a in node.args):
             callee = annotate.callee(node)
-            if callee is not None and not _has_rule(callee) and not isinstance(
+            if callee is not None and not policy.has_rule(callee) and not isinstance(
                     callee, (types.BuiltinFunctionType, type)):
                 return True
     return False
@@ -596,14 +591,6 @@ def _spread_known_length(fdef: gast.FunctionDef, length: int) -> None:
                  for index in range(length)]
                 if isinstance(arg, gast.Starred) and isinstance(arg.value, gast.Name)
                 and arg.value.id == rest else [arg])]
-
-
-def _has_rule(func: Any) -> bool:
-    """Whether ``func`` is differentiated by a registered rule, or is a derivative
-    tangent wrote choosing its version at run time: never copied in to be inlined."""
-    return (func in registry.adjoints or func in registry.tangents
-            or non_differentiable.is_non_differentiable(func) or tracing.is_traced(func)
-            or hasattr(func, GENERAL_VERSION))
 
 
 def _closure_key(fn: Callable) -> tuple:
@@ -863,7 +850,7 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
     return _Generated(function=function, seed_name=result.seed_name, checks=tuple(checks))
 
 
-GENERAL_VERSION = decorators.GENERAL_VERSION  # on a derivative tangent wraps
+GENERAL_VERSION = policy.GENERAL_VERSION  # on a derivative tangent wraps
 _SHAPE_HELPERS = {'unbroadcast', 'unreduce_like', 'add_grad', 'shape_only'}
 
 
@@ -962,17 +949,6 @@ def _tangents_last(generic: Callable, tangent_names: list[str]) -> Callable:
     return derivative
 
 
-def _draws_random_numbers(func: Any) -> bool:
-    """A call that advances a random generator: dropping an unused draw would shift
-    every later one (np.random.uniform, rs.randn, random.random)."""
-    owner = getattr(func, '__self__', None)
-    if owner is not None and type(owner).__module__.split('.')[0] in ('numpy', 'random') \
-            and hasattr(owner, 'random'):
-        return True  # a method of a RandomState, Generator or random.Random
-    module = getattr(func, '__module__', None) or ''
-    return module == 'random' or module.startswith('numpy.random')
-
-
 def _purity_check(namespace: naming.Namespace) -> Callable[[gast.expr], bool]:
     """Which calls in generated code have no side effects (so unused ones may go)."""
     def resolve(node):
@@ -985,14 +961,7 @@ def _purity_check(namespace: naming.Namespace) -> Callable[[gast.expr], bool]:
 
     def is_pure(func_node: gast.expr) -> bool:
         func = resolve(func_node)
-        if func is None:
-            return False
-        if func in _IMPURE_RUNTIME or _draws_random_numbers(func):
-            return False
-        if getattr(func, '__module__', None) == runtime.__name__:
-            return True
-        return func in registry.adjoints or non_differentiable.is_non_differentiable(func) \
-            or func in _PURE_BUILTINS
+        return func is not None and policy.is_pure(func)
     return is_pure
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from tangent import backends
+from tangent.rules import policy
 
 # The keyword a traced function's gradient takes its seed by.
 SEED_NAME = 'btraced_result'
@@ -21,13 +22,13 @@ SEED_NAME = 'btraced_result'
 def trace(fn: Callable | None = None) -> Callable:
     """Mark ``fn`` as traced; usable as ``@trace`` or ``@trace()``."""
     def mark(function: Callable) -> Callable:
-        function.__tangent_traced__ = True
+        setattr(function, policy.TRACED, True)
         return function
     return mark if fn is None else mark(fn)
 
 
 def is_traced(fn: Any) -> bool:
-    return getattr(fn, '__tangent_traced__', False) is True
+    return getattr(fn, policy.TRACED, False) is True
 
 
 def traced_gradient(fn: Callable, positions: tuple[int, ...],

@@ -24,10 +24,11 @@ from typing import Any
 import gast
 
 from tangent.errors import TangentParseError
+from tangent.rules import policy
 from tangent.syntax import quoting, threadsafe_ast
 
 # Set by tangent on the wrappers it writes around a generated derivative.
-GENERAL_VERSION = '_tangent_general_version'
+GENERAL_VERSION = policy.GENERAL_VERSION
 
 _made: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _counter = itertools.count()

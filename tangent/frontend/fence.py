@@ -18,7 +18,7 @@ import gast
 
 from tangent import errors
 from tangent.errors import TangentParseError
-from tangent.rules import non_differentiable
+from tangent.rules import non_differentiable, policy
 from tangent.syntax import annotations as anno, transformers
 from tangent.syntax.annotations import Key
 
@@ -603,6 +603,7 @@ RUNTIME_NAMES = {errors.returned_none: RETURNED_NONE,
                  check_not_view_of: 'tangent_check_not_view_of',
                  check_part_not_shared: 'tangent_check_part_not_shared'}
 RUNTIME_VALUES = {name: value for value, name in RUNTIME_NAMES.items()}
+policy.declare_impure(*RUNTIME_NAMES)  # they raise: never dropped
 
 
 def require_returned_value(fdef: gast.FunctionDef, filename: str, function_name: str,

@@ -19,11 +19,12 @@ from typing import Callable
 
 import gast
 
-from tangent import runtime as runtime
+from tangent import runtime
 from tangent.errors import ForwardNotImplementedError
 from tangent.frontend import annotate
 from tangent.frontend.anf import is_atom
-from tangent.rules import registry
+from tangent.rules import policy, registry
+from tangent.rules.policy import Derivation
 from tangent.syntax import annotations as anno, comments, create, quoting, transformers
 from tangent.syntax.annotations import Key
 from tangent.syntax.create import assign, name
@@ -307,7 +308,7 @@ class ForwardAD:
                     not any(self.is_active(k.value) for k in value.keywords) and \
                     not any(self.is_active(r) for r in annotate.unresolved_receiver(value)):
                 return self.zero(target)
-            if func is not None and func in registry.tangents:
+            if func is not None and policy.derivation(func, 'forward') is Derivation.RULE:
                 keywords = {k.arg: k.value for k in value.keywords}
                 return self.expand_rule(func, target, args, keywords, value)
             if func is None:
@@ -377,9 +378,8 @@ class ForwardAD:
         func = annotate.callee(call)
         # A function with a custom adjoint but no tangent is a primitive with a
         # missing rule, not source to read: tangent_of reports it.
-        return (func is not None and func not in registry.tangents
-                and func not in registry.adjoints
-                and not annotate.is_non_differentiable_call(call)
+        return (func is not None
+                and policy.derivation(func, 'forward') in (Derivation.SOURCE, Derivation.TRACED)
                 and isinstance(annotate.call_target(call)[0], types.FunctionType))
 
     def subroutine(self, stmt, target, call) -> list:

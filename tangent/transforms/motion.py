@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from tangent import runtime as runtime
+from tangent import runtime
 from tangent.syntax import annotations as anno, comments, create
 from tangent.syntax.annotations import Key
 from tangent.syntax.create import assign, name

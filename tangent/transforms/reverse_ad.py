@@ -35,11 +35,12 @@ from typing import Any, Callable
 import gast
 import numpy as np
 
-from tangent import runtime as runtime
+from tangent import runtime
 from tangent.errors import ReverseNotImplementedError
 from tangent.frontend import annotate
 from tangent.frontend.anf import is_atom
-from tangent.rules import registry
+from tangent.rules import policy, registry
+from tangent.rules.policy import Derivation
 from tangent.syntax import annotations as anno, comments, create, quoting, transformers
 from tangent.syntax.annotations import Key
 from tangent.syntax.create import assign, name
@@ -563,7 +564,8 @@ class ReverseAD:
         if not active_args:
             return []
         keywords = {k.arg: k.value for k in call.keywords}
-        if func is not None and func in registry.adjoints:
+        how = policy.derivation(func, 'reverse') if func is not None else None
+        if how is Derivation.RULE:
             code = self.expand_rule(func, target, args, keywords, seed, state, call)
             if isinstance(func, np.ufunc):
                 code = self.without_needless_unbroadcasts(code, target, args)
@@ -572,7 +574,7 @@ class ReverseAD:
             self._no_rule(quoting.to_source(call.func), call,
                           annotate.unresolved_callee_advice(call))
         function, args = annotate.call_target(call)
-        if isinstance(function, types.FunctionType) and func not in registry.tangents:
+        if isinstance(function, types.FunctionType) and how is not Derivation.MISSING:
             return self.adjoint_subroutine(function, args, call, seed, state)
         self._no_rule(getattr(func, '__qualname__', repr(func)), call)
         return []

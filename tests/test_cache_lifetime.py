@@ -25,6 +25,7 @@ from reference import assert_close, numerical_grad, numerical_jvp
 
 import tangent
 from tangent import grad_util
+from tangent.api import cache, pipeline
 
 X = np.array([0.3, -0.5, 0.8])
 DIRECTION = np.array([0.7, 0.2, -0.4])
@@ -140,7 +141,7 @@ def test_a_dropped_closure_releases_the_helper_it_calls_and_the_helper_data():
 
 
 def test_eight_factory_closures_leave_no_entry_behind():
-    entries_before = len(grad_util._cache.entries)
+    entries_before = len(cache.derivatives.entries)
     arrays = []
     for i in range(8):
         weights = np.full(3, 1.0 + i)
@@ -149,7 +150,7 @@ def test_eight_factory_closures_leave_no_entry_behind():
         del weights
     gc.collect()
     assert all(array() is None for array in arrays)
-    assert len(grad_util._cache.entries) == entries_before
+    assert len(cache.derivatives.entries) == entries_before
 
 
 GLOBAL_SOURCE = '''
@@ -186,7 +187,7 @@ def test_an_old_global_value_is_released_once_more_derivatives_are_written(tmp_p
     check(module.reads_global, 'reverse')
     old_weights = weakref.ref(module.WEIGHTS)
     module.WEIGHTS = np.array([3.0, 3.0, 3.0])
-    for i in range(grad_util._CACHE_SIZE // grad_util._SWEPT_PER_WRITE + 1):
+    for i in range(cache.CACHE_SIZE // cache.SWEPT_PER_WRITE + 1):
         check(make_closure_over_array(np.full(3, 0.5 + i)), 'reverse')
     gc.collect()
     assert old_weights() is None
@@ -295,12 +296,12 @@ def written(monkeypatch):
     """Counts the derivatives written from source (reverse and forward)."""
     count = {'reverse': 0, 'forward': 0}
     for mode in count:
-        original = getattr(grad_util, f'_generate_{mode}')
+        original = getattr(pipeline, f'_generate_{mode}')
 
         def counting(*args, original=original, mode=mode, **kwargs):
             count[mode] += 1
             return original(*args, **kwargs)
-        monkeypatch.setattr(grad_util, f'_generate_{mode}', counting)
+        monkeypatch.setattr(pipeline, f'_generate_{mode}', counting)
     return count
 
 
@@ -316,7 +317,7 @@ def test_after_clear_cache_the_next_grad_writes_the_derivative_anew(written, mod
     check(function, mode)
     assert written[mode] == 1  # the second came from the cache
     tangent.clear_cache()
-    assert not grad_util._cache.entries
+    assert not cache.derivatives.entries
     check(function, mode)
     assert written[mode] == 2
 

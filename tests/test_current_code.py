@@ -154,7 +154,7 @@ def test_a_file_edited_after_import_is_a_clear_error(tmp_path, monkeypatch):
     try:
         assert_close(tangent.grad(module.g)(1.0), 2.0)
         module_file.write_text('def h(x):\n    return x ** 3\n\n\ndef g(x):\n    return x * 2.0\n')
-        tangent.grad_util._cache.clear()
+        tangent.api.cache.derivatives.clear()
         with pytest.raises(StaleSourceError, match='reload'):
             tangent.grad(module.g)
         module = importlib.reload(module)

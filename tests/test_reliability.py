@@ -33,7 +33,7 @@ import pytest
 from reference import assert_close, numerical_grad, numerical_jvp
 
 import tangent
-from tangent import grad_util
+from tangent.api import cache
 from tangent.errors import SourceNotAvailableError, TangentParseError
 
 X = np.array([0.3, -0.5, 0.8])
@@ -187,7 +187,7 @@ def test_two_thousand_distinct_functions_leave_nothing_behind(tmp_path, monkeypa
 
     # The cache is full after _CACHE_SIZE functions; from then on every new entry
     # evicts an old one, so the memory held at two later points must be the same.
-    start, middle = grad_util._CACHE_SIZE + 100, (grad_util._CACHE_SIZE + 100 + DISTINCT) // 2
+    start, middle = cache.CACHE_SIZE + 100, (cache.CACHE_SIZE + 100 + DISTINCT) // 2
     held = {}
     for i in range(DISTINCT):
         if i == start:
@@ -205,8 +205,8 @@ def test_two_thousand_distinct_functions_leave_nothing_behind(tmp_path, monkeypa
     assert grown < 2 * 2**20, \
         f'{DISTINCT - 1 - middle} more gradients kept {grown / 2**20:.1f} MiB more alive'
     assert held[DISTINCT - 1] < 64 * 2**20
-    assert len(grad_util._cache.entries) <= grad_util._CACHE_SIZE
-    assert len(tangent_linecache_entries()) <= 2 * grad_util._CACHE_SIZE
+    assert len(cache.derivatives.entries) <= cache.CACHE_SIZE
+    assert len(tangent_linecache_entries()) <= 2 * cache.CACHE_SIZE
     assert os.listdir(private_tmp) == []
     assert sorted(os.listdir(source_dir)) == files_before
 
@@ -223,8 +223,8 @@ def test_closures_with_distinct_data_get_distinct_correct_gradients():
         if i % 100 == 0:
             assert_close(gradient, numerical_grad(closure, [X], 0))
     gc.collect()
-    assert len(grad_util._cache.entries) <= grad_util._CACHE_SIZE
-    assert len(tangent_linecache_entries()) <= 2 * grad_util._CACHE_SIZE
+    assert len(cache.derivatives.entries) <= cache.CACHE_SIZE
+    assert len(tangent_linecache_entries()) <= 2 * cache.CACHE_SIZE
 
 
 # No mutation ------------------------------------------------------------------------

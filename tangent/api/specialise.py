@@ -1,0 +1,165 @@
+"""Derivatives that choose their version at call time: per receiver class
+(``model.forward(x)`` with ``model`` an argument), per length of ``*args``,
+and a faster version for Python numbers; kept current when what they were
+written from is rebound.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+import gast
+
+from tangent.api.cache import Generated, MISSING, watched
+from tangent.rules import policy
+from tangent.syntax import annotations as anno
+
+SPREAD = '*'  # a specialisation key: how many values the function's *args holds
+
+def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type],
+                  specialise: Callable[[dict[str, type]], Generated],
+                  renamed: Callable[[Generated], dict[str, str]],
+                  trailing: Callable[[dict], int] = lambda kwargs: 0) -> Callable:
+    """A derivative that is generated at its first call for each receiver class.
+
+    ``model.forward(x)`` with ``model`` an argument means a different function
+    for each class of ``model``; the classes are known only at call time. The
+    receiver ``SPREAD`` stands for the number of values in ``*args``;
+    ``trailing(kwargs)`` counts the positional arguments after them (tangents).
+    """
+    code = fn.__code__
+    params = list(code.co_varnames[:code.co_argcount])
+    defaults = dict(zip(params[len(params) - len(fn.__defaults__ or ()):],
+                        fn.__defaults__ or ()))
+    spread = SPREAD in receivers
+    receivers = [p for p in receivers if p != SPREAD]
+    # A receiver is a parameter or a path of attributes from one (self.encoder).
+    positions = [(params.index(p.split('.')[0]), p) for p in receivers]
+
+    def class_of(value, path):
+        for attribute in path.split('.')[1:]:
+            value = getattr(value, attribute, None)
+        return type(value)
+
+    specialisations: dict[tuple, tuple[Callable, dict[str, str]]] = {}
+
+    def derivative(*args, **kwargs):
+        classes = tuple(class_of(args[i] if i < len(args) else
+                                 kwargs.get(p.split('.')[0], defaults.get(p.split('.')[0])), p)
+                        for i, p in positions)
+        if spread:
+            classes += (max(len(args) - len(params) - trailing(kwargs), 0),)
+        entry = specialisations.get(classes)
+        if entry is not None and any(mapping.get(name, MISSING) is not value
+                                     for mapping, name, value in entry[2]):
+            entry = None  # a method or attribute was rebound (Model.forward = ...)
+        if entry is None:
+            types_ = dict(param_types)
+            types_.update((p, cls) for (_, p), cls in zip(positions, classes))
+            if spread:
+                types_[SPREAD] = classes[-1]
+            generated = specialise(types_)
+            entry = specialisations[classes] = (generated.function, renamed(generated),
+                                                watched(generated.checks))
+        function, renames, _ = entry
+        for old, new in renames.items():
+            if old in kwargs:
+                kwargs[new] = kwargs.pop(old)
+        return function(*args, **kwargs)
+
+    derivative.__name__ = derivative.__qualname__ = f'd{fn.__name__}specialising'
+    derivative.__doc__ = (f'The derivative of {fn.__qualname__}, generated at the first call '
+                          f'for each class of {", ".join(receivers)}.')
+    derivative.specialisations = specialisations
+    return derivative
+
+GENERAL_VERSION = policy.GENERAL_VERSION  # on a derivative tangent wraps
+
+_SHAPE_HELPERS = {'unbroadcast', 'unreduce_like', 'add_grad', 'shape_only'}
+
+def reads_shapes_in_loops(module: gast.Module) -> bool:
+    """Whether generated code matches shapes at run time inside a loop, which it need
+    not do when every argument is a Python number (outside loops, the few calls cost
+    about what choosing the version would)."""
+    return any(isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
+               and node.func.attr in _SHAPE_HELPERS
+               for loop in anno.walk(module) if isinstance(loop, (gast.For, gast.While))
+               for node in anno.walk(loop))
+
+def with_scalar_version(generic: Callable, n_params: int,
+                         specialise: Callable[[], Generated], seed_name: str) -> Callable:
+    """``generic``, or when called with Python numbers only, the derivative written
+    knowing that (every value has one shape: no unbroadcast, no shape on the tape).
+
+    The scalar version is written at the first such call. ``inspect`` and
+    higher-order differentiation see ``generic`` (``__wrapped__``).
+    """
+    scalar = None
+
+    def derivative(*args, **kwargs):
+        nonlocal scalar
+        if len(args) >= n_params:
+            for arg in args[:n_params]:
+                if type(arg) is not float and type(arg) is not int:
+                    break
+            else:
+                if scalar is None:
+                    generated = specialise()
+                    scalar = generated.function if generated.seed_name == seed_name \
+                        else generic
+                    derivative.specialisations['numbers'] = scalar
+                return scalar(*args, **kwargs)
+        return generic(*args, **kwargs)
+
+    functools.update_wrapper(derivative, generic)
+    derivative.specialisations = {}  # 'numbers': the version for Python numbers, once used
+    setattr(derivative, GENERAL_VERSION, generic)  # what differentiating it again reads
+    return derivative
+
+def kept_current(generated: Generated, generate: Callable[[], Generated]) -> Callable:
+    """The derivative, checked at each call against what it was written from.
+
+    A global, a closure value, an attribute (``cfg.act``) or a helper's code or
+    defaults that changed since the derivative was written means the function
+    now computes something else: the derivative is written anew (through the
+    cache) before it runs, so it never differentiates a function that no longer
+    exists. Without such dependencies it is the generated function itself.
+    """
+    checks = watched(generated.checks)
+    if not checks:
+        return generated.function
+    current = [generated.function, checks]
+
+    def derivative(*args, **kwargs):
+        for mapping, name, value in current[1]:
+            if mapping.get(name, MISSING) is not value:
+                fresh = generate()
+                current[:] = [fresh.function, watched(fresh.checks)]
+                break
+        return current[0](*args, **kwargs)
+
+    functools.update_wrapper(derivative, generated.function)
+    # What differentiating it again reads: the generated function.
+    setattr(derivative, GENERAL_VERSION,
+            getattr(generated.function, GENERAL_VERSION, generated.function))
+    return derivative
+
+def tangents_last(generic: Callable, tangent_names: list[str]) -> Callable:
+    """A forward derivative whose last positional arguments are the tangents.
+
+    ``df(*args, *tangents)``: for ``f(x, s=3.0)``, ``df(2.0, 1.0)`` means
+    ``x=2.0`` with tangent 1.0 and ``s`` at its default, not ``s=1.0``. Tangents
+    passed by name leave the positional arguments as they are.
+    """
+    count = len(tangent_names)
+
+    def derivative(*args, **kwargs):
+        if len(args) > count and not any(name in kwargs for name in tangent_names):
+            kwargs.update(zip(tangent_names, args[-count:]))
+            args = args[:-count]
+        return generic(*args, **kwargs)
+
+    functools.update_wrapper(derivative, generic)
+    setattr(derivative, GENERAL_VERSION, generic)  # what differentiating it again reads
+    return derivative

@@ -98,13 +98,10 @@ def math_copysign(z, x, y):
     d[x] = d[z] * np.sign(x) * math.copysign(1.0, y)
 
 
-# Up to four arguments, or one iterable of any length; ties share the gradient.
+# Any number of arguments, or one iterable; ties share the gradient.
 @adjoint(builtins.max)
-def builtin_max(z, x, y=None, w=None, v=None):
-    d[x] = tangent.extremum_gradient(d[z], z, (x, y, w, v), 0)
-    d[y] = tangent.extremum_gradient(d[z], z, (x, y, w, v), 1)
-    d[w] = tangent.extremum_gradient(d[z], z, (x, y, w, v), 2)
-    d[v] = tangent.extremum_gradient(d[z], z, (x, y, w, v), 3)
+def builtin_max(z, *args):
+    d[args[i]] = tangent.extremum_gradient(d[z], z, args, i)
 
 
 alias(builtins.min, builtins.max)
@@ -408,20 +405,13 @@ def tensordot(y, a, b, axes=2):
     d[b] = tangent.tensordot_gradient(d[y], a, b, axes, False)
 
 
-# Up to six operands; out and optimize are keyword-only, so a seventh operand is an
-# error when the derivative is written rather than an ignored argument. Subscripts
-# are a string, never active: an active one is an operand of the interleaved form
-# (einsum(a, [0, 1], b, [1, 2])), which einsum_gradient refuses.
+# Any number of operands. Subscripts are a string, never active: an active one is an
+# operand of the interleaved form (einsum(a, [0, 1], b, [1, 2])), which
+# einsum_gradient refuses.
 @adjoint(np.einsum)
-def einsum(y, subscripts, a, b=None, c=None, e=None, g=None, h=None, *, out=None,
-           optimize=False):
-    d[subscripts] = tangent.einsum_gradient(d[y], subscripts, (a, b), 0)
-    d[a] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 0)
-    d[b] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 1)
-    d[c] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 2)
-    d[e] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 3)
-    d[g] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 4)
-    d[h] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 5)
+def einsum(y, subscripts, *operands, out=None, optimize=False):
+    d[subscripts] = tangent.einsum_gradient(d[y], subscripts, operands, 0)
+    d[operands[i]] = tangent.einsum_gradient(d[y], subscripts, operands, i)
 
 
 @adjoint(np.kron)
@@ -621,17 +611,11 @@ def ediff1d(y, ary, to_end=None, to_begin=None):
     d[to_begin] = tangent.ediff1d_gradient(d[y], ary, to_end, to_begin, 'to_begin')
 
 
-# Linear in f; up to three spacings (one for all axes, or one per axis).
+# Linear in f; the spacings are one for all axes, or one per axis.
 @adjoint(np.gradient)
-def gradient(y, f, h1=None, h2=None, h3=None, axis=None, edge_order=1):
-    d[f] = tangent.finite_difference_gradient(d[y], f, tangent.present_operands(h1, h2, h3),
-                                              axis, edge_order)
-    d[h1] = tangent.finite_difference_spacing_gradient(
-        d[y], y, f, tangent.present_operands(h1, h2, h3), 0, axis)
-    d[h2] = tangent.finite_difference_spacing_gradient(
-        d[y], y, f, tangent.present_operands(h1, h2, h3), 1, axis)
-    d[h3] = tangent.finite_difference_spacing_gradient(
-        d[y], y, f, tangent.present_operands(h1, h2, h3), 2, axis)
+def gradient(y, f, *spacings, axis=None, edge_order=1):
+    d[f] = tangent.finite_difference_gradient(d[y], f, spacings, axis, edge_order)
+    d[spacings[i]] = tangent.finite_difference_spacing_gradient(d[y], y, f, spacings, i, axis)
 
 
 @adjoint(np.matrix_transpose)
@@ -722,14 +706,10 @@ def geomspace(y, start, stop, num=50, endpoint=True, dtype=None, axis=0):
     d[stop] = tangent.geomspace_gradient(d[y], y, start, stop, num, endpoint, axis, True)
 
 
-# Up to four inputs; each grid is one input spread along the other axes.
+# Each grid is one input spread along the other axes.
 @adjoint(np.meshgrid)
-def meshgrid(grids, x1=None, x2=None, x3=None, x4=None, copy=True, sparse=False,
-             indexing='xy'):
-    d[x1] = tangent.meshgrid_gradient(d[grids], (x1, x2, x3, x4), 0, indexing)
-    d[x2] = tangent.meshgrid_gradient(d[grids], (x1, x2, x3, x4), 1, indexing)
-    d[x3] = tangent.meshgrid_gradient(d[grids], (x1, x2, x3, x4), 2, indexing)
-    d[x4] = tangent.meshgrid_gradient(d[grids], (x1, x2, x3, x4), 3, indexing)
+def meshgrid(grids, *xi, copy=True, sparse=False, indexing='xy'):
+    d[xi[i]] = tangent.meshgrid_gradient(d[grids], xi, i, indexing)
 
 
 # y[k] = start + k * step; the stop sets the length only.

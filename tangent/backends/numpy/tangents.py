@@ -89,10 +89,10 @@ def math_copysign(z, x, y):
     d[z] = d[x] * np.sign(x) * math.copysign(1.0, y)
 
 
-# Up to four arguments, or one iterable of any length; ties share the tangent.
+# Any number of arguments, or one iterable; ties share the tangent.
 @tangent_(builtins.max)
-def builtin_max(z, x, y=None, w=None, v=None):
-    d[z] = tangent.extremum_tangent(z, (x, y, w, v), (d[x], d[y], d[w], d[v]))
+def builtin_max(z, *args):
+    d[z] = tangent.extremum_tangent(z, args, d[args])
 
 
 alias(builtins.min, builtins.max)
@@ -374,12 +374,9 @@ def tensordot(y, a, b, axes=2):
     d[y] = np.tensordot(d[a], b, axes) + np.tensordot(a, d[b], axes)
 
 
-# Up to six operands, as the adjoint; out and optimize are keyword-only.
 @tangent_(np.einsum)
-def einsum(y, subscripts, a, b=None, c=None, e=None, g=None, h=None, *, out=None,
-           optimize=False):
-    d[y] = tangent.einsum_tangent(subscripts, (a, b, c, e, g, h),
-                                  (d[a], d[b], d[c], d[e], d[g], d[h]))
+def einsum(y, subscripts, *operands, out=None, optimize=False):
+    d[y] = tangent.einsum_tangent(subscripts, operands, d[operands])
 
 
 @tangent_(np.kron)
@@ -546,9 +543,8 @@ def ediff1d(y, ary, to_end=None, to_begin=None):
 
 
 @tangent_(np.gradient)
-def gradient(y, f, h1=None, h2=None, h3=None, axis=None, edge_order=1):
-    d[y] = tangent.finite_difference_tangent(d[f], (d[h1], d[h2], d[h3]), y, f,
-                                             tangent.present_operands(h1, h2, h3), axis,
+def gradient(y, f, *spacings, axis=None, edge_order=1):
+    d[y] = tangent.finite_difference_tangent(d[f], d[spacings], y, f, spacings, axis,
                                              edge_order)
 
 
@@ -634,10 +630,8 @@ def geomspace(y, start, stop, num=50, endpoint=True, dtype=None, axis=0):
 
 
 @tangent_(np.meshgrid)
-def meshgrid(grids, x1=None, x2=None, x3=None, x4=None, copy=True, sparse=False,
-             indexing='xy'):
-    d[grids] = tangent.meshgrid_tangent((d[x1], d[x2], d[x3], d[x4]), (x1, x2, x3, x4),
-                                        sparse, indexing)
+def meshgrid(grids, *xi, copy=True, sparse=False, indexing='xy'):
+    d[grids] = tangent.meshgrid_tangent(d[xi], xi, sparse, indexing)
 
 
 @tangent_(np.arange)

@@ -44,6 +44,9 @@ from tangent.rules import registry
 from tangent.syntax import quoting
 
 _MARKER = 'd'
+# Every function given a derivative by a declaration, with its kind: for tests
+# that check each declared derivative, and for readers of the registries.
+_declared: dict[Any, str] = {}
 _counter = itertools.count()
 _counter_lock = threading.Lock()
 
@@ -100,6 +103,12 @@ def linear(*funcs: Any, wrt: str | None = None, override: bool = False
     return declare
 
 
+def declared_functions() -> dict[Any, str]:
+    """The functions whose rules come from a declaration: ``'elementwise'`` or ``'linear'``
+    (those whose rules were removed since are left out)."""
+    return {func: kind for func, kind in list(_declared.items()) if func in registry.adjoints}
+
+
 class _Declaration:
     """A declaration: its parameters (read when it is made), its formulas (read when
     a template is first needed: parsing every declaration would slow ``import``)."""
@@ -111,6 +120,7 @@ class _Declaration:
         if not isinstance(fn, types.FunctionType):
             raise TemplateError(f'A declaration must be a plain function, got {fn!r}.')
         self.fn = fn
+        self.first_only = first_only
         self.namespace = fn.__globals__
         code = fn.__code__
         names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
@@ -183,6 +193,7 @@ class _Declaration:
                  override: bool) -> None:
         """Register recipes for the templates of ``func``, whose bodies the callables write."""
         label = getattr(func, '__name__', self.fn.__name__)
+        _declared[func] = 'linear' if self.first_only else 'elementwise'
         registry.adjoints.register_recipe(
             func, lambda: self._compile(adjoint(), 'adjoint', label), override=override)
         registry.tangents.register_recipe(

@@ -217,38 +217,29 @@ class _Declaration:
         return defined[self.fn.__name__]
 
 
-_parsed_files: dict[str, tuple[list[str], dict[int, ast.FunctionDef]]] = {}
-_parsed_lock = threading.Lock()
-
-
-def _definition_of(fn: Callable) -> ast.stmt:
-    """The tree of ``fn``'s definition; its file is parsed once for all its declarations."""
+def _definition_of(fn: Callable) -> ast.FunctionDef:
+    """The tree of ``fn``'s definition, parsed from its own lines only."""
     filename, first_line = quoting.source_location(fn)
     lines = linecache.getlines(filename)
-    with _parsed_lock:
-        parsed = _parsed_files.get(filename)
-    if parsed is None or parsed[0] is not lines:
-        definitions = {}
+    if 0 < first_line <= len(lines):
+        start = first_line - 1
+        indent = len(lines[start]) - len(lines[start].lstrip())
+        end = start + 1
+        while end < len(lines):
+            line = lines[end]
+            if line.strip() and len(line) - len(line.lstrip()) <= indent and \
+                    not line.lstrip().startswith(('def ', '@', ')')):
+                break
+            end += 1
         try:
-            statements = list(ast.parse(''.join(lines)).body)
+            tree = ast.parse(textwrap.dedent(''.join(lines[start:end])))
         except SyntaxError:
-            statements = []
-        while statements:  # the module's statements, those under an if or a try included
-            node = statements.pop()
-            if isinstance(node, ast.FunctionDef):
-                definitions[node.lineno] = node
-                for decorator in node.decorator_list:
-                    definitions.setdefault(decorator.lineno, node)
-            elif isinstance(node, (ast.If, ast.Try)):
-                statements.extend(node.body + node.orelse)
-        parsed = (lines, definitions)
-        with _parsed_lock:
-            _parsed_files[filename] = parsed
-    definition = parsed[1].get(first_line)
-    if definition is None or definition.name != fn.__name__:
-        # Nested in a function, typed at a prompt, or edited since: read it the usual way.
-        definition = ast.parse(textwrap.dedent(quoting.get_source(fn))).body[0]
-    return definition
+            tree = None
+        if tree is not None and tree.body and isinstance(tree.body[0], ast.FunctionDef) \
+                and tree.body[0].name == fn.__name__:
+            return tree.body[0]
+    # Typed at a prompt or edited since: read it the usual way, which says what is wrong.
+    return ast.parse(textwrap.dedent(quoting.get_source(fn))).body[0]
 
 
 def _returned(definition: ast.FunctionDef, name: str) -> list[ast.expr]:

@@ -157,7 +157,7 @@ def test_integer_powers_of_arrays_at_zero_match_finite_differences():
 
 # ---------------------------------------------------------------------------------------
 # np.einsum: broadcast size-1 axes, ellipsis, implicit output, repeated indices, and
-# up to six operands, in both modes.
+# any number of operands, in both modes.
 
 EINSUM_CASES = [
     ('ijk,ijk->ijk', [(1, 4, 1), (3, 4, 1)]),

@@ -25,7 +25,7 @@ NOTES = {
     'np.linalg.norm': "vector ord None/1/2/inf/-inf/p, matrix 'fro'/'nuc'/1/-1/2/inf",
     'np.pad': "mode='constant' with zero fill",
     'np.einsum': ('any subscripts string, repeated indices, ellipsis, implicit output and '
-                  'operands broadcast along length-1 axes included; up to six operands; the '
+                  'operands broadcast along length-1 axes included; any number of operands; the '
                   'interleaved form (`np.einsum(a, [0, 1], b, [1, 2])`) raises'),
     'np.power': ('exact at 0 and at negative bases for integer exponents (`x ** 0` has '
                  "slope 0 everywhere); the exponent's derivative is 0 at a zero base"),
@@ -50,7 +50,7 @@ NOTES = {
     'np.linspace': 'linear in start and stop (arrays too, any axis), retstep included',
     'np.logspace': 'in start, stop and base (scalar or array)',
     'np.geomspace': 'in start and stop (both positive or both negative)',
-    'np.meshgrid': "up to four inputs, 'xy' or 'ij', dense or sparse",
+    'np.meshgrid': "any number of inputs, 'xy' or 'ij', dense or sparse",
     'np.arange': 'd/dstart = 1, d/dstep = k; the stop sets the length only',
     'np.bincount': 'linear in weights',
     'np.convolve': "modes 'full', 'same', 'valid' (real 1-D)",

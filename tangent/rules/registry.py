@@ -5,7 +5,10 @@ user function) to a template: a plain Python function whose first parameter
 stands for the call's result and whose other parameters stand for the call's
 arguments, in order, keyword arguments by name with their defaults. The body
 uses ``d[x]`` for "the derivative of x". Templates are checked when they are
-registered, not when they are first used.
+registered, not when they are first used. A template derived from a
+declaration (``declare``) may be registered as a recipe, checked when it is
+declared and built the first time it is looked up, so that ``import tangent``
+compiles none of them.
 """
 
 from __future__ import annotations
@@ -46,16 +49,36 @@ def _changed() -> None:
     _generation += 1
 
 
+_MISSING = object()
+
+
+class _Recipe:
+    """A template not built yet: ``build()`` makes it."""
+
+    def __init__(self, build: Callable[[], Callable]):
+        self.build = build
+
+
 class Registry:
     """A dict-like, thread-safe store of templates keyed by the function they differentiate."""
 
     def __init__(self, kind: str):
         self.kind = kind
-        self._rules: dict[Any, Callable] = {}
+        self._rules: dict[Any, Any] = {}
         self._lock = threading.Lock()
 
     def register(self, func: Any, template: Callable, override: bool = False) -> Callable:
         """Validate ``template`` and store it as the rule of ``func``."""
+        self._check(func, template)
+        self._store(func, template, override)
+        return template
+
+    def register_recipe(self, func: Any, build: Callable[[], Callable],
+                        override: bool = False) -> None:
+        """Store ``build``, which makes the template of ``func`` when it is first looked up."""
+        self._store(func, _Recipe(build), override)
+
+    def _check(self, func: Any, template: Callable) -> None:
         if not isinstance(template, types.FunctionType):
             raise TemplateError(
                 f'A {self.kind} template must be a plain Python function, got {template!r}.')
@@ -69,14 +92,25 @@ class Registry:
         if code.co_flags & inspect.CO_VARKEYWORDS:
             raise TemplateError(
                 f'The {self.kind} template {template.__name__} may not take **kwargs.')
+
+    def _store(self, func: Any, rule: Any, override: bool) -> None:
         key = key_of(func)
         with self._lock:
             if key in self._rules and not override:
                 raise TemplateError(
                     f'A {self.kind} rule for {getattr(func, "__name__", func)} is already '
                     f'registered; pass override=True to replace it.')
-            self._rules[key] = template
+            self._rules[key] = rule
             _changed()
+
+    def _built(self, key: Any, rule: Any) -> Any:
+        """``rule`` itself, or the template its recipe makes (stored in its place)."""
+        if not isinstance(rule, _Recipe):
+            return rule
+        template = rule.build()
+        with self._lock:
+            if self._rules.get(key) is rule:
+                self._rules[key] = template
         return template
 
     def declare(self, *funcs: Any) -> None:
@@ -96,10 +130,13 @@ class Registry:
         return key_of(func) in self._rules
 
     def __getitem__(self, func: Any) -> Callable:
-        return self._rules[key_of(func)]
+        key = key_of(func)
+        return self._built(key, self._rules[key])
 
     def get(self, func: Any, default: Any = None) -> Any:
-        return self._rules.get(key_of(func), default)
+        key = key_of(func)
+        rule = self._rules.get(key, _MISSING)
+        return default if rule is _MISSING else self._built(key, rule)
 
     def __iter__(self) -> Iterator[Any]:
         return iter(list(self._rules))

@@ -7,6 +7,11 @@ template locals get fresh names, module-level names of the template (``np``,
 ``tangent``) are bound in the generated module's namespace, and every
 ``d[...]`` is handed to the caller, which knows what a derivative variable
 is in its mode (an adjoint in reverse mode, a tangent in forward mode).
+
+A template may take ``*args``: bound to the call's remaining positional
+arguments, however many. In the body ``args`` is their tuple and ``d[args]``
+the tuple of their derivatives; a statement ``d[args[i]] = ...`` is written
+once per argument, with ``i`` its position (``max(a, b, c)`` gets three).
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ class Template:
         self.result_param = parameters[0].name
         self.call_signature = signature.replace(parameters=parameters[1:])
         self.params = [p.name for p in parameters]
+        self.varargs = next((p.name for p in parameters if p.kind is p.VAR_POSITIONAL), None)
         self.locals = {node.id for node in anno.walk(definition)
                        if isinstance(node, gast.Name)
                        and isinstance(node.ctx, gast.Store)} - set(self.params)
@@ -69,11 +75,19 @@ class Template:
         for name, value in bound.arguments.items():
             param = self.call_signature.parameters[name]
             if param.kind is param.VAR_POSITIONAL:
+                for index, item in enumerate(value):
+                    bindings[element_key(name, index)] = item
                 value = gast.Tuple(elts=list(value), ctx=gast.Load())
             elif not isinstance(value, gast.AST):
                 value = constant_node(value, namespace, name)
             bindings[name] = value
         return bindings
+
+
+def element_key(varargs: str, index: int) -> str:
+    """The binding of one argument gathered by ``*varargs``: ``args[0]`` (never a name
+    in the body, so the hooks can be handed it as a parameter)."""
+    return f'{varargs}[{index}]'
 
 
 @functools.lru_cache(maxsize=None)
@@ -163,16 +177,52 @@ class _Expander(transformers.NodeTransformer):
                 f'got d[{quoting.to_source(node.slice)}].')
         return node.slice.id
 
+    def _count(self) -> int:
+        """How many arguments the template's ``*args`` gathered in this call."""
+        return len(self.bindings[self.template.varargs].elts)
+
+    def _each_argument_index(self, target: gast.Subscript) -> str | None:
+        """``i`` for a target ``d[args[i]]``, ``args`` the template's ``*args``."""
+        item = target.slice
+        if (self.template.varargs is not None and isinstance(item, gast.Subscript)
+                and isinstance(item.value, gast.Name) and item.value.id == self.template.varargs
+                and isinstance(item.slice, gast.Name)):
+            return item.slice.id
+        return None
+
     def visit_Assign(self, node):
         if len(node.targets) == 1 and _is_marker(node.targets[0]):
+            index_name = self._each_argument_index(node.targets[0])
+            if index_name is not None:
+                return self._each_argument(node, index_name)
             param = self._marker_param(node.targets[0])
+            if param == self.template.varargs:
+                raise TemplateError(
+                    f'In template {self.template.name}: assign d[{param}[i]], one argument '
+                    f'at a time, not d[{param}].')
             value = self.visit(node.value)
             return self.write(param, value)
         return self.generic_visit(node)
 
+    def _each_argument(self, node: gast.Assign, index_name: str) -> list:
+        """``d[args[i]] = value`` written for each gathered argument, ``i`` its position."""
+        statements = []
+        for index in range(self._count()):
+            self.bindings[index_name] = gast.Constant(value=index, kind=None)
+            try:
+                value = self.visit(anno.copy_tree(node.value))
+            finally:
+                del self.bindings[index_name]
+            statements.extend(self.write(element_key(self.template.varargs, index), value))
+        return statements
+
     def visit_Subscript(self, node):
         if _is_marker(node):
-            return self.read(self._marker_param(node))
+            param = self._marker_param(node)
+            if param == self.template.varargs:
+                return gast.Tuple(elts=[self.read(element_key(param, index))
+                                        for index in range(self._count())], ctx=gast.Load())
+            return self.read(param)
         return self.generic_visit(node)
 
     def visit_Call(self, node):

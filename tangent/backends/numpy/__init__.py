@@ -1,5 +1,7 @@
 """The NumPy backend: tangent's base library, loaded with ``import tangent``.
 
+- ``declared``: the element-wise and linear functions, each derivative declared
+  once and both rules derived from it.
 - ``adjoints``: reverse-mode rules (``tangent.grads`` is this module).
 - ``tangents``: forward-mode rules (``tangent.tangents`` is this module).
 - ``helpers``: the longer formulas those rules call as ``tangent.<name>``.
@@ -15,8 +17,8 @@ from tangent.backends import Backend, register
 register(Backend(
     name='numpy',
     modules=('numpy', 'autograd'),
-    rules=('tangent.backends.numpy.adjoints', 'tangent.backends.numpy.tangents',
-           'tangent.backends.numpy.non_differentiable'),
+    rules=('tangent.backends.numpy.declared', 'tangent.backends.numpy.adjoints',
+           'tangent.backends.numpy.tangents', 'tangent.backends.numpy.non_differentiable'),
     rule_helpers='tangent.backends.numpy.helpers',
     array_methods='tangent.backends.numpy.methods:ARRAY_METHODS',
     eager=True,

@@ -9,6 +9,10 @@ each ``d[arg]`` into the argument's adjoint, and drops what no active
 argument needs. Longer computations live in named runtime helpers
 (``tangent.unbroadcast``, ``tangent.unreduce``), so a rule stays a few lines.
 
+The element-wise and linear functions (``np.sin``, ``math.sin``, ``np.flip``)
+are not here: ``declared`` states each of their derivatives once and derives
+both rules. This module holds the rules whose two modes are written apart.
+
 Sections, in the same order as ``tangents``: operators, builtins and math,
 NumPy element-wise, reductions, linear algebra, shape.
 """
@@ -23,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from tangent import runtime as tangent
+from tangent.backends.numpy import declared  # noqa: F401 - registers first: aliases below use its rules
 from tangent.rules.registry import adjoint, adjoints, d
 
 
@@ -32,17 +37,6 @@ def alias(func: Any, same_as: Any) -> None:
 
 
 # Operators -----------------------------------------------------------------
-
-@adjoint(operator.add)
-def add(z, x, y):
-    d[x] = tangent.unbroadcast(d[z], x)
-    d[y] = tangent.unbroadcast(d[z], y)
-
-
-@adjoint(operator.sub)
-def sub(z, x, y):
-    d[x] = tangent.unbroadcast(d[z], x)
-    d[y] = tangent.unbroadcast(-d[z], y)
 
 
 @adjoint(operator.mul)
@@ -63,22 +57,6 @@ def pow(z, x, y):  # noqa: A001 - named after the operator it differentiates
     d[y] = tangent.unbroadcast(d[z] * z * tangent.safe_log(x), y)
 
 
-@adjoint(operator.mod)
-def mod(z, x, y):
-    d[x] = tangent.unbroadcast(d[z], x)
-    d[y] = tangent.unbroadcast(-d[z] * tangent.remainder_quotient(x, y, z), y)
-
-
-@adjoint(operator.neg)
-def neg(y, x):
-    d[x] = -d[y]
-
-
-@adjoint(operator.pos)
-def pos(y, x):
-    d[x] = d[y]
-
-
 @adjoint(operator.matmul)
 def matmul(z, x, y):
     d[x] = tangent.grad_matmul_left(d[z], x, y)
@@ -97,65 +75,10 @@ def abs_(y, x):
     d[x] = d[y] * tangent.sign(x)
 
 
-@adjoint(math.sin)
-def math_sin(y, x):
-    d[x] = d[y] * math.cos(x)
-
-
-@adjoint(math.cos)
-def math_cos(y, x):
-    d[x] = -d[y] * math.sin(x)
-
-
-@adjoint(math.exp)
-def math_exp(y, x):
-    d[x] = d[y] * y
-
-
 @adjoint(math.log)
 def math_log(y, x, base=math.e):
     d[x] = d[y] / (x * math.log(base))
     d[base] = -d[y] * y / (base * math.log(base))
-
-
-@adjoint(math.sqrt)
-def math_sqrt(y, x):
-    d[x] = d[y] / (2.0 * y)
-
-
-@adjoint(math.tanh)
-def math_tanh(y, x):
-    d[x] = d[y] * (1.0 - y * y)
-
-
-@adjoint(math.tan)
-def math_tan(y, x):
-    d[x] = d[y] * (1.0 + y * y)
-
-
-@adjoint(math.sinh)
-def math_sinh(y, x):
-    d[x] = d[y] * math.cosh(x)
-
-
-@adjoint(math.cosh)
-def math_cosh(y, x):
-    d[x] = d[y] * math.sinh(x)
-
-
-@adjoint(math.asin)
-def math_asin(y, x):
-    d[x] = d[y] / math.sqrt(1.0 - x * x)
-
-
-@adjoint(math.acos)
-def math_acos(y, x):
-    d[x] = -d[y] / math.sqrt(1.0 - x * x)
-
-
-@adjoint(math.atan)
-def math_atan(y, x):
-    d[x] = d[y] / (1.0 + x * x)
 
 
 @adjoint(math.atan2)
@@ -170,105 +93,20 @@ def math_hypot(z, x, y):
     d[y] = d[z] * y / z
 
 
-@adjoint(math.log10)
-def math_log10(y, x):
-    d[x] = d[y] / (x * math.log(10.0))
-
-
-@adjoint(math.log2)
-def math_log2(y, x):
-    d[x] = d[y] / (x * math.log(2.0))
-
-
-@adjoint(math.log1p)
-def math_log1p(y, x):
-    d[x] = d[y] / (1.0 + x)
-
-
-@adjoint(math.expm1)
-def math_expm1(y, x):
-    d[x] = d[y] * (y + 1.0)
-
-
-@adjoint(math.fabs)
-def math_fabs(y, x):
-    d[x] = d[y] * math.copysign(1.0, x)
-
-
-@adjoint(math.asinh)
-def math_asinh(y, x):
-    d[x] = d[y] / math.sqrt(x * x + 1.0)
-
-
-@adjoint(math.acosh)
-def math_acosh(y, x):
-    d[x] = d[y] / math.sqrt(x * x - 1.0)
-
-
-@adjoint(math.atanh)
-def math_atanh(y, x):
-    d[x] = d[y] / (1.0 - x * x)
-
-
-@adjoint(math.erf)
-def math_erf(y, x):
-    d[x] = d[y] * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
-
-
-@adjoint(math.erfc)
-def math_erfc(y, x):
-    d[x] = -d[y] * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
-
-
-@adjoint(math.degrees)
-def math_degrees(y, x):
-    d[x] = d[y] * (180.0 / math.pi)
-
-
-@adjoint(math.radians)
-def math_radians(y, x):
-    d[x] = d[y] * (math.pi / 180.0)
-
-
 @adjoint(math.copysign)
 def math_copysign(z, x, y):
     d[x] = d[z] * np.sign(x) * math.copysign(1.0, y)
 
 
-@adjoint(math.gamma)
-def math_gamma(y, x):
-    d[x] = d[y] * y * tangent.digamma(x)
-
-
-@adjoint(math.lgamma)
-def math_lgamma(y, x):
-    d[x] = d[y] * tangent.digamma(x)
-
-
-if hasattr(math, 'cbrt'):  # Python 3.11+
-    @adjoint(math.cbrt)
-    def math_cbrt(y, x):
-        d[x] = d[y] / (3.0 * y * y)
-
-    @adjoint(math.exp2)
-    def math_exp2(y, x):
-        d[x] = d[y] * y * math.log(2.0)
-
-
-# Up to four arguments, or one iterable of any length; ties share the gradient.
+# Any number of arguments, or one iterable; ties share the gradient.
 @adjoint(builtins.max)
-def builtin_max(z, x, y=None, w=None, v=None):
-    d[x] = tangent.extremum_gradient(d[z], z, (x, y, w, v), 0)
-    d[y] = tangent.extremum_gradient(d[z], z, (x, y, w, v), 1)
-    d[w] = tangent.extremum_gradient(d[z], z, (x, y, w, v), 2)
-    d[v] = tangent.extremum_gradient(d[z], z, (x, y, w, v), 3)
+def builtin_max(z, *args):
+    d[args[i]] = tangent.extremum_gradient(d[z], z, args, i)
 
 
 alias(builtins.min, builtins.max)
 alias(builtins.pow, operator.pow)
 alias(math.pow, operator.pow)
-alias(math.fmod, operator.mod)
-alias(math.remainder, operator.mod)
 
 
 @adjoint(builtins.sum)
@@ -306,178 +144,17 @@ def math_frexp(y, x):
     d[x] = d[y][0] * 2.0 ** -y[1]
 
 
-# The next float after x towards y: x itself to within one ulp, whatever y is.
-@adjoint(math.nextafter)
-def math_nextafter(z, x, y, steps=None):
-    d[x] = d[z]
-
-
 # NumPy element-wise --------------------------------------------------------
 
-alias(np.add, operator.add)
-alias(np.subtract, operator.sub)
 alias(np.multiply, operator.mul)
 alias(np.divide, operator.truediv)
 alias(np.power, operator.pow)
-alias(np.negative, operator.neg)
 alias(np.matmul, operator.matmul)
-alias(np.mod, operator.mod)  # np.remainder is np.mod
-alias(np.fmod, operator.mod)
-
-
-@adjoint(np.exp)
-def exp(y, x):
-    d[x] = d[y] * y
-
-
-@adjoint(np.log)
-def log(y, x):
-    d[x] = d[y] / x
-
-
-@adjoint(np.sqrt)
-def sqrt(y, x):
-    d[x] = d[y] / (2.0 * y)
-
-
-@adjoint(np.tanh)
-def tanh(y, x):
-    d[x] = d[y] * (1.0 - y * y)
-
-
-@adjoint(np.sin)
-def sin(y, x):
-    d[x] = d[y] * np.cos(x)
-
-
-@adjoint(np.cos)
-def cos(y, x):
-    d[x] = -d[y] * np.sin(x)
-
-
-@adjoint(np.tan)
-def tan(y, x):
-    d[x] = d[y] * (1.0 + y * y)
-
-
-@adjoint(np.sinh)
-def sinh(y, x):
-    d[x] = d[y] * np.cosh(x)
-
-
-@adjoint(np.cosh)
-def cosh(y, x):
-    d[x] = d[y] * np.sinh(x)
-
-
-@adjoint(np.arcsin)
-def arcsin(y, x):
-    d[x] = d[y] / np.sqrt(1.0 - x * x)
-
-
-@adjoint(np.arccos)
-def arccos(y, x):
-    d[x] = -d[y] / np.sqrt(1.0 - x * x)
-
-
-@adjoint(np.arctan)
-def arctan(y, x):
-    d[x] = d[y] / (1.0 + x * x)
-
-
-@adjoint(np.abs)
-def absolute(y, x):
-    d[x] = tangent.real_only(d[y] * np.sign(x), x, 'np.abs')
-
-
-@adjoint(np.maximum)
-def maximum(z, x, y):
-    d[x] = tangent.unbroadcast(d[z] * tangent.balanced_eq(x, z, y), x)
-    d[y] = tangent.unbroadcast(d[z] * tangent.balanced_eq(y, z, x), y)
-
-
-alias(np.minimum, np.maximum)
-
-
-@adjoint(np.exp2)
-def exp2(y, x):
-    d[x] = d[y] * y * math.log(2.0)
-
-
-@adjoint(np.expm1)
-def expm1(y, x):
-    d[x] = d[y] * (y + 1.0)
-
-
-@adjoint(np.log2)
-def log2(y, x):
-    d[x] = d[y] / (x * math.log(2.0))
-
-
-@adjoint(np.log10)
-def log10(y, x):
-    d[x] = d[y] / (x * math.log(10.0))
-
-
-@adjoint(np.log1p)
-def log1p(y, x):
-    d[x] = d[y] / (1.0 + x)
-
-
-@adjoint(np.cbrt)
-def cbrt(y, x):
-    d[x] = d[y] / (3.0 * y * y)
 
 
 @adjoint(np.square)
 def square(y, x):
     d[x] = d[y] * 2.0 * x
-
-
-@adjoint(np.reciprocal)
-def reciprocal(y, x):
-    d[x] = -d[y] * y * y
-
-
-@adjoint(np.arcsinh)
-def arcsinh(y, x):
-    d[x] = d[y] / np.sqrt(x * x + 1.0)
-
-
-@adjoint(np.arccosh)
-def arccosh(y, x):
-    d[x] = d[y] / np.sqrt(x * x - 1.0)
-
-
-@adjoint(np.arctanh)
-def arctanh(y, x):
-    d[x] = d[y] / (1.0 - x * x)
-
-
-@adjoint(np.deg2rad)
-def deg2rad(y, x):
-    d[x] = d[y] * (np.pi / 180.0)
-
-
-@adjoint(np.rad2deg)
-def rad2deg(y, x):
-    d[x] = d[y] * (180.0 / np.pi)
-
-
-@adjoint(np.sinc)
-def sinc(y, x):
-    d[x] = d[y] * tangent.sinc_derivative(x, y)
-
-
-# Real arguments only: for complex ones these would be wrong (real_only raises).
-@adjoint(np.conj)
-def conj(y, x):
-    d[x] = tangent.real_only(d[y], x, 'np.conj')
-
-
-@adjoint(np.real)
-def real(y, val):
-    d[val] = tangent.real_only(d[y], val, 'np.real')
 
 
 @adjoint(np.arctan2)
@@ -490,18 +167,6 @@ def arctan2(z, x1, x2):
 def hypot(z, x1, x2):
     d[x1] = tangent.unbroadcast(d[z] * x1 / z, x1)
     d[x2] = tangent.unbroadcast(d[z] * x2 / z, x2)
-
-
-@adjoint(np.logaddexp)
-def logaddexp(z, x1, x2):
-    d[x1] = tangent.unbroadcast(d[z] * np.exp(x1 - z), x1)
-    d[x2] = tangent.unbroadcast(d[z] * np.exp(x2 - z), x2)
-
-
-@adjoint(np.logaddexp2)
-def logaddexp2(z, x1, x2):
-    d[x1] = tangent.unbroadcast(d[z] * 2.0 ** (x1 - z), x1)
-    d[x2] = tangent.unbroadcast(d[z] * 2.0 ** (x2 - z), x2)
 
 
 @adjoint(np.clip)
@@ -517,32 +182,6 @@ def clip(y, a, a_min=None, a_max=None, out=None):
 def where(z, condition, x=None, y=None):
     d[x] = tangent.unbroadcast(tangent.where_gradient(d[z], condition, x, True), x)
     d[y] = tangent.unbroadcast(tangent.where_gradient(d[z], condition, y, False), y)
-
-
-@adjoint(np.nan_to_num)
-def nan_to_num(y, x, copy=True, nan=0.0, posinf=None, neginf=None):
-    d[x] = d[y] * np.isfinite(x)
-
-
-@adjoint(np.copysign)
-def copysign(z, x1, x2):
-    d[x1] = tangent.unbroadcast(d[z] * np.sign(x1) * np.sign(z), x1)
-
-
-# The step function: x2 is its value where x1 is exactly 0.
-@adjoint(np.heaviside)
-def heaviside(y, x1, x2):
-    d[x2] = tangent.unbroadcast(d[y] * (x1 == 0), x2)
-
-
-@adjoint(np.nextafter)
-def nextafter(y, x1, x2):
-    d[x1] = tangent.unbroadcast(d[y], x1)
-
-
-@adjoint(np.i0)
-def i0(y, x):
-    d[x] = d[y] * tangent.bessel_i1(x)
 
 
 @adjoint(np.modf)
@@ -570,13 +209,7 @@ def polyval(y, p, x):
     d[x] = tangent.unbroadcast(d[y] * tangent.polynomial_slope(p, x), x)
 
 
-alias(np.fabs, np.abs)
-alias(np.positive, operator.pos)
-alias(np.radians, np.deg2rad)
-alias(np.degrees, np.rad2deg)
 alias(np.float_power, operator.pow)
-alias(np.fmax, np.maximum)
-alias(np.fmin, np.maximum)
 
 
 # Reductions ----------------------------------------------------------------
@@ -772,20 +405,13 @@ def tensordot(y, a, b, axes=2):
     d[b] = tangent.tensordot_gradient(d[y], a, b, axes, False)
 
 
-# Up to six operands; out and optimize are keyword-only, so a seventh operand is an
-# error when the derivative is written rather than an ignored argument. Subscripts
-# are a string, never active: an active one is an operand of the interleaved form
-# (einsum(a, [0, 1], b, [1, 2])), which einsum_gradient refuses.
+# Any number of operands. Subscripts are a string, never active: an active one is an
+# operand of the interleaved form (einsum(a, [0, 1], b, [1, 2])), which
+# einsum_gradient refuses.
 @adjoint(np.einsum)
-def einsum(y, subscripts, a, b=None, c=None, e=None, g=None, h=None, *, out=None,
-           optimize=False):
-    d[subscripts] = tangent.einsum_gradient(d[y], subscripts, (a, b), 0)
-    d[a] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 0)
-    d[b] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 1)
-    d[c] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 2)
-    d[e] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 3)
-    d[g] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 4)
-    d[h] = tangent.einsum_gradient(d[y], subscripts, tangent.present_operands(a, b, c, e, g, h), 5)
+def einsum(y, subscripts, *operands, out=None, optimize=False):
+    d[subscripts] = tangent.einsum_gradient(d[y], subscripts, operands, 0)
+    d[operands[i]] = tangent.einsum_gradient(d[y], subscripts, operands, i)
 
 
 @adjoint(np.kron)
@@ -893,11 +519,6 @@ def reshape(y, a, shape=None, order='C', newshape=None, copy=None):
     d[a] = np.reshape(d[y], np.shape(a), order=order)
 
 
-@adjoint(np.transpose)
-def transpose(y, a, axes=None):
-    d[a] = np.transpose(d[y], tangent.inverse_permutation(axes))
-
-
 @adjoint(np.array)
 def array(y, object, dtype=None, copy=True, order='K', subok=False, ndmin=0):  # noqa: A002
     d[object] = tangent.unarray(d[y], object, dtype=dtype)
@@ -917,11 +538,6 @@ alias(np.atleast_2d, np.atleast_1d)
 alias(np.atleast_3d, np.atleast_1d)
 
 
-@adjoint(np.ravel)
-def ravel(y, a, order='C'):
-    d[a] = np.reshape(d[y], np.shape(a))
-
-
 @adjoint(np.squeeze)
 def squeeze(y, a, axis=None):
     d[a] = np.reshape(d[y], np.shape(a))
@@ -930,16 +546,6 @@ def squeeze(y, a, axis=None):
 @adjoint(np.expand_dims)
 def expand_dims(y, a, axis):
     d[a] = np.reshape(d[y], np.shape(a))
-
-
-@adjoint(np.swapaxes)
-def swapaxes(y, a, axis1, axis2):
-    d[a] = np.swapaxes(d[y], axis1, axis2)
-
-
-@adjoint(np.moveaxis)
-def moveaxis(y, a, source, destination):
-    d[a] = np.moveaxis(d[y], destination, source)
 
 
 @adjoint(np.concatenate)
@@ -972,46 +578,6 @@ def column_stack(y, tup):
     d[tup] = tangent.joined_gradient(d[y], tup, 'column_stack')
 
 
-@adjoint(np.split)
-def split(y, ary, indices_or_sections, axis=0):
-    d[ary] = tangent.split_gradient(d[y], ary, indices_or_sections, axis)
-
-
-@adjoint(np.tile)
-def tile(y, A, reps):  # noqa: N803 - NumPy's name
-    d[A] = tangent.tile_gradient(d[y], A, reps)
-
-
-@adjoint(np.repeat)
-def repeat(y, a, repeats, axis=None):
-    d[a] = tangent.repeat_gradient(d[y], a, repeats, axis)
-
-
-@adjoint(np.flip)
-def flip(y, m, axis=None):
-    d[m] = np.flip(d[y], axis)
-
-
-@adjoint(np.fliplr)
-def fliplr(y, m):
-    d[m] = np.fliplr(d[y])
-
-
-@adjoint(np.flipud)
-def flipud(y, m):
-    d[m] = np.flipud(d[y])
-
-
-@adjoint(np.roll)
-def roll(y, a, shift, axis=None):
-    d[a] = np.roll(d[y], tangent.negated_shift(shift), axis)
-
-
-@adjoint(np.rot90)
-def rot90(y, m, k=1, axes=(0, 1)):
-    d[m] = np.rot90(d[y], -k, axes)
-
-
 @adjoint(np.pad)
 def pad(y, array, pad_width, mode='constant', constant_values=0):
     d[array] = tangent.pad_gradient(d[y], array, pad_width, mode)
@@ -1022,34 +588,9 @@ def broadcast_to(y, array, shape, subok=False):
     d[array] = tangent.unbroadcast(d[y], array)
 
 
-@adjoint(np.triu)
-def triu(y, m, k=0):
-    d[m] = np.triu(d[y], k)
-
-
-@adjoint(np.tril)
-def tril(y, m, k=0):
-    d[m] = np.tril(d[y], k)
-
-
-@adjoint(np.diag)
-def diag(y, v, k=0):
-    d[v] = tangent.diag_gradient(d[y], v, k)
-
-
-@adjoint(np.diagonal)
-def diagonal(y, a, offset=0, axis1=0, axis2=1):
-    d[a] = tangent.diagonal_gradient(d[y], a, offset, axis1, axis2)
-
-
 @adjoint(np.take)
 def take(y, a, indices, axis=None, out=None, mode='raise'):
     d[a] = tangent.take_gradient(d[y], a, indices, axis)
-
-
-@adjoint(np.take_along_axis)
-def take_along_axis(y, arr, indices, axis=-1):
-    d[arr] = tangent.take_along_axis_gradient(d[y], arr, indices, axis)
 
 
 @adjoint(np.sort)
@@ -1057,20 +598,10 @@ def sort(y, a, axis=-1, kind=None, order=None):
     d[a] = tangent.sort_gradient(d[y], a, axis)
 
 
-@adjoint(np.copy)
-def copy_(y, a, order='K', subok=False):
-    d[a] = d[y]
-
-
 @adjoint(np.append)
 def append(y, arr, values, axis=None):
     d[arr] = tangent.append_gradient(d[y], arr, values, axis, True)
     d[values] = tangent.append_gradient(d[y], arr, values, axis, False)
-
-
-@adjoint(np.diff)
-def diff(y, a, n=1, axis=-1):
-    d[a] = tangent.diff_gradient(d[y], a, n, axis)
 
 
 @adjoint(np.ediff1d)
@@ -1080,27 +611,16 @@ def ediff1d(y, ary, to_end=None, to_begin=None):
     d[to_begin] = tangent.ediff1d_gradient(d[y], ary, to_end, to_begin, 'to_begin')
 
 
-# Linear in f; up to three spacings (one for all axes, or one per axis).
+# Linear in f; the spacings are one for all axes, or one per axis.
 @adjoint(np.gradient)
-def gradient(y, f, h1=None, h2=None, h3=None, axis=None, edge_order=1):
-    d[f] = tangent.finite_difference_gradient(d[y], f, tangent.present_operands(h1, h2, h3),
-                                              axis, edge_order)
-    d[h1] = tangent.finite_difference_spacing_gradient(
-        d[y], y, f, tangent.present_operands(h1, h2, h3), 0, axis)
-    d[h2] = tangent.finite_difference_spacing_gradient(
-        d[y], y, f, tangent.present_operands(h1, h2, h3), 1, axis)
-    d[h3] = tangent.finite_difference_spacing_gradient(
-        d[y], y, f, tangent.present_operands(h1, h2, h3), 2, axis)
+def gradient(y, f, *spacings, axis=None, edge_order=1):
+    d[f] = tangent.finite_difference_gradient(d[y], f, spacings, axis, edge_order)
+    d[spacings[i]] = tangent.finite_difference_spacing_gradient(d[y], y, f, spacings, i, axis)
 
 
 @adjoint(np.matrix_transpose)
 def matrix_transpose(y, x):
     d[x] = tangent.matrix_transpose(d[y])
-
-
-@adjoint(np.rollaxis)
-def rollaxis(y, a, axis, start=0):
-    d[a] = tangent.rollaxis_gradient(d[y], a, axis, start)
 
 
 @adjoint(np.unstack)
@@ -1186,14 +706,10 @@ def geomspace(y, start, stop, num=50, endpoint=True, dtype=None, axis=0):
     d[stop] = tangent.geomspace_gradient(d[y], y, start, stop, num, endpoint, axis, True)
 
 
-# Up to four inputs; each grid is one input spread along the other axes.
+# Each grid is one input spread along the other axes.
 @adjoint(np.meshgrid)
-def meshgrid(grids, x1=None, x2=None, x3=None, x4=None, copy=True, sparse=False,
-             indexing='xy'):
-    d[x1] = tangent.meshgrid_gradient(d[grids], (x1, x2, x3, x4), 0, indexing)
-    d[x2] = tangent.meshgrid_gradient(d[grids], (x1, x2, x3, x4), 1, indexing)
-    d[x3] = tangent.meshgrid_gradient(d[grids], (x1, x2, x3, x4), 2, indexing)
-    d[x4] = tangent.meshgrid_gradient(d[grids], (x1, x2, x3, x4), 3, indexing)
+def meshgrid(grids, *xi, copy=True, sparse=False, indexing='xy'):
+    d[xi[i]] = tangent.meshgrid_gradient(d[grids], xi, i, indexing)
 
 
 # y[k] = start + k * step; the stop sets the length only.
@@ -1218,9 +734,6 @@ alias(np.asfortranarray, np.asarray)
 alias(np.asarray_chkfinite, np.asarray)
 
 
-alias(np.array_split, np.split)
-
-
 # Runtime helpers (so that generated code can be differentiated again) --------
 
 # `+` and `*` whose operands may be lists or tuples: the rule decides at run time.
@@ -1236,16 +749,6 @@ def mul_or_repeat(z, x, y):
     d[y] = tangent.unrepeat(d[z], x, y, 1)
 
 
-@adjoint(tangent.unconcat)
-def unconcat(y, grad, left, right, side):
-    d[grad] = tangent.reconcat(d[y], grad, left, right, side)
-
-
-@adjoint(tangent.reconcat)
-def reconcat(y, part, grad, left, right, side):
-    d[part] = tangent.unconcat(d[y], left, right, side)
-
-
 @adjoint(tangent.concat_tangent)
 def concat_tangent(y, dleft, dright, left, right, like):
     d[dleft] = tangent.unconcat(d[y], left, right, 0)
@@ -1255,16 +758,6 @@ def concat_tangent(y, dleft, dright, left, right, like):
 @adjoint(tangent.prod_others)
 def prod_others(y, a, axis):
     d[a] = tangent.prod_others_tangent(a, d[y], axis)  # the Jacobian is symmetric
-
-
-@adjoint(tangent.unrepeat)
-def unrepeat(y, grad, x, z, side):
-    d[grad] = tangent.rerepeat(d[y], grad, x, z, side)
-
-
-@adjoint(tangent.rerepeat)
-def rerepeat(y, part, grad, x, z, side):
-    d[part] = tangent.unrepeat(d[y], x, z, side)
 
 
 @adjoint(tangent.repeat_tangent)
@@ -1281,36 +774,6 @@ def starred_list(y, x):
 alias(tangent.starred_tuple, tangent.starred_list)
 
 
-@adjoint(tangent.unstarred)
-def unstarred(y, grad, like):
-    d[grad] = tangent.restarred(d[y], like, list)
-
-
-@adjoint(tangent.restarred)
-def restarred(y, grad, like, kind):
-    d[grad] = tangent.unstarred(d[y], like)
-
-
-@adjoint(tangent.unbroadcast)
-def unbroadcast(y, array, like):
-    d[array] = tangent.broadcast_like(d[y], array)
-
-
-@adjoint(tangent.broadcast_like)
-def broadcast_like(y, value, like):
-    d[value] = tangent.unbroadcast(d[y], value)
-
-
-@adjoint(tangent.unreduce)
-def unreduce(y, array, shape, axis, keepdims):
-    d[array] = tangent.unbroadcast(np.sum(d[y], axis=axis, keepdims=keepdims), array)
-
-
-@adjoint(tangent.unreduce_like)
-def unreduce_like(y, array, original, axis, keepdims):
-    d[array] = tangent.unbroadcast(np.sum(d[y], axis=axis, keepdims=keepdims), array)
-
-
 @adjoint(tangent.add_grad)
 def add_grad(y, left, right):
     d[left] = tangent.unbroadcast(d[y], left)
@@ -1320,16 +783,6 @@ def add_grad(y, left, right):
 @adjoint(tangent.copy)
 def copy(y, x):
     d[x] = d[y]
-
-
-@adjoint(tangent.safe_log)
-def safe_log(y, x):
-    d[x] = d[y] / x
-
-
-@adjoint(tangent.unaliased)
-def unaliased(y, value, inputs):
-    d[value] = d[y]
 
 
 @adjoint(tangent.power_slope)
@@ -1372,26 +825,3 @@ def array_tangent(y, tangent_value, like, dtype=None):
     d[tangent_value] = tangent.unarray(d[y], tangent_value, dtype=dtype)
 
 
-@adjoint(tangent.extremum_gradient)
-def extremum_gradient(y, g, z, arguments, index=None):
-    d[g] = tangent.extremum_tangent(z, arguments, d[y], index)
-
-
-@adjoint(tangent.extremum_tangent)
-def extremum_tangent(y, z, arguments, tangents, index=None):
-    d[tangents] = tangent.extremum_gradient(d[y], z, arguments, index)
-
-
-@adjoint(tangent.written_grad)
-def written_grad(y, grad, index, value):
-    d[grad] = tangent.scatter_written(d[y], grad, index)
-
-
-@adjoint(tangent.scatter_written)
-def scatter_written(y, part, grad, index):
-    d[part] = tangent.written_grad(d[y], index, part)
-
-
-@adjoint(tangent.copy_item)
-def copy_item(y, container, index):
-    d[container] = tangent.scatter_written(d[y], container, index)

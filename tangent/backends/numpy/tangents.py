@@ -7,6 +7,10 @@ parameter is the call's result, the others are the call's arguments in order
 and is linear in them: the forward transformer replaces the tangent of an
 argument that carries none by zero and simplifies.
 
+The element-wise and linear functions (``np.sin``, ``math.sin``, ``np.flip``)
+are not here: ``declared`` states each of their derivatives once and derives
+both rules. This module holds the rules whose two modes are written apart.
+
 Sections, in the same order as ``grads``: operators, builtins and math,
 NumPy element-wise, reductions, linear algebra, shape.
 """
@@ -21,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from tangent import runtime as tangent
+from tangent.backends.numpy import declared  # noqa: F401 - registers first: aliases below use its rules
 from tangent.rules.registry import d, tangent_, tangents
 
 
@@ -30,15 +35,6 @@ def alias(func: Any, same_as: Any) -> None:
 
 
 # Operators -----------------------------------------------------------------
-
-@tangent_(operator.add)
-def add(z, x, y):
-    d[z] = d[x] + d[y]
-
-
-@tangent_(operator.sub)
-def sub(z, x, y):
-    d[z] = d[x] - d[y]
 
 
 @tangent_(operator.mul)
@@ -54,21 +50,6 @@ def truediv(z, x, y):
 @tangent_(operator.pow)
 def pow(z, x, y):  # noqa: A001 - named after the operator it differentiates
     d[z] = tangent.power_slope(x, y) * d[x] + z * tangent.safe_log(x) * d[y]
-
-
-@tangent_(operator.mod)
-def mod(z, x, y):
-    d[z] = d[x] - d[y] * tangent.remainder_quotient(x, y, z)
-
-
-@tangent_(operator.neg)
-def neg(y, x):
-    d[y] = -d[x]
-
-
-@tangent_(operator.pos)
-def pos(y, x):
-    d[y] = d[x]
 
 
 @tangent_(operator.matmul)
@@ -88,64 +69,9 @@ def abs_(y, x):
     d[y] = d[x] * tangent.sign(x)
 
 
-@tangent_(math.sin)
-def math_sin(y, x):
-    d[y] = d[x] * math.cos(x)
-
-
-@tangent_(math.cos)
-def math_cos(y, x):
-    d[y] = -d[x] * math.sin(x)
-
-
-@tangent_(math.exp)
-def math_exp(y, x):
-    d[y] = d[x] * y
-
-
 @tangent_(math.log)
 def math_log(y, x, base=math.e):
     d[y] = (d[x] / x - d[base] * y / base) / math.log(base)
-
-
-@tangent_(math.sqrt)
-def math_sqrt(y, x):
-    d[y] = d[x] / (2.0 * y)
-
-
-@tangent_(math.tanh)
-def math_tanh(y, x):
-    d[y] = d[x] * (1.0 - y * y)
-
-
-@tangent_(math.tan)
-def math_tan(y, x):
-    d[y] = d[x] * (1.0 + y * y)
-
-
-@tangent_(math.sinh)
-def math_sinh(y, x):
-    d[y] = d[x] * math.cosh(x)
-
-
-@tangent_(math.cosh)
-def math_cosh(y, x):
-    d[y] = d[x] * math.sinh(x)
-
-
-@tangent_(math.asin)
-def math_asin(y, x):
-    d[y] = d[x] / math.sqrt(1.0 - x * x)
-
-
-@tangent_(math.acos)
-def math_acos(y, x):
-    d[y] = -d[x] / math.sqrt(1.0 - x * x)
-
-
-@tangent_(math.atan)
-def math_atan(y, x):
-    d[y] = d[x] / (1.0 + x * x)
 
 
 @tangent_(math.atan2)
@@ -158,102 +84,20 @@ def math_hypot(z, x, y):
     d[z] = (d[x] * x + d[y] * y) / z
 
 
-@tangent_(math.log10)
-def math_log10(y, x):
-    d[y] = d[x] / (x * math.log(10.0))
-
-
-@tangent_(math.log2)
-def math_log2(y, x):
-    d[y] = d[x] / (x * math.log(2.0))
-
-
-@tangent_(math.log1p)
-def math_log1p(y, x):
-    d[y] = d[x] / (1.0 + x)
-
-
-@tangent_(math.expm1)
-def math_expm1(y, x):
-    d[y] = d[x] * (y + 1.0)
-
-
-@tangent_(math.fabs)
-def math_fabs(y, x):
-    d[y] = d[x] * math.copysign(1.0, x)
-
-
-@tangent_(math.asinh)
-def math_asinh(y, x):
-    d[y] = d[x] / math.sqrt(x * x + 1.0)
-
-
-@tangent_(math.acosh)
-def math_acosh(y, x):
-    d[y] = d[x] / math.sqrt(x * x - 1.0)
-
-
-@tangent_(math.atanh)
-def math_atanh(y, x):
-    d[y] = d[x] / (1.0 - x * x)
-
-
-@tangent_(math.erf)
-def math_erf(y, x):
-    d[y] = d[x] * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
-
-
-@tangent_(math.erfc)
-def math_erfc(y, x):
-    d[y] = -d[x] * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
-
-
-@tangent_(math.degrees)
-def math_degrees(y, x):
-    d[y] = d[x] * (180.0 / math.pi)
-
-
-@tangent_(math.radians)
-def math_radians(y, x):
-    d[y] = d[x] * (math.pi / 180.0)
-
-
 @tangent_(math.copysign)
 def math_copysign(z, x, y):
     d[z] = d[x] * np.sign(x) * math.copysign(1.0, y)
 
 
-@tangent_(math.gamma)
-def math_gamma(y, x):
-    d[y] = d[x] * y * tangent.digamma(x)
-
-
-@tangent_(math.lgamma)
-def math_lgamma(y, x):
-    d[y] = d[x] * tangent.digamma(x)
-
-
-if hasattr(math, 'cbrt'):  # Python 3.11+
-    @tangent_(math.cbrt)
-    def math_cbrt(y, x):
-        d[y] = d[x] / (3.0 * y * y)
-
-    @tangent_(math.exp2)
-    def math_exp2(y, x):
-        d[y] = d[x] * y * math.log(2.0)
-
-
-# Up to four arguments, or one iterable of any length; ties share the tangent.
+# Any number of arguments, or one iterable; ties share the tangent.
 @tangent_(builtins.max)
-def builtin_max(z, x, y=None, w=None, v=None):
-    d[z] = tangent.extremum_tangent(z, (x, y, w, v), (d[x], d[y], d[w], d[v]))
+def builtin_max(z, *args):
+    d[z] = tangent.extremum_tangent(z, args, d[args])
 
 
 alias(builtins.min, builtins.max)
 alias(builtins.pow, operator.pow)
 alias(math.pow, operator.pow)
-alias(math.fmod, operator.mod)
-alias(math.remainder, operator.mod)
 
 
 @tangent_(builtins.sum)
@@ -287,176 +131,17 @@ def math_frexp(y, x):
     d[y] = (d[x] * 2.0 ** -y[1], 0.0)
 
 
-@tangent_(math.nextafter)
-def math_nextafter(z, x, y, steps=None):
-    d[z] = d[x]
-
-
 # NumPy element-wise --------------------------------------------------------
 
-alias(np.add, operator.add)
-alias(np.subtract, operator.sub)
 alias(np.multiply, operator.mul)
 alias(np.divide, operator.truediv)
 alias(np.power, operator.pow)
-alias(np.negative, operator.neg)
 alias(np.matmul, operator.matmul)
-alias(np.mod, operator.mod)  # np.remainder is np.mod
-alias(np.fmod, operator.mod)
-
-
-@tangent_(np.exp)
-def exp(y, x):
-    d[y] = d[x] * y
-
-
-@tangent_(np.log)
-def log(y, x):
-    d[y] = d[x] / x
-
-
-@tangent_(np.sqrt)
-def sqrt(y, x):
-    d[y] = d[x] / (2.0 * y)
-
-
-@tangent_(np.tanh)
-def tanh(y, x):
-    d[y] = d[x] * (1.0 - y * y)
-
-
-@tangent_(np.sin)
-def sin(y, x):
-    d[y] = d[x] * np.cos(x)
-
-
-@tangent_(np.cos)
-def cos(y, x):
-    d[y] = -d[x] * np.sin(x)
-
-
-@tangent_(np.tan)
-def tan(y, x):
-    d[y] = d[x] * (1.0 + y * y)
-
-
-@tangent_(np.sinh)
-def sinh(y, x):
-    d[y] = d[x] * np.cosh(x)
-
-
-@tangent_(np.cosh)
-def cosh(y, x):
-    d[y] = d[x] * np.sinh(x)
-
-
-@tangent_(np.arcsin)
-def arcsin(y, x):
-    d[y] = d[x] / np.sqrt(1.0 - x * x)
-
-
-@tangent_(np.arccos)
-def arccos(y, x):
-    d[y] = -d[x] / np.sqrt(1.0 - x * x)
-
-
-@tangent_(np.arctan)
-def arctan(y, x):
-    d[y] = d[x] / (1.0 + x * x)
-
-
-@tangent_(np.abs)
-def absolute(y, x):
-    d[y] = tangent.real_only(d[x] * np.sign(x), x, 'np.abs')
-
-
-@tangent_(np.maximum)
-def maximum(z, x, y):
-    d[z] = d[x] * tangent.balanced_eq(x, z, y) + d[y] * tangent.balanced_eq(y, z, x)
-
-
-alias(np.minimum, np.maximum)
-
-
-@tangent_(np.exp2)
-def exp2(y, x):
-    d[y] = d[x] * y * math.log(2.0)
-
-
-@tangent_(np.expm1)
-def expm1(y, x):
-    d[y] = d[x] * (y + 1.0)
-
-
-@tangent_(np.log2)
-def log2(y, x):
-    d[y] = d[x] / (x * math.log(2.0))
-
-
-@tangent_(np.log10)
-def log10(y, x):
-    d[y] = d[x] / (x * math.log(10.0))
-
-
-@tangent_(np.log1p)
-def log1p(y, x):
-    d[y] = d[x] / (1.0 + x)
-
-
-@tangent_(np.cbrt)
-def cbrt(y, x):
-    d[y] = d[x] / (3.0 * y * y)
 
 
 @tangent_(np.square)
 def square(y, x):
     d[y] = 2.0 * x * d[x]
-
-
-@tangent_(np.reciprocal)
-def reciprocal(y, x):
-    d[y] = -d[x] * y * y
-
-
-@tangent_(np.arcsinh)
-def arcsinh(y, x):
-    d[y] = d[x] / np.sqrt(x * x + 1.0)
-
-
-@tangent_(np.arccosh)
-def arccosh(y, x):
-    d[y] = d[x] / np.sqrt(x * x - 1.0)
-
-
-@tangent_(np.arctanh)
-def arctanh(y, x):
-    d[y] = d[x] / (1.0 - x * x)
-
-
-@tangent_(np.deg2rad)
-def deg2rad(y, x):
-    d[y] = d[x] * (np.pi / 180.0)
-
-
-@tangent_(np.rad2deg)
-def rad2deg(y, x):
-    d[y] = d[x] * (180.0 / np.pi)
-
-
-@tangent_(np.sinc)
-def sinc(y, x):
-    d[y] = d[x] * tangent.sinc_derivative(x, y)
-
-
-# Real arguments only, as the adjoints.
-@tangent_(np.conj)
-def conj(y, x):
-    d[y] = tangent.real_only(d[x], x, 'np.conj')
-
-
-@tangent_(np.real)
-def real(y, val):
-    d[y] = tangent.real_only(d[val], val, 'np.real')
 
 
 @tangent_(np.arctan2)
@@ -467,16 +152,6 @@ def arctan2(z, x1, x2):
 @tangent_(np.hypot)
 def hypot(z, x1, x2):
     d[z] = (x1 * d[x1] + x2 * d[x2]) / z
-
-
-@tangent_(np.logaddexp)
-def logaddexp(z, x1, x2):
-    d[z] = d[x1] * np.exp(x1 - z) + d[x2] * np.exp(x2 - z)
-
-
-@tangent_(np.logaddexp2)
-def logaddexp2(z, x1, x2):
-    d[z] = d[x1] * 2.0 ** (x1 - z) + d[x2] * 2.0 ** (x2 - z)
 
 
 @tangent_(np.clip)
@@ -490,31 +165,6 @@ def clip(y, a, a_min=None, a_max=None, out=None):
 def where(z, condition, x=None, y=None):
     d[z] = tangent.where_gradient(d[x], condition, x, True) + \
         tangent.where_gradient(d[y], condition, y, False)
-
-
-@tangent_(np.nan_to_num)
-def nan_to_num(y, x, copy=True, nan=0.0, posinf=None, neginf=None):
-    d[y] = d[x] * np.isfinite(x)
-
-
-@tangent_(np.copysign)
-def copysign(z, x1, x2):
-    d[z] = d[x1] * np.sign(x1) * np.sign(z)
-
-
-@tangent_(np.heaviside)
-def heaviside(y, x1, x2):
-    d[y] = d[x2] * (x1 == 0)
-
-
-@tangent_(np.nextafter)
-def nextafter(y, x1, x2):
-    d[y] = tangent.broadcast_like(d[x1], y)
-
-
-@tangent_(np.i0)
-def i0(y, x):
-    d[y] = d[x] * tangent.bessel_i1(x)
 
 
 @tangent_(np.modf)
@@ -540,13 +190,7 @@ def polyval(y, p, x):
     d[y] = np.polyval(d[p], x) + d[x] * tangent.polynomial_slope(p, x)
 
 
-alias(np.fabs, np.abs)
-alias(np.positive, operator.pos)
-alias(np.radians, np.deg2rad)
-alias(np.degrees, np.rad2deg)
 alias(np.float_power, operator.pow)
-alias(np.fmax, np.maximum)
-alias(np.fmin, np.maximum)
 
 
 # Reductions ----------------------------------------------------------------
@@ -730,12 +374,9 @@ def tensordot(y, a, b, axes=2):
     d[y] = np.tensordot(d[a], b, axes) + np.tensordot(a, d[b], axes)
 
 
-# Up to six operands, as the adjoint; out and optimize are keyword-only.
 @tangent_(np.einsum)
-def einsum(y, subscripts, a, b=None, c=None, e=None, g=None, h=None, *, out=None,
-           optimize=False):
-    d[y] = tangent.einsum_tangent(subscripts, (a, b, c, e, g, h),
-                                  (d[a], d[b], d[c], d[e], d[g], d[h]))
+def einsum(y, subscripts, *operands, out=None, optimize=False):
+    d[y] = tangent.einsum_tangent(subscripts, operands, d[operands])
 
 
 @tangent_(np.kron)
@@ -837,11 +478,6 @@ def reshape(y, a, shape=None, order='C', newshape=None, copy=None):
     d[y] = np.reshape(d[a], np.shape(y), order=order)
 
 
-@tangent_(np.transpose)
-def transpose(y, a, axes=None):
-    d[y] = np.transpose(d[a], axes)
-
-
 @tangent_(np.array)
 def array(y, object, dtype=None, copy=True, order='K', subok=False, ndmin=0):  # noqa: A002
     d[y] = tangent.array_tangent(d[object], y, dtype=dtype)
@@ -861,11 +497,6 @@ alias(np.atleast_2d, np.atleast_1d)
 alias(np.atleast_3d, np.atleast_1d)
 
 
-@tangent_(np.ravel)
-def ravel(y, a, order='C'):
-    d[y] = np.ravel(d[a], order)
-
-
 @tangent_(np.squeeze)
 def squeeze(y, a, axis=None):
     d[y] = np.reshape(d[a], np.shape(y))
@@ -874,16 +505,6 @@ def squeeze(y, a, axis=None):
 @tangent_(np.expand_dims)
 def expand_dims(y, a, axis):
     d[y] = np.reshape(d[a], np.shape(y))
-
-
-@tangent_(np.swapaxes)
-def swapaxes(y, a, axis1, axis2):
-    d[y] = np.swapaxes(d[a], axis1, axis2)
-
-
-@tangent_(np.moveaxis)
-def moveaxis(y, a, source, destination):
-    d[y] = np.moveaxis(d[a], source, destination)
 
 
 @tangent_(np.concatenate)
@@ -916,41 +537,20 @@ def column_stack(y, tup):
     d[y] = np.column_stack(tangent.broadcast_items(d[tup], tup))
 
 
-@tangent_(np.split)
-def split(y, ary, indices_or_sections, axis=0):
-    d[y] = np.split(d[ary], indices_or_sections, axis)
-
-
-@tangent_(np.array_split)
-def array_split(y, ary, indices_or_sections, axis=0):
-    d[y] = np.array_split(d[ary], indices_or_sections, axis)
-
-
-@tangent_(np.diff)
-def diff(y, a, n=1, axis=-1):
-    d[y] = np.diff(d[a], n, axis)
-
-
 @tangent_(np.ediff1d)
 def ediff1d(y, ary, to_end=None, to_begin=None):
     d[y] = tangent.ediff1d_tangent(d[ary], d[to_end], d[to_begin], ary, to_end, to_begin)
 
 
 @tangent_(np.gradient)
-def gradient(y, f, h1=None, h2=None, h3=None, axis=None, edge_order=1):
-    d[y] = tangent.finite_difference_tangent(d[f], (d[h1], d[h2], d[h3]), y, f,
-                                             tangent.present_operands(h1, h2, h3), axis,
+def gradient(y, f, *spacings, axis=None, edge_order=1):
+    d[y] = tangent.finite_difference_tangent(d[f], d[spacings], y, f, spacings, axis,
                                              edge_order)
 
 
 @tangent_(np.matrix_transpose)
 def matrix_transpose(y, x):
     d[y] = tangent.matrix_transpose(d[x])
-
-
-@tangent_(np.rollaxis)
-def rollaxis(y, a, axis, start=0):
-    d[y] = np.rollaxis(d[a], axis, start)
 
 
 @tangent_(np.unstack)
@@ -1030,10 +630,8 @@ def geomspace(y, start, stop, num=50, endpoint=True, dtype=None, axis=0):
 
 
 @tangent_(np.meshgrid)
-def meshgrid(grids, x1=None, x2=None, x3=None, x4=None, copy=True, sparse=False,
-             indexing='xy'):
-    d[grids] = tangent.meshgrid_tangent((d[x1], d[x2], d[x3], d[x4]), (x1, x2, x3, x4),
-                                        sparse, indexing)
+def meshgrid(grids, *xi, copy=True, sparse=False, indexing='xy'):
+    d[grids] = tangent.meshgrid_tangent(d[xi], xi, sparse, indexing)
 
 
 @tangent_(np.arange)
@@ -1053,41 +651,6 @@ alias(np.asfortranarray, np.asarray)
 alias(np.asarray_chkfinite, np.asarray)
 
 
-@tangent_(np.tile)
-def tile(y, A, reps):  # noqa: N803 - NumPy's name
-    d[y] = np.tile(d[A], reps)
-
-
-@tangent_(np.repeat)
-def repeat(y, a, repeats, axis=None):
-    d[y] = np.repeat(d[a], repeats, axis)
-
-
-@tangent_(np.flip)
-def flip(y, m, axis=None):
-    d[y] = np.flip(d[m], axis)
-
-
-@tangent_(np.fliplr)
-def fliplr(y, m):
-    d[y] = np.fliplr(d[m])
-
-
-@tangent_(np.flipud)
-def flipud(y, m):
-    d[y] = np.flipud(d[m])
-
-
-@tangent_(np.roll)
-def roll(y, a, shift, axis=None):
-    d[y] = np.roll(d[a], shift, axis)
-
-
-@tangent_(np.rot90)
-def rot90(y, m, k=1, axes=(0, 1)):
-    d[y] = np.rot90(d[m], k, axes)
-
-
 @tangent_(np.pad)
 def pad(y, array, pad_width, mode='constant', constant_values=0):
     d[y] = np.pad(d[array], pad_width, tangent.linear_pad_mode(mode))
@@ -1098,44 +661,14 @@ def broadcast_to(y, array, shape, subok=False):
     d[y] = np.broadcast_to(d[array], shape)
 
 
-@tangent_(np.triu)
-def triu(y, m, k=0):
-    d[y] = np.triu(d[m], k)
-
-
-@tangent_(np.tril)
-def tril(y, m, k=0):
-    d[y] = np.tril(d[m], k)
-
-
-@tangent_(np.diag)
-def diag(y, v, k=0):
-    d[y] = np.diag(d[v], k)
-
-
-@tangent_(np.diagonal)
-def diagonal(y, a, offset=0, axis1=0, axis2=1):
-    d[y] = np.diagonal(d[a], offset, axis1, axis2)
-
-
 @tangent_(np.take)
 def take(y, a, indices, axis=None, out=None, mode='raise'):
     d[y] = np.take(d[a], indices, axis)
 
 
-@tangent_(np.take_along_axis)
-def take_along_axis(y, arr, indices, axis=-1):
-    d[y] = np.take_along_axis(d[arr], indices, axis)
-
-
 @tangent_(np.sort)
 def sort(y, a, axis=-1, kind=None, order=None):
     d[y] = tangent.sort_tangent(d[a], a, axis)
-
-
-@tangent_(np.copy)
-def copy_(y, a, order='K', subok=False):
-    d[y] = d[a]
 
 
 @tangent_(np.append)
@@ -1157,16 +690,6 @@ def mul_or_repeat(z, x, y):
     d[z] = tangent.repeat_tangent(d[x], d[y], x, y, z)
 
 
-@tangent_(tangent.unconcat)
-def unconcat(y, grad, left, right, side):
-    d[y] = tangent.unconcat(d[grad], left, right, side)
-
-
-@tangent_(tangent.reconcat)
-def reconcat(y, part, grad, left, right, side):
-    d[y] = tangent.reconcat(d[part], grad, left, right, side)
-
-
 @tangent_(tangent.concat_tangent)
 def concat_tangent(y, dleft, dright, left, right, like):
     d[y] = tangent.concat_tangent(d[dleft], d[dright], left, right, like)
@@ -1175,16 +698,6 @@ def concat_tangent(y, dleft, dright, left, right, like):
 @tangent_(tangent.prod_others)
 def prod_others(y, a, axis):
     d[y] = tangent.prod_others_tangent(a, d[a], axis)
-
-
-@tangent_(tangent.unrepeat)
-def unrepeat(y, grad, x, z, side):
-    d[y] = tangent.unrepeat(d[grad], x, z, side)
-
-
-@tangent_(tangent.rerepeat)
-def rerepeat(y, part, grad, x, z, side):
-    d[y] = tangent.rerepeat(d[part], grad, x, z, side)
 
 
 @tangent_(tangent.repeat_tangent)
@@ -1202,36 +715,6 @@ def starred_tuple(y, x):
     d[y] = tangent.restarred(d[x], x, tuple)
 
 
-@tangent_(tangent.unstarred)
-def unstarred(y, grad, like):
-    d[y] = tangent.unstarred(d[grad], like)
-
-
-@tangent_(tangent.restarred)
-def restarred(y, grad, like, kind):
-    d[y] = tangent.restarred(d[grad], like, kind)
-
-
-@tangent_(tangent.unbroadcast)
-def unbroadcast(y, array, like):
-    d[y] = tangent.unbroadcast(d[array], like)
-
-
-@tangent_(tangent.broadcast_like)
-def broadcast_like(y, value, like):
-    d[y] = tangent.broadcast_like(d[value], like)
-
-
-@tangent_(tangent.unreduce)
-def unreduce(y, array, shape, axis, keepdims):
-    d[y] = tangent.unreduce(d[array], shape, axis, keepdims)
-
-
-@tangent_(tangent.unreduce_like)
-def unreduce_like(y, array, original, axis, keepdims):
-    d[y] = tangent.unreduce_like(d[array], original, axis, keepdims)
-
-
 @tangent_(tangent.add_grad)
 def add_grad(y, left, right):
     d[y] = tangent.add_grad(d[left], d[right])
@@ -1240,16 +723,6 @@ def add_grad(y, left, right):
 @tangent_(tangent.copy)
 def copy(y, x):
     d[y] = tangent.copy(d[x])
-
-
-@tangent_(tangent.safe_log)
-def safe_log(y, x):
-    d[y] = d[x] / x
-
-
-@tangent_(tangent.unaliased)
-def unaliased(y, value, inputs):
-    d[y] = d[value]
 
 
 @tangent_(tangent.power_slope)
@@ -1288,26 +761,3 @@ def array_tangent(y, tangent_value, like, dtype=None):
     d[y] = tangent.array_tangent(d[tangent_value], like, dtype=dtype)
 
 
-@tangent_(tangent.extremum_gradient)
-def extremum_gradient(y, g, z, arguments, index=None):
-    d[y] = tangent.extremum_gradient(d[g], z, arguments, index)
-
-
-@tangent_(tangent.extremum_tangent)
-def extremum_tangent(y, z, arguments, tangents, index=None):
-    d[y] = tangent.extremum_tangent(z, arguments, d[tangents], index)
-
-
-@tangent_(tangent.written_grad)
-def written_grad(y, grad, index, value):
-    d[y] = tangent.written_grad(d[grad], index, value)
-
-
-@tangent_(tangent.scatter_written)
-def scatter_written(y, part, grad, index):
-    d[y] = tangent.scatter_written(d[part], grad, index)
-
-
-@tangent_(tangent.copy_item)
-def copy_item(y, container, index):
-    d[y] = tangent.copy_item(d[container], index)

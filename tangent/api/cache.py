@@ -35,6 +35,7 @@ SWEPT_PER_WRITE = 32  # stale entries looked for at each write: all of them in 1
 
 MISSING = object()
 
+
 @dataclass
 class Generated:
     function: Callable | None
@@ -53,6 +54,7 @@ class Generated:
             return self
         return replace(self, function=self.for_function(fn), for_function=None)
 
+
 @dataclass
 class _Entry:
     generated: Generated
@@ -61,6 +63,7 @@ class _Entry:
     # The objects whose ids the key holds (closure values, defaults): no new object
     # can take one of those ids while the entry exists.
     anchors: tuple
+
 
 class _Cache:
     """A bounded, thread-safe cache of generated functions that keeps no function alive.
@@ -149,6 +152,7 @@ class _Cache:
             finally:
                 self.lock.release()
 
+
 def _is_current(entry: _Entry) -> bool:
     """Whether ``entry`` still describes its function: a dead function's ids may be reused."""
     owner = entry.owner()
@@ -161,6 +165,7 @@ derivatives = _Cache(CACHE_SIZE)
 
 _in_progress = threading.local()
 
+
 def clear_cache() -> None:
     """Forget every derivative tangent has written, and every other memo of user code.
 
@@ -172,6 +177,7 @@ def clear_cache() -> None:
     derivatives.clear()
     decorators.forget_undecorated()
 
+
 def checks_for(fn: Callable, free: dict[str, Any]) -> tuple:
     closure = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
     globals_ = _GlobalsView(fn)
@@ -182,6 +188,7 @@ def checks_for(fn: Callable, free: dict[str, Any]) -> tuple:
         elif name in fn.__globals__:
             checks.append((globals_, name, value))
     return tuple(checks)
+
 
 def attribute_checks(fdef: gast.FunctionDef, param_types: dict[str, type]) -> list:
     """Checks that each attribute a derivative resolved still means the same object.
@@ -207,11 +214,13 @@ def attribute_checks(fdef: gast.FunctionDef, param_types: dict[str, type]) -> li
             checks.append((view, node.attr, value))
     return checks
 
+
 def function_checks(fn: Callable) -> tuple:
     """Checks that ``fn``'s code and defaults are still the ones a derivative copied."""
     view = _AttributeView(fn)
     return tuple((view, attribute, getattr(fn, attribute))
                  for attribute in ('__code__', '__defaults__', '__kwdefaults__'))
+
 
 class _AttributeView:
     """Makes an object's attributes look like a mapping for cache checks."""
@@ -223,6 +232,7 @@ class _AttributeView:
         value = getattr(self.obj, name, default)
         # obj.method is a new bound method at each access; what it runs is stable.
         return value.__func__ if isinstance(value, types.MethodType) else value
+
 
 class _GlobalsView:
     """A function's globals, reached through a weak reference to the function, for cache
@@ -236,6 +246,7 @@ class _GlobalsView:
         fn = self.function()
         return default if fn is None else fn.__globals__.get(name, default)
 
+
 class _CellView:
     """Makes a closure cell look like a one-entry mapping for cache checks."""
 
@@ -247,6 +258,7 @@ class _CellView:
             return self.cell.cell_contents
         except ValueError:
             return default
+
 
 @contextlib.contextmanager
 def collector_paused():
@@ -263,6 +275,7 @@ def collector_paused():
     finally:
         if was_enabled:
             gc.enable()
+
 
 def cached_or_generate(key, fn: Callable, generate: Callable[[], Generated],
                         verbose: int) -> Generated:
@@ -290,6 +303,7 @@ def cached_or_generate(key, fn: Callable, generate: Callable[[], Generated],
     derivatives.put(key, generated, fn)
     return generated.bound_to(fn)
 
+
 def _closure_key(fn: Callable) -> tuple:
     """The identities of ``fn``'s closure values, part of its cache key.
 
@@ -306,6 +320,7 @@ def _closure_key(fn: Callable) -> tuple:
             key.append(None)
     return tuple(key)
 
+
 def function_key(fn: Callable) -> tuple:
     """What a derivative of ``fn`` was written from: its code, the globals it reads
     (two modules may hold functions of equal code), its closure values and its
@@ -317,6 +332,7 @@ def function_key(fn: Callable) -> tuple:
                              sorted((fn.__kwdefaults__ or {}).items()))
     return (fn.__code__, id(fn.__globals__), _closure_key(fn), defaults, keyword_defaults)
 
+
 def _key_objects(fn: Callable) -> tuple:
     """The objects whose ids ``function_key(fn)`` holds, besides ``fn``'s globals."""
     cells = []
@@ -327,12 +343,15 @@ def _key_objects(fn: Callable) -> tuple:
             pass
     return (*cells, *(fn.__defaults__ or ()), *(fn.__kwdefaults__ or {}).values())
 
+
 def rules_key() -> tuple:
     """Changes when a derivative rule or a non-differentiable function is registered."""
     return (registry.generation(),)
 
+
 def types_key(param_types: dict[str, type]) -> tuple:
     return tuple(sorted(param_types.items(), key=lambda item: item[0]))
+
 
 def watched(checks: tuple) -> tuple:
     """The checks worth making at every call: rebinding a module is not one."""

@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 
 from tangent.api.cache import clear_cache, Generated
+from tangent.api.options import Options
 from tangent.api.pipeline import forward, reverse
 from tangent.api.specialise import kept_current
 from tangent.frontend import annotate, decorators
@@ -204,13 +205,9 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True
     Returns:
       The derivative function.
     """
-    if mode not in ('reverse', 'forward'):
-        raise ValueError(f"mode must be 'reverse' or 'forward', got {mode!r}")
-    if motion not in ('joint', 'split'):
-        raise ValueError(f"motion must be 'joint' or 'split', got {motion!r}")
-    if not isinstance(input_derivative, INPUT_DERIVATIVE):
-        raise TypeError(f'input_derivative must be a tangent.INPUT_DERIVATIVE member, '
-                        f'got {input_derivative!r}')
+    options = Options(mode=mode, motion=motion, optimized=optimized,
+                      preserve_result=preserve_result, check_dims=check_dims,
+                      input_derivative=input_derivative, checkpoint=checkpoint, verbose=verbose)
     wrt = _wrt_indices(wrt)
     if isinstance(func, functools.partial):
         return _partial_derivative(func, wrt, lambda inner, inner_wrt: autodiff(
@@ -227,11 +224,11 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True
     param_types = {}
     if instance is not None:
         param_types[fn.__code__.co_varnames[0]] = type(instance)
+
     def generate() -> Generated:
-        if mode == 'forward':
-            return forward(fn, wrt, optimized, preserve_result, verbose, param_types)
-        return reverse(fn, wrt, optimized, motion, preserve_result, check_dims,
-                        input_derivative, verbose, param_types, checkpoint)
+        if options.mode == 'forward':
+            return forward(fn, wrt, options, param_types)
+        return reverse(fn, wrt, options, param_types)
 
     derivative = kept_current(generate(), generate)
     if instance is not None:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import gast
 
 from tangent import backends, errors
-from tangent.api import tracing
+from tangent.api import specialise, tracing
 from tangent.api.cache import (
     attribute_checks,
     cached_or_generate,
@@ -24,18 +24,23 @@ from tangent.api.cache import (
     rules_key,
     types_key,
 )
-from tangent.api import specialise
-from tangent.api.specialise import GENERAL_VERSION, reads_shapes_in_loops, SPREAD, tangents_last
+from tangent.api.options import for_callee, Options
+from tangent.api.specialise import (
+    GENERAL_VERSION,
+    reads_shapes_in_loops,
+    SPREAD,
+    tangents_last,
+)
 from tangent.errors import SourceNotAvailableError, StaleSourceError
 from tangent.frontend import anf, annotate, desugar, fence, inlining
 from tangent.rules import policy
 from tangent.syntax import annotations as anno, compile as compile_, naming, quoting
 from tangent.syntax.annotations import Key
 from tangent.transforms import checkpoint, forward_ad, motion, optimization
-from tangent.transforms.motion import INPUT_DERIVATIVE
 from tangent.transforms.reverse_ad import ReverseAD, Subroutine
 
 SPLIT_MOTION = '_tangent_split_motion'  # set on the functions of a split-motion derivative
+
 
 def parse(fn: Callable, param_types: dict[str, type]) -> tuple[gast.FunctionDef, dict, str]:
     if getattr(fn, SPLIT_MOTION, False):
@@ -55,6 +60,7 @@ def parse(fn: Callable, param_types: dict[str, type]) -> tuple[gast.FunctionDef,
     _bind_live_defaults(fdef, fn, free)
     return fdef, free, filename
 
+
 def read_callee(callee: Callable, read: Callable[[], Any]) -> Any:
     """``read()``, which reads the source of ``callee``, a function the differentiated
     one calls; when it has no source, the error also says how to register a
@@ -69,6 +75,7 @@ def read_callee(callee: Callable, read: Callable[[], Any]) -> Any:
         raise errors.callee_without_source(
             error, getattr(callee, '__qualname__', repr(callee))) from None
 
+
 def _positional_only_as_positional(fdef: gast.FunctionDef) -> None:
     """``def f(x, /, y)``: derivatives take ``x`` and ``y`` as ordinary positional
     parameters, in the same order, so ``wrt`` indices and calls line up."""
@@ -76,6 +83,7 @@ def _positional_only_as_positional(fdef: gast.FunctionDef) -> None:
     fdef.args.posonlyargs = []
 
 _LITERAL_TYPES = (bool, int, float, complex, str, bytes, type(None))
+
 
 def _bind_live_defaults(fdef: gast.FunctionDef, fn: Callable, free: dict[str, Any]) -> None:
     """Replace default expressions by the function's own default objects.
@@ -109,10 +117,12 @@ def _bind_live_defaults(fdef: gast.FunctionDef, fn: Callable, free: dict[str, An
                              if arg.id in keyword_defaults else None
                              for arg in fdef.args.kwonlyargs]
 
+
 def print_stage(verbose: int, level: int, title: str, node: Any) -> None:
     if verbose >= level:
         print(f'# ---- {title} ----')
         print(quoting.to_source(node))
+
 
 @dataclass
 class FrontEnd:
@@ -124,6 +134,7 @@ class FrontEnd:
     param_types: dict[str, type]
     untyped_receivers: list[str]  # parameters whose class decides what the code means
     user_lines: compile_.UserLines  # where the user statements behind fdef are
+
 
 def front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
                param_types: dict[str, type], checkpoints: Any = None) -> FrontEnd:
@@ -199,6 +210,7 @@ def front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
     return FrontEnd(fdef, filename, namer, namespace, checks,
                      dict(param_types), untyped, user_lines)
 
+
 def _spreads_varargs_into_user_function(fdef: gast.FunctionDef) -> bool:
     """``g(x, *rest)`` with ``rest`` the function's own ``*args`` and ``g`` a user
     function: which parameter of ``g`` gets which value depends on ``len(rest)``."""
@@ -215,6 +227,7 @@ def _spreads_varargs_into_user_function(fdef: gast.FunctionDef) -> bool:
                 return True
     return False
 
+
 def _spread_known_length(fdef: gast.FunctionDef, length: int) -> None:
     """``g(x, *rest)`` as ``g(x, rest[0], rest[1])`` when ``rest`` holds two values."""
     rest = fdef.args.vararg.id
@@ -228,17 +241,18 @@ def _spread_known_length(fdef: gast.FunctionDef, length: int) -> None:
                 if isinstance(arg, gast.Starred) and isinstance(arg.value, gast.Name)
                 and arg.value.id == rest else [arg])]
 
-def forward(fn: Callable, wrt: tuple[int, ...], optimized: bool, preserve_result: bool,
-             verbose: int, param_types: dict[str, type] | None = None) -> Generated:
+
+def forward(fn: Callable, wrt: tuple[int, ...], options: Options,
+            param_types: dict[str, type] | None = None) -> Generated:
     param_types = param_types or {}
     fn = getattr(fn, GENERAL_VERSION, fn)
-    key = ('forward', function_key(fn), rules_key(), wrt, optimized, preserve_result,
-           types_key(param_types))
+    key = (function_key(fn), rules_key(), wrt, options, types_key(param_types))
     return cached_or_generate(
-        key, fn, lambda: _generate_forward(fn, wrt, optimized, preserve_result, verbose,
-                                           param_types), verbose)
+        key, fn, lambda: _generate_forward(fn, wrt, options, param_types), options.verbose)
 
-def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types) -> Generated:
+
+def _generate_forward(fn, wrt, options, param_types) -> Generated:
+    verbose = options.verbose
     front = front_end(fn, wrt, verbose, param_types)
     fdef, namer, namespace, checks = front.fdef, front.namer, front.namespace, front.checks
     params = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]
@@ -249,8 +263,7 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types)
         def specialising(source: Callable) -> Callable:  # the cache keeps this: not fn
             return specialise.specialising(
                 source, receivers, param_types,
-                lambda types_: forward(source, wrt, optimized, preserve_result, verbose,
-                                        types_),
+                lambda types_: forward(source, wrt, options, types_),
                 lambda generated: dict(zip(tangent_names, generated.tangent_names)),
                 lambda kwargs: 0 if any(name in kwargs for name in tangent_names)
                 else len(wrt))
@@ -259,8 +272,8 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types)
 
     def differentiate_subroutine(callee: Callable, positions: tuple[int, ...],
                                  callee_types: dict[str, type]):
-        inner = read_callee(callee, lambda: forward(callee, positions, optimized, True, 0,
-                                                      callee_types))
+        inner = read_callee(callee, lambda: forward(callee, positions, for_callee(options),
+                                                     callee_types))
         checks.extend(inner.checks)
         return forward_ad.Subroutine(function=inner.function,
                                      tangent_names=inner.tangent_names)
@@ -271,9 +284,9 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types)
     function_name = namer.fresh(naming.function_name('d', fn.__name__,
                                                      [params[i] for i in wrt]))
     function = motion.forward(fdef, body, tangent_params, result_tangent, function_name,
-                              preserve_result)
+                              options.preserve_result)
     print_stage(verbose, 2, 'raw tangent: primal and tangent statements', function)
-    if optimized:
+    if options.optimized:
         function = optimization.optimize(function, _purity_check(namespace))
         print_stage(verbose, 2, 'after optimization', function)
     motion.unalias_returns(function, namespace)  # a tangent argument is not returned as is
@@ -286,23 +299,19 @@ def _generate_forward(fn, wrt, optimized, preserve_result, verbose, param_types)
     return Generated(function=compiled, seed_name='', checks=tuple(checks),
                       tangent_names=tangent_params)
 
-def reverse(fn: Callable, wrt: tuple[int, ...], optimized: bool, motion_kind: str,
-             preserve_result: bool, check_dims: bool, input_derivative: INPUT_DERIVATIVE,
-             verbose: int, param_types: dict[str, type] | None = None,
-             checkpoints: bool | int = False) -> Generated:
+
+def reverse(fn: Callable, wrt: tuple[int, ...], options: Options,
+            param_types: dict[str, type] | None = None) -> Generated:
     param_types = param_types or {}
     fn = getattr(fn, GENERAL_VERSION, fn)
-    key = ('reverse', function_key(fn), rules_key(), wrt, optimized, motion_kind,
-           preserve_result, check_dims, input_derivative, types_key(param_types), checkpoints)
+    key = (function_key(fn), rules_key(), wrt, options, types_key(param_types))
     return cached_or_generate(
-        key, fn, lambda: _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result,
-                                           check_dims, input_derivative, verbose, param_types,
-                                           checkpoints),
-        verbose)
+        key, fn, lambda: _generate_reverse(fn, wrt, options, param_types), options.verbose)
 
-def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_dims,
-                      input_derivative, verbose, param_types, checkpoints) -> Generated:
-    front = front_end(fn, wrt, verbose, param_types, checkpoints)
+
+def _generate_reverse(fn, wrt, options, param_types) -> Generated:
+    verbose, motion_kind = options.verbose, options.motion
+    front = front_end(fn, wrt, verbose, param_types, options.checkpoint)
     fdef, namer, namespace, checks = front.fdef, front.namer, front.namespace, front.checks
     if front.untyped_receivers:
         seed_name = namer.fresh(naming.adjoint_name(fdef.body[-1].value.id))
@@ -311,9 +320,7 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
         def specialising(source: Callable) -> Callable:  # the cache keeps this: not fn
             return specialise.specialising(
                 source, receivers, param_types,
-                lambda types_: reverse(source, wrt, optimized, motion_kind, preserve_result,
-                                        check_dims, input_derivative, verbose, types_,
-                                        checkpoints),
+                lambda types_: reverse(source, wrt, options, types_),
                 lambda generated: {seed_name: generated.seed_name})
         return Generated(function=None, seed_name=seed_name, checks=tuple(checks),
                           for_function=specialising)
@@ -321,8 +328,7 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
     def differentiate_subroutine(callee: Callable, positions: tuple[int, ...],
                                  callee_types: dict[str, type]) -> Subroutine:
         def from_source() -> Generated:
-            return reverse(callee, positions, optimized, 'joint', False, False,
-                            INPUT_DERIVATIVE.Required, 0, callee_types)
+            return reverse(callee, positions, for_callee(options), callee_types)
         if tracing.is_traced(callee):
             return Subroutine(function=tracing.traced_gradient(callee, positions, from_source),
                               seed_name=tracing.SEED_NAME)
@@ -339,16 +345,17 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
                                                      [params[i] for i in wrt]))
     # Split motion's forward function returns the result, so the joint function
     # it is cut from must keep computing it.
-    joint = motion.joint(fdef, result, function_name, namespace, namer, input_derivative,
-                         check_dims, preserve_result or motion_kind == 'split',
+    joint = motion.joint(fdef, result, function_name, namespace, namer,
+                         options.input_derivative, options.check_dims,
+                         options.preserve_result or motion_kind == 'split',
                          fn.__qualname__)
     print_stage(verbose, 2, 'after motion: joint', joint)
-    if optimized:
+    if options.optimized:
         joint = optimization.optimize(joint, _purity_check(namespace))
         print_stage(verbose, 2, 'after optimization', joint)
     if motion_kind == 'split':
         module = motion.split(joint, result, namespace, namer, motion.Signature.of(fdef),
-                              preserve_result)
+                              options.preserve_result)
         print_stage(verbose, 2, 'after motion: split into forward, backward and wrapper',
                      module)
         motion.unalias_returns(module.body[1], namespace)  # the backward function
@@ -368,11 +375,12 @@ def _generate_reverse(fn, wrt, optimized, motion_kind, preserve_result, check_di
 
         def with_scalar_version(source: Callable) -> Callable:  # the cache keeps this
             return specialise.with_scalar_version(generic, len(params), lambda: reverse(
-                source, wrt, optimized, motion_kind, preserve_result, check_dims,
-                input_derivative, 0, {p: float for p in params}, checkpoints), seed_name)
+                source, wrt, options.replace(verbose=0), {p: float for p in params}),
+                seed_name)
         return Generated(function=generic, seed_name=seed_name, checks=tuple(checks),
                           for_function=with_scalar_version)
     return Generated(function=function, seed_name=result.seed_name, checks=tuple(checks))
+
 
 def _purity_check(namespace: naming.Namespace) -> Callable[[gast.expr], bool]:
     """Which calls in generated code have no side effects (so unused ones may go)."""

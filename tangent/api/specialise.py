@@ -17,6 +17,7 @@ from tangent.syntax import annotations as anno
 
 SPREAD = '*'  # a specialisation key: how many values the function's *args holds
 
+
 def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type],
                   specialise: Callable[[dict[str, type]], Generated],
                   renamed: Callable[[Generated], dict[str, str]],
@@ -78,6 +79,7 @@ GENERAL_VERSION = policy.GENERAL_VERSION  # on a derivative tangent wraps
 
 _SHAPE_HELPERS = {'unbroadcast', 'unreduce_like', 'add_grad', 'shape_only'}
 
+
 def reads_shapes_in_loops(module: gast.Module) -> bool:
     """Whether generated code matches shapes at run time inside a loop, which it need
     not do when every argument is a Python number (outside loops, the few calls cost
@@ -86,6 +88,7 @@ def reads_shapes_in_loops(module: gast.Module) -> bool:
                and node.func.attr in _SHAPE_HELPERS
                for loop in anno.walk(module) if isinstance(loop, (gast.For, gast.While))
                for node in anno.walk(loop))
+
 
 def with_scalar_version(generic: Callable, n_params: int,
                          specialise: Callable[[], Generated], seed_name: str) -> Callable:
@@ -117,6 +120,7 @@ def with_scalar_version(generic: Callable, n_params: int,
     setattr(derivative, GENERAL_VERSION, generic)  # what differentiating it again reads
     return derivative
 
+
 def kept_current(generated: Generated, generate: Callable[[], Generated]) -> Callable:
     """The derivative, checked at each call against what it was written from.
 
@@ -144,6 +148,7 @@ def kept_current(generated: Generated, generate: Callable[[], Generated]) -> Cal
     setattr(derivative, GENERAL_VERSION,
             getattr(generated.function, GENERAL_VERSION, generated.function))
     return derivative
+
 
 def tangents_last(generic: Callable, tangent_names: list[str]) -> Callable:
     """A forward derivative whose last positional arguments are the tangents.

@@ -15,14 +15,13 @@ box (``traced_vjp``), and what an array method means (``array_methods``).
 ``docs/adding_a_backend.md`` walks through writing one.
 """
 
-from __future__ import annotations
-
-import dataclasses
+# No ``from __future__ import annotations``: NamedTuple would compile each
+# field's annotation string at import.
 import importlib
 import sys
 import threading
 import types
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 from tangent import runtime
 from tangent.runtime import dispatch
@@ -31,8 +30,7 @@ __all__ = ['Backend', 'ArrayMethods', 'register', 'registered', 'owner_of', 'own
            'load_for', 'traced_vjp', 'array_methods']
 
 
-@dataclasses.dataclass(frozen=True)
-class Backend:
+class Backend(NamedTuple):
     """What tangent needs to know about an array library.
 
     Attributes:
@@ -65,8 +63,7 @@ class Backend:
     eager: bool = False
 
 
-@dataclasses.dataclass(frozen=True)
-class ArrayMethods:
+class ArrayMethods(NamedTuple):
     """What the methods and attributes of a backend's arrays mean, as functions of
     the array, so that desugaring can turn ``x.sum(axis=0)`` into ``np.sum(x, axis=0)``.
 
@@ -86,9 +83,9 @@ class ArrayMethods:
 
     module: types.ModuleType | None = None
     module_alias: str = ''
-    methods: Mapping[str, Callable] = dataclasses.field(default_factory=dict)
-    shape_methods: Mapping[str, Callable] = dataclasses.field(default_factory=dict)
-    attributes: Mapping[str, Callable] = dataclasses.field(default_factory=dict)
+    methods: Mapping[str, Callable] = types.MappingProxyType({})
+    shape_methods: Mapping[str, Callable] = types.MappingProxyType({})
+    attributes: Mapping[str, Callable] = types.MappingProxyType({})
     astype: Callable | None = None
     other_names: frozenset = frozenset()
     wrapped: Callable[[Any], Any] | None = None

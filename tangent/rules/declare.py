@@ -187,7 +187,11 @@ class _Declaration:
             raise TemplateError(
                 f'The declaration {self.fn.__name__} needs {getattr(obj, "__name__", obj)} '
                 f'by name: its module does not reach it (import the module that holds it).')
-        return ast.parse(dotted, mode='eval').body
+        first, *attributes = dotted.split('.')
+        node: ast.expr = ast.Name(id=first, ctx=ast.Load())
+        for attribute in attributes:
+            node = ast.Attribute(value=node, attr=attribute, ctx=ast.Load())
+        return node
 
     def register(self, func: Any, adjoint: Callable[[], list], tangent: Callable[[], list],
                  override: bool) -> None:
@@ -355,8 +359,14 @@ class _Substitute(ast.NodeTransformer):
         return self.generic_visit(node)
 
 
-def _copy(node: ast.AST) -> ast.AST:
-    return ast.parse(ast.unparse(node), mode='eval').body
+def _copy(node: Any) -> Any:
+    """A deep copy of a declaration's (short) expression, to build templates from."""
+    if isinstance(node, ast.AST):
+        return type(node)(**{field: _copy(getattr(node, field))
+                             for field in node._fields if hasattr(node, field)})
+    if isinstance(node, list):
+        return [_copy(item) for item in node]
+    return node
 
 
 def _modules(namespace: dict) -> list[tuple[str, types.ModuleType]]:

@@ -11,6 +11,7 @@ and a call costs one extra frame and one dict test.
 from __future__ import annotations
 
 import linecache
+import types
 from typing import Any, Callable
 
 # Each backend's versions of the helpers, by the top-level module of its value
@@ -38,37 +39,60 @@ def _tensor_helper(name: str, *values: Any) -> Callable | None:
 _WRAPPER = '''\
 def {name}({parameters}):
     if _TENSOR_BACKENDS:
-        backend_version = _tensor_helper({name!r}, {deciding})
+        backend_version = _tensor_helper(helper_name, {deciding})
         if backend_version is not None:
             return backend_version({arguments})
     return runtime_version({arguments})
 '''
+# Compiled wrappers by the shape of their parameters, with placeholder names:
+# helpers of one shape share the code, renamed (compiling is what costs).
+_compiled: dict[tuple, types.CodeType] = {}
+
+
+def _wrapper_source(name: str, positional: tuple, keyword_only: tuple,
+                    deciding: tuple) -> str:
+    parameters = ', '.join(positional + (('*',) + keyword_only if keyword_only else ()))
+    arguments = ', '.join(positional + tuple(f'{name}={name}' for name in keyword_only))
+    return _WRAPPER.format(name=name, parameters=parameters, deciding=', '.join(deciding),
+                           arguments=arguments)
 
 
 def backend_overridable(*deciding: str) -> Callable[[Callable], Callable]:
     """Decorator: a call whose ``deciding`` arguments include a backend's value runs
     that backend's version of the helper, with the same arguments."""
     def decorate(runtime_version: Callable) -> Callable:
+        name = runtime_version.__name__
         code = runtime_version.__code__
         positional = code.co_varnames[:code.co_argcount]
         keyword_only = code.co_varnames[code.co_argcount:
                                         code.co_argcount + code.co_kwonlyargcount]
         unknown = set(deciding) - set(positional) - set(keyword_only)
         if unknown:
-            raise TypeError(f'{runtime_version.__name__} has no parameter {sorted(unknown)}')
-        parameters = ', '.join(positional + (('*',) + keyword_only if keyword_only else ()))
-        arguments = ', '.join(positional + tuple(f'{name}={name}' for name in keyword_only))
-        source = _WRAPPER.format(name=runtime_version.__name__, parameters=parameters,
-                                 deciding=', '.join(deciding), arguments=arguments)
-        filename = f'<tangent dispatch {runtime_version.__name__}>'
-        # Registered so that inspect (and TensorFlow's AutoGraph, which reads the
-        # source of what a tf.function calls) finds the wrapper's text.
+            raise TypeError(f'{name} has no parameter {sorted(unknown)}')
+        names = positional + keyword_only
+        shape = (len(positional), len(keyword_only),
+                 tuple(names.index(parameter) for parameter in deciding))
+        if shape not in _compiled:
+            placeholders = tuple(f'p{index}' for index in range(len(names)))
+            source = _wrapper_source(
+                'wrapper', placeholders[:len(positional)], placeholders[len(positional):],
+                tuple(placeholders[index] for index in shape[2]))
+            scope: dict[str, Any] = {}
+            exec(compile(source, '<tangent dispatch>', 'exec'), scope)
+            _compiled[shape] = scope['wrapper'].__code__
+        filename = f'<tangent dispatch {name}>'
+        # The text, with the helper's names, registered so that inspect (and
+        # TensorFlow's AutoGraph, which reads the source of what a tf.function
+        # calls) finds it.
+        source = _wrapper_source(name, positional, keyword_only, deciding)
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        wrapper_code = _compiled[shape].replace(
+            co_name=name, co_qualname=name, co_filename=filename,
+            co_varnames=names + _compiled[shape].co_varnames[len(names):])
         namespace = {'_TENSOR_BACKENDS': _TENSOR_BACKENDS, '_tensor_helper': _tensor_helper,
-                     'runtime_version': runtime_version}
-        exec(compile(source, filename, 'exec'), namespace)
-        wrapper = namespace[runtime_version.__name__]
-        wrapper.__defaults__ = runtime_version.__defaults__
+                     'helper_name': name, 'runtime_version': runtime_version}
+        wrapper = types.FunctionType(wrapper_code, namespace, name,
+                                     runtime_version.__defaults__)
         wrapper.__kwdefaults__ = runtime_version.__kwdefaults__
         wrapper.__doc__ = runtime_version.__doc__
         wrapper.__module__ = runtime_version.__module__

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import linecache
 import textwrap
 import types
 from typing import Any, Callable
@@ -37,7 +38,7 @@ def get_source(fn: Callable) -> str:
             f'(a builtin or C extension has no source to differentiate). '
             f'Register a derivative for it with @tangent.grads.adjoint.')
     try:
-        source = inspect.getsource(fn)
+        source = _definition_lines(fn) or inspect.getsource(fn)
     except (OSError, TypeError) as error:
         filename = fn.__code__.co_filename
         raise SourceNotAvailableError(
@@ -47,6 +48,50 @@ def get_source(fn: Callable) -> str:
             f'Define it in a .py file (or a Jupyter/IPython cell) and import '
             f'it. ({error})') from None
     return textwrap.dedent(source)
+
+
+def _definition_lines(fn: Callable) -> str | None:
+    """The lines of ``fn``'s ``def`` (with its decorators), found by indentation and
+    checked by parsing them; None where that does not give exactly the definition.
+
+    What ``inspect.getsource`` returns, without its tokenizer, whose first use
+    compiles regular expressions that cost more than reading the function.
+    Lines after the first that are blank, comments, or indented deeper belong to
+    the definition (and, after a decorator, the next decorator or the ``def``);
+    it ends at the first other line. A cut inside brackets, a
+    string or a continued line leaves text that does not parse, so a definition
+    that parses and names ``fn`` is the whole of it.
+    """
+    fn = inspect.unwrap(fn)  # as inspect.getsource does
+    code = getattr(fn, '__code__', None)
+    if code is None or fn.__name__ == '<lambda>' or code.co_flags & inspect.CO_COROUTINE:
+        return None
+    linecache.checkcache(code.co_filename)  # the file as it is now, as inspect reads it
+    lines = linecache.getlines(code.co_filename, fn.__globals__)
+    start = code.co_firstlineno - 1
+    if not 0 <= start < len(lines):
+        return None
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    in_decorators = lines[start].lstrip().startswith('@')
+    end = last = start + 1
+    while end < len(lines):
+        stripped = lines[end].strip()
+        if stripped and not stripped.startswith('#'):
+            if len(lines[end]) - len(lines[end].lstrip()) <= indent:
+                if not (in_decorators and stripped.startswith(('def ', '@'))):
+                    break
+                in_decorators = stripped.startswith('@')
+            last = end + 1
+        end += 1
+    source = ''.join(lines[start:last])
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef) or \
+            tree.body[0].name != fn.__name__:
+        return None
+    return source
 
 
 def parse_function(fn: Callable) -> gast.Module:

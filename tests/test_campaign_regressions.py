@@ -181,3 +181,58 @@ def test_a_constant_item_has_a_zero_tangent_of_its_own_structure(function, args,
 def test_a_constant_item_in_reverse_mode(function, args, index):
     assert_close(tangent.grad(function, wrt=(index,))(*args),
                  numerical_grad(function, list(args), index))
+
+
+# Campaign of seed 2030, program #11340: a dict item holding an array was
+# overwritten; its gradient was reset to the float 0.0, so reading it back for
+# the array it held raised in add_at. An overwritten item's gradient is now a
+# zero of the old item's structure.
+
+def dict_item_overwritten(v0):
+    d7 = {'p': v0, 'q': v0 / (1.5 + np.cos(np.sum(v0))), 'r': v0[1] - np.array([1.0, 2.0, 3.0])}
+    d7['p'] = d7['q']
+    v0 = d7['p'] * d7['p'] + d7['r']
+    return np.sum(v0)
+
+
+def list_item_overwritten_by_a_scalar_multiple(v, x):
+    items = [v * x, x * 2.0]
+    first = items[0]
+    items[0] = items[0] * x
+    return np.sum(items[0] * first) + items[1]
+
+
+def list_item_written_in_a_loop(v, x):
+    items = [v, v * x]
+    for i in range(3):
+        items[i % 2] = items[(i + 1) % 2] * x + v
+    return np.sum(items[0] * items[1])
+
+
+def dict_item_replaced_by_a_scalar(v, x):
+    d = {'a': v * x, 'b': x}
+    total = np.sum(d['a'])
+    d['a'] = x * x
+    return total + d['a'] * d['b']
+
+
+OVERWRITTEN_ITEMS = [
+    (dict_item_overwritten, (np.array([0.23, 0.71, 1.22]),)),
+    (list_item_overwritten_by_a_scalar_multiple, (np.array([0.3, -0.4]), 0.7)),
+    (list_item_written_in_a_loop, (np.array([0.3, -0.4, 0.5]), 0.9)),
+    (dict_item_replaced_by_a_scalar, (np.array([0.3, -0.4]), 1.3)),
+]
+
+
+@pytest.mark.parametrize('function, args', OVERWRITTEN_ITEMS,
+                         ids=[case[0].__name__ for case in OVERWRITTEN_ITEMS])
+@pytest.mark.parametrize('motion', ['joint', 'split'])
+@pytest.mark.parametrize('optimized', [True, False])
+def test_an_overwritten_container_item_has_a_zero_gradient_of_its_own_structure(
+        function, args, motion, optimized):
+    for index in range(len(args)):
+        derivative = tangent.autodiff(function, wrt=(index,), motion=motion,
+                                      optimized=optimized)
+        gradient = derivative(*args, 1.0)
+        assert_close(gradient, numerical_grad(function, list(args), index))
+        assert np.shape(gradient) == np.shape(args[index])

@@ -374,12 +374,22 @@ def _modules(namespace: dict) -> list[tuple[str, types.ModuleType]]:
                   if isinstance(value, types.ModuleType) and not name.startswith('_'))
 
 
+# The modules a declaring module binds, by its namespace's id: scanning its
+# globals for each of dozens of declarations costs more than the rest of them.
+_modules_seen: dict[int, list[tuple[str, types.ModuleType]]] = {}
+
+
 def _module_alias(func: Any, namespace: dict) -> str | None:
     """The name of the module, bound in ``namespace``, that ``func`` is an attribute of."""
     name = getattr(func, '__name__', None)
-    for alias, module in _modules(namespace):
-        if name and getattr(module, name, None) is func:
-            return alias
+    if not name:
+        return None
+    for fresh in (False, True):  # the modules seen before, then those bound since
+        if fresh or id(namespace) not in _modules_seen:
+            _modules_seen[id(namespace)] = _modules(namespace)
+        for alias, module in _modules_seen[id(namespace)]:
+            if getattr(module, name, None) is func and namespace.get(alias) is module:
+                return alias
     return None
 
 

@@ -356,13 +356,14 @@ class ReverseAD:
                 if anno.has(stmt, Key.SAVED):
                     out.append(self.pop(name(target.id, store=True), anno.get(stmt, Key.SAVED)))
                 return out
-            out = self.adjoint_subscript_write(target, stmt.value, state)
-            if out:
-                out.insert(0, comments.comment('Grad of: ' + quoting.to_source(stmt)))
+            restore = None
             if anno.has(stmt, Key.SAVED):
-                restore = gast.Subscript(value=name(target.value.id),
-                                         slice=anno.copy_tree(target.slice), ctx=gast.Store())
-                out.append(self.pop(restore, anno.get(stmt, Key.SAVED)))
+                item = gast.Subscript(value=name(target.value.id),
+                                      slice=anno.copy_tree(target.slice), ctx=gast.Store())
+                restore = self.pop(item, anno.get(stmt, Key.SAVED))
+            out = self.adjoint_subscript_write(target, stmt.value, state, restore)
+            if out and out[0] is not restore:
+                out.insert(0, comments.comment('Grad of: ' + quoting.to_source(stmt)))
             return out
         if isinstance(stmt, gast.If):
             return self.adjoint_if(stmt, state)
@@ -643,10 +644,13 @@ class ReverseAD:
         return out
 
     def adjoint_subscript_write(self, target: gast.Subscript, value: gast.expr,
-                                state: State) -> list:
+                                state: State, restore: gast.stmt | None) -> list:
+        """``x[i] = v``: v's gradient is what x[i]'s was, and x[i]'s is zero before the
+        write, shaped like the old item: set after ``restore`` (the pop of the old item)
+        where the item was saved, else shaped like the item's gradient."""
         base = target.value.id
         if base not in self.active or state.get(base, Adj.UNSET) is Adj.UNSET:
-            return []
+            return [restore] if restore is not None else []
         out = []
         if self.is_active(value):
             part = create.runtime_call(self.namespace, runtime.written_grad,
@@ -656,10 +660,18 @@ class ReverseAD:
                 self.namespace, runtime.unbroadcast, [part, name(value.id)]),
                 state))
         out.extend(self.own(base, state))
-        out.append(assign(gast.Subscript(value=name(self.adj(base)),
-                                         slice=create.index(target.slice), ctx=gast.Store()),
-                          create.const(0.0)))
+        if restore is None:
+            out.append(self.zero_item(base, target.slice, self.adj(base)))
+        else:
+            out += [restore, self.zero_item(base, target.slice, base)]
         return out
+
+    def zero_item(self, base: str, index: gast.expr, like: str) -> gast.stmt:
+        """``bx[i] = tangent.init_grad(like[i])``: a zero of that item's structure."""
+        item = gast.Subscript(value=name(like), slice=create.index(index), ctx=gast.Load())
+        return assign(gast.Subscript(value=name(self.adj(base)), slice=create.index(index),
+                                     ctx=gast.Store()),
+                      create.runtime_call(self.namespace, runtime.init_grad, [item]))
 
     def adjoint_insert_grad_of(self, stmt: gast.With, state: State) -> list:
         """``with insert_grad_of(x) as dx:``: the user's code, given x's gradient so far."""

@@ -226,3 +226,10 @@ def test_every_adjoint_has_a_tangent_and_back():
     missing_adjoints = [f for f in tangents.tangents if f not in grads.adjoints]
     assert not missing_tangents, f'adjoints without tangents: {missing_tangents}'
     assert not missing_adjoints, f'tangents without adjoints: {missing_adjoints}'
+
+
+def test_every_directory_of_the_package_is_a_regular_package():
+    # setuptools' find_packages skips a directory without __init__.py (a namespace
+    # package), so an installed tangent would lack it.
+    for directory in {path.parent for path in PACKAGE.rglob('*.py')}:
+        assert (directory / '__init__.py').exists(), f'{directory} has no __init__.py'

@@ -259,17 +259,26 @@ class Var:
 class Container:
     name: str
     form: str  # 'list', 'tuple' or 'dict'
-    keys: list[str]  # subscripts, as source text
+    keys: list[str]  # subscripts, as source text: a prefix of the items at run time
     kinds: list[str]  # the kind of the element under each key
     appendable: bool = True  # False inside a loop over this very list
     made_in: str | None = None  # the innermost loop whose body made it
-    # Appended to in a loop that did not make it: longer at run time than `keys`
-    # says, by a number of items the generator does not know.
+    # Longer at run time than `keys` says, by a number of items the generator does
+    # not know (appended in a loop that did not make it, in a branch that may not
+    # have run, or copied from a sequence of unknown length).
     grows: bool = False
+    tail: frozenset = frozenset()  # the kinds the items past `keys` may have
+    # Code that a loop may run again (an iteration over it, a copy of it) relied on
+    # its element kinds: appending in that loop must not add a kind.
+    settled: bool = False
+
+    @property
+    def element_kinds(self) -> set[str]:
+        return set(self.kinds) | (set(self.tail) if self.grows else set())
 
     @property
     def homogeneous(self) -> bool:
-        return len(set(self.kinds)) == 1
+        return len(self.element_kinds) == 1
 
 
 class Scope:
@@ -532,6 +541,39 @@ class Generator:
                 scope.bind(target, kind)
         return lines
 
+    def from_outside(self, container: Container, loop: str | None) -> bool:
+        """Whether ``loop`` may run the statement being generated again on the same
+        ``container`` (made before the loop), after later statements of its body grew it."""
+        return loop is not None and container.made_in != loop
+
+    def rely_on_elements(self, container: Container, loop: str | None) -> None:
+        """The statement being generated depends on the kinds of all of ``container``'s
+        items (it iterates over them or copies them)."""
+        if self.from_outside(container, loop):
+            # Its next run would see what the rest of the loop body appends.
+            container.settled = True
+
+    def growth_kinds(self, container: Container, loop: str | None) -> list[str]:
+        """The kinds that may be appended to ``container`` here."""
+        if container.settled and self.from_outside(container, loop):
+            return sorted(container.element_kinds)
+        return [SCALAR, VECTOR]
+
+    def grow(self, scope: Scope, container: Container, kinds: list[str],
+             loop: str | None) -> None:
+        """Record that the statement being generated appends items of ``kinds``."""
+        known = not container.grows and not self.from_outside(container, loop)
+        # Every view of the container older than this statement (an enclosing block's,
+        # the other branch's, a loop's state at an exit) shares this object and may or
+        # may not see these items, so it learns only that some may follow its keys.
+        container.grows = True
+        container.tail = container.tail | frozenset(kinds)
+        if known:  # this block appends exactly once, after the known items
+            grown = dataclasses.replace(
+                container, keys=[str(p) for p in range(len(container.kinds) + len(kinds))],
+                kinds=container.kinds + kinds, grows=False, tail=frozenset())
+            scope.containers = [grown if c is container else c for c in scope.containers]
+
     def make_sequence(self, scope: Scope, nesting: int, loop: str | None) -> list:
         """Lists and tuples joined (``+``, ``+=``), repeated (``* 2``) or spread into a
         display (``(*t, v)``): each reads as a new container, or as a longer one."""
@@ -541,28 +583,22 @@ class Generator:
         source = self.draw.choice(sequences)
         # A source that may be longer at run time than its keys say puts the items
         # after its first copy at positions the generator cannot know.
-        unstable = source.grows or (loop is not None and source.made_in != loop)
+        unstable = source.grows or self.from_outside(source, loop)
         form = source.form
-        kinds = [self.draw.choice([SCALAR, VECTOR]) for _ in range(self.draw.integer(1, 2))]
+        way = self.draw.choice(['append', 'prepend', 'repeat', 'starred'])
+        if way == 'append' and not source.appendable:
+            way = 'prepend'
+        allowed = self.growth_kinds(source, loop) if way == 'append' else [SCALAR, VECTOR]
+        kinds = [self.draw.choice(allowed) for _ in range(self.draw.integer(1, 2))]
         values = [self.expression(scope, kind, 1) for kind in kinds]
         piece = f'[{", ".join(values)}]' if form == 'list' else f'({", ".join(values)},)'
-        way = self.draw.choice(['append', 'prepend', 'repeat', 'starred'])
-        if way == 'append' and source.appendable:
+        if way == 'append':
             # Grows the sequence in place of the old one: its items keep their positions.
             operator_ = self.draw.choice(['+=', '= ' + source.name + ' +'])
-            line = f'{source.name} {operator_} {piece}'
-            if source.grows or (loop is not None and source.made_in != loop):
-                # Appended a number of times the generator does not know: where
-                # the new items land is unknown, so they get no keys.
-                source.grows = True
-                grown = source
-            else:
-                grown = dataclasses.replace(
-                    source, keys=[str(p) for p in range(len(source.kinds) + len(kinds))],
-                    kinds=source.kinds + kinds)
-            scope.containers = [grown if c is source else c for c in scope.containers]
-            return [Line(line)]
+            self.grow(scope, source, kinds, loop)
+            return [Line(f'{source.name} {operator_} {piece}')]
         name = self.fresh('S')
+        tail = source.element_kinds  # past the known items, when the length is unknown
         if way == 'repeat':
             count = self.draw.integer(1, 3)
             text = self.draw.choice([f'{source.name} * {count}', f'{count} * {source.name}'])
@@ -577,20 +613,23 @@ class Generator:
                 items = kinds + source.kinds
             else:
                 items = source.kinds if unstable else source.kinds + kinds
+                tail = tail | set(kinds)
         else:  # a new sequence: the piece first, then the old items
             text = f'{piece} + {source.name}'
             items = kinds + source.kinds
+        self.rely_on_elements(source, loop)
         scope.add(Container(name, form, [str(p) for p in range(len(items))], items,
-                            made_in=loop))
+                            made_in=loop, grows=unstable,
+                            tail=frozenset(tail) if unstable else frozenset()))
         return [Line(f'{name} = {text}')]
 
     def make_container_write(self, scope: Scope, nesting: int, loop: str | None) -> list:
         container = self.draw.choice([c for c in scope.containers if c.form != 'tuple'])
         if container.form == 'list' and container.homogeneous and container.appendable \
                 and self.draw.maybe(0.4):
-            value = self.expression(scope, container.kinds[0], 1)
-            if loop is not None and container.made_in != loop:
-                container.grows = True
+            kind = container.kinds[0]  # the kind of every item: it stays homogeneous
+            value = self.expression(scope, kind, 1)
+            self.grow(scope, container, [kind], loop)
             return [Line(f'{container.name}.append({value})')]
         position = self.draw.integer(0, len(container.keys) - 1)
         value = self.expression(scope, container.kinds[position], 1)
@@ -654,14 +693,15 @@ class Generator:
 
     def make_for_each(self, scope: Scope, nesting: int, loop: str | None) -> list:
         vectors = [v.name for v in scope.of_kind(VECTOR)]
-        # A list that a loop grew holds items of kinds the generator does not know.
-        lists = [c for c in scope.containers
-                 if c.form != 'dict' and c.homogeneous and not c.grows]
+        # The loop variable takes the kind of every item in turn: only sequences whose
+        # items (known or not) all have one kind.
+        lists = [c for c in scope.containers if c.form != 'dict' and c.homogeneous]
         body_scope = scope.child()
         element = self.fresh('e')
         form = self.draw.choice(['vector', 'enumerate', 'zip', 'container'])
         if form == 'container' and lists:
             container = self.draw.choice(lists)
+            self.rely_on_elements(container, loop)
             target, iterable = element, container.name
             body_scope.bind(element, container.kinds[0], writable=False)
             body_scope.containers = [

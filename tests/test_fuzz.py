@@ -13,6 +13,7 @@ right reason, wrong derivatives are caught, and the command line prints its
 summary. Longer campaigns: ``python -m tests.fuzz --examples 2000 --seed 1``.
 """
 
+import dataclasses
 import io
 import re
 
@@ -88,6 +89,110 @@ def test_generated_programs_run_and_cover_the_constructs():
         assert construct in text, construct
     assert re.search(r'^    \w+, \w+ = T\d+$', text, re.MULTILINE), 'tuple unpacking'
     assert re.search(r'= g\(', text), 'a subroutine call'
+
+
+def _iterate_homogeneous(sequence):
+    """The items of a sequence a generated ``for`` iterates over, all of one kind."""
+    items = list(sequence)
+    assert len({np.shape(item) for item in items}) == 1, f'mixed items: {items!r}'
+    return items
+
+
+def _guard_iterations(statements):
+    """``statements`` with every loop over a list or tuple checked by ``_iterate_homogeneous``."""
+    guarded = []
+    for statement in statements:
+        if isinstance(statement, fuzz.For):
+            iterable = statement.iterable
+            if re.fullmatch(r'[LTS]\d+', iterable):
+                iterable = f'_iterate_homogeneous({iterable})'
+            statement = fuzz.For(statement.target, iterable, _guard_iterations(statement.body))
+        elif isinstance(statement, If):
+            statement = If(statement.test, _guard_iterations(statement.body),
+                           _guard_iterations(statement.orelse))
+        elif isinstance(statement, fuzz.While):
+            statement = fuzz.While(statement.test, _guard_iterations(statement.body))
+        guarded.append(statement)
+    return guarded
+
+
+def run_strictly(program):
+    """Run ``program`` as the checker's instrumented copy does (a data comparison of an
+    array raises), with every loop over a sequence checked to see items of one kind."""
+    def compare(left, op, right):
+        left, right = float(left), float(right)
+        return left > right if op == '>' else left < right
+
+    functions = [dataclasses.replace(function, body=_guard_iterations(function.body))
+                 for function in program.functions]
+    source = dataclasses.replace(program, functions=functions).source(instrument=True)
+    namespace = {'_cmp': compare, '_iterate_homogeneous': _iterate_homogeneous}
+    exec(compile(source, '<strict>', 'exec'), namespace)
+    with np.errstate(all='ignore'):
+        return namespace['f'](*fuzz.fresh_args(program.args))
+
+
+@pytest.mark.parametrize('index', [11163, 13660, 14865, 15790, 19041])
+def test_campaign_programs_that_mixed_kinds_in_a_sequence_now_run(index):
+    """Campaign seed 2030 generated these with a list or tuple holding both scalars and
+    arrays (appended in a branch, after an untracked ``.append``, or spread from a
+    sequence made outside the loop) that it then iterated over or read as one kind."""
+    run_strictly(fuzz.campaign_program(2030, index))
+
+
+def test_generated_sequences_are_iterated_and_read_as_the_kinds_they_hold():
+    # Before the fix, program 1687 iterated over a list of scalars with an array appended.
+    sources = []
+    for index in range(2000):
+        program = fuzz.campaign_program(17, index)
+        try:
+            run_strictly(program)
+        except Exception as error:
+            pytest.fail(f'program {index} raised {error!r}:\n{program.source()}')
+        sources.append(program.source())
+    text = '\n'.join(sources)
+    # the growths whose bookkeeping this checks are all generated
+    for pattern in [r'\bL\d+ \+= \[', r'\bL(\d+) = L\1 \+ \[', r'\bL\d+\.append\(',
+                    r'\[\*[LS]\d+, ', r'\(\*[TS]\d+, ', r'for e\d+ in [LTS]\d+:']:
+        assert re.search(pattern, text), pattern
+
+
+def test_growth_in_a_branch_or_a_loop_leaves_the_length_unknown_outside_it():
+    generator = fuzz.Generator(fuzz.RandomChooser(0))
+    made = fuzz.Container('L1', 'list', ['0', '1'], [fuzz.SCALAR, fuzz.SCALAR])
+    scope = fuzz.Scope(containers=[made])
+    branch = scope.child()
+    generator.grow(branch, made, [fuzz.VECTOR], loop=None)
+    inside, = branch.containers
+    assert (inside.keys, inside.kinds, inside.grows) == (
+        ['0', '1', '2'], [fuzz.SCALAR, fuzz.SCALAR, fuzz.VECTOR], False)
+    outside, = scope.containers
+    assert outside.keys == ['0', '1'] and outside.grows
+    assert outside.element_kinds == {fuzz.SCALAR, fuzz.VECTOR} and not outside.homogeneous
+
+    kept = fuzz.Container('L2', 'list', ['0'], [fuzz.VECTOR])
+    body = fuzz.Scope(containers=[kept])
+    generator.rely_on_elements(kept, 'for i3')  # e.g. iterated over in that loop
+    assert generator.growth_kinds(kept, 'for i3') == [fuzz.VECTOR]
+    assert generator.growth_kinds(kept, None) == [fuzz.SCALAR, fuzz.VECTOR]
+    generator.grow(body, kept, [fuzz.VECTOR], loop='for i3')
+    assert body.containers == [kept] and kept.grows and kept.keys == ['0'] and kept.homogeneous
+
+
+def test_a_loop_never_iterates_over_a_sequence_of_mixed_kinds():
+    mixed = fuzz.Container('L1', 'list', ['0', '1'], [fuzz.SCALAR, fuzz.VECTOR])
+    grown = fuzz.Container('T2', 'tuple', ['0'], [fuzz.SCALAR], grows=True,
+                           tail=frozenset([fuzz.VECTOR]))
+    plain = fuzz.Container('L3', 'list', ['0'], [fuzz.VECTOR], grows=True,
+                           tail=frozenset([fuzz.VECTOR]))
+    iterated = set()
+    for seed in range(200):
+        generator = fuzz.Generator(fuzz.RandomChooser(seed))
+        scope = fuzz.Scope([fuzz.Var('x0', fuzz.SCALAR)],
+                           [dataclasses.replace(c) for c in (mixed, grown, plain)])
+        loop, = generator.make_for_each(scope, 0, None)
+        iterated.add(loop.iterable)
+    assert 'L3' in iterated and not {'L1', 'T2'} & iterated
 
 
 def single_function_program(body, result, args, wrt=(0,), params=('x0',)):

@@ -86,9 +86,11 @@ def backend_overridable(*deciding: str) -> Callable[[Callable], Callable]:
         # calls) finds it.
         source = _wrapper_source(name, positional, keyword_only, deciding)
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        wrapper_code = _compiled[shape].replace(
-            co_name=name, co_qualname=name, co_filename=filename,
-            co_varnames=names + _compiled[shape].co_varnames[len(names):])
+        renamed = dict(co_name=name, co_filename=filename,
+                       co_varnames=names + _compiled[shape].co_varnames[len(names):])
+        if hasattr(_compiled[shape], 'co_qualname'):  # Python 3.11 and later
+            renamed['co_qualname'] = name
+        wrapper_code = _compiled[shape].replace(**renamed)
         namespace = {'_TENSOR_BACKENDS': _TENSOR_BACKENDS, '_tensor_helper': _tensor_helper,
                      'helper_name': name, 'runtime_version': runtime_version}
         wrapper = types.FunctionType(wrapper_code, namespace, name,

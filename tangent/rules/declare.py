@@ -222,27 +222,7 @@ class _Declaration:
 
 
 def _definition_of(fn: Callable) -> ast.FunctionDef:
-    """The tree of ``fn``'s definition, parsed from its own lines only."""
-    filename, first_line = quoting.source_location(fn)
-    lines = linecache.getlines(filename)
-    if 0 < first_line <= len(lines):
-        start = first_line - 1
-        indent = len(lines[start]) - len(lines[start].lstrip())
-        end = start + 1
-        while end < len(lines):
-            line = lines[end]
-            if line.strip() and len(line) - len(line.lstrip()) <= indent and \
-                    not line.lstrip().startswith(('def ', '@', ')')):
-                break
-            end += 1
-        try:
-            tree = ast.parse(textwrap.dedent(''.join(lines[start:end])))
-        except SyntaxError:
-            tree = None
-        if tree is not None and tree.body and isinstance(tree.body[0], ast.FunctionDef) \
-                and tree.body[0].name == fn.__name__:
-            return tree.body[0]
-    # Typed at a prompt or edited since: read it the usual way, which says what is wrong.
+    """The tree of ``fn``'s definition (``quoting`` reads only its own lines)."""
     return ast.parse(textwrap.dedent(quoting.get_source(fn))).body[0]
 
 

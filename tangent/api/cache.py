@@ -18,7 +18,6 @@ import gc
 import threading
 import types
 import weakref
-from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import gast
@@ -36,33 +35,38 @@ SWEPT_PER_WRITE = 32  # stale entries looked for at each write: all of them in 1
 MISSING = object()
 
 
-@dataclass
 class Generated:
-    function: Callable | None
-    seed_name: str
-    checks: tuple  # ((mapping, name, value), ...) that must still hold
-    tangent_names: list = None  # forward mode: the tangent parameters, in wrt order
-    # A derivative that writes more code when it is called (for each receiver class,
-    # for Python numbers) needs the user's function then. The cache keeps this maker,
-    # which takes the function as an argument, and never a derivative holding the
-    # function: that would keep the function, and so its own cache entry, alive forever.
-    for_function: Callable[[Callable], Callable] | None = None
+    """A derivative as the cache keeps it, with what must still hold for it to be reused."""
+
+    def __init__(self, function: Callable | None, seed_name: str, checks: tuple,
+                 tangent_names: list | None = None,
+                 for_function: Callable[[Callable], Callable] | None = None):
+        self.function = function
+        self.seed_name = seed_name
+        self.checks = checks  # ((mapping, name, value), ...) that must still hold
+        self.tangent_names = tangent_names  # forward mode: the tangent parameters, in wrt order
+        # A derivative that writes more code when it is called (for each receiver class,
+        # for Python numbers) needs the user's function then. The cache keeps this maker,
+        # which takes the function as an argument, and never a derivative holding the
+        # function: that would keep the function, and so its own cache entry, alive forever.
+        self.for_function = for_function
 
     def bound_to(self, fn: Callable) -> Generated:
         """This derivative as a caller gets it: one that writes more code holds ``fn``."""
         if self.for_function is None:
             return self
-        return replace(self, function=self.for_function(fn), for_function=None)
+        return Generated(self.for_function(fn), self.seed_name, self.checks, self.tangent_names)
 
 
-@dataclass
 class _Entry:
-    generated: Generated
-    owner: weakref.ref  # the function the derivative was written from
-    function_key: tuple  # function_key(owner) when it was written
-    # The objects whose ids the key holds (closure values, defaults): no new object
-    # can take one of those ids while the entry exists.
-    anchors: tuple
+    def __init__(self, generated: Generated, owner: weakref.ref, function_key: tuple,
+                 anchors: tuple):
+        self.generated = generated
+        self.owner = owner  # the function the derivative was written from
+        self.function_key = function_key  # function_key(owner) when it was written
+        # The objects whose ids the key holds (closure values, defaults): no new object
+        # can take one of those ids while the entry exists.
+        self.anchors = anchors
 
 
 class _Cache:

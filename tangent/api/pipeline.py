@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import builtins
 import types
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import gast
@@ -124,16 +123,20 @@ def print_stage(verbose: int, level: int, title: str, node: Any) -> None:
         print(quoting.to_source(node))
 
 
-@dataclass
 class FrontEnd:
-    fdef: gast.FunctionDef  # in normal form
-    filename: str
-    namer: naming.Namer
-    namespace: naming.Namespace
-    checks: list
-    param_types: dict[str, type]
-    untyped_receivers: list[str]  # parameters whose class decides what the code means
-    user_lines: compile_.UserLines  # where the user statements behind fdef are
+    """A function read, annotated and put in normal form, ready for a transform."""
+
+    def __init__(self, fdef: gast.FunctionDef, filename: str, namer: naming.Namer,
+                 namespace: naming.Namespace, checks: list, param_types: dict[str, type],
+                 untyped_receivers: list[str], user_lines: compile_.UserLines):
+        self.fdef = fdef  # in normal form
+        self.filename = filename
+        self.namer = namer
+        self.namespace = namespace
+        self.checks = checks
+        self.param_types = param_types
+        self.untyped_receivers = untyped_receivers  # parameters whose class decides what the code means
+        self.user_lines = user_lines  # where the user statements behind fdef are
 
 
 def front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
@@ -293,7 +296,7 @@ def _generate_forward(fn, wrt, options, param_types) -> Generated:
     compiled = compile_.compile_function(function, namespace.values, front.user_lines)
     if verbose == 1:  # at 2 the last stage printed is the final source
         print(compile_.source_of(compiled))
-    signature = motion.Signature.of(fdef)
+    signature = motion.Signature(fdef)
     if signature.defaults or signature.vararg or signature.keyword_only or signature.kwarg:
         compiled = tangents_last(compiled, tangent_params)
     return Generated(function=compiled, seed_name='', checks=tuple(checks),
@@ -354,7 +357,7 @@ def _generate_reverse(fn, wrt, options, param_types) -> Generated:
         joint = optimization.optimize(joint, _purity_check(namespace))
         print_stage(verbose, 2, 'after optimization', joint)
     if motion_kind == 'split':
-        module = motion.split(joint, result, namespace, namer, motion.Signature.of(fdef),
+        module = motion.split(joint, result, namespace, namer, motion.Signature(fdef),
                               options.preserve_result)
         print_stage(verbose, 2, 'after motion: split into forward, backward and wrapper',
                      module)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import copy
 import types
-from dataclasses import dataclass, field
 from typing import Any
 
 import gast
@@ -37,22 +36,24 @@ from tangent.syntax.annotations import Key
 from tangent.syntax.naming import Namer
 
 
-@dataclass
 class CheckpointedLoop:
     """What the reverse pass needs to know about a checkpointed loop."""
 
-    step_name: str          # the step function's name in generated code
-    step_def: gast.FunctionDef
-    state: str              # the tuple variable holding the loop-carried state
-    invariants: str         # the tuple of values the body only reads
-    start: str              # the state entering the loop
-    schedule: str           # the binomial schedule, computed before the loop
-    saved: str              # the snapshots, by step index (the loop takes the first ones)
-    mutates_state: bool     # the body writes into state arrays: snapshots copy
-    gradient_step_def: gast.FunctionDef   # the step with its insert_grad_of blocks
-    step_reference: gast.Name = field(default=None)  # the call's name of the step function
-    step_function: Any = field(default=None)  # set once the step is compiled
-    gradient_step_function: Any = field(default=None)  # what the backward pass reverses
+    def __init__(self, step_name: str, step_def: gast.FunctionDef, state: str,
+                 invariants: str, start: str, schedule: str, saved: str, mutates_state: bool,
+                 gradient_step_def: gast.FunctionDef, step_reference: gast.Name):
+        self.step_name = step_name  # the step function's name in generated code
+        self.step_def = step_def
+        self.state = state  # the tuple variable holding the loop-carried state
+        self.invariants = invariants  # the tuple of values the body only reads
+        self.start = start  # the state entering the loop
+        self.schedule = schedule  # the binomial schedule, computed before the loop
+        self.saved = saved  # the snapshots, by step index (the loop takes the first ones)
+        self.mutates_state = mutates_state  # the body writes into state arrays: snapshots copy
+        self.gradient_step_def = gradient_step_def  # the step with its insert_grad_of blocks
+        self.step_reference = step_reference  # the call's name of the step function
+        self.step_function: Any = None  # set once the step is compiled
+        self.gradient_step_function: Any = None  # what the backward pass reverses
 
 
 def _names(nodes, ctx) -> list[str]:
@@ -234,9 +235,9 @@ class _Marker:
         info = CheckpointedLoop(step_name=step_name, step_def=step_def,
                                 gradient_step_def=gradient_step_def, state=state,
                                 invariants=invariants_name, start=start, schedule=schedule,
-                                saved=saved, mutates_state=mutates)
+                                saved=saved, mutates_state=mutates,
+                                step_reference=step_reference)
         anno.set(new_loop, Key.CHECKPOINT, info)
-        info.step_reference = step_reference
         if carried:
             out.append(create.assign(_packed(carried, store=True), create.name(state)))
         self.loops.append(info)

@@ -14,7 +14,6 @@ tangents, so the zero is simplified away at generation time.
 from __future__ import annotations
 
 import types
-from dataclasses import dataclass
 from typing import Callable
 
 import gast
@@ -42,12 +41,12 @@ ZERO_OF_VARIABLE = 'zero tangent of a variable that may broadcast'
 TANGENT_VARIABLE = 'a tangent variable of the generated code'
 
 
-@dataclass
 class Subroutine:
     """What the driver returns for a user function called by the differentiated one."""
 
-    function: Callable  # its forward function, preserving the result: returns (dy, y)
-    tangent_names: list  # its tangent parameters, in the order of the positions asked for
+    def __init__(self, function: Callable, tangent_names: list):
+        self.function = function  # its forward function, preserving the result: returns (dy, y)
+        self.tangent_names = tangent_names  # its tangent parameters, in the order of the positions asked for
 
 
 def _zero(of_variable: bool = False) -> gast.Constant:

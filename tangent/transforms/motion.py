@@ -16,7 +16,6 @@ forward function. ``forward`` writes forward mode's one function,
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 
 import gast
 
@@ -40,24 +39,17 @@ def _param(name_: str) -> gast.Name:
     return gast.Name(id=name_, ctx=gast.Param(), annotation=None, type_comment=None)
 
 
-@dataclass
 class Signature:
     """The parameters of a differentiated function, which its derivatives keep."""
 
-    params: list[str]
-    defaults: list = field(default_factory=list)
-    vararg: str | None = None
-    keyword_only: list[str] = field(default_factory=list)
-    keyword_defaults: list = field(default_factory=list)
-    kwarg: str | None = None
-
-    @classmethod
-    def of(cls, fdef: gast.FunctionDef) -> 'Signature':
+    def __init__(self, fdef: gast.FunctionDef):
         args = fdef.args
-        return cls([a.id for a in args.args], list(args.defaults),
-                   args.vararg.id if args.vararg is not None else None,
-                   [a.id for a in args.kwonlyargs], list(args.kw_defaults),
-                   args.kwarg.id if args.kwarg is not None else None)
+        self.params: list[str] = [a.id for a in args.args]
+        self.defaults: list = list(args.defaults)
+        self.vararg: str | None = args.vararg.id if args.vararg is not None else None
+        self.keyword_only: list[str] = [a.id for a in args.kwonlyargs]
+        self.keyword_defaults: list = list(args.kw_defaults)
+        self.kwarg: str | None = args.kwarg.id if args.kwarg is not None else None
 
 
 def _arguments(signature: Signature, extra: list[str] = (), extra_defaults: list | None = None,
@@ -108,7 +100,7 @@ def joint(primal_def: gast.FunctionDef, result: ReverseResult, function_name: st
           namespace: Namespace, namer: Namer, input_derivative: INPUT_DERIVATIVE,
           check_dims: bool, preserve_result: bool, source_name: str) -> gast.FunctionDef:
     """One function running the primal pass then the backward pass."""
-    signature = Signature.of(primal_def)
+    signature = Signature(primal_def)
     params = signature.params
     seed = result.seed_name
     seed_default = []
@@ -160,7 +152,7 @@ def forward(primal_def: gast.FunctionDef, statements: list, tangent_params: list
     """The forward-mode function: the primal's parameters and then the tangents
     (keyword-only after ``*args``), ``statements`` from ``forward_ad``, and a
     return of the result's tangent (and of the result, with ``preserve_result``)."""
-    signature = Signature.of(primal_def)
+    signature = Signature(primal_def)
     returned = [result_tangent] + ([primal_def.body[-1].value.id] if preserve_result else [])
     # A tangent parameter after parameters with defaults needs a default too.
     tangent_defaults = [create.const(None) for _ in tangent_params] if signature.defaults else []

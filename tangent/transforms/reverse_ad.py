@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import enum
 import types
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import gast
@@ -61,28 +60,30 @@ class Adj(enum.IntEnum):
 State = dict  # primal name -> Adj (missing means UNSET)
 
 
-@dataclass
 class Subroutine:
     """What the driver returns for a user function called by the differentiated one."""
 
-    function: Callable      # its generated reverse function
-    seed_name: str          # the name of that function's seed parameter
+    def __init__(self, function: Callable, seed_name: str):
+        self.function = function    # its generated reverse function
+        self.seed_name = seed_name  # the name of that function's seed parameter
 
 
-@dataclass
 class ReverseResult:
     """The pieces ``motion`` assembles into functions."""
 
-    primal: list
-    adjoint: list
-    result_name: str
-    seed_name: str
-    wrt_names: list
-    gradient_names: list
-    pushed: set = field(default_factory=set)
-    uses_stack: bool = False
-    stack_name: str = STACK
-    adjoint_stack_name: str | None = None
+    def __init__(self, primal: list, adjoint: list, result_name: str, seed_name: str,
+                 wrt_names: list, gradient_names: list, pushed: set, uses_stack: bool,
+                 stack_name: str, adjoint_stack_name: str | None):
+        self.primal = primal
+        self.adjoint = adjoint
+        self.result_name = result_name
+        self.seed_name = seed_name
+        self.wrt_names = wrt_names
+        self.gradient_names = gradient_names
+        self.pushed = pushed
+        self.uses_stack = uses_stack
+        self.stack_name = stack_name
+        self.adjoint_stack_name = adjoint_stack_name
 
 
 def _differentiable(value: gast.expr) -> bool:

@@ -9,7 +9,6 @@ calls them as ``tangent.<name>``.
 
 from __future__ import annotations
 
-import string
 from typing import Any
 
 import numpy as np
@@ -507,8 +506,12 @@ def vdot_gradient(g: Any, other: Any, like: Any) -> Any:
     return np.reshape(g * np.ravel(other), np.shape(like))
 
 
+# Spelled out: the ``string`` module compiles a regular expression when imported.
+_EINSUM_LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
+
+
 def _letters(count: int, skip: str = '') -> list[str]:
-    pool = [c for c in string.ascii_letters if c not in skip]
+    pool = [c for c in _EINSUM_LETTERS if c not in skip]
     return pool[:count]
 
 

@@ -40,8 +40,8 @@ class Backend(NamedTuple):
       rules: modules imported, in order, the first time a function uses the
         backend; importing them registers its adjoints, tangents and
         non-differentiable functions.
-      rule_helpers: a module whose ``__all__`` names the helpers its rule
-        templates call as ``tangent.<name>``; loaded with the rules.
+      rule_helpers: a module (or a tuple of modules) whose ``__all__`` names the
+        helpers its rule templates call as ``tangent.<name>``; loaded with the rules.
       tensor_helpers: ``'module:attribute'`` naming a dict from a generic runtime
         helper's name (``'unbroadcast'``) to the version for this backend's values;
         the runtime hands it a call when an argument is one of them.
@@ -56,7 +56,7 @@ class Backend(NamedTuple):
     name: str
     modules: tuple[str, ...]
     rules: tuple[str, ...] = ()
-    rule_helpers: str | None = None
+    rule_helpers: str | tuple[str, ...] | None = None
     tensor_helpers: str | None = None
     traced_vjp: str | None = None
     array_methods: str | None = None
@@ -148,8 +148,11 @@ def load(backend: Backend) -> None:
     with _lock:
         if backend.name in _loaded:
             return
-        if backend.rule_helpers is not None:
-            runtime.provide(importlib.import_module(backend.rule_helpers))
+        helper_modules = backend.rule_helpers
+        if isinstance(helper_modules, str):
+            helper_modules = (helper_modules,)
+        for module in helper_modules or ():
+            runtime.provide(importlib.import_module(module))
         if backend.tensor_helpers is not None:
             helpers = _attribute(backend.tensor_helpers)
             for module in backend.modules:
@@ -190,3 +193,4 @@ def array_methods() -> list[ArrayMethods]:
 # The backends tangent ships. Each package registers its own descriptor.
 from tangent.backends import numpy as _numpy  # noqa: E402,F401
 from tangent.backends import tensorflow as _tensorflow  # noqa: E402,F401
+from tangent.backends import scipy as _scipy  # noqa: E402,F401

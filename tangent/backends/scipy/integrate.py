@@ -1,0 +1,1 @@
+"""Derivative rules of ``scipy.integrate``: adjoint and tangent templates."""

@@ -1,0 +1,3 @@
+"""The helpers the ``scipy.integrate`` rules call as ``tangent.<name>``."""
+
+__all__: list[str] = []

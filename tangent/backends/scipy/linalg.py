@@ -1,0 +1,1 @@
+"""Derivative rules of ``scipy.linalg``: adjoint and tangent templates."""

@@ -1,0 +1,1 @@
+"""Derivative rules of ``scipy.special``: adjoint and tangent templates."""

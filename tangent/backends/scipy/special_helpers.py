@@ -1,0 +1,3 @@
+"""The helpers the ``scipy.special`` rules call as ``tangent.<name>``."""
+
+__all__: list[str] = []

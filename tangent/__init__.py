@@ -6,6 +6,7 @@ through with pdb and edit.
 """
 
 from tangent.api.grad_util import INPUT_DERIVATIVE, autodiff, clear_cache, grad, jvp, vjp
+from tangent.api.conveniences import elementwise_grad, hessian, hvp, jacobian, value_and_grad
 from tangent.api.surgery import insert_grad_of, tangent
 from tangent.api.tracing import trace
 from tangent.errors import ForwardNotImplementedError, ReverseNotImplementedError, TangentParseError

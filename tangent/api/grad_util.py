@@ -41,6 +41,35 @@ WRT_ACCEPTED = ('wrt must be the index of a positional argument (an int, such as
                 'tuple or list of such indices (such as (0, 2))')
 
 
+class _DefaultIndices(tuple):
+    """A ``wrt`` default, ``(0,)``, told apart from a ``(0,)`` the caller passed (it
+    compares equal to one and reads the same in ``help``): ``argnum`` may replace
+    the default but not a ``wrt`` given explicitly."""
+
+    __slots__ = ()
+
+
+class _DefaultIndex(int):
+    """``0`` as a ``wrt`` default, for entry points whose default is a bare index."""
+
+    __slots__ = ()
+
+
+DEFAULT_WRT = _DefaultIndices((0,))
+DEFAULT_INDEX = _DefaultIndex(0)
+
+
+def wrt_or_argnum(wrt: Any, argnum: Any, caller: str) -> Any:
+    """The indices to differentiate with respect to: ``argnum`` (autograd's spelling of
+    ``wrt``) when given, else ``wrt``; a TypeError when the caller gave both."""
+    if argnum is None:
+        return wrt
+    if not isinstance(wrt, (_DefaultIndices, _DefaultIndex)):
+        raise TypeError(f'tangent.{caller} takes wrt= or its other spelling argnum=, not '
+                        f'both; got wrt={wrt!r} and argnum={argnum!r}.')
+    return argnum
+
+
 def _is_index(value: Any) -> bool:
     """An int, or an integer type that says it can stand for one (NumPy integers).
 
@@ -174,11 +203,12 @@ def _partial_derivative(partial: functools.partial, wrt: tuple[int, ...],
     return derivative_of_partial
 
 
-def autodiff(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True,
+def autodiff(func: Callable, wrt: tuple[int, ...] = DEFAULT_WRT, optimized: bool = True,
              motion: str = 'joint', mode: str = 'reverse', preserve_result: bool = False,
              check_dims: bool = True,
              input_derivative: INPUT_DERIVATIVE = INPUT_DERIVATIVE.Required,
-             verbose: int = 0, checkpoint: bool | int = False) -> Callable:
+             verbose: int = 0, checkpoint: bool | int = False, *,
+             argnum: int | tuple[int, ...] | None = None) -> Callable:
     """Differentiate ``func`` by writing and compiling its derivative's source.
 
     Args:
@@ -201,6 +231,7 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True
         state instead of a tape entry per step); an int gives the number of
         snapshots. Loops written ``for i in tangent.checkpoint(range(n),
         snapshots=k):`` are checkpointed whatever this says.
+      argnum: autograd's name for ``wrt``, accepted in its place (not with it).
 
     Returns:
       The derivative function.
@@ -208,7 +239,7 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True
     options = Options(mode=mode, motion=motion, optimized=optimized,
                       preserve_result=preserve_result, check_dims=check_dims,
                       input_derivative=input_derivative, checkpoint=checkpoint, verbose=verbose)
-    wrt = _wrt_indices(wrt)
+    wrt = _wrt_indices(wrt_or_argnum(wrt, argnum, 'autodiff'))
     if isinstance(func, functools.partial):
         return _partial_derivative(func, wrt, lambda inner, inner_wrt: autodiff(
             inner, inner_wrt, optimized, motion, mode, preserve_result, check_dims,
@@ -236,26 +267,32 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True
     return derivative
 
 
-def grad(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True,
+def grad(func: Callable, wrt: tuple[int, ...] = DEFAULT_WRT, optimized: bool = True,
          preserve_result: bool = False, check_dims: bool = True,
-         verbose: int = 0, checkpoint: bool | int = False) -> Callable:
-    """The gradient of a scalar-valued ``func``: ``dfdx(*args, bresult=1.0)``."""
-    return autodiff(func, wrt=wrt, optimized=optimized, motion='joint', mode='reverse',
+         verbose: int = 0, checkpoint: bool | int = False, *,
+         argnum: int | tuple[int, ...] | None = None) -> Callable:
+    """The gradient of a scalar-valued ``func``: ``dfdx(*args, bresult=1.0)``.
+
+    ``argnum`` is autograd's name for ``wrt``, accepted in its place.
+    """
+    return autodiff(func, wrt=wrt_or_argnum(wrt, argnum, 'grad'), optimized=optimized, motion='joint', mode='reverse',
                     preserve_result=preserve_result, check_dims=check_dims,
                     input_derivative=INPUT_DERIVATIVE.DefaultOne, verbose=verbose,
                     checkpoint=checkpoint)
 
 
-def vjp(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True,
-        check_dims: bool = True, preserve_result: bool = False, verbose: int = 0) -> Callable:
+def vjp(func: Callable, wrt: tuple[int, ...] = DEFAULT_WRT, optimized: bool = True,
+        check_dims: bool = True, preserve_result: bool = False, verbose: int = 0, *,
+        argnum: int | tuple[int, ...] | None = None) -> Callable:
     """A vector-Jacobian product function: reverse, joint, the seed required."""
-    return autodiff(func, wrt=wrt, optimized=optimized, motion='joint', mode='reverse',
+    return autodiff(func, wrt=wrt_or_argnum(wrt, argnum, 'vjp'), optimized=optimized, motion='joint', mode='reverse',
                     preserve_result=preserve_result, check_dims=check_dims,
                     input_derivative=INPUT_DERIVATIVE.Required, verbose=verbose)
 
 
-def jvp(func: Callable, wrt: tuple[int, ...] = (0,), optimized: bool = True,
-        check_dims: bool = True, preserve_result: bool = False, verbose: int = 0) -> Callable:
+def jvp(func: Callable, wrt: tuple[int, ...] = DEFAULT_WRT, optimized: bool = True,
+        check_dims: bool = True, preserve_result: bool = False, verbose: int = 0, *,
+        argnum: int | tuple[int, ...] | None = None) -> Callable:
     """A Jacobian-vector product function (forward mode)."""
-    return autodiff(func, wrt=wrt, optimized=optimized, mode='forward',
+    return autodiff(func, wrt=wrt_or_argnum(wrt, argnum, 'jvp'), optimized=optimized, mode='forward',
                     preserve_result=preserve_result, check_dims=check_dims, verbose=verbose)

@@ -34,6 +34,15 @@ def _returned(derivatives: tuple, several: bool) -> Any:
     return tuple(derivatives) if several else derivatives[0]
 
 
+def _indices(wrt: Any, argnum: Any, caller: str) -> tuple[int, ...]:
+    """``wrt`` (or ``argnum``) as a tuple of ints, at least one."""
+    indices = _wrt_indices(wrt_or_argnum(wrt, argnum, caller))
+    if not indices:
+        raise ValueError(f'tangent.{caller}: wrt is empty; name at least one argument to '
+                         f'differentiate with respect to.')
+    return indices
+
+
 def value_and_grad(func: Callable, wrt: Indices = DEFAULT_WRT, optimized: bool = True,
                    check_dims: bool = True, verbose: int = 0, checkpoint: bool | int = False,
                    *, argnum: Indices | None = None) -> Callable:
@@ -208,7 +217,7 @@ def jacobian(func: Callable, wrt: Indices = DEFAULT_INDEX, mode: str | None = No
     if mode not in (None, 'forward', 'reverse'):
         raise ValueError(f"tangent.jacobian: mode must be None, 'forward' or 'reverse', "
                          f'got {mode!r}.')
-    indices = _wrt_indices(wrt_or_argnum(wrt, argnum, 'jacobian'))
+    indices = _indices(wrt, argnum, 'jacobian')
     derivatives, errors = {}, {}
     # Both are written now, so that errors surface here; a function with rules for
     # one mode only still gets its Jacobian from that mode.
@@ -277,7 +286,7 @@ def hessian(func: Callable, wrt: Indices = DEFAULT_INDEX, optimized: bool = True
 
     ``argnum`` is autograd's name for ``wrt``, accepted in its place.
     """
-    indices = _wrt_indices(wrt_or_argnum(wrt, argnum, 'hessian'))
+    indices = _indices(wrt, argnum, 'hessian')
     columns_along = tuple(_forward_over_reverse(func, indices, (index,), optimized, verbose)
                           for index in indices)
 
@@ -317,7 +326,7 @@ def hvp(func: Callable, wrt: Indices = DEFAULT_INDEX, optimized: bool = True,
 
     ``argnum`` is autograd's name for ``wrt``, accepted in its place.
     """
-    indices = _wrt_indices(wrt_or_argnum(wrt, argnum, 'hvp'))
+    indices = _indices(wrt, argnum, 'hvp')
     second = _forward_over_reverse(func, indices, indices, optimized, verbose)
 
     def hessian_vector_product(*args_and_direction, **kwargs):

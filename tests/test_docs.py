@@ -32,7 +32,7 @@ DOCS = ROOT / 'docs'
 # pages other tests own are not in the list.
 CHECKED_PAGES = ['getting_started.md', 'how_it_works.md', 'custom_derivatives.md',
                  'surgery_and_debugging.md', 'forward_and_higher_order.md', 'api.md',
-                 'index.md', 'tensorflow.md', 'checkpointing.md']
+                 'index.md', 'tensorflow.md', 'checkpointing.md', 'coming_from_autograd.md']
 # README blocks known not to run as written, by their first line. The test
 # fails when one of them starts to run, so that it is taken off this list.
 # Names from modules that API.md promises, beyond tangent's own attributes.

@@ -275,7 +275,8 @@ def grad(func: Callable, wrt: tuple[int, ...] = DEFAULT_WRT, optimized: bool = T
 
     ``argnum`` is autograd's name for ``wrt``, accepted in its place.
     """
-    return autodiff(func, wrt=wrt_or_argnum(wrt, argnum, 'grad'), optimized=optimized, motion='joint', mode='reverse',
+    return autodiff(func, wrt=wrt_or_argnum(wrt, argnum, 'grad'),
+                    optimized=optimized, motion='joint', mode='reverse',
                     preserve_result=preserve_result, check_dims=check_dims,
                     input_derivative=INPUT_DERIVATIVE.DefaultOne, verbose=verbose,
                     checkpoint=checkpoint)
@@ -285,7 +286,8 @@ def vjp(func: Callable, wrt: tuple[int, ...] = DEFAULT_WRT, optimized: bool = Tr
         check_dims: bool = True, preserve_result: bool = False, verbose: int = 0, *,
         argnum: int | tuple[int, ...] | None = None) -> Callable:
     """A vector-Jacobian product function: reverse, joint, the seed required."""
-    return autodiff(func, wrt=wrt_or_argnum(wrt, argnum, 'vjp'), optimized=optimized, motion='joint', mode='reverse',
+    return autodiff(func, wrt=wrt_or_argnum(wrt, argnum, 'vjp'),
+                    optimized=optimized, motion='joint', mode='reverse',
                     preserve_result=preserve_result, check_dims=check_dims,
                     input_derivative=INPUT_DERIVATIVE.Required, verbose=verbose)
 
@@ -294,5 +296,6 @@ def jvp(func: Callable, wrt: tuple[int, ...] = DEFAULT_WRT, optimized: bool = Tr
         check_dims: bool = True, preserve_result: bool = False, verbose: int = 0, *,
         argnum: int | tuple[int, ...] | None = None) -> Callable:
     """A Jacobian-vector product function (forward mode)."""
-    return autodiff(func, wrt=wrt_or_argnum(wrt, argnum, 'jvp'), optimized=optimized, mode='forward',
+    return autodiff(func, wrt=wrt_or_argnum(wrt, argnum, 'jvp'),
+                    optimized=optimized, mode='forward',
                     preserve_result=preserve_result, check_dims=check_dims, verbose=verbose)

@@ -351,19 +351,28 @@ def only_reverse_rule(x):
     return x * 3.0
 
 
-@tangent.grads.adjoint(only_reverse_rule)
 def _only_reverse_rule_adjoint(result, x):
-    d[x] = d[result] * 3.0  # noqa: F821
+    d[x] = d[result] * 3.0  # noqa: F821 - d is the template's notation
 
 
 def uses_only_reverse_rule(x):
     return np.sin(only_reverse_rule(x))
 
 
-def test_jacobian_uses_the_mode_a_function_has_rules_for():
+@pytest.fixture
+def adjoint_without_tangent():
+    """only_reverse_rule with a reverse rule and no forward one, for this test only."""
+    tangent.grads.adjoint(only_reverse_rule)(_only_reverse_rule_adjoint)
+    yield
+    tangent.grads.adjoints.remove(only_reverse_rule)
+    tangent.clear_cache()
+
+
+def test_jacobian_uses_the_mode_a_function_has_rules_for(adjoint_without_tangent):
     x = np.array([0.2, 0.4])
     jacobian = tangent.jacobian(uses_only_reverse_rule)(x)
     assert_close(jacobian, np.diag(3.0 * np.cos(3.0 * x)))
+    assert_close(jacobian, finite_jacobian(uses_only_reverse_rule, [x], 0))
     with pytest.raises(tangent.ForwardNotImplementedError):
         tangent.jacobian(uses_only_reverse_rule, mode='forward')
 
@@ -496,3 +505,35 @@ def test_argnum_is_wrt_in_grad_and_autodiff():
                  autograd.grad(loss_ag, (1, 0))(X3, Y3))
     forward = tangent.autodiff(loss, mode='forward', argnum=1)
     assert_close(forward(X3, Y3, Y3), np.dot(autograd.grad(loss_ag, 1)(X3, Y3), Y3))
+
+
+def with_defaults(x, scale=2.0, *, shift=0.5):
+    return np.sin(x * scale) + shift * x * x
+
+
+def with_defaults_ag(x, scale=2.0, shift=0.5):
+    return anp.sin(x * scale) + shift * x * x
+
+
+@pytest.mark.parametrize('mode', [None, 'forward', 'reverse'])
+def test_jacobian_and_hessian_fill_defaults_and_take_keywords(mode):
+    jacobian = tangent.jacobian(with_defaults, mode=mode)
+    assert_close(jacobian(X3), autograd.jacobian(with_defaults_ag)(X3))
+    assert_close(jacobian(X3, shift=-1.0, scale=0.5),
+                 autograd.jacobian(with_defaults_ag)(X3, 0.5, -1.0))
+
+    def summed(x, scale=2.0, *, shift=0.5):
+        return np.sum(with_defaults(x, scale, shift=shift))
+
+    assert_close(tangent.hessian(summed)(X3, 0.5, shift=-1.0),
+                 finite_jacobian(lambda x: tangent.grad(summed)(x, 0.5, shift=-1.0), [X3], 0),
+                 atol=1e-5)
+
+
+def test_jacobian_needs_numbers_or_arrays():
+    with pytest.raises(TypeError, match='real number or a real NumPy array'):
+        tangent.jacobian(with_defaults)([0.1, 0.2])
+    with pytest.raises(TypeError, match='real number or a real NumPy array'):
+        tangent.jacobian(with_defaults)(np.array([0.1 + 1j]))
+    with pytest.raises(ValueError, match='mode'):
+        tangent.jacobian(with_defaults, mode='sideways')

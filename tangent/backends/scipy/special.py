@@ -240,7 +240,7 @@ def log_softmax_tangent(y, x, axis=None):
 
 # Helpers the rules above call (so that their derivatives differentiate again) ---
 
-@elementwise(tangent.xdivy)
+@elementwise(tangent.xdivy, broadcasts=True)
 def xdivy(g, z, x, y):
     return g / y, -g * tangent.xdivy(z, y)
 

@@ -21,9 +21,8 @@ import numpy as np
 import scipy.special as sp
 
 from tangent import runtime as tangent
-from tangent.grads import adjoint, d
 from tangent.rules.declare import elementwise, linear
-from tangent.tangents import tangent_
+from tangent.rules.registry import adjoint, d, tangent_
 
 # Gamma family ----------------------------------------------------------------
 

@@ -313,6 +313,31 @@ def test_softmax_without_axis(fn, x):
     check_grads(fn, x, order=2)
 
 
+def logsumexp_positional(a, b):
+    return logsumexp(a, 1, b, True)
+
+
+def softmaxes_positional(x):
+    return softmax(x, 0) + log_softmax(x, -1)
+
+
+def composed(x):
+    return sp.xlogy(x, sp.gammaln(x + 3.0)) * sp.expit(x) + sp.logsumexp(sp.log_softmax(x))
+
+
+@pytest.mark.parametrize('fn, args', [
+    (logsumexp_positional, (A, np.array([0.5, 2.0, 1.0]))), (softmaxes_positional, (A,)),
+    (composed, (np.array([0.5, 1.5, 3.0]),))], ids=['logsumexp', 'softmax', 'composed'])
+def test_positional_arguments_and_compositions(fn, args):
+    check_grads(fn, *args, order=2)
+
+
+def test_float32_inputs():
+    check_grads(softmaxes_positional, A.astype(np.float32), rtol=1e-2, atol=1e-3)
+    check_grads(_binary(sp.xlogy), np.float32(1.5), np.array([0.5, 2.0], np.float32),
+                rtol=1e-2, atol=1e-3)
+
+
 # Spellings: scipy.special.f, sp.f, from scipy.special import f -------------------
 
 def through_module(x):

@@ -6,6 +6,8 @@ function, the user's ``file:line``, and the way out.
 
 from __future__ import annotations
 
+import sys
+
 
 class TangentParseError(SyntaxError):
     """The function uses Python outside the subset tangent differentiates."""
@@ -62,6 +64,25 @@ UNRESOLVED_CALLEE = (
     'result of a call). Call the function or object through a name tangent can see: a '
     'global, an argument, or an attribute of one (self.layer1(x)); for objects in a '
     'list, call each one by its own name')
+
+
+def callee_name(func: object, fallback: str | None = None) -> str:
+    """The name an error gives a called function: its qualified name; for a ufunc
+    outside NumPy, which carries none (``scipy.special.struve``), the dotted name of
+    the public module that holds it; else ``fallback`` (the call's text) or its repr."""
+    qualname = getattr(func, '__qualname__', None)
+    if isinstance(qualname, str):
+        return qualname
+    name = getattr(func, '__name__', None)
+    if isinstance(name, str) and type(func).__name__ == 'ufunc':
+        # Only on the way to an error: the shortest public module path that holds it.
+        holders = sorted((module_name for module_name, module in list(sys.modules.items())
+                          if not any(part.startswith('_') for part in module_name.split('.'))
+                          and getattr(module, name, None) is func),
+                         key=lambda module_name: (module_name.count('.'), module_name))
+        if holders:
+            return f'{holders[0]}.{name}'
+    return fallback or repr(func)
 
 
 class SourceNotAvailableError(ValueError):

@@ -853,3 +853,27 @@ def dirichlet_pdf(y, x, alpha):
 def dirichlet_pdf_tangent(y, x, alpha):
     d[y] = y * (tangent.stats_dirichlet_x_tangent(d[x], x, alpha)
                 + tangent.stats_dirichlet_alpha_tangent(d[alpha], x, alpha))
+
+
+# Frozen distributions --------------------------------------------------------------
+# ``norm(loc, scale)`` makes an object whose methods tangent cannot follow: refuse to
+# differentiate the parameters frozen into it, and say how to write the call instead.
+
+
+def frozen_distribution(y, *args, loc=None, scale=None, mean=None, cov=None):
+    d[args[i]] = tangent.stats_frozen_distribution()
+    d[loc] = tangent.stats_frozen_distribution()
+    d[scale] = tangent.stats_frozen_distribution()
+    d[mean] = tangent.stats_frozen_distribution()
+    d[cov] = tangent.stats_frozen_distribution()
+
+
+def frozen_distribution_tangent(y, *args, loc=None, scale=None, mean=None, cov=None):
+    d[y] = tangent.stats_frozen_distribution(d[args], d[loc], d[scale], d[mean], d[cov])
+
+
+for _distribution in vars(stats).values():
+    if isinstance(_distribution, (_distn_infrastructure.rv_generic,
+                                  _multivariate.multi_rv_generic)):
+        adjoint(_distribution)(frozen_distribution)
+        tangent_(_distribution)(frozen_distribution_tangent)

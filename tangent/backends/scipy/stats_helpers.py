@@ -144,12 +144,11 @@ def stats_poisson_mu_score(k: Any, mu: Any, loc: Any) -> Any:
 # multivariate_normal ----------------------------------------------------------
 
 
-def _mvn_dimension(x: Any, mean: Any, cov: Any) -> int:
-    if np.ndim(cov) > 0:
-        return np.shape(cov)[0]
-    if mean is not None and np.ndim(mean) > 0:
-        return np.shape(mean)[0]
-    return 1 if np.ndim(x) == 0 else np.shape(x)[-1]
+def _mvn_dimension(mean: Any, cov: Any) -> int:
+    """The dimension scipy infers: the mean's size, else a covariance matrix's."""
+    if mean is not None:
+        return np.size(mean)
+    return np.shape(cov)[0] if np.ndim(cov) == 2 else 1
 
 
 def _mvn_check(mean: Any, cov: Any) -> None:
@@ -180,7 +179,7 @@ def _mvn_scaled_residuals(x: Any, mean: Any, cov: Any) -> tuple:
     """``(rows, precision @ (rows - mean))`` per point, and the matrix: the pieces
     every derivative of the log-density uses."""
     _mvn_check(mean, cov)
-    dim = _mvn_dimension(x, mean, cov)
+    dim = _mvn_dimension(mean, cov)
     rows = _mvn_rows(x, dim)
     residuals = rows if mean is None else rows - mean
     matrix = _mvn_covariance(cov, dim)

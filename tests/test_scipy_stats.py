@@ -394,3 +394,27 @@ def frozen_global(x):
 def test_frozen_distributions_are_refused(f, wrt, mode):
     with pytest.raises((NotImplementedError, SyntaxError), match='logpdf'):
         tangent.autodiff(f, mode=mode, wrt=wrt)
+
+
+# Outside a bounded support ------------------------------------------------------
+
+
+def gamma_logpdf(x, a):
+    return scipy.stats.gamma.logpdf(x, a)
+
+
+def poisson_logpmf(mu):
+    return scipy.stats.poisson.logpmf(np.array([-1.0, 2.5, 3.0]), mu)
+
+
+def test_no_slope_where_the_log_density_is_minus_infinity():
+    x = np.array([-0.5, 1.5])
+    assert np.isneginf(gamma_logpdf(x, 2.5)[0])
+    gradient = tangent.autodiff(gamma_logpdf, mode='reverse', check_dims=False)(
+        x, 2.5, np.ones(2))
+    assert np.isnan(gradient[0]) and np.isfinite(gradient[1])
+    tangent_x = tangent.autodiff(gamma_logpdf, mode='forward')(x, 2.5, np.ones(2))
+    assert np.isnan(tangent_x[0]) and np.isfinite(tangent_x[1])
+    mu_gradient = tangent.autodiff(poisson_logpmf, mode='forward')(1.7, 1.0)
+    np.testing.assert_array_equal(np.isnan(mu_gradient), [True, True, False])
+    np.testing.assert_allclose(mu_gradient[2], 3.0 / 1.7 - 1.0, rtol=1e-12)

@@ -19,8 +19,13 @@ them, and ``logcdf``/``logsf`` divide them by the result, as
 
 The derivative of a distribution function in a shape parameter (``gamma.cdf``
 in ``a``) has no closed form: the rule raises then, and only then, naming
-the function and the parameter. Frozen distributions (``norm(0, 1).logpdf``)
-are refused with advice to pass the parameters to the method instead.
+the function and the parameter. Outside a bounded support, where ``logpdf``
+is ``-inf``, its derivatives are NaN: there is no slope to give.
+
+Frozen distributions (``norm(0, 1).logpdf(x)``) are not differentiated: calling
+a distribution object has a rule that refuses differentiated parameters (and
+keeps tangent from reading scipy's source), and the frozen object's methods
+are refused by the core as calls it cannot resolve.
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ from tangent.rules.registry import adjoint, d, tangent_
 policy.declare_impure(tangent.stats_no_adjoint, tangent.stats_no_tangent,
                       tangent.stats_frozen_distribution)
 register_non_differentiable_functions(tangent.stats_no_adjoint, tangent.stats_no_tangent,
-                                      tangent.stats_frozen_distribution)
+                                      tangent.stats_frozen_distribution,
+                                      tangent.stats_nan_where_infinite)
 
 
 # norm ------------------------------------------------------------------------
@@ -232,7 +238,7 @@ def t_logsf_tangent(y, x, df, loc=0.0, scale=1.0):
 
 @adjoint(stats.gamma.logpdf)
 def gamma_logpdf(y, x, a, loc=0.0, scale=1.0):
-    slope = tangent.stats_gamma_slope(x, a, loc, scale)
+    slope = tangent.stats_gamma_slope(x, a, loc, scale) * tangent.stats_nan_where_infinite(y)
     d[x] = tangent.unbroadcast(d[y] * slope, x)
     d[loc] = tangent.unbroadcast(-d[y] * slope, loc)
     d[scale] = tangent.unbroadcast(-d[y] * (1.0 + (x - loc) * slope) / scale, scale)
@@ -241,7 +247,7 @@ def gamma_logpdf(y, x, a, loc=0.0, scale=1.0):
 
 @tangent_(stats.gamma.logpdf)
 def gamma_logpdf_tangent(y, x, a, loc=0.0, scale=1.0):
-    slope = tangent.stats_gamma_slope(x, a, loc, scale)
+    slope = tangent.stats_gamma_slope(x, a, loc, scale) * tangent.stats_nan_where_infinite(y)
     d[y] = (slope * (d[x] - d[loc]) - (1.0 + (x - loc) * slope) / scale * d[scale]
             + tangent.stats_gamma_a_score(x, a, loc, scale) * d[a])
 
@@ -331,7 +337,7 @@ def gamma_logsf_tangent(y, x, a, loc=0.0, scale=1.0):
 
 @adjoint(stats.beta.logpdf)
 def beta_logpdf(y, x, a, b, loc=0.0, scale=1.0):
-    slope = tangent.stats_beta_slope(x, a, b, loc, scale)
+    slope = tangent.stats_beta_slope(x, a, b, loc, scale) * tangent.stats_nan_where_infinite(y)
     d[x] = tangent.unbroadcast(d[y] * slope, x)
     d[loc] = tangent.unbroadcast(-d[y] * slope, loc)
     d[scale] = tangent.unbroadcast(-d[y] * (1.0 + (x - loc) * slope) / scale, scale)
@@ -341,7 +347,7 @@ def beta_logpdf(y, x, a, b, loc=0.0, scale=1.0):
 
 @tangent_(stats.beta.logpdf)
 def beta_logpdf_tangent(y, x, a, b, loc=0.0, scale=1.0):
-    slope = tangent.stats_beta_slope(x, a, b, loc, scale)
+    slope = tangent.stats_beta_slope(x, a, b, loc, scale) * tangent.stats_nan_where_infinite(y)
     d[y] = (slope * (d[x] - d[loc]) - (1.0 + (x - loc) * slope) / scale * d[scale]
             + tangent.stats_beta_a_score(x, a, b, loc, scale) * d[a]
             + tangent.stats_beta_b_score(x, a, b, loc, scale) * d[b])
@@ -442,7 +448,7 @@ def beta_logsf_tangent(y, x, a, b, loc=0.0, scale=1.0):
 
 @adjoint(stats.chi2.logpdf)
 def chi2_logpdf(y, x, df, loc=0.0, scale=1.0):
-    slope = tangent.stats_chi2_slope(x, df, loc, scale)
+    slope = tangent.stats_chi2_slope(x, df, loc, scale) * tangent.stats_nan_where_infinite(y)
     d[x] = tangent.unbroadcast(d[y] * slope, x)
     d[loc] = tangent.unbroadcast(-d[y] * slope, loc)
     d[scale] = tangent.unbroadcast(-d[y] * (1.0 + (x - loc) * slope) / scale, scale)
@@ -451,7 +457,7 @@ def chi2_logpdf(y, x, df, loc=0.0, scale=1.0):
 
 @tangent_(stats.chi2.logpdf)
 def chi2_logpdf_tangent(y, x, df, loc=0.0, scale=1.0):
-    slope = tangent.stats_chi2_slope(x, df, loc, scale)
+    slope = tangent.stats_chi2_slope(x, df, loc, scale) * tangent.stats_nan_where_infinite(y)
     d[y] = (slope * (d[x] - d[loc]) - (1.0 + (x - loc) * slope) / scale * d[scale]
             + tangent.stats_chi2_df_score(x, df, loc, scale) * d[df])
 
@@ -715,12 +721,14 @@ def logistic_logsf_tangent(y, x, loc=0.0, scale=1.0):
 
 @adjoint(stats.poisson.logpmf)
 def poisson_logpmf(y, k, mu, loc=0):
-    d[mu] = tangent.unbroadcast(d[y] * tangent.stats_poisson_mu_score(k, mu, loc), mu)
+    score = tangent.stats_poisson_mu_score(k, mu, loc) * tangent.stats_nan_where_infinite(y)
+    d[mu] = tangent.unbroadcast(d[y] * score, mu)
 
 
 @tangent_(stats.poisson.logpmf)
 def poisson_logpmf_tangent(y, k, mu, loc=0):
-    d[y] = tangent.stats_poisson_mu_score(k, mu, loc) * d[mu]
+    score = tangent.stats_poisson_mu_score(k, mu, loc) * tangent.stats_nan_where_infinite(y)
+    d[y] = score * d[mu]
 
 
 @adjoint(stats.poisson.pmf)

@@ -23,6 +23,7 @@ from tangent.errors import ForwardNotImplementedError, ReverseNotImplementedErro
 
 __all__ = [
     'stats_no_adjoint', 'stats_no_tangent', 'stats_frozen_distribution',
+    'stats_nan_where_infinite',
     'stats_norm_slope', 'stats_t_slope', 'stats_gamma_slope', 'stats_beta_slope',
     'stats_chi2_slope', 'stats_laplace_slope', 'stats_logistic_slope',
     'stats_t_df_score', 'stats_gamma_a_score', 'stats_beta_a_score', 'stats_beta_b_score',
@@ -63,6 +64,12 @@ def stats_frozen_distribution(*parameters: Any) -> Any:
         'such as scipy.stats.norm.logpdf(x, loc, scale)',
         'Call the method with the parameters instead of freezing them: '
         'norm.logpdf(x, loc, scale), not norm(loc, scale).logpdf(x).')
+
+
+def stats_nan_where_infinite(log_density: Any) -> Any:
+    """1 where ``log_density`` is finite, NaN where it is ``-inf`` (outside the
+    support): a factor that keeps a derivative from inventing a slope there."""
+    return np.where(np.isfinite(log_density), 1.0, np.nan)
 
 
 # Slopes: d logpdf / dx of the location-scale families ------------------------

@@ -226,6 +226,28 @@ def solve_sylvester_all(a, x):
     return np.sum(np.sin(scipy.linalg.solve_sylvester(a, x.T + 4.0 * np.eye(3), x)))
 
 
+# lu_factor / lu_solve --------------------------------------------------------
+
+def lu_factor_solve(a, b):
+    return np.sum(np.sin(scipy.linalg.lu_solve(scipy.linalg.lu_factor(a), b)))
+
+
+def lu_factor_solve_trans_1(a, v):
+    lu, piv = scipy.linalg.lu_factor(a)
+    return np.sum(np.sin(scipy.linalg.lu_solve((lu, piv), v, trans=1)))
+
+
+def lu_factor_whole_lu(x):
+    # x itself (not diagonally dominant), so that the pivots permute rows.
+    lu, piv = scipy.linalg.lu_factor(x)
+    return np.sum(np.sin(lu))
+
+
+def lu_solve_raw_lu(a, b):
+    piv = np.array([2, 1, 2], dtype=np.int32)
+    return np.sum(np.sin(scipy.linalg.lu_solve((a, piv), b, trans=2)))
+
+
 CASES = [
     (cholesky_upper, 'x'), (cholesky_lower, 'x'),
     (cho_factor_solve_upper, 'x', 'b'), (cho_factor_solve_lower_vector, 'x', 'v'),
@@ -244,6 +266,8 @@ CASES = [
     (eigh_eigvals_only, 'x'),
     (expm_sin, 'small'), (expm_composed, 'small'), (sqrtm_spd, 'x'), (sqrtm_general, 'a'),
     (solve_sylvester_all, 'a', 'x'),
+    (lu_factor_solve, 'a', 'b'), (lu_factor_solve_trans_1, 'x', 'v'),
+    (lu_factor_whole_lu, 'x'), (lu_solve_raw_lu, 'a', 'b'),
 ]
 
 

@@ -1,8 +1,8 @@
 """Derivative rules of ``scipy.linalg``: adjoint and tangent templates.
 
-For 2-D matrices. The formulas are in ``linalg_helpers``, written with functions
-that have rules, so that every rule here can be differentiated again (second
-order). The symmetric functions (``cholesky``, ``cho_factor``, ``eigh``, and
+For 2-D matrices (square ones for ``lu_factor``/``lu_solve``). The formulas are
+in ``linalg_helpers``, written with functions that have rules, so that every
+rule here can be differentiated again (second order). The symmetric functions (``cholesky``, ``cho_factor``, ``eigh``, and
 ``solve``/``inv`` with a symmetric ``assume_a``) give the symmetric gradient of
 their raw input, as ``linalg_helpers`` explains. ``eigh`` assumes distinct
 eigenvalues. SciPy has no ``slogdet`` (``np.linalg.slogdet`` has its rules).
@@ -14,15 +14,15 @@ import scipy.linalg
 # The helpers the templates call as tangent.<name> join the runtime when the backend loads.
 from tangent import runtime as tangent
 from tangent.backends.scipy import linalg_helpers
-from tangent.grads import adjoint, d
-from tangent.non_differentiable import register_non_differentiable_functions
-from tangent.tangents import tangent_
+from tangent.rules.non_differentiable import register_non_differentiable_functions
+from tangent.rules.registry import adjoint, d, tangent_
 
 # The choices the formulas make (which triangle, which transpose) carry no derivative.
 register_non_differentiable_functions(
     linalg_helpers.linalg_structure, linalg_helpers.linalg_transposes,
     linalg_helpers.linalg_triangle_mask, linalg_helpers.linalg_cho_factor_unused,
-    linalg_helpers.linalg_eigh_supported, linalg_helpers.linalg_real_root)
+    linalg_helpers.linalg_eigh_supported, linalg_helpers.linalg_real_root,
+    linalg_helpers.linalg_lu_permutation)
 
 
 @adjoint(scipy.linalg.cholesky)
@@ -155,3 +155,25 @@ def solve_sylvester(x, a, b, q):
 @tangent_(scipy.linalg.solve_sylvester)
 def solve_sylvester_tangent(x, a, b, q):
     d[x] = tangent.scipy_sylvester_tangent(d[a], d[b], d[q], x, a, b)
+
+
+@adjoint(scipy.linalg.lu_factor)
+def lu_factor(result, a, overwrite_a=False, check_finite=True):
+    d[a] = tangent.scipy_lu_factor_gradient(d[result], result, a)
+
+
+@tangent_(scipy.linalg.lu_factor)
+def lu_factor_tangent(result, a, overwrite_a=False, check_finite=True):
+    d[result] = tangent.scipy_lu_factor_tangent(d[a], result, a)
+
+
+@adjoint(scipy.linalg.lu_solve)
+def lu_solve(x, lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    parts = tangent.scipy_lu_solve_gradients(d[x], x, lu_and_piv, trans)
+    d[lu_and_piv] = parts[0]
+    d[b] = parts[1]
+
+
+@tangent_(scipy.linalg.lu_solve)
+def lu_solve_tangent(x, lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    d[x] = tangent.scipy_lu_solve_tangent(d[lu_and_piv][0], d[b], x, lu_and_piv, trans)

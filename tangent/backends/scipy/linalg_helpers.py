@@ -21,7 +21,8 @@ symmetric perturbations. The gradient returned for the raw input is the
 symmetric one, ``(G + G^T) / 2``, and a tangent of the raw input is symmetrised
 first; both agree with finite differences of any function that builds the
 symmetric input itself (``cholesky(x @ x.T + eye)``). This is the convention of
-tangent's ``np.linalg.cholesky`` and ``np.linalg.eigh`` rules.
+tangent's ``np.linalg.cholesky`` and ``np.linalg.eigh`` rules, whose formulas the
+Cholesky ones here follow (with triangular solves in place of inverses).
 """
 
 from __future__ import annotations
@@ -30,8 +31,6 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
-
-from tangent.backends.numpy.helpers import cholesky_gradient, cholesky_tangent_factor
 
 __all__: list[str] = [
     'linalg_structure', 'linalg_transposes', 'linalg_triangle_mask', 'linalg_cho_factor_unused',
@@ -44,6 +43,8 @@ __all__: list[str] = [
     'scipy_solve_gradients', 'scipy_solve_tangent', 'scipy_inv_gradient',
     'scipy_eigh_gradient', 'scipy_eigh_tangent', 'scipy_expm_frechet',
     'scipy_sylvester_gradients', 'scipy_sylvester_tangent',
+    'linalg_lu_permutation', 'scipy_lu_factor_gradient', 'scipy_lu_factor_tangent',
+    'scipy_lu_solve_gradients', 'scipy_lu_solve_tangent',
 ]
 
 _STRUCTURES = {
@@ -131,6 +132,19 @@ def linalg_real_root(s: Any) -> bool:
     return True
 
 
+def linalg_lu_permutation(lu: Any, piv: Any) -> np.ndarray:
+    """The permutation matrix ``P`` of ``lu_factor``'s pivots: ``P @ a = L @ U``.
+    LAPACK's ``piv[i]`` is the row that row ``i`` was swapped with, in turn."""
+    rows, columns = np.shape(lu)
+    if rows != columns:
+        raise NotImplementedError('the derivative of scipy.linalg.lu_factor and lu_solve '
+                                  f'covers square matrices, not {rows}x{columns}')
+    order = np.arange(rows)
+    for i, j in enumerate(np.asarray(piv)):
+        order[[i, j]] = order[[j, i]]
+    return np.eye(rows)[order]
+
+
 # Formulas: differentiable from source ----------------------------------------
 
 def scipy_symmetric_part(m: Any) -> Any:
@@ -159,20 +173,43 @@ def scipy_outer_product(u: Any, v: Any) -> Any:
     return u @ np.transpose(v)
 
 
+def _lower_with_half_diagonal(m: Any) -> Any:
+    """``tril(m)`` with its diagonal halved: the map Phi of the Cholesky derivative."""
+    return np.tril(m) - 0.5 * np.diag(np.diag(m))
+
+
+def _lower_cholesky_gradient(g: Any, low: Any) -> Any:
+    """The gradient of ``low = cholesky(a, lower=True)`` in (symmetric) ``a``:
+    ``L^-T Phi(L^T tril(G)) L^-1``, symmetrised."""
+    inner = _lower_with_half_diagonal(np.transpose(low) @ np.tril(g))
+    left = scipy.linalg.solve_triangular(low, inner, trans='T', lower=True)
+    both = np.transpose(scipy.linalg.solve_triangular(low, np.transpose(left), trans='T',
+                                                      lower=True))
+    return scipy_symmetric_part(both)
+
+
+def _lower_cholesky_tangent(da: Any, low: Any) -> Any:
+    """The tangent of ``low = cholesky(a, lower=True)`` along symmetric ``da``:
+    ``L Phi(L^-1 dA L^-T)``."""
+    left = scipy.linalg.solve_triangular(low, da, lower=True)
+    both = scipy.linalg.solve_triangular(low, np.transpose(left), lower=True)
+    return low @ _lower_with_half_diagonal(both)
+
+
 def scipy_cholesky_gradient(g: Any, factor: Any, lower: bool) -> Any:
-    """The gradient of ``factor = cholesky(a, lower)`` in (symmetric) ``a``."""
+    """The gradient of ``factor = cholesky(a, lower)`` in (symmetric) ``a``; the
+    upper factor is the lower one transposed."""
     if lower:
-        return cholesky_gradient(g, factor)
-    return cholesky_gradient(np.transpose(g), np.transpose(factor))
+        return _lower_cholesky_gradient(g, factor)
+    return _lower_cholesky_gradient(np.transpose(g), np.transpose(factor))
 
 
 def scipy_cholesky_tangent(da: Any, factor: Any, lower: bool) -> Any:
     """The tangent of ``factor = cholesky(a, lower)`` along ``da`` (symmetrised)."""
-    da = scipy_symmetric_part(da)
+    da = scipy_symmetric_part(da + np.zeros(np.shape(factor)))
     if lower:
-        return factor @ cholesky_tangent_factor(factor, da)
-    low = np.transpose(factor)
-    return np.transpose(low @ cholesky_tangent_factor(low, da))
+        return _lower_cholesky_tangent(da, factor)
+    return np.transpose(_lower_cholesky_tangent(da, np.transpose(factor)))
 
 
 def _cho_factor_part(c: Any, lower: bool) -> Any:
@@ -343,3 +380,69 @@ def scipy_sylvester_tangent(da: Any, db: Any, dq: Any, x: Any, a: Any, b: Any) -
     zeros = np.zeros(np.shape(x))
     rhs = dq - (da + zeros) @ x - x @ (db + zeros)
     return scipy.linalg.solve_sylvester(a, b, rhs)
+
+
+def _lu_factors(lu: Any) -> tuple:
+    """L (unit lower) and U (upper) of ``lu_factor``'s combined ``lu``."""
+    return np.tril(lu, -1) + np.eye(np.shape(lu)[0]), np.triu(lu)
+
+
+def _times_inverse_of_upper(m: Any, lu: Any) -> Any:
+    """``m @ inv(U)`` for the U of ``lu``."""
+    return np.transpose(scipy.linalg.solve_triangular(lu, np.transpose(m), trans='T'))
+
+
+def scipy_lu_factor_gradient(seed: Any, result: Any, a: Any) -> Any:
+    """The gradient of ``(lu, piv) = lu_factor(a)`` (square, nonsingular) in ``a``.
+
+    With ``P a = L U`` and ``M = L^-1 P da U^-1``, ``dL = L tril(M, -1)`` and
+    ``dU = triu(M) U``; the gradient is that map transposed.
+    """
+    lu = result[0]
+    g = seed[0] + np.zeros(np.shape(lu))
+    low, up = _lu_factors(lu)
+    inner = np.tril(np.transpose(low) @ np.tril(g, -1), -1) + np.triu(g @ np.transpose(up))
+    # L^-T inner U^-T, then undo the row permutation.
+    left = scipy.linalg.solve_triangular(lu, inner, trans='T', lower=True, unit_diagonal=True)
+    g_permuted = np.transpose(scipy.linalg.solve_triangular(lu, np.transpose(left)))
+    return np.transpose(linalg_lu_permutation(lu, result[1])) @ g_permuted
+
+
+def scipy_lu_factor_tangent(da: Any, result: Any, a: Any) -> tuple:
+    """The tangent of ``(lu, piv) = lu_factor(a)``: ``(dlu, zeros)``, the
+    pivots being piecewise constant."""
+    lu = result[0]
+    piv = result[1]
+    low, up = _lu_factors(lu)
+    da_permuted = linalg_lu_permutation(lu, piv) @ (da + np.zeros(np.shape(lu)))
+    left = scipy.linalg.solve_triangular(lu, da_permuted, lower=True, unit_diagonal=True)
+    m = _times_inverse_of_upper(left, lu)
+    return low @ np.tril(m, -1) + np.triu(m) @ up, np.zeros(np.shape(piv))
+
+
+def scipy_lu_solve_gradients(g: Any, x: Any, lu_and_piv: Any, trans: int) -> tuple:
+    """The gradients of ``x = lu_solve((lu, piv), b, trans)``: ``((glu, zeros), gb)``."""
+    lu = lu_and_piv[0]
+    transposed = linalg_transposes(trans)
+    gb = scipy.linalg.lu_solve(lu_and_piv, g, trans=0 if transposed else 1)
+    ga = -scipy_outer_product(gb, x)
+    if transposed:
+        ga = np.transpose(ga)
+    low, up = _lu_factors(lu)
+    # a = P^T L U.
+    g_lu_product = linalg_lu_permutation(lu, lu_and_piv[1]) @ ga
+    glu = np.tril(g_lu_product @ np.transpose(up), -1) + np.triu(np.transpose(low) @ g_lu_product)
+    return (glu, np.zeros(np.shape(lu_and_piv[1]))), gb
+
+
+def scipy_lu_solve_tangent(dlu: Any, db: Any, x: Any, lu_and_piv: Any, trans: int) -> Any:
+    """The tangent of ``x = lu_solve((lu, piv), b, trans)`` along ``dlu`` (the
+    tangent of ``lu``, not of the tuple) and ``db``."""
+    lu = lu_and_piv[0]
+    low, up = _lu_factors(lu)
+    dlu = dlu + np.zeros(np.shape(lu))
+    da = np.transpose(linalg_lu_permutation(lu, lu_and_piv[1])) @ (
+        np.tril(dlu, -1) @ up + low @ np.triu(dlu))
+    if linalg_transposes(trans):
+        da = np.transpose(da)
+    return scipy.linalg.lu_solve(lu_and_piv, db - da @ x, trans=trans)

@@ -1,11 +1,18 @@
 """Derivative rules of ``scipy.linalg``: adjoint and tangent templates.
 
-For 2-D matrices (square ones for ``lu_factor``/``lu_solve``). The formulas are
-in ``linalg_helpers``, written with functions that have rules, so that every
-rule here can be differentiated again (second order). The symmetric functions (``cholesky``, ``cho_factor``, ``eigh``, and
-``solve``/``inv`` with a symmetric ``assume_a``) give the symmetric gradient of
-their raw input, as ``linalg_helpers`` explains. ``eigh`` assumes distinct
-eigenvalues. SciPy has no ``slogdet`` (``np.linalg.slogdet`` has its rules).
+For 2-D matrices (square ones for ``lu_factor``/``lu_solve``); right-hand sides
+of the solvers are 1-D or 2-D. The formulas are in ``linalg_helpers``, written
+with functions that have rules, so that every rule here can be differentiated
+again (second order). The symmetric functions (``cholesky``, ``cho_factor``,
+``eigh``, and ``solve``/``inv`` with a symmetric ``assume_a``) give the
+symmetric gradient of their raw input, as ``linalg_helpers`` explains; ``eigh``
+assumes distinct eigenvalues. SciPy has no ``slogdet`` (``np.linalg.slogdet``
+has its own rules).
+
+Raising instead of a derivative: ``eigh`` with ``b`` (generalized problem) or
+``subset_by_index``/``subset_by_value``; ``solve``/``inv`` with ``assume_a``
+'banded' or 'tridiagonal'; a complex ``sqrtm``; non-square ``lu_factor``;
+``cho_factor`` whose unused triangle is not a copy of the input's.
 """
 
 import numpy as np

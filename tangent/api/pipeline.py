@@ -50,6 +50,7 @@ def parse(fn: Callable, param_types: dict[str, type]) -> tuple[gast.FunctionDef,
             f"(motion='joint', the default).")
     module = quoting.parse_function(fn)
     fdef = module.body[0]
+    desugar.unroll_loops_over_items(fdef, param_types)
     free = annotate.resolve(fdef, fn, param_types)
     backends.load_for(free)
     filename = fn.__code__.co_filename

@@ -14,12 +14,13 @@ with ``model`` an argument).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import gast
 
 from tangent import backends
-from tangent.frontend.annotate import dotted_path
+from tangent.frontend.annotate import dotted_path, ITEMS, path_expression, path_root
 from tangent.syntax import annotations as anno, transformers
 from tangent.syntax.annotations import Key
 from tangent.syntax.naming import Namer
@@ -46,6 +47,15 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
                 and isinstance(n.ctx, gast.Store)}
     found = []
     for node in anno.walk(fdef):
+        path = None
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Subscript):
+            path = dotted_path(node.func)  # params['act'](x), acts[0](x)
+        elif isinstance(node, gast.For) and _loop_uses_items_as_receivers(node):
+            path = dotted_path(node.iter)  # for layer in layers: layer.forward(x)
+            path = path and path + ITEMS
+        if path and path_root(path) in params and path_root(path) not in assigned and \
+                path not in found:
+            found.append(path)
         if (isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name)
                 and node.value.id in params and node.value.id not in assigned
                 and not anno.has(node, Key.FUNC) and node.attr not in array_names
@@ -59,12 +69,88 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
             for receiver in (node.func.value if isinstance(node.func, gast.Attribute)
                              else None, node.func):
                 path = dotted_path(receiver) if receiver is not None else None
-                if path and '.' in path and path.split('.')[0] in params and \
-                        path.split('.')[0] not in assigned and path not in found and \
+                if path and '.' in path and path_root(path) in params and \
+                        path_root(path) not in assigned and path not in found and \
                         not anno.has(receiver, Key.FUNC) and \
                         path.split('.')[-1] not in array_names:
                     found.append(path)
     return found
+
+
+def _loop_uses_items_as_receivers(loop: gast.For) -> bool:
+    """``for layer in layers:`` whose body calls ``layer`` or its methods, or reads
+    its attributes: what that means depends on each item's class."""
+    if not isinstance(loop.target, gast.Name):
+        return False
+    item = loop.target.id
+    array_names = _array_names()
+    for statement in loop.body:
+        for node in anno.walk(statement):
+            if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+                    node.func.id == item:
+                return True
+            if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) and \
+                    node.value.id == item and node.attr not in array_names:
+                return True
+    return False
+
+
+def unroll_loops_over_items(fdef: gast.FunctionDef, param_types: dict[str, Any]) -> None:
+    """``for layer in layers: x = layer.forward(x)`` as one copy of the body per item
+    (``x = layers[0].forward(x)``, ``x = layers[1].forward(x)``), when the number and
+    classes of the items are known (``param_types['layers[*]']`` and
+    ``param_types['layers[0]']``...): the items may be of different classes.
+
+    Runs before resolution, which then resolves each copy's calls by its item's class.
+    Loops with ``break``, ``continue``, an ``else`` or a body that rebinds the item
+    are left as they are.
+    """
+    counts = {path[:-len(ITEMS)]: count for path, count in param_types.items()
+              if path.endswith(ITEMS)}
+    if not counts:
+        return
+
+    class Unroller(transformers.NodeTransformer):
+        def visit_For(self, node):
+            self.generic_visit(node)
+            path = dotted_path(node.iter)
+            if path not in counts or not isinstance(node.target, gast.Name) or node.orelse:
+                return node
+            item = node.target.id
+            inner = [n for statement in node.body for n in anno.walk(statement)]
+            if any(isinstance(n, (gast.Break, gast.Continue)) for n in inner) or any(
+                    isinstance(n, gast.Name) and n.id == item and
+                    not isinstance(n, gast.Load) and not isinstance(n.ctx, gast.Load)
+                    for n in inner):
+                return node
+            unrolled = []
+            for index in range(counts[path]):
+                body = copy.deepcopy(node.body)
+                for statement in body:
+                    _ItemSubstitution(item, f'{path}[{index}]').visit(statement)
+                unrolled += body
+            if counts[path]:  # the loop variable keeps the last item, as in Python
+                last = gast.Assign(targets=[gast.Name(id=item, ctx=gast.Store(),
+                                                      annotation=None, type_comment=None)],
+                                   value=path_expression(f'{path}[{counts[path] - 1}]'),
+                                   type_comment=None)
+                unrolled.append(gast.copy_location(last, node))
+            return unrolled or [gast.copy_location(gast.Pass(), node)]
+
+    Unroller().visit(fdef)
+
+
+class _ItemSubstitution(transformers.NodeTransformer):
+    """Reads of the loop variable as reads of the item (``layers[0]``)."""
+
+    def __init__(self, item: str, path: str):
+        self.item = item
+        self.path = path
+
+    def visit_Name(self, node):
+        if node.id == self.item and isinstance(node.ctx, gast.Load):
+            return gast.copy_location(path_expression(self.path), node)
+        return node
 
 
 class Desugarer(transformers.NodeTransformer):

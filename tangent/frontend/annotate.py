@@ -344,6 +344,9 @@ def is_called_value(value: Any) -> bool:
         return not isinstance(value, functools.partial) or is_called_value(value.func)
     if isinstance(value, (type, types.MethodType)) or is_instance_of_user_class(value):
         return False
+    owner = getattr(value, '__self__', None)
+    if owner is not None and not isinstance(owner, types.ModuleType):
+        return False  # a method of a value (params.items): the value's class decides
     # Library functions (np.tanh, math.sin, abs): what a rule or a backend knows.
     module = getattr(value, '__module__', None) or getattr(type(value), '__module__', '')
     return callable(value) and isinstance(module, str) and (

@@ -273,14 +273,48 @@ def calls_of_callables(fdef: gast.FunctionDef, free: dict[str, Any]) -> None:
       k=g.keywords['k'])``, its values read when the derivative runs;
     - ``list(xs)`` and ``tuple(xs)`` are the displays ``[*xs]`` and ``(*xs,)``;
     - ``zip(*pairs)`` is ``tangent.unzipped(pairs)``;
-    - ``max(*xs)`` and ``min(*xs)`` of a name are ``max(xs[0] if len(xs) == 1 else xs)``.
+    - ``max(*xs)`` and ``min(*xs)`` of a name are ``max(xs[0] if len(xs) == 1 else xs)``;
+    - ``g(*pair)``, with ``pair`` a list or tuple display assigned once and never
+      changed, is ``g(pair[0], pair[1])``, so that the rule of ``g`` sees each value.
 
     Requires: resolution (``Key.FUNC`` on globals and called values). Runs on every
     function read, before inlining.
     """
     taken = set(free) | names_in(fdef)
+    _spread_known_displays(fdef)
     _CallRewriter(free, taken).visit(fdef)
     _inline_local_partials(fdef, taken)
+
+
+def _spread_known_displays(fdef: gast.FunctionDef) -> None:
+    stores: dict[str, int] = {}
+    changed = set()
+    for node in anno.walk(fdef):
+        if isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, (gast.Subscript, gast.Attribute)) and \
+                isinstance(node.value, gast.Name) and (
+                    not isinstance(node.ctx, gast.Load) or isinstance(node, gast.Attribute)):
+            changed.add(node.value.id)  # x[i] = v, x.append(v): the length may change
+        elif isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+            changed.add(node.target.id)
+    lengths = {node.targets[0].id: len(node.value.elts) for node in anno.walk(fdef)
+               if isinstance(node, gast.Assign) and len(node.targets) == 1
+               and isinstance(node.targets[0], gast.Name)
+               and stores.get(node.targets[0].id) == 1 and node.targets[0].id not in changed
+               and isinstance(node.value, (gast.List, gast.Tuple))
+               and not any(isinstance(e, gast.Starred) for e in node.value.elts)}
+    if not lengths:
+        return
+    for call in anno.walk(fdef):
+        if isinstance(call, gast.Call) and any(
+                isinstance(a, gast.Starred) and isinstance(a.value, gast.Name)
+                and a.value.id in lengths for a in call.args):
+            call.args = [item for arg in call.args for item in (
+                [gast.Subscript(value=_name(arg.value.id), slice=gast.Constant(i, None),
+                                ctx=gast.Load()) for i in range(lengths[arg.value.id])]
+                if isinstance(arg, gast.Starred) and isinstance(arg.value, gast.Name)
+                and arg.value.id in lengths else [arg])]
 
 
 def _fresh(base: str, taken: set[str]) -> str:

@@ -389,3 +389,27 @@ def test_generators_raise_a_parse_error(mode):
     with pytest.raises(tangent.TangentParseError, match='yield'):
         tangent.autodiff(sums_a_generator_function, mode=mode)(X, *(
             [np.ones(3)] if mode == 'forward' else [1.0]))
+
+
+# Second order: the derivative of a derivative written per function or class -------------
+
+@pytest.mark.parametrize('activation', [np.tanh, softplus], ids=['tanh', 'user function'])
+def test_second_order_with_a_function_argument(activation):
+    check_grads(sum_of_activation, X, activation, wrt=0, order=2)
+    check_grads(activation_from_dict, X, {'act': activation, 'w': 0.5}, wrt=0, order=2)
+
+
+def test_hessian_vector_product_with_an_activation_passed_in():
+    hvp = tangent.autodiff(tangent.autodiff(sum_of_activation, check_dims=False),
+                           mode='forward', check_dims=False)
+    vector = np.array([0.5, -1.0, 2.0])
+    tanh = np.tanh(X)
+    assert_close(hvp(X, np.tanh, 1.0, vector), -2.0 * tanh * (1.0 - tanh ** 2) * vector)
+    assert_close(hvp(X, np.sin, 1.0, vector), -np.sin(X) * vector)
+
+
+def test_second_order_through_layers_and_a_partial_passed_in():
+    check_grads(run_layers, X, [Dense(W1), Affine(W2, np.array([0.1, -0.3]))], wrt=0,
+                order=2)
+    check_grads(call_a_loss, X, functools.partial(weighted_loss, x=X, scale=2.0), wrt=0,
+                order=2)

@@ -75,7 +75,9 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
 
     specialisations: dict[tuple, tuple[Callable, dict[str, str]]] = {}
 
-    def derivative(*args, **kwargs):
+    def version_for(args, kwargs) -> tuple[Callable, dict[str, str]]:
+        """The generated function for the kinds of these arguments, and the renamed
+        keyword arguments (the seed's name may differ between versions)."""
         classes = tuple(kinds_at(argument(args, kwargs, i, p), p) for i, p in positions)
         if spread:
             classes += (max(len(args) - len(params) - trailing(kwargs), 0),)
@@ -98,15 +100,47 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
             entry = specialisations[classes] = (generated.function, renamed(generated),
                                                 watched(generated.checks))
         function, renames, _ = entry
-        for old, new in renames.items():
-            if old in kwargs:
-                kwargs[new] = kwargs.pop(old)
-        return function(*args, **kwargs)
+        return function, renames
+
+    def derivative(*args, **kwargs):
+        function, renames = version_for(args, kwargs)
+        return function(*args, **renamed_keywords(kwargs, renames))
 
     derivative.__name__ = derivative.__qualname__ = f'd{fn.__name__}specialising'
     derivative.__doc__ = (f'The derivative of {fn.__qualname__}, generated at the first call '
                           f'for each class of {", ".join(receivers)}.')
     derivative.specialisations = specialisations
+    setattr(derivative, VERSION_FOR, version_for)  # what differentiating it again reads
+    return derivative
+
+
+VERSION_FOR = '_tangent_version_for'  # on a derivative written per call: the version a call uses
+
+
+def renamed_keywords(kwargs: dict, renames: dict[str, str]) -> dict:
+    kwargs = dict(kwargs)
+    for old, new in renames.items():
+        if old in kwargs:
+            kwargs[new] = kwargs.pop(old)
+    return kwargs
+
+
+def differentiated_per_version(version_for: Callable, differentiate: Callable[[Callable],
+                                                                               Callable],
+                               name: str) -> Callable:
+    """The derivative of a derivative written per call (``version_for``): at each call,
+    the derivative of the version those arguments use, which is generated code with
+    source (``act(x)`` in it is specialised again on the function ``act`` holds)."""
+    def derivative(*args, **kwargs):
+        function, renames = version_for(args, kwargs)
+        return differentiate(function)(*args, **renamed_keywords(kwargs, renames))
+
+    def outer_version_for(args, kwargs):
+        function, renames = version_for(args, kwargs)
+        return differentiate(function), renames
+
+    derivative.__name__ = derivative.__qualname__ = f'd{name}'
+    setattr(derivative, VERSION_FOR, outer_version_for)
     return derivative
 
 GENERAL_VERSION = policy.GENERAL_VERSION  # on a derivative tangent wraps

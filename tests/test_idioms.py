@@ -9,6 +9,8 @@ computation.
 """
 
 import functools
+import gc
+import weakref
 
 import autograd
 import autograd.numpy as anp
@@ -121,6 +123,19 @@ def test_lambdas_of_one_source_share_a_derivative_and_closures_do_not():
     for factor in (1.0, 2.0, -3.0):
         assert_close(derivative(X, scaled(factor)), 2.0 * factor * X)
     assert len(derivative.specialisations) == 3
+
+
+def test_the_derivative_does_not_keep_a_function_passed_in_alive():
+    def make(factor):
+        return lambda z: factor * z * z
+    activation = make(3.0)
+    alive = weakref.ref(activation)
+    derivative = tangent.grad(sum_of_activation)
+    assert_close(derivative(X, activation), 6.0 * X)
+    del activation, derivative
+    tangent.clear_cache()  # the cache's own rule: an entry lives as long as its function
+    gc.collect()
+    assert alive() is None
 
 
 def test_the_function_passed_in_is_not_mutated():
@@ -241,9 +256,33 @@ def test_unzipping_a_list_of_pairs():
     assert_close(tangent.grad(unzip_pairs)(X), autograd.grad(reference)(X))
 
 
+def displays_of_varargs(x, *args):
+    extended = (*args, x)
+    joined = [*extended, x * 2.0]
+    return np.sum(joined[0] * joined[-1] * x) + np.sum(list(args)[0] * x)
+
+
+def stack_and_concatenate_a_list_argument(xs):
+    return np.sum(np.stack(xs) ** 2) + np.sum(np.concatenate(tuple(xs)) * xs[0][0])
+
+
+def central_difference(f, x, *rest, eps=1e-6):
+    gradient = np.zeros_like(x)
+    for i in range(x.size):
+        step = np.zeros_like(x)
+        step[i] = eps
+        gradient[i] = (f(x + step, *rest) - f(x - step, *rest)) / (2 * eps)
+    return gradient
+
+
 def test_starred_displays_and_list_and_tuple_of_values():
     check_grads(starred_displays, X, X[::-1].copy(), order=2)
     check_grads(list_and_tuple_of_values, X, order=2)
+    check_grads(stack_and_concatenate_a_list_argument, [X, X * X], order=2)
+    other = X[::-1].copy()
+    np.testing.assert_allclose(tangent.grad(displays_of_varargs)(X, other),
+                               central_difference(displays_of_varargs, X, other),
+                               rtol=1e-6, atol=1e-8)
 
 
 # 3. Objects taken from a list -------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 
 import gast
 
-from tangent import backends
+from tangent import backends, runtime
 from tangent.frontend import annotate
 from tangent.frontend.annotate import dotted_path, ITEMS, path_expression, path_root
 from tangent.syntax import annotations as anno, transformers
@@ -442,10 +442,9 @@ class _CallRewriter(transformers.NodeTransformer):
             target=target, iter=iterable, ifs=[], is_async=0)])
 
     def runtime_reference(self, helper_name: str) -> gast.Attribute:
-        import tangent.runtime as runtime_module  # the runtime library generated code calls
-        root = self.bind('tangent', runtime_module)
+        root = self.bind('tangent', runtime)
         node = gast.Attribute(value=root, attr=helper_name, ctx=gast.Load())
-        anno.set(node, Key.FUNC, getattr(runtime_module, helper_name))
+        anno.set(node, Key.FUNC, getattr(runtime, helper_name))
         return node
 
 

@@ -23,7 +23,8 @@ from tangent.runtime import (  # noqa: F401
     revolve, revolve_advances, revolve_after_first_sweep, revolve_first_sweep,
     safe_log, scatter_written, shape_only, ShapeOnly, shapes_match, sign, Stack,
     starred_list, starred_tuple, sum_tangents, unaliased, unarray, unbroadcast,
-    unconcat, unreduce, unreduce_like, unrepeat, unstarred, written_grad,
+    unconcat, unreduce, unreduce_like, unrepeat, unstarred, unzipped,
+    unzipped_derivative, unzipped_tangent, written_grad,
 )
 from tangent.backends.numpy.helpers import (  # noqa: F401
     append_gradient, arange_gradient, arange_tangent, average_gradient,

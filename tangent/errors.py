@@ -62,8 +62,9 @@ UNRESOLVED_CALLEE = (
     'tangent picks a rule for each call when it writes the derivative, and this callee '
     'is only known when the code runs (a local variable, an item of a list or dict, the '
     'result of a call). Call the function or object through a name tangent can see: a '
-    'global, an argument, or an attribute of one (self.layer1(x)); for objects in a '
-    'list, call each one by its own name')
+    'global, an argument, or an attribute or constant item of one (self.layer1(x), '
+    "params['act'](x), acts[0](x)); for objects or functions in a list argument, loop "
+    'over the list itself (for layer in layers: x = layer(x)), without break or continue')
 
 
 def callee_name(func: object, fallback: str | None = None) -> str:

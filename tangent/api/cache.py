@@ -308,33 +308,13 @@ def cached_or_generate(key, fn: Callable, generate: Callable[[], Generated],
     return generated.bound_to(fn)
 
 
-def _closure_key(fn: Callable) -> tuple:
-    """The identities of ``fn``'s closure values, part of its cache key.
-
-    Two closures made by one factory share their code but not their data, and
-    generated code holds the data it was made with. The cache entry keeps the
-    values alive (``_key_objects``), so their ids cannot be reused while it exists.
-    """
-    cells = getattr(fn, '__closure__', None) or ()
-    key = []
-    for cell in cells:
-        try:
-            key.append(id(cell.cell_contents))
-        except ValueError:  # an empty cell
-            key.append(None)
-    return tuple(key)
-
-
 def function_key(fn: Callable) -> tuple:
     """What a derivative of ``fn`` was written from: its code, the globals it reads
     (two modules may hold functions of equal code), its closure values and its
     default values. The cache entry keeps the closure values and defaults alive and
     lives only as long as ``fn`` (which holds its globals), so no id is reused
     while it exists."""
-    defaults = tuple(id(value) for value in fn.__defaults__ or ())
-    keyword_defaults = tuple((name, id(value)) for name, value in
-                             sorted((fn.__kwdefaults__ or {}).items()))
-    return (fn.__code__, id(fn.__globals__), _closure_key(fn), defaults, keyword_defaults)
+    return annotate.function_identity(fn)
 
 
 def _key_objects(fn: Callable) -> tuple:

@@ -24,7 +24,12 @@ from typing import Any, Callable
 from tangent.api.cache import clear_cache, Generated
 from tangent.api.options import Options
 from tangent.api.pipeline import forward, reverse
-from tangent.api.specialise import kept_current
+from tangent.api.specialise import (
+    differentiated_per_version,
+    GENERAL_VERSION,
+    kept_current,
+    VERSION_FOR,
+)
 from tangent.frontend import annotate, decorators
 from tangent.transforms.motion import INPUT_DERIVATIVE
 
@@ -244,6 +249,11 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = DEFAULT_WRT, optimized: bool
         return _partial_derivative(func, wrt, lambda inner, inner_wrt: autodiff(
             inner, inner_wrt, optimized, motion, mode, preserve_result, check_dims,
             input_derivative, verbose, checkpoint))
+    version_for = getattr(getattr(func, GENERAL_VERSION, func), VERSION_FOR, None)
+    if version_for is not None:  # a derivative written per call: differentiate each version
+        return differentiated_per_version(version_for, lambda version: autodiff(
+            version, wrt, optimized, motion, mode, preserve_result, check_dims,
+            input_derivative, verbose, checkpoint), getattr(func, '__name__', 'derivative'))
     instance = None
     if isinstance(func, types.MethodType) and isinstance(func.__func__, types.FunctionType):
         # A bound method: differentiate its function, with self's class known.

@@ -50,7 +50,9 @@ def parse(fn: Callable, param_types: dict[str, type]) -> tuple[gast.FunctionDef,
             f"(motion='joint', the default).")
     module = quoting.parse_function(fn)
     fdef = module.body[0]
+    desugar.unroll_loops_over_items(fdef, param_types)
     free = annotate.resolve(fdef, fn, param_types)
+    desugar.calls_of_callables(fdef, free)
     backends.load_for(free)
     filename = fn.__code__.co_filename
     fence.check(fdef, filename, fn.__qualname__, generated=compile_.is_generated(fn))

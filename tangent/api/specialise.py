@@ -7,15 +7,35 @@ written from is rebound.
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from typing import Any, Callable
 
 import gast
 
 from tangent.api.cache import Generated, MISSING, watched
+from tangent.frontend import annotate
 from tangent.rules import policy
 from tangent.syntax import annotations as anno
 
 SPREAD = '*'  # a specialisation key: how many values the function's *args holds
+ITEMS = annotate.ITEMS  # 'layers[*]': the kinds of the items of the sequence at a path
+
+
+def follow(value: Any, path: str) -> Any:
+    """The value at ``path`` from ``value``, the path's root (None if it is not there)."""
+    for kind, step in annotate.path_steps(path):
+        try:
+            value = getattr(value, step) if kind == 'attr' else value[step]
+        except (AttributeError, LookupError, TypeError):
+            return None
+    return value
+
+
+def kind_of(value: Any) -> Any:
+    """What decides the meaning of code calling ``value`` or its methods: its class,
+    or for a function (``act=np.tanh``, a lambda, a partial) the function itself."""
+    if annotate.is_called_value(value):
+        return annotate.CalledValue(value)
+    return type(value)
 
 
 def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type],
@@ -35,20 +55,30 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
                         fn.__defaults__ or ()))
     spread = SPREAD in receivers
     receivers = [p for p in receivers if p != SPREAD]
-    # A receiver is a parameter or a path of attributes from one (self.encoder).
-    positions = [(params.index(p.split('.')[0]), p) for p in receivers]
+    # A receiver is a parameter or a path from one (self.encoder, params['act']),
+    # or the items of a sequence such a path reaches (layers[*]).
+    positions = [(params.index(annotate.path_root(p)), p) for p in receivers]
 
-    def class_of(value, path):
-        for attribute in path.split('.')[1:]:
-            value = getattr(value, attribute, None)
-        return type(value)
+    def kinds_at(root, path):
+        if path.endswith(ITEMS):
+            items = follow(root, path[:-len(ITEMS)])
+            if not isinstance(items, (list, tuple)):
+                return None
+            return tuple(kind_of(item) for item in items)
+        return kind_of(follow(root, path))
+
+    def argument(args, kwargs, index, path):
+        root = annotate.path_root(path)
+        if index < len(args) - trailing(kwargs):  # not a tangent after the arguments
+            return args[index]
+        return kwargs.get(root, defaults.get(root))
 
     specialisations: dict[tuple, tuple[Callable, dict[str, str]]] = {}
 
-    def derivative(*args, **kwargs):
-        classes = tuple(class_of(args[i] if i < len(args) else
-                                 kwargs.get(p.split('.')[0], defaults.get(p.split('.')[0])), p)
-                        for i, p in positions)
+    def version_for(args, kwargs) -> tuple[Callable, dict[str, str]]:
+        """The generated function for the kinds of these arguments, and the renamed
+        keyword arguments (the seed's name may differ between versions)."""
+        classes = tuple(kinds_at(argument(args, kwargs, i, p), p) for i, p in positions)
         if spread:
             classes += (max(len(args) - len(params) - trailing(kwargs), 0),)
         entry = specialisations.get(classes)
@@ -57,22 +87,60 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
             entry = None  # a method or attribute was rebound (Model.forward = ...)
         if entry is None:
             types_ = dict(param_types)
-            types_.update((p, cls) for (_, p), cls in zip(positions, classes))
+            for (_, path), kind in zip(positions, classes):
+                if not path.endswith(ITEMS):
+                    types_[path] = kind
+                elif kind is not None:  # layers[*]: how many, and each item's kind
+                    types_[path] = len(kind)
+                    base = path[:-len(ITEMS)]
+                    types_.update((f'{base}[{index}]', item) for index, item in enumerate(kind))
             if spread:
                 types_[SPREAD] = classes[-1]
             generated = specialise(types_)
             entry = specialisations[classes] = (generated.function, renamed(generated),
                                                 watched(generated.checks))
         function, renames, _ = entry
-        for old, new in renames.items():
-            if old in kwargs:
-                kwargs[new] = kwargs.pop(old)
-        return function(*args, **kwargs)
+        return function, renames
+
+    def derivative(*args, **kwargs):
+        function, renames = version_for(args, kwargs)
+        return function(*args, **renamed_keywords(kwargs, renames))
 
     derivative.__name__ = derivative.__qualname__ = f'd{fn.__name__}specialising'
     derivative.__doc__ = (f'The derivative of {fn.__qualname__}, generated at the first call '
                           f'for each class of {", ".join(receivers)}.')
     derivative.specialisations = specialisations
+    setattr(derivative, VERSION_FOR, version_for)  # what differentiating it again reads
+    return derivative
+
+
+VERSION_FOR = '_tangent_version_for'  # on a derivative written per call: the version a call uses
+
+
+def renamed_keywords(kwargs: dict, renames: dict[str, str]) -> dict:
+    kwargs = dict(kwargs)
+    for old, new in renames.items():
+        if old in kwargs:
+            kwargs[new] = kwargs.pop(old)
+    return kwargs
+
+
+def differentiated_per_version(version_for: Callable, differentiate: Callable[[Callable],
+                                                                               Callable],
+                               name: str) -> Callable:
+    """The derivative of a derivative written per call (``version_for``): at each call,
+    the derivative of the version those arguments use, which is generated code with
+    source (``act(x)`` in it is specialised again on the function ``act`` holds)."""
+    def derivative(*args, **kwargs):
+        function, renames = version_for(args, kwargs)
+        return differentiate(function)(*args, **renamed_keywords(kwargs, renames))
+
+    def outer_version_for(args, kwargs):
+        function, renames = version_for(args, kwargs)
+        return differentiate(function), renames
+
+    derivative.__name__ = derivative.__qualname__ = f'd{name}'
+    setattr(derivative, VERSION_FOR, outer_version_for)
     return derivative
 
 GENERAL_VERSION = policy.GENERAL_VERSION  # on a derivative tangent wraps

@@ -14,9 +14,11 @@ depend on a differentiated argument (varied) and that the result depends on
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 import operator
 import types
+import weakref
 from typing import Any, Callable
 
 import gast
@@ -125,9 +127,14 @@ def resolve(fdef: gast.FunctionDef, fn: Callable,
     free: dict[str, Any] = {}
     assigned = {n.id for n in anno.walk(fdef) if isinstance(n, gast.Name)
                 and isinstance(n.ctx, gast.Store)}
-    typed = {p: t for p, t in (param_types or {}).items() if p.split('.')[0] not in assigned}
+    typed = {p: t for p, t in (param_types or {}).items() if path_root(p) not in assigned}
+    values = {p: t.value for p, t in typed.items() if isinstance(t, CalledValue)}
+    typed = {p: t for p, t in typed.items() if isinstance(t, type)}
     for node in anno.walk(fdef):
-        if isinstance(node, gast.Attribute) and dotted_path(node.value) in typed:
+        if isinstance(node, (gast.Name, gast.Subscript, gast.Attribute)) and \
+                isinstance(node.ctx, gast.Load) and dotted_path(node) in values:
+            anno.set(node, Key.FUNC, values[dotted_path(node)])  # act(x), act=np.tanh
+        elif isinstance(node, gast.Attribute) and dotted_path(node.value) in typed:
             cls = typed[dotted_path(node.value)]
             declared = inspect.getattr_static(cls, node.attr, None)
             method = getattr(cls, node.attr, None)
@@ -230,23 +237,121 @@ def call_arguments(call: gast.Call) -> list[gast.expr]:
 
 
 def dotted_path(node: gast.expr) -> str | None:
-    """``'self.encoder'`` for the expression ``self.encoder`` (names and attributes
-    only), else None."""
+    """``'self.encoder'`` for the expression ``self.encoder``, ``"params['act']"`` for
+    ``params['act']`` (names, attributes and subscripts by a constant number or
+    string), else None."""
     if isinstance(node, gast.Name):
         return node.id
     if isinstance(node, gast.Attribute):
         base = dotted_path(node.value)
         return None if base is None else f'{base}.{node.attr}'
+    if isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Constant) and \
+            type(node.slice.value) in (int, str):
+        base = dotted_path(node.value)
+        return None if base is None else f'{base}[{node.slice.value!r}]'
     return None
 
 
+ITEMS = '[*]'  # 'layers[*]': the items of the sequence at the path 'layers'
+
+
+def path_root(path: str) -> str:
+    """The parameter a path starts from: ``'layers'`` for ``'layers[0].w'``."""
+    return path.split('.')[0].split('[')[0]
+
+
+def path_steps(path: str) -> list[tuple[str, Any]]:
+    """The steps after the root: ``[('attr', 'layers'), ('item', 0)]`` for
+    ``'self.layers[0]'``."""
+    steps = []
+    node = path_expression(path)
+    while not isinstance(node, gast.Name):
+        if isinstance(node, gast.Attribute):
+            steps.append(('attr', node.attr))
+        else:
+            steps.append(('item', node.slice.value))
+        node = node.value
+    return steps[::-1]
+
+
 def path_expression(path: str) -> gast.expr:
-    """The expression ``self.encoder`` for the path ``'self.encoder'``."""
-    root, *attributes = path.split('.')
-    node: gast.expr = gast.Name(id=root, ctx=gast.Load(), annotation=None, type_comment=None)
-    for attribute in attributes:
-        node = gast.Attribute(value=node, attr=attribute, ctx=gast.Load())
-    return node
+    """The expression ``self.encoder`` for the path ``'self.encoder'`` (which
+    ``dotted_path`` wrote)."""
+    return gast.parse(path, mode='eval').body
+
+
+class CalledValue:
+    """What a parameter holds when the code calls it (``act(x)``, ``params['act'](x)``)
+    and its value, not its class, decides what the call means: a function, a
+    ``functools.partial`` or a library callable. Equal for values that mean the
+    same code (two lambdas of one source, closure values and defaults alike). A
+    Python function is held weakly, so a derivative's cache key does not keep it alive.
+    """
+
+    def __init__(self, value: Any):
+        self.key = called_value_key(value)
+        try:
+            self._reference = weakref.ref(value)
+        except TypeError:  # builtins and ufuncs live as long as their module
+            self._reference = lambda: value
+
+    @property
+    def value(self) -> Any:
+        return self._reference()
+
+    def __eq__(self, other):
+        return isinstance(other, CalledValue) and other.key == self.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __lt__(self, other):  # cache keys sort their items
+        return repr(self) < repr(other)
+
+    def __repr__(self):
+        return f'CalledValue({getattr(self.value, "__qualname__", self.value)!r})'
+
+
+def function_identity(fn: Callable) -> tuple:
+    """What code a Python function runs: its code, the globals it reads (two modules
+    may hold functions of equal code), its closure values and its default values (by
+    identity)."""
+    cells = []
+    for cell in getattr(fn, '__closure__', None) or ():
+        try:
+            cells.append(id(cell.cell_contents))
+        except ValueError:  # an empty cell
+            cells.append(None)
+    defaults = tuple(id(value) for value in fn.__defaults__ or ())
+    keyword_defaults = tuple((name, id(value)) for name, value in
+                             sorted((fn.__kwdefaults__ or {}).items()))
+    return (fn.__code__, id(fn.__globals__), tuple(cells), defaults, keyword_defaults)
+
+
+def called_value_key(value: Any) -> tuple:
+    if isinstance(value, types.FunctionType):
+        return ('function', function_identity(value))
+    if isinstance(value, functools.partial):
+        # The bound values are read from the partial when the derivative runs.
+        return ('partial', called_value_key(value.func), len(value.args),
+                tuple(sorted(value.keywords)))
+    return ('object', id(value))
+
+
+def is_called_value(value: Any) -> bool:
+    """A callable whose identity, not its class, says what calling it computes."""
+    if isinstance(value, (types.FunctionType, functools.partial)):
+        return not isinstance(value, functools.partial) or is_called_value(value.func)
+    if isinstance(value, (type, types.MethodType)) or is_instance_of_user_class(value):
+        return False
+    owner = getattr(value, '__self__', None)
+    if owner is not None and not isinstance(owner, types.ModuleType):
+        return False  # a method of a value (params.items): the value's class decides
+    # Library functions (np.tanh, math.sin, abs): what a rule or a backend knows.
+    module = getattr(value, '__module__', None) or getattr(type(value), '__module__', '')
+    return callable(value) and isinstance(module, str) and (
+        module == 'builtins' or backends.owns_module(module) is not None
+        or module.split('.')[0] in ('math', 'numpy', 'operator'))
 
 
 def active_parameters(function: types.FunctionType, args: list, keywords: list,

@@ -14,15 +14,18 @@ with ``model`` an argument).
 
 from __future__ import annotations
 
+import copy
+import functools
 from typing import Any
 
 import gast
 
-from tangent import backends
-from tangent.frontend.annotate import dotted_path
+from tangent import backends, runtime
+from tangent.frontend import annotate
+from tangent.frontend.annotate import dotted_path, ITEMS, path_expression, path_root
 from tangent.syntax import annotations as anno, transformers
 from tangent.syntax.annotations import Key
-from tangent.syntax.naming import Namer
+from tangent.syntax.naming import Namer, names_in
 
 
 
@@ -46,6 +49,15 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
                 and isinstance(n.ctx, gast.Store)}
     found = []
     for node in anno.walk(fdef):
+        path = None
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Subscript):
+            path = dotted_path(node.func)  # params['act'](x), acts[0](x)
+        elif isinstance(node, gast.For) and _loop_uses_items_as_receivers(node):
+            path = dotted_path(node.iter)  # for layer in layers: layer.forward(x)
+            path = path and path + ITEMS
+        if path and path_root(path) in params and path_root(path) not in assigned and \
+                path not in found:
+            found.append(path)
         if (isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name)
                 and node.value.id in params and node.value.id not in assigned
                 and not anno.has(node, Key.FUNC) and node.attr not in array_names
@@ -59,12 +71,88 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
             for receiver in (node.func.value if isinstance(node.func, gast.Attribute)
                              else None, node.func):
                 path = dotted_path(receiver) if receiver is not None else None
-                if path and '.' in path and path.split('.')[0] in params and \
-                        path.split('.')[0] not in assigned and path not in found and \
+                if path and '.' in path and path_root(path) in params and \
+                        path_root(path) not in assigned and path not in found and \
                         not anno.has(receiver, Key.FUNC) and \
                         path.split('.')[-1] not in array_names:
                     found.append(path)
     return found
+
+
+def _loop_uses_items_as_receivers(loop: gast.For) -> bool:
+    """``for layer in layers:`` whose body calls ``layer`` or its methods, or reads
+    its attributes: what that means depends on each item's class."""
+    if not isinstance(loop.target, gast.Name):
+        return False
+    item = loop.target.id
+    array_names = _array_names()
+    for statement in loop.body:
+        for node in anno.walk(statement):
+            if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+                    node.func.id == item:
+                return True
+            if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) and \
+                    node.value.id == item and node.attr not in array_names:
+                return True
+    return False
+
+
+def unroll_loops_over_items(fdef: gast.FunctionDef, param_types: dict[str, Any]) -> None:
+    """``for layer in layers: x = layer.forward(x)`` as one copy of the body per item
+    (``x = layers[0].forward(x)``, ``x = layers[1].forward(x)``), when the number and
+    classes of the items are known (``param_types['layers[*]']`` and
+    ``param_types['layers[0]']``...): the items may be of different classes.
+
+    Runs before resolution, which then resolves each copy's calls by its item's class.
+    Loops with ``break``, ``continue``, an ``else`` or a body that rebinds the item
+    are left as they are.
+    """
+    counts = {path[:-len(ITEMS)]: count for path, count in param_types.items()
+              if path.endswith(ITEMS)}
+    if not counts:
+        return
+
+    class Unroller(transformers.NodeTransformer):
+        def visit_For(self, node):
+            self.generic_visit(node)
+            path = dotted_path(node.iter)
+            if path not in counts or not isinstance(node.target, gast.Name) or node.orelse:
+                return node
+            item = node.target.id
+            inner = [n for statement in node.body for n in anno.walk(statement)]
+            if any(isinstance(n, (gast.Break, gast.Continue)) for n in inner) or any(
+                    isinstance(n, gast.Name) and n.id == item and
+                    not isinstance(n, gast.Load) and not isinstance(n.ctx, gast.Load)
+                    for n in inner):
+                return node
+            unrolled = []
+            for index in range(counts[path]):
+                body = copy.deepcopy(node.body)
+                for statement in body:
+                    _ItemSubstitution(item, f'{path}[{index}]').visit(statement)
+                unrolled += body
+            if counts[path]:  # the loop variable keeps the last item, as in Python
+                last = gast.Assign(targets=[gast.Name(id=item, ctx=gast.Store(),
+                                                      annotation=None, type_comment=None)],
+                                   value=path_expression(f'{path}[{counts[path] - 1}]'),
+                                   type_comment=None)
+                unrolled.append(gast.copy_location(last, node))
+            return unrolled or [gast.copy_location(gast.Pass(), node)]
+
+    Unroller().visit(fdef)
+
+
+class _ItemSubstitution(transformers.NodeTransformer):
+    """Reads of the loop variable as reads of the item (``layers[0]``)."""
+
+    def __init__(self, item: str, path: str):
+        self.item = item
+        self.path = path
+
+    def visit_Name(self, node):
+        if node.id == self.item and isinstance(node.ctx, gast.Load):
+            return gast.copy_location(path_expression(self.path), node)
+        return node
 
 
 class Desugarer(transformers.NodeTransformer):
@@ -170,3 +258,248 @@ def desugar(fdef: gast.FunctionDef, free: dict[str, Any], namer: Namer) -> gast.
     return fdef
 
 
+
+
+def calls_of_callables(fdef: gast.FunctionDef, free: dict[str, Any]) -> None:
+    """Rewrite calls that hand a function to another or that build sequences into
+    the code they stand for, so that each remaining call has a rule or a source:
+
+    - ``map(f, xs)`` is ``[f(x) for x in xs]`` (``[f(x, y) for x, y in zip(xs, ys)]``;
+      a lambda's body is written in place);
+    - ``functools.partial(f, a, k=v)(x)`` is ``f(a, x, k=v)``; a local
+      ``g = functools.partial(f, a)`` called as ``g(x)`` keeps the values it binds in
+      a tuple and calls ``f``; a partial passed in (known when the derivative is
+      written for it, ``annotate.CalledValue``) is called as ``f(g.args[0], x,
+      k=g.keywords['k'])``, its values read when the derivative runs;
+    - ``list(xs)`` and ``tuple(xs)`` are the displays ``[*xs]`` and ``(*xs,)``;
+    - ``zip(*pairs)`` is ``tangent.unzipped(pairs)``;
+    - ``max(*xs)`` and ``min(*xs)`` of a name are ``max(xs[0] if len(xs) == 1 else xs)``;
+    - ``g(*pair)``, with ``pair`` a list or tuple display assigned once and never
+      changed, is ``g(pair[0], pair[1])``, so that the rule of ``g`` sees each value.
+
+    Requires: resolution (``Key.FUNC`` on globals and called values). Runs on every
+    function read, before inlining.
+    """
+    taken = set(free) | names_in(fdef)
+    _spread_known_displays(fdef)
+    _CallRewriter(free, taken).visit(fdef)
+    _inline_local_partials(fdef, taken)
+
+
+def _spread_known_displays(fdef: gast.FunctionDef) -> None:
+    stores: dict[str, int] = {}
+    changed = set()
+    for node in anno.walk(fdef):
+        if isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, (gast.Subscript, gast.Attribute)) and \
+                isinstance(node.value, gast.Name) and (
+                    not isinstance(node.ctx, gast.Load) or isinstance(node, gast.Attribute)):
+            changed.add(node.value.id)  # x[i] = v, x.append(v): the length may change
+        elif isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+            changed.add(node.target.id)
+    lengths = {node.targets[0].id: len(node.value.elts) for node in anno.walk(fdef)
+               if isinstance(node, gast.Assign) and len(node.targets) == 1
+               and isinstance(node.targets[0], gast.Name)
+               and stores.get(node.targets[0].id) == 1 and node.targets[0].id not in changed
+               and isinstance(node.value, (gast.List, gast.Tuple))
+               and not any(isinstance(e, gast.Starred) for e in node.value.elts)}
+    if not lengths:
+        return
+    for call in anno.walk(fdef):
+        if isinstance(call, gast.Call) and any(
+                isinstance(a, gast.Starred) and isinstance(a.value, gast.Name)
+                and a.value.id in lengths for a in call.args):
+            call.args = [item for arg in call.args for item in (
+                [gast.Subscript(value=_name(arg.value.id), slice=gast.Constant(i, None),
+                                ctx=gast.Load()) for i in range(lengths[arg.value.id])]
+                if isinstance(arg, gast.Starred) and isinstance(arg.value, gast.Name)
+                and arg.value.id in lengths else [arg])]
+
+
+def _fresh(base: str, taken: set[str]) -> str:
+    candidate, count = base, 0
+    while candidate in taken:
+        count += 1
+        candidate = f'{base}_{count}'
+    taken.add(candidate)
+    return candidate
+
+
+def _name(identifier: str, value: Any = None, store: bool = False) -> gast.Name:
+    node = gast.Name(id=identifier, ctx=gast.Store() if store else gast.Load(),
+                     annotation=None, type_comment=None)
+    if value is not None:
+        anno.set(node, Key.FUNC, value)
+    return node
+
+
+def _plain(call: gast.Call, least: int) -> bool:
+    """A call with at least ``least`` positional arguments, none starred, no keywords."""
+    return len(call.args) >= least and not call.keywords and not any(
+        isinstance(arg, gast.Starred) for arg in call.args)
+
+
+def _is_partial_call(node: gast.AST) -> bool:
+    return isinstance(node, gast.Call) and annotate_callee(node) is functools.partial and \
+        node.args and not any(isinstance(a, gast.Starred) for a in node.args) and \
+        all(k.arg is not None for k in node.keywords)
+
+
+def annotate_callee(call: gast.Call) -> Any:
+    return anno.get(call.func, Key.FUNC, None)
+
+
+class _CallRewriter(transformers.NodeTransformer):
+
+    def __init__(self, free: dict[str, Any], taken: set[str]):
+        self.free = free
+        self.taken = taken
+
+    def bind(self, base: str, value: Any) -> gast.Name:
+        """A free name for ``value`` in the generated code."""
+        existing = next((n for n, v in self.free.items() if v is value), None)
+        identifier = existing or _fresh(base, self.taken)
+        self.free[identifier] = value
+        return _name(identifier, value)
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        callee = annotate_callee(node)
+        if callee is map and _plain(node, 2):
+            return gast.copy_location(self.mapped(node.args[0], node.args[1:]), node)
+        if callee in (list, tuple) and _plain(node, 1) and len(node.args) == 1:
+            items = node.args[0]
+            if isinstance(items, (gast.ListComp, gast.GeneratorExp)):
+                items = gast.ListComp(elt=items.elt, generators=items.generators)
+                if callee is list:
+                    return gast.copy_location(items, node)
+            starred = gast.Starred(value=items, ctx=gast.Load())
+            display = gast.List if callee is list else gast.Tuple
+            return gast.copy_location(display(elts=[starred], ctx=gast.Load()), node)
+        if callee is zip and len(node.args) == 1 and not node.keywords and \
+                isinstance(node.args[0], gast.Starred):
+            helper = self.runtime_reference('unzipped')
+            return gast.copy_location(
+                gast.Call(func=helper, args=[node.args[0].value], keywords=[]), node)
+        if callee in (max, min) and len(node.args) == 1 and \
+                isinstance(node.args[0], gast.Starred) and \
+                isinstance(node.args[0].value, gast.Name):
+            # max(*xs) compares xs's items, but max(*[v]) is max(v): v's own items.
+            items = node.args[0].value.id
+            only = gast.Compare(left=gast.Call(func=self.bind('len', len),
+                                               args=[_name(items)], keywords=[]),
+                                ops=[gast.Eq()], comparators=[gast.Constant(1, None)])
+            first = gast.Subscript(value=_name(items), slice=gast.Constant(0, None),
+                                   ctx=gast.Load())
+            node.args = [gast.IfExp(test=only, body=first, orelse=_name(items))]
+            return node
+        if _is_partial_call(node.func):  # functools.partial(f, a)(x)
+            partial = node.func
+            node.func = partial.args[0]
+            node.args = partial.args[1:] + node.args
+            given = {k.arg for k in node.keywords}
+            node.keywords = [k for k in partial.keywords if k.arg not in given] + node.keywords
+            return self.visit_Call(node)
+        if isinstance(callee, functools.partial) and annotate.is_called_value(callee) and \
+                dotted_path(node.func) is not None:  # a partial passed in
+            return self.partial_value(node, callee)
+        return node
+
+    def partial_value(self, node: gast.Call, partial: functools.partial) -> gast.Call:
+        path = dotted_path(node.func)
+
+        def bound(attribute, key):
+            return gast.Subscript(
+                value=gast.Attribute(value=path_expression(path), attr=attribute,
+                                     ctx=gast.Load()),
+                slice=gast.Constant(key, None), ctx=gast.Load())
+        given = {k.arg for k in node.keywords}
+        node.func = self.bind(getattr(partial.func, '__name__', 'partial_function'),
+                              partial.func)
+        node.args = [bound('args', index) for index in range(len(partial.args))] + node.args
+        node.keywords = [gast.keyword(arg=k, value=bound('keywords', k))
+                         for k in partial.keywords if k not in given] + node.keywords
+        return self.visit_Call(node)
+
+    def mapped(self, function: gast.expr, sequences: list) -> gast.ListComp:
+        if isinstance(function, gast.Lambda) and not function.args.vararg and \
+                not function.args.kwonlyargs and not function.args.kwarg and \
+                not function.args.defaults and len(function.args.args) == len(sequences):
+            names = [_fresh(a.id, self.taken) for a in function.args.args]
+            renames = dict(zip([a.id for a in function.args.args], names))
+            element = _Renamer(renames).visit(function.body)
+        else:
+            names = [_fresh('item', self.taken) for _ in sequences]
+            element = gast.Call(func=function, args=[_name(n) for n in names], keywords=[])
+        if len(sequences) == 1:
+            target, iterable = _name(names[0], store=True), sequences[0]
+        else:
+            target = gast.Tuple(elts=[_name(n, store=True) for n in names], ctx=gast.Store())
+            iterable = gast.Call(func=self.bind('zip', zip), args=list(sequences),
+                                 keywords=[])
+        return gast.ListComp(elt=element, generators=[gast.comprehension(
+            target=target, iter=iterable, ifs=[], is_async=0)])
+
+    def runtime_reference(self, helper_name: str) -> gast.Attribute:
+        root = self.bind('tangent', runtime)
+        node = gast.Attribute(value=root, attr=helper_name, ctx=gast.Load())
+        anno.set(node, Key.FUNC, getattr(runtime, helper_name))
+        return node
+
+
+class _Renamer(transformers.NodeTransformer):
+    def __init__(self, renames: dict[str, str]):
+        self.renames = renames
+
+    def visit_Name(self, node):
+        if node.id in self.renames:
+            node.id = self.renames[node.id]
+        return node
+
+
+def _inline_local_partials(fdef: gast.FunctionDef, taken: set[str]) -> None:
+    """``g = functools.partial(f, a, k=v)`` then ``g(x)``: ``g_bound = (a, v)`` and
+    ``f(g_bound[0], x, k=g_bound[1])``, when ``g`` is assigned once and only called."""
+    stores: dict[str, int] = {}
+    for node in anno.walk(fdef):
+        if isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):
+            stores[node.id] = stores.get(node.id, 0) + 1
+    partials = {node.targets[0].id: node for node in anno.walk(fdef)
+                if isinstance(node, gast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], gast.Name)
+                and stores.get(node.targets[0].id) == 1 and _is_partial_call(node.value)}
+    calls = {}
+    for node in anno.walk(fdef):
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+                node.func.id in partials:
+            calls.setdefault(node.func.id, []).append(node)
+    for node in anno.walk(fdef):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and \
+                node.id in partials and not any(node is c.func for c in calls.get(node.id, ())):
+            partials.pop(node.id)  # used as a value, not only called: left as it is
+    for name, assignment in partials.items():
+        partial = assignment.value
+        bound = _fresh(f'{name}_bound', taken)
+        values = partial.args[1:] + [k.value for k in partial.keywords]
+        assignment.targets = [_name(bound, store=True)]
+        assignment.value = gast.Tuple(elts=values, ctx=gast.Load())
+
+        def item(index):
+            return gast.Subscript(value=_name(bound), slice=gast.Constant(index, None),
+                                  ctx=gast.Load())
+        count = len(partial.args) - 1
+        for call in calls.get(name, ()):
+            given = {k.arg for k in call.keywords}
+            call.func = copy.deepcopy(partial.args[0])
+            _copy_annotations(partial.args[0], call.func)
+            call.args = [item(i) for i in range(count)] + call.args
+            call.keywords = [gast.keyword(arg=k.arg, value=item(count + i))
+                             for i, k in enumerate(partial.keywords)
+                             if k.arg not in given] + call.keywords
+
+
+def _copy_annotations(source: gast.AST, target: gast.AST) -> None:
+    for original, copied in zip(anno.walk(source), anno.walk(target)):
+        if anno.has(original, Key.FUNC):
+            anno.set(copied, Key.FUNC, anno.get(original, Key.FUNC))

@@ -212,7 +212,7 @@ def _argument_types(bound: dict[str, gast.expr],
         path = dotted_path(arg)
         if path:
             for typed, cls in param_types.items():
-                if typed == path or typed.startswith(path + '.'):
+                if typed == path or typed.startswith((path + '.', path + '[')):
                     known[param + typed[len(path):]] = cls
         value = anno.get(arg, Key.FUNC, None)
         if param not in known and annotate.is_instance_of_user_class(value):
@@ -304,8 +304,8 @@ def inline_user_calls(
         callee_paths = {}
         for param, arg in bound.items():
             path = dotted_path(arg)
-            if path and path.split('.')[0] in param_paths:
-                root = path.split('.')[0]
+            if path and annotate.path_root(path) in param_paths:
+                root = annotate.path_root(path)
                 callee_paths[param] = param_paths[root] + path[len(root):]
         key = (function, frozenset(callee_varied), frozenset(given),
                tuple(sorted(callee_types.items(), key=lambda item: item[0])),
@@ -313,7 +313,7 @@ def inline_user_calls(
         if key not in copies:
             copied, callee_free = parse(function, callee_types)
             for receiver in parameter_receivers(copied):
-                root = receiver.split('.')[0]
+                root = annotate.path_root(receiver)
                 if root in callee_paths and receiver not in callee_types:
                     on_receiver(callee_paths[root] + receiver[len(root):])
             namer.reserve(names_in(copied))

@@ -27,6 +27,7 @@ from tangent.runtime.containers import (
 from tangent.runtime.sequences import (
     add_or_concat, concat_tangent, mul_or_repeat, reconcat, repeat_tangent,
     rerepeat, restarred, starred_list, starred_tuple, unconcat, unrepeat, unstarred,
+    unzipped, unzipped_derivative, unzipped_tangent,
 )
 from tangent.runtime.shapes import (
     array_size, astype, balanced_eq, shape_only, ShapeOnly, shapes_match, sign,
@@ -56,7 +57,8 @@ __all__ = [
     'revolve_first_sweep', 'safe_log', 'scatter_written', 'shape_only', 'ShapeOnly',
     'shapes_match', 'sign', 'Stack', 'starred_list', 'starred_tuple',
     'sum_tangents', 'unaliased', 'unarray', 'unbroadcast', 'unconcat', 'unreduce',
-    'unreduce_like', 'unrepeat', 'unstarred', 'written_grad',
+    'unreduce_like', 'unrepeat', 'unstarred', 'unzipped', 'unzipped_derivative',
+    'unzipped_tangent', 'written_grad',
 ]
 
 

@@ -204,3 +204,39 @@ def restarred(grad: Any, like: Any, kind: Any) -> Any:
     items = _items(grad, like, "tangent") if isinstance(like, (list, tuple, np.ndarray)) \
         else list(grad)
     return kind(items)
+
+
+# --------------------------------------------------- unzipping: zip(*pairs)
+
+
+def unzipped(pairs: Any) -> list:
+    """``list(zip(*pairs))``: the sequence of pairs (or longer tuples) as the tuple of
+    their first items, the tuple of their second items, and so on."""
+    return list(zip(*pairs))
+
+
+def unzipped_derivative(derivative: Any, like: Any) -> Any:
+    """The derivative of ``pairs`` (``like``) from that of ``unzipped(pairs)``, and
+    the other way round: both transpose the items. Items ``zip`` dropped (past the
+    shortest tuple) and None items get zeros."""
+    if derivative is None:
+        return None
+    inner = [list(group) for group in like]
+    size = min((len(group) for group in inner), default=0)
+    columns = _items(derivative, range(size))
+    columns = [None if _is_zero_number(column) else _items(column, inner, size=len(inner))
+               for column in columns]
+    rows = []
+    for i, group in enumerate(inner):
+        row = [init_grad(item) if j >= size or columns[j] is None or
+               _is_zero_number(columns[j][i]) else columns[j][i]
+               for j, item in enumerate(group)]
+        rows.append(_like(row, like[i]) if isinstance(like[i], (list, tuple)) else row)
+    return _like(rows, like)
+
+
+def unzipped_tangent(derivative: Any, like: Any) -> Any:
+    """The tangent of ``unzipped(like)`` from the tangent of ``like``."""
+    if derivative is None:
+        return None
+    return unzipped([_items(row, group) for row, group in zip(_items(derivative, like), like)])

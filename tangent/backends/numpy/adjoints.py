@@ -774,6 +774,11 @@ def starred_list(y, x):
 alias(tangent.starred_tuple, tangent.starred_list)
 
 
+@adjoint(tangent.unzipped)
+def unzipped(y, pairs):
+    d[pairs] = tangent.unzipped_derivative(d[y], pairs)
+
+
 @adjoint(tangent.add_grad)
 def add_grad(y, left, right):
     d[left] = tangent.unbroadcast(d[y], left)

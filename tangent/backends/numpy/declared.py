@@ -412,6 +412,16 @@ def restarred(g, y, grad, like, kind):
     return tangent.unstarred(g, like)
 
 
+@linear(tangent.unzipped_derivative)
+def unzipped_derivative(g, y, derivative, like):
+    return tangent.unzipped_tangent(g, like)
+
+
+@linear(tangent.unzipped_tangent)
+def unzipped_tangent(g, y, derivative, like):
+    return tangent.unzipped_derivative(g, like)
+
+
 @linear(tangent.unbroadcast)
 def unbroadcast(g, y, array, like):
     return tangent.broadcast_like(g, array)

@@ -715,6 +715,11 @@ def starred_tuple(y, x):
     d[y] = tangent.restarred(d[x], x, tuple)
 
 
+@tangent_(tangent.unzipped)
+def unzipped(y, pairs):
+    d[y] = tangent.unzipped_tangent(d[pairs], pairs)
+
+
 @tangent_(tangent.add_grad)
 def add_grad(y, left, right):
     d[y] = tangent.add_grad(d[left], d[right])

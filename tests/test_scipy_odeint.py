@@ -268,10 +268,6 @@ def test_scalar_initial_state_gets_a_scalar_gradient():
     np.testing.assert_allclose(gradient, np.sum(np.exp(-0.6 * TIMES)), rtol=1e-8)
 
 
-def no_args_loss(y0, t):
-    return np.sum(odeint(np.cos, y0, t) ** 2)
-
-
 def decay_without_args(y, t):
     return -0.5 * y
 
@@ -331,22 +327,50 @@ def reads_its_enclosing_variable(y0, k):
     return np.sum(odeint(lambda y, t: -k * y, y0, TIMES))
 
 
+def nested_reads_its_enclosing_variable(y0, k):
+    def decay_at_rate_k(y, t):
+        return -k * y
+    return np.sum(odeint(decay_at_rate_k, y0, TIMES))
+
+
+@pytest.mark.parametrize('loss', [reads_its_enclosing_variable,
+                                  nested_reads_its_enclosing_variable])
 @pytest.mark.parametrize('mode', ['reverse', 'forward'])
-def test_lambda_reading_a_differentiated_variable_raises(mode):
+def test_func_reading_a_differentiated_variable_raises(loss, mode):
     # k reaches odeint only inside func, not through args: refused when tangent is asked.
-    with pytest.raises(NotImplementedError, match='lambda'):
-        tangent.autodiff(reads_its_enclosing_variable, wrt=(1,), mode=mode)
+    with pytest.raises(NotImplementedError, match='lambda.*passed on as a value'):
+        tangent.autodiff(loss, wrt=(1,), mode=mode)
 
 
+def named_lambda_reads_its_enclosing_variable(y0, k):
+    decay = lambda y, t: -k * y  # noqa: E731 - a named lambda is what this tests
+    return np.sum(odeint(decay, y0, TIMES))
+
+
+@pytest.mark.parametrize('loss', [reads_its_enclosing_variable,
+                                  nested_reads_its_enclosing_variable,
+                                  named_lambda_reads_its_enclosing_variable])
 @pytest.mark.parametrize('mode', ['reverse', 'forward'])
-def test_lambda_reading_a_constant_differentiates_y0(mode):
+def test_func_reading_a_constant_differentiates_y0(loss, mode):
     # y(t) = y0 exp(-k t): the loss is linear in y0, its gradient sum_i exp(-k t_i) per component.
-    derivative = tangent.autodiff(reads_its_enclosing_variable, wrt=(0,), mode=mode)
+    derivative = tangent.autodiff(loss, wrt=(0,), mode=mode)
     y0, seed = np.array([1.0, 0.5]), (1.0 if mode == 'reverse' else np.array([1.0, 0.0]))
     expected = np.sum(np.exp(-0.3 * TIMES))
     result = derivative(y0, 0.3, seed)
     np.testing.assert_allclose(result, [expected, expected] if mode == 'reverse' else expected,
                                rtol=1e-6)
+
+
+def nested_with_two_statements(y0, k):
+    def decay(y, t):
+        rate = -k * y
+        return rate
+    return np.sum(odeint(decay, y0, TIMES))
+
+
+def test_nested_function_of_several_statements_passed_as_a_value_raises():
+    with pytest.raises(tangent.TangentParseError, match='nested function decay.*one return'):
+        tangent.grad(nested_with_two_statements)
 
 
 def gathered(y, t, *rates):

@@ -25,6 +25,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from tangent import backends, runtime
+
 __all__ = ['odeint_options', 'odeint_vjp', 'odeint_jvp', 'odeint_func_gradient',
            'odeint_higher_order']
 
@@ -51,10 +53,11 @@ def odeint_options(Dfun=None, col_deriv=0, full_output=0, ml=None, mu=None, rtol
                    mxhnil=0, mxordn=12, mxords=5, printmessg=0, tfirst=False) -> OdeintOptions:
     """The keyword arguments of an ``odeint`` call, checked for its derivative.
 
-    ``Dfun`` (and ``col_deriv``, ``ml``, ``mu``, which describe it) is a Jacobian
-    of the user's system, not of the augmented systems the derivative solves,
-    so it is refused rather than misapplied; ``full_output`` changes the result
-    into a tuple. ``h0``, the first step of the forward solve, is not passed on.
+    ``Dfun`` and the band ``ml``/``mu`` describe the Jacobian of the user's
+    system, not of the larger systems the derivative solves, so they are
+    refused rather than misapplied (``col_deriv`` only qualifies ``Dfun``);
+    ``full_output`` makes the result a tuple. ``h0``, the first step of the
+    primal solve, is not passed on.
     """
     if Dfun is not None:
         raise NotImplementedError(
@@ -135,8 +138,7 @@ class _System:
 
     def unflatten(self, vector: np.ndarray) -> tuple:
         """The gradients of all of ``args``, from the vector of the active ones."""
-        import tangent  # the runtime namespace, for init_grad of the inactive ones
-        gradients = [tangent.init_grad(arg) for arg in self.args]
+        gradients = [runtime.init_grad(arg) for arg in self.args]  # tangent's zero, or None
         offset = 0
         for i, shape, size in zip(self.active, self.shapes, self.sizes):
             gradients[i] = _like(vector[offset:offset + size].reshape(shape), self.args[i])
@@ -199,8 +201,7 @@ def odeint_vjp(g: Any, ys: np.ndarray, func: Callable, y0: Any, t: Any, args: An
     later output: hence its extra ``-(a - G[0]) . f_0``.
     """
     system = _System(func, y0, t, args, options)
-    import tangent
-    vjp = tangent.vjp(system.func, wrt=system.wrt, preserve_result=True)
+    vjp = backends.derivative_of(system.func, system.wrt, 'reverse')
     n, times = system.n, system.t
     outputs = np.asarray(ys, dtype=np.float64).reshape(len(times), n)
     incoming = np.broadcast_to(np.asarray(g, dtype=np.float64), outputs.shape)
@@ -238,8 +239,7 @@ def odeint_jvp(ys: np.ndarray, func: Callable, y0: Any, t: Any, args: Any, dy0: 
     output time moves its output along ``f``: ``dys[i] = s(t_i) + f_i dt_i``.
     """
     system = _System(func, y0, t, args, options)
-    import tangent
-    jvp = tangent.jvp(system.func, wrt=system.wrt, preserve_result=True)
+    jvp = backends.derivative_of(system.func, system.wrt, 'forward')
     n, times = system.n, system.t
     outputs = np.asarray(ys, dtype=np.float64).reshape(len(times), n)
     y0_tangent = np.broadcast_to(_zero_or(dy0), (n,))

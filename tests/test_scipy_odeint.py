@@ -257,6 +257,38 @@ def test_args_given_as_a_tuple_argument():
                 modes=('reverse', 'forward'), eps=1e-5)
 
 
+def decay_with_a_kick(y, t, k):
+    return -k * y + (1.0 if t > 1.0 else 0.0)
+
+
+def kicked_loss(y0, k, t):
+    ys = odeint(decay_with_a_kick, y0, t, args=(k,), tcrit=np.array([1.0]), rtol=TIGHT,
+                atol=TIGHT)
+    return np.sum(ys ** 2)
+
+
+@pytest.mark.parametrize('times', [TIMES, TIMES[::-1].copy()], ids=['forwards', 'backwards'])
+def test_tcrit_at_a_discontinuity(times):
+    # The adjoint runs against the primal's direction, where odeint stops short of a
+    # tcrit point: the rule cuts the interval there instead.
+    check_grads(kicked_loss, np.array([0.5, 1.0]), 0.8, times, modes=('reverse', 'forward'),
+                eps=1e-5)
+
+
+def too_few_steps(y0, k):
+    return np.sum(odeint(linear, y0, np.array([0.0, 50.0]), args=(np.array([[-k]]),),
+                         mxstep=30))
+
+
+@pytest.mark.parametrize('mode', ['reverse', 'forward'])
+def test_inner_solve_that_gives_up_raises(mode):
+    derivative = tangent.autodiff(too_few_steps, mode=mode)
+    seed = 1.0 if mode == 'reverse' else np.array([1.0])
+    with pytest.warns(Warning, match='Excess work'):  # odeint's own, in the primal solve
+        with pytest.raises(RuntimeError, match='odeint could not solve.*Excess work'):
+            derivative(np.array([1.0]), 1.0, seed)
+
+
 def scalar_decay_loss(y0, k):
     return np.sum(odeint(linear, y0, TIMES, args=(np.array([[-k]]),)))
 

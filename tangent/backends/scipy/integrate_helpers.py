@@ -146,12 +146,36 @@ class _System:
         return tuple(gradients)
 
     def solve(self, rhs: Callable, state: np.ndarray, times: np.ndarray) -> np.ndarray:
-        return _odeint()(rhs, state, times, **self.solver)
+        """``odeint`` of an augmented system, in the direction of the primal solve."""
+        return _solved(rhs, state, times, self.solver)
+
+    def solve_back(self, rhs: Callable, state: np.ndarray, start: float,
+                   end: float) -> np.ndarray:
+        """The state at ``end``, integrating against the primal direction from
+        ``start``. ``odeint`` stops short of a ``tcrit`` point behind it, so the
+        interval is cut at the critical points inside it instead, and each piece
+        solved afresh: a restart at a discontinuity is what ``tcrit`` asks for."""
+        solver = {key: value for key, value in self.solver.items() if key != 'tcrit'}
+        critical = np.ravel(self.solver.get('tcrit') if self.solver.get('tcrit') is not None
+                            else [])
+        inside = critical[(critical - start) * (critical - end) < 0]
+        cuts = [start, *sorted(inside, key=lambda point: abs(point - start)), end]
+        for piece_start, piece_end in zip(cuts[:-1], cuts[1:]):
+            state = _solved(rhs, state, [piece_start, piece_end], solver)[-1]
+        return state
 
 
-def _odeint() -> Callable:
+def _solved(rhs: Callable, state: np.ndarray, times: Any, solver: dict) -> np.ndarray:
+    """``odeint``'s solution, or an error where it gave up: it then only warns and
+    returns what it had, which would make a wrong derivative."""
     from scipy import integrate  # loaded with the backend, never by import tangent
-    return integrate.odeint
+    values, info = integrate.odeint(rhs, state, times, full_output=True, **solver)
+    if info['message'] != 'Integration successful.':
+        raise RuntimeError(
+            f"The derivative of scipy.integrate.odeint could not solve its adjoint or "
+            f"sensitivity ODE: odeint says {info['message']!r}. Loosen rtol/atol or raise "
+            f"mxstep in the odeint call; they apply to that solve too.")
+    return values
 
 
 def _carries_derivative(value: Any) -> bool:
@@ -220,7 +244,7 @@ def odeint_vjp(g: Any, ys: np.ndarray, func: Callable, y0: Any, t: Any, args: An
     for i in range(len(times) - 1, 0, -1):
         if times[i] != times[i - 1]:
             state = np.concatenate([outputs[i], adjoint, args_gradient])
-            state = system.solve(backward, state, times[[i, i - 1]])[-1]
+            state = system.solve_back(backward, state, times[i], times[i - 1])
             adjoint, args_gradient = state[n:2 * n], state[2 * n:]
         adjoint = adjoint + incoming[i - 1]
     time_gradient[0] -= adjoint @ system.rate(system.y0, times[0])

@@ -156,8 +156,8 @@ class _System:
         interval is cut at the critical points inside it instead, and each piece
         solved afresh: a restart at a discontinuity is what ``tcrit`` asks for."""
         solver = {key: value for key, value in self.solver.items() if key != 'tcrit'}
-        critical = np.ravel(self.solver.get('tcrit') if self.solver.get('tcrit') is not None
-                            else [])
+        tcrit = self.solver.get('tcrit')
+        critical = np.ravel([] if tcrit is None else tcrit)
         inside = critical[(critical - start) * (critical - end) < 0]
         cuts = [start, *sorted(inside, key=lambda point: abs(point - start)), end]
         for piece_start, piece_end in zip(cuts[:-1], cuts[1:]):

@@ -86,6 +86,14 @@ def callee_name(func: object, fallback: str | None = None) -> str:
     return fallback or repr(func)
 
 
+# Why a lambda or nested function used as a value has no derivative, and the way out.
+FUNCTION_VALUE = (
+    'This function reads a variable being differentiated but is passed on as a value, not '
+    'called, so the derivative through that variable would be lost. Make such variables '
+    'parameters of the function and hand them to the call that receives it (an ODE '
+    "solver's extra arguments, for instance).")
+
+
 class SourceNotAvailableError(ValueError):
     """The function's source text cannot be retrieved, so it cannot be read."""
 

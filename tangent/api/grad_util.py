@@ -21,6 +21,7 @@ import types
 from typing import Any, Callable
 
 
+from tangent import backends
 from tangent.api.cache import clear_cache, Generated
 from tangent.api.options import Options
 from tangent.api.pipeline import forward, reverse
@@ -309,3 +310,11 @@ def jvp(func: Callable, wrt: tuple[int, ...] = DEFAULT_WRT, optimized: bool = Tr
     return autodiff(func, wrt=wrt_or_argnum(wrt, argnum, 'jvp'),
                     optimized=optimized, mode='forward',
                     preserve_result=preserve_result, check_dims=check_dims, verbose=verbose)
+
+
+def _derivative_for_rules(func: Callable, wrt: tuple, mode: str) -> Callable:
+    derive = vjp if mode == 'reverse' else jvp
+    return derive(func, wrt=wrt, preserve_result=True)
+
+
+backends.provide_derivatives(_derivative_for_rules)

@@ -27,7 +27,7 @@ from tangent import runtime
 from tangent.runtime import dispatch
 
 __all__ = ['Backend', 'ArrayMethods', 'register', 'registered', 'owner_of', 'owns_module', 'load',
-           'load_for', 'traced_vjp', 'array_methods']
+           'load_for', 'traced_vjp', 'array_methods', 'provide_derivatives', 'derivative_of']
 
 
 class Backend(NamedTuple):
@@ -188,6 +188,26 @@ def array_methods() -> list[ArrayMethods]:
     """The array methods of every loaded backend that declares them."""
     return [_attribute(backend.array_methods) for backend in list(_backends.values())
             if backend.array_methods is not None and backend.name in _loaded]
+
+
+# The API hands over how to differentiate a user function, for the helpers of
+# rules that are given one (an ODE's right-hand side): backends sit below the
+# API and may not import it.
+_derivatives: list[Callable] = []
+
+
+def provide_derivatives(derive: Callable[[Callable, tuple, str], Callable]) -> None:
+    """Called once by the API with ``derive(func, wrt, mode)`` (see ``derivative_of``)."""
+    _derivatives[:] = [derive]
+
+
+def derivative_of(func: Callable, wrt: tuple, mode: str) -> Callable:
+    """tangent's derivative of the user function ``func`` with respect to the
+    positions ``wrt``: for mode 'reverse' a vector-Jacobian product (the seed
+    after ``func``'s arguments), for 'forward' a Jacobian-vector product (one
+    tangent per ``wrt`` position after them); each returns ``func``'s value last.
+    Cached by the API like any derivative."""
+    return _derivatives[0](func, wrt, mode)
 
 
 # The backends tangent ships. Each package registers its own descriptor.

@@ -177,6 +177,9 @@ class Normalizer:
         self.lineno = None
         # Nested functions and lambdas by local name: inlined where they are called.
         self.local_functions: dict[str, gast.FunctionDef] = {}
+        # Nested functions and named lambdas also used as values (passed to a call
+        # that is not inlined, such as one with a rule): kept as lambdas.
+        self.function_values: set[str] = set()
         self.name_counts: dict[str, int] = {}  # uses of each name in the function
         self.known_tuples: dict[str, int] = {}  # inlined *args tuples, by their length
         self.dict_names: set[str] = set()  # local variables only ever assigned dict literals
@@ -203,6 +206,7 @@ class Normalizer:
                     stores[node.targets[0].id] == 1 and isinstance(node.value, gast.Tuple) \
                     and not any(isinstance(e, gast.Starred) for e in node.value.elts):
                 self.known_tuples[node.targets[0].id] = len(node.value.elts)
+        self.function_values = _functions_used_as_values(fdef)
         body = lift_returns(list(fdef.body))
         returns = [n for n in body if isinstance(n, gast.Return)]
         nested_return = any(_contains_return(n) for n in body
@@ -284,12 +288,26 @@ class Normalizer:
 
     def visit_FunctionDef(self, stmt, out):
         self.local_functions[stmt.name] = stmt
+        if stmt.name in self.function_values:
+            body = [s for s in stmt.body if not comments.is_comment(s)]
+            if stmt.decorator_list or len(body) != 1 or not isinstance(body[0], gast.Return) \
+                    or body[0].value is None:
+                raise TangentParseError(
+                    f'the nested function {stmt.name} is used as a value (passed to a call '
+                    f'tangent does not inline, or stored); tangent keeps such a function only '
+                    f'when its body is one return statement. Write it as one, or define it '
+                    f'at module level and pass what it reads as arguments',
+                    self.filename, self.lineno, self.origin)
+            self.assign_to(name(stmt.name, store=True),
+                           gast.Lambda(args=stmt.args, body=body[0].value), out)
 
     def visit_Assign(self, stmt, out):
         if (len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
                 and isinstance(stmt.value, gast.Lambda)):
             self.local_functions[stmt.targets[0].id] = _lambda_def(stmt.targets[0].id,
                                                                    stmt.value)
+            if stmt.targets[0].id in self.function_values:
+                self.assign_to(stmt.targets[0], stmt.value, out)
             return
         if len(stmt.targets) > 1:
             value = self.atom(stmt.value, out)
@@ -802,6 +820,27 @@ class _Renamer(transformers.NodeTransformer):
         return self._nested(node)
 
     visit_FunctionDef = visit_Lambda = _function
+
+
+def _functions_used_as_values(fdef: gast.FunctionDef) -> set[str]:
+    """The nested functions and named lambdas of ``fdef`` whose name is read other
+    than to call them or to pass them to one another (both of which inlining
+    resolves): ``odeint(rhs, y0, t)`` needs ``rhs`` to exist as a value."""
+    nodes = list(anno.walk(fdef))
+    local = {node.name for node in nodes if isinstance(node, gast.FunctionDef) and node is not fdef}
+    local |= {node.targets[0].id for node in nodes
+              if isinstance(node, gast.Assign) and len(node.targets) == 1
+              and isinstance(node.targets[0], gast.Name) and isinstance(node.value, gast.Lambda)}
+    resolved = set()
+    for node in nodes:
+        if isinstance(node, gast.Call):
+            resolved.add(id(node.func))
+            if isinstance(node.func, gast.Name) and node.func.id in local:
+                resolved.update(id(arg) for arg in node.args)
+                resolved.update(id(keyword.value) for keyword in node.keywords)
+    return {node.id for node in nodes
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load)
+            and node.id in local and id(node) not in resolved}
 
 
 def _lambda_def(function_name: str, node: gast.Lambda) -> gast.FunctionDef:

@@ -19,7 +19,7 @@ from typing import Callable
 import gast
 
 from tangent import runtime
-from tangent.errors import ForwardNotImplementedError, callee_name
+from tangent.errors import FUNCTION_VALUE, ForwardNotImplementedError, callee_name
 from tangent.frontend import annotate
 from tangent.frontend.anf import is_atom
 from tangent.rules import policy, registry
@@ -340,6 +340,9 @@ class ForwardAD:
             if self.is_active(value.value):
                 raise ForwardNotImplementedError(f'the attribute .{value.attr}', self.where(value))
             return self.zero(target)
+        if isinstance(value, gast.Lambda):
+            raise ForwardNotImplementedError(quoting.to_source(value), self.where(value),
+                                             FUNCTION_VALUE)
         raise ForwardNotImplementedError(quoting.to_source(value), self.where(value))
 
     def expand_rule(self, func, target, args, keywords, node) -> list:

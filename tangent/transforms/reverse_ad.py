@@ -35,7 +35,7 @@ import gast
 import numpy as np
 
 from tangent import runtime
-from tangent.errors import ReverseNotImplementedError, callee_name
+from tangent.errors import FUNCTION_VALUE, ReverseNotImplementedError, callee_name
 from tangent.frontend import annotate
 from tangent.frontend.anf import is_atom
 from tangent.rules import policy, registry
@@ -554,6 +554,8 @@ class ReverseAD:
             if self.is_active(value.value):
                 self._no_rule(f'the attribute .{value.attr}', value)
             return []
+        if isinstance(value, gast.Lambda):
+            self._no_rule(quoting.to_source(value), value, FUNCTION_VALUE)
         self._no_rule(quoting.to_source(value), value)
         return []
 

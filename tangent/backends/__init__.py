@@ -79,6 +79,9 @@ class ArrayMethods(NamedTuple):
       other_names: the arrays' other attributes (``shape``): never a user object's.
       wrapped: the library function a wrapper (``autograd.numpy.sum``) stands for,
         or None.
+      call_helper: for a function differentiated by another library's own rules, the
+        helper its calls go through, or None: ``f(a, k=c)`` becomes
+        ``helper(f, ('k',), a, c)`` (the keyword arguments' names, then every value).
     """
 
     module: types.ModuleType | None = None
@@ -89,6 +92,7 @@ class ArrayMethods(NamedTuple):
     astype: Callable | None = None
     other_names: frozenset = frozenset()
     wrapped: Callable[[Any], Any] | None = None
+    call_helper: Callable[[Any], Any] | None = None
 
     def names(self) -> frozenset:
         """Every method and attribute name of the arrays."""

@@ -124,6 +124,9 @@ class Desugarer(transformers.NodeTransformer):
         return node
 
     def visit_Call(self, node):
+        through = self._through_helper(node)
+        if through is not None:
+            return through
         func = node.func
         if not (isinstance(func, gast.Attribute) and not anno.has(func, Key.FUNC)):
             self.generic_visit(node)
@@ -151,6 +154,25 @@ class Desugarer(transformers.NodeTransformer):
     def _call(self, func, table, args, keywords, original) -> gast.Call:
         call = gast.Call(func=self.reference(func, table), args=args, keywords=keywords)
         return gast.copy_location(call, original)
+
+    def _through_helper(self, node):
+        """``p(a, k=c)`` -> ``helper(p, ('k',), a, c)`` for a function differentiated by
+        its library's own rules (an autograd primitive without a tangent rule)."""
+        value = anno.get(node.func, Key.FUNC)
+        if value is None or any(isinstance(arg, gast.Starred) for arg in node.args) or \
+                any(keyword.arg is None for keyword in node.keywords):
+            return None
+        for table in self.tables:
+            helper = table.call_helper(value) if table.call_helper is not None else None
+            if helper is not None:
+                names = gast.Tuple(elts=[gast.Constant(value=keyword.arg, kind=None)
+                                         for keyword in node.keywords], ctx=gast.Load())
+                values = [self.visit(arg) for arg in node.args] + \
+                    [self.visit(keyword.value) for keyword in node.keywords]
+                call = gast.Call(func=self.reference(helper, table),
+                                 args=[node.func, names] + values, keywords=[])
+                return gast.copy_location(call, node)
+        return None
 
     def _unwrapped(self, node):
         """``anp.sum`` (autograd's wrapper) -> ``np.sum``, the function it wraps."""

@@ -1,0 +1,232 @@
+"""Calls differentiated by autograd's own rules: the runtime side.
+
+A call ``p(a, b, k=c)`` of an autograd primitive without a tangent rule is
+written ``autograd_apply(p, ('k',), a, b, c)`` (see ``autograd_wrappers``),
+whose rules ask autograd for the derivative at run time: the vector-Jacobian
+product of each argument through ``autograd.make_vjp``, the tangent through
+autograd's forward mode. Both are again computed by functions called through
+``autograd_apply``, which autograd can differentiate, so a derivative of such
+a call can be differentiated again, to any order.
+
+autograd is imported only when such a call runs.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable
+
+import numpy as np
+
+from tangent import errors
+
+__all__ = ['autograd_apply', 'autograd_vjp_function', 'autograd_jvp_function']
+
+
+def _split(values: tuple, keyword_names: tuple) -> tuple[list, dict]:
+    count = len(values) - len(keyword_names)
+    return list(values[:count]), dict(zip(keyword_names, values[count:]))
+
+
+def autograd_apply(fn: Callable, keyword_names: tuple, *values: Any) -> Any:
+    """``fn(*positional, **keywords)``, the last ``len(keyword_names)`` values being
+    the keyword arguments, in that order."""
+    positional, keywords = _split(values, keyword_names)
+    return fn(*positional, **keywords)
+
+
+# Functions linear in each of their array arguments, whose tangent is therefore
+# the sum of the calls with one argument replaced by its tangent. autograd has
+# no forward rule for them. (defining module, name) of the wrapped function.
+_MULTILINEAR = {('autograd.scipy.signal', 'convolve')}
+
+
+def _is_multilinear(fn: Callable) -> bool:
+    wrapped = getattr(fn, 'fun', None)
+    return (getattr(wrapped, '__module__', None), getattr(wrapped, '__name__', None)) \
+        in _MULTILINEAR
+
+
+def _autograd():
+    import autograd  # noqa: PLC0415 - only calls that go through autograd import it
+    import autograd.core  # noqa: PLC0415
+    return autograd
+
+
+def _plain(value: Any) -> Any:
+    """The value under autograd's box, when autograd differentiates these helpers."""
+    from autograd.tracer import getval  # noqa: PLC0415
+    return getval(value)
+
+
+def _is_differentiable(value: Any) -> bool:
+    plain = _plain(value)
+    if isinstance(plain, (bool, np.bool_)):
+        return False
+    if isinstance(plain, (float, complex, np.floating, np.complexfloating)):
+        return True
+    return isinstance(plain, np.ndarray) and plain.dtype.kind in 'fc'
+
+
+def _leaves(value: Any) -> list:
+    """The differentiable numbers and arrays in ``value``, in a fixed order."""
+    if isinstance(value, (tuple, list)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    if isinstance(value, dict):
+        return [leaf for key in sorted(value, key=repr) for leaf in _leaves(value[key])]
+    return [value] if _is_differentiable(value) else []
+
+
+def _rebuild(value: Any, leaves: list, constant: Callable[[Any], Any]) -> Any:
+    """``value`` with its differentiable leaves taken, in order, from ``leaves`` (a list
+    consumed from the front) and every other leaf replaced by ``constant(leaf)``."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(_rebuild(item, leaves, constant) for item in value)
+    if isinstance(value, dict):
+        rebuilt = {key: _rebuild(value[key], leaves, constant)
+                   for key in sorted(value, key=repr)}
+        return {key: rebuilt[key] for key in value}
+    return leaves.pop(0) if _is_differentiable(value) else constant(value)
+
+
+def _zero_of(value: Any) -> Any:
+    """The gradient of a value that carries none (an int, a string, None)."""
+    plain = _plain(value)
+    if isinstance(plain, np.ndarray) and plain.dtype.kind in 'biu':
+        return np.zeros(plain.shape)
+    return 0.0 if isinstance(plain, (int, np.integer)) and not isinstance(plain, bool) \
+        else None
+
+
+def _seed_like(seed: Any, result: Any) -> Any:
+    """tangent's seed for ``result`` in the form autograd expects: zeros where tangent
+    left a part of a tuple result without gradient (None, or a scalar zero)."""
+    if isinstance(result, (tuple, list)):
+        seeds = seed if isinstance(seed, (tuple, list)) else [None] * len(result)
+        return type(result)(_seed_like(s, r) for s, r in zip(seeds, result))
+    plain = _plain(result)
+    if seed is None or (np.ndim(plain) > 0 and np.ndim(_plain(seed)) == 0
+                        and _plain(seed) == 0):
+        return np.zeros_like(plain, dtype=float) if np.ndim(plain) else 0.0
+    return seed
+
+
+def _name(fn: Callable) -> str:
+    return errors.callable_name(fn)
+
+
+def _gradient_function(fn: Callable, keyword_names: tuple, index: int) -> Callable:
+    autograd = _autograd()
+    if hasattr(fn, 'fun') and fn not in autograd.core.primitive_vjps:
+        raise errors.ReverseNotImplementedError(
+            _name(fn), 'an autograd primitive for which autograd registers no vjp',
+            f'Register one with autograd.extend.defvjp({_name(fn)}, ...), or a tangent '
+            f'adjoint with @tangent.grads.adjoint.')
+
+    def gradient(seed, values):
+        """The gradient of argument ``index`` of the call, for the output gradient ``seed``."""
+        value = values[index]
+        leaves = _leaves(value)
+        if not leaves:
+            return _rebuild(value, [], _zero_of)
+
+        def of_leaves(leaf_values):
+            changed = list(values)
+            changed[index] = _rebuild(value, list(leaf_values), lambda leaf: leaf)
+            return autograd_apply(fn, keyword_names, *changed)
+
+        vjp, result = autograd.make_vjp(of_leaves)(tuple(leaves))
+        return _rebuild(value, list(vjp(_seed_like(seed, result))), _zero_of)
+
+    gradient.__name__ = gradient.__qualname__ = f'{fn.__name__}_gradient_{index}'
+    return gradient
+
+
+def _tangent_function(fn: Callable, keyword_names: tuple) -> Callable:
+    autograd = _autograd()
+    multilinear = _is_multilinear(fn)
+    if hasattr(fn, 'fun') and not multilinear and fn not in autograd.core.primitive_jvps:
+        raise errors.ForwardNotImplementedError(
+            _name(fn), 'autograd has no jvp for it: it was given defvjp but not defjvp',
+            f'Register one with autograd.extend.defjvp({_name(fn)}, ...) or '
+            f'@tangent.tangents.tangent_, or use reverse mode.')
+
+    def tangent(values, tangents):
+        """The tangent of the call's result, for the arguments' ``tangents``."""
+        if multilinear:
+            return _multilinear_tangent(fn, keyword_names, values, tangents)
+        leaves, leaf_tangents = [], []
+        for value, value_tangent in zip(values, tangents):
+            own = _leaves(value)
+            leaves.extend(own)
+            if value_tangent is None:
+                leaf_tangents.extend(np.zeros_like(_plain(leaf)) for leaf in own)
+            else:
+                given = _leaves(value_tangent) if own else []
+                leaf_tangents.extend(
+                    t if np.shape(_plain(t)) == np.shape(_plain(leaf)) else
+                    np.zeros_like(_plain(leaf)) + t for leaf, t in zip(own, given))
+
+        def of_leaves(leaf_values):
+            remaining = list(leaf_values)
+            changed = [_rebuild(value, remaining, lambda leaf: leaf) for value in values]
+            return autograd_apply(fn, keyword_names, *changed)
+
+        try:
+            _, result_tangent = autograd.core.make_jvp(of_leaves, tuple(leaves))(
+                tuple(leaf_tangents))
+        except NotImplementedError as error:  # a primitive inside fn has no jvp
+            raise errors.ForwardNotImplementedError(
+                _name(fn), f'autograd cannot differentiate it in forward mode: {error}',
+                'Use reverse mode for this derivative.') from None
+        return result_tangent
+
+    tangent.__name__ = tangent.__qualname__ = f'{fn.__name__}_tangent'
+    return tangent
+
+
+def _is_zero_placeholder(value_tangent: Any, value: Any) -> bool:
+    """tangent hands an inactive argument's tangent as None or a scalar zero."""
+    if value_tangent is None:
+        return True
+    plain = _plain(value_tangent)
+    return np.ndim(plain) == 0 and np.ndim(_plain(value)) > 0 and plain == 0
+
+
+def _multilinear_tangent(fn, keyword_names, values, tangents):
+    """d f(a, b) = f(da, b) + f(a, db) for f linear in each argument."""
+    total = None
+    for position, value_tangent in enumerate(tangents):
+        if _is_zero_placeholder(value_tangent, values[position]) or \
+                not _leaves(values[position]):
+            continue
+        changed = list(values)
+        changed[position] = value_tangent
+        term = autograd_apply(fn, keyword_names, *changed)
+        total = term if total is None else total + term
+    if total is None:
+        return np.zeros_like(_plain(autograd_apply(fn, keyword_names, *values)))
+    return total
+
+
+_gradients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_tangents: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def autograd_vjp_function(fn: Callable, keyword_names: tuple, index: int) -> Callable:
+    """``gradient(seed, values)``: the gradient of argument ``index`` of
+    ``autograd_apply(fn, keyword_names, *values)`` by autograd's vjp, itself a
+    function autograd can differentiate."""
+    made = _gradients.setdefault(fn, {})
+    if (keyword_names, index) not in made:
+        made[keyword_names, index] = _gradient_function(fn, keyword_names, index)
+    return made[keyword_names, index]
+
+
+def autograd_jvp_function(fn: Callable, keyword_names: tuple) -> Callable:
+    """``tangent(values, tangents)``: the tangent of
+    ``autograd_apply(fn, keyword_names, *values)`` by autograd's forward mode."""
+    made = _tangents.setdefault(fn, {})
+    if keyword_names not in made:
+        made[keyword_names] = _tangent_function(fn, keyword_names)
+    return made[keyword_names]

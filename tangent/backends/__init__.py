@@ -174,8 +174,20 @@ def load_for(free: Mapping[str, Any]) -> None:
         if backend.name in _loaded:
             continue
         if any(module in sys.modules for module in backend.modules) or \
-                any(owner_of(value) is backend for value in free.values()):
+                any(owner_of(value) is backend or owner_of(_stands_for(value)) is backend
+                    for value in free.values()):
             load(backend)
+
+
+def _stands_for(value: Any) -> Any:
+    """The library function a wrapper (``autograd.scipy.special.logsumexp``) stands
+    for, whose backend's rules then apply; None for anything else."""
+    for table in array_methods():
+        if table.wrapped is not None:
+            target = table.wrapped(value)
+            if target is not None:
+                return target
+    return None
 
 
 def traced_vjp(values: tuple) -> Callable | None:

@@ -180,6 +180,8 @@ class Desugarer(transformers.NodeTransformer):
             return node
         value = anno.get(node, Key.FUNC)
         for table in self.tables:
+            if table.call_helper is not None and table.call_helper(value) is not None:
+                return node  # differentiated by its library's rules, not the wrapped one's
             wrapped = table.wrapped(value) if table.wrapped is not None else None
             if wrapped is not None:
                 return gast.copy_location(self.reference(wrapped, table), node)

@@ -13,6 +13,7 @@ autograd is imported only when such a call runs.
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from typing import Any, Callable
 
@@ -20,7 +21,8 @@ import numpy as np
 
 from tangent import errors
 
-__all__ = ['autograd_apply', 'autograd_vjp_function', 'autograd_jvp_function']
+__all__ = ['autograd_apply', 'autograd_vjp_function', 'autograd_jvp_function',
+           'flatten_parameters', 'unflatten_like', 'flattened_like']
 
 
 def _split(values: tuple, keyword_names: tuple) -> tuple[list, dict]:
@@ -100,13 +102,18 @@ def _zero_of(value: Any) -> Any:
 
 def _seed_like(seed: Any, result: Any) -> Any:
     """tangent's seed for ``result`` in the form autograd expects: zeros where tangent
-    left a part of a tuple result without gradient (None, or a scalar zero)."""
-    if isinstance(result, (tuple, list)):
-        seeds = seed if isinstance(seed, (tuple, list)) else [None] * len(result)
-        return type(result)(_seed_like(s, r) for s, r in zip(seeds, result))
+    left a part of a container result without gradient (None, or a scalar zero)."""
     plain = _plain(result)
-    if seed is None or (np.ndim(plain) > 0 and np.ndim(_plain(seed)) == 0
-                        and _plain(seed) == 0):
+    plain_seed = None if seed is None else _plain(seed)
+    if isinstance(plain, (tuple, list)):
+        has_parts = isinstance(plain_seed, (tuple, list))
+        return type(plain)(_seed_like(seed[i] if has_parts else None, part)
+                           for i, part in enumerate(plain))
+    if isinstance(plain, dict):
+        has_parts = isinstance(plain_seed, dict)
+        return {key: _seed_like(seed[key] if has_parts and key in plain_seed else None, part)
+                for key, part in plain.items()}
+    if seed is None or (np.ndim(plain) > 0 and np.ndim(plain_seed) == 0 and plain_seed == 0):
         return np.zeros_like(plain, dtype=float) if np.ndim(plain) else 0.0
     return seed
 
@@ -135,19 +142,43 @@ def _gradient_function(fn: Callable, keyword_names: tuple, index: int) -> Callab
             changed[index] = _rebuild(value, list(leaf_values), lambda leaf: leaf)
             return autograd_apply(fn, keyword_names, *changed)
 
-        vjp, result = autograd.make_vjp(of_leaves)(tuple(leaves))
+        with warnings.catch_warnings():
+            # The gradient of a linear function (unflatten) does not depend on its
+            # input: autograd warns, and its zero derivative is right.
+            warnings.filterwarnings('ignore', 'Output seems independent of input')
+            vjp, result = autograd.make_vjp(of_leaves)(tuple(leaves))
         return _rebuild(value, list(vjp(_seed_like(seed, result))), _zero_of)
 
     gradient.__name__ = gradient.__qualname__ = f'{fn.__name__}_gradient_{index}'
+    if _is_multilinear(fn):
+        gradient._tangent_gradient_of_multilinear = index
     return gradient
 
 
 def _tangent_function(fn: Callable, keyword_names: tuple) -> Callable:
     autograd = _autograd()
     multilinear = _is_multilinear(fn)
+    if hasattr(fn, '_tangent_gradient_of_multilinear'):
+        index = fn._tangent_gradient_of_multilinear
+
+        def tangent_of_gradient(values, tangents):
+            """The gradient of argument ``index`` of a multilinear function is linear in
+            the seed and in each other argument, and does not depend on its own."""
+            return _multilinear_gradient_tangent(fn, index, values, tangents)
+        return tangent_of_gradient
+    if hasattr(fn, '_tangent_tangent_of_multilinear'):
+        primitive, names = fn._tangent_tangent_of_multilinear
+
+        def tangent_of_tangent(values, tangents):
+            """The tangent of a multilinear function's tangent (itself linear in each
+            argument and in each argument's tangent)."""
+            return _multilinear_second_tangent(primitive, names, values, tangents)
+        return tangent_of_tangent
     if hasattr(fn, 'fun') and not multilinear and fn not in autograd.core.primitive_jvps:
+        given_vjp = ': it was given defvjp but not defjvp' \
+            if fn in autograd.core.primitive_vjps else ''
         raise errors.ForwardNotImplementedError(
-            _name(fn), 'autograd has no jvp for it: it was given defvjp but not defjvp',
+            _name(fn), f'autograd has no jvp for it{given_vjp}',
             f'Register one with autograd.extend.defjvp({_name(fn)}, ...) or '
             f'@tangent.tangents.tangent_, or use reverse mode.')
 
@@ -155,17 +186,14 @@ def _tangent_function(fn: Callable, keyword_names: tuple) -> Callable:
         """The tangent of the call's result, for the arguments' ``tangents``."""
         if multilinear:
             return _multilinear_tangent(fn, keyword_names, values, tangents)
-        leaves, leaf_tangents = [], []
-        for value, value_tangent in zip(values, tangents):
-            own = _leaves(value)
-            leaves.extend(own)
-            if value_tangent is None:
-                leaf_tangents.extend(np.zeros_like(_plain(leaf)) for leaf in own)
-            else:
-                given = _leaves(value_tangent) if own else []
-                leaf_tangents.extend(
-                    t if np.shape(_plain(t)) == np.shape(_plain(leaf)) else
-                    np.zeros_like(_plain(leaf)) + t for leaf, t in zip(own, given))
+        if not isinstance(tangents, (tuple, list)) or len(tangents) != len(values):
+            tangents = [None] * len(values)
+        leaves = [leaf for value in values for leaf in _leaves(value)]
+        leaf_tangents = [
+            leaf_tangent if np.shape(_plain(leaf_tangent)) == np.shape(_plain(leaf))
+            else np.zeros_like(_plain(leaf), dtype=float) + leaf_tangent
+            for value, value_tangent in zip(values, tangents)
+            for leaf, leaf_tangent in zip(_leaves(value), _leaves_or_zeros(value_tangent, value))]
 
         def of_leaves(leaf_values):
             remaining = list(leaf_values)
@@ -182,6 +210,8 @@ def _tangent_function(fn: Callable, keyword_names: tuple) -> Callable:
         return result_tangent
 
     tangent.__name__ = tangent.__qualname__ = f'{fn.__name__}_tangent'
+    if multilinear:
+        tangent._tangent_tangent_of_multilinear = (fn, keyword_names)
     return tangent
 
 
@@ -191,6 +221,64 @@ def _is_zero_placeholder(value_tangent: Any, value: Any) -> bool:
         return True
     plain = _plain(value_tangent)
     return np.ndim(plain) == 0 and np.ndim(_plain(value)) > 0 and plain == 0
+
+
+def _multilinear_gradient_tangent(gradient, index, values, tangents):
+    (seed, arguments), (seed_tangent, argument_tangents) = values, tangents
+    terms = []
+    if not _is_zero_placeholder(seed_tangent, seed) and _leaves(seed):
+        terms.append(gradient(seed_tangent, arguments))
+    if isinstance(argument_tangents, (tuple, list)):
+        for position, argument_tangent in enumerate(argument_tangents):
+            if position == index or not _leaves(arguments[position]) or \
+                    _is_zero_placeholder(argument_tangent, arguments[position]):
+                continue
+            changed = list(arguments)
+            changed[position] = argument_tangent
+            terms.append(gradient(seed, tuple(changed)))
+    if not terms:
+        return np.zeros_like(_plain(gradient(seed, arguments)))
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def _multilinear_second_tangent(fn, keyword_names, values, tangents):
+    """d [sum_j f(x with x_j <- t_j)] along (dx, dt): for each j, f(x with x_j <- dt_j)
+    plus f(x with x_j <- t_j and x_k <- dx_k) for each k other than j."""
+    (arguments, argument_tangents), (argument_steps, tangent_steps) = values, tangents
+
+    def parts(sequence):
+        return list(sequence) if isinstance(sequence, (tuple, list)) and \
+            len(sequence) == len(arguments) else [None] * len(arguments)
+
+    argument_tangents, argument_steps, tangent_steps = \
+        parts(argument_tangents), parts(argument_steps), parts(tangent_steps)
+    live = [j for j in range(len(arguments)) if _leaves(arguments[j])]
+
+    def given(sequence, j):
+        return not _is_zero_placeholder(sequence[j], arguments[j])
+
+    terms = []
+    for j in live:
+        if given(tangent_steps, j):
+            changed = list(arguments)
+            changed[j] = tangent_steps[j]
+            terms.append(autograd_apply(fn, keyword_names, *changed))
+        if not given(argument_tangents, j):
+            continue
+        for k in live:
+            if k != j and given(argument_steps, k):
+                changed = list(arguments)
+                changed[j], changed[k] = argument_tangents[j], argument_steps[k]
+                terms.append(autograd_apply(fn, keyword_names, *changed))
+    if not terms:
+        return np.zeros_like(_plain(autograd_apply(fn, keyword_names, *arguments)))
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
 
 
 def _multilinear_tangent(fn, keyword_names, values, tangents):
@@ -230,3 +318,41 @@ def autograd_jvp_function(fn: Callable, keyword_names: tuple) -> Callable:
     if keyword_names not in made:
         made[keyword_names] = _tangent_function(fn, keyword_names)
     return made[keyword_names]
+
+
+def flatten_parameters(value: Any) -> tuple:
+    """``autograd.misc.flatten(value)``: the 1-D array of every number in ``value``
+    (nested lists, tuples and dicts of arrays) and the function mapping such an
+    array back to ``value``'s structure."""
+    from autograd.misc import flatten  # noqa: PLC0415
+    return flatten(value)
+
+
+def unflatten_like(flat: Any, value: Any) -> Any:
+    """``flat`` (a 1-D array laid out as ``flatten_parameters(value)``'s) in the
+    structure of ``value``: the gradient of flattening."""
+    return flatten_parameters(value)[1](flat)
+
+
+def flattened_like(parts: Any, value: Any) -> Any:
+    """The 1-D array of ``parts`` (``value``'s structure; a zero where tangent left a
+    part without derivative): the tangent of flattening."""
+    filled = _rebuild(value, [p for p in _leaves_or_zeros(parts, value)], _zero_of)
+    return flatten_parameters(filled)[0]
+
+
+def _leaves_or_zeros(parts: Any, value: Any) -> list:
+    """The leaves of ``parts`` paired with ``value``'s differentiable leaves, zeros
+    (of the value leaf's shape) where ``parts`` holds None or a scalar zero."""
+    if isinstance(value, (tuple, list)):
+        items = parts if isinstance(parts, (tuple, list)) else [None] * len(value)
+        return [leaf for p, v in zip(items, value) for leaf in _leaves_or_zeros(p, v)]
+    if isinstance(value, dict):
+        items = parts if isinstance(parts, dict) else {}
+        return [leaf for key in sorted(value, key=repr)
+                for leaf in _leaves_or_zeros(items.get(key), value[key])]
+    if not _is_differentiable(value):
+        return []
+    if _is_zero_placeholder(parts, value) or (parts is None):
+        return [np.zeros_like(_plain(value), dtype=float)]
+    return [parts]

@@ -25,6 +25,7 @@ import types
 from typing import Any
 
 from tangent import backends
+from tangent.backends.numpy import autograd_helpers
 from tangent.rules import policy
 
 _ROOTS = ('autograd.numpy', 'autograd.scipy')
@@ -102,6 +103,8 @@ def library_target(value: Any) -> Any:
     """The NumPy or SciPy function an autograd wrapper stands for, or None."""
     if not isinstance(value, types.FunctionType) or not _is_autograd(value.__module__):
         return None
+    if value.__module__ == 'autograd.misc.flatten' and value.__name__ == 'flatten':
+        return autograd_helpers.flatten_parameters
     if is_primitive(value):
         wrapped = value.fun
         owner = backends.owner_of(wrapped)
@@ -113,23 +116,20 @@ def library_target(value: Any) -> Any:
     return _index.target(value)
 
 
-def _has_autograd_rule(value: Any) -> bool:
-    core = sys.modules.get('autograd.core')
-    return core is not None and (value in core.primitive_vjps or value in core.primitive_jvps)
+def _is_vjp_closure(value: Any) -> bool:
+    """A vector-Jacobian product autograd made (``make_vjp``): the ``unflatten`` that
+    ``autograd.misc.flatten`` returns. autograd differentiates it, being linear."""
+    return (isinstance(value, types.FunctionType) and value.__module__ == 'autograd.core'
+            and value.__qualname__ == 'make_vjp.<locals>.vjp')
 
 
 def goes_through_autograd(value: Any) -> bool:
     """Whether calls of ``value`` are differentiated by autograd's own rules: an autograd
-    primitive with a rule there, and no tangent rule for it or the function it wraps."""
-    if not is_primitive(value) or policy.has_rule(value) or not _has_autograd_rule(value):
+    primitive with no tangent rule for it or the function it wraps. (One that autograd
+    has no rule for either raises, naming it, when its derivative is needed.)"""
+    if _is_vjp_closure(value):
+        return True
+    if not is_primitive(value) or policy.has_rule(value):
         return False
     target = library_target(value)
     return target is None or not policy.has_rule(target)
-
-
-def numpy_target(value: Any) -> Any:
-    """What a reference to ``value`` becomes: the library function it stands for,
-    unless its calls go through autograd's rules."""
-    if goes_through_autograd(value):
-        return None
-    return library_target(value)

@@ -26,7 +26,7 @@ _METHODS['flatten'] = numpy.ravel
 def autograd_numpy_target(value: Any) -> Any:
     """The NumPy or SciPy function an ``autograd.numpy``/``autograd.scipy`` name
     stands for, or None (see ``autograd_wrappers``)."""
-    return autograd_wrappers.numpy_target(value)
+    return autograd_wrappers.library_target(value)
 
 
 def autograd_call_helper(value: Any) -> Any:

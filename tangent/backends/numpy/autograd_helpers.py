@@ -13,6 +13,7 @@ autograd is imported only when such a call runs.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 import weakref
 from typing import Any, Callable
@@ -25,15 +26,32 @@ __all__ = ['autograd_apply', 'autograd_vjp_function', 'autograd_jvp_function',
            'flatten_parameters', 'unflatten_like', 'flattened_like']
 
 
-def _split(values: tuple, keyword_names: tuple) -> tuple[list, dict]:
+def _split(fn: Callable, values: tuple, keyword_names: tuple) -> tuple[list, dict]:
+    """The positional and keyword arguments of the call; a keyword argument naming a
+    positional parameter is passed by position, where autograd differentiates it."""
     count = len(values) - len(keyword_names)
-    return list(values[:count]), dict(zip(keyword_names, values[count:]))
+    positional, keywords = list(values[:count]), dict(zip(keyword_names, values[count:]))
+    if keywords:
+        try:
+            bound = inspect.signature(getattr(fn, 'fun', fn)).bind(*positional, **keywords)
+        except (TypeError, ValueError):
+            return positional, keywords
+        return list(bound.args), dict(bound.kwargs)
+    return positional, keywords
+
+
+def _keyword_only(fn: Callable, values: tuple, keyword_names: tuple) -> set:
+    """The positions in ``values`` that ``fn`` still receives by keyword, which autograd
+    does not differentiate."""
+    count = len(values) - len(keyword_names)
+    keywords = _split(fn, values, keyword_names)[1]
+    return {count + keyword_names.index(name) for name in keywords}
 
 
 def autograd_apply(fn: Callable, keyword_names: tuple, *values: Any) -> Any:
     """``fn(*positional, **keywords)``, the last ``len(keyword_names)`` values being
     the keyword arguments, in that order."""
-    positional, keywords = _split(values, keyword_names)
+    positional, keywords = _split(fn, values, keyword_names)
     return fn(*positional, **keywords)
 
 
@@ -136,6 +154,11 @@ def _gradient_function(fn: Callable, keyword_names: tuple, index: int) -> Callab
         leaves = _leaves(value)
         if not leaves:
             return _rebuild(value, [], _zero_of)
+        if index in _keyword_only(fn, values, keyword_names):
+            raise errors.ReverseNotImplementedError(
+                _name(fn), f'autograd does not differentiate its keyword-only argument '
+                f'{keyword_names[index - len(values) + len(keyword_names)]}',
+                'Make it a positional parameter of the primitive.')
 
         def of_leaves(leaf_values):
             changed = list(values)
@@ -152,6 +175,7 @@ def _gradient_function(fn: Callable, keyword_names: tuple, index: int) -> Callab
     gradient.__name__ = gradient.__qualname__ = f'{fn.__name__}_gradient_{index}'
     if _is_multilinear(fn):
         gradient._tangent_gradient_of_multilinear = index
+    gradient._tangent_gradient_of = (fn, keyword_names, index)
     return gradient
 
 
@@ -166,6 +190,15 @@ def _tangent_function(fn: Callable, keyword_names: tuple) -> Callable:
             the seed and in each other argument, and does not depend on its own."""
             return _multilinear_gradient_tangent(fn, index, values, tangents)
         return tangent_of_gradient
+    if hasattr(fn, '_tangent_gradient_of') and hasattr(fn._tangent_gradient_of[0], 'fun') \
+            and fn._tangent_gradient_of[0] not in autograd.core.primitive_jvps:
+        primitive, names, index = fn._tangent_gradient_of
+
+        def tangent_of_gradient_by_reverse(values, tangents):
+            """Without a jvp of the primitive, the tangent of its gradient comes from
+            reverse mode twice (the Hessian is symmetric)."""
+            return _gradient_tangent_by_reverse(primitive, names, index, values, tangents)
+        return tangent_of_gradient_by_reverse
     if hasattr(fn, '_tangent_tangent_of_multilinear'):
         primitive, names = fn._tangent_tangent_of_multilinear
 
@@ -188,16 +221,27 @@ def _tangent_function(fn: Callable, keyword_names: tuple) -> Callable:
             return _multilinear_tangent(fn, keyword_names, values, tangents)
         if not isinstance(tangents, (tuple, list)) or len(tangents) != len(values):
             tangents = [None] * len(values)
-        leaves = [leaf for value in values for leaf in _leaves(value)]
+        constant = _keyword_only(fn, values, keyword_names)
+        for position in constant:
+            if any(np.any(_plain(t) != 0) for t in
+                   _leaves_or_zeros(tangents[position], values[position])):
+                raise errors.ForwardNotImplementedError(
+                    _name(fn), 'autograd does not differentiate its keyword-only argument '
+                    f'{keyword_names[position - len(values) + len(keyword_names)]}',
+                    'Make it a positional parameter of the primitive.')
+        varying = [p for p in range(len(values)) if p not in constant]
+        leaves = [leaf for p in varying for leaf in _leaves(values[p])]
         leaf_tangents = [
             leaf_tangent if np.shape(_plain(leaf_tangent)) == np.shape(_plain(leaf))
             else np.zeros_like(_plain(leaf), dtype=float) + leaf_tangent
-            for value, value_tangent in zip(values, tangents)
-            for leaf, leaf_tangent in zip(_leaves(value), _leaves_or_zeros(value_tangent, value))]
+            for p in varying for leaf, leaf_tangent in
+            zip(_leaves(values[p]), _leaves_or_zeros(tangents[p], values[p]))]
 
         def of_leaves(leaf_values):
             remaining = list(leaf_values)
-            changed = [_rebuild(value, remaining, lambda leaf: leaf) for value in values]
+            changed = list(values)
+            for p in varying:
+                changed[p] = _rebuild(values[p], remaining, lambda leaf: leaf)
             return autograd_apply(fn, keyword_names, *changed)
 
         try:
@@ -220,6 +264,8 @@ def _is_zero_placeholder(value_tangent: Any, value: Any) -> bool:
     if value_tangent is None:
         return True
     plain = _plain(value_tangent)
+    if isinstance(_plain(value), (tuple, list, dict)):
+        return not isinstance(plain, (tuple, list, dict)) and np.ndim(plain) == 0 and plain == 0
     return np.ndim(plain) == 0 and np.ndim(_plain(value)) > 0 and plain == 0
 
 
@@ -242,6 +288,42 @@ def _multilinear_gradient_tangent(gradient, index, values, tangents):
     for term in terms[1:]:
         total = total + term
     return total
+
+
+def _gradient_tangent_by_reverse(fn, keyword_names, index, values, tangents):
+    """The tangent of g_i(s, x) = (df/dx_i)^T s along (ds, dx): g_i(ds, x), plus the
+    gradient with respect to x_i of sum_j <g_j(s, x), dx_j> (the mixed second
+    derivatives are symmetric)."""
+    autograd = _autograd()
+    import autograd.numpy as anp  # noqa: PLC0415
+    (seed, arguments), (seed_tangent, argument_tangents) = values, tangents
+    if not isinstance(argument_tangents, (tuple, list)) or \
+            len(argument_tangents) != len(arguments):
+        argument_tangents = [None] * len(arguments)
+    own = arguments[index]
+    steps = [(j, _leaves_or_zeros(argument_tangents[j], arguments[j]))
+             for j in range(len(arguments)) if _leaves(arguments[j]) and
+             not _is_zero_placeholder(argument_tangents[j], arguments[j])]
+
+    def pairing(own_leaves):
+        changed = list(arguments)
+        changed[index] = _rebuild(own, list(own_leaves), lambda leaf: leaf)
+        total = 0.0
+        for j, step in steps:
+            gradient = autograd_vjp_function(fn, keyword_names, j)(seed, tuple(changed))
+            total = total + sum(anp.sum(g * t) for g, t in zip(_leaves(gradient), step))
+        return total
+
+    leaves = _leaves(own)
+    parts = [np.zeros_like(_plain(leaf), dtype=float) for leaf in leaves]
+    if steps:
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', 'Output seems independent of input')
+            parts = list(autograd.grad(pairing)(tuple(leaves)))
+    if not _is_zero_placeholder(seed_tangent, seed) and seed_tangent is not None:
+        first = autograd_vjp_function(fn, keyword_names, index)(seed_tangent, arguments)
+        parts = [a + b for a, b in zip(parts, _leaves(first))]
+    return _rebuild(own, parts, _zero_of)
 
 
 def _multilinear_second_tangent(fn, keyword_names, values, tangents):

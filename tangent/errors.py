@@ -6,28 +6,38 @@ function, the user's ``file:line``, and the way out.
 
 from __future__ import annotations
 
+import types
+
 
 def callable_name(func: object) -> str:
     """The name a user knows ``func`` by, for messages.
 
     A library's wrapper made by a decorator factory (autograd's primitives:
     ``primitive.<locals>.f_wrapped``) keeps the function it wraps in ``fun``:
-    name that one. A method bound to a named object (``scipy.stats.norm.logpdf``)
-    is named with its owner: ``norm.logpdf``.
+    name that one; when it wraps a method bound to a named object
+    (``scipy.stats.norm.logpdf``), with its owner: ``norm.logpdf``.
     """
     qualname = getattr(func, '__qualname__', None)
     wrapped = getattr(func, 'fun', None)
     if wrapped is not None and isinstance(qualname, str) and '<locals>' in qualname:
-        return callable_name(wrapped)
-    owner = getattr(func, '__self__', None)
-    name = getattr(func, '__name__', None)
-    if owner is not None and isinstance(name, str) and not isinstance(owner, type):
-        owner_name = getattr(owner, 'name', None)
-        if isinstance(owner_name, str) and owner_name.isidentifier():
-            return f'{owner_name}.{name}'
+        return _wrapped_name(wrapped)
     if isinstance(qualname, str):
         return qualname
+    name = getattr(func, '__name__', None)
     return name if isinstance(name, str) else repr(func)
+
+
+def _wrapped_name(func: object) -> str:
+    owner = getattr(func, '__self__', None)
+    name = getattr(func, '__name__', None)
+    if owner is not None and isinstance(name, str) and \
+            not isinstance(owner, (type, types.ModuleType)):
+        owner_name = getattr(owner, 'name', None)
+        if not (isinstance(owner_name, str) and owner_name.isidentifier()):
+            # an object named by its class: instances of <name>_gen are <name>
+            owner_name = type(owner).__name__.removesuffix('_gen')
+        return f'{owner_name}.{name}'
+    return callable_name(func)
 
 
 class TangentParseError(SyntaxError):

@@ -419,14 +419,17 @@ def test_a_tangent_rule_wins_over_autograds():
     def f(x):
         return anp.sum(twice(x) ** 2)
 
-    from tangent.grads import adjoint
+    from tangent.grads import adjoint, adjoints
 
     @adjoint(twice)
     def dtwice(y, x):
         d[x] = 2.0 * d[y]  # noqa: F821 - template marker
 
-    assert_close(tangent.grad(f)(X), autograd.grad(f)(X))
-    assert calls == ['autograd']  # autograd's own call above, none from tangent
+    try:
+        assert_close(tangent.grad(f)(X), autograd.grad(f)(X))
+        assert calls == ['autograd']  # autograd's own call above, none from tangent
+    finally:
+        adjoints.remove(twice)
 
 
 # autograd.misc.flatten --------------------------------------------------------------------

@@ -432,6 +432,51 @@ def test_a_tangent_rule_wins_over_autograds():
         adjoints.remove(twice)
 
 
+@primitive
+def polar(x, y):
+    return (anp.sqrt(x ** 2 + y ** 2), anp.arctan2(y, x))
+
+
+defvjp(polar, lambda ans, x, y: lambda g: g[0] * x / ans[0] - g[1] * y / ans[0] ** 2,
+       lambda ans, x, y: lambda g: g[0] * y / ans[0] + g[1] * x / ans[0] ** 2)
+
+
+@primitive
+def integer_power(x, n):
+    return x ** n
+
+
+defvjp(integer_power, lambda ans, x, n: lambda g: g * n * x ** (n - 1), None)
+
+
+def uses_both_outputs(x):
+    radius, angle = polar(x[0], x[1])
+    return radius * 2.0 + angle
+
+
+def uses_one_output(x):
+    radius, _ = polar(x[0], x[1])
+    return radius
+
+
+def uses_integer_power(x):
+    return anp.sum(integer_power(x, 3))
+
+
+@pytest.mark.parametrize('f', [uses_both_outputs, uses_one_output, uses_integer_power],
+                         ids=lambda f: f.__name__)
+def test_primitives_with_tuple_results_and_integer_arguments(f):
+    x = np.array([0.7, -1.3])
+    assert_close(tangent.grad(f)(x), autograd.grad(f)(x))
+    check_grads(f, x, modes=('reverse',), order=2)
+
+
+def test_import_tangent_imports_no_autograd():
+    import subprocess
+    code = 'import sys, tangent; assert "autograd" not in sys.modules'
+    subprocess.run([sys.executable, '-c', code], check=True)
+
+
 # autograd.misc.flatten --------------------------------------------------------------------
 
 FLAT, UNFLATTEN = flatten(PARAMS)

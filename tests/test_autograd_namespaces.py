@@ -96,7 +96,8 @@ def check_resolution(module_name, name, value, library):
     target = autograd_wrappers.library_target(value)
     if (module_name, name) in OWN_SEMANTICS:
         assert target is None and autograd_wrappers.goes_through_autograd(value)
-    elif callable(counterpart) and not getattr(counterpart, '__module__', '').startswith('autograd'):
+    elif callable(counterpart) and \
+            not getattr(counterpart, '__module__', '').startswith('autograd'):
         assert target is not None, f'{module_name}.{name} resolves to nothing'
         assert any(target is known or target == known for known in library_names), \
             f'{module_name}.{name} resolves to {target}, not {counterpart}'
@@ -177,6 +178,11 @@ def array_of_values(x):
     return anp.sum(anp.array([x[0] * x[1], x[2], anp.sin(x[3])]) ** 2)
 
 
+def matrix_of_values(x):
+    m = anp.array([[x[0], x[1] * 2.0], [anp.sin(x[2]), x[3]]])
+    return anp.sum(anp.dot(m, m))
+
+
 def contracted(x):
     return anp.einsum('i,ij,j->', anp.dot(M, x), M, x)
 
@@ -197,7 +203,7 @@ FIRST_ORDER_ONLY = {concatenated_in_a_loop, normed, contracted}
 
 @pytest.mark.parametrize('f', [concatenated, concatenated_in_a_loop, vstacked, hstacked,
                                stacked, column_stacked, selected, normed, array_of_values,
-                               contracted, moments, through_methods],
+                               matrix_of_values, contracted, moments, through_methods],
                          ids=lambda f: f.__name__)
 def test_wrappers_differentiate_like_autograd(f):
     assert_like_autograd(f, X, order=1 if f in FIRST_ORDER_ONLY else 2)

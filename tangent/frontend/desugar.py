@@ -6,10 +6,13 @@ Guarantees: calls the user wrote as array methods (``x.sum(axis=0)``,
 ``x.reshape(2, 3)``, ``x.dot(y)``) and the ``x.T`` attribute are calls of the
 library functions they mean (``np.sum(x, axis=0)``), so the derivative rules of
 those functions apply; calls through a wrapper module (``autograd.numpy``)
-name the function it wraps. What each method means comes from the loaded
-backends' ``ArrayMethods`` (the NumPy backend's ``methods``). ``parameter_receivers`` reports the parameters whose class
-must be known before the function can be differentiated (``model.forward(x)``
-with ``model`` an argument).
+name the function it wraps, and calls of a function that only its own library
+can differentiate (an autograd primitive without a tangent rule) go through
+the helper that library's backend names (``ArrayMethods.call_helper``). What
+each method means comes from the loaded backends' ``ArrayMethods`` (the NumPy
+backend's ``methods``). ``parameter_receivers`` reports the parameters whose
+class must be known before the function can be differentiated
+(``model.forward(x)`` with ``model`` an argument).
 """
 
 from __future__ import annotations

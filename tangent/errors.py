@@ -7,6 +7,51 @@ function, the user's ``file:line``, and the way out.
 from __future__ import annotations
 
 import sys
+import types
+
+
+def callable_name(func: object) -> str:
+    """The name a user knows ``func`` by, for messages.
+
+    A library's wrapper made by a decorator factory (autograd's primitives:
+    ``primitive.<locals>.f_wrapped``) keeps the function it wraps in ``fun``:
+    name that one; when it wraps a method bound to a named object
+    (``scipy.stats.norm.logpdf``), with its owner: ``norm.logpdf``.
+    """
+    qualname = getattr(func, '__qualname__', None)
+    wrapped = getattr(func, 'fun', None)
+    if wrapped is not None and isinstance(qualname, str) and '<locals>' in qualname:
+        return _wrapped_name(wrapped)
+    if isinstance(qualname, str):
+        return qualname
+    name = getattr(func, '__name__', None)
+    if isinstance(name, str) and type(func).__name__ == 'ufunc':
+        return _ufunc_name(func, name)
+    return name if isinstance(name, str) else repr(func)
+
+
+def _ufunc_name(func: object, name: str) -> str:
+    """A ufunc outside NumPy carries no qualified name (``scipy.special.struve``):
+    the shortest public module path that holds it (looked up only on the way to
+    an error), else its bare name."""
+    holders = sorted((module_name for module_name, module in list(sys.modules.items())
+                      if not any(part.startswith('_') for part in module_name.split('.'))
+                      and getattr(module, name, None) is func),
+                     key=lambda module_name: (module_name.count('.'), module_name))
+    return f'{holders[0]}.{name}' if holders else name
+
+
+def _wrapped_name(func: object) -> str:
+    owner = getattr(func, '__self__', None)
+    name = getattr(func, '__name__', None)
+    if owner is not None and isinstance(name, str) and \
+            not isinstance(owner, (type, types.ModuleType)):
+        owner_name = getattr(owner, 'name', None)
+        if not (isinstance(owner_name, str) and owner_name.isidentifier()):
+            # an object named by its class: instances of <name>_gen are <name>
+            owner_name = type(owner).__name__.removesuffix('_gen')
+        return f'{owner_name}.{name}'
+    return callable_name(func)
 
 
 class TangentParseError(SyntaxError):
@@ -65,25 +110,6 @@ UNRESOLVED_CALLEE = (
     'global, an argument, or an attribute or constant item of one (self.layer1(x), '
     "params['act'](x), acts[0](x)); for objects or functions in a list argument, loop "
     'over the list itself (for layer in layers: x = layer(x)), without break or continue')
-
-
-def callee_name(func: object, fallback: str | None = None) -> str:
-    """The name an error gives a called function: its qualified name; for a ufunc
-    outside NumPy, which carries none (``scipy.special.struve``), the dotted name of
-    the public module that holds it; else ``fallback`` (the call's text) or its repr."""
-    qualname = getattr(func, '__qualname__', None)
-    if isinstance(qualname, str):
-        return qualname
-    name = getattr(func, '__name__', None)
-    if isinstance(name, str) and type(func).__name__ == 'ufunc':
-        # Only on the way to an error: the shortest public module path that holds it.
-        holders = sorted((module_name for module_name, module in list(sys.modules.items())
-                          if not any(part.startswith('_') for part in module_name.split('.'))
-                          and getattr(module, name, None) is func),
-                         key=lambda module_name: (module_name.count('.'), module_name))
-        if holders:
-            return f'{holders[0]}.{name}'
-    return fallback or repr(func)
 
 
 # Why a lambda or nested function used as a value has no derivative, and the way out.

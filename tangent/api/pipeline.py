@@ -74,7 +74,7 @@ def read_callee(callee: Callable, read: Callable[[], Any]) -> Any:
         if getattr(error, 'callee', None) is not None:
             raise  # a callee of this callee, already explained
         raise errors.callee_without_source(
-            error, getattr(callee, '__qualname__', repr(callee))) from None
+            error, errors.callable_name(callee)) from None
 
 
 def _positional_only_as_positional(fdef: gast.FunctionDef) -> None:

@@ -79,6 +79,9 @@ class ArrayMethods(NamedTuple):
       other_names: the arrays' other attributes (``shape``): never a user object's.
       wrapped: the library function a wrapper (``autograd.numpy.sum``) stands for,
         or None.
+      call_helper: for a function differentiated by another library's own rules, the
+        helper its calls go through, or None: ``f(a, k=c)`` becomes
+        ``helper(f, ('k',), a, c)`` (the keyword arguments' names, then every value).
     """
 
     module: types.ModuleType | None = None
@@ -89,6 +92,7 @@ class ArrayMethods(NamedTuple):
     astype: Callable | None = None
     other_names: frozenset = frozenset()
     wrapped: Callable[[Any], Any] | None = None
+    call_helper: Callable[[Any], Any] | None = None
 
     def names(self) -> frozenset:
         """Every method and attribute name of the arrays."""
@@ -170,8 +174,20 @@ def load_for(free: Mapping[str, Any]) -> None:
         if backend.name in _loaded:
             continue
         if any(module in sys.modules for module in backend.modules) or \
-                any(owner_of(value) is backend for value in free.values()):
+                any(owner_of(value) is backend or owner_of(_stands_for(value)) is backend
+                    for value in free.values()):
             load(backend)
+
+
+def _stands_for(value: Any) -> Any:
+    """The library function a wrapper (``autograd.scipy.special.logsumexp``) stands
+    for, whose backend's rules then apply; None for anything else."""
+    for table in array_methods():
+        if table.wrapped is not None:
+            target = table.wrapped(value)
+            if target is not None:
+                return target
+    return None
 
 
 def traced_vjp(values: tuple) -> Callable | None:

@@ -24,7 +24,7 @@ from typing import Any, Callable
 import gast
 
 from tangent import backends, runtime
-from tangent.errors import TangentParseError, UNRESOLVED_CALLEE
+from tangent.errors import TangentParseError, UNRESOLVED_CALLEE, callable_name
 from tangent.frontend import decorators
 from tangent.rules import non_differentiable
 from tangent.syntax import annotations as anno, quoting
@@ -374,20 +374,20 @@ def active_parameters(function: types.FunctionType, args: list, keywords: list,
             starred = True
             if is_active(arg.value):
                 raise TangentParseError(
-                    f'{function.__qualname__} receives a differentiated value through '
+                    f'{callable_name(function)} receives a differentiated value through '
                     f'*{quoting.to_source(arg.value)}, whose items tangent cannot match to '
                     f'parameters; pass the values one by one', *where)
         elif is_active(arg):
             if starred or position >= len(params):
                 raise TangentParseError(
-                    f'{function.__qualname__} receives a differentiated value after a '
+                    f'{callable_name(function)} receives a differentiated value after a '
                     f'*argument or into its *args; pass it to a named parameter', *where)
             found[position] = arg
     for keyword in keywords:
         if is_active(keyword.value):
             if keyword.arg not in named:
                 raise TangentParseError(
-                    f'{function.__qualname__} receives a differentiated value through '
+                    f'{callable_name(function)} receives a differentiated value through '
                     f'**kwargs ({keyword.arg}=...); pass it to a named parameter', *where)
             found[named.index(keyword.arg)] = keyword.value
     return dict(sorted(found.items()))

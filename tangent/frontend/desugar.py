@@ -6,10 +6,13 @@ Guarantees: calls the user wrote as array methods (``x.sum(axis=0)``,
 ``x.reshape(2, 3)``, ``x.dot(y)``) and the ``x.T`` attribute are calls of the
 library functions they mean (``np.sum(x, axis=0)``), so the derivative rules of
 those functions apply; calls through a wrapper module (``autograd.numpy``)
-name the function it wraps. What each method means comes from the loaded
-backends' ``ArrayMethods`` (the NumPy backend's ``methods``). ``parameter_receivers`` reports the parameters whose class
-must be known before the function can be differentiated (``model.forward(x)``
-with ``model`` an argument).
+name the function it wraps, and calls of a function that only its own library
+can differentiate (an autograd primitive without a tangent rule) go through
+the helper that library's backend names (``ArrayMethods.call_helper``). What
+each method means comes from the loaded backends' ``ArrayMethods`` (the NumPy
+backend's ``methods``). ``parameter_receivers`` reports the parameters whose
+class must be known before the function can be differentiated
+(``model.forward(x)`` with ``model`` an argument).
 """
 
 from __future__ import annotations
@@ -212,6 +215,9 @@ class Desugarer(transformers.NodeTransformer):
         return node
 
     def visit_Call(self, node):
+        through = self._through_helper(node)
+        if through is not None:
+            return through
         func = node.func
         if not (isinstance(func, gast.Attribute) and not anno.has(func, Key.FUNC)):
             self.generic_visit(node)
@@ -240,12 +246,33 @@ class Desugarer(transformers.NodeTransformer):
         call = gast.Call(func=self.reference(func, table), args=args, keywords=keywords)
         return gast.copy_location(call, original)
 
+    def _through_helper(self, node):
+        """``p(a, k=c)`` -> ``helper(p, ('k',), a, c)`` for a function differentiated by
+        its library's own rules (an autograd primitive without a tangent rule)."""
+        value = anno.get(node.func, Key.FUNC)
+        if value is None or any(isinstance(arg, gast.Starred) for arg in node.args) or \
+                any(keyword.arg is None for keyword in node.keywords):
+            return None
+        for table in self.tables:
+            helper = table.call_helper(value) if table.call_helper is not None else None
+            if helper is not None:
+                names = gast.Tuple(elts=[gast.Constant(value=keyword.arg, kind=None)
+                                         for keyword in node.keywords], ctx=gast.Load())
+                values = [self.visit(arg) for arg in node.args] + \
+                    [self.visit(keyword.value) for keyword in node.keywords]
+                call = gast.Call(func=self.reference(helper, table),
+                                 args=[node.func, names] + values, keywords=[])
+                return gast.copy_location(call, node)
+        return None
+
     def _unwrapped(self, node):
         """``anp.sum`` (autograd's wrapper) -> ``np.sum``, the function it wraps."""
         if not isinstance(node.ctx, gast.Load):
             return node
         value = anno.get(node, Key.FUNC)
         for table in self.tables:
+            if table.call_helper is not None and table.call_helper(value) is not None:
+                return node  # differentiated by its library's rules, not the wrapped one's
             wrapped = table.wrapped(value) if table.wrapped is not None else None
             if wrapped is not None:
                 return gast.copy_location(self.reference(wrapped, table), node)

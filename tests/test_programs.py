@@ -18,14 +18,16 @@ from autograd import hessian_vector_product
 
 import tangent
 from programs import PROGRAM_NAMES, load
+from tangent.testing import check_grads
 
 SEED = 0
 RTOL = 1e-7
 ATOL = 1e-10
 
 # Programs also checked in split motion: one with a RandomState argument, one with
-# dict parameters and a loop over time, one with parameter lists.
-SPLIT_MOTION_PROGRAMS = ['bbvi', 'hmm', 'softmax_mlp', 'kalman_filter']
+# dict parameters and a loop over time, one with parameter lists, one whose parameter
+# list of tuples goes through odeint's args.
+SPLIT_MOTION_PROGRAMS = ['bbvi', 'hmm', 'softmax_mlp', 'kalman_filter', 'neural_ode']
 
 
 def fresh_arguments(program):
@@ -126,6 +128,19 @@ def test_autograd_reference_matches_finite_differences(name):
     directional = sum(numpy.dot(flatten(gradient)[0], directions[position])
                       for gradient, position in zip(autograd_gradients(program), program.WRT))
     numpy.testing.assert_allclose(directional, finite_difference, rtol=1e-5, atol=1e-7)
+
+
+def test_neural_ode_against_finite_differences_in_every_mode():
+    """Reverse (joint and split motion) and forward mode, at a smaller size than the
+    program's own: a hidden layer of 3, 4 output times."""
+    program = load('neural_ode')
+    rs = numpy.random.RandomState(SEED)
+    params = [(0.5 * rs.randn(2, 3), 0.1 * rs.randn(3)),
+              (0.5 * rs.randn(3, 2), 0.1 * rs.randn(2))]
+    times = numpy.linspace(0.0, 1.0, 4)
+    target = numpy.stack([numpy.cos(times), -numpy.sin(times)], axis=1)
+    check_grads(program.objective, params, numpy.array([1.0, 0.0]), times, target,
+                modes=('reverse', 'forward'), wrt=(0,))
 
 
 def test_newton_cg_hessian_vector_products_match_autograd():

@@ -178,6 +178,145 @@ def test_neural_ode_against_finite_differences():
                 modes=('reverse', 'forward'), eps=1e-5, rtol=1e-5, atol=1e-6)
 
 
+# Nested containers of arrays in args: gradients of the same structure ---------------
+
+def mlp_field(y, t, layers):
+    for weights, bias in layers:
+        outputs = y @ weights + bias
+        y = np.tanh(outputs)
+    return outputs
+
+
+def mlp_ode_loss(layers, y0, t):
+    ys = odeint(mlp_field, y0, t, args=(layers,), rtol=TIGHT, atol=TIGHT)
+    return np.mean((ys - 0.3) ** 2)
+
+
+def mlp_layers(rng):
+    return [(0.5 * rng.normal(size=(2, 3)), 0.1 * rng.normal(size=3)),
+            (0.5 * rng.normal(size=(3, 2)), 0.1 * rng.normal(size=2))]
+
+
+def nested_leaves(tree):
+    if isinstance(tree, dict):
+        return [leaf for key in sorted(tree) for leaf in nested_leaves(tree[key])]
+    if isinstance(tree, (list, tuple)):
+        return [leaf for item in tree for leaf in nested_leaves(item)]
+    return [tree]
+
+
+def nested_central_difference(f, tree, eps=1e-6):
+    """The gradient of the scalar f(tree), one leaf entry at a time, as a list of
+    arrays in the order of nested_leaves (tree's float leaves are arrays)."""
+    gradients = []
+    for leaf in nested_leaves(tree):
+        gradient = np.zeros(leaf.shape)
+        for position in np.ndindex(leaf.shape):
+            original = leaf[position]
+            leaf[position] = original + eps
+            above = f(tree)
+            leaf[position] = original - eps
+            below = f(tree)
+            leaf[position] = original
+            gradient[position] = (above - below) / (2 * eps)
+        gradients.append(gradient)
+    return gradients
+
+
+def test_list_of_weight_tuples_gradient_keeps_the_structure():
+    rng = np.random.default_rng(3)
+    layers, y0 = mlp_layers(rng), np.array([1.0, -0.5])
+    gradient = tangent.grad(mlp_ode_loss)(layers, y0, TIMES)
+    assert isinstance(gradient, list) and len(gradient) == 2
+    assert all(isinstance(layer, tuple) and len(layer) == 2 for layer in gradient)
+    expected = nested_central_difference(lambda tree: mlp_ode_loss(tree, y0, TIMES), layers)
+    for actual, wanted in zip(nested_leaves(gradient), expected):
+        assert np.shape(actual) == np.shape(wanted)
+        np.testing.assert_allclose(actual, wanted, rtol=1e-5, atol=1e-8)
+
+
+def test_list_of_weight_tuples_all_modes():
+    rng = np.random.default_rng(4)
+    check_grads(mlp_ode_loss, mlp_layers(rng), np.array([0.4, 0.9]), TIMES,
+                modes=('reverse', 'forward'), eps=1e-5)
+
+
+def damped_by_settings(y, t, settings, label):
+    if label != 'settings' or settings['name'] != 'damped':  # passed as they are
+        raise ValueError(label)
+    stiffness, (damping, drive) = settings['stiffness'], settings['friction']
+    return np.array([y[1], -stiffness @ y - damping * y[1] + drive * np.cos(t)])
+
+
+def settings_loss(y0, settings):
+    ys = odeint(damped_by_settings, y0, TIMES, args=(settings, 'settings'),
+                rtol=TIGHT, atol=TIGHT)
+    return np.sum(ys[-1] ** 2) + 0.2 * np.sum(ys[:, 0])
+
+
+def make_settings():
+    return {'stiffness': np.array([1.3, 0.2]), 'friction': (0.4, np.array(0.7)),
+            'name': 'damped'}
+
+
+def test_dict_with_a_tuple_and_a_string_gradient_keeps_the_structure():
+    y0, settings = np.array([0.5, -0.2]), make_settings()
+    gradient = tangent.grad(settings_loss, wrt=(1,))(y0, settings)
+    assert set(gradient) == {'stiffness', 'friction', 'name'}
+    assert gradient['name'] is None  # a string has no gradient
+    assert isinstance(gradient['friction'], tuple) and np.ndim(gradient['friction'][0]) == 0
+
+    def as_arrays(tree):
+        return {'stiffness': tree['stiffness'], 'friction': [np.array([tree['friction'][0]]),
+                                                             np.array([tree['friction'][1]])]}
+
+    def loss_of_arrays(tree):
+        return settings_loss(y0, {'stiffness': tree['stiffness'], 'name': 'damped',
+                                  'friction': (float(tree['friction'][0][0]),
+                                               tree['friction'][1][0])})
+    expected = nested_central_difference(loss_of_arrays, as_arrays(settings))
+    actual = nested_leaves(as_arrays(gradient))
+    for got, wanted in zip(actual, expected):
+        np.testing.assert_allclose(got, wanted, rtol=1e-5, atol=1e-8)
+
+
+def test_dict_with_a_tuple_and_a_string_all_modes():
+    check_grads(settings_loss, np.array([0.5, -0.2]), make_settings(),
+                modes=('reverse', 'forward'), eps=1e-5)
+
+
+def list_args_loss(y0, k):
+    return np.sum(odeint(linear, y0, TIMES, args=([[-k]],), rtol=TIGHT, atol=TIGHT))
+
+
+@pytest.mark.parametrize('mode', ['reverse', 'forward'])
+def test_nested_list_of_numbers_matches_closed_form(mode):
+    # y = y0 exp(-k t): the loss is y0 sum(exp(-k t)).
+    y0, k = 1.3, 0.6
+    expected_y0 = np.sum(np.exp(-k * TIMES))
+    expected_k = -y0 * np.sum(TIMES * np.exp(-k * TIMES))
+    if mode == 'reverse':
+        gradients = tangent.grad(list_args_loss, wrt=(0, 1))(np.array([y0]), k)
+    else:
+        forward = tangent.autodiff(list_args_loss, wrt=(0, 1), mode='forward')
+        gradients = (forward(np.array([y0]), k, np.array([1.0]), 0.0),
+                     forward(np.array([y0]), k, np.array([0.0]), 1.0))
+    np.testing.assert_allclose(np.ravel(gradients[0]), [expected_y0], rtol=1e-8)
+    np.testing.assert_allclose(gradients[1], expected_k, rtol=1e-8)
+
+
+def test_nested_args_forward_with_a_zero_tangent_in_some_leaves():
+    # Forward mode w.r.t. y0 only: the tangent of args is zero in every leaf.
+    rng = np.random.default_rng(5)
+    layers, y0 = mlp_layers(rng), np.array([0.4, 0.9])
+    direction = np.array([0.3, -1.1])
+    forward = tangent.autodiff(mlp_ode_loss, wrt=(1,), mode='forward')
+    eps = 1e-6
+    expected = (mlp_ode_loss(layers, y0 + eps * direction, TIMES) -
+                mlp_ode_loss(layers, y0 - eps * direction, TIMES)) / (2 * eps)
+    np.testing.assert_allclose(forward(layers, y0, TIMES, direction), expected, rtol=1e-5)
+
+
 # The forms of a call ------------------------------------------------------------
 
 def time_first(t, y, k):
@@ -416,15 +555,6 @@ def gathered_loss(y0, k):
 def test_func_gathering_star_args_raises():
     with pytest.raises(NotImplementedError, match='odeint.*gathered.*\\*args'):
         tangent.grad(gathered_loss, wrt=(1,))(np.array([1.0]), 0.3)
-
-
-def list_args_loss(y0, k):
-    return np.sum(odeint(linear, y0, TIMES, args=([[-k]],)))
-
-
-def test_list_in_args_raises():
-    with pytest.raises(NotImplementedError, match='odeint.*np.array'):
-        tangent.grad(list_args_loss)(np.array([1.0]), 0.3)
 
 
 def test_hessian_vector_product_raises():

@@ -27,7 +27,7 @@ from tangent import runtime
 from tangent.runtime import dispatch
 
 __all__ = ['Backend', 'ArrayMethods', 'register', 'registered', 'owner_of', 'owns_module', 'load',
-           'load_for', 'traced_vjp', 'array_methods', 'provide_derivatives', 'derivative_of']
+           'load_for', 'stands_for', 'traced_vjp', 'array_methods', 'provide_derivatives', 'derivative_of']
 
 
 class Backend(NamedTuple):
@@ -174,14 +174,15 @@ def load_for(free: Mapping[str, Any]) -> None:
         if backend.name in _loaded:
             continue
         if any(module in sys.modules for module in backend.modules) or \
-                any(owner_of(value) is backend or owner_of(_stands_for(value)) is backend
+                any(owner_of(value) is backend or owner_of(stands_for(value)) is backend
                     for value in free.values()):
             load(backend)
 
 
-def _stands_for(value: Any) -> Any:
+def stands_for(value: Any) -> Any:
     """The library function a wrapper (``autograd.scipy.special.logsumexp``) stands
-    for, whose backend's rules then apply; None for anything else."""
+    for, whose backend's rules then apply, or the Python builtin one stands for
+    (``autograd.builtins.tuple``); None for anything else."""
     for table in array_methods():
         if table.wrapped is not None:
             target = table.wrapped(value)

@@ -299,6 +299,8 @@ def calls_of_callables(fdef: gast.FunctionDef, free: dict[str, Any]) -> None:
       written for it, ``annotate.CalledValue``) is called as ``f(g.args[0], x,
       k=g.keywords['k'])``, its values read when the derivative runs;
     - ``list(xs)`` and ``tuple(xs)`` are the displays ``[*xs]`` and ``(*xs,)``;
+      ``dict(a=x, b=y)`` is ``{'a': x, 'b': y}`` (also through the wrappers that stand
+      for them, ``autograd.builtins``);
     - ``zip(*pairs)`` is ``tangent.unzipped(pairs)``;
     - ``max(*xs)`` and ``min(*xs)`` of a name are ``max(xs[0] if len(xs) == 1 else xs)``;
     - ``g(*pair)``, with ``pair`` a list or tuple display assigned once and never
@@ -361,6 +363,11 @@ def _name(identifier: str, value: Any = None, store: bool = False) -> gast.Name:
     return node
 
 
+def _keywords_only(call: gast.Call) -> bool:
+    """A call with named keyword arguments only: ``dict(a=x, b=y)``, ``dict()``."""
+    return not call.args and all(keyword.arg is not None for keyword in call.keywords)
+
+
 def _plain(call: gast.Call, least: int) -> bool:
     """A call with at least ``least`` positional arguments, none starred, no keywords."""
     return len(call.args) >= least and not call.keywords and not any(
@@ -374,7 +381,11 @@ def _is_partial_call(node: gast.AST) -> bool:
 
 
 def annotate_callee(call: gast.Call) -> Any:
-    return anno.get(call.func, Key.FUNC, None)
+    """The function ``call`` runs; a wrapper as what it stands for, so that
+    ``autograd.builtins.tuple(xs)`` is rewritten as ``tuple(xs)`` is."""
+    value = anno.get(call.func, Key.FUNC, None)
+    target = None if value is None else backends.stands_for(value)
+    return value if target is None else target
 
 
 class _CallRewriter(transformers.NodeTransformer):
@@ -404,6 +415,11 @@ class _CallRewriter(transformers.NodeTransformer):
             starred = gast.Starred(value=items, ctx=gast.Load())
             display = gast.List if callee is list else gast.Tuple
             return gast.copy_location(display(elts=[starred], ctx=gast.Load()), node)
+        if callee is dict and _keywords_only(node):
+            display = gast.Dict(keys=[gast.Constant(value=k.arg, kind=None)
+                                      for k in node.keywords],
+                                values=[k.value for k in node.keywords])
+            return gast.copy_location(display, node)
         if callee is zip and len(node.args) == 1 and not node.keywords and \
                 isinstance(node.args[0], gast.Starred):
             helper = self.runtime_reference('unzipped')

@@ -13,12 +13,18 @@ A primitive whose wrapped function belongs to autograd itself
 or has no tangent rule is differentiated through autograd's own rules instead
 (``autograd_helpers.autograd_apply``).
 
+``autograd.builtins`` holds autograd's stand-ins for Python builtins of the same
+name: the containers ``tuple``, ``list`` and ``dict`` (subclasses whose constructors
+record their items for autograd's tracer) and ``isinstance`` and ``type`` (which
+look through autograd's boxes). tangent has no boxes, so each is the builtin.
+
 Nothing here imports autograd: a wrapper is recognised by the attributes and
 module names it carries, and the namespaces are read from ``sys.modules``.
 """
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import sys
 import types
@@ -30,6 +36,7 @@ from tangent.rules import policy
 
 _ROOTS = ('autograd.numpy', 'autograd.scipy')
 _PREFIX = 'autograd.'
+_BUILTINS = 'autograd.builtins'
 
 
 def _is_autograd(module: Any) -> bool:
@@ -99,8 +106,48 @@ class _Index:
 _index = _Index()
 
 
+def _stands_for_builtin(value: Any, builtin: Any) -> bool:
+    """Whether ``value`` of ``autograd.builtins`` is ``builtin`` for unboxed values:
+    a subclass of the builtin container, or a wrapper calling the builtin function
+    (the only function its closure holds)."""
+    if isinstance(value, type):
+        return isinstance(builtin, type) and issubclass(value, builtin)
+    cells = getattr(value, '__closure__', None) or ()
+    return isinstance(value, types.FunctionType) and _is_autograd(value.__module__) and \
+        any(cell.cell_contents is builtin for cell in cells)
+
+
+class _BuiltinsIndex:
+    """For each name of ``autograd.builtins`` that stands for the Python builtin of the
+    same name, that builtin."""
+
+    def __init__(self):
+        self.module: Any = None
+        self.targets: dict[int, tuple[Any, Any]] = {}  # id -> (wrapper, builtin)
+
+    def target(self, value: Any) -> Any:
+        module = sys.modules.get(_BUILTINS)
+        if module is None:
+            return None
+        if module is not self.module:
+            self.targets = {id(wrapper): (wrapper, getattr(builtins, name))
+                            for name, wrapper in vars(module).items()
+                            if not name.startswith('_') and hasattr(builtins, name)
+                            and _stands_for_builtin(wrapper, getattr(builtins, name))}
+            self.module = module
+        entry = self.targets.get(id(value))
+        return entry[1] if entry is not None and entry[0] is value else None
+
+
+_builtins_index = _BuiltinsIndex()
+
+
 def library_target(value: Any) -> Any:
-    """The NumPy or SciPy function an autograd wrapper stands for, or None."""
+    """The NumPy or SciPy function an autograd wrapper stands for, or the Python
+    builtin an ``autograd.builtins`` name stands for, or None."""
+    builtin = _builtins_index.target(value)
+    if builtin is not None:
+        return builtin
     if not isinstance(value, types.FunctionType) or not _is_autograd(value.__module__):
         return None
     if value.__module__ == 'autograd.misc.flatten' and value.__name__ == 'flatten':

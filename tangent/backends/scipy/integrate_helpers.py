@@ -91,17 +91,23 @@ def _tolerance(given: Any) -> float:
 
 class _System:
     """The user's ``func`` with its extra arguments split into the ones that carry
-    a derivative (real numbers and numeric arrays, flattened into one vector)
-    and the others (strings, flags, functions), which are passed as they are."""
+    a derivative and the others (strings, flags, functions), which are passed as
+    they are. An argument carries a derivative when it is a real number or a
+    numeric array, or a list, tuple or dict (nested) holding some: its leaves. The
+    leaves of all of them, flattened, are one vector beside the ODE's state; tangent
+    differentiates ``func`` with respect to each such argument as a whole, giving
+    a gradient (or tangent) of the argument's structure."""
 
     def __init__(self, func: Callable, y0: Any, t: Any, args: Any, options: OdeintOptions):
         self.func = func
         self.tfirst = options.tfirst
         self.solver = options.solver
         self.args = tuple(args)  # odeint itself insists on a tuple
-        self.active = [i for i, arg in enumerate(self.args) if _carries_derivative(arg)]
-        self.shapes = [np.shape(self.args[i]) for i in self.active]
-        self.sizes = [int(np.prod(shape, dtype=int)) for shape in self.shapes]
+        leaves = [_numeric_leaves(arg) for arg in self.args]
+        self.active = [i for i, paths in enumerate(leaves) if paths]
+        self.leaves = [(i, path, np.shape(_at(self.args[i], path)))
+                       for i in self.active for path in leaves[i]]
+        self.sizes = [int(np.prod(shape, dtype=int)) for _, _, shape in self.leaves]
         self.y0 = np.asarray(y0, dtype=np.float64).ravel()
         self.n = self.y0.size
         self.t = np.asarray(t, dtype=np.float64).ravel()
@@ -130,20 +136,31 @@ class _System:
         return np.asarray(self.func(*self.arguments(y, s)), dtype=np.float64).ravel()
 
     def flatten(self, values: tuple) -> np.ndarray:
-        """Values shaped like the active arguments, as one vector (zeros for None)."""
-        pieces = [np.broadcast_to(np.asarray(0.0 if value is None else value,
-                                             dtype=np.float64), shape).ravel()
-                  for value, shape in zip(values, self.shapes)]
+        """Values shaped like the active arguments (gradients or tangents, a zero
+        leaf or branch as None or 0.0), as one vector of their leaves."""
+        by_argument = dict(zip(self.active, values))
+        pieces = [np.broadcast_to(_zero_or(_at(by_argument[i], path)), shape).ravel()
+                  for i, path, shape in self.leaves]
         return np.concatenate(pieces) if pieces else np.zeros(0)
 
     def unflatten(self, vector: np.ndarray) -> tuple:
-        """The gradients of all of ``args``, from the vector of the active ones."""
-        gradients = [runtime.init_grad(arg) for arg in self.args]  # tangent's zero, or None
+        """Values shaped like each of ``args`` (a gradient of each, or a tangent of
+        each in the active ones), from the vector of the active ones' leaves; the
+        other arguments and leaves get tangent's zero (or None)."""
+        found: dict[int, dict] = {i: {} for i in self.active}
         offset = 0
-        for i, shape, size in zip(self.active, self.shapes, self.sizes):
-            gradients[i] = _like(vector[offset:offset + size].reshape(shape), self.args[i])
+        for (i, path, shape), size in zip(self.leaves, self.sizes):
+            found[i][path] = vector[offset:offset + size].reshape(shape)
             offset += size
-        return tuple(gradients)
+        return tuple(_replaced_leaves(arg, found.get(i, {})) for i, arg in enumerate(self.args))
+
+    def directions(self, dargs: Any) -> list:
+        """The tangent of each active argument, shaped like it, from ``dargs``, the
+        tangent of ``args``: zero as a whole, or one per argument, each zero (None,
+        0.0) as a whole or in some of its leaves."""
+        given = [None if _is_zero(dargs) else dargs[i] for i in self.active]
+        tangents = self.unflatten(self.flatten(tuple(given)))
+        return [tangents[i] for i in self.active]
 
     def solve(self, rhs: Callable, state: np.ndarray, times: np.ndarray) -> np.ndarray:
         """``odeint`` of an augmented system, in the direction of the primal solve."""
@@ -178,29 +195,50 @@ def _solved(rhs: Callable, state: np.ndarray, times: Any, solver: dict) -> np.nd
     return values
 
 
-def _carries_derivative(value: Any) -> bool:
-    """Real numbers and numeric arrays have a derivative; a list or tuple of
-    numbers is refused, since its gradient would need its own structure."""
+def _numeric_leaves(value: Any, path: tuple = ()) -> list[tuple]:
+    """The paths (keys and indices) to the real numbers and numeric arrays in
+    ``value``, which may be one itself (the path ``()``) or a nested list, tuple or
+    dict; other leaves (strings, flags, functions) carry no derivative."""
     if isinstance(value, (bool, np.bool_)):
-        return False
+        return []
     if isinstance(value, numbers.Real) or (isinstance(value, (np.ndarray, np.generic))
                                            and value.dtype.kind in 'iuf'):
-        return True
-    if isinstance(value, (list, tuple)) and _holds_numbers(value):
-        raise NotImplementedError(
-            'The derivative of scipy.integrate.odeint takes each extra argument in args '
-            'as a number or a NumPy array; pass this list or tuple as np.array(...).')
+        return [path]
     if isinstance(value, (complex, np.complexfloating)) or (
             isinstance(value, np.ndarray) and value.dtype.kind == 'c'):
         raise NotImplementedError('The derivative of scipy.integrate.odeint covers real '
                                   'values only; args holds a complex one.')
-    return False
+    if isinstance(value, (list, tuple, dict)):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        return [leaf for key, item in items for leaf in _numeric_leaves(item, path + (key,))]
+    return []
 
 
-def _holds_numbers(value: Any) -> bool:
+def _at(value: Any, path: tuple) -> Any:
+    """The item of the nested ``value`` at ``path``; None where a gradient or tangent
+    is zero as a whole (None or a number) above it."""
+    for key in path:
+        if value is None or isinstance(value, numbers.Number):
+            return None
+        value = value[key]
+    return value
+
+
+def _replaced_leaves(value: Any, leaves: dict, path: tuple = ()) -> Any:
+    """``value``'s structure holding ``leaves[path]`` (as ``_like`` the leaf) at each
+    path given, and tangent's zero gradient of the others."""
+    if path in leaves:
+        return _like(leaves[path], value)
+    if isinstance(value, dict):
+        return {key: _replaced_leaves(item, leaves, path + (key,))
+                for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return any(_holds_numbers(item) for item in value)
-    return isinstance(value, (numbers.Number, np.ndarray)) and not isinstance(value, bool)
+        items = [_replaced_leaves(item, leaves, path + (index,))
+                 for index, item in enumerate(value)]
+        if isinstance(value, list):
+            return items
+        return type(value)(*items) if hasattr(value, '_fields') else type(value)(items)
+    return runtime.init_grad(value)
 
 
 def _like(gradient: np.ndarray, value: Any) -> Any:
@@ -268,12 +306,7 @@ def odeint_jvp(ys: np.ndarray, func: Callable, y0: Any, t: Any, args: Any, dy0: 
     outputs = np.asarray(ys, dtype=np.float64).reshape(len(times), n)
     y0_tangent = np.broadcast_to(_zero_or(dy0), (n,))
     t_tangent = np.broadcast_to(_zero_or(dt), times.shape)
-    if system.active and not _is_zero(dargs):
-        args_tangent = tuple(dargs[i] for i in system.active)
-    else:
-        args_tangent = (0.0,) * len(system.active)
-    args_direction = [np.broadcast_to(_zero_or(d), shape)
-                      for d, shape in zip(args_tangent, system.shapes)]
+    args_direction = system.directions(dargs)
 
     def forward(state: np.ndarray, s: float) -> np.ndarray:
         y, sensitivity = state[:n], state[n:]

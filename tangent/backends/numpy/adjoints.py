@@ -28,6 +28,7 @@ import numpy as np
 
 from tangent import runtime as tangent
 from tangent.backends.numpy import declared  # noqa: F401 - registers first: aliases below use its rules
+from tangent.backends.numpy import helpers
 from tangent.rules.registry import adjoint, adjoints, d
 
 
@@ -830,3 +831,7 @@ def array_tangent(y, tangent_value, like, dtype=None):
     d[tangent_value] = tangent.unarray(d[y], tangent_value, dtype=dtype)
 
 
+# A cast to the dtype of the values g is a gradient for: g's gradient casts back.
+@adjoint(helpers._as_gradient)
+def as_gradient(y, g, *like):
+    d[g] = tangent.astype(d[y], g)

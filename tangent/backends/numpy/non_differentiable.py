@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 
+from tangent.backends.numpy import helpers
 from tangent.rules.non_differentiable import (
     on_first_lookup,
     register_non_differentiable_functions,
@@ -29,6 +30,14 @@ register_non_differentiable_functions(
     np.array_equal, np.any, np.all, np.count_nonzero, np.floor_divide,
     np.searchsorted, np.digitize, np.spacing,
     np.result_type, np.dtype, np.iinfo, np.finfo,
+)
+
+# Helpers whose results are dtypes, masks, counts, modes or piecewise-constant
+# weights: a derivative differentiated again reads them as constants.
+register_non_differentiable_functions(
+    helpers._real_dtype, helpers._carries_derivative, helpers.clip_passes,
+    helpers.extremum_share, helpers.median_share, helpers.remainder_quotient,
+    helpers.nan_count, helpers.interp_outside, helpers.linear_pad_mode,
 )
 
 

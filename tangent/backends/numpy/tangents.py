@@ -26,6 +26,7 @@ import numpy as np
 
 from tangent import runtime as tangent
 from tangent.backends.numpy import declared  # noqa: F401 - registers first: aliases below use its rules
+from tangent.backends.numpy import helpers
 from tangent.rules.registry import d, tangent_, tangents
 
 
@@ -766,3 +767,6 @@ def array_tangent(y, tangent_value, like, dtype=None):
     d[y] = tangent.array_tangent(d[tangent_value], like, dtype=dtype)
 
 
+@tangent_(helpers._as_gradient)
+def as_gradient(y, g, *like):
+    d[y] = np.asarray(d[g], dtype=y.dtype)

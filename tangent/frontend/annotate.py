@@ -530,6 +530,23 @@ def list_append(node: gast.AST) -> tuple[str, gast.expr] | None:
     return None
 
 
+def list_pop(node: gast.AST) -> str | None:
+    """``list_name`` for a statement ``list_name.pop()``.
+
+    Only derivatives tangent wrote hold one (the fence rejects ``pop`` in user
+    code): the adjoint of ``l.append(v)`` pops ``l`` to restore it.
+    """
+    if not (isinstance(node, gast.Expr) and isinstance(node.value, gast.Call)):
+        return None
+    call = node.value
+    func = call.func
+    if (isinstance(func, gast.Attribute) and func.attr == 'pop'
+            and isinstance(func.value, gast.Name) and not anno.has(func, Key.FUNC)
+            and not call.args and not call.keywords):
+        return func.value.id
+    return None
+
+
 def tape_slot(op_id: str) -> str:
     return f'<tape {op_id}>'  # not an identifier, so it cannot clash with a variable
 

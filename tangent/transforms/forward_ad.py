@@ -222,6 +222,11 @@ class ForwardAD:
                                     ctx=gast.Load())
             return [stmt, gast.Expr(value=gast.Call(func=append, args=[tangent_value],
                                                     keywords=[]))]
+        popped_list = annotate.list_pop(stmt)
+        if popped_list is not None and popped_list in self.active:
+            # Derivatives tangent wrote pop their lists; the tangents go with the items.
+            pop = gast.Attribute(value=name(self.tan(popped_list)), attr='pop', ctx=gast.Load())
+            return [stmt, gast.Expr(value=gast.Call(func=pop, args=[], keywords=[]))]
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             if isinstance(target, gast.Name):

@@ -269,6 +269,13 @@ class ReverseAD:
         tape = annotate.tape_operation(stmt)
         if tape is not None and tape[0] == 'add_at':
             return [stmt]  # updates its target in place: nothing to restore
+        popped_list = annotate.list_pop(stmt)
+        if popped_list is not None:  # the backward pass puts the item back from the tape
+            op_id = self._op_id(popped_list)
+            anno.set(stmt, Key.SAVED, op_id)
+            last = gast.Subscript(value=name(popped_list), slice=create.const(-1),
+                                  ctx=gast.Load())
+            return [self.push(popped_list, op_id, last), stmt]
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             if isinstance(target, gast.Name) and target.id in self.pushed:
@@ -348,6 +355,9 @@ class ReverseAD:
         appended = annotate.list_append(stmt)
         if appended is not None:
             return self.adjoint_append(stmt, state, *appended)
+        popped_list = annotate.list_pop(stmt)
+        if popped_list is not None:
+            return self.adjoint_list_pop(stmt, state, popped_list)
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             if isinstance(target, gast.Name):
@@ -429,6 +439,23 @@ class ReverseAD:
             state[list_name] = Adj.SET
         pop = gast.Attribute(value=name(list_name), attr='pop', ctx=gast.Load())
         out.append(gast.Expr(value=gast.Call(func=pop, args=[], keywords=[])))
+        return out
+
+    def adjoint_list_pop(self, stmt, state: State, list_name: str) -> list:
+        """``l.pop()``, found in derivatives being differentiated again (the adjoint of an
+        append pops): the item goes back on ``l`` from the tape, and l's gradient gets a
+        zero for it, since the popped item was never read."""
+        item = self.namer.fresh(f'{list_name}_popped')
+        restore = self.pop(name(item, store=True), anno.get(stmt, Key.SAVED))
+        append = gast.Attribute(value=name(list_name), attr='append', ctx=gast.Load())
+        out = [comments.comment('Grad of: ' + quoting.to_source(stmt)), restore,
+               gast.Expr(value=gast.Call(func=append, args=[name(item)], keywords=[]))]
+        if list_name in self.active and state.get(list_name, Adj.UNSET) is not Adj.UNSET:
+            zero = create.runtime_call(self.namespace, runtime.init_grad, [name(item)])
+            out.append(assign(self.adj(list_name), gast.BinOp(
+                left=name(self.adj(list_name)), op=gast.Add(),
+                right=gast.List(elts=[zero], ctx=gast.Load()))))
+            state[list_name] = Adj.SET
         return out
 
     def adjoint_stack(self) -> str:

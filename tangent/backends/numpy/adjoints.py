@@ -28,6 +28,7 @@ import numpy as np
 
 from tangent import runtime as tangent
 from tangent.backends.numpy import declared  # noqa: F401 - registers first: aliases below use its rules
+from tangent.backends.numpy import helpers
 from tangent.rules.registry import adjoint, adjoints, d
 
 
@@ -830,3 +831,35 @@ def array_tangent(y, tangent_value, like, dtype=None):
     d[tangent_value] = tangent.unarray(d[y], tangent_value, dtype=dtype)
 
 
+# A cast to the dtype of the values g is a gradient for: g's gradient casts back.
+@adjoint(helpers._as_gradient)
+def as_gradient(y, g, *like):
+    d[g] = tangent.astype(d[y], g)
+
+
+# The derivative of singular vectors is not written: norms through the SVD stop here.
+@adjoint(tangent.singular_norm_direction)
+def singular_norm_direction(y, x, ord):  # noqa: A002 - NumPy's name
+    d[x] = tangent.no_second_derivative(
+        "np.linalg.norm with ord='nuc', 2 or -2 of a matrix",
+        '(through the singular vectors)', True)
+
+
+# einsum's rules are multilinear in the operands: their derivatives are einsums too.
+@adjoint(tangent.einsum_gradient)
+def einsum_gradient(r, g, subscripts, operands, index):
+    d[g] = tangent.unbroadcast(tangent.einsum_with(subscripts, operands, index, d[r]), g)
+    d[operands] = tangent.einsum_gradient_operands_gradient(g, subscripts, operands, index,
+                                                            d[r])
+
+
+@adjoint(tangent.einsum_tangent)
+def einsum_tangent(y, subscripts, operands, tangents):
+    d[tangents] = tangent.einsum_tangent_gradients(d[y], subscripts, operands, tangents, False)
+    d[operands] = tangent.einsum_tangent_gradients(d[y], subscripts, operands, tangents, True)
+
+
+# Not differentiated again (RoR gave wrong numbers): the QR gradient stops here.
+@adjoint(tangent.qr_gradient)
+def qr_gradient(y, seed, result, a, mode):
+    d[a] = tangent.no_second_derivative('np.linalg.qr', 'in reverse over reverse', True)

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from tangent.errors import ForwardNotImplementedError, ReverseNotImplementedError
+
 __all__ = [
     'matrix_transpose', 'sinc_derivative', 'clip_passes', 'clip_bound_gradient',
     'where_gradient', 'extremum_share', 'prod_others', 'prod_others_tangent',
@@ -44,7 +46,9 @@ __all__ = [
     'finite_difference_tangent', 'ediff1d_gradient', 'ediff1d_tangent',
     'trapezoid_sample_gradient', 'trapezoid_unit_area', 'bessel_i1', 'prod_sequence_gradient',
     'prod_sequence_tangent', 'dist_gradient', 'dist_tangent', 'unique_gradient',
-    'unique_tangent',
+    'unique_tangent', 'singular_norm_direction', 'no_second_derivative', 'einsum_with',
+    'einsum_gradient_operands_gradient', 'einsum_gradient_tangent', 'einsum_tangent_gradients',
+    'einsum_tangent_tangent',
 ]
 
 
@@ -453,13 +457,8 @@ def _matrix_norm_direction(x, ord):  # noqa: A002
     if ord is None or ord == 'fro':
         total = np.sqrt(np.sum(x * x, axis=(-2, -1), keepdims=True))
         return x / np.where(total == 0, 1.0, total)
-    if ord == 'nuc':
-        u, _, vt = np.linalg.svd(x, full_matrices=False)
-        return u @ vt
-    if ord in (2, -2):
-        u, _, vt = np.linalg.svd(x, full_matrices=False)
-        pick = 0 if ord == 2 else -1
-        return u[..., :, pick:pick + 1 or None] @ vt[..., pick:pick + 1 or None, :]
+    if ord in ('nuc', 2, -2):
+        return singular_norm_direction(x, ord)
     if ord in (1, -1, np.inf, -np.inf):
         over_rows = ord in (1, -1)
         sums = np.sum(np.abs(x), axis=-2 if over_rows else -1, keepdims=True)
@@ -469,6 +468,25 @@ def _matrix_norm_direction(x, ord):  # noqa: A002
         hits = hits / np.sum(hits, axis=-1 if over_rows else -2, keepdims=True)
         return np.sign(x) * hits
     raise ValueError(f'no derivative for the matrix norm of order {ord!r}')
+
+
+def singular_norm_direction(x: Any, ord: Any) -> Any:  # noqa: A002
+    """``norm_direction`` of the nuclear (``'nuc'``) and spectral (2, -2) norms of a
+    stack of matrices: ``u @ vt`` of its SVD, or the top (bottom) singular pair."""
+    u, _, vt = np.linalg.svd(x, full_matrices=False)
+    if ord == 'nuc':
+        return u @ vt
+    pick = 0 if ord == 2 else -1
+    return u[..., :, pick:pick + 1 or None] @ vt[..., pick:pick + 1 or None, :]
+
+
+def no_second_derivative(function: str, why: str, reverse: bool) -> Any:
+    """Raise: a first-order rule of ``function`` calls a helper whose own derivative
+    tangent does not have, so that rule cannot be differentiated again."""
+    error = ReverseNotImplementedError if reverse else ForwardNotImplementedError
+    raise error(function, f'its second derivative {why} is not implemented',
+                'Take first derivatives only of this call, or write it with operations '
+                'that have second derivatives.')
 
 
 def inner_gradient_left(g: Any, a: Any, b: Any) -> Any:
@@ -791,11 +809,98 @@ def einsum_tangent(subscripts: str, operands: tuple, tangents: tuple) -> Any:
     _explicit_subscripts(subscripts, operands)  # the interleaved form is refused
     total = 0.0
     for index, operand_tangent in enumerate(tangents[:len(operands)]):
-        if np.ndim(operand_tangent) == 0 and operand_tangent == 0:
+        if operand_tangent is None or np.ndim(operand_tangent) == 0 and operand_tangent == 0:
             continue
         replaced = list(operands)
         replaced[index] = operand_tangent
         total = total + np.einsum(subscripts, *replaced)
+    return total
+
+
+def _with_operand(operands: list, index: int, value: Any) -> list:
+    replaced = list(operands)
+    replaced[index] = value
+    return replaced
+
+
+def _operand_tangents(tangents: Any, count: int) -> list:
+    """One tangent or None (not moving) per operand; a zero for the whole tuple is
+    what forward mode passes when no operand moves."""
+    if not isinstance(tangents, (list, tuple)):
+        return [None] * count
+    return [None if t is None or np.ndim(t) == 0 and t == 0 else t
+            for t in list(tangents)[:count]] + [None] * (count - len(tangents))
+
+
+def einsum_with(subscripts: str, operands: tuple, index: int, value: Any) -> Any:
+    """``np.einsum(subscripts, *operands)`` with operand ``index`` replaced by ``value``:
+    the adjoint of ``einsum_gradient`` with respect to its seed."""
+    operands = present_operands(*operands)
+    return np.einsum(subscripts, *_with_operand(operands, index, value))
+
+
+def einsum_gradient_operands_gradient(g: Any, subscripts: str, operands: tuple, index: int,
+                                      seed: Any) -> list:
+    """The gradients of ``einsum_gradient(g, subscripts, operands, index)`` for ``seed``
+    with respect to each operand: einsum is linear in each, and the gradient for
+    ``index`` does not read that operand."""
+    operands = present_operands(*operands)
+    seeded = _with_operand(operands, index, seed)
+    return [np.zeros(np.shape(operand)) if j == index
+            else einsum_gradient(g, subscripts, seeded, j) for j, operand in enumerate(operands)]
+
+
+def einsum_gradient_tangent(dg: Any, g: Any, subscripts: str, operands: tuple,
+                            doperands: Any, index: int) -> Any:
+    """The tangent of ``einsum_gradient(g, subscripts, operands, index)``: one term for
+    the seed and one per other moving operand."""
+    operands = present_operands(*operands)
+    total = np.zeros(np.shape(operands[index]))
+    if not (np.ndim(dg) == 0 and dg == 0):
+        total = total + einsum_gradient(dg, subscripts, operands, index)
+    for j, moving in enumerate(_operand_tangents(doperands, len(operands))):
+        if j != index and moving is not None:
+            total = total + einsum_gradient(g, subscripts, _with_operand(operands, j, moving),
+                                            index)
+    return total
+
+
+def einsum_tangent_gradients(seed: Any, subscripts: str, operands: tuple, tangents: Any,
+                             of_operands: bool) -> list:
+    """The gradients of ``einsum_tangent(subscripts, operands, tangents)`` for ``seed``
+    with respect to the tangents or (``of_operands``) the operands. The tangent is a
+    sum over i of einsum with operand i replaced by its tangent."""
+    operands = present_operands(*operands)
+    moving = _operand_tangents(tangents, len(operands))
+    if not of_operands:
+        return [einsum_gradient(seed, subscripts, operands, i) for i in range(len(operands))]
+    gradients = []
+    for j, operand in enumerate(operands):
+        total = np.zeros(np.shape(operand))
+        for i, operand_tangent in enumerate(moving):
+            if i != j and operand_tangent is not None:
+                total = total + einsum_gradient(
+                    seed, subscripts, _with_operand(operands, i, operand_tangent), j)
+        gradients.append(total)
+    return gradients
+
+
+def einsum_tangent_tangent(subscripts: str, operands: tuple, tangents: Any, doperands: Any,
+                           dtangents: Any) -> Any:
+    """The tangent of ``einsum_tangent(subscripts, operands, tangents)`` along tangents
+    ``doperands`` of the operands and ``dtangents`` of the tangents."""
+    operands = present_operands(*operands)
+    moving = _operand_tangents(tangents, len(operands))
+    total = einsum_tangent(subscripts, operands, _operand_tangents(dtangents, len(operands)))
+    for j, operand_tangent in enumerate(_operand_tangents(doperands, len(operands))):
+        if operand_tangent is None:
+            continue
+        for i, tangent_i in enumerate(moving):
+            if i != j and tangent_i is not None:
+                both = _with_operand(_with_operand(operands, i, tangent_i), j, operand_tangent)
+                total = total + np.einsum(subscripts, *both)
+    if np.ndim(total) == 0 and total == 0:  # nothing moves: zeros shaped like the result
+        return np.zeros_like(np.einsum(subscripts, *operands), dtype=float)
     return total
 
 

@@ -13,6 +13,8 @@ import sys
 
 import numpy as np
 
+from tangent.backends.numpy import helpers
+from tangent.rules import policy
 from tangent.rules.non_differentiable import (
     on_first_lookup,
     register_non_differentiable_functions,
@@ -30,6 +32,17 @@ register_non_differentiable_functions(
     np.searchsorted, np.digitize, np.spacing,
     np.result_type, np.dtype, np.iinfo, np.finfo,
 )
+
+# Helpers whose results are dtypes, masks, counts, modes or piecewise-constant
+# weights: a derivative differentiated again reads them as constants.
+register_non_differentiable_functions(
+    helpers._real_dtype, helpers._carries_derivative, helpers.clip_passes,
+    helpers.extremum_share, helpers.median_share, helpers.remainder_quotient,
+    helpers.nan_count, helpers.interp_outside, helpers.linear_pad_mode,
+    helpers.no_second_derivative,
+)
+# It raises: it runs even where nothing reads its result.
+policy.declare_impure(helpers.no_second_derivative)
 
 
 def _declare_random() -> None:

@@ -26,6 +26,7 @@ import numpy as np
 
 from tangent import runtime as tangent
 from tangent.backends.numpy import declared  # noqa: F401 - registers first: aliases below use its rules
+from tangent.backends.numpy import helpers
 from tangent.rules.registry import d, tangent_, tangents
 
 
@@ -766,3 +767,30 @@ def array_tangent(y, tangent_value, like, dtype=None):
     d[y] = tangent.array_tangent(d[tangent_value], like, dtype=dtype)
 
 
+@tangent_(helpers._as_gradient)
+def as_gradient(y, g, *like):
+    d[y] = np.asarray(d[g], dtype=y.dtype)
+
+
+@tangent_(tangent.singular_norm_direction)
+def singular_norm_direction(y, x, ord):  # noqa: A002 - NumPy's name
+    d[y] = tangent.no_second_derivative(
+        "np.linalg.norm with ord='nuc', 2 or -2 of a matrix",
+        '(through the singular vectors)', False)
+
+
+
+@tangent_(tangent.einsum_gradient)
+def einsum_gradient(r, g, subscripts, operands, index):
+    d[r] = tangent.einsum_gradient_tangent(d[g], g, subscripts, operands, d[operands], index)
+
+
+@tangent_(tangent.einsum_tangent)
+def einsum_tangent(y, subscripts, operands, tangents):
+    d[y] = tangent.einsum_tangent_tangent(subscripts, operands, tangents, d[operands],
+                                          d[tangents])
+
+
+@tangent_(tangent.qr_gradient)
+def qr_gradient(y, seed, result, a, mode):
+    d[y] = tangent.no_second_derivative('np.linalg.qr', 'of its reverse-mode rule', False)

@@ -350,6 +350,9 @@ def check_grads(f: Callable, *args: Any, modes: Sequence[str] = MODES,
         and dicts of them, nested. Every float leaf of a ``wrt`` argument is
         perturbed; integers and other values are held fixed. Float arrays
         are converted to float64 first, which finite differences need.
+        Positional parameters of ``f`` after them are passed their defaults,
+        so that the seeds and tangents passed after the arguments never take
+        their place.
       modes: which of 'reverse' and 'forward' to check.
       wrt: the indices of the arguments to differentiate with respect to;
         by default every argument that holds a float.

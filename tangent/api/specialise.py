@@ -58,7 +58,8 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
         if spread:
             return count
         for index in range(min(count, len(params))):
-            if callable(defaults.get(params[index])) and not callable(args[index]):
+            if callable(defaults.get(params[index])) and not callable(args[index]) and \
+                    args[index] is not None:  # act=None may mean no function at all
                 return index
         return count
 

@@ -104,8 +104,8 @@ def kinds_of_global_items(fdef: gast.FunctionDef, fn: Any) -> dict[str, Any]:
     """The kinds of the objects and functions the code reaches through items of global
     lists, tuples and dicts, as later passes read those of arguments:
 
-    - for each loop ``for layer in LAYERS:`` that uses the items as objects (or one
-      over ``MODEL.layers``, an attribute or constant item of a global), the number
+    - for each loop ``for layer in LAYERS:`` that calls the items or their methods (or
+      one over ``MODEL.layers``, an attribute or constant item of a global), the number
       of items and the kind of each, which ``unroll_loops_over_items`` reads
       (``{'LAYERS[*]': 2, 'LAYERS[0]': Conv, 'LAYERS[1]': Dense}``);
     - for each call through a constant item (``ACTS[0](x)``, ``CFG['model'].forward(x)``,
@@ -130,7 +130,7 @@ def kinds_of_global_items(fdef: gast.FunctionDef, fn: Any) -> dict[str, Any]:
 
     kinds: dict[str, Any] = {}
     for node in anno.walk(fdef):
-        if isinstance(node, gast.For) and _loop_uses_items_as_receivers(node):
+        if isinstance(node, gast.For) and _loop_calls_items(node):
             path = dotted_path(node.iter)
             items = annotate.item_kinds(value_at(path)) if path not in called else None
             if items is not None:
@@ -144,6 +144,24 @@ def kinds_of_global_items(fdef: gast.FunctionDef, fn: Any) -> dict[str, Any]:
                 if kind is not None:
                     kinds[path] = kind
     return kinds
+
+
+def _loop_calls_items(loop: gast.For) -> bool:
+    """``for layer in LAYERS:`` whose body calls ``layer`` or its methods (reading
+    attributes of the items works in a loop: a long list of records is not unrolled)."""
+    if not isinstance(loop.target, gast.Name):
+        return False
+    item = loop.target.id
+    array_names = _array_names()
+    for statement in loop.body:
+        for node in anno.walk(statement):
+            if isinstance(node, gast.Call) and (
+                    isinstance(node.func, gast.Name) and node.func.id == item or
+                    isinstance(node.func, gast.Attribute) and
+                    isinstance(node.func.value, gast.Name) and node.func.value.id == item
+                    and node.func.attr not in array_names):
+                return True
+    return False
 
 
 def _root_name(node: gast.expr) -> str | None:

@@ -220,6 +220,22 @@ def _mismatch(actual: Any, expected: Any, where: str, rtol: float, atol: float) 
             f'rtol={rtol:g} * |finite difference|)')
 
 
+def _defaults_after(function: Callable, count: int) -> list:
+    """The defaults of ``function``'s positional parameters after its first ``count``
+    (none when it takes ``*args``, or when one of them has no default)."""
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters):
+        return []
+    rest = [p for p in parameters[count:] if p.kind in (
+        inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    if any(p.default is inspect.Parameter.empty for p in rest):
+        return []
+    return [_map_leaves(p.default, _in_float64) for p in rest]
+
+
 def _argument_names(function: Callable, count: int) -> list[str]:
     try:
         parameters = list(inspect.signature(function).parameters.values())
@@ -334,6 +350,9 @@ def check_grads(f: Callable, *args: Any, modes: Sequence[str] = MODES,
         and dicts of them, nested. Every float leaf of a ``wrt`` argument is
         perturbed; integers and other values are held fixed. Float arrays
         are converted to float64 first, which finite differences need.
+        Positional parameters of ``f`` after them are passed their defaults,
+        so that the seeds and tangents passed after the arguments never take
+        their place.
       modes: which of 'reverse' and 'forward' to check.
       wrt: the indices of the arguments to differentiate with respect to;
         by default every argument that holds a float.
@@ -375,6 +394,10 @@ def check_grads(f: Callable, *args: Any, modes: Sequence[str] = MODES,
             if not any(_float_leaves(args[index])):
                 raise ValueError(f'argument {index} ({names[index]}) holds no float to '
                                  f'perturb: {args[index]!r}')
+    # A seed or tangents passed by position after f's arguments would otherwise take
+    # the place of a parameter left to its default (f(x, scale=2.0): df(x, seed)).
+    args += _defaults_after(f, len(args))
+    names = _argument_names(f, len(args))
 
     check = _Check(names, eps, rtol, atol)
     for mode in modes:

@@ -226,6 +226,49 @@ def function_checks(fn: Callable) -> tuple:
                  for attribute in ('__code__', '__defaults__', '__kwdefaults__'))
 
 
+def global_item_checks(fn: Callable, param_types: dict[str, Any]) -> list:
+    """Checks that the items of global lists, tuples and dicts a derivative was
+    specialised on (``desugar.kinds_of_global_items``: paths in ``param_types`` rooted
+    at a global or closure value of ``fn``) still have the kinds it was written for:
+    ``LAYERS.append(layer)``, ``LAYERS[1] = Other()`` or ``ACTS[0] = np.sin`` means the
+    derivative must be written anew."""
+    own = set(fn.__code__.co_varnames)
+    sequences = {path[:-len(annotate.ITEMS)] for path in param_types
+                 if path.endswith(annotate.ITEMS)}
+    checks = []
+    for path, kind in param_types.items():
+        if '[' not in path or annotate.path_root(path) in own:
+            continue  # a path from a parameter, or the number of values in *args
+        if path.endswith(annotate.ITEMS):
+            base = path[:-len(annotate.ITEMS)]
+            kinds = tuple(param_types[f'{base}[{index}]'] for index in range(kind))
+            checks.append((_ItemKindsView(fn, kinds, annotate.item_kinds), base, kinds))
+        elif path[:path.rindex('[')] not in sequences:  # not one item of those: watched
+            checks.append((_ItemKindsView(fn, kind, annotate.static_kind), path, kind))
+    return checks
+
+
+class _ItemKindsView:
+    """The kind of what a path reaches from a global or closure value of a function
+    (``kind_of(value)``: the kinds of a sequence's items, an object's class), for cache
+    checks: ``get`` returns the kind recorded when the derivative was written (so the
+    check's ``is`` holds) while it still holds, and the kind there is now once they
+    differ. The function is held weakly."""
+
+    def __init__(self, fn: Callable, recorded: Any, kind_of: Callable[[Any], Any]):
+        self.function = weakref.ref(fn)
+        self.recorded = recorded
+        self.kind_of = kind_of
+
+    def get(self, path, default=None):
+        fn = self.function()
+        if fn is None:
+            return default
+        root = annotate.lookup(fn, annotate.path_root(path))
+        kind = self.kind_of(annotate.follow(root, path))
+        return self.recorded if kind == self.recorded else kind
+
+
 class _AttributeView:
     """Makes an object's attributes look like a mapping for cache checks."""
 

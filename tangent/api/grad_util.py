@@ -26,6 +26,7 @@ from tangent.api.cache import clear_cache, Generated
 from tangent.api.options import Options
 from tangent.api.pipeline import forward, reverse
 from tangent.api.specialise import (
+    CURRENT_VERSION,
     differentiated_per_version,
     GENERAL_VERSION,
     kept_current,
@@ -262,15 +263,23 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = DEFAULT_WRT, optimized: bool
     elif _is_callable_instance(func):
         # model(x) runs type(model).__call__(model, x): a bound method in all but name.
         instance, func = func, annotate.python_call_method(type(func))
+    # A derivative kept current is differentiated as it is at each call (its code
+    # goes stale with the globals and helpers it was written from), and so is watched.
+    current_version = getattr(func, CURRENT_VERSION, None)
     fn, wrt = _validate(func, wrt, 'autodiff', receivers=int(instance is not None))
     param_types = {}
     if instance is not None:
         param_types[fn.__code__.co_varnames[0]] = type(instance)
 
     def generate() -> Generated:
-        if options.mode == 'forward':
-            return forward(fn, wrt, options, param_types)
-        return reverse(fn, wrt, options, param_types)
+        source, inner_checks = current_version() if current_version else (fn, ())
+        differentiate = forward if options.mode == 'forward' else reverse
+        generated = differentiate(source, wrt, options, param_types)
+        if not inner_checks:
+            return generated
+        return Generated(generated.function, generated.seed_name,
+                         tuple(generated.checks) + tuple(inner_checks),
+                         generated.tangent_names)
 
     derivative = kept_current(generate(), generate)
     if instance is not None:

@@ -20,6 +20,7 @@ from tangent.api.cache import (
     function_checks,
     function_key,
     Generated,
+    global_item_checks,
     rules_key,
     types_key,
 )
@@ -42,6 +43,12 @@ SPLIT_MOTION = '_tangent_split_motion'  # set on the functions of a split-motion
 
 
 def parse(fn: Callable, param_types: dict[str, type]) -> tuple[gast.FunctionDef, dict, str]:
+    """``fn`` read, unrolled, resolved and fenced: its definition, free values and file.
+
+    Adds to ``param_types`` the kinds of the items of the global lists it unrolls
+    (``desugar.kinds_of_global_items``), which later passes read like those of a list
+    argument.
+    """
     if getattr(fn, SPLIT_MOTION, False):
         raise NotImplementedError(
             f'{fn.__qualname__} is part of a split-motion derivative, whose forward and '
@@ -50,6 +57,9 @@ def parse(fn: Callable, param_types: dict[str, type]) -> tuple[gast.FunctionDef,
             f"(motion='joint', the default).")
     module = quoting.parse_function(fn)
     fdef = module.body[0]
+    # Loops over a global list of objects are unrolled like those over a list argument;
+    # the kinds of its items join ``param_types`` (the caller's copy: see front_end).
+    param_types.update(desugar.kinds_of_global_items(fdef, fn))
     desugar.unroll_loops_over_items(fdef, param_types)
     free = annotate.resolve(fdef, fn, param_types)
     desugar.calls_of_callables(fdef, free)
@@ -149,6 +159,7 @@ def front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
     in reverse mode False (only marked loops), True or a snapshot count (every
     top-level ``range`` loop).
     """
+    param_types = dict(param_types)  # parse adds the kinds of global items it unrolls
     fdef, free, filename = parse(fn, param_types)
     user_lines = compile_.UserLines()
     user_lines.add_function(filename, fdef)
@@ -160,7 +171,8 @@ def front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
     elif _spreads_varargs_into_user_function(fdef):
         untyped.append(SPREAD)  # g(x, *rest): inlined once len(rest) is known
     namer = naming.Namer(naming.names_in(fdef) | set(free))
-    checks = list(checks_for(fn, free)) + attribute_checks(fdef, param_types)
+    checks = list(checks_for(fn, free)) + attribute_checks(fdef, param_types) + \
+        global_item_checks(fn, param_types)
 
     def parse_copy(callee: Callable, callee_types: dict[str, type]) -> tuple:
         copied, callee_free, callee_file = read_callee(
@@ -169,6 +181,7 @@ def front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
         checks.extend(checks_for(callee, callee_free))
         checks.extend(function_checks(callee))
         checks.extend(attribute_checks(copied, callee_types))
+        checks.extend(global_item_checks(callee, callee_types))
         return copied, callee_free
 
     def needs_class(path: str) -> None:

@@ -7,6 +7,7 @@ written from is rebound.
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any, Callable
 
 import gast
@@ -18,24 +19,8 @@ from tangent.syntax import annotations as anno
 
 SPREAD = '*'  # a specialisation key: how many values the function's *args holds
 ITEMS = annotate.ITEMS  # 'layers[*]': the kinds of the items of the sequence at a path
-
-
-def follow(value: Any, path: str) -> Any:
-    """The value at ``path`` from ``value``, the path's root (None if it is not there)."""
-    for kind, step in annotate.path_steps(path):
-        try:
-            value = getattr(value, step) if kind == 'attr' else value[step]
-        except (AttributeError, LookupError, TypeError):
-            return None
-    return value
-
-
-def kind_of(value: Any) -> Any:
-    """What decides the meaning of code calling ``value`` or its methods: its class,
-    or for a function (``act=np.tanh``, a lambda, a partial) the function itself."""
-    if annotate.is_called_value(value):
-        return annotate.CalledValue(value)
-    return type(value)
+follow = annotate.follow
+kind_of = annotate.kind_of
 
 
 def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type],
@@ -61,24 +46,37 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
 
     def kinds_at(root, path):
         if path.endswith(ITEMS):
-            items = follow(root, path[:-len(ITEMS)])
-            if not isinstance(items, (list, tuple)):
-                return None
-            return tuple(kind_of(item) for item in items)
+            return annotate.item_kinds(follow(root, path[:-len(ITEMS)]))
         return kind_of(follow(root, path))
 
-    def argument(args, kwargs, index, path):
+    def given(args, kwargs) -> int:
+        """How many of the positional arguments are ``fn``'s own, not seeds or tangents
+        after them. A seed or tangent passed by position lands where a parameter left to
+        its default would be: one that is not callable, where the default is a function
+        (``act=np.tanh``), is not that parameter's value."""
+        count = len(args) - trailing(kwargs)  # a tangent after the arguments is not one
+        if spread:
+            return count
+        for index in range(min(count, len(params))):
+            if callable(defaults.get(params[index])) and not callable(args[index]) and \
+                    args[index] is not None:  # act=None may mean no function at all
+                return index
+        return count
+
+    def argument(args, kwargs, count, index, path):
         root = annotate.path_root(path)
-        if index < len(args) - trailing(kwargs):  # not a tangent after the arguments
+        if index < count:
             return args[index]
         return kwargs.get(root, defaults.get(root))
 
     specialisations: dict[tuple, tuple[Callable, dict[str, str]]] = {}
 
-    def version_for(args, kwargs) -> tuple[Callable, dict[str, str]]:
-        """The generated function for the kinds of these arguments, and the renamed
-        keyword arguments (the seed's name may differ between versions)."""
-        classes = tuple(kinds_at(argument(args, kwargs, i, p), p) for i, p in positions)
+    def version_for(args, kwargs) -> Version:
+        """The generated function for the kinds of these arguments, and how the call's
+        arguments reach it (the seed's name may differ between versions)."""
+        count = given(args, kwargs)
+        classes = tuple(kinds_at(argument(args, kwargs, count, i, p), p)
+                        for i, p in positions)
         if spread:
             classes += (max(len(args) - len(params) - trailing(kwargs), 0),)
         entry = specialisations.get(classes)
@@ -100,11 +98,10 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
             entry = specialisations[classes] = (generated.function, renamed(generated),
                                                 watched(generated.checks))
         function, renames, _ = entry
-        return function, renames
+        return Version(function, renames, min(count, len(params)), len(params))
 
     def derivative(*args, **kwargs):
-        function, renames = version_for(args, kwargs)
-        return function(*args, **renamed_keywords(kwargs, renames))
+        return version_for(args, kwargs).call(args, kwargs)
 
     derivative.__name__ = derivative.__qualname__ = f'd{fn.__name__}specialising'
     derivative.__doc__ = (f'The derivative of {fn.__qualname__}, generated at the first call '
@@ -115,6 +112,53 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
 
 
 VERSION_FOR = '_tangent_version_for'  # on a derivative written per call: the version a call uses
+
+
+class Version:
+    """The generated function a call of a derivative written per call runs, and how
+    that call's arguments reach it.
+
+    The first ``given`` positional arguments are the differentiated function's own
+    (it has ``n_params``); the ones after are seeds and tangents, which the generated
+    function takes after all ``n_params``. When parameters left to their defaults
+    come between (``act=np.tanh``), they are passed on by name: the names of the
+    parameters after ``n_params`` of the function called, or, when that function
+    is itself written per call (``*args``), of the version it differentiates
+    (``source``), the rest by position for that function to place.
+    """
+
+    def __init__(self, function: Callable, renames: dict[str, str], given: int,
+                 n_params: int, source: Callable | None = None):
+        self.function = function
+        self.renames = renames
+        self.given = given
+        self.n_params = n_params
+        self.source = source if source is not None else function
+
+    def of(self, function: Callable) -> Version:
+        """The same call reaching ``function``, a derivative of this version."""
+        return Version(function, self.renames, self.given, self.n_params, self.function)
+
+    def call(self, args: tuple, kwargs: dict) -> Any:
+        kwargs = renamed_keywords(kwargs, self.renames)
+        extras = args[self.given:]
+        if extras and self.given < self.n_params:
+            names = _parameters_after(self.function, self.n_params)
+            if names is None:
+                names = _parameters_after(self.source, self.n_params) or ()
+            named = min(len(names), len(extras))
+            kwargs.update(zip(names[:named], extras[:named]))
+            args = args[:self.given] + extras[named:]
+        return self.function(*args, **kwargs)
+
+
+def _parameters_after(function: Callable, count: int) -> tuple | None:
+    """The names of a generated function's positional parameters after its first
+    ``count``, or None for a function taking ``*args`` (one written per call)."""
+    code = inspect.unwrap(function).__code__
+    if code.co_flags & inspect.CO_VARARGS:
+        return None
+    return code.co_varnames[count:code.co_argcount]
 
 
 def renamed_keywords(kwargs: dict, renames: dict[str, str]) -> dict:
@@ -131,19 +175,19 @@ def differentiated_per_version(version_for: Callable, differentiate: Callable[[C
     """The derivative of a derivative written per call (``version_for``): at each call,
     the derivative of the version those arguments use, which is generated code with
     source (``act(x)`` in it is specialised again on the function ``act`` holds)."""
-    def derivative(*args, **kwargs):
-        function, renames = version_for(args, kwargs)
-        return differentiate(function)(*args, **renamed_keywords(kwargs, renames))
+    def outer_version_for(args, kwargs) -> Version:
+        version = version_for(args, kwargs)
+        return version.of(differentiate(version.function))
 
-    def outer_version_for(args, kwargs):
-        function, renames = version_for(args, kwargs)
-        return differentiate(function), renames
+    def derivative(*args, **kwargs):
+        return outer_version_for(args, kwargs).call(args, kwargs)
 
     derivative.__name__ = derivative.__qualname__ = f'd{name}'
     setattr(derivative, VERSION_FOR, outer_version_for)
     return derivative
 
 GENERAL_VERSION = policy.GENERAL_VERSION  # on a derivative tangent wraps
+CURRENT_VERSION = '_tangent_current_version'  # on a derivative kept current: see kept_current
 
 _SHAPE_HELPERS = {'unbroadcast', 'unreduce_like', 'add_grad', 'shape_only'}
 
@@ -203,15 +247,23 @@ def kept_current(generated: Generated, generate: Callable[[], Generated]) -> Cal
         return generated.function
     current = [generated.function, checks]
 
-    def derivative(*args, **kwargs):
+    def current_version() -> tuple[Callable, tuple]:
+        """The generated function, written anew first if what it was written from
+        changed, and the checks it must still pass."""
         for mapping, name, value in current[1]:
             if mapping.get(name, MISSING) is not value:
                 fresh = generate()
                 current[:] = [fresh.function, watched(fresh.checks)]
                 break
-        return current[0](*args, **kwargs)
+        return current[0], current[1]
+
+    def derivative(*args, **kwargs):
+        return current_version()[0](*args, **kwargs)
 
     functools.update_wrapper(derivative, generated.function)
+    # What differentiating it again reads, at each call of that derivative: its code
+    # unrolls LAYERS and inlines helpers as they were, so it goes stale with them.
+    setattr(derivative, CURRENT_VERSION, current_version)
     # What differentiating it again reads: the generated function.
     setattr(derivative, GENERAL_VERSION,
             getattr(generated.function, GENERAL_VERSION, generated.function))

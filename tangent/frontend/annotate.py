@@ -280,6 +280,31 @@ def path_expression(path: str) -> gast.expr:
     return gast.parse(path, mode='eval').body
 
 
+def follow(value: Any, path: str) -> Any:
+    """The value at ``path`` from ``value``, the path's root (None if it is not there)."""
+    for kind, step in path_steps(path):
+        try:
+            value = getattr(value, step) if kind == 'attr' else value[step]
+        except (AttributeError, LookupError, TypeError):
+            return None
+    return value
+
+
+def kind_of(value: Any) -> Any:
+    """What decides the meaning of code calling ``value`` or its methods: its class,
+    or for a function (``act=np.tanh``, a lambda, a partial) the function itself."""
+    if is_called_value(value):
+        return CalledValue(value)
+    return type(value)
+
+
+def item_kinds(items: Any) -> tuple | None:
+    """``kind_of`` each item of a list or tuple (None for anything else)."""
+    if not isinstance(items, (list, tuple)):
+        return None
+    return tuple(kind_of(item) for item in items)
+
+
 class CalledValue:
     """What a parameter holds when the code calls it (``act(x)``, ``params['act'](x)``)
     and its value, not its class, decides what the call means: a function, a
@@ -394,21 +419,63 @@ def active_parameters(function: types.FunctionType, args: list, keywords: list,
 
 
 def argument_types(function: types.FunctionType, args: list,
-                   param_types: dict[str, type]) -> dict[str, type]:
-    """Classes of ``function``'s parameters known at a call: user-class instances.
+                   param_types: dict[str, type], keywords: list = ()) -> dict[str, type]:
+    """Classes of ``function``'s parameters known at a call: user-class instances,
+    and the functions it is given (``CalledValue``).
 
     An argument's class is known when it is a typed parameter of the caller
-    or a global instance; the callee can then resolve ``p.method(...)``.
+    or a global instance; the callee can then resolve ``p.method(...)``. A
+    function is known when the argument names one (``np.tanh``, a global
+    function) or the parameter is left to a default holding one.
     """
     code = function.__code__
     params = code.co_varnames[:code.co_argcount]
-    known = {}
+    named = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    bound = {}
     for param, arg in zip(params, args):
+        if isinstance(arg, gast.Starred):
+            break
+        bound[param] = arg
+    bound.update((k.arg, k.value) for k in keywords if k.arg in named)
+    known = {}
+    for param, arg in bound.items():
         if dotted_path(arg) in param_types:  # a typed parameter, or an attribute of one
             known[param] = param_types[dotted_path(arg)]
-        elif anno.has(arg, Key.FUNC) and is_instance_of_user_class(anno.get(arg, Key.FUNC)):
-            known[param] = type(anno.get(arg, Key.FUNC))
+        else:
+            kind = static_kind(anno.get(arg, Key.FUNC, None))
+            if kind is not None:
+                known[param] = kind
+    if not any(isinstance(arg, gast.Starred) for arg in args) and \
+            all(k.arg is not None for k in keywords):
+        known.update(default_kinds(function, set(bound)))
     return known
+
+
+def static_kind(value: Any) -> Any:
+    """What decides the meaning of calls through ``value`` when it is known as the
+    derivative is written: its class for an instance of a user class, the function
+    itself (``CalledValue``) for a function; None for anything else."""
+    if is_instance_of_user_class(value):
+        return type(value)
+    if value is not None and is_called_value(value):
+        return CalledValue(value)
+    return None
+
+
+def default_kinds(function: types.FunctionType, bound: set[str]) -> dict[str, Any]:
+    """``static_kind`` of the defaults of ``function``'s parameters not in ``bound``,
+    the ones a call leaves to their defaults (``nonlinearity=np.tanh``)."""
+    code = function.__code__
+    params = code.co_varnames[:code.co_argcount]
+    defaults = dict(zip(params[len(params) - len(function.__defaults__ or ()):],
+                        function.__defaults__ or ()))
+    defaults.update(function.__kwdefaults__ or {})
+    kinds = {}
+    for param, value in defaults.items():
+        kind = static_kind(value) if param not in bound else None
+        if kind is not None:
+            kinds[param] = kind
+    return kinds
 
 
 def is_instance_of_user_class(value: Any) -> bool:

@@ -100,6 +100,76 @@ def _loop_uses_items_as_receivers(loop: gast.For) -> bool:
     return False
 
 
+def kinds_of_global_items(fdef: gast.FunctionDef, fn: Any) -> dict[str, Any]:
+    """The kinds of the objects and functions the code reaches through items of global
+    lists, tuples and dicts, as later passes read those of arguments:
+
+    - for each loop ``for layer in LAYERS:`` that calls the items or their methods (or
+      one over ``MODEL.layers``, an attribute or constant item of a global), the number
+      of items and the kind of each, which ``unroll_loops_over_items`` reads
+      (``{'LAYERS[*]': 2, 'LAYERS[0]': Conv, 'LAYERS[1]': Dense}``);
+    - for each call through a constant item (``ACTS[0](x)``, ``CFG['model'].forward(x)``,
+      which that unrolling writes), the kind of the item.
+
+    They are read now, when the derivative is written, like any global; the cache
+    watches them (``cache.global_item_checks``): another length or another kind of
+    item writes the derivative anew. A sequence the function itself changes
+    (``LAYERS[0] = ...``, ``LAYERS.append(...)``) is left alone.
+    """
+    locals_ = annotate.local_names(fdef)
+    written = {_root_name(node) for node in anno.walk(fdef)
+               if isinstance(node, (gast.Subscript, gast.Attribute))
+               and not isinstance(node.ctx, gast.Load)}
+    called = {dotted_path(node.func.value) for node in anno.walk(fdef)
+              if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)}
+
+    def value_at(path):
+        if path is None or path_root(path) in locals_ or path_root(path) in written:
+            return None
+        return annotate.follow(annotate.lookup(fn, path_root(path)), path)
+
+    kinds: dict[str, Any] = {}
+    for node in anno.walk(fdef):
+        if isinstance(node, gast.For) and _loop_calls_items(node):
+            path = dotted_path(node.iter)
+            items = annotate.item_kinds(value_at(path)) if path not in called else None
+            if items is not None:
+                kinds[path + ITEMS] = len(items)
+                kinds.update((f'{path}[{index}]', kind) for index, kind in enumerate(items))
+        elif isinstance(node, gast.Call):
+            receiver = node.func.value if isinstance(node.func, gast.Attribute) else node.func
+            path = dotted_path(receiver)
+            if path and '[' in path and path not in kinds:
+                kind = annotate.static_kind(value_at(path))
+                if kind is not None:
+                    kinds[path] = kind
+    return kinds
+
+
+def _loop_calls_items(loop: gast.For) -> bool:
+    """``for layer in LAYERS:`` whose body calls ``layer`` or its methods (reading
+    attributes of the items works in a loop: a long list of records is not unrolled)."""
+    if not isinstance(loop.target, gast.Name):
+        return False
+    item = loop.target.id
+    array_names = _array_names()
+    for statement in loop.body:
+        for node in anno.walk(statement):
+            if isinstance(node, gast.Call) and (
+                    isinstance(node.func, gast.Name) and node.func.id == item or
+                    isinstance(node.func, gast.Attribute) and
+                    isinstance(node.func.value, gast.Name) and node.func.value.id == item
+                    and node.func.attr not in array_names):
+                return True
+    return False
+
+
+def _root_name(node: gast.expr) -> str | None:
+    while isinstance(node, (gast.Subscript, gast.Attribute)):
+        node = node.value
+    return node.id if isinstance(node, gast.Name) else None
+
+
 def unroll_loops_over_items(fdef: gast.FunctionDef, param_types: dict[str, Any]) -> None:
     """``for layer in layers: x = layer.forward(x)`` as one copy of the body per item
     (``x = layers[0].forward(x)``, ``x = layers[1].forward(x)``), when the number and

@@ -136,6 +136,19 @@ class _FreeRenamer(transformers.NodeTransformer):
             node.id = self.renames[node.id]
         return node
 
+    def visit_Attribute(self, node):
+        # A method resolved on an item of a global list (LAYERS[0].forward, LAYERS[0](x))
+        # is called with that item: the receiver's path follows the global's new name.
+        receiver = anno.get(node, Key.RECEIVER)
+        if receiver is not None:
+            root = annotate.path_root(receiver)
+            if root in self.renames and root not in self.locals_:
+                anno.set(node, Key.RECEIVER, self.renames[root] + receiver[len(root):])
+        self.generic_visit(node)
+        return node
+
+    visit_Subscript = visit_Attribute
+
 
 def _parameters(function: types.FunctionType) -> tuple[list[str], str | None]:
     """Positional and keyword-only parameter names, and the ``*args`` name."""
@@ -203,10 +216,13 @@ def _bound_arguments(params: list[str], args: list, keywords: dict) -> dict[str,
     return bound
 
 
-def _argument_types(bound: dict[str, gast.expr],
-                    param_types: dict[str, type]) -> dict[str, type]:
+def _argument_types(function: types.FunctionType, bound: dict[str, gast.expr],
+                    param_types: dict[str, type], all_bound: bool) -> dict[str, type]:
     """Classes of a callee's parameters, and of attributes of them, known at a call:
-    the caller's typed parameters (``model``, ``model.first``) and global instances."""
+    the caller's typed parameters (``model``, ``model.first``), global instances, and
+    the functions it is given or left to as defaults (``annotate.CalledValue``), which
+    the copy then calls as those functions. ``all_bound``: no ``*args`` or ``**kwargs``
+    at the call may fill the parameters not in ``bound``."""
     known = {}
     for param, arg in bound.items():
         path = dotted_path(arg)
@@ -214,10 +230,60 @@ def _argument_types(bound: dict[str, gast.expr],
             for typed, cls in param_types.items():
                 if typed == path or typed.startswith((path + '.', path + '[')):
                     known[param + typed[len(path):]] = cls
-        value = anno.get(arg, Key.FUNC, None)
-        if param not in known and annotate.is_instance_of_user_class(value):
-            known[param] = type(value)
+        kind = annotate.static_kind(anno.get(arg, Key.FUNC, None))
+        if param not in known and kind is not None:
+            known[param] = kind
+    if all_bound:
+        known.update(annotate.default_kinds(function, set(bound)))
     return known
+
+
+def _known_functions(bound: dict[str, gast.expr], callee_types: dict[str, Any],
+                     caller_locals: set[str]) -> dict[str, Any]:
+    """The parameters of a copy given a function known where the call is written: a
+    global function or library function at the call (``nonlinearity=relu``,
+    ``np.sin``), or the parameter's default (``nonlinearity=np.tanh``); not a function
+    the caller itself receives, which is known only per call."""
+    known = {}
+    for param, kind in callee_types.items():
+        if not isinstance(kind, annotate.CalledValue) or kind.value is None:
+            continue
+        arg = bound.get(param)
+        path = dotted_path(arg) if arg is not None else None
+        if arg is None or (path is not None and annotate.path_root(path) not in caller_locals
+                           and anno.get(arg, Key.FUNC, None) is kind.value):
+            known[param] = kind.value
+    return known
+
+
+def _call_known_functions(copied: gast.FunctionDef, known: dict[str, Any],
+                          free: dict[str, Any], namer: Namer) -> None:
+    """Reads of a parameter given a known function, in the copy, as reads of the
+    function itself through a free name: the derivative then calls ``np.tanh`` (or
+    has ``relu`` copied in), and so does a derivative of that derivative, which
+    would otherwise meet a local variable holding a function."""
+    if not known:
+        return
+    rebound = {n.id for n in anno.walk(copied) if isinstance(n, gast.Name)
+               and isinstance(n.ctx, gast.Store)}
+    for node in anno.walk(copied):
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)) and node is not copied:
+            rebound |= local_names(node) if isinstance(node, gast.FunctionDef) else {
+                a.id for a in node.args.args + node.args.kwonlyargs}
+    names = {}
+    for param, value in known.items():
+        if param in rebound:
+            continue
+        names[param] = next((n for n, v in free.items() if v is value), None)
+        if names[param] is None:
+            names[param] = namer.fresh(getattr(value, '__name__', param))
+            free[names[param]] = value
+    for statement in copied.body:
+        for node in anno.walk(statement):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and \
+                    node.id in names:
+                anno.set(node, Key.FUNC, known[node.id])
+                node.id = names[node.id]
 
 
 def inline_user_calls(
@@ -300,7 +366,10 @@ def inline_user_calls(
         if kwarg and any(reads_varied(v) for k, v in keywords.items() if k not in params):
             callee_varied.add(kwarg)
         bound = _bound_arguments(params, args, keywords)
-        callee_types = _argument_types(bound, param_types)
+        callee_types = _argument_types(
+            function, bound, param_types,
+            not any(isinstance(arg, gast.Starred) for arg in args)
+            and all(k.arg is not None for k in node.keywords))
         callee_paths = {}
         for param, arg in bound.items():
             path = dotted_path(arg)
@@ -325,6 +394,12 @@ def inline_user_calls(
                 else:
                     free[free_name] = value
             copied = _FreeRenamer(renames, local_names(copied)).visit(copied)
+            # Paths from a renamed global (LAYERS[0] of an unrolled loop) follow it.
+            callee_types = {renames.get(annotate.path_root(path), annotate.path_root(path))
+                            + path[len(annotate.path_root(path)):]: kind
+                            for path, kind in callee_types.items()}
+            _call_known_functions(copied, _known_functions(bound, callee_types, caller_locals),
+                                  free, namer)
             copied.name = namer.fresh(function.__name__)
             copied.decorator_list = []
             inline_user_calls(copied, free, namer, parse, callee_varied, callee_types,

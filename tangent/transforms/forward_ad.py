@@ -397,7 +397,8 @@ class ForwardAD:
         if not active:
             return [stmt] + self.zero(target)
         subroutine = self.differentiate_subroutine(
-            func, tuple(active), annotate.argument_types(func, call_args, self.param_types))
+            func, tuple(active), annotate.argument_types(func, call_args, self.param_types,
+                                                      call.keywords))
         function_name = self.namespace.ref(subroutine.function, subroutine.function.__name__)
         tangent_keywords = [gast.keyword(arg=tangent_param, value=name(self.tan(node.id)))
                             for tangent_param, node in zip(subroutine.tangent_names,

@@ -657,7 +657,8 @@ class ReverseAD:
             return []
         positions = tuple(active)
         subroutine = self.differentiate_subroutine(
-            func, positions, annotate.argument_types(func, args, self.param_types))
+            func, positions, annotate.argument_types(func, args, self.param_types,
+                                                   call.keywords))
         function_name = self.namespace.ref(subroutine.function, subroutine.function.__name__)
         parts = [self.namer.fresh(adjoint_name(node.id) + '_part') for node in active.values()]
         keywords = [anno.copy_tree(k) for k in call.keywords]

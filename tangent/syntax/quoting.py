@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import inspect
 import linecache
+import sys
 import textwrap
 import types
 from typing import Any, Callable
@@ -257,12 +258,76 @@ class _EmitterBase(_Unparser or object):
 _Emitter = _EmitterBase if _Unparser is not None else None
 
 
+def _converter(gast_class: type) -> Callable[[Any], Any]:
+    """How one gast node class becomes its standard-library twin, built on first use."""
+    ast_class = getattr(ast, gast_class.__name__, None)
+    special = _SPECIAL_CONVERSIONS.get(gast_class.__name__)
+    if ast_class is None or special is not None or sys.version_info[:2] not in _SAME_NODES:
+        return special or gast.gast_to_ast  # what gast does (None for a class ast lacks)
+    fields = gast_class._fields
+    if not fields:  # contexts and operators: one shared instance, as ast.parse does
+        shared = ast_class()
+        return lambda node: shared
+
+    def convert(node):
+        new = ast_class()
+        for field in fields:
+            value = getattr(node, field, _MISSING)
+            if value is _MISSING:
+                continue
+            if type(value) is list:
+                value = [_to_ast(item) if isinstance(item, gast.AST) else item for item in value]
+            elif isinstance(value, gast.AST):
+                value = _to_ast(value)
+            setattr(new, field, value)
+        return new
+    return convert
+
+
+def _name_to_ast(node):
+    return ast.Name(node.id, _to_ast(node.ctx))
+
+
+def _assign_to_ast(node):
+    return ast.Assign([_to_ast(target) for target in node.targets], _to_ast(node.value))
+
+
+def _function_to_ast(node):
+    return ast.FunctionDef(node.name, gast.gast_to_ast(node.args),
+                           [_to_ast(statement) for statement in node.body],
+                           [_to_ast(decorator) for decorator in node.decorator_list],
+                           _to_ast(node.returns) if node.returns is not None else None,
+                           node.type_comment)
+
+
+_MISSING = object()
+# Python versions where gast (0.5 to 0.7) turns every class not named below into
+# the ast class of the same name with the same fields; the rest go through gast.
+_SAME_NODES = {(3, 9), (3, 10), (3, 11)}
+_SPECIAL_CONVERSIONS: dict[str, Callable[[Any], Any]] = {
+    'Name': _name_to_ast, 'Assign': _assign_to_ast, 'FunctionDef': _function_to_ast,
+    'AsyncFunctionDef': gast.gast_to_ast, 'ClassDef': gast.gast_to_ast,
+    'arguments': gast.gast_to_ast, 'ExceptHandler': gast.gast_to_ast,
+    'arg': gast.gast_to_ast,
+}
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {}
+
+
+def _to_ast(node: Any) -> Any:
+    """``gast.gast_to_ast(node)`` without line numbers, which the unparser does not
+    read, at a fraction of its cost: it is run over every generated function."""
+    convert = _CONVERTERS.get(type(node))
+    if convert is None:
+        convert = _CONVERTERS[type(node)] = _converter(type(node))
+    return convert(node)
+
+
 def to_source(node: Any) -> str:
     """Emit gast (or ast) ``node`` as Python source, comments included."""
     if isinstance(node, list):
         return '\n'.join(to_source(n) for n in node)
     if isinstance(node, gast.AST):
-        node = gast.gast_to_ast(node)
+        node = _to_ast(node)
     if _Emitter is not None:  # needs no line numbers: no fix_missing_locations walk
         return comments.render(_Emitter().visit(node))
     return comments.render(ast.unparse(ast.fix_missing_locations(node)))

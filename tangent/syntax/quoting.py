@@ -322,10 +322,44 @@ def _to_ast(node: Any) -> Any:
     return convert(node)
 
 
+_OPERATOR_TEXT = {gast.Add: '+', gast.Sub: '-', gast.Mult: '*', gast.Div: '/',
+                  gast.FloorDiv: '//', gast.Mod: '%', gast.Pow: '**', gast.MatMult: '@'}
+
+
+def _atom_text(node: Any) -> str | None:
+    if type(node) is gast.Name:
+        return node.id
+    if type(node) is gast.Constant and type(node.value) in (int, float):
+        text = repr(node.value)
+        # A sign or inf/nan is where the unparser adds parentheses or rewrites.
+        return text if text[0].isdigit() and text[-1].isdigit() else None
+    return None
+
+
+def _simple_assignment(node: gast.Assign) -> str | None:
+    """``a = b`` or ``a = b * 2.0`` (names and plain numbers) as the unparser writes
+    it, or None: the statements of normal form, each of which gets a comment."""
+    if len(node.targets) != 1 or type(node.targets[0]) is not gast.Name:
+        return None
+    value = node.value
+    if type(value) is gast.BinOp:
+        operator = _OPERATOR_TEXT.get(type(value.op))
+        left, right = _atom_text(value.left), _atom_text(value.right)
+        if operator is None or left is None or right is None:
+            return None
+        return f'{node.targets[0].id} = {left} {operator} {right}'
+    atom = _atom_text(value)
+    return None if atom is None else f'{node.targets[0].id} = {atom}'
+
+
 def to_source(node: Any) -> str:
     """Emit gast (or ast) ``node`` as Python source, comments included."""
     if isinstance(node, list):
         return '\n'.join(to_source(n) for n in node)
+    if type(node) is gast.Assign:
+        text = _simple_assignment(node)
+        if text is not None:
+            return text
     if isinstance(node, gast.AST):
         node = _to_ast(node)
     if _Emitter is not None:  # needs no line numbers: no fix_missing_locations walk

@@ -62,12 +62,25 @@ def copy(source: Any, target: Any) -> None:
         target.__dict__[_FIELD] = _Store(source.__dict__[_FIELD])
 
 
+# Fields that hold only text in every tree (gast's own declared field types are not
+# to be trusted: its ExceptHandler.name is declared a string, and holds a Name).
+_TEXT_FIELDS = {'Name': ('id', 'type_comment'), 'Constant': ('kind',),
+                'Attribute': ('attr',), 'keyword': ('arg',)}
 _FIELDS_OF: dict[type, tuple[str, ...]] = {}
+
+
+def node_fields(cls: type) -> tuple[str, ...]:
+    """The fields of node class ``cls`` that may hold nodes, in declaration order."""
+    fields = _FIELDS_OF.get(cls)
+    if fields is None:
+        text = _TEXT_FIELDS.get(cls.__name__, ())
+        fields = _FIELDS_OF[cls] = tuple(field for field in cls._fields if field not in text)
+    return fields
 
 
 def walk(node: Any):
     """Every node of the tree under ``node``, in the order ``ast.walk`` gives
-    (breadth first, fields in order), at about half its cost: the passes walk
+    (breadth first, fields in order), at about a third of its cost: the passes walk
     whole functions dozens of times, so this is where code generation spends."""
     pending = deque([node])
     next_node, add = pending.popleft, pending.append
@@ -78,7 +91,7 @@ def walk(node: Any):
         cls = type(node)
         fields = fields_of.get(cls)
         if fields is None:
-            fields = fields_of[cls] = cls._fields
+            fields = node_fields(cls)
         for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
@@ -96,17 +109,29 @@ def copy_tree(node: Any) -> Any:
     Much cheaper than ``copy.deepcopy``, which goes through the generic
     reduce protocol for every node; leaf values (strings, numbers) are shared.
     """
-    if isinstance(node, list):
+    if type(node) is list:
         return [copy_tree(item) for item in node]
     if not isinstance(node, _ast.AST):
-        return node
-    new = node.__class__.__new__(node.__class__)
+        return copy_tree(list(node)) if isinstance(node, list) else node
+    return _copy_node(node)
+
+
+def _copy_node(node: _ast.AST) -> _ast.AST:
+    cls = node.__class__
+    new = cls.__new__(cls)
     fields = new.__dict__
+    syntax_node = _ast.AST
     for key, value in node.__dict__.items():
-        if key == _FIELD:
+        kind = type(value)
+        if kind is list:
+            fields[key] = [_copy_node(item) if isinstance(item, syntax_node) else copy_tree(item)
+                           for item in value]
+        elif kind is _Store:
             fields[key] = _Store(value)
-        elif isinstance(value, (list, _ast.AST)):
-            fields[key] = copy_tree(value)
+        elif isinstance(value, syntax_node):
+            fields[key] = _copy_node(value)
+        elif isinstance(value, list):
+            fields[key] = copy_tree(list(value))
         else:
             fields[key] = value
     return new

@@ -42,13 +42,27 @@ def render(source: str) -> str:
     for line in source.split('\n'):
         match = _MARKER_LINE.match(line)
         if match and _MARKER in line:
-            try:
-                with threadsafe_ast.LOCK:
-                    text = ast.literal_eval(match.group(2))
-            except (ValueError, SyntaxError):
-                text = None
+            text = _string_literal(match.group(2))
             if isinstance(text, str) and text.startswith(_MARKER):
                 lines.append(f'{match.group(1)}# {text[len(_MARKER):]}')
                 continue
         lines.append(line)
     return '\n'.join(lines)
+
+
+def _string_literal(literal: str) -> str | None:
+    """The string written as ``literal`` by the unparser, or None if it is none.
+
+    A literal in single quotes without backslashes or inner quotes (what comments
+    on generated statements nearly always are) is read directly: a generated
+    function holds thousands of comments, each otherwise parsed by the compiler.
+    """
+    if (len(literal) >= 2 and literal[0] == literal[-1] == "'"
+            and "'" not in literal[1:-1] and '\\' not in literal):
+        return literal[1:-1]
+    try:
+        with threadsafe_ast.LOCK:
+            text = ast.literal_eval(literal)
+    except (ValueError, SyntaxError):
+        return None
+    return text if isinstance(text, str) else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import inspect
 import linecache
+import sys
 import textwrap
 import types
 from typing import Any, Callable
@@ -257,12 +258,110 @@ class _EmitterBase(_Unparser or object):
 _Emitter = _EmitterBase if _Unparser is not None else None
 
 
+def _converter(gast_class: type) -> Callable[[Any], Any]:
+    """How one gast node class becomes its standard-library twin, built on first use."""
+    ast_class = getattr(ast, gast_class.__name__, None)
+    special = _SPECIAL_CONVERSIONS.get(gast_class.__name__)
+    if ast_class is None or special is not None or sys.version_info[:2] not in _SAME_NODES:
+        return special or gast.gast_to_ast  # what gast does (None for a class ast lacks)
+    fields = gast_class._fields
+    if not fields:  # contexts and operators: one shared instance, as ast.parse does
+        shared = ast_class()
+        return lambda node: shared
+
+    def convert(node):
+        new = ast_class()
+        for field in fields:
+            value = getattr(node, field, _MISSING)
+            if value is _MISSING:
+                continue
+            if type(value) is list:
+                value = [_to_ast(item) if isinstance(item, gast.AST) else item for item in value]
+            elif isinstance(value, gast.AST):
+                value = _to_ast(value)
+            setattr(new, field, value)
+        return new
+    return convert
+
+
+def _name_to_ast(node):
+    return ast.Name(node.id, _to_ast(node.ctx))
+
+
+def _assign_to_ast(node):
+    return ast.Assign([_to_ast(target) for target in node.targets], _to_ast(node.value))
+
+
+def _function_to_ast(node):
+    return ast.FunctionDef(node.name, gast.gast_to_ast(node.args),
+                           [_to_ast(statement) for statement in node.body],
+                           [_to_ast(decorator) for decorator in node.decorator_list],
+                           _to_ast(node.returns) if node.returns is not None else None,
+                           node.type_comment)
+
+
+_MISSING = object()
+# Python versions where gast (0.5 to 0.7) turns every class not named below into
+# the ast class of the same name with the same fields; the rest go through gast.
+_SAME_NODES = {(3, 9), (3, 10), (3, 11)}
+_SPECIAL_CONVERSIONS: dict[str, Callable[[Any], Any]] = {
+    'Name': _name_to_ast, 'Assign': _assign_to_ast, 'FunctionDef': _function_to_ast,
+    'AsyncFunctionDef': gast.gast_to_ast, 'ClassDef': gast.gast_to_ast,
+    'arguments': gast.gast_to_ast, 'ExceptHandler': gast.gast_to_ast,
+    'arg': gast.gast_to_ast,
+}
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {}
+
+
+def _to_ast(node: Any) -> Any:
+    """``gast.gast_to_ast(node)`` without line numbers, which the unparser does not
+    read, at a fraction of its cost: it is run over every generated function."""
+    convert = _CONVERTERS.get(type(node))
+    if convert is None:
+        convert = _CONVERTERS[type(node)] = _converter(type(node))
+    return convert(node)
+
+
+_OPERATOR_TEXT = {gast.Add: '+', gast.Sub: '-', gast.Mult: '*', gast.Div: '/',
+                  gast.FloorDiv: '//', gast.Mod: '%', gast.Pow: '**', gast.MatMult: '@'}
+
+
+def _atom_text(node: Any) -> str | None:
+    if type(node) is gast.Name:
+        return node.id
+    if type(node) is gast.Constant and type(node.value) in (int, float):
+        text = repr(node.value)
+        # A sign or inf/nan is where the unparser adds parentheses or rewrites.
+        return text if text[0].isdigit() and text[-1].isdigit() else None
+    return None
+
+
+def _simple_assignment(node: gast.Assign) -> str | None:
+    """``a = b`` or ``a = b * 2.0`` (names and plain numbers) as the unparser writes
+    it, or None: the statements of normal form, each of which gets a comment."""
+    if len(node.targets) != 1 or type(node.targets[0]) is not gast.Name:
+        return None
+    value = node.value
+    if type(value) is gast.BinOp:
+        operator = _OPERATOR_TEXT.get(type(value.op))
+        left, right = _atom_text(value.left), _atom_text(value.right)
+        if operator is None or left is None or right is None:
+            return None
+        return f'{node.targets[0].id} = {left} {operator} {right}'
+    atom = _atom_text(value)
+    return None if atom is None else f'{node.targets[0].id} = {atom}'
+
+
 def to_source(node: Any) -> str:
     """Emit gast (or ast) ``node`` as Python source, comments included."""
     if isinstance(node, list):
         return '\n'.join(to_source(n) for n in node)
+    if type(node) is gast.Assign:
+        text = _simple_assignment(node)
+        if text is not None:
+            return text
     if isinstance(node, gast.AST):
-        node = gast.gast_to_ast(node)
+        node = _to_ast(node)
     if _Emitter is not None:  # needs no line numbers: no fix_missing_locations walk
         return comments.render(_Emitter().visit(node))
     return comments.render(ast.unparse(ast.fix_missing_locations(node)))

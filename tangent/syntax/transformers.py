@@ -16,15 +16,18 @@ from typing import Any, Callable
 
 import gast
 
+from tangent.syntax import annotations as anno
+
 _SKIPPED_FIELDS = frozenset({'ctx'})
-_FIELDS: dict[type, tuple[str, ...]] = {}
+FIELDS: dict[type, tuple[str, ...]] = {}  # filled by child_fields
 
 
 def child_fields(cls: type) -> tuple[str, ...]:
     """The fields of node class ``cls`` that may hold child nodes, contexts left out."""
-    fields = _FIELDS.get(cls)
+    fields = FIELDS.get(cls)
     if fields is None:
-        fields = _FIELDS[cls] = tuple(f for f in cls._fields if f not in _SKIPPED_FIELDS)
+        fields = FIELDS[cls] = tuple(f for f in anno.node_fields(cls)
+                                      if f not in _SKIPPED_FIELDS)
     return fields
 
 
@@ -47,10 +50,14 @@ _METHODS: dict[tuple[type, type], Callable] = {}
 class NodeVisitor(gast.NodeVisitor):
 
     def visit(self, node: Any) -> Any:
-        return _method(type(self), type(node), _METHODS)(self, node)
+        method = _METHODS.get((type(self), type(node)))
+        if method is None:
+            method = _method(type(self), type(node), _METHODS)
+        return method(self, node)
 
     def generic_visit(self, node: Any) -> None:
-        for field in child_fields(type(node)):
+        fields = FIELDS.get(type(node))
+        for field in child_fields(type(node)) if fields is None else fields:
             value = getattr(node, field, None)
             if type(value) is list:
                 for item in value:
@@ -63,10 +70,14 @@ class NodeVisitor(gast.NodeVisitor):
 class NodeTransformer(gast.NodeTransformer):
 
     def visit(self, node: Any) -> Any:
-        return _method(type(self), type(node), _METHODS)(self, node)
+        method = _METHODS.get((type(self), type(node)))
+        if method is None:
+            method = _method(type(self), type(node), _METHODS)
+        return method(self, node)
 
     def generic_visit(self, node: Any) -> Any:
-        for field in child_fields(type(node)):
+        fields = FIELDS.get(type(node))
+        for field in child_fields(type(node)) if fields is None else fields:
             value = getattr(node, field, None)
             if type(value) is list:
                 new_items = []

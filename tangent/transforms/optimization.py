@@ -64,16 +64,19 @@ def _walk(node):
     (the passes walk often)."""
     stack = [node]
     pop, push, extend = stack.pop, stack.append, stack.extend
+    fields_of, child_fields = transformers.FIELDS, transformers.child_fields
+    syntax_node = ast.AST
     while stack:
         current = pop()
         if current is None or type(current) is str:  # kw_defaults, Dict keys, names
             continue
         yield current
-        for field in transformers.child_fields(type(current)):
+        fields = fields_of.get(type(current))
+        for field in child_fields(type(current)) if fields is None else fields:
             value = getattr(current, field, None)
             if type(value) is list:
                 extend(value)
-            elif isinstance(value, ast.AST):
+            elif isinstance(value, syntax_node):
                 push(value)
 
 
@@ -260,9 +263,10 @@ def _name_counts(fdef) -> tuple[dict[str, int], dict[str, int]]:
     one walk of the function."""
     stores: dict[str, int] = {}
     loads: dict[str, int] = {}
+    name, load = gast.Name, gast.Load
     for node in _walk(fdef):
-        if type(node) is gast.Name:
-            counts = loads if type(node.ctx) is gast.Load else stores
+        if type(node) is name:
+            counts = loads if type(node.ctx) is load else stores
             counts[node.id] = counts.get(node.id, 0) + 1
     return stores, loads
 

@@ -1,0 +1,52 @@
+"""The shortcuts of ``quoting.to_source`` write what the standard unparser writes."""
+
+import ast
+import itertools
+import pathlib
+
+import gast
+import pytest
+
+import tangent
+from tangent.syntax import comments, quoting
+
+_ATOMS = ['x', 'y_1', '0', '1', '2.5', '1e-300', '1e+300', '0.001', '-1', '-0.0', '1e400',
+          '(-2)', '3j', 'True', 'None', "'s'", '10**20', '123456789012345678901234567890']
+_OPERATORS = ['+', '-', '*', '/', '//', '%', '**', '@', '<<', '&']
+
+
+def unparsed(node):
+    """What to_source wrote before its shortcuts: gast's converter, then the unparser."""
+    return comments.render(quoting._Emitter().visit(gast.gast_to_ast(node)))
+
+
+def test_assignments_of_names_and_numbers_read_as_the_unparser_writes_them():
+    sources = [f'z = {a} {op} {b}' for a, b, op in itertools.product(_ATOMS, _ATOMS, _OPERATORS)]
+    sources += [f'z = {a}' for a in _ATOMS]
+    for source in sources:
+        statement = gast.ast_to_gast(ast.parse(source)).body[0]
+        assert quoting.to_source(statement) == unparsed(statement), source
+
+
+@pytest.mark.parametrize('value', [-1, -2.5, float('inf'), float('nan'), True, 7, -0.0, 1e16])
+def test_built_constants_with_signs_or_infinities_read_as_the_unparser_writes_them(value):
+    statement = gast.Assign(
+        targets=[gast.Name(id='z', ctx=gast.Store(), annotation=None, type_comment=None)],
+        value=gast.BinOp(left=gast.Name(id='x', ctx=gast.Load(), annotation=None,
+                                        type_comment=None),
+                         op=gast.Pow(), right=gast.Constant(value=value, kind=None)),
+        type_comment=None)
+    assert quoting.to_source(statement) == unparsed(statement)
+
+
+def test_the_converted_tree_is_the_one_gast_builds_for_every_module_of_tangent():
+    for path in sorted(pathlib.Path(tangent.__file__).parent.rglob('*.py')):
+        tree = gast.ast_to_gast(ast.parse(path.read_text()))
+        assert ast.dump(quoting._to_ast(tree)) == ast.dump(gast.gast_to_ast(tree)), path
+        assert quoting.to_source(tree) == unparsed(tree), path
+
+
+def test_comments_with_quotes_and_backslashes_survive():
+    for text in ["it's", 'a "quoted" word', 'back\\slash', 'tab\there', "both ' and \""]:
+        body = [comments.comment(text), gast.Pass()]
+        assert quoting.to_source(body).splitlines()[0] == '# ' + ' '.join(text.split())

@@ -470,3 +470,9 @@ def scatter_written(g, y, part, grad, index):
 @linear(tangent.copy_item)
 def copy_item(g, y, container, index):
     return tangent.scatter_written(g, container, index)
+
+
+# The slope of np.interp's segments is linear in fp (and piecewise constant in x).
+@linear(tangent.interp_slope, wrt='fp')
+def interp_slope(g, y, x, xp, fp, left, right, period):
+    return tangent.interp_slope_fp_gradient(g, x, xp, fp, left, right, period)

@@ -40,7 +40,7 @@ __all__ = [
     'linspace_tangent', 'logspace_gradient', 'logspace_tangent', 'geomspace_gradient',
     'geomspace_tangent', 'meshgrid_gradient', 'meshgrid_tangent', 'arange_gradient',
     'arange_tangent', 'convolution_gradient', 'interp_slope', 'interp_fp_gradient',
-    'interp_fp_tangent', 'interp_outside', 'polynomial_slope', 'polyval_coefficient_gradient',
+    'interp_fp_tangent', 'interp_outside', 'interp_slope_fp_gradient', 'polynomial_slope', 'polyval_coefficient_gradient',
     'quantile_gradient', 'quantile_q_gradient', 'quantile_tangent',
     'finite_difference_gradient', 'finite_difference_spacing_gradient',
     'finite_difference_tangent', 'ediff1d_gradient', 'ediff1d_tangent',
@@ -1669,6 +1669,21 @@ def interp_fp_tangent(dfp: Any, x: Any, xp: Any, fp: Any, left: Any, right: Any,
     low, low_weight, high, high_weight = _interp_weights(x, xp, fp, left, right, period)
     dfp = np.broadcast_to(np.asarray(dfp, dtype=_real_dtype(dfp, fp)), np.shape(fp))
     return dfp[low] * low_weight + dfp[high] * high_weight
+
+
+def interp_slope_fp_gradient(g: Any, x: Any, xp: Any, fp: Any, left: Any, right: Any,
+                             period: Any) -> Any:
+    """The transpose of ``interp_slope`` in ``fp``: each seed over its segment's width,
+    added to the sample on its right and taken from the one on its left. It is also
+    how the weights of ``interp_fp_gradient`` move with ``x``."""
+    _, source, index, upper, _, width, below, above = _interp_segments(x, xp, fp, period)
+    inside = ~(below | above) & (width > 0)
+    share = np.where(inside, np.broadcast_to(np.asarray(g), np.shape(width)) /
+                     np.where(width > 0, width, 1.0), 0.0)
+    gradient = np.zeros(np.size(fp), dtype=_real_dtype(g, fp))
+    np.add.at(gradient, source[upper].ravel(), share.ravel())
+    np.subtract.at(gradient, source[index].ravel(), share.ravel())
+    return _unbroadcast_to(gradient.reshape(np.shape(fp)), fp)
 
 
 def interp_outside(x: Any, xp: Any, period: Any, below: bool) -> Any:

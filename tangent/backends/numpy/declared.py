@@ -476,3 +476,15 @@ def copy_item(g, y, container, index):
 @linear(tangent.interp_slope, wrt='fp')
 def interp_slope(g, y, x, xp, fp, left, right, period):
     return tangent.interp_slope_fp_gradient(g, x, xp, fp, left, right, period)
+
+
+# The parts of np.linalg.slogdet's seed and tangent: picking the log-determinant out of a
+# pair and putting it back in are each other's transposes.
+@linear(tangent.slogdet_log_seed)
+def slogdet_log_seed(g, y, seed):
+    return tangent.slogdet_pair(seed, g)
+
+
+@linear(tangent.slogdet_pair, wrt='dlog')
+def slogdet_pair(g, y, result, dlog):
+    return tangent.unbroadcast(tangent.slogdet_log_seed(g), dlog)

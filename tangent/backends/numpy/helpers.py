@@ -40,7 +40,8 @@ __all__ = [
     'linspace_tangent', 'logspace_gradient', 'logspace_tangent', 'geomspace_gradient',
     'geomspace_tangent', 'meshgrid_gradient', 'meshgrid_tangent', 'arange_gradient',
     'arange_tangent', 'convolution_gradient', 'interp_slope', 'interp_fp_gradient',
-    'interp_fp_tangent', 'interp_outside', 'interp_slope_fp_gradient', 'polynomial_slope', 'polyval_coefficient_gradient',
+    'interp_fp_tangent', 'interp_outside', 'interp_slope_fp_gradient', 'slogdet_log_seed',
+    'slogdet_pair', 'polynomial_slope', 'polyval_coefficient_gradient',
     'quantile_gradient', 'quantile_q_gradient', 'quantile_tangent',
     'finite_difference_gradient', 'finite_difference_spacing_gradient',
     'finite_difference_tangent', 'ediff1d_gradient', 'ediff1d_tangent',
@@ -982,17 +983,28 @@ def eigh_tangent(da: Any, result: Any) -> tuple:
     return dw, dv
 
 
+def slogdet_log_seed(seed: Any) -> Any:
+    """The log-determinant part of a seed for ``np.linalg.slogdet``'s result (its sign
+    carries no gradient)."""
+    return seed[1] if isinstance(seed, tuple) else getattr(seed, 'logabsdet', seed)
+
+
+def slogdet_pair(result: Any, dlog: Any) -> Any:
+    """``(0, dlog)`` shaped like ``np.linalg.slogdet``'s ``result`` (a named tuple
+    stays one): the sign does not move."""
+    pair = (np.zeros_like(result[0]), dlog)
+    return type(result)(*pair) if hasattr(result, '_fields') else pair
+
+
 def slogdet_gradient(seed: Any, a: Any) -> Any:
     """The gradient of ``np.linalg.slogdet(a)`` (the log-determinant part)."""
-    glog = seed[1] if isinstance(seed, tuple) else getattr(seed, 'logabsdet', seed)
+    glog = slogdet_log_seed(seed)
     return np.asarray(glog)[..., None, None] * matrix_transpose(np.linalg.inv(a))
 
 
 def slogdet_tangent(da: Any, a: Any, result: Any) -> tuple:
     """The tangents of ``np.linalg.slogdet(a)``: sign constant, log|det| moving."""
-    dlog = np.trace(np.linalg.solve(a, da), axis1=-2, axis2=-1)
-    return type(result)(np.zeros_like(result[0]), dlog) if hasattr(result, '_fields') else \
-        (np.zeros_like(result[0]), dlog)
+    return slogdet_pair(result, np.trace(np.linalg.solve(a, da), axis1=-2, axis2=-1))
 
 
 def _eye_like(a: Any, n: int) -> np.ndarray:

@@ -536,24 +536,30 @@ def _letters(count: int, skip: str = '') -> list[str]:
 
 def tensordot_gradient(g: Any, a: Any, b: Any, axes: Any, left: bool) -> Any:
     """The gradient of ``np.tensordot(a, b, axes)`` with respect to ``a`` or ``b``."""
-    a, b = np.asarray(a), np.asarray(b)
+    subscripts = _tensordot_gradient_subscripts(np.ndim(a), np.ndim(b), axes, left)
+    return np.einsum(subscripts, g, b if left else a)
+
+
+def _tensordot_gradient_subscripts(a_ndim: int, b_ndim: int, axes: Any, left: bool) -> str:
+    """The einsum taking ``np.tensordot(a, b, axes)``'s gradient and ``b`` (``left``) or
+    ``a`` to the gradient of ``a`` (or ``b``)."""
     if isinstance(axes, int):
-        a_axes = list(range(a.ndim - axes, a.ndim))
+        a_axes = list(range(a_ndim - axes, a_ndim))
         b_axes = list(range(axes))
     else:
         a_axes, b_axes = axes
-        a_axes = [axis % a.ndim for axis in np.atleast_1d(a_axes)]
-        b_axes = [axis % b.ndim for axis in np.atleast_1d(b_axes)]
-    letters = _letters(a.ndim + b.ndim)
-    a_sub = letters[:a.ndim]
-    b_sub = letters[a.ndim:]
+        a_axes = [axis % a_ndim for axis in np.atleast_1d(a_axes)]
+        b_axes = [axis % b_ndim for axis in np.atleast_1d(b_axes)]
+    letters = _letters(a_ndim + b_ndim)
+    a_sub = letters[:a_ndim]
+    b_sub = letters[a_ndim:]
     for a_axis, b_axis in zip(a_axes, b_axes):
         b_sub[b_axis] = a_sub[a_axis]
     out = [c for i, c in enumerate(a_sub) if i not in a_axes] + \
         [c for i, c in enumerate(b_sub) if i not in b_axes]
     if left:
-        return np.einsum(f"{''.join(out)},{''.join(b_sub)}->{''.join(a_sub)}", g, b)
-    return np.einsum(f"{''.join(out)},{''.join(a_sub)}->{''.join(b_sub)}", g, a)
+        return f"{''.join(out)},{''.join(b_sub)}->{''.join(a_sub)}"
+    return f"{''.join(out)},{''.join(a_sub)}->{''.join(b_sub)}"
 
 
 def _explicit_subscripts(subscripts: str, operands: list) -> tuple[list[str], str]:

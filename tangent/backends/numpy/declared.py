@@ -488,3 +488,32 @@ def slogdet_log_seed(g, y, seed):
 @linear(tangent.slogdet_pair, wrt='dlog')
 def slogdet_pair(g, y, result, dlog):
     return tangent.unbroadcast(tangent.slogdet_log_seed(g), dlog)
+
+
+# Gradients that scatter a seed back to where values were read (with np.add.at, which is
+# not differentiated from source) are linear in the seed: their transposes gather again.
+# How they depend on the order or the indices is piecewise constant.
+@linear(tangent.take_gradient, wrt='g')
+def take_gradient(seed, y, g, a, indices, axis):
+    return np.take(seed, indices, axis=axis)
+
+
+@linear(tangent.take_along_axis_gradient, wrt='g')
+def take_along_axis_gradient(seed, y, g, arr, indices, axis):
+    return np.take_along_axis(seed, indices, axis)
+
+
+@linear(tangent.sort_gradient, wrt='g')
+def sort_gradient(seed, y, g, a, axis):
+    return tangent.sort_tangent(seed, a, axis)
+
+
+@linear(tangent.sort_tangent, wrt='da')
+def sort_tangent(g, y, da, a, axis):
+    return tangent.unbroadcast(tangent.sort_gradient(g, a, axis), da)
+
+
+@linear(tangent.unique_tangent, wrt='dar')
+def unique_tangent(g, y, dar, values, ar, axis, equal_nan=True, sorted=True):  # noqa: A002
+    return tangent.unbroadcast(tangent.unique_gradient(g, values, ar, axis, equal_nan, sorted),
+                               dar)

@@ -147,10 +147,16 @@ def _equal_count(hits: list) -> Any:
 
 def _in_dtype_of(share: Any, like: Any) -> Any:
     """``share`` in ``like``'s floating dtype when that is not float64 (float32 stays)."""
-    dtype = getattr(like, 'dtype', None)
-    if dtype is not None and dtype.kind == 'f' and dtype != np.float64:
+    dtype = _narrow_float_dtype(like)
+    if dtype is not None:
         return np.asarray(share, dtype=dtype)
     return share
+
+
+def _narrow_float_dtype(like: Any) -> Any:
+    """``like``'s dtype if it is a floating dtype other than float64, else None."""
+    dtype = getattr(like, 'dtype', None)
+    return dtype if dtype is not None and dtype.kind == 'f' and dtype != np.float64 else None
 
 
 def _extremum_items(items: Any, z: Any) -> tuple:
@@ -950,9 +956,8 @@ def cholesky_gradient(g: Any, low: Any) -> Any:
 
 
 def _eigh_parts(seed: Any, w: Any, v: Any) -> tuple:
-    gw = getattr(seed, 'eigenvalues', None) if not isinstance(seed, tuple) or \
-        hasattr(seed, 'eigenvalues') else seed[0]
-    gv = getattr(seed, 'eigenvectors', None) if hasattr(seed, 'eigenvectors') else seed[1]
+    # A plain pair or NumPy's EighResult (a named tuple: its items are its fields).
+    gw, gv = seed[0], seed[1]
     gw = np.zeros_like(w) if gw is None or np.ndim(gw) == 0 and gw == 0 else gw
     gv = np.zeros_like(v) if gv is None or np.ndim(gv) == 0 and gv == 0 else gv
     return _as_gradient(gw, w), _as_gradient(gv, v)
@@ -962,17 +967,21 @@ def eigh_gradient(seed: Any, result: Any, a: Any) -> Any:
     """The gradient of ``np.linalg.eigh(a)`` (distinct eigenvalues) for seed (gw, gv)."""
     w, v = result
     gw, gv = _eigh_parts(seed, w, v)
-    gaps = w[..., None, :] - w[..., :, None]
-    np.fill_diagonal(gaps, np.inf) if gaps.ndim == 2 else None
-    if gaps.ndim > 2:
-        index = np.arange(gaps.shape[-1])
-        gaps[..., index, index] = np.inf
-    f = 1.0 / gaps
+    f = _inverse_gaps(w)
     vt = matrix_transpose(v)
     inner = vt @ gv
     middle = f * (inner - matrix_transpose(inner)) / 2.0
     full = v @ (gw[..., None] * np.eye(w.shape[-1], dtype=w.dtype) + middle) @ vt
     return 0.5 * (full + matrix_transpose(full))
+
+
+def _inverse_gaps(w: Any) -> Any:
+    """``1 / (w[j] - w[i])`` at ``[..., i, j]``, 0 on the diagonal: how the eigenvectors
+    turn as distinct eigenvalues ``w`` move (written without writes, so that it is
+    differentiated again)."""
+    gaps = w[..., None, :] - w[..., :, None]
+    off_diagonal = ~np.eye(np.shape(w)[-1], dtype=bool)
+    return np.where(off_diagonal, 1.0 / np.where(off_diagonal, gaps, 1.0), 0.0)
 
 
 def eigh_tangent(da: Any, result: Any) -> tuple:
@@ -982,10 +991,7 @@ def eigh_tangent(da: Any, result: Any) -> tuple:
     vt = matrix_transpose(v)
     projected = vt @ da @ v
     dw = np.diagonal(projected, axis1=-2, axis2=-1).copy()
-    gaps = w[..., None, :] - w[..., :, None]
-    index = np.arange(w.shape[-1])
-    gaps[..., index, index] = np.inf
-    dv = v @ (projected / gaps)
+    dv = v @ (projected * _inverse_gaps(w))
     return dw, dv
 
 

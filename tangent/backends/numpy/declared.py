@@ -517,3 +517,8 @@ def sort_tangent(g, y, da, a, axis):
 def unique_tangent(g, y, dar, values, ar, axis, equal_nan=True, sorted=True):  # noqa: A002
     return tangent.unbroadcast(tangent.unique_gradient(g, values, ar, axis, equal_nan, sorted),
                                dar)
+
+
+@linear(tangent.repeat_gradient, wrt='g')
+def repeat_gradient(seed, y, g, a, repeats, axis):
+    return np.repeat(seed, repeats, axis)

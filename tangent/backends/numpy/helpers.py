@@ -791,9 +791,9 @@ def multi_dot_gradient(g: Any, arrays: Any) -> list:
         right = _chain(arrays[index + 1:])[-1] if index + 1 < len(arrays) else None
         seed = np.asarray(g)
         if right is not None:
-            seed = seed @ right.T if right.ndim == 2 else np.multiply.outer(seed, right)
+            seed = seed @ right.T if right.ndim == 2 else np.tensordot(seed, right, 0)
         if left is not None:
-            seed = left.T @ seed if left.ndim == 2 else np.multiply.outer(left, seed)
+            seed = left.T @ seed if left.ndim == 2 else np.tensordot(left, seed, 0)
         gradients.append(np.reshape(seed, array.shape))
     return gradients
 

@@ -329,8 +329,12 @@ def reverse_cumsum(g: Any, a: Any, axis: Any) -> Any:
 def cumprod_gradient(g: Any, y: Any, a: Any, axis: Any) -> Any:
     """The gradient of ``np.cumprod(a, axis)``, exact when ``a`` holds zeros."""
     if axis is None:
-        return np.reshape(cumprod_gradient(np.ravel(g), np.ravel(y), np.ravel(a), 0),
+        return np.reshape(_cumprod_gradient_along(np.ravel(g), np.ravel(y), np.ravel(a), 0),
                           np.shape(a))
+    return _cumprod_gradient_along(g, y, a, axis)
+
+
+def _cumprod_gradient_along(g: Any, y: Any, a: Any, axis: int) -> Any:
     a = np.asarray(a)
     g = np.broadcast_to(g, a.shape)
     if np.all(a != 0):
@@ -348,8 +352,12 @@ def cumprod_gradient(g: Any, y: Any, a: Any, axis: Any) -> Any:
 def cumprod_tangent(da: Any, y: Any, a: Any, axis: Any) -> Any:
     """The tangent of ``np.cumprod(a, axis)``, exact when ``a`` holds zeros."""
     if axis is None:
-        return cumprod_tangent(np.ravel(np.broadcast_to(da, np.shape(a))), np.ravel(y),
-                               np.ravel(a), 0)
+        return _cumprod_tangent_along(np.ravel(np.broadcast_to(da, np.shape(a))), np.ravel(y),
+                                      np.ravel(a), 0)
+    return _cumprod_tangent_along(da, y, a, axis)
+
+
+def _cumprod_tangent_along(da: Any, y: Any, a: Any, axis: int) -> Any:
     a = np.asarray(a)
     da = np.broadcast_to(da, a.shape)
     if np.all(a != 0):

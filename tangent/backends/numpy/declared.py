@@ -23,6 +23,7 @@ import operator
 import numpy as np
 
 from tangent import runtime as tangent
+from tangent.backends.numpy import helpers
 from tangent.rules.declare import elementwise, linear
 
 
@@ -522,3 +523,9 @@ def unique_tangent(g, y, dar, values, ar, axis, equal_nan=True, sorted=True):  #
 @linear(tangent.repeat_gradient, wrt='g')
 def repeat_gradient(seed, y, g, a, repeats, axis):
     return np.repeat(seed, repeats, axis)
+
+
+# The helpers' own unbroadcast (it returns a scalar of the dtype for a 0-d like).
+@linear(helpers._unbroadcast_to)
+def unbroadcast_to(seed, y, g, like):
+    return tangent.broadcast_like(seed, g)

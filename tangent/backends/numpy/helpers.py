@@ -2021,7 +2021,7 @@ def bessel_i1(x: Any) -> Any:
         # The cosines sum to zero: expm1 keeps the small-x values (about x / 2) exact.
         total = total + np.expm1(values * angle) * angle
     result = total / n
-    return dtype.type(result) if result.ndim == 0 else result.astype(dtype)
+    return result.astype(dtype)[()]  # [()] makes a 0-d result the scalar np.i0 gives
 
 
 def prod_sequence_gradient(g: Any, sequence: Any, start: Any) -> Any:

@@ -1412,8 +1412,7 @@ def _linspace_adjoint(g: Any, start: Any, stop: Any, num: int, endpoint: bool, a
     common = np.broadcast_shapes(np.shape(start), np.shape(stop))
     ndim = len(common) + 1
     g = np.asarray(g)
-    shape = list(common)
-    shape.insert(axis % ndim, num)
+    shape = common[:axis % ndim] + (num,) + common[axis % ndim:]
     weights = _sample_fractions(num, endpoint, ndim, axis, _real_dtype(g, start, stop))
     weights = weights if at_stop else 1.0 - weights
     return _unbroadcast_to(np.sum(np.broadcast_to(g, shape) * weights, axis=axis % ndim),

@@ -435,3 +435,53 @@ def bit_operations(x, n):
 
 def test_bit_operations_carry_no_derivative_in_either_mode():
     check_grads(lambda x: bit_operations(x, 6), np.array([0.5, -1.5, -0.3]), order=2)
+
+
+def quantile_fixed_q(m):
+    return np.sum(np.quantile(m * m, 0.3, axis=1) ** 2) + np.nanmedian(m) ** 3
+
+
+def test_quantiles_with_a_fixed_q_differentiate_again():
+    check_grads(quantile_fixed_q, M, order=2)
+
+
+# What is still not differentiated twice says so with tangent's errors ------------------
+
+def quantile_moving_q(m, q):
+    return np.sum(np.quantile(m, q, axis=1) ** 2)
+
+
+def deleted(x):
+    return np.sum(np.delete(x, 1) ** 3)
+
+
+def polynomial(p, x):
+    return np.sum(np.polyval(p, x) ** 2)
+
+
+def meshgrid_product(x, y):
+    u, v = np.meshgrid(x, y)
+    return np.sum((u * v) ** 2)
+
+
+CLEAR_ERRORS = (tangent.TangentParseError, tangent.ReverseNotImplementedError,
+                tangent.ForwardNotImplementedError)
+
+
+@pytest.mark.parametrize('function, args, inner, outer', [
+    (quantile_moving_q, (M, 0.4), 'reverse', 'reverse'),
+    (quantile_moving_q, (M, 0.4), 'reverse', 'forward'),
+    (deleted, (X,), 'reverse', 'reverse'),
+    (polynomial, (X, X[:2]), 'reverse', 'reverse'),
+    (meshgrid_product, (X, X[:2]), 'reverse', 'forward'),
+    (qr_product, (SQUARE,), 'reverse', 'reverse'),
+], ids=lambda v: getattr(v, '__name__', None))
+def test_second_derivatives_not_written_raise_tangent_errors(function, args, inner, outer):
+    first = tangent.autodiff(function, mode=inner, wrt=tuple(range(len(args))),
+                             check_dims=False)
+    with pytest.raises(CLEAR_ERRORS) as raised:
+        second = tangent.autodiff(first, mode=outer, wrt=tuple(range(len(args))),
+                                  check_dims=False)
+        extra = [np.ones_like(np.asarray(a)) for a in args] if outer == 'forward' else [1.0]
+        second(*args, 1.0, *extra)
+    assert type(raised.value) in CLEAR_ERRORS

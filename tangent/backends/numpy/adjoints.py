@@ -880,6 +880,15 @@ def interp_slope_fp_gradient(z, g, x, xp, fp, left, right, period):
     d[g] = tangent.unbroadcast(tangent.interp_slope(x, xp, d[z], left, right, period), g)
 
 
+# Linear in the seed; the order statistics' weights move with q, which is not written.
+@adjoint(tangent.quantile_gradient)
+def quantile_gradient(z, g, y, a, q, axis, method, scale, skip_nan):
+    d[g] = tangent.unbroadcast(
+        tangent.quantile_tangent(d[z], 0.0, y, a, q, axis, method, scale, skip_nan), g)
+    d[q] = tangent.no_second_derivative('np.quantile (np.percentile, ...) with a moving q',
+                                        '(through the weights of its order statistics)', True)
+
+
 # Not differentiated again (RoR gave wrong numbers): the QR gradient stops here.
 @adjoint(tangent.qr_gradient)
 def qr_gradient(y, seed, result, a, mode):

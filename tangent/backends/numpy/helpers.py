@@ -41,7 +41,7 @@ __all__ = [
     'geomspace_tangent', 'meshgrid_gradient', 'meshgrid_tangent', 'arange_gradient',
     'arange_tangent', 'convolution_gradient', 'interp_slope', 'interp_fp_gradient',
     'interp_fp_tangent', 'interp_outside', 'interp_slope_fp_gradient', 'slogdet_log_seed',
-    'slogdet_pair', 'polynomial_slope', 'polyval_coefficient_gradient',
+    'slogdet_pair', 'unless_still', 'polynomial_slope', 'polyval_coefficient_gradient',
     'quantile_gradient', 'quantile_q_gradient', 'quantile_tangent',
     'finite_difference_gradient', 'finite_difference_spacing_gradient',
     'finite_difference_tangent', 'ediff1d_gradient', 'ediff1d_tangent',
@@ -502,6 +502,14 @@ def no_second_derivative(function: str, why: str, reverse: bool) -> Any:
     raise error(function, f'its second derivative {why} is not implemented',
                 'Take first derivatives only of this call, or write it with operations '
                 'that have second derivatives.')
+
+
+def unless_still(tangent_value: Any, function: str, why: str) -> float:
+    """0.0 for a tangent that is zero (its term vanishes whatever its derivative); else
+    raise as ``no_second_derivative`` does, in forward mode."""
+    if np.all(np.asarray(tangent_value) == 0):
+        return 0.0
+    return no_second_derivative(function, why, False)
 
 
 def inner_gradient_left(g: Any, a: Any, b: Any) -> Any:

@@ -248,3 +248,240 @@ def test_qr_gradient_says_it_is_not_differentiated_again(outer, error):
     second = tangent.autodiff(first, mode=outer, check_dims=False)
     with pytest.raises(error, match=r'np\.linalg\.qr'):
         second(SQUARE, 1.0, SQUARE)
+
+
+# NumPy rules whose helpers are differentiated again (or have rules of their own) -------
+
+SAMPLES = np.array([-2.0, -0.5, 0.4, 1.1, 2.0])
+AT = np.array([-2.5, -1.2, 0.1, 0.9, 1.6, 2.4])  # below, inside (away from samples), above
+
+
+def interp_values(x, fp):
+    return np.sum(np.interp(x, SAMPLES, fp) ** 2 * np.cos(x))
+
+
+def interp_left_right(x, fp, edge):
+    return np.sum(np.interp(x, SAMPLES, fp, left=edge, right=2.0 * edge) ** 3)
+
+
+def interp_periodic(x, fp):
+    return np.sum(np.sin(np.interp(x, np.array([0.0, 0.7, 1.9, 2.8]), fp, period=3.0)) * x)
+
+
+def test_interp_differentiates_again_in_x_and_fp():
+    fp = np.array([0.3, -0.8, 1.2, 0.5, -0.4])
+    check_grads(interp_values, AT, fp, order=2)
+    check_grads(interp_left_right, AT, fp, 0.7, order=2)
+    check_grads(interp_periodic, np.array([0.2, 1.3, 2.5, 4.1]), fp[:4], order=2)
+
+
+def append_flat(a, v):
+    return np.sum(np.append(a, v) ** 3)
+
+
+def append_axis(a, v):
+    return np.sum(np.sin(np.append(a, v, axis=0)) * np.append(a, v, axis=0))
+
+
+def subscript_by_built_tuple(m):
+    index = [slice(None)] * 2
+    index[1] = slice(1, None)
+    return np.sum(m[tuple(index)] ** 2 * m[(0, *index[1:])])
+
+
+def test_append_and_subscripts_by_starred_tuples_differentiate_again():
+    check_grads(append_flat, M, X, order=2)
+    check_grads(append_axis, M, M[:1] * 2.0, order=2)
+    check_grads(subscript_by_built_tuple, M, order=2)
+
+
+def determinant(a):
+    return np.linalg.det(a) ** 2
+
+
+def trace_offset(a):
+    return np.trace(a * a, offset=1) * np.trace(a)
+
+
+def log_determinant(a):
+    sign, logdet = np.linalg.slogdet(a)
+    return sign * logdet ** 2
+
+
+def tensordot_axes(a, b):
+    return np.sum(np.tensordot(a, b, axes=([1], [0])) ** 2)
+
+
+def eigh_vectors(a):
+    # eigh reads one triangle: a symmetric input; squares hide the eigenvectors' signs.
+    w, v = np.linalg.eigh(a + a.T)
+    return np.sum(w ** 2) + np.sum(v ** 4)
+
+
+def eigvalsh(a):
+    return np.sum(np.linalg.eigvalsh(a + a.T) ** 3)
+
+
+def pinv_tall(a):
+    return np.sum(np.linalg.pinv(a) ** 2)
+
+
+def matrix_power(a):
+    return np.sum(np.linalg.matrix_power(a, 3)) + np.sum(np.linalg.matrix_power(a, -2))
+
+
+def multi_dot(v, a, w):
+    return np.linalg.multi_dot([v, a, w]) ** 2
+
+
+def test_linear_algebra_helpers_differentiate_again():
+    check_grads(determinant, SQUARE, order=2)
+    check_grads(trace_offset, SQUARE, order=2)
+    check_grads(log_determinant, SQUARE, order=2)
+    check_grads(tensordot_axes, M, SQUARE, order=2)
+    check_grads(eigh_vectors, SPD, order=2)
+    check_grads(eigvalsh, SPD, order=2)
+    check_grads(pinv_tall, M.T, order=2)
+    check_grads(matrix_power, SQUARE, order=2)
+    check_grads(multi_dot, X[:2], M, X, order=2)
+
+
+def sort_axis0(m):
+    return np.sum(np.sort(m, axis=0) ** 2 * np.arange(1.0, 4.0))
+
+
+def sort_flat(m):
+    return np.sum(np.sort(m, axis=None) ** 3 * np.arange(6.0))
+
+
+def take_repeat(x):
+    return np.sum(np.take(x, [2, 0, 2]) ** 3) + np.sum(np.repeat(x, [1, 0, 2]) ** 2 * x[0])
+
+
+def take_along(m):
+    return np.sum(np.take_along_axis(m, np.array([[1, 0, 1]]), axis=0) ** 3)
+
+
+def unique_values(x):
+    # Distinct values: where two meet, the shares jump (a kink).
+    return np.sum(np.unique(x) ** 3 * np.arange(4.0))
+
+
+def cumprod_flat(m):
+    return np.sum(np.cumprod(m) ** 2)
+
+
+def cumprod_with_zero(x):
+    return np.sum(np.cumprod(x, axis=0) ** 2)
+
+
+def cumulative_prod(x):
+    return np.sum(np.cumulative_prod(x) * x)
+
+
+def test_reordering_and_cumulative_rules_differentiate_again():
+    check_grads(sort_axis0, M, order=2)
+    check_grads(sort_flat, M, order=2)
+    check_grads(take_repeat, X, order=2)
+    check_grads(take_along, M, order=2)
+    check_grads(unique_values, np.array([0.3, -0.3, 1.1, 0.7]), order=2)
+    check_grads(cumprod_flat, M, order=2)
+    check_grads(cumprod_with_zero, np.array([[0.5, 0.0], [1.2, -0.7], [0.3, 0.4]]), order=2)
+    check_grads(cumulative_prod, X, order=2)
+
+
+def full_of(x):
+    return np.sum(np.full((2, 3), x[0] * x[1]) * np.full_like(x, x[2]) [:, None].T ** 2)
+
+
+def ranges(a, b):
+    return (np.sum(np.linspace(a, b, 5) ** 3) + np.sum(np.logspace(a, b, 4, base=1.5) ** 2) +
+            np.sum(np.geomspace(a, b, 3) ** 2) + np.sum(np.arange(a, a + 3.0) ** 3))
+
+
+def linspace_arrays(a, b):
+    return np.sum(np.linspace(a, b, 4, axis=-1) ** 3)
+
+
+def bessel(x):
+    return np.sum(np.i0(x) ** 2) + np.i0(x[0]) ** 3
+
+
+def test_constructors_and_special_functions_differentiate_again():
+    check_grads(full_of, X, order=2)
+    check_grads(ranges, 0.4, 1.3, order=2)
+    check_grads(linspace_arrays, X, X[::-1] * 2.0, order=2)
+    check_grads(bessel, X, order=2)
+
+
+# The fence and the operators: clear errors, never a silent zero or a bare KeyError ----
+
+def adds_in_place(x):
+    total = np.zeros(3)
+    np.add.at(total, [0, 1, 1], x)
+    return np.sum(total ** 2)
+
+
+def test_ufunc_at_is_refused_instead_of_differentiated_to_zero():
+    with pytest.raises(tangent.TangentParseError, match=r'np\.add\.at'):
+        tangent.grad(adds_in_place)
+
+
+def bit_operations(x, n):
+    mask = (x > 0.0) | (x < -1.0)
+    flags = (n << 1) ^ ~n & n >> 1
+    return np.sum(np.where(mask & ~(x > 5.0), x * x, x) * flags)
+
+
+def test_bit_operations_carry_no_derivative_in_either_mode():
+    check_grads(lambda x: bit_operations(x, 6), np.array([0.5, -1.5, -0.3]), order=2)
+
+
+def quantile_fixed_q(m):
+    return np.sum(np.quantile(m * m, 0.3, axis=1) ** 2) + np.nanmedian(m) ** 3
+
+
+def test_quantiles_with_a_fixed_q_differentiate_again():
+    check_grads(quantile_fixed_q, M, order=2)
+
+
+# What is still not differentiated twice says so with tangent's errors ------------------
+
+def quantile_moving_q(m, q):
+    return np.sum(np.quantile(m, q, axis=1) ** 2)
+
+
+def deleted(x):
+    return np.sum(np.delete(x, 1) ** 3)
+
+
+def polynomial(p, x):
+    return np.sum(np.polyval(p, x) ** 2)
+
+
+def meshgrid_product(x, y):
+    u, v = np.meshgrid(x, y)
+    return np.sum((u * v) ** 2)
+
+
+CLEAR_ERRORS = (tangent.TangentParseError, tangent.ReverseNotImplementedError,
+                tangent.ForwardNotImplementedError)
+
+
+@pytest.mark.parametrize('function, args, inner, outer', [
+    (quantile_moving_q, (M, 0.4), 'reverse', 'reverse'),
+    (quantile_moving_q, (M, 0.4), 'reverse', 'forward'),
+    (deleted, (X,), 'reverse', 'reverse'),
+    (polynomial, (X, X[:2]), 'reverse', 'reverse'),
+    (meshgrid_product, (X, X[:2]), 'reverse', 'forward'),
+    (qr_product, (SQUARE,), 'reverse', 'reverse'),
+], ids=lambda v: getattr(v, '__name__', None))
+def test_second_derivatives_not_written_raise_tangent_errors(function, args, inner, outer):
+    first = tangent.autodiff(function, mode=inner, wrt=tuple(range(len(args))),
+                             check_dims=False)
+    with pytest.raises(CLEAR_ERRORS) as raised:
+        second = tangent.autodiff(first, mode=outer, wrt=tuple(range(len(args))),
+                                  check_dims=False)
+        extra = [np.ones_like(np.asarray(a)) for a in args] if outer == 'forward' else [1.0]
+        second(*args, 1.0, *extra)
+    assert type(raised.value) in CLEAR_ERRORS

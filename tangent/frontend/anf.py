@@ -670,9 +670,10 @@ class Normalizer:
             return gast.Slice(lower=node.lower and self.atom(node.lower, out),
                               upper=node.upper and self.atom(node.upper, out),
                               step=node.step and self.atom(node.step, out))
-        if isinstance(node, gast.Tuple):
+        if isinstance(node, gast.Tuple) and \
+                not any(isinstance(e, gast.Starred) for e in node.elts):
             return gast.Tuple(elts=[self.index(e, out) for e in node.elts], ctx=gast.Load())
-        return self.atom(node, out)
+        return self.atom(node, out)  # x[(*index,)] reads x[t] with t the tuple built first
 
     def operation(self, node: gast.expr, out: list) -> gast.expr:
         """One operation whose operands are atoms."""

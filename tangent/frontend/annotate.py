@@ -677,6 +677,12 @@ def _read_names(node: gast.AST) -> set[str]:
             and not anno.has(n, Key.FUNC)}
 
 
+def is_non_differentiable_operation(node: gast.AST) -> bool:
+    """An operator whose result never carries a derivative (``//``, ``|``, ``~``)."""
+    func = operator_of(node)
+    return func is not None and non_differentiable.is_non_differentiable(func)
+
+
 def is_non_differentiable_call(call: gast.Call) -> bool:
     """A call whose result never carries a derivative."""
     func = callee(call)

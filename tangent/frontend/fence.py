@@ -67,7 +67,7 @@ AUGMENTED_ALIAS = ('an augmented assignment (y += v) to an array or list that an
                    'write y = y + v, which makes a new array and leaves the other variable '
                    'as it was, or copy first (z = np.copy(y)) if both should change')
 IN_PLACE_CALL = ('a call that changes an array or list in place (x.sort(), x.fill(...), '
-                 'l.extend(...), np.copyto, out=...)',
+                 'l.extend(...), np.copyto, np.add.at, out=...)',
                  'use the function that returns a new value (np.sort(x), np.full_like(x, v), '
                  'l = l + [...]) and assign it')
 COMPLEX_LITERAL = ('a complex literal (2j, 1 + 2j)',
@@ -241,7 +241,18 @@ class Fence(transformers.NodeVisitor):
         if value is not None and getattr(value, '__name__', None) in IN_PLACE_FUNCTIONS and \
                 (getattr(value, '__module__', '') or '').startswith('numpy'):
             self.fail(node, *IN_PLACE_CALL)
+        if value is not None and _is_ufunc_at(value):
+            self.fail(node, *IN_PLACE_CALL)
         self.generic_visit(node)
+
+
+def _is_ufunc_at(value) -> bool:
+    """``np.add.at`` and the other ufuncs' ``at``: they add into their first argument in
+    place and return None, so a derivative would never see what they wrote."""
+    receiver = getattr(value, '__self__', None)
+    return getattr(value, '__name__', None) == 'at' and receiver is not None and \
+        type(receiver).__name__ == 'ufunc' and \
+        (type(receiver).__module__ or '').startswith('numpy')
 
 
 class _AliasPlan:

@@ -57,6 +57,9 @@ register_non_differentiable_functions(
     operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
     operator.not_, operator.is_, operator.is_not, operator.contains,
     operator.floordiv,
+    # Bit operations: defined on integers and booleans only (masks, flags)
+    operator.and_, operator.or_, operator.xor, operator.invert, operator.lshift,
+    operator.rshift,
     # The runtime: zeros, ones, checks and the tape itself
     runtime.Stack, runtime.init_grad, runtime.ones_like, runtime.check_seed,
     runtime.require_seed, runtime.check_scalar, runtime.shapes_match, runtime.array_size,

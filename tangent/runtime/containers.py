@@ -218,6 +218,13 @@ def _add_at_list(target: list, index: Any, value: Any) -> list:
     return target
 
 
+def _selects_whole(index: Any) -> bool:
+    """``...``, ``None`` and ``()``, alone or together: an index that only adds axes, which a
+    0-d array takes too (``np.asarray(s)[..., None, None]``)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(part is Ellipsis or part is None for part in parts)
+
+
 @backend_overridable('target')
 def add_at(target: Any, index: Any, value: Any) -> Any:
     """Add `value` into `target[index]` and return the target.
@@ -230,13 +237,13 @@ def add_at(target: Any, index: Any, value: Any) -> Any:
     zero gradient and leaves the target unchanged.
 
     Raises:
-        TypeError: If `target` is a scalar or a 0-d array, which has no elements to
-            index into.
+        TypeError: If `target` is a scalar, or a 0-d array indexed by more than
+            ``...`` and ``None``: it has no elements to index into.
     """
     if value is None:
         return target
     if isinstance(target, np.ndarray):
-        if target.ndim == 0:
+        if target.ndim == 0 and not _selects_whole(index):
             raise TypeError(
                 "add_at: the target is a 0-d array; it has no elements to add into. "
                 "Accumulate into a scalar gradient with add_grad instead."

@@ -96,7 +96,8 @@ def _differentiable(value: gast.expr) -> bool:
         return False
     if isinstance(value, gast.Attribute) and value.attr in annotate.NON_DIFFERENTIABLE_ATTRIBUTES:
         return False
-    if isinstance(value, gast.BinOp) and annotate.operator_of(value) is annotate.operator.floordiv:
+    if isinstance(value, (gast.BinOp, gast.UnaryOp)) and \
+            annotate.is_non_differentiable_operation(value):
         return False
     return True
 

@@ -859,6 +859,36 @@ def einsum_tangent(y, subscripts, operands, tangents):
     d[operands] = tangent.einsum_tangent_gradients(d[y], subscripts, operands, tangents, True)
 
 
+# np.interp's helpers: the weights on fp move with x at the slope of the segment, and the
+# slope itself is piecewise constant in x.
+@adjoint(tangent.interp_fp_gradient)
+def interp_fp_gradient(z, g, x, xp, fp, left, right, period):
+    d[g] = tangent.unbroadcast(
+        tangent.interp_fp_tangent(d[z], x, xp, fp, left, right, period), g)
+    d[x] = tangent.unbroadcast(g * tangent.interp_slope(x, xp, d[z], left, right, period), x)
+
+
+@adjoint(tangent.interp_fp_tangent)
+def interp_fp_tangent(z, dfp, x, xp, fp, left, right, period):
+    d[dfp] = tangent.unbroadcast(
+        tangent.interp_fp_gradient(d[z], x, xp, fp, left, right, period), dfp)
+    d[x] = tangent.unbroadcast(d[z] * tangent.interp_slope(x, xp, dfp, left, right, period), x)
+
+
+@adjoint(tangent.interp_slope_fp_gradient)
+def interp_slope_fp_gradient(z, g, x, xp, fp, left, right, period):
+    d[g] = tangent.unbroadcast(tangent.interp_slope(x, xp, d[z], left, right, period), g)
+
+
+# Linear in the seed; the order statistics' weights move with q, which is not written.
+@adjoint(tangent.quantile_gradient)
+def quantile_gradient(z, g, y, a, q, axis, method, scale, skip_nan):
+    d[g] = tangent.unbroadcast(
+        tangent.quantile_tangent(d[z], 0.0, y, a, q, axis, method, scale, skip_nan), g)
+    d[q] = tangent.no_second_derivative('np.quantile (np.percentile, ...) with a moving q',
+                                        '(through the weights of its order statistics)', True)
+
+
 # Not differentiated again (RoR gave wrong numbers): the QR gradient stops here.
 @adjoint(tangent.qr_gradient)
 def qr_gradient(y, seed, result, a, mode):

@@ -23,6 +23,7 @@ import operator
 import numpy as np
 
 from tangent import runtime as tangent
+from tangent.backends.numpy import helpers
 from tangent.rules.declare import elementwise, linear
 
 
@@ -470,3 +471,61 @@ def scatter_written(g, y, part, grad, index):
 @linear(tangent.copy_item)
 def copy_item(g, y, container, index):
     return tangent.scatter_written(g, container, index)
+
+
+# The slope of np.interp's segments is linear in fp (and piecewise constant in x).
+@linear(tangent.interp_slope, wrt='fp')
+def interp_slope(g, y, x, xp, fp, left, right, period):
+    return tangent.interp_slope_fp_gradient(g, x, xp, fp, left, right, period)
+
+
+# The parts of np.linalg.slogdet's seed and tangent: picking the log-determinant out of a
+# pair and putting it back in are each other's transposes.
+@linear(tangent.slogdet_log_seed)
+def slogdet_log_seed(g, y, seed):
+    return tangent.slogdet_pair(seed, g)
+
+
+@linear(tangent.slogdet_pair, wrt='dlog')
+def slogdet_pair(g, y, result, dlog):
+    return tangent.unbroadcast(tangent.slogdet_log_seed(g), dlog)
+
+
+# Gradients that scatter a seed back to where values were read (with np.add.at, which is
+# not differentiated from source) are linear in the seed: their transposes gather again.
+# How they depend on the order or the indices is piecewise constant.
+@linear(tangent.take_gradient, wrt='g')
+def take_gradient(seed, y, g, a, indices, axis):
+    return np.take(seed, indices, axis=axis)
+
+
+@linear(tangent.take_along_axis_gradient, wrt='g')
+def take_along_axis_gradient(seed, y, g, arr, indices, axis):
+    return np.take_along_axis(seed, indices, axis)
+
+
+@linear(tangent.sort_gradient, wrt='g')
+def sort_gradient(seed, y, g, a, axis):
+    return tangent.sort_tangent(seed, a, axis)
+
+
+@linear(tangent.sort_tangent, wrt='da')
+def sort_tangent(g, y, da, a, axis):
+    return tangent.unbroadcast(tangent.sort_gradient(g, a, axis), da)
+
+
+@linear(tangent.unique_tangent, wrt='dar')
+def unique_tangent(g, y, dar, values, ar, axis, equal_nan=True, sorted=True):  # noqa: A002
+    return tangent.unbroadcast(tangent.unique_gradient(g, values, ar, axis, equal_nan, sorted),
+                               dar)
+
+
+@linear(tangent.repeat_gradient, wrt='g')
+def repeat_gradient(seed, y, g, a, repeats, axis):
+    return np.repeat(seed, repeats, axis)
+
+
+# The helpers' own unbroadcast (it returns a scalar of the dtype for a 0-d like).
+@linear(helpers._unbroadcast_to)
+def unbroadcast_to(seed, y, g, like):
+    return tangent.broadcast_like(seed, g)

@@ -40,7 +40,8 @@ __all__ = [
     'linspace_tangent', 'logspace_gradient', 'logspace_tangent', 'geomspace_gradient',
     'geomspace_tangent', 'meshgrid_gradient', 'meshgrid_tangent', 'arange_gradient',
     'arange_tangent', 'convolution_gradient', 'interp_slope', 'interp_fp_gradient',
-    'interp_fp_tangent', 'interp_outside', 'polynomial_slope', 'polyval_coefficient_gradient',
+    'interp_fp_tangent', 'interp_outside', 'interp_slope_fp_gradient', 'slogdet_log_seed',
+    'slogdet_pair', 'unless_still', 'polynomial_slope', 'polyval_coefficient_gradient',
     'quantile_gradient', 'quantile_q_gradient', 'quantile_tangent',
     'finite_difference_gradient', 'finite_difference_spacing_gradient',
     'finite_difference_tangent', 'ediff1d_gradient', 'ediff1d_tangent',
@@ -146,10 +147,16 @@ def _equal_count(hits: list) -> Any:
 
 def _in_dtype_of(share: Any, like: Any) -> Any:
     """``share`` in ``like``'s floating dtype when that is not float64 (float32 stays)."""
-    dtype = getattr(like, 'dtype', None)
-    if dtype is not None and dtype.kind == 'f' and dtype != np.float64:
+    dtype = _narrow_float_dtype(like)
+    if dtype is not None:
         return np.asarray(share, dtype=dtype)
     return share
+
+
+def _narrow_float_dtype(like: Any) -> Any:
+    """``like``'s dtype if it is a floating dtype other than float64, else None."""
+    dtype = getattr(like, 'dtype', None)
+    return dtype if dtype is not None and dtype.kind == 'f' and dtype != np.float64 else None
 
 
 def _extremum_items(items: Any, z: Any) -> tuple:
@@ -322,8 +329,12 @@ def reverse_cumsum(g: Any, a: Any, axis: Any) -> Any:
 def cumprod_gradient(g: Any, y: Any, a: Any, axis: Any) -> Any:
     """The gradient of ``np.cumprod(a, axis)``, exact when ``a`` holds zeros."""
     if axis is None:
-        return np.reshape(cumprod_gradient(np.ravel(g), np.ravel(y), np.ravel(a), 0),
+        return np.reshape(_cumprod_gradient_along(np.ravel(g), np.ravel(y), np.ravel(a), 0),
                           np.shape(a))
+    return _cumprod_gradient_along(g, y, a, axis)
+
+
+def _cumprod_gradient_along(g: Any, y: Any, a: Any, axis: int) -> Any:
     a = np.asarray(a)
     g = np.broadcast_to(g, a.shape)
     if np.all(a != 0):
@@ -341,8 +352,12 @@ def cumprod_gradient(g: Any, y: Any, a: Any, axis: Any) -> Any:
 def cumprod_tangent(da: Any, y: Any, a: Any, axis: Any) -> Any:
     """The tangent of ``np.cumprod(a, axis)``, exact when ``a`` holds zeros."""
     if axis is None:
-        return cumprod_tangent(np.ravel(np.broadcast_to(da, np.shape(a))), np.ravel(y),
-                               np.ravel(a), 0)
+        return _cumprod_tangent_along(np.ravel(np.broadcast_to(da, np.shape(a))), np.ravel(y),
+                                      np.ravel(a), 0)
+    return _cumprod_tangent_along(da, y, a, axis)
+
+
+def _cumprod_tangent_along(da: Any, y: Any, a: Any, axis: int) -> Any:
     a = np.asarray(a)
     da = np.broadcast_to(da, a.shape)
     if np.all(a != 0):
@@ -489,6 +504,14 @@ def no_second_derivative(function: str, why: str, reverse: bool) -> Any:
                 'that have second derivatives.')
 
 
+def unless_still(tangent_value: Any, function: str, why: str) -> float:
+    """0.0 for a tangent that is zero (its term vanishes whatever its derivative); else
+    raise as ``no_second_derivative`` does, in forward mode."""
+    if np.all(np.asarray(tangent_value) == 0):
+        return 0.0
+    return no_second_derivative(function, why, False)
+
+
 def inner_gradient_left(g: Any, a: Any, b: Any) -> Any:
     """The gradient of ``np.inner(a, b)`` with respect to ``a`` (before summing
     a broadcast scalar down)."""
@@ -535,24 +558,30 @@ def _letters(count: int, skip: str = '') -> list[str]:
 
 def tensordot_gradient(g: Any, a: Any, b: Any, axes: Any, left: bool) -> Any:
     """The gradient of ``np.tensordot(a, b, axes)`` with respect to ``a`` or ``b``."""
-    a, b = np.asarray(a), np.asarray(b)
+    subscripts = _tensordot_gradient_subscripts(np.ndim(a), np.ndim(b), axes, left)
+    return np.einsum(subscripts, g, b if left else a)
+
+
+def _tensordot_gradient_subscripts(a_ndim: int, b_ndim: int, axes: Any, left: bool) -> str:
+    """The einsum taking ``np.tensordot(a, b, axes)``'s gradient and ``b`` (``left``) or
+    ``a`` to the gradient of ``a`` (or ``b``)."""
     if isinstance(axes, int):
-        a_axes = list(range(a.ndim - axes, a.ndim))
+        a_axes = list(range(a_ndim - axes, a_ndim))
         b_axes = list(range(axes))
     else:
         a_axes, b_axes = axes
-        a_axes = [axis % a.ndim for axis in np.atleast_1d(a_axes)]
-        b_axes = [axis % b.ndim for axis in np.atleast_1d(b_axes)]
-    letters = _letters(a.ndim + b.ndim)
-    a_sub = letters[:a.ndim]
-    b_sub = letters[a.ndim:]
+        a_axes = [axis % a_ndim for axis in np.atleast_1d(a_axes)]
+        b_axes = [axis % b_ndim for axis in np.atleast_1d(b_axes)]
+    letters = _letters(a_ndim + b_ndim)
+    a_sub = letters[:a_ndim]
+    b_sub = letters[a_ndim:]
     for a_axis, b_axis in zip(a_axes, b_axes):
         b_sub[b_axis] = a_sub[a_axis]
     out = [c for i, c in enumerate(a_sub) if i not in a_axes] + \
         [c for i, c in enumerate(b_sub) if i not in b_axes]
     if left:
-        return np.einsum(f"{''.join(out)},{''.join(b_sub)}->{''.join(a_sub)}", g, b)
-    return np.einsum(f"{''.join(out)},{''.join(a_sub)}->{''.join(b_sub)}", g, a)
+        return f"{''.join(out)},{''.join(b_sub)}->{''.join(a_sub)}"
+    return f"{''.join(out)},{''.join(a_sub)}->{''.join(b_sub)}"
 
 
 def _explicit_subscripts(subscripts: str, operands: list) -> tuple[list[str], str]:
@@ -778,9 +807,9 @@ def multi_dot_gradient(g: Any, arrays: Any) -> list:
         right = _chain(arrays[index + 1:])[-1] if index + 1 < len(arrays) else None
         seed = np.asarray(g)
         if right is not None:
-            seed = seed @ right.T if right.ndim == 2 else np.multiply.outer(seed, right)
+            seed = seed @ right.T if right.ndim == 2 else np.tensordot(seed, right, 0)
         if left is not None:
-            seed = left.T @ seed if left.ndim == 2 else np.multiply.outer(left, seed)
+            seed = left.T @ seed if left.ndim == 2 else np.tensordot(left, seed, 0)
         gradients.append(np.reshape(seed, array.shape))
     return gradients
 
@@ -943,9 +972,8 @@ def cholesky_gradient(g: Any, low: Any) -> Any:
 
 
 def _eigh_parts(seed: Any, w: Any, v: Any) -> tuple:
-    gw = getattr(seed, 'eigenvalues', None) if not isinstance(seed, tuple) or \
-        hasattr(seed, 'eigenvalues') else seed[0]
-    gv = getattr(seed, 'eigenvectors', None) if hasattr(seed, 'eigenvectors') else seed[1]
+    # A plain pair or NumPy's EighResult (a named tuple: its items are its fields).
+    gw, gv = seed[0], seed[1]
     gw = np.zeros_like(w) if gw is None or np.ndim(gw) == 0 and gw == 0 else gw
     gv = np.zeros_like(v) if gv is None or np.ndim(gv) == 0 and gv == 0 else gv
     return _as_gradient(gw, w), _as_gradient(gv, v)
@@ -955,17 +983,21 @@ def eigh_gradient(seed: Any, result: Any, a: Any) -> Any:
     """The gradient of ``np.linalg.eigh(a)`` (distinct eigenvalues) for seed (gw, gv)."""
     w, v = result
     gw, gv = _eigh_parts(seed, w, v)
-    gaps = w[..., None, :] - w[..., :, None]
-    np.fill_diagonal(gaps, np.inf) if gaps.ndim == 2 else None
-    if gaps.ndim > 2:
-        index = np.arange(gaps.shape[-1])
-        gaps[..., index, index] = np.inf
-    f = 1.0 / gaps
+    f = _inverse_gaps(w)
     vt = matrix_transpose(v)
     inner = vt @ gv
     middle = f * (inner - matrix_transpose(inner)) / 2.0
     full = v @ (gw[..., None] * np.eye(w.shape[-1], dtype=w.dtype) + middle) @ vt
     return 0.5 * (full + matrix_transpose(full))
+
+
+def _inverse_gaps(w: Any) -> Any:
+    """``1 / (w[j] - w[i])`` at ``[..., i, j]``, 0 on the diagonal: how the eigenvectors
+    turn as distinct eigenvalues ``w`` move (written without writes, so that it is
+    differentiated again)."""
+    gaps = w[..., None, :] - w[..., :, None]
+    off_diagonal = ~np.eye(np.shape(w)[-1], dtype=bool)
+    return np.where(off_diagonal, 1.0 / np.where(off_diagonal, gaps, 1.0), 0.0)
 
 
 def eigh_tangent(da: Any, result: Any) -> tuple:
@@ -975,24 +1007,32 @@ def eigh_tangent(da: Any, result: Any) -> tuple:
     vt = matrix_transpose(v)
     projected = vt @ da @ v
     dw = np.diagonal(projected, axis1=-2, axis2=-1).copy()
-    gaps = w[..., None, :] - w[..., :, None]
-    index = np.arange(w.shape[-1])
-    gaps[..., index, index] = np.inf
-    dv = v @ (projected / gaps)
+    dv = v @ (projected * _inverse_gaps(w))
     return dw, dv
+
+
+def slogdet_log_seed(seed: Any) -> Any:
+    """The log-determinant part of a seed for ``np.linalg.slogdet``'s result (its sign
+    carries no gradient)."""
+    return seed[1] if isinstance(seed, tuple) else getattr(seed, 'logabsdet', seed)
+
+
+def slogdet_pair(result: Any, dlog: Any) -> Any:
+    """``(0, dlog)`` shaped like ``np.linalg.slogdet``'s ``result`` (a named tuple
+    stays one): the sign does not move."""
+    pair = (np.zeros_like(result[0]), dlog)
+    return type(result)(*pair) if hasattr(result, '_fields') else pair
 
 
 def slogdet_gradient(seed: Any, a: Any) -> Any:
     """The gradient of ``np.linalg.slogdet(a)`` (the log-determinant part)."""
-    glog = seed[1] if isinstance(seed, tuple) else getattr(seed, 'logabsdet', seed)
+    glog = slogdet_log_seed(seed)
     return np.asarray(glog)[..., None, None] * matrix_transpose(np.linalg.inv(a))
 
 
 def slogdet_tangent(da: Any, a: Any, result: Any) -> tuple:
     """The tangents of ``np.linalg.slogdet(a)``: sign constant, log|det| moving."""
-    dlog = np.trace(np.linalg.solve(a, da), axis1=-2, axis2=-1)
-    return type(result)(np.zeros_like(result[0]), dlog) if hasattr(result, '_fields') else \
-        (np.zeros_like(result[0]), dlog)
+    return slogdet_pair(result, np.trace(np.linalg.solve(a, da), axis1=-2, axis2=-1))
 
 
 def _eye_like(a: Any, n: int) -> np.ndarray:
@@ -1380,8 +1420,7 @@ def _linspace_adjoint(g: Any, start: Any, stop: Any, num: int, endpoint: bool, a
     common = np.broadcast_shapes(np.shape(start), np.shape(stop))
     ndim = len(common) + 1
     g = np.asarray(g)
-    shape = list(common)
-    shape.insert(axis % ndim, num)
+    shape = common[:axis % ndim] + (num,) + common[axis % ndim:]
     weights = _sample_fractions(num, endpoint, ndim, axis, _real_dtype(g, start, stop))
     weights = weights if at_stop else 1.0 - weights
     return _unbroadcast_to(np.sum(np.broadcast_to(g, shape) * weights, axis=axis % ndim),
@@ -1669,6 +1708,21 @@ def interp_fp_tangent(dfp: Any, x: Any, xp: Any, fp: Any, left: Any, right: Any,
     low, low_weight, high, high_weight = _interp_weights(x, xp, fp, left, right, period)
     dfp = np.broadcast_to(np.asarray(dfp, dtype=_real_dtype(dfp, fp)), np.shape(fp))
     return dfp[low] * low_weight + dfp[high] * high_weight
+
+
+def interp_slope_fp_gradient(g: Any, x: Any, xp: Any, fp: Any, left: Any, right: Any,
+                             period: Any) -> Any:
+    """The transpose of ``interp_slope`` in ``fp``: each seed over its segment's width,
+    added to the sample on its right and taken from the one on its left. It is also
+    how the weights of ``interp_fp_gradient`` move with ``x``."""
+    _, source, index, upper, _, width, below, above = _interp_segments(x, xp, fp, period)
+    inside = ~(below | above) & (width > 0)
+    share = np.where(inside, np.broadcast_to(np.asarray(g), np.shape(width)) /
+                     np.where(width > 0, width, 1.0), 0.0)
+    gradient = np.zeros(np.size(fp), dtype=_real_dtype(g, fp))
+    np.add.at(gradient, source[upper].ravel(), share.ravel())
+    np.subtract.at(gradient, source[index].ravel(), share.ravel())
+    return _unbroadcast_to(gradient.reshape(np.shape(fp)), fp)
 
 
 def interp_outside(x: Any, xp: Any, period: Any, below: bool) -> Any:
@@ -1974,7 +2028,7 @@ def bessel_i1(x: Any) -> Any:
         # The cosines sum to zero: expm1 keeps the small-x values (about x / 2) exact.
         total = total + np.expm1(values * angle) * angle
     result = total / n
-    return dtype.type(result) if result.ndim == 0 else result.astype(dtype)
+    return result.astype(dtype)[()]  # [()] makes a 0-d result the scalar np.i0 gives
 
 
 def prod_sequence_gradient(g: Any, sequence: Any, start: Any) -> Any:

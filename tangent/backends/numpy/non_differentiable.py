@@ -39,10 +39,12 @@ register_non_differentiable_functions(
     helpers._real_dtype, helpers._carries_derivative, helpers.clip_passes,
     helpers.extremum_share, helpers.median_share, helpers.remainder_quotient,
     helpers.nan_count, helpers.interp_outside, helpers.linear_pad_mode,
-    helpers.no_second_derivative,
+    helpers.no_second_derivative, helpers._tensordot_gradient_subscripts,
+    helpers._narrow_float_dtype, helpers.unless_still,
 )
 # It raises: it runs even where nothing reads its result.
 policy.declare_impure(helpers.no_second_derivative)
+policy.declare_impure(helpers.unless_still)
 
 
 def _declare_random() -> None:

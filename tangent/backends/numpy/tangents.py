@@ -791,6 +791,30 @@ def einsum_tangent(y, subscripts, operands, tangents):
                                           d[tangents])
 
 
+@tangent_(tangent.interp_fp_gradient)
+def interp_fp_gradient(z, g, x, xp, fp, left, right, period):
+    d[z] = tangent.interp_fp_gradient(d[g], x, xp, fp, left, right, period) + \
+        tangent.interp_slope_fp_gradient(g * d[x], x, xp, fp, left, right, period)
+
+
+@tangent_(tangent.interp_fp_tangent)
+def interp_fp_tangent(z, dfp, x, xp, fp, left, right, period):
+    d[z] = tangent.interp_fp_tangent(d[dfp], x, xp, dfp, left, right, period) + \
+        d[x] * tangent.interp_slope(x, xp, dfp, left, right, period)
+
+
+@tangent_(tangent.interp_slope_fp_gradient)
+def interp_slope_fp_gradient(z, g, x, xp, fp, left, right, period):
+    d[z] = tangent.interp_slope_fp_gradient(d[g], x, xp, fp, left, right, period)
+
+
+@tangent_(tangent.quantile_gradient)
+def quantile_gradient(z, g, y, a, q, axis, method, scale, skip_nan):
+    d[z] = tangent.quantile_gradient(d[g], y, a, q, axis, method, scale, skip_nan) + \
+        tangent.unless_still(d[q], 'np.quantile (np.percentile, ...) with a moving q',
+                             '(through the weights of its order statistics)')
+
+
 @tangent_(tangent.qr_gradient)
 def qr_gradient(y, seed, result, a, mode):
     d[y] = tangent.no_second_derivative('np.linalg.qr', 'of its reverse-mode rule', False)

@@ -4,6 +4,8 @@ derivative, a non-function, a wrt out of range, a function without source."""
 import inspect
 from pathlib import Path
 
+import random
+
 import numpy as np
 import pytest
 
@@ -195,6 +197,34 @@ def with_copyto(x):
     return np.sum(y * y)
 
 
+# Shuffling in place permutes the values without the derivative following them.
+SHUFFLER = np.random.RandomState(1)
+
+
+def with_numpy_shuffle(x):
+    y = x * 1.0
+    np.random.shuffle(y)
+    return np.sum(y * np.arange(3.0))
+
+
+def with_global_generator_shuffle(x):
+    y = x * 1.0
+    SHUFFLER.shuffle(y)
+    return np.sum(y * np.arange(3.0))
+
+
+def with_argument_generator_shuffle(x, rs=SHUFFLER):
+    y = x * 1.0
+    rs.shuffle(y)
+    return np.sum(y * np.arange(3.0))
+
+
+def with_python_shuffle(x):
+    y = [x[0], x[1]]
+    random.shuffle(y)
+    return y[0] * 2.0 + y[1]
+
+
 UNSUPPORTED = [
     (with_try, 'try'), (with_with, 'with'), (with_yield, 'yield'),
     (with_global, 'global'), (with_nonlocal, 'nonlocal'), (with_del, 'del'),
@@ -210,7 +240,9 @@ UNSUPPORTED = [
     (with_aliased_write, 'another variable also refers to'),
     (with_view_write, 'another variable also refers to'),
     (with_in_place_sort, 'in place'), (with_out_argument, 'in place'),
-    (with_copyto, 'in place'),
+    (with_copyto, 'in place'), (with_numpy_shuffle, 'in place'),
+    (with_global_generator_shuffle, 'in place'), (with_argument_generator_shuffle, 'in place'),
+    (with_python_shuffle, 'in place'),
 ]
 
 
@@ -311,10 +343,13 @@ class Scaled:
 LAYERS = [Scaled(0.5), Scaled(-1.5)]
 
 
-def calls_objects_taken_from_a_list(x):
-    for layer in LAYERS:
-        x = layer(x)
-    return x
+def first_layer(layers):
+    return layers[0]
+
+
+def calls_an_object_a_call_returns(x):
+    layer = first_layer(LAYERS)
+    return layer(x)
 
 
 @pytest.mark.parametrize('mode', ['reverse', 'forward'])
@@ -322,7 +357,7 @@ def test_callee_known_only_at_run_time_says_how_to_name_it(mode):
     error = {'reverse': tangent.ReverseNotImplementedError,
              'forward': tangent.ForwardNotImplementedError}[mode]
     with pytest.raises(error, match='layer') as raised:
-        tangent.autodiff(calls_objects_taken_from_a_list, mode=mode)
+        tangent.autodiff(calls_an_object_a_call_returns, mode=mode)
     message = str(raised.value)
     assert 'only known when the code runs' in message and 'list argument' in message
     assert 'test_bad_input.py' in message

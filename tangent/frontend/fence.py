@@ -67,7 +67,7 @@ AUGMENTED_ALIAS = ('an augmented assignment (y += v) to an array or list that an
                    'write y = y + v, which makes a new array and leaves the other variable '
                    'as it was, or copy first (z = np.copy(y)) if both should change')
 IN_PLACE_CALL = ('a call that changes an array or list in place (x.sort(), x.fill(...), '
-                 'l.extend(...), np.copyto, np.add.at, out=...)',
+                 'l.extend(...), np.copyto, np.add.at, rs.shuffle(x), out=...)',
                  'use the function that returns a new value (np.sort(x), np.full_like(x, v), '
                  'l = l + [...]) and assign it')
 COMPLEX_LITERAL = ('a complex literal (2j, 1 + 2j)',
@@ -79,9 +79,11 @@ KWARGS_CALL = ('a **kwargs call argument', 'pass the keyword arguments one by on
 # on local lists).
 IN_PLACE_METHODS = frozenset({
     'sort', 'fill', 'resize', 'put', 'itemset', 'partition', 'setfield', 'byteswap',
-    'extend', 'insert', 'remove', 'reverse', 'clear', 'update', 'setdefault', 'popitem', 'pop'})
+    'extend', 'insert', 'remove', 'reverse', 'clear', 'update', 'setdefault', 'popitem', 'pop',
+    'shuffle'})
+# NumPy functions, and methods of random generators, that change an argument in place.
 IN_PLACE_FUNCTIONS = frozenset({'copyto', 'put', 'place', 'putmask', 'fill_diagonal',
-                                'put_along_axis'})
+                                'put_along_axis', 'shuffle'})
 # Found when differentiation reaches a function already being differentiated.
 RECURSION = ('recursion (a function calling itself)', 'rewrite the recursion as a loop')
 # Functions that read or run code against the frame: what they touch is invisible to
@@ -239,7 +241,8 @@ class Fence(transformers.NodeVisitor):
                     not isinstance(receiver, types.ModuleType):
                 self.fail(node, *NONLOCAL_WRITE)
         if value is not None and getattr(value, '__name__', None) in IN_PLACE_FUNCTIONS and \
-                (getattr(value, '__module__', '') or '').startswith('numpy'):
+                ((getattr(value, '__module__', '') or '').startswith('numpy')
+                 or policy.draws_random_numbers(value)):
             self.fail(node, *IN_PLACE_CALL)
         if value is not None and _is_ufunc_at(value):
             self.fail(node, *IN_PLACE_CALL)

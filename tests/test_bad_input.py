@@ -2,6 +2,7 @@
 derivative, a non-function, a wrt out of range, a function without source."""
 
 import inspect
+import operator
 from pathlib import Path
 
 import random
@@ -225,6 +226,42 @@ def with_python_shuffle(x):
     return y[0] * 2.0 + y[1]
 
 
+def with_flat_write(x):
+    y = np.zeros(3)
+    y.flat[0] = x[0] * 3.0
+    return np.sum(y * y)
+
+
+def with_transpose_write(x):
+    y = x * 1.0
+    y.T[0] = 5.0
+    return np.sum(y * y)
+
+
+def with_operator_setitem(x):
+    y = np.zeros(3)
+    operator.setitem(y, 0, x[0] * 3.0)
+    return np.sum(y * y)
+
+
+def with_operator_iadd(x):
+    y = x * 1.0
+    operator.iadd(y, x)
+    return np.sum(y * y)
+
+
+def with_dunder_setitem(x):
+    y = np.zeros(3)
+    y.__setitem__(0, x[0] * 3.0)
+    return np.sum(y * y)
+
+
+def with_dunder_iadd(x):
+    y = [x[0], x[1]]
+    y.__iadd__([x[2]])
+    return y[0] + y[2] * 2.0
+
+
 UNSUPPORTED = [
     (with_try, 'try'), (with_with, 'with'), (with_yield, 'yield'),
     (with_global, 'global'), (with_nonlocal, 'nonlocal'), (with_del, 'del'),
@@ -242,7 +279,10 @@ UNSUPPORTED = [
     (with_in_place_sort, 'in place'), (with_out_argument, 'in place'),
     (with_copyto, 'in place'), (with_numpy_shuffle, 'in place'),
     (with_global_generator_shuffle, 'in place'), (with_argument_generator_shuffle, 'in place'),
-    (with_python_shuffle, 'in place'),
+    (with_python_shuffle, 'in place'), (with_flat_write, 'subscript of an attribute'),
+    (with_transpose_write, 'subscript of an attribute'), (with_operator_setitem, 'in place'),
+    (with_operator_iadd, 'in place'), (with_dunder_setitem, 'in place'),
+    (with_dunder_iadd, 'in place'),
 ]
 
 

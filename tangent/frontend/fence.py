@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import linecache
+import operator
 import sys
 import types
 
@@ -54,6 +55,11 @@ ATTRIBUTE_TARGET = ('assignment to an attribute',
                     'compute the value into a variable and return it')
 NESTED_SUBSCRIPT_TARGET = ('assignment into a nested subscript (x[i][j] = ...)',
                            'index with one subscript (x[i, j] = ...) or rebuild the inner value')
+# x.flat[i], x.T[i], x.real[i] and self.w[i] write into x (or self) through a view.
+DERIVED_SUBSCRIPT_TARGET = ('assignment into a subscript of an attribute or a call '
+                            '(x.flat[i] = ..., x.T[i] = ..., self.w[i] = ...)',
+                            'write into a local variable itself (x[i] = ...), or build a new '
+                            'array and assign it')
 NONLOCAL_WRITE = ('writing into a global or closure variable (X[i] = ... or X.append(...) '
                   'with X not local)',
                   'copy it into a local variable first (x = np.copy(X), or list(X)) and '
@@ -80,7 +86,16 @@ KWARGS_CALL = ('a **kwargs call argument', 'pass the keyword arguments one by on
 IN_PLACE_METHODS = frozenset({
     'sort', 'fill', 'resize', 'put', 'itemset', 'partition', 'setfield', 'byteswap',
     'extend', 'insert', 'remove', 'reverse', 'clear', 'update', 'setdefault', 'popitem', 'pop',
-    'shuffle'})
+    'shuffle', '__setitem__', '__delitem__', '__setattr__', '__delattr__',
+    *(f'__i{operation}__' for operation in ('add', 'sub', 'mul', 'truediv', 'floordiv', 'mod',
+                                            'pow', 'matmul', 'and', 'or', 'xor', 'lshift',
+                                            'rshift', 'concat'))})
+# The function spellings of in-place statements: operator.iadd(y, v) is y += v.
+IN_PLACE_OPERATORS = frozenset({
+    operator.setitem, operator.delitem, operator.iadd, operator.isub, operator.imul,
+    operator.itruediv, operator.ifloordiv, operator.imod, operator.ipow, operator.imatmul,
+    operator.iand, operator.ior, operator.ixor, operator.ilshift, operator.irshift,
+    operator.iconcat})
 # NumPy functions, and methods of random generators, that change an argument in place.
 IN_PLACE_FUNCTIONS = frozenset({'copyto', 'put', 'place', 'putmask', 'fill_diagonal',
                                 'put_along_axis', 'shuffle'})
@@ -107,7 +122,8 @@ ATTRIBUTE_FUNCTIONS = {id(builtins.setattr): 'setattr', id(builtins.delattr): 'd
 def unsupported_constructs() -> list[tuple[str, str]]:
     """Every construct the fence rejects, as (name, way out), for the docs page."""
     context_checks = [FOR_ELSE, WHILE_ELSE, RETURN_IN_LOOP, STARRED_TARGET, ATTRIBUTE_TARGET,
-                      NESTED_SUBSCRIPT_TARGET, NONLOCAL_WRITE, ALIASED_WRITE, AUGMENTED_ALIAS,
+                      NESTED_SUBSCRIPT_TARGET, DERIVED_SUBSCRIPT_TARGET, NONLOCAL_WRITE,
+                      ALIASED_WRITE, AUGMENTED_ALIAS,
                       IN_PLACE_CALL,
                       KWARGS_CALL, RECURSION, FRAME_ACCESS, COMPLEX_LITERAL]
     return list(dict.fromkeys([*UNSUPPORTED_NODES.values(), *context_checks]))
@@ -219,6 +235,9 @@ class Fence(transformers.NodeVisitor):
                 self.fail(target, *ATTRIBUTE_TARGET)
         if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Subscript):
             self.fail(target, *NESTED_SUBSCRIPT_TARGET)
+        if isinstance(target, gast.Subscript) and \
+                not isinstance(target.value, (gast.Name, gast.Subscript)):
+            self.fail(target, *DERIVED_SUBSCRIPT_TARGET)
         if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
             if anno.has(target.value, Key.FUNC):  # resolved to a global or closure value
                 self.fail(target, *NONLOCAL_WRITE)
@@ -246,7 +265,16 @@ class Fence(transformers.NodeVisitor):
             self.fail(node, *IN_PLACE_CALL)
         if value is not None and _is_ufunc_at(value):
             self.fail(node, *IN_PLACE_CALL)
+        if value is not None and not self.generated and _is_in_place_operator(value):
+            self.fail(node, *IN_PLACE_CALL)
         self.generic_visit(node)
+
+
+def _is_in_place_operator(value) -> bool:
+    try:
+        return value in IN_PLACE_OPERATORS
+    except TypeError:  # an unhashable callable is none of them
+        return False
 
 
 def _is_ufunc_at(value) -> bool:

@@ -252,6 +252,8 @@ class Fence(transformers.NodeVisitor):
                 self.fail(node, *IN_PLACE_CALL)
         func = node.func
         value = anno.get(func, Key.FUNC)
+        if id(func) in self.aliased_writes:  # l.append(v) with another name for l
+            self.fail(node, *self.aliased_writes[id(func)])
         if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
             receiver = anno.get(func.value, Key.FUNC)
             if value is None and func.attr in IN_PLACE_METHODS and not self.generated:
@@ -268,6 +270,20 @@ class Fence(transformers.NodeVisitor):
         if value is not None and not self.generated and _is_in_place_operator(value):
             self.fail(node, *IN_PLACE_CALL)
         self.generic_visit(node)
+
+
+def _appended_list(stmt: gast.Expr) -> gast.Attribute | None:
+    """``l.append`` of a statement ``l.append(v)`` on a local name, else None."""
+    call = stmt.value
+    if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
+            call.func.attr == 'append' and isinstance(call.func.value, gast.Name):
+        return call.func
+    return None
+
+
+def _is_runtime_function(value) -> bool:
+    """A helper of tangent's own (a check, a tape operation): never returns an alias."""
+    return (getattr(value, '__module__', None) or '').startswith('tangent.')
 
 
 def _is_in_place_operator(value) -> bool:
@@ -329,6 +345,13 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
     part of ``y``: a check where ``x`` is read raises if ``x`` is a view of the
     array ``y`` (a list extended keeps its items); ``y`` a container holding
     ``v`` (``y = [v]``): nothing, extending ``y`` leaves ``v`` as it was.
+
+    ``y = f(x, ...)`` makes ``('y', 'x', 'call')`` for each local name passed
+    (and a method's receiver): the result may be ``x`` itself or share its
+    memory (``np.asarray``, ``np.reshape``, ``np.squeeze``, ``x.view()``) or be
+    new (``np.sin(x)``), which only the run time tells. A write into either, or
+    ``+=`` on either while the other is read later, gets a run-time check
+    where ``y`` is bound that the two share no memory.
     """
     plan = _AliasPlan()
     built, other = set(), set()
@@ -359,6 +382,8 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
                 new.add((derived, src if d == source else d, 'part', origin))
             elif k == 'part' and d == source:  # a part of a part
                 new.add((derived, src, 'part', origin))
+            elif k == 'call' and d == source:  # a part of what may share src's memory
+                new.add((derived, src, 'call', at_call(origin, derived, src)))
             elif k == 'held' and src == source:  # an item of l = [v, ...] may be v itself
                 new.add((derived, d, 'same', origin))
         return frozenset(new)
@@ -390,6 +415,17 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
         origins[key] = (where, anchor, position)
         return key
 
+    def at_call(origin, part, whole) -> tuple:
+        """An origin for ``(part, whole, 'call')`` at the place ``origin`` names."""
+        key = (origin[0], part, whole)
+        origins[key] = origins[origin]
+        return key
+
+    def shared_memory_check(origin, line, construct):
+        """Raise where the pair of ``origin`` is bound if the two share memory."""
+        where, anchor, position = origins[origin]
+        check(where, anchor, position, origin[1:], check_not_view_of, construct, line)
+
     def view_check(origin, line, construct):
         """The whole ``origin`` read from changes in place (``x[j] = v``, or ``x += v``
         when it is an array): raise where the part is bound if it is a view."""
@@ -415,11 +451,22 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
         """A subscript write into the object ``target.value`` names."""
         name = target.value.id
         for d, src, kind, origin in state:
-            if d == name or (src == name and kind == 'same'):
+            if kind == 'call' and name in (d, src):
+                if report:
+                    shared_memory_check(origin, target.lineno, ALIASED_WRITE)
+            elif d == name or (src == name and kind == 'same'):
                 if report:
                     plan.rejected[id(target)] = ALIASED_WRITE
             elif src == name and kind == 'part' and name not in containers and report:
                 view_check(origin, target.lineno, ALIASED_WRITE)
+
+    def extend_into(receiver, state):
+        """``l.append(v)``: the list ``receiver`` names grows; another name for the
+        same list, or one it was read from (a row of a list of lists), sees it grow."""
+        name = receiver.value.id
+        for d, src, kind, origin in state:
+            if d == name and kind in ('same', 'part') or src == name and kind == 'same':
+                plan.rejected[id(receiver)] = ALIASED_WRITE
 
     def augmented(stmt, name, state, after, statements):
         """``name += v`` with the pairs of ``state``; ``after``: the names read later.
@@ -433,6 +480,9 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
                 continue
             if kind == 'held' and src == name:
                 continue  # extending a list leaves the items it holds as they were
+            if kind == 'call':
+                shared_memory_check(origin, stmt.lineno, AUGMENTED_ALIAS)
+                continue
             if kind == 'part' and src == name:  # d is read from name: a view of an array?
                 view_check(origin, stmt.lineno, AUGMENTED_ALIAS)
             elif kind == 'part' and origin[2] is not None:
@@ -444,6 +494,32 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
             else:  # the same object, held in a container, or a part of a rebound whole
                 check(statements, stmt, 'before', (name,), errors.check_not_aliased,
                       AUGMENTED_ALIAS, stmt.lineno)
+
+    def call_pairs(stmt, names, state, statements) -> frozenset:
+        """``(target, partner, 'call')`` for ``targets = f(x, ...)``: each local array
+        passed (or whose method is called) may come back as the result or inside it,
+        and so may whatever shared memory with it, if the call rebinds it."""
+        call = stmt.value
+        if _is_runtime_function(anno.get(call.func, Key.FUNC)):
+            return frozenset()
+        passed = [arg for arg in call.args if isinstance(arg, gast.Name)]
+        if isinstance(call.func, gast.Attribute):
+            passed.append(call.func.value)
+        partners = set()
+        for arg in passed:
+            source = chain_root(arg)
+            if source is None:
+                continue
+            if source not in names:
+                partners.add(source)
+            else:  # x = f(x): what x shared memory with, the result may share too
+                partners.update(src if d == source else d for d, src, kind, _ in state
+                                if source in (d, src) and kind != 'held')
+        targets = {n.id for t in stmt.targets for n in anno.walk(t)
+                   if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        return frozenset((target, partner, 'call', at(statements, stmt, 'after', target,
+                                                      partner))
+                         for target in targets for partner in partners - names)
 
     def statement(stmt, state, report, after, statements):
         if isinstance(stmt, (gast.Assign, gast.AugAssign)):
@@ -481,6 +557,8 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
                                              at(statements, stmt, 'after', item.id, read))
                 return new
             new = drop(state, names)
+            if isinstance(stmt.value, gast.Call):
+                new = new | call_pairs(stmt, names, state, statements)
             if isinstance(stmt.value, (gast.List, gast.Tuple, gast.Dict)):
                 items = stmt.value.values if isinstance(stmt.value, gast.Dict) \
                     else stmt.value.elts
@@ -488,6 +566,11 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
                 # [v, w] holds v itself: writing into v changes the item
                 new = new | {(h, t, 'held', None) for h in held for t in names}
             return new
+        if isinstance(stmt, gast.Expr) and report:
+            appended = _appended_list(stmt)
+            if appended is not None:
+                extend_into(appended, state)
+            return state
         if isinstance(stmt, gast.If):
             return block(stmt.body, state, report, after) | \
                 block(stmt.orelse, state, report, after)

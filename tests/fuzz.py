@@ -988,13 +988,17 @@ def _magnitude(value: Any) -> float:
         return max(map(_magnitude, value), default=0.0)
     if isinstance(value, dict):
         return max(map(_magnitude, value.values()), default=0.0)
+    if isinstance(value, int) and not -2**63 <= value < 2**63:
+        return math.inf  # no int64 holds it: an array of it holds Python objects
     return 0.0  # integers are exact; other objects hold no floats
 
 
 def largest_intermediate(function: Callable, args: Sequence[Any]) -> float:
     """The largest magnitude any local variable of the program's own functions takes,
     read at every line by a trace function; infinite if some value overflows or turns
-    NaN, even one the result does not depend on (its adjoint is 0 * inf)."""
+    NaN, even one the result does not depend on (its adjoint is 0 * inf), or if the
+    program raises after a value grew past VALUE_LIMIT (a Python integer too large
+    for int64 makes an object array, which NumPy's functions then reject)."""
     filename = function.__code__.co_filename
     largest = 0.0
 
@@ -1014,6 +1018,10 @@ def largest_intermediate(function: Callable, args: Sequence[Any]) -> float:
             function(*fresh_args(args))
     except (FloatingPointError, OverflowError):
         return math.inf
+    except Exception:
+        if largest > VALUE_LIMIT:
+            return math.inf
+        raise
     finally:
         sys.settrace(previous)
     return largest
@@ -1028,10 +1036,12 @@ def reference_gradient(program: Program, function: Callable) -> list:
         margins.append(abs(left - right))
         return left > right if op == '>' else left < right
 
+    if largest_intermediate(function, program.args) > VALUE_LIMIT:
+        raise Discard('values out of range')
     namespace = {'np': np, '_cmp': compare}
     exec(compile(program.source(instrument=True), '<instrumented>', 'exec'), namespace)
     value = evaluate(namespace[program.main], program.args)
-    if not math.isfinite(value) or largest_intermediate(function, program.args) > VALUE_LIMIT:
+    if not math.isfinite(value):
         raise Discard('values out of range')
     if value != evaluate(function, program.args):
         raise AssertionError('the instrumented program computes another value')

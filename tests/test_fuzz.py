@@ -243,6 +243,21 @@ def test_a_huge_intermediate_is_discarded(directory):
     assert fuzz.check_program(program, directory).reason == 'values out of range'
 
 
+def test_an_integer_grown_past_int64_is_discarded(directory):
+    # 4 ** 64 is a Python int no int64 holds: np.array makes an object array, which
+    # np.sin rejects, so the program itself raises once its values are out of range.
+    program = single_function_program(
+        [Line('n = 4'), Line('n = n ** 64'), Line('a = np.sum(np.sin(np.array([x0, n])))')],
+        'a', [1.0])
+    assert fuzz.check_program(program, directory).reason == 'values out of range'
+
+
+def test_campaign_program_whose_integers_overflowed_is_discarded(directory):
+    # Campaign seed 2031, #11663: an integer raised to the fourth power, repeatedly.
+    program = fuzz.campaign_program(2031, 11663)
+    assert fuzz.check_program(program, directory).reason == 'values out of range'
+
+
 def test_intermediates_are_measured_inside_subroutines_and_containers(directory):
     source = ('import numpy as np\n\n\ndef g(p):\n    q = [p * 1e6]\n    return 1.0\n\n\n'
               'def f(x):\n    return g(x) + x\n')

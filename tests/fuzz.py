@@ -26,11 +26,39 @@ see no change at all), an intermediate value that overflows or turns NaN (even
 one the result does not depend on: its adjoint is 0 * inf), or finite
 differences at two step sizes that disagree.
 
+With ``--order 2``, every program that passes at first order is also
+differentiated twice, each second-order composition built as
+``tangent.testing.check_grads(order=2)`` builds it (``autodiff`` of the
+inner derivative, its seed or tangents held): forward over reverse (the
+Hessian-vector product H v along the forward tangents v), reverse over
+reverse (the gradient seeded with v), reverse over forward and forward over
+forward (v.H v). The reference is independent of second-order machinery:
+central differences, by the suite's one oracle (``tests/reference.py``), of
+tangent's first-order gradient (reverse joint, just checked), along v for
+forward over reverse and of its projection on v for the reverse-over
+compositions; a reference that disagrees between the two steps (a kink in
+the gradient) discards the program. A wrong number, a wrong shape, an
+internal error (``KeyError``, ``TypeError``, ...) or compositions that
+disagree is a failure. A tangent ``NotImplementedError``
+(``ForwardNotImplementedError``, ``ReverseNotImplementedError``: a function,
+or a runtime helper of the first derivative, with no rule for the outer
+mode) is the clear error tangent documents for what it does not
+differentiate: the program counts as unsupported, its other compositions
+still checked, and the summary lists these errors by message. At order 2
+the generator also writes the constructs second order has broken on (the
+``idioms``): list comprehensions and generator expressions, ``map`` of
+ufuncs and lambdas, lists appended in a loop then made into an array with
+``np.array``, ``np.stack`` or ``np.concatenate``, axis reductions
+(``np.max(m, axis=0)``), and well-conditioned 3x3 matrices with
+``np.linalg.solve``, ``inv``, ``det``, ``slogdet``, ``norm`` and ``qr``; order
+1 draws the same programs as before.
+
 The same generator is driven by a ``random.Random`` (the command line) or by
 hypothesis's ``st.data()`` (``tests/test_fuzz.py``), so campaigns are
 reproducible from a seed and pytest failures shrink to small programs::
 
     python -m tests.fuzz --examples 2000 --seed 1 [--jobs 2] [--only INDEX]
+    python -m tests.fuzz --examples 300 --seed 1 --order 2 [--reduce 60]
 """
 
 from __future__ import annotations

@@ -24,7 +24,11 @@ value past ``VALUE_LIMIT`` (rounding at that magnitude is larger than the
 finite-difference tolerance, and where such terms cancel, finite differences
 see no change at all), an intermediate value that overflows or turns NaN (even
 one the result does not depend on: its adjoint is 0 * inf), or finite
-differences at two step sizes that disagree.
+differences at two step sizes that disagree. The axis reductions ``np.max``
+and ``np.min`` of the idioms (below) are measured like comparisons: the gap
+between the two extreme items along the axis is a branch margin (a tie there
+has no derivative, and where both sides are smooth, finite differences at
+two steps agree on the average of the two).
 
 With ``--order 2``, every program that passes at first order is also
 differentiated twice, each second-order composition built as
@@ -40,11 +44,15 @@ compositions; a reference that disagrees between the two steps (a kink in
 the gradient) discards the program. A wrong number, a wrong shape, an
 internal error (``KeyError``, ``TypeError``, ...) or compositions that
 disagree is a failure. A tangent ``NotImplementedError``
-(``ForwardNotImplementedError``, ``ReverseNotImplementedError``: a function,
-or a runtime helper of the first derivative, with no rule for the outer
+(``ForwardNotImplementedError``, ``ReverseNotImplementedError``) naming a
+function of the program (``tangent.no_second_derivative`` for a rule whose
+own derivative is missing, or a user function without a rule for the outer
 mode) is the clear error tangent documents for what it does not
 differentiate: the program counts as unsupported, its other compositions
-still checked, and the summary lists these errors by message. At order 2
+still checked, and the summary lists these errors by message. The same
+error for a call inside tangent's own helpers (``getattr`` in a helper of a
+first-order rule) names nothing the program wrote: it is a failure ("raised
+... in a tangent helper"). At order 2
 the generator also writes the constructs second order has broken on (the
 ``idioms``): list comprehensions and generator expressions, ``map`` of
 ufuncs and lambdas, lists appended in a loop then made into an array with
@@ -259,6 +267,8 @@ class Program:
 
     def source(self, instrument: bool = False) -> str:
         body = '\n\n\n'.join(render_function(f, instrument) for f in self.functions)
+        if instrument:  # the idioms' axis reductions, to measure their ties
+            body = body.replace('np.max(', '_max(').replace('np.min(', '_min(')
         before = '\n'.join(self.preamble) + '\n\n\n' if self.preamble else ''
         after = '\n\n' + '\n'.join(self.postamble) + '\n' if self.postamble else ''
         return f'import numpy as np\n\n\n{before}{body}\n{after}'
@@ -1215,7 +1225,18 @@ def reference_gradient(program: Program, function: Callable) -> list:
         margins.append(abs(left - right))
         return left > right if op == '>' else left < right
 
-    namespace = {'np': np, '_cmp': compare}
+    def extreme(largest):
+        def reduce(array, axis):
+            # Where the two extreme items along the axis are about equal, a step of
+            # finite differences switches which one is picked.
+            ordered = np.sort(np.asarray(array, dtype=float), axis=axis)
+            top = [-1, -2] if largest else [0, 1]
+            gaps = np.abs(np.take(ordered, top[0], axis) - np.take(ordered, top[1], axis))
+            margins.append(float(np.min(gaps)))
+            return np.max(array, axis=axis) if largest else np.min(array, axis=axis)
+        return reduce
+
+    namespace = {'np': np, '_cmp': compare, '_max': extreme(True), '_min': extreme(False)}
     exec(compile(program.source(instrument=True), '<instrumented>', 'exec'), namespace)
     value = evaluate(namespace[program.main], program.args)
     if not math.isfinite(value) or largest_intermediate(function, program.args) > VALUE_LIMIT:
@@ -1503,11 +1524,23 @@ def reference_second_order(program: Program, gradient: Callable) -> tuple[tuple,
     return tuple(references)
 
 
+TANGENT_SOURCE = os.path.dirname(os.path.abspath(tangent.__file__))
+
+
 def is_unsupported(error: BaseException) -> bool:
-    """A clear tangent error saying a function has no rule for a mode (documented as
-    the way an unsupported derivative fails), not an internal error."""
-    return isinstance(error, NotImplementedError) and \
-        type(error).__module__.startswith('tangent.')
+    """A clear tangent error saying a function of the program has no rule for a mode
+    (``tangent.no_second_derivative``'s, or a user function's), the documented way an
+    unsupported derivative fails. A missing rule for a call inside tangent's own
+    helpers (``getattr`` in a first-order rule's helper, differentiated from its
+    source) names nothing the program wrote: it is an internal error."""
+    return (isinstance(error, NotImplementedError)
+            and type(error).__module__.startswith('tangent.')
+            and TANGENT_SOURCE not in str(error))
+
+
+def _signature(error: BaseException) -> str:
+    inside = isinstance(error, NotImplementedError) and TANGENT_SOURCE in str(error)
+    return f'raised {type(error).__name__}{" in a tangent helper" if inside else ""}'
 
 
 def _compare_second_order(program: Program, function: Callable, run: Callable,
@@ -1528,7 +1561,7 @@ def _compare_second_order(program: Program, function: Callable, run: Callable,
             if is_unsupported(error):
                 unsupported.append(message)
             else:
-                problems.append((composition, f'raised {type(error).__name__}',
+                problems.append((composition, _signature(error),
                                  f'{name}: raised {type(error).__name__}: {error}\n'
                                  + _traceback_tail(error)))
             continue

@@ -1780,6 +1780,7 @@ def run_campaign(examples: int, seed: int, jobs: int = 1,
     kinds: dict[str, int] = {}
     unsupported: dict[str, int] = {}
     unsupported_programs = 0
+    failed: dict[int, Outcome] = {}
     with tempfile.TemporaryDirectory(prefix='tangent_fuzz_') as directory:
         work = [(seed, index, directory, loop_escapes, order) for index in indices]
         if jobs > 1:
@@ -1799,6 +1800,7 @@ def run_campaign(examples: int, seed: int, jobs: int = 1,
             if outcome.status != 'failed':
                 continue
             kinds[outcome.signature] = kinds.get(outcome.signature, 0) + 1
+            failed[index] = outcome
             program = campaign_program(seed, index, loop_escapes, idioms=order == 2)
             label = f'#{index} (--seed {seed}{" --order 2" if order == 2 else ""} ' \
                     f'--only {index})'
@@ -1823,7 +1825,7 @@ def run_campaign(examples: int, seed: int, jobs: int = 1,
           f'{total_discarded} discarded as '
           f'ill-conditioned{": " + reasons if reasons else ""})', file=out)
     return {'programs': len(indices), 'failures': failures, 'discarded': discarded,
-            'kinds': kinds, 'unsupported': unsupported,
+            'kinds': kinds, 'failed': failed, 'unsupported': unsupported,
             'unsupported_programs': unsupported_programs}
 
 

@@ -11,9 +11,10 @@ The other tests check the harness itself: the generator is deterministic and
 writes programs that run, ill-conditioned programs are discarded for the
 right reason, wrong derivatives are caught, and the command line prints its
 summary. The tests at the end check second order (``--order 2``): a small
-campaign finds no failure but the known bugs listed there, a rule whose first derivative is right but whose second is
-wrong is caught, a missing rule counts as unsupported and an internal error
-as a failure, and a gradient with a kink is discarded. Longer campaigns:
+campaign finds no failure but the known bugs listed there, a rule whose
+first derivative is right but whose second is wrong is caught, a missing
+rule counts as unsupported and an internal error as a failure, and a
+gradient with a kink or a tie in ``np.min`` is discarded. Longer campaigns:
 ``python -m tests.fuzz --examples 2000 --seed 1 [--order 2]``.
 """
 

@@ -1550,6 +1550,9 @@ def _compare_second_order(program: Program, function: Callable, run: Callable,
             program, first_order_gradient(function, program))
     except Discard as reason:
         return Outcome('discarded', str(reason))
+    except Exception as error:  # where the program itself runs (a candidate reduced?)
+        return Outcome('failed', f'the gradient raises {type(error).__name__} near the point',
+                       traceback.format_exc(limit=-3), 'gradient raised near the point')
     problems, unsupported, results = [], [], []
     for composition in compositions:
         name = describe(composition)

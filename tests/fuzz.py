@@ -24,13 +24,49 @@ value past ``VALUE_LIMIT`` (rounding at that magnitude is larger than the
 finite-difference tolerance, and where such terms cancel, finite differences
 see no change at all), an intermediate value that overflows or turns NaN (even
 one the result does not depend on: its adjoint is 0 * inf), or finite
-differences at two step sizes that disagree.
+differences at two step sizes that disagree. The axis reductions ``np.max``
+and ``np.min`` of the idioms (below) are measured like comparisons: the gap
+between the two extreme items along the axis is a branch margin (a tie there
+has no derivative, and where both sides are smooth, finite differences at
+two steps agree on the average of the two).
+
+With ``--order 2``, every program that passes at first order is also
+differentiated twice, each second-order composition built as
+``tangent.testing.check_grads(order=2)`` builds it (``autodiff`` of the
+inner derivative, its seed or tangents held): forward over reverse (the
+Hessian-vector product H v along the forward tangents v), reverse over
+reverse (the gradient seeded with v), reverse over forward and forward over
+forward (v.H v). The reference is independent of second-order machinery:
+central differences, by the suite's one oracle (``tests/reference.py``), of
+tangent's first-order gradient (reverse joint, just checked), along v for
+forward over reverse and of its projection on v for the reverse-over
+compositions; a reference that disagrees between the two steps (a kink in
+the gradient) discards the program. A wrong number, a wrong shape, an
+internal error (``KeyError``, ``TypeError``, ...) or compositions that
+disagree is a failure. A tangent ``NotImplementedError``
+(``ForwardNotImplementedError``, ``ReverseNotImplementedError``) naming a
+function of the program (``tangent.no_second_derivative`` for a rule whose
+own derivative is missing, or a user function without a rule for the outer
+mode) is the clear error tangent documents for what it does not
+differentiate: the program counts as unsupported, its other compositions
+still checked, and the summary lists these errors by message. The same
+error for a call inside tangent's own helpers (``getattr`` in a helper of a
+first-order rule) names nothing the program wrote: it is a failure ("raised
+... in a tangent helper"). At order 2
+the generator also writes the constructs second order has broken on (the
+``idioms``): list comprehensions and generator expressions, ``map`` of
+ufuncs and lambdas, lists appended in a loop then made into an array with
+``np.array``, ``np.stack`` or ``np.concatenate``, axis reductions
+(``np.max(m, axis=0)``), and well-conditioned 3x3 matrices with
+``np.linalg.solve``, ``inv``, ``det``, ``slogdet``, ``norm`` and ``qr``; order
+1 draws the same programs as before.
 
 The same generator is driven by a ``random.Random`` (the command line) or by
 hypothesis's ``st.data()`` (``tests/test_fuzz.py``), so campaigns are
 reproducible from a seed and pytest failures shrink to small programs::
 
     python -m tests.fuzz --examples 2000 --seed 1 [--jobs 2] [--only INDEX]
+    python -m tests.fuzz --examples 300 --seed 1 --order 2 [--reduce 60]
 """
 
 from __future__ import annotations
@@ -54,9 +90,9 @@ import numpy as np
 import tangent
 
 if __package__:  # run as ``python -m tests.fuzz`` from the repository root
-    from .reference import numerical_grad
+    from .reference import numerical_grad, numerical_jvp
 else:  # imported as ``fuzz`` by the test suite, with tests/ on sys.path (conftest.py)
-    from reference import numerical_grad
+    from reference import numerical_grad, numerical_jvp
 
 SCALAR = 'scalar'
 VECTOR = 'vector'
@@ -231,6 +267,8 @@ class Program:
 
     def source(self, instrument: bool = False) -> str:
         body = '\n\n\n'.join(render_function(f, instrument) for f in self.functions)
+        if instrument:  # the idioms' axis reductions, to measure their ties
+            body = body.replace('np.max(', '_max(').replace('np.min(', '_min(')
         before = '\n'.join(self.preamble) + '\n\n\n' if self.preamble else ''
         after = '\n\n' + '\n'.join(self.postamble) + '\n' if self.postamble else ''
         return f'import numpy as np\n\n\n{before}{body}\n{after}'
@@ -325,9 +363,10 @@ COUNTER_SOURCE = ['class Counter:', '    def __init__(self):', '        self.n =
 class Generator:
     """Draws one random program from a chooser (``RandomChooser`` or ``DataChooser``)."""
 
-    def __init__(self, chooser: Any, loop_escapes: bool = True):
+    def __init__(self, chooser: Any, loop_escapes: bool = True, idioms: bool = False):
         self.draw = chooser
         self.loop_escapes = loop_escapes  # read loop variables after their loop
+        self.idioms = idioms  # comprehensions, map, append-then-stack, matrices, linalg
         self.names = itertools.count()
         self.subroutine: Subroutine | None = None
         self.in_subroutine = False
@@ -481,6 +520,8 @@ class Generator:
             kinds += ['exit', 'exit']
         if self.subroutine is not None and not self.in_subroutine:
             kinds += ['call', 'call']
+        if self.idioms:
+            kinds += ['idiom', 'idiom', 'idiom']
         kind = self.draw.choice(kinds)
         return getattr(self, f'make_{kind}')(scope, nesting, loop)
 
@@ -763,6 +804,161 @@ class Generator:
             scope.bind(target, kind)
         return [line]
 
+    # Idioms: the constructs second-order derivatives broke on ----------------------------
+
+    def make_idiom(self, scope: Scope, nesting: int, loop: str | None) -> list:
+        form = self.draw.choice(['comprehension', 'map', 'appended', 'matrix'])
+        return getattr(self, f'make_{form}')(scope, nesting, loop)
+
+    def element_term(self, scope: Scope, element: str) -> str:
+        """A scalar expression of ``element`` (a comprehension's or lambda's variable,
+        or an item read by position), maybe with other values in scope."""
+        inner = scope.child()
+        inner.bind(element, SCALAR, writable=False)
+        form = self.draw.choice(['unary', 'binary', 'both'])
+        if form == 'unary':
+            return self.unary(element)
+        if form == 'binary':
+            return self.binary(element, self.expression(inner, SCALAR, 1))
+        return self.binary(self.unary(element), self.expression(inner, SCALAR, 1))
+
+    def vector_name(self, scope: Scope) -> str:
+        """A vector to read by position: a name, or a parenthesized expression."""
+        vector = self.leaf(scope, VECTOR)
+        return vector if vector.isidentifier() else f'({vector})'
+
+    def make_comprehension(self, scope: Scope, nesting: int, loop: str | None) -> list:
+        """A list comprehension or generator expression, made into an array, summed,
+        or kept as a list of scalars."""
+        element, name = self.fresh('e'), self.fresh('a')
+        way = self.draw.choice(['array', 'sum', 'list', 'indexed', 'filtered'])
+        if way in ('indexed', 'filtered'):  # over positions, reading a vector
+            position, vector = self.fresh('i'), self.vector_name(scope)
+            term = self.element_term(scope, f'{vector}[{position}]')
+            if way == 'indexed':
+                scope.bind(name, VECTOR)
+                return [Line(f'{name} = np.array([{term} for {position} in range({SIZE})])')]
+            skipped = self.index()
+            scope.bind(name, SCALAR)
+            return [Line(f'{name} = sum([{term} for {position} in range({SIZE}) '
+                         f'if {position} != {skipped}])')]
+        source = self.expression(scope, VECTOR, 1)
+        term = self.element_term(scope, element)
+        comprehension = f'[{term} for {element} in {source}]'
+        if way == 'array':
+            scope.bind(name, VECTOR)
+            return [Line(f'{name} = np.array({comprehension})')]
+        if way == 'sum':
+            scope.bind(name, SCALAR)
+            if self.draw.maybe(0.5):  # a generator expression
+                return [Line(f'{name} = sum({comprehension[1:-1]})')]
+            return [Line(f'{name} = sum({comprehension})')]
+        name = self.fresh('L')
+        scope.add(Container(name, 'list', [str(p) for p in range(SIZE)], [SCALAR] * SIZE,
+                            made_in=loop))
+        return [Line(f'{name} = {comprehension}')]
+
+    def make_map(self, scope: Scope, nesting: int, loop: str | None) -> list:
+        """``map`` of a ufunc, a lambda (inline or named) or a two-argument lambda."""
+        name, element = self.fresh('a'), self.fresh('e')
+        source = self.expression(scope, VECTOR, 1)
+        way = self.draw.choice(['ufunc', 'lambda', 'pairs', 'named'])
+        lines = []
+        if way == 'ufunc':
+            function = self.draw.choice(['np.sin', 'np.cos', 'np.tanh', 'np.square'])
+            mapped = f'map({function}, {source})'
+        elif way == 'pairs':
+            other = self.fresh('e')
+            term = self.binary(self.element_term(scope, element), other)
+            mapped = (f'map(lambda {element}, {other}: {term}, {source}, '
+                      f'{self.expression(scope, VECTOR, 1)})')
+        else:
+            function = f'lambda {element}: {self.element_term(scope, element)}'
+            if way == 'named':
+                named = self.fresh('h')
+                lines.append(Line(f'{named} = {function}'))
+                function = named
+            mapped = f'map({function}, {source})'
+        scope.bind(name, VECTOR)
+        return lines + [Line(f'{name} = np.array(list({mapped}))')]
+
+    def make_appended(self, scope: Scope, nesting: int, loop: str | None) -> list:
+        """A list built by ``append`` in a loop, then made into an array: a vector of
+        the scalars appended, or a matrix of the vectors, reduced or solved with."""
+        items, name = self.fresh('L'), self.fresh('a')
+        if self.draw.maybe(0.5):
+            position, vector = self.fresh('i'), self.vector_name(scope)
+            target, iterable, element = position, f'range({SIZE})', f'{vector}[{position}]'
+        else:
+            target = element = self.fresh('e')
+            iterable = self.expression(scope, VECTOR, 1)
+        if self.draw.maybe(0.5):
+            item = self.element_term(scope, element)
+            lines = [Line(f'{items} = []'),
+                     For(target, iterable, [Line(f'{items}.append({item})')])]
+            made = self.draw.choice([f'np.array({items})', f'np.stack({items})'])
+            scope.bind(name, VECTOR)
+            return lines + [Line(f'{name} = {made}')]
+        inner = scope.child()
+        inner.bind(element, SCALAR, writable=False)
+        item = self.binary(self.expression(inner, VECTOR, 1), element)
+        lines = [Line(f'{items} = []'),
+                 For(target, iterable, [Line(f'{items}.append({item})')])]
+        way = self.draw.choice(['reduce', 'concatenate', 'linalg'])
+        if way == 'linalg':
+            return lines + self.make_matrix(scope, nesting, loop, f'np.stack({items})')
+        if way == 'concatenate':
+            start = SIZE * self.index()
+            made = f'np.concatenate({items})[{start}:{start + SIZE}]'
+        else:
+            matrix = self.draw.choice([f'np.stack({items})', f'np.array({items})'])
+            reduction = self.draw.choice(['max', 'min', 'sum', 'mean'])
+            made = f'np.{reduction}({matrix}, axis={self.draw.integer(0, 1)})'
+            if self.draw.maybe(0.3):
+                made = f'np.dot({matrix}, {self.expression(scope, VECTOR, 1)})'
+        scope.bind(name, VECTOR)
+        return lines + [Line(f'{name} = {made}')]
+
+    def make_matrix(self, scope: Scope, nesting: int, loop: str | None,
+                    rows: str | None = None) -> list:
+        """A well-conditioned matrix and linear algebra on it. Its diagonal is in
+        [2.2, 2.8] and each row's other entries sum to less than 0.6 in magnitude, so
+        every eigenvalue is at least 1.6 away from 0 (Gershgorin) and det > 0."""
+        if rows is None:
+            rows = (f'np.outer({self.expression(scope, VECTOR, 1)}, '
+                    f'{self.expression(scope, VECTOR, 1)})')
+        matrix, name = self.fresh('m'), self.fresh('a')
+        lines = [Line(f'{matrix} = 2.5 * np.eye({SIZE}) + 0.3 * np.tanh({rows})')]
+        way = self.draw.choice(['solve', 'inv', 'det', 'slogdet', 'norm', 'qr', 'reduce'])
+        vector = self.expression(scope, VECTOR, 1)
+        if way == 'solve':
+            made, kind = f'np.linalg.solve({matrix}, {vector})', VECTOR
+        elif way == 'inv':
+            made, kind = self.draw.choice([
+                (f'np.dot(np.linalg.inv({matrix}), {vector})', VECTOR),
+                (f'np.trace(np.linalg.inv({matrix}))', SCALAR)])
+        elif way == 'det':
+            made, kind = f'np.linalg.det({matrix})', SCALAR
+        elif way == 'slogdet':
+            sign, logdet = self.fresh('s'), self.fresh('l')
+            lines.append(Line(f'{sign}, {logdet} = np.linalg.slogdet({matrix})'))
+            made, kind = f'{sign} * {logdet}', SCALAR
+        elif way == 'norm':
+            made, kind = self.draw.choice([
+                (f'np.linalg.norm({matrix})', SCALAR),
+                (f'np.linalg.norm({self.positive(vector)})', SCALAR)])
+        elif way == 'qr':
+            q, r = self.fresh('q'), self.fresh('r')
+            lines.append(Line(f'{q}, {r} = np.linalg.qr({matrix})'))
+            made, kind = self.draw.choice([(f'np.dot({q}, {vector})', VECTOR),
+                                           (f'np.dot({r}, {vector})', VECTOR),
+                                           (f'np.sum(np.diag({r}) * {vector})', SCALAR)])
+        else:
+            reduction = self.draw.choice(['max', 'min', 'sum'])
+            made, kind = f'np.{reduction}({matrix}, axis={self.draw.integer(0, 1)})', VECTOR
+        scope.bind(name, kind)
+        return lines + [Line(f'{name} = {made}')]
+
     # Functions -----------------------------------------------------------------------
 
     def result(self, scope: Scope) -> list[str]:
@@ -902,21 +1098,22 @@ def _exits(statement: Any) -> bool:
     return False
 
 
-def generate(chooser: Any, loop_escapes: bool = True) -> Program:
-    return Generator(chooser, loop_escapes).program()
+def generate(chooser: Any, loop_escapes: bool = True, idioms: bool = False) -> Program:
+    return Generator(chooser, loop_escapes, idioms).program()
 
 
-def campaign_program(seed: int, index: int, loop_escapes: bool = True) -> Program:
+def campaign_program(seed: int, index: int, loop_escapes: bool = True,
+                     idioms: bool = False) -> Program:
     """Program ``index`` of the campaign with ``seed`` (independent of the others)."""
-    return generate(RandomChooser(f'{seed}:{index}'), loop_escapes)
+    return generate(RandomChooser(f'{seed}:{index}'), loop_escapes, idioms)
 
 
 # Checking ----------------------------------------------------------------------------
 
 @dataclass
 class Outcome:
-    status: str  # 'ok', 'failed' or 'discarded'
-    reason: str = ''  # why it was discarded, or what failed
+    status: str  # 'ok', 'failed', 'discarded' or 'unsupported' (at second order)
+    reason: str = ''  # why it was discarded, what failed, or what is unsupported
     details: str = ''
     signature: str = ''  # the kind of failure: 'raised KeyError', 'wrong derivative', ...
     configurations: tuple = ()  # the configurations that failed
@@ -1038,7 +1235,19 @@ def reference_gradient(program: Program, function: Callable) -> list:
 
     if largest_intermediate(function, program.args) > VALUE_LIMIT:
         raise Discard('values out of range')
-    namespace = {'np': np, '_cmp': compare}
+
+    def extreme(largest):
+        def reduce(array, axis):
+            # Where the two extreme items along the axis are about equal, a step of
+            # finite differences switches which one is picked.
+            ordered = np.sort(np.asarray(array, dtype=float), axis=axis)
+            top = [-1, -2] if largest else [0, 1]
+            gaps = np.abs(np.take(ordered, top[0], axis) - np.take(ordered, top[1], axis))
+            margins.append(float(np.min(gaps)))
+            return np.max(array, axis=axis) if largest else np.min(array, axis=axis)
+        return reduce
+
+    namespace = {'np': np, '_cmp': compare, '_max': extreme(True), '_min': extreme(False)}
     exec(compile(program.source(instrument=True), '<instrumented>', 'exec'), namespace)
     value = evaluate(namespace[program.main], program.args)
     if not math.isfinite(value):
@@ -1066,7 +1275,15 @@ CONFIGURATIONS = [
 ]
 
 
+# Second order: (outer mode, inner mode), the inner derivative of the program (with
+# respect to the same arguments) differentiated again by the outer one.
+COMPOSITIONS = [('forward', 'reverse'), ('reverse', 'reverse'), ('reverse', 'forward'),
+                ('forward', 'forward')]
+
+
 def describe(configuration: tuple) -> str:
+    if len(configuration) == 2:
+        return '{} over {}'.format(*configuration)
     mode, motion, optimized = configuration
     where = f'reverse {motion}' if mode == 'reverse' else 'forward'
     return f'{where}{"" if optimized else ", optimized=False"}'
@@ -1092,7 +1309,8 @@ def reset_counter(function: Callable) -> None:
 
 
 def differentiate(function: Callable, program: Program, configuration: tuple) -> Any:
-    """Run one tangent configuration: a tuple of gradients, or a directional derivative.
+    """Run one tangent configuration: a tuple of gradients, or a directional derivative;
+    at second order (a composition), see ``_differentiate_twice``.
 
     It must run each of the program's calls exactly as often as one run of the
     program does (counted by ``CALLS``), and draw from NumPy's global generator as
@@ -1102,7 +1320,10 @@ def differentiate(function: Callable, program: Program, configuration: tuple) ->
         function(*fresh_args(program.args))
     once = side_effects(function)
     reset_counter(function)
-    result = _differentiate(function, program, configuration)
+    if len(configuration) == 2:
+        result = _differentiate_twice(function, program, configuration)
+    else:
+        result = _differentiate(function, program, configuration)
     after = side_effects(function)
     if after != once:
         raise CallCountError(
@@ -1126,9 +1347,41 @@ def _differentiate(function: Callable, program: Program, configuration: tuple) -
         result = derivative(*args)
         if len(program.wrt) == 1:
             result = (result,)
-    for before, after in zip(program.args, args):
+    _check_unchanged(program.args, args)
+    return result
+
+
+def _check_unchanged(originals: Sequence[Any], passed: Sequence[Any]) -> None:
+    for before, after in zip(originals, passed):
         if not np.array_equal(before, after):
             raise AssertionError(f'the derivative changed its input {before!r} to {after!r}')
+
+
+def _differentiate_twice(function: Callable, program: Program, composition: tuple) -> Any:
+    """Run one second-order composition along ``program.directions`` (v), built as
+    ``tangent.testing.check_grads(order=2)`` builds them: ``autodiff`` of the inner
+    derivative, with its seed (1.0) or tangents (v) held, with respect to ``wrt``.
+
+    Forward over reverse pushes v through the gradient, reverse over reverse seeds
+    the gradient with v, reverse over forward seeds the directional derivative along
+    v with 1.0: each gives H v, one array per ``wrt`` argument, as a tuple. Forward
+    over forward pushes v through the directional derivative along v: v.H v."""
+    outer, inner = composition
+    wrt = program.wrt
+    inner_derivative = tangent.autodiff(function, wrt=wrt, mode=inner, check_dims=False)
+    twice = tangent.autodiff(inner_derivative, wrt=wrt, mode=outer, check_dims=False)
+    held = [1.0] if inner == 'reverse' else fresh_args(program.directions)
+    args = fresh_args(program.args)
+    if outer == 'forward':
+        result = twice(*args, *held, *fresh_args(program.directions))
+    elif inner == 'reverse':  # the gradient's seed is shaped like the gradient
+        directions = fresh_args(program.directions)
+        result = twice(*args, *held, tuple(directions) if len(wrt) > 1 else directions[0])
+    else:
+        result = twice(*args, *held, 1.0)
+    if composition != ('forward', 'forward') and len(wrt) == 1:
+        result = (result,)
+    _check_unchanged(program.args, args)
     return result
 
 
@@ -1143,7 +1396,10 @@ def directional(gradients: Sequence[Any], directions: Sequence[Any]) -> tuple[fl
 def check_program(program: Program, directory: str,
                   run: Callable[[Callable, Program, tuple], Any] = differentiate,
                   configurations: Sequence[tuple] = tuple(CONFIGURATIONS)) -> Outcome:
-    """Differentiate ``program`` in every configuration and compare; never raises."""
+    """Differentiate ``program`` in every configuration and compare; never raises.
+
+    Second-order compositions among ``configurations`` (``COMPOSITIONS``) are
+    checked once the first-order ones pass."""
     try:
         module = load(program.source(), directory)
     except Exception as error:  # a generator bug: report it, do not hide it
@@ -1157,7 +1413,12 @@ def check_program(program: Program, directory: str,
         except Exception:
             return Outcome('failed', 'the generated program itself raises',
                            traceback.format_exc(limit=-3))
-        return _compare_modes(program, function, expected, run, configurations)
+        first = [c for c in configurations if len(c) == 3]
+        second = [c for c in configurations if len(c) == 2]
+        outcome = _compare_modes(program, function, expected, run, first)
+        if outcome.status != 'ok' or not second:
+            return outcome
+        return _compare_second_order(program, function, run, second)
     finally:
         unload(module)
 
@@ -1229,6 +1490,136 @@ def _modes_disagree(program: Program, reverse_results: list, forward_results: li
     return problems
 
 
+# Second order ------------------------------------------------------------------------
+
+def first_order_gradient(function: Callable, program: Program) -> Callable:
+    """Tangent's own first-order gradient (reverse joint, just checked against finite
+    differences of the program), a function of the program's arguments returning a
+    tuple of one gradient per ``wrt`` argument: the reference at second order."""
+    derivative = tangent.autodiff(function, wrt=program.wrt, mode='reverse',
+                                  check_dims=False)
+
+    def gradient(*args):
+        with np.errstate(all='ignore'):
+            result = derivative(*fresh_args(args), 1.0)
+        return tuple(result) if len(program.wrt) > 1 else (result,)
+    return gradient
+
+
+def reference_second_order(program: Program, gradient: Callable) -> tuple[tuple, tuple]:
+    """Central differences of ``gradient``: along the directions v (H v, for forward
+    over reverse) and of its projection ``<gradient, v>`` in each ``wrt`` argument (the
+    same H v by symmetry, reached as the reverse-over compositions reach it), each a
+    tuple by ``wrt`` argument. Discard if either disagrees between two steps."""
+    def along(step):
+        columns = [numerical_jvp(gradient, program.args, index, direction, step)
+                   for index, direction in zip(program.wrt, program.directions)]
+        return tuple(sum(parts) for parts in zip(*columns))
+
+    def projected(*point):
+        return directional(gradient(*point), program.directions)[0]
+
+    def through_projection(step):
+        return tuple(numerical_grad(projected, program.args, index, step)
+                     for index in program.wrt)
+
+    references = []
+    for reference in (along, through_projection):
+        with np.errstate(all='ignore'):
+            fine, coarse = reference(STEP), reference(CHECK_STEP)
+        if not all(np.all(np.isfinite(part)) for part in fine + coarse):
+            raise Discard('second-order values out of range')
+        if not all(close(a, b, RTOL, ATOL) for a, b in zip(fine, coarse)):
+            raise Discard('second-order finite differences disagree')
+        references.append(fine)
+    return tuple(references)
+
+
+TANGENT_SOURCE = os.path.dirname(os.path.abspath(tangent.__file__))
+
+
+def is_unsupported(error: BaseException) -> bool:
+    """A clear tangent error saying a function of the program has no rule for a mode
+    (``tangent.no_second_derivative``'s, or a user function's), the documented way an
+    unsupported derivative fails. A missing rule for a call inside tangent's own
+    helpers (``getattr`` in a first-order rule's helper, differentiated from its
+    source) names nothing the program wrote: it is an internal error."""
+    return (isinstance(error, NotImplementedError)
+            and type(error).__module__.startswith('tangent.')
+            and TANGENT_SOURCE not in str(error))
+
+
+def _signature(error: BaseException) -> str:
+    inside = isinstance(error, NotImplementedError) and TANGENT_SOURCE in str(error)
+    return f'raised {type(error).__name__}{" in a tangent helper" if inside else ""}'
+
+
+def _compare_second_order(program: Program, function: Callable, run: Callable,
+                          compositions: Sequence[tuple]) -> Outcome:
+    try:
+        along, through = reference_second_order(
+            program, first_order_gradient(function, program))
+    except Discard as reason:
+        return Outcome('discarded', str(reason))
+    except Exception as error:  # where the program itself runs (a candidate reduced?)
+        return Outcome('failed', f'the gradient raises {type(error).__name__} near the point',
+                       traceback.format_exc(limit=-3), 'gradient raised near the point')
+    problems, unsupported, results = [], [], []
+    for composition in compositions:
+        name = describe(composition)
+        try:
+            with np.errstate(all='ignore'):
+                result = run(function, program, composition)
+        except Exception as error:
+            message = f'{name}: {type(error).__name__}: {str(error).splitlines()[0]}'
+            if is_unsupported(error):
+                unsupported.append(message)
+            else:
+                problems.append((composition, _signature(error),
+                                 f'{name}: raised {type(error).__name__}: {error}\n'
+                                 + _traceback_tail(error)))
+            continue
+        if composition == ('forward', 'forward'):
+            expected, scale = directional(along, program.directions)
+            if not (np.shape(result) == () and
+                    abs(float(result) - expected) <= ATOL + RTOL * scale):
+                problems.append((composition, 'wrong second derivative',
+                                 f'{name}: v.Hv is {result!r}, finite differences of the '
+                                 f'gradient give {expected!r}'))
+            continue
+        expected = along if composition == ('forward', 'reverse') else through
+        if not isinstance(result, tuple) or len(result) != len(expected):
+            problems.append((composition, 'wrong shape',
+                             f'{name}: gave {result!r}, not {len(expected)} array(s)'))
+            continue
+        results.append((composition, result))
+        for argument, actual, wanted in zip(program.wrt, result, expected):
+            if np.shape(actual) != np.shape(wanted):
+                problems.append((composition, 'wrong shape',
+                                 f'{name}: H v in argument {argument} has shape '
+                                 f'{np.shape(actual)}, the argument has {np.shape(wanted)}'))
+            elif not close(actual, wanted, RTOL, ATOL):
+                problems.append((composition, 'wrong second derivative',
+                                 f'{name}: H v in argument {argument} is {actual!r}, finite '
+                                 f'differences of the gradient give {wanted!r}'))
+    for composition, result in results[1:]:
+        first_composition, first = results[0]
+        if not all(np.shape(a) == np.shape(b) and close(a, b, MODE_RTOL, MODE_ATOL)
+                   for a, b in zip(result, first)):
+            problems.append((composition, 'modes disagree',
+                             f'{describe(composition)} gives {result!r} but '
+                             f'{describe(first_composition)} gives {first!r}'))
+    if problems:
+        failing = tuple(dict.fromkeys(composition for composition, _, _ in problems))
+        return Outcome('failed', problems[0][2].split('\n')[0],
+                       '\n'.join(text for _, _, text in problems + [
+                           (None, None, message) for message in unsupported]),
+                       problems[0][1], failing)
+    if unsupported:
+        return Outcome('unsupported', unsupported[0], '\n'.join(unsupported))
+    return Outcome('ok')
+
+
 def _traceback_tail(error: BaseException, frames: int = 3) -> str:
     lines = traceback.format_exception(type(error), error, error.__traceback__, limit=-frames)
     return ''.join('    ' + line for line in ''.join(lines).splitlines(keepends=True))
@@ -1262,6 +1653,9 @@ def reduce_program(program: Program, outcome: Outcome, directory: str,
     """
     deadline = time.perf_counter() + budget
     configurations = outcome.configurations or tuple(CONFIGURATIONS)
+    if any(len(configuration) == 2 for configuration in configurations):
+        # The second-order reference is the reverse joint gradient: keep it checked.
+        configurations = (CONFIGURATIONS[0],) + tuple(configurations)
     improved = True
     while improved and time.perf_counter() < deadline:
         improved = False
@@ -1374,24 +1768,35 @@ def _subexpressions(text: str) -> list[str]:
 
 # The campaign ------------------------------------------------------------------------
 
-def _check_index(job: tuple[int, int, str, bool]) -> tuple[int, Outcome]:
-    seed, index, directory, loop_escapes = job
-    return index, check_program(campaign_program(seed, index, loop_escapes), directory)
+def configurations_for(order: int) -> tuple:
+    return tuple(CONFIGURATIONS) + (tuple(COMPOSITIONS) if order == 2 else ())
+
+
+def _check_index(job: tuple[int, int, str, bool, int]) -> tuple[int, Outcome]:
+    seed, index, directory, loop_escapes, order = job
+    program = campaign_program(seed, index, loop_escapes, idioms=order == 2)
+    return index, check_program(program, directory, configurations=configurations_for(order))
 
 
 def run_campaign(examples: int, seed: int, jobs: int = 1,
                  indices: Sequence[int] | None = None, reduce: float = 0.0,
-                 loop_escapes: bool = True, out=sys.stdout) -> dict:
+                 loop_escapes: bool = True, out=sys.stdout, order: int = 1) -> dict:
     """Check ``examples`` programs; print failures and a summary; return the counts.
 
     With ``reduce`` > 0, each failing program is also shrunk for up to that
-    many seconds and printed again in its reduced form.
+    many seconds and printed again in its reduced form. With ``order=2`` the
+    programs also use the idioms (``Generator.idioms``) and each one that
+    passes at first order is checked at second order (``COMPOSITIONS``); the
+    clear errors for what tangent does not support there are counted by message.
     """
     indices = list(range(examples)) if indices is None else list(indices)
     discarded: dict[str, int] = {}
     kinds: dict[str, int] = {}
+    unsupported: dict[str, int] = {}
+    unsupported_programs = 0
+    failed: dict[int, Outcome] = {}
     with tempfile.TemporaryDirectory(prefix='tangent_fuzz_') as directory:
-        work = [(seed, index, directory, loop_escapes) for index in indices]
+        work = [(seed, index, directory, loop_escapes, order) for index in indices]
         if jobs > 1:
             import multiprocessing
             with multiprocessing.get_context('fork').Pool(jobs) as pool:
@@ -1402,11 +1807,17 @@ def run_campaign(examples: int, seed: int, jobs: int = 1,
             outcome = outcomes[index]
             if outcome.status == 'discarded':
                 discarded[outcome.reason] = discarded.get(outcome.reason, 0) + 1
+            if outcome.status == 'unsupported':
+                unsupported_programs += 1
+                for message in outcome.details.splitlines():
+                    unsupported[message] = unsupported.get(message, 0) + 1
             if outcome.status != 'failed':
                 continue
             kinds[outcome.signature] = kinds.get(outcome.signature, 0) + 1
-            program = campaign_program(seed, index, loop_escapes)
-            label = f'#{index} (--seed {seed} --only {index})'
+            failed[index] = outcome
+            program = campaign_program(seed, index, loop_escapes, idioms=order == 2)
+            label = f'#{index} (--seed {seed}{" --order 2" if order == 2 else ""} ' \
+                    f'--only {index})'
             print(report(program, outcome, label), file=out, flush=True)
             if reduce > 0:
                 small, small_outcome = reduce_program(program, outcome, directory, reduce)
@@ -1417,11 +1828,19 @@ def run_campaign(examples: int, seed: int, jobs: int = 1,
     if kinds:
         print('failures by kind: ' + ', '.join(
             f'{count} {kind}' for kind, count in sorted(kinds.items())), file=out)
+    if unsupported:
+        print(f'unsupported at second order, in {unsupported_programs} programs (their '
+              f'other compositions checked), by message:', file=out)
+        for message, count in sorted(unsupported.items(), key=lambda item: -item[1]):
+            print(f'  {count} x {message}', file=out)
     print(f'{len(indices)} programs, {failures} failures '
-          f'({len(indices) - total_discarded} checked; {total_discarded} discarded as '
+          f'({len(indices) - total_discarded} checked'
+          f'{f", {unsupported_programs} of them unsupported" if order == 2 else ""}; '
+          f'{total_discarded} discarded as '
           f'ill-conditioned{": " + reasons if reasons else ""})', file=out)
     return {'programs': len(indices), 'failures': failures, 'discarded': discarded,
-            'kinds': kinds}
+            'kinds': kinds, 'failed': failed, 'unsupported': unsupported,
+            'unsupported_programs': unsupported_programs}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1438,15 +1857,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help='also shrink each failing program, for up to SECONDS each')
     parser.add_argument('--no-loop-escapes', dest='loop_escapes', action='store_false',
                         help='never read a loop\'s variables after the loop')
+    parser.add_argument('--order', type=int, choices=(1, 2), default=1,
+                        help='2: also check the second-order compositions (and generate '
+                             'comprehensions, map, appended lists, linear algebra)')
     options = parser.parse_args(argv)
     if options.show:
         for index in options.only or range(options.examples):
-            program = campaign_program(options.seed, index, options.loop_escapes)
+            program = campaign_program(options.seed, index, options.loop_escapes,
+                                       idioms=options.order == 2)
             print(f'# program #{index}, args = {program.describe_args()}, '
                   f'wrt = {program.wrt}\n{program.source()}')
     started = time.perf_counter()
     counts = run_campaign(options.examples, options.seed, options.jobs, options.only,
-                          options.reduce, options.loop_escapes)
+                          options.reduce, options.loop_escapes, order=options.order)
     print(f'({time.perf_counter() - started:.0f} s)')
     return 1 if counts['failures'] else 0
 

@@ -451,12 +451,6 @@ def test_programs_generated_for_order_2_use_the_idioms_and_run():
 HELPER_ERRORS = {'raised ForwardNotImplementedError in a tangent helper',
                  'raised ReverseNotImplementedError in a tangent helper'}
 KNOWN_ORDER_2_BUGS = [
-    # reverse over reverse: tangent.add_at into a 0-d gradient in grad_det's adjoint
-    ('np.linalg.det(', {'raised TypeError'}, 'add_at: the target is a 0-d array'),
-    # reverse over reverse: the same in the adjoint of trace's gradient helper
-    ('np.trace(', {'raised TypeError'}, 'add_at: the target is a 0-d array'),
-    # getattr (slogdet_gradient) and type(result) (slogdet_tangent) have no rule
-    ('np.linalg.slogdet(', HELPER_ERRORS, 'is registered for '),
     # qr's own rules refuse clearly at order 2, but reverse over forward and forward
     # over forward reach type(result) in qr_tangent and getattr in _in_dtype_of first
     ('np.linalg.qr(', HELPER_ERRORS, 'is registered for '),

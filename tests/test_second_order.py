@@ -485,3 +485,19 @@ def test_second_derivatives_not_written_raise_tangent_errors(function, args, inn
         extra = [np.ones_like(np.asarray(a)) for a in args] if outer == 'forward' else [1.0]
         second(*args, 1.0, *extra)
     assert type(raised.value) in CLEAR_ERRORS
+
+
+def diagonal_placed_and_read(a):
+    return np.sum(np.diag(np.diag(a) ** 2, 1) * np.sin(a[0, 0])) + \
+        np.sum(np.diagonal(a * a, 1) ** 3)
+
+
+def diagonal_from_a_vector(v):
+    return np.sum(np.diag(v * v, -1) ** 2)
+
+
+def test_diagonal_gradients_are_differentiated_again():
+    # Their helpers write the seed through a view of a new array: declared linear, they
+    # are differentiated by their transposes instead of from that source.
+    check_grads(diagonal_placed_and_read, SQUARE, order=2)
+    check_grads(diagonal_from_a_vector, SQUARE[0], order=2)

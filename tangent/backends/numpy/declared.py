@@ -499,6 +499,18 @@ def take_gradient(seed, y, g, a, indices, axis):
     return np.take(seed, indices, axis=axis)
 
 
+# Placing a seed on a diagonal (which the helper does by writing through a view, not
+# differentiated from source) and reading the diagonal back are each other's transposes.
+@linear(tangent.diagonal_gradient, wrt='g')
+def diagonal_gradient(seed, y, g, a, offset, axis1, axis2):
+    return np.diagonal(seed, offset=offset, axis1=axis1, axis2=axis2)
+
+
+@linear(tangent.diag_gradient, wrt='g')
+def diag_gradient(seed, y, g, v, k):
+    return np.diag(seed, k)
+
+
 @linear(tangent.take_along_axis_gradient, wrt='g')
 def take_along_axis_gradient(seed, y, g, arr, indices, axis):
     return np.take_along_axis(seed, indices, axis)

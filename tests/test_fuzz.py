@@ -451,9 +451,6 @@ def test_programs_generated_for_order_2_use_the_idioms_and_run():
 HELPER_ERRORS = {'raised ForwardNotImplementedError in a tangent helper',
                  'raised ReverseNotImplementedError in a tangent helper'}
 KNOWN_ORDER_2_BUGS = [
-    # qr's own rules refuse clearly at order 2, but reverse over forward and forward
-    # over forward reach type(result) in qr_tangent and getattr in _in_dtype_of first
-    ('np.linalg.qr(', HELPER_ERRORS, 'is registered for '),
     # reverse over reverse: add_grad of two lengths, for a list made by a comprehension
     # in a loop and appended to in an inner loop
     ('.append(', {'raised ValueError'}, 'add_grad: cannot add gradients of lengths'),

@@ -250,6 +250,17 @@ def test_qr_gradient_says_it_is_not_differentiated_again(outer, error):
         second(SQUARE, 1.0, SQUARE)
 
 
+@pytest.mark.parametrize('outer, error', [
+    ('reverse', tangent.ReverseNotImplementedError),
+    ('forward', tangent.ForwardNotImplementedError),
+])
+def test_qr_tangent_says_it_is_not_differentiated_again(outer, error):
+    first = tangent.autodiff(qr_product, mode='forward', check_dims=False)
+    second = tangent.autodiff(first, mode=outer, check_dims=False)
+    with pytest.raises(error, match=r'np\.linalg\.qr'):
+        second(SQUARE, SQUARE, 1.0) if outer == 'reverse' else second(SQUARE, SQUARE, SQUARE)
+
+
 # NumPy rules whose helpers are differentiated again (or have rules of their own) -------
 
 SAMPLES = np.array([-2.0, -0.5, 0.4, 1.1, 2.0])

@@ -893,3 +893,9 @@ def quantile_gradient(z, g, y, a, q, axis, method, scale, skip_nan):
 @adjoint(tangent.qr_gradient)
 def qr_gradient(y, seed, result, a, mode):
     d[a] = tangent.no_second_derivative('np.linalg.qr', 'in reverse over reverse', True)
+
+
+@adjoint(tangent.qr_tangent)
+def qr_tangent(y, da, result, a, mode):
+    d[a] = tangent.no_second_derivative('np.linalg.qr', 'in reverse over forward', True)
+    d[da] = tangent.no_second_derivative('np.linalg.qr', 'in reverse over forward', True)

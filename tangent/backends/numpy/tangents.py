@@ -818,3 +818,8 @@ def quantile_gradient(z, g, y, a, q, axis, method, scale, skip_nan):
 @tangent_(tangent.qr_gradient)
 def qr_gradient(y, seed, result, a, mode):
     d[y] = tangent.no_second_derivative('np.linalg.qr', 'of its reverse-mode rule', False)
+
+
+@tangent_(tangent.qr_tangent)
+def qr_tangent(y, da, result, a, mode):
+    d[y] = tangent.no_second_derivative('np.linalg.qr', 'of its forward-mode rule', False)

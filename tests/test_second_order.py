@@ -512,3 +512,19 @@ def test_diagonal_gradients_are_differentiated_again():
     # are differentiated by their transposes instead of from that source.
     check_grads(diagonal_placed_and_read, SQUARE, order=2)
     check_grads(diagonal_from_a_vector, SQUARE[0], order=2)
+
+
+def comprehension_then_append(x):
+    total = 0.0
+    for _ in range(2):
+        items = [np.sin(e) for e in np.array([x, 2.0 * x])]
+        for _ in range(2):
+            items.append(x * items[0])
+        total = total + items[2]
+    return total
+
+
+def test_a_comprehension_appended_to_later_is_differentiated_again():
+    # The list used to be built under a temporary and bound to items after: two names
+    # for one list, whose pops the second derivative tracked apart (fuzzer, order 2).
+    check_grads(comprehension_then_append, 0.3, order=2)

@@ -317,6 +317,12 @@ class Normalizer:
         self.assign_to(stmt.targets[0], stmt.value, out)
 
     def assign_to(self, target: gast.expr, value: gast.expr, out: list) -> None:
+        if isinstance(target, gast.Name) and isinstance(value, gast.ListComp) and \
+                target.id not in {n.id for n in anno.walk(value) if isinstance(n, gast.Name)}:
+            # Built under its own name: a temporary bound to it after would be a second
+            # name for one list, whose appends and pops a derivative would track apart.
+            self.comprehension(value, out, result=target.id)
+            return
         if isinstance(target, gast.Name):
             operation = self.operation(value, out)
             if (not isinstance(operation, gast.Name)
@@ -530,11 +536,13 @@ class Normalizer:
         out.append(assign(temp, operation))
         return name(temp)
 
-    def comprehension(self, node, out: list, accumulate: bool = False) -> gast.Name:
+    def comprehension(self, node, out: list, accumulate: bool = False,
+                      result: str | None = None) -> gast.Name:
         """A list comprehension as the loop it stands for (``sum(... for ...)``
-        as a running total), written out in the generated code."""
+        as a running total), written out in the generated code, building the list
+        under ``result`` (a fresh name by default)."""
         node = self.own_scope(node)
-        result = self.namer.fresh('total' if accumulate else 'items')
+        result = result or self.namer.fresh('total' if accumulate else 'items')
         if accumulate:
             innermost = [assign(result, gast.BinOp(left=name(result), op=gast.Add(),
                                                    right=node.elt))]

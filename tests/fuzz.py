@@ -104,6 +104,7 @@ VALUE_LIMIT = 1e4  # rounding of larger values, over STEP, exceeds ATOL
 STEP = 1e-6  # the finite-difference step the derivatives are compared with
 CHECK_STEP = 1e-5  # the second step; the two must agree for the program to be kept
 RTOL, ATOL = 1e-5, 1e-6  # derivative against finite differences
+JUMP_TOLERANCE = 1e-8  # the value at the point against the mean of its neighbours
 MODE_RTOL, MODE_ATOL = 1e-8, 1e-10  # one mode against another (same maths, other order)
 
 
@@ -1264,8 +1265,37 @@ def reference_gradient(program: Program, function: Callable) -> list:
             raise Discard('values out of range')
         if not close(fine, coarse, RTOL, ATOL):
             raise Discard('finite differences disagree')
+        if jumps_at_the_point(function, program.args, index, STEP):
+            raise Discard('discontinuous at the point')
         gradients.append(fine)
     return gradients
+
+
+def jumps_at_the_point(function: Callable, args: Sequence[Any], index: int,
+                       step: float) -> bool:
+    """Whether the value at the point differs from the mean of its neighbours a step
+    away in some coordinate of argument ``index`` by more than smoothness allows: the
+    function jumps exactly there (LAPACK's QR flips the signs of a column of Q where a
+    subdiagonal is exactly 0), so central differences, which never evaluate the point,
+    describe the neighbourhood and not the derivative tangent computes at the point."""
+    value = evaluate(function, args)
+    base = args[index]
+    if not isinstance(base, (float, np.ndarray)):
+        return False
+    array = np.array(base, dtype=float)
+    for position in np.ndindex(array.shape):
+        neighbours = []
+        for sign in (1.0, -1.0):
+            moved = array.copy()
+            moved[position] += sign * step
+            moved_arg = moved if isinstance(base, np.ndarray) else float(moved)
+            neighbours.append(evaluate(function, [*args[:index], moved_arg, *args[index + 1:]]))
+        # A smooth function's mean of neighbours is off by step**2 / 2 times its curvature
+        # (under 1e-8 for the curvatures VALUE_LIMIT leaves), a jump by its height.
+        gap = abs((neighbours[0] + neighbours[1]) / 2.0 - value)
+        if gap > JUMP_TOLERANCE * (1.0 + abs(value)):
+            return True
+    return False
 
 
 CONFIGURATIONS = [

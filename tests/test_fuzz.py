@@ -265,6 +265,16 @@ def test_campaign_program_whose_integers_overflowed_is_discarded(directory):
     assert fuzz.check_program(program, directory).reason == 'values out of range'
 
 
+def test_a_function_that_jumps_exactly_at_the_point_is_discarded(directory):
+    # Central differences never evaluate the point itself: where the value there is off
+    # the neighbourhood's (LAPACK's QR flips a column's sign at an exact zero below the
+    # diagonal: campaign --order 2 --seed 91, #265), they describe another function.
+    program = single_function_program([Line('a = x0 * 2.0 + np.sign(np.abs(x0))')], 'a', [0.0])
+    assert fuzz.check_program(program, directory).reason == 'discontinuous at the point'
+    smooth = single_function_program([Line('a = np.exp(x0 * 3.0) * 40.0')], 'a', [0.7])
+    assert fuzz.check_program(smooth, directory).status == 'ok'
+
+
 def test_intermediates_are_measured_inside_subroutines_and_containers(directory):
     source = ('import numpy as np\n\n\ndef g(p):\n    q = [p * 1e6]\n    return 1.0\n\n\n'
               'def f(x):\n    return g(x) + x\n')

@@ -128,8 +128,15 @@ def appends_to_fresh_rows(x):
     return rows[1][1] * rows[2][0]
 
 
+def appends_to_a_copy_of_a_list(x):
+    base = [x[0], x[1]]
+    out = base[:]
+    out.append(x[2] * 2.0)
+    return out[2] * base[0] + len(base)
+
+
 NEW_ARRAYS = [writes_into_zeros_like, writes_into_a_function_result, writes_into_copies,
-              writes_in_a_loop_after_a_call, appends_to_fresh_rows]
+              writes_in_a_loop_after_a_call, appends_to_fresh_rows, appends_to_a_copy_of_a_list]
 
 
 @pytest.mark.parametrize('function', NEW_ARRAYS, ids=[f.__name__ for f in NEW_ARRAYS])

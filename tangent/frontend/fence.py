@@ -465,7 +465,12 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
         same list, or one it was read from (a row of a list of lists), sees it grow."""
         name = receiver.value.id
         for d, src, kind, origin in state:
-            if d == name and kind in ('same', 'part') or src == name and kind == 'same':
+            if d == name and kind == 'part' and origin[2] is not None:
+                # l = rows[i] is a row of rows, l = rows[:] a copy: the run time tells
+                where, anchor, position = origins[origin]
+                check(where, anchor, position, origin[1:], check_part_not_shared,
+                      ALIASED_WRITE, receiver.lineno)
+            elif d == name and kind in ('same', 'part') or src == name and kind == 'same':
                 plan.rejected[id(receiver)] = ALIASED_WRITE
 
     def augmented(stmt, name, state, after, statements):

@@ -35,24 +35,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, 'tests'))
 
-from programs import PROGRAM_NAMES, load  # noqa: E402
+from programs import PROGRAM_NAMES, fresh_arguments, leaves, load  # noqa: E402
 
-SEED = 0
 RTOL = 1e-7
 ATOL = 1e-10
 MIN_BATCH_SECONDS = 0.005
-
-
-def fresh_arguments(program):
-    return program.inputs(numpy.random.RandomState(SEED))
-
-
-def leaves(tree):
-    if isinstance(tree, dict):
-        return [leaf for key in sorted(tree) for leaf in leaves(tree[key])]
-    if isinstance(tree, (list, tuple)):
-        return [leaf for item in tree for leaf in leaves(item)]
-    return [tree]
 
 
 def tangent_gradient(program):

@@ -17,10 +17,9 @@ import pytest
 from autograd import hessian_vector_product
 
 import tangent
-from programs import PROGRAM_NAMES, load
+from programs import PROGRAM_NAMES, SEED, fresh_arguments, leaves, load
 from tangent.testing import check_grads
 
-SEED = 0
 RTOL = 1e-7
 ATOL = 1e-10
 
@@ -28,20 +27,6 @@ ATOL = 1e-10
 # dict parameters and a loop over time, one with parameter lists, one whose parameter
 # list of tuples goes through odeint's args.
 SPLIT_MOTION_PROGRAMS = ['bbvi', 'hmm', 'softmax_mlp', 'kalman_filter', 'neural_ode']
-
-
-def fresh_arguments(program):
-    """The program's arguments, rebuilt so that any RandomState in them starts afresh."""
-    return program.inputs(numpy.random.RandomState(SEED))
-
-
-def leaves(tree):
-    """The numeric leaves of nested lists, tuples and dicts, in a fixed order."""
-    if isinstance(tree, dict):
-        return [leaf for key in sorted(tree) for leaf in leaves(tree[key])]
-    if isinstance(tree, (list, tuple)):
-        return [leaf for item in tree for leaf in leaves(item)]
-    return [tree]
 
 
 def assert_trees_close(actual, expected, where):

@@ -13,6 +13,8 @@ compare two tools give each an identically seeded copy, so both draw the same no
 
 import importlib
 
+import numpy
+
 PROGRAM_NAMES = [
     'gp_regression',
     'deep_gp',
@@ -48,3 +50,20 @@ def load(name):
 def all_programs():
     """Every program module, in the order of ``PROGRAM_NAMES``."""
     return [load(name) for name in PROGRAM_NAMES]
+
+
+SEED = 0  # the arguments every test and benchmark differentiates at
+
+
+def fresh_arguments(program):
+    """The program's arguments, rebuilt so that any RandomState in them starts afresh."""
+    return program.inputs(numpy.random.RandomState(SEED))
+
+
+def leaves(tree):
+    """The numeric leaves of nested lists, tuples and dicts, in a fixed order."""
+    if isinstance(tree, dict):
+        return [leaf for key in sorted(tree) for leaf in leaves(tree[key])]
+    if isinstance(tree, (list, tuple)):
+        return [leaf for item in tree for leaf in leaves(item)]
+    return [tree]

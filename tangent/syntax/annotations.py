@@ -11,6 +11,8 @@ import enum
 from collections import deque
 from typing import Any
 
+import gast
+
 _FIELD = '_tangent_annotations'
 
 
@@ -78,20 +80,30 @@ def node_fields(cls: type) -> tuple[str, ...]:
     return fields
 
 
+_WALKED_FIELDS_OF: dict[type, tuple[str, ...]] = {}
+
+
+def _walked_fields(cls: type) -> tuple[str, ...]:
+    fields = _WALKED_FIELDS_OF[cls] = tuple(f for f in node_fields(cls) if f != 'ctx')
+    return fields
+
+
 def walk(node: Any):
     """Every node of the tree under ``node``, in the order ``ast.walk`` gives
     (breadth first, fields in order), at about a third of its cost: the passes walk
-    whole functions dozens of times, so this is where code generation spends."""
+    whole functions dozens of times, so this is where code generation spends.
+    Expression contexts (``Load``, ``Store``) are left out: no pass looks for them
+    among the nodes (they are read as ``node.ctx``), and they are a quarter of a tree."""
     pending = deque([node])
     next_node, add = pending.popleft, pending.append
     syntax_node = _ast.AST
-    fields_of = _FIELDS_OF
+    fields_of = _WALKED_FIELDS_OF
     while pending:
         node = next_node()
         cls = type(node)
         fields = fields_of.get(cls)
         if fields is None:
-            fields = node_fields(cls)
+            fields = _walked_fields(cls)
         for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
@@ -116,8 +128,29 @@ def copy_tree(node: Any) -> Any:
     return _copy_node(node)
 
 
+# Operators and expression contexts (``Mult``, ``Load``) hold nothing and carry no
+# annotations: a copy shares them, as Python's own parser shares one ``Load``.
+_SHARED = frozenset(
+    cls for module in (_ast, gast) for cls in vars(module).values() if isinstance(cls, type)
+    and issubclass(cls, (_ast.expr_context, _ast.operator, _ast.unaryop, _ast.cmpop, _ast.boolop)))
+
+
+def shallow_copy(node: _ast.AST) -> _ast.AST:
+    """A new node of ``node``'s class with the same fields (children shared) and a
+    copy of its annotations."""
+    cls = node.__class__
+    new = cls.__new__(cls)
+    fields = new.__dict__
+    fields.update(node.__dict__)
+    if _FIELD in fields:
+        fields[_FIELD] = _Store(fields[_FIELD])
+    return new
+
+
 def _copy_node(node: _ast.AST) -> _ast.AST:
     cls = node.__class__
+    if cls in _SHARED:
+        return node
     new = cls.__new__(cls)
     fields = new.__dict__
     syntax_node = _ast.AST

@@ -17,6 +17,8 @@ from typing import Iterable
 
 import gast
 
+from tangent.syntax import annotations as anno
+
 _MAX_TEMP_LENGTH = 24
 # A temporary named ``min`` would shadow the builtin that generated code calls.
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -31,7 +33,7 @@ _OPERATOR_WORDS = {
 def names_in(node: gast.AST) -> set[str]:
     """Every identifier used in ``node``: variables, parameters, attributes."""
     found = set()
-    for child in gast.walk(node):
+    for child in anno.walk(node):
         if isinstance(child, gast.Name):
             found.add(child.id)
         elif isinstance(child, (gast.FunctionDef, gast.ClassDef)):

@@ -20,7 +20,7 @@ import enum
 import gast
 
 from tangent import runtime
-from tangent.syntax import annotations as anno, comments, create
+from tangent.syntax import annotations as anno, comments, create, transformers
 from tangent.syntax.annotations import Key
 from tangent.syntax.create import assign, name
 from tangent.syntax.naming import Namer, Namespace
@@ -259,7 +259,7 @@ def _own_nodes(fdef: gast.FunctionDef):
         node = stack.pop()
         yield node
         if not isinstance(node, (gast.FunctionDef, gast.Lambda)):
-            for field in node._fields:
+            for field in transformers.child_fields(type(node)):
                 value = getattr(node, field, None)
                 if type(value) is list:
                     stack.extend(item for item in value if isinstance(item, gast.AST))

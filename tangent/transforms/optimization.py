@@ -39,18 +39,25 @@ def optimize(fdef: gast.FunctionDef, is_pure_call: PurityCheck | None = None,
     """Optimize ``fdef`` in place until it stops changing; return it."""
     is_pure_call = is_pure_call or (lambda func: False)
     may_fold = True
+    whole_round = True
     for _ in range(max_rounds):
         # Only inlining and folding make new folds possible (``unbroadcast(g, x ** 2)``
         # appears when ``t = x ** 2`` is inlined, ``x ** 1`` when ``power_slope`` folds).
         folded = _fold_constants(fdef) if may_fold else False
-        changed = folded | _propagate_copies(fdef)
-        changed |= _eliminate_dead_code(fdef, is_pure_call)
+        reshaped = False  # whether statements went or blocks emptied
+        if whole_round or folded:
+            reshaped = _propagate_copies(fdef)
+            reshaped |= _eliminate_dead_code(fdef, is_pure_call)
         inlined = _inline_single_use(fdef)
-        may_fold = folded or inlined
-        changed |= inlined
-        changed |= _fill_empty_blocks(fdef)  # copy propagation may empty a block
-        if not changed:
+        if whole_round or folded or reshaped:
+            reshaped |= _fill_empty_blocks(fdef)  # copy propagation may empty a block
+        if not (folded or reshaped or inlined):
             break
+        may_fold = folded or inlined
+        # Inlining moves an arithmetic expression into the statement reading it: that
+        # copies nothing and kills nothing, so after it alone only folding and more
+        # inlining can find work.
+        whole_round = folded or reshaped
     for block in _blocks(fdef):  # the code under some comments was propagated away
         _drop_orphan_comments(block)
     return fdef

@@ -214,7 +214,7 @@ class ReverseAD:
         ``unbroadcast(g, x)`` needs x's shape and dtype, not its contents; a
         person would not keep every intermediate array of a loop alive for that.
         """
-        value_reads, shape_reads = set(), set()
+        loads, shape_reads = [], set()
         for statement in adjoint:
             for node in anno.walk(statement):
                 if isinstance(node, gast.Call):
@@ -222,10 +222,9 @@ class ReverseAD:
                     if position is not None and position < len(node.args) and \
                             isinstance(node.args[position], gast.Name):
                         shape_reads.add(id(node.args[position]))
-            for node in anno.walk(statement):
-                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and \
-                        id(node) not in shape_reads:
-                    value_reads.add(node.id)
+                elif isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+                    loads.append(node)
+        value_reads = {node.id for node in loads if id(node) not in shape_reads}
         for statement in _walk_statements(primal):
             if not (anno.has(statement, Key.PUSH) and isinstance(statement, gast.Expr)):
                 continue

@@ -130,7 +130,7 @@ def expand(template: Template, bindings: dict[str, gast.expr], namespace: Namesp
     renames = {name: namer.fresh(name) for name in sorted(template.locals)}
     expander = _Expander(template, bindings, namespace, renames, read, write)
     statements = []
-    for statement in anno.copy_tree(template.body):
+    for statement in template.body:
         result = expander.visit(statement)
         if result is None:
             continue
@@ -161,6 +161,8 @@ def _is_marker(node: gast.AST) -> bool:
 
 
 class _Expander(transformers.NodeTransformer):
+    """Writes the expanded copy of a template's statements, leaving the template as
+    it is: each node visited is copied, with its children expanded."""
 
     def __init__(self, template, bindings, namespace, renames, read, write):
         self.template = template
@@ -169,6 +171,28 @@ class _Expander(transformers.NodeTransformer):
         self.renames = renames
         self.read = read
         self.write = write
+
+    def generic_visit(self, node):
+        copied = anno.shallow_copy(node)
+        fields = copied.__dict__
+        syntax_node = gast.AST
+        for field in transformers.child_fields(type(node)):
+            value = fields.get(field)
+            if type(value) is list:
+                items = []
+                for item in value:
+                    if isinstance(item, syntax_node):
+                        item = self.visit(item)
+                        if item is None:
+                            continue
+                        if type(item) is list:
+                            items.extend(item)
+                            continue
+                    items.append(item)
+                fields[field] = items
+            elif isinstance(value, syntax_node):
+                fields[field] = self.visit(value)
+        return copied
 
     def _marker_param(self, node: gast.Subscript) -> str:
         if not isinstance(node.slice, gast.Name) or node.slice.id not in self.bindings:
@@ -210,7 +234,7 @@ class _Expander(transformers.NodeTransformer):
         for index in range(self._count()):
             self.bindings[index_name] = gast.Constant(value=index, kind=None)
             try:
-                value = self.visit(anno.copy_tree(node.value))
+                value = self.visit(node.value)
             finally:
                 del self.bindings[index_name]
             statements.extend(self.write(element_key(self.template.varargs, index), value))
@@ -227,7 +251,7 @@ class _Expander(transformers.NodeTransformer):
 
     def visit_Call(self, node):
         callee = self._template_value(node.func)
-        self.generic_visit(node)
+        node = self.generic_visit(node)
         node.keywords = [k for k in node.keywords if not _is_default(callee, k)]
         return node
 
@@ -262,10 +286,10 @@ class _Expander(transformers.NodeTransformer):
     def visit_Name(self, node):
         if node.id in self.bindings:
             return anno.copy_tree(self.bindings[node.id])
+        node = anno.shallow_copy(node)
         if node.id in self.renames:
             node.id = self.renames[node.id]
-            return node
-        if self._is_global(node.id):
+        elif self._is_global(node.id):
             node.id = self.namespace.ref(self._global_value(node.id), node.id)
         return node
 

@@ -36,7 +36,7 @@ from tangent.frontend import anf, annotate, desugar, fence, inlining
 from tangent.rules import policy
 from tangent.syntax import annotations as anno, compile as compile_, naming, quoting
 from tangent.syntax.annotations import Key
-from tangent.transforms import checkpoint, forward_ad, motion, optimization
+from tangent.transforms import checkpoint, motion, optimization
 from tangent.transforms.reverse_ad import ReverseAD, Subroutine
 
 SPLIT_MOTION = '_tangent_split_motion'  # set on the functions of a split-motion derivative
@@ -270,6 +270,10 @@ def forward(fn: Callable, wrt: tuple[int, ...], options: Options,
 
 
 def _generate_forward(fn, wrt, options, param_types) -> Generated:
+    # Loaded by the first forward-mode derivative: ``import tangent`` and reverse
+    # mode do without it.
+    from tangent.transforms import forward_ad
+
     verbose = options.verbose
     front = front_end(fn, wrt, verbose, param_types)
     fdef, namer, namespace, checks = front.fdef, front.namer, front.namespace, front.checks

@@ -31,7 +31,6 @@ import types
 from typing import Any
 
 from tangent import backends
-from tangent.backends.numpy import autograd_helpers
 from tangent.rules import policy
 
 _ROOTS = ('autograd.numpy', 'autograd.scipy')
@@ -151,6 +150,8 @@ def library_target(value: Any) -> Any:
     if not isinstance(value, types.FunctionType) or not _is_autograd(value.__module__):
         return None
     if value.__module__ == 'autograd.misc.flatten' and value.__name__ == 'flatten':
+        # Imported here, as autograd's own rules load only when autograd is in use.
+        from tangent.backends.numpy import autograd_helpers
         return autograd_helpers.flatten_parameters
     if is_primitive(value):
         wrapped = value.fun

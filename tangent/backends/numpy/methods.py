@@ -11,7 +11,7 @@ from typing import Any
 import numpy
 
 from tangent.backends import ArrayMethods
-from tangent.backends.numpy import autograd_helpers, autograd_wrappers
+from tangent.backends.numpy import autograd_wrappers
 
 # ndarray method -> the NumPy function taking the array as its first argument.
 _METHODS = {
@@ -31,8 +31,10 @@ def autograd_numpy_target(value: Any) -> Any:
 
 def autograd_call_helper(value: Any) -> Any:
     """``autograd_apply`` for an autograd primitive differentiated by autograd's rules."""
-    return autograd_helpers.autograd_apply if autograd_wrappers.goes_through_autograd(value) \
-        else None
+    if not autograd_wrappers.goes_through_autograd(value):
+        return None
+    from tangent.backends.numpy import autograd_helpers  # only with autograd in use
+    return autograd_helpers.autograd_apply
 
 
 ARRAY_METHODS = ArrayMethods(

@@ -609,7 +609,7 @@ def test_linear_system_with_a_matrix_argument_second_order():
 
 
 def test_linear_hessian_in_y0_is_the_weighted_propagators():
-    # L = sum_i sum(W_i * (P_i y0)^2) with P_i = expm(A (t_i - t_0)): H = 2 sum_i P_i^T diag(W_i) P_i.
+    # L = sum_i sum(W_i * (P_i y0)^2), P_i = expm(A (t_i - t_0)): H = 2 sum_i P_i^T diag(W_i) P_i.
     propagators = [scipy.linalg.expm(A * (s - TIMES[0])) for s in TIMES]
     expected = sum(2 * p.T @ np.diag(w) @ p for p, w in zip(propagators, WEIGHTS))
     hessian = tangent.hessian(linear_loss_tight)(np.array([0.3, 0.8]), A, TIMES)

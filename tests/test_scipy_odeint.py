@@ -702,6 +702,45 @@ def test_args_given_as_a_tuple_argument_second_order():
                 eps=1e-5)
 
 
+
+def decay_without_args_tight(y0, t):
+    return np.sum(odeint(decay_without_args, y0, t, rtol=TIGHT, atol=TIGHT) ** 2)
+
+
+def test_without_args_second_order():
+    check_grads(decay_without_args_tight, np.array([1.0, 3.0]), TIMES, order=2, eps=1e-5)
+
+
+def cubed_decay(y0, k):
+    return np.sum(odeint(linear, y0, TIMES, args=(np.array([[-k]]),), rtol=TIGHT,
+                         atol=TIGHT) ** 3)
+
+
+def test_scalar_initial_state_hessian_matches_closed_form():
+    # y = y0 exp(-k t): L = y0^3 sum(exp(-3 k t)).
+    y0, k = 2.0, 0.6
+    decay = np.exp(-3 * k * TIMES)
+    blocks = tangent.hessian(cubed_decay, wrt=(0, 1))(y0, k)
+    expected = [[6 * y0 * np.sum(decay), -9 * y0 ** 2 * np.sum(TIMES * decay)],
+                [-9 * y0 ** 2 * np.sum(TIMES * decay), 9 * y0 ** 3 * np.sum(TIMES ** 2 * decay)]]
+    np.testing.assert_allclose(np.array(blocks, dtype=float), expected, rtol=1e-8)
+
+
+def test_repeated_output_times_second_order():
+    # Central differences in t would break the times' order: y0 and args only.
+    repeated = np.array([0.0, 0.5, 0.5, 1.2])
+    check_grads(pendulum_energy_path, np.array([1.2, -0.3]), 0.25, 3.0, repeated, order=2,
+                wrt=(0, 1, 2), eps=1e-5)
+
+
+def at_its_start_time(y0, k):
+    return np.sum(odeint(linear, y0, np.array([0.3]), args=(np.array([[-k]]),)) ** 2)
+
+
+def test_a_single_output_time_in_every_mode():
+    # The output is y0 itself: odeint then integrates nothing, and neither may the derivative.
+    check_grads(at_its_start_time, np.array([-2.0]), 0.5, order=2)
+
 def test_vector_jacobian_product_in_its_seed_and_point():
     # The seed of a vjp is an argument like any other here: the adjoint and tangent of
     # odeint's adjoint solve in g (d[g]) are checked alongside y0, the parameters and t.

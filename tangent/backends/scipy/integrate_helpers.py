@@ -29,6 +29,9 @@ the four compositions needs, besides ``J`` and ``V`` themselves, one of
   forward over reverse (tangent of ``V``):   ``V(x; dg) + K(x; dx, g)``
   reverse over reverse (adjoint of ``V``):   ``g: J(x; c)``,  ``x: K(x; c, g)``
 
+(``w`` and ``c`` are the gradients arriving at ``J``'s and ``V``'s results; ``dx``,
+``dv`` and ``dg`` the tangents of ``x``, ``v`` and ``g``.)
+
 ``J`` solves the sensitivity system ``z = (y, u)``, ``z' = F(z) = (f, f_y u +
 f_p q)`` with ``q`` the direction of ``p``, from ``z0 = (y0, dy0 - f_0 dt_0)``, and
 reads ``J_i = u_i + f_i dt_i`` (``J_0 = dy0``). ``K`` and ``L`` are the first-order
@@ -36,8 +39,11 @@ gradient and tangent of that: the same adjoint and sensitivity solves, run on
 ``F`` instead of ``f`` (``_TangentField``), plus the derivatives of ``z0`` and of
 ``f_i dt_i``. ``F``'s own Jacobian products are second derivatives of ``func``,
 which tangent writes by differentiating its derivative of ``func`` again.
-Where ``J`` or ``V`` reads the outputs ``ys`` of the primal solve, ``ys`` is
-``Y(x)`` itself: its derivative is counted in ``x``'s, never again in ``ys``'s.
+``J`` and ``V`` also read ``ys``, the outputs of the primal solve, which the
+generated code passes them straight from the ``odeint`` call whose derivative
+they are: ``ys`` is ``Y(x)``, so ``J`` and ``V`` are functions of ``x`` alone and
+their derivatives above are the whole of it. The rules give ``ys`` no
+derivative of its own, which would count the same dependence twice.
 
 Notation: ``n`` is the size of the state, ``m`` the number of numbers in
 ``args``, ``ys`` the forward solution at the ``T`` output times (``T`` by ``n``),
@@ -291,7 +297,7 @@ def _solved(rhs: Callable, state: np.ndarray, times: Any, solver: dict) -> np.nd
     """``odeint``'s solution, or an error where it gave up: it then only warns and
     returns what it had, which would make a wrong derivative."""
     from scipy import integrate  # loaded with the backend, never by import tangent
-    if np.all(np.asarray(times) == times[0]):  # odeint refuses to do nothing: no time passes
+    if np.all(np.asarray(times) == times[0]):  # no time passes: odeint calls that a failure
         return np.tile(state, (len(times), 1))
     values, info = integrate.odeint(rhs, state, times, full_output=True, **solver)
     if info['message'] != 'Integration successful.':

@@ -128,6 +128,19 @@ def test_neural_ode_against_finite_differences_in_every_mode():
                 modes=('reverse', 'forward'), wrt=(0,))
 
 
+
+def test_neural_ode_second_order_against_finite_differences():
+    """Every composition of two modes through odeint (the Hessian-vector product
+    among them), with respect to the network's list of (W, b) tuples."""
+    program = load('neural_ode')
+    rs = numpy.random.RandomState(SEED)
+    params = [(0.5 * rs.randn(2, 3), 0.1 * rs.randn(3)),
+              (0.5 * rs.randn(3, 2), 0.1 * rs.randn(2))]
+    times = numpy.linspace(0.0, 1.0, 4)
+    target = numpy.stack([numpy.cos(times), -numpy.sin(times)], axis=1)
+    check_grads(program.objective, params, numpy.array([1.0, 0.0]), times, target,
+                modes=('reverse', 'forward'), wrt=(0,), order=2, eps=1e-5)
+
 def test_newton_cg_hessian_vector_products_match_autograd():
     program = load('newton_cg')
     weights, features, labels = fresh_arguments(program)

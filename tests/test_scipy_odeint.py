@@ -557,36 +557,208 @@ def test_func_gathering_star_args_raises():
         tangent.grad(gathered_loss, wrt=(1,))(np.array([1.0]), 0.3)
 
 
-def test_hessian_vector_product_raises():
-    hvp = tangent.autodiff(tangent.autodiff(linear_loss, mode='reverse', check_dims=False),
-                           mode='forward', check_dims=False)
-    with pytest.raises(NotImplementedError, match='Second-order.*odeint'):
-        hvp(np.array([1.0, 0.5]), A, TIMES, 1.0, np.array([1.0, 0.0]))
+# Second order: every composition of two modes ------------------------------------
+# check_grads(order=2) compares forward over reverse (the Hessian-vector product),
+# reverse over reverse, reverse over forward and forward over forward with central
+# differences of the first derivative, which the tests above check on their own.
+
+def test_logistic_second_order_in_y0_rate_capacity_and_times():
+    check_grads(logistic_final, np.array([0.2]), 1.3, 2.5, np.array([0.1, 0.9, 2.4]),
+                order=2, eps=1e-5)
 
 
-def test_reverse_over_reverse_raises():
-    gradient = tangent.autodiff(linear_loss, mode='reverse', check_dims=False)
+def logistic_final_autograd(y0, rate, capacity, t):
+    import autograd.numpy as anp
 
-    def gradient_sum(y0, a, t):
-        return np.sum(gradient(y0, a, t, 1.0))
-    with pytest.raises(NotImplementedError, match='Second-order.*odeint'):
-        tangent.grad(gradient_sum)(np.array([1.0, 0.5]), A, TIMES)
-
-
-def test_forward_over_forward_raises():
-    first = tangent.autodiff(linear_loss, mode='forward')
-    second = tangent.autodiff(first, wrt=(0,), mode='forward')
-    with pytest.raises(NotImplementedError, match='Second-order.*odeint'):
-        second(np.array([1.0, 0.5]), A, TIMES, np.array([1.0, 0.0]), np.array([0.0, 1.0]))
+    def at(s):
+        return capacity * y0 / (y0 + (capacity - y0) * anp.exp(-rate * (s - t[0])))
+    return anp.sum(at(t[-1]) ** 2) + 0.5 * anp.sum(at(t[1]))
 
 
-def test_reverse_over_forward_raises():
-    first = tangent.autodiff(linear_loss, mode='forward')
-    gradient = tangent.autodiff(first, wrt=(0,), mode='reverse', check_dims=False)
-    with pytest.raises(NotImplementedError, match='Second-order.*odeint'):
-        gradient(np.array([1.0, 0.5]), A, TIMES, np.array([1.0, 0.0]), 1.0)
+def test_logistic_hessian_matches_the_closed_form():
+    # autograd's Hessian of the logistic curve in closed form: no ODE solve at all.
+    import autograd
+    point = (np.array([0.2]), 1.3, 2.5, np.array([0.1, 0.9, 2.4]))
+    for index in (0, 3):
+        expected = autograd.hessian(logistic_final_autograd, index)(*point)
+        actual = tangent.hessian(logistic_final, wrt=index)(*point)
+        np.testing.assert_allclose(actual, expected, rtol=1e-7, atol=1e-9)
 
 
-def test_second_order_check_grads_raises():
-    with pytest.raises(NotImplementedError, match='Second-order.*odeint'):
-        check_grads(pendulum_energy_path, np.array([1.2, -0.3]), 0.25, 3.0, TIMES, order=2)
+def test_logistic_hessian_vector_product_in_rate_and_capacity():
+    import autograd
+    point = (np.array([0.2]), 1.3, 2.5, np.array([0.1, 0.9, 2.4]))
+    direction = (0.7, -1.1)
+    products = tangent.hvp(logistic_final, wrt=(1, 2))(*point, direction)
+    for index, product in zip((1, 2), products):
+        def gradient_along(rate, capacity, index=index):
+            return autograd.grad(logistic_final_autograd, index)(point[0], rate, capacity,
+                                                                point[3])
+        expected = autograd.grad(lambda s: gradient_along(point[1] + s * direction[0],
+                                                          point[2] + s * direction[1]))(0.0)
+        np.testing.assert_allclose(product, expected, rtol=1e-7)
+
+
+def linear_loss_tight(y0, a, t):
+    ys = odeint(linear, y0, t, args=(a,), rtol=TIGHT, atol=TIGHT)
+    return np.sum(WEIGHTS * ys * ys)
+
+
+def test_linear_system_with_a_matrix_argument_second_order():
+    check_grads(linear_loss_tight, np.array([1.0, -0.5]), A, TIMES, order=2, eps=1e-5)
+
+
+def test_linear_hessian_in_y0_is_the_weighted_propagators():
+    # L = sum_i sum(W_i * (P_i y0)^2), P_i = expm(A (t_i - t_0)): H = 2 sum_i P_i^T diag(W_i) P_i.
+    propagators = [scipy.linalg.expm(A * (s - TIMES[0])) for s in TIMES]
+    expected = sum(2 * p.T @ np.diag(w) @ p for p, w in zip(propagators, WEIGHTS))
+    hessian = tangent.hessian(linear_loss_tight)(np.array([0.3, 0.8]), A, TIMES)
+    np.testing.assert_allclose(hessian, expected, rtol=1e-8)
+
+
+def test_linear_hessian_in_the_matrix_matches_the_closed_form():
+    point = (np.array([1.0, -0.5]), A, TIMES)
+    direction = np.random.default_rng(7).normal(size=A.shape)
+    product = tangent.hvp(linear_loss_tight, wrt=1)(*point, direction)
+    eps = 1e-4
+
+    def closed_form_gradient(a):
+        return central_difference(linear_loss_closed_form, (point[0], a, TIMES), 1, eps=1e-5)
+    expected = (closed_form_gradient(A + eps * direction) -
+                closed_form_gradient(A - eps * direction)) / (2 * eps)
+    np.testing.assert_allclose(product, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_pendulum_second_order_with_times():
+    check_grads(pendulum_energy_path, np.array([1.2, -0.3]), 0.25, 3.0, TIMES, order=2,
+                eps=1e-5)
+
+
+def test_neural_ode_second_order():
+    rng = np.random.default_rng(0)
+    check_grads(neural_ode_loss, rng.normal(size=3), 0.8 * rng.normal(size=(3, 3)),
+                0.3 * rng.normal(size=3), np.array([0.0, 0.5, 1.5]), order=2, eps=1e-5)
+
+
+def test_list_of_weight_tuples_second_order():
+    rng = np.random.default_rng(4)
+    check_grads(mlp_ode_loss, mlp_layers(rng), np.array([0.4, 0.9]), TIMES, order=2, eps=1e-5)
+
+
+def test_list_of_weight_tuples_hessian_vector_product_keeps_the_structure():
+    rng = np.random.default_rng(6)
+    layers, y0 = mlp_layers(rng), np.array([0.4, 0.9])
+    direction = mlp_layers(np.random.default_rng(8))
+    product = tangent.hvp(mlp_ode_loss)(layers, y0, TIMES, direction)
+    assert isinstance(product, list) and all(isinstance(layer, tuple) for layer in product)
+    eps = 1e-5
+    gradient = tangent.grad(mlp_ode_loss)
+
+    def moved(sign):
+        return [tuple(w + sign * eps * dw for w, dw in zip(layer, step))
+                for layer, step in zip(layers, direction)]
+    expected = [(above - below) / (2 * eps) for above, below in
+                zip(nested_leaves(gradient(moved(1), y0, TIMES)),
+                    nested_leaves(gradient(moved(-1), y0, TIMES)))]
+    for actual, wanted in zip(nested_leaves(product), expected):
+        np.testing.assert_allclose(actual, wanted, rtol=1e-5, atol=1e-8)
+
+
+def test_dict_with_a_tuple_and_a_string_second_order():
+    check_grads(settings_loss, np.array([0.5, -0.2]), make_settings(), order=2, eps=1e-5)
+
+
+def test_nested_list_of_numbers_hessian_matches_closed_form():
+    # L = y0 sum(exp(-k t)): d2L/dy0 dk = -sum(t exp(-k t)), d2L/dk2 = y0 sum(t^2 exp(-k t)).
+    y0, k = 1.3, 0.6
+    blocks = tangent.hessian(list_args_loss, wrt=(0, 1))(np.array([y0]), k)
+    np.testing.assert_allclose(np.ravel(blocks[0][0]), [0.0], atol=1e-9)
+    np.testing.assert_allclose(np.ravel(blocks[0][1]), [-np.sum(TIMES * np.exp(-k * TIMES))],
+                               rtol=1e-8)
+    np.testing.assert_allclose(blocks[1][1], y0 * np.sum(TIMES ** 2 * np.exp(-k * TIMES)),
+                               rtol=1e-8)
+
+
+def test_tfirst_second_order():
+    check_grads(time_first_loss, 0.7, 1.4, TIMES, order=2, eps=1e-5)
+
+
+def test_func_returning_a_list_with_a_string_argument_second_order():
+    check_grads(oscillator_loss, np.array([0.4, 0.9]), 1.7, TIMES, order=2, eps=1e-5)
+
+
+def test_times_in_a_list_literal_second_order():
+    check_grads(decay_until, np.array([1.5]), 0.8, 1.7, order=2, eps=1e-5)
+
+
+@pytest.mark.parametrize('times', [TIMES, TIMES[::-1].copy()], ids=['forwards', 'backwards'])
+def test_tcrit_second_order(times):
+    # The first derivative's own error (about 1e-10 here) over eps: a larger step.
+    check_grads(kicked_loss, np.array([0.5, 1.0]), 0.8, times, order=2, eps=1e-4)
+
+
+def test_args_given_as_a_tuple_argument_second_order():
+    check_grads(pendulum_with_parameter_tuple, np.array([0.5, 0.2]), (0.3, 2.0), order=2,
+                eps=1e-5)
+
+
+
+def decay_without_args_tight(y0, t):
+    return np.sum(odeint(decay_without_args, y0, t, rtol=TIGHT, atol=TIGHT) ** 2)
+
+
+def test_without_args_second_order():
+    check_grads(decay_without_args_tight, np.array([1.0, 3.0]), TIMES, order=2, eps=1e-5)
+
+
+def cubed_decay(y0, k):
+    return np.sum(odeint(linear, y0, TIMES, args=(np.array([[-k]]),), rtol=TIGHT,
+                         atol=TIGHT) ** 3)
+
+
+def test_scalar_initial_state_hessian_matches_closed_form():
+    # y = y0 exp(-k t): L = y0^3 sum(exp(-3 k t)).
+    y0, k = 2.0, 0.6
+    decay = np.exp(-3 * k * TIMES)
+    blocks = tangent.hessian(cubed_decay, wrt=(0, 1))(y0, k)
+    expected = [[6 * y0 * np.sum(decay), -9 * y0 ** 2 * np.sum(TIMES * decay)],
+                [-9 * y0 ** 2 * np.sum(TIMES * decay), 9 * y0 ** 3 * np.sum(TIMES ** 2 * decay)]]
+    np.testing.assert_allclose(np.array(blocks, dtype=float), expected, rtol=1e-8)
+
+
+def test_repeated_output_times_second_order():
+    # Central differences in t would break the times' order: y0 and args only.
+    repeated = np.array([0.0, 0.5, 0.5, 1.2])
+    check_grads(pendulum_energy_path, np.array([1.2, -0.3]), 0.25, 3.0, repeated, order=2,
+                wrt=(0, 1, 2), eps=1e-5)
+
+
+def at_its_start_time(y0, k):
+    return np.sum(odeint(linear, y0, np.array([0.3]), args=(np.array([[-k]]),)) ** 2)
+
+
+def test_a_single_output_time_in_every_mode():
+    # The output is y0 itself: odeint then integrates nothing, and neither may the derivative.
+    check_grads(at_its_start_time, np.array([-2.0]), 0.5, order=2)
+
+def test_vector_jacobian_product_in_its_seed_and_point():
+    # The seed of a vjp is an argument like any other here: the adjoint and tangent of
+    # odeint's adjoint solve in g (d[g]) are checked alongside y0, the parameters and t.
+    seed = np.random.default_rng(9).normal(size=(len(TIMES), 2))
+    check_grads(tangent.vjp(pendulum_path, wrt=(0, 1, 2, 3)), np.array([1.2, -0.3]), 0.25, 3.0,
+                TIMES, seed, eps=1e-5)
+
+
+def test_jacobian_vector_product_in_its_tangents_and_point():
+    rng = np.random.default_rng(10)
+    check_grads(tangent.jvp(pendulum_path, wrt=(0, 1, 2, 3)), np.array([1.2, -0.3]), 0.25, 3.0,
+                TIMES, rng.normal(size=2), 0.4, -0.8, rng.normal(size=len(TIMES)), eps=1e-5)
+
+
+def test_third_order_raises():
+    gradient = tangent.autodiff(linear_loss_tight, mode='reverse', check_dims=False)
+    second = tangent.autodiff(gradient, wrt=(0,), mode='forward', check_dims=False)
+    third = tangent.autodiff(second, wrt=(0,), mode='forward', check_dims=False)
+    y0, direction = np.array([1.0, 0.5]), np.array([1.0, 0.0])
+    with pytest.raises(NotImplementedError, match='Third.*odeint'):
+        third(y0, A, TIMES, 1.0, direction, direction)

@@ -42,6 +42,8 @@ NOTES = {
     'scipy.special.ive': 'in z (real); the order v raises',
     'scipy.special.gammainc': 'in x; the shape a raises',
     'scipy.special.gammaincc': 'in x; the shape a raises',
+    'scipy.integrate.odeint': ('in y0, t and args, to second order by further ODE solves '
+                               '(docs/scipy_odeint.md); a third order raises'),
 }
 
 

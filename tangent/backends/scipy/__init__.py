@@ -8,7 +8,7 @@ its own value types; it brings rules, and the helpers those rules call.
 - ``special``: ``scipy.special`` (``logsumexp``, ``gammaln``, ``erf``, ...).
 - ``linalg``: ``scipy.linalg`` (``cholesky``, ``cho_solve``, ``solve_triangular``, ...).
 - ``stats``: ``logpdf``/``pdf``/``logcdf``/``cdf``/``sf`` of ``scipy.stats`` distributions.
-- ``integrate``: ``scipy.integrate.odeint``, differentiated by the adjoint ODE.
+- ``integrate``: ``scipy.integrate.odeint``, differentiated by the adjoint ODE, to second order.
 - ``*_helpers``: the longer formulas those rules call as ``tangent.<name>``.
 """
 

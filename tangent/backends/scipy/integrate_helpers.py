@@ -14,8 +14,40 @@ The products with ``func``'s Jacobians, ``a^T df/dy``, ``a^T df/dargs`` and
 ``func`` (``tangent.vjp`` / ``tangent.jvp``, cached by tangent after the first
 call). The inner solves use tight tolerances unless the call gave its own.
 
-Notation: ``n`` is the size of the state, ``ys`` the forward solution at the
-output times (``len(t)`` by ``n``), ``G`` the incoming gradient of ``ys``.
+Second order. Write ``x = (y0, t, p)`` for what ``odeint`` is differentiated
+in (``p`` the numbers in ``args``), ``Y(x)`` for its outputs, ``J(x; v) = DY v``
+for ``odeint_jvp`` and ``V(x; g) = DY^T g`` for ``odeint_vjp``. Both are linear
+in ``v`` and ``g``, and the second derivative of ``Y`` is symmetric, so each of
+the four compositions needs, besides ``J`` and ``V`` themselves, one of
+
+- ``K(x; v, w) = grad_x <w, J(x; v)>``, shaped like ``x``, and
+- ``L(x; v, dx) = D_x J(x; v) dx``, shaped like ``Y`` (``<K(x; v, w), dx> =
+  <w, L(x; v, dx)>``):
+
+  forward over forward (tangent of ``J``):   ``J(x; dv) + L(x; v, dx)``
+  reverse over forward (adjoint of ``J``):   ``v: V(x; w)``,  ``x: K(x; v, w)``
+  forward over reverse (tangent of ``V``):   ``V(x; dg) + K(x; dx, g)``
+  reverse over reverse (adjoint of ``V``):   ``g: J(x; c)``,  ``x: K(x; c, g)``
+
+(``w`` and ``c`` are the gradients arriving at ``J``'s and ``V``'s results; ``dx``,
+``dv`` and ``dg`` the tangents of ``x``, ``v`` and ``g``.)
+
+``J`` solves the sensitivity system ``z = (y, u)``, ``z' = F(z) = (f, f_y u +
+f_p q)`` with ``q`` the direction of ``p``, from ``z0 = (y0, dy0 - f_0 dt_0)``, and
+reads ``J_i = u_i + f_i dt_i`` (``J_0 = dy0``). ``K`` and ``L`` are the first-order
+gradient and tangent of that: the same adjoint and sensitivity solves, run on
+``F`` instead of ``f`` (``_TangentField``), plus the derivatives of ``z0`` and of
+``f_i dt_i``. ``F``'s own Jacobian products are second derivatives of ``func``,
+which tangent writes by differentiating its derivative of ``func`` again.
+``J`` and ``V`` also read ``ys``, the outputs of the primal solve, which the
+generated code passes them straight from the ``odeint`` call whose derivative
+they are: ``ys`` is ``Y(x)``, so ``J`` and ``V`` are functions of ``x`` alone and
+their derivatives above are the whole of it. The rules give ``ys`` no
+derivative of its own, which would count the same dependence twice.
+
+Notation: ``n`` is the size of the state, ``m`` the number of numbers in
+``args``, ``ys`` the forward solution at the ``T`` output times (``T`` by ``n``),
+``G`` the incoming gradient of ``ys``.
 """
 
 from __future__ import annotations
@@ -27,8 +59,9 @@ import numpy as np
 
 from tangent import backends, runtime
 
-__all__ = ['odeint_options', 'odeint_vjp', 'odeint_jvp', 'odeint_func_gradient',
-           'odeint_higher_order']
+__all__ = ['odeint_options', 'odeint_vjp', 'odeint_jvp', 'odeint_vjp_tangent',
+           'odeint_vjp_gradients', 'odeint_jvp_tangent', 'odeint_jvp_gradients',
+           'odeint_func_gradient', 'odeint_higher_order']
 
 # The inner solves' tolerance when the call gives none: odeint's own default
 # (about 1.5e-8) would make the derivative much less accurate than the solution.
@@ -108,6 +141,7 @@ class _System:
         self.leaves = [(i, path, np.shape(_at(self.args[i], path)))
                        for i in self.active for path in leaves[i]]
         self.sizes = [int(np.prod(shape, dtype=int)) for _, _, shape in self.leaves]
+        self.size = sum(self.sizes)
         self.y0 = np.asarray(y0, dtype=np.float64).ravel()
         self.n = self.y0.size
         self.t = np.asarray(t, dtype=np.float64).ravel()
@@ -154,13 +188,90 @@ class _System:
             offset += size
         return tuple(_replaced_leaves(arg, found.get(i, {})) for i, arg in enumerate(self.args))
 
-    def directions(self, dargs: Any) -> list:
-        """The tangent of each active argument, shaped like it, from ``dargs``, the
-        tangent of ``args``: zero as a whole, or one per argument, each zero (None,
-        0.0) as a whole or in some of its leaves."""
-        given = [None if _is_zero(dargs) else dargs[i] for i in self.active]
-        tangents = self.unflatten(self.flatten(tuple(given)))
+    def flat_args(self, dargs: Any) -> np.ndarray:
+        """The vector of ``dargs``'s leaves, a tangent (or gradient) of ``args``: zero
+        as a whole, or one per argument, each zero (None, 0.0) as a whole or in some
+        of its leaves."""
+        return self.flatten(tuple(None if _is_zero(dargs) else dargs[i] for i in self.active))
+
+    def flat_point(self, dy0: Any, dt: Any, dargs: Any) -> tuple:
+        """A tangent (or gradient) of ``(y0, t, args)`` as three flat vectors."""
+        return (np.broadcast_to(_zero_or(dy0), (self.n,)).ravel(),
+                np.broadcast_to(_zero_or(dt), self.t.shape).ravel(), self.flat_args(dargs))
+
+    def shaped_point(self, y0: Any, t: Any, start: np.ndarray, times: np.ndarray,
+                     parameters: np.ndarray) -> tuple:
+        """Flat gradients of ``(y0, t, args)`` shaped like them, as ``odeint_vjp``
+        returns them."""
+        return (_like(start.reshape(np.shape(y0)), y0), _like(times.reshape(np.shape(t)), t),
+                self.unflatten(parameters))
+
+    def _tangents(self, parameters: np.ndarray) -> list:
+        """The tangent of each active argument, shaped like it, from a flat vector."""
+        tangents = self.unflatten(parameters)
         return [tangents[i] for i in self.active]
+
+    def _flat(self, value: Any, shape: tuple) -> np.ndarray:
+        return np.broadcast_to(np.asarray(value, dtype=np.float64), shape).ravel()
+
+    # The user's system as a vector field on a flat state with flat parameters:
+    # the interface _TangentField offers too, for the solves below.
+
+    def rate_and_jvp(self, y: np.ndarray, s: float, dy: np.ndarray,
+                     dp: np.ndarray) -> tuple:
+        """``f`` and ``f_y dy + f_p dp`` at ``(y, s)``."""
+        jvp = backends.derivative_of(self.func, self.wrt, 'forward')
+        change, rate = jvp(*self.arguments(y, s), dy, *self._tangents(dp))
+        return self._flat(rate, self.output_shape), self._flat(change, self.output_shape)
+
+    def vjp(self, y: np.ndarray, s: float, a: np.ndarray) -> tuple:
+        """``a^T f_y``, ``a^T f_p`` and ``f`` at ``(y, s)``."""
+        vjp = backends.derivative_of(self.func, self.wrt, 'reverse')
+        *gradients, rate = vjp(*self.arguments(y, s), a.reshape(self.output_shape))
+        return (self._flat(gradients[0], (self.n,)), self.flatten(tuple(gradients[1:])),
+                self._flat(rate, self.output_shape))
+
+    def time_rate(self, y: np.ndarray, s: float) -> np.ndarray:
+        """``f_s``, the partial derivative of ``f`` in the time, at ``(y, s)``."""
+        time_position = 0 if self.tfirst else 1
+        jvp = backends.derivative_of(self.func, (time_position,), 'forward')
+        change, _ = jvp(*self.arguments(y, s), 1.0)
+        return self._flat(change, self.output_shape)
+
+    def _second_wrt(self) -> tuple:
+        """The positions of the state, the active arguments and their tangents in
+        the signature of tangent's forward derivative of ``func``."""
+        after_arguments = 2 + len(self.args)
+        return self.wrt + tuple(after_arguments + k for k in range(len(self.wrt)))
+
+    def second_jvp(self, y: np.ndarray, s: float, u: np.ndarray, q: np.ndarray,
+                   dy: np.ndarray, dp: np.ndarray, du: np.ndarray, dq: np.ndarray) -> tuple:
+        """``(f, f_y u + f_p q)`` and its tangent, moving ``y, p, u, q`` by ``dy, dp,
+        du, dq``: the forward derivative of the forward derivative of ``func``."""
+        jvp = backends.derivative_of(self.func, self.wrt, 'forward')
+        second = backends.derivative_of(jvp, self._second_wrt(), 'forward')
+        (dchange, drate), (change, rate) = second(
+            *self.arguments(y, s), u, *self._tangents(q),
+            dy, *self._tangents(dp), du, *self._tangents(dq))
+        shape = self.output_shape
+        return (self._flat(rate, shape), self._flat(change, shape), self._flat(drate, shape),
+                self._flat(dchange, shape))
+
+    def second_vjp(self, y: np.ndarray, s: float, u: np.ndarray, q: np.ndarray,
+                   alpha: np.ndarray, beta: np.ndarray) -> tuple:
+        """The gradients of ``y, p, u, q`` given ``alpha`` and ``beta``, those of ``f``
+        and ``f_y u + f_p q``, and those two values: the reverse derivative of the
+        forward derivative of ``func``."""
+        jvp = backends.derivative_of(self.func, self.wrt, 'forward')
+        second = backends.derivative_of(jvp, self._second_wrt(), 'reverse')
+        seed = (beta.reshape(self.output_shape), alpha.reshape(self.output_shape))
+        *gradients, (change, rate) = second(*self.arguments(y, s), u, *self._tangents(q), seed)
+        half = len(self.wrt)
+        state, tangent = gradients[:half], gradients[half:]
+        shape = self.output_shape
+        return (self._flat(state[0], (self.n,)), self.flatten(tuple(state[1:])),
+                self._flat(tangent[0], (self.n,)), self.flatten(tuple(tangent[1:])),
+                self._flat(rate, shape), self._flat(change, shape))
 
     def solve(self, rhs: Callable, state: np.ndarray, times: np.ndarray) -> np.ndarray:
         """``odeint`` of an augmented system, in the direction of the primal solve."""
@@ -186,6 +297,8 @@ def _solved(rhs: Callable, state: np.ndarray, times: Any, solver: dict) -> np.nd
     """``odeint``'s solution, or an error where it gave up: it then only warns and
     returns what it had, which would make a wrong derivative."""
     from scipy import integrate  # loaded with the backend, never by import tangent
+    if np.all(np.asarray(times) == times[0]):  # no time passes: odeint calls that a failure
+        return np.tile(state, (len(times), 1))
     values, info = integrate.odeint(rhs, state, times, full_output=True, **solver)
     if info['message'] != 'Integration successful.':
         raise RuntimeError(
@@ -250,77 +363,238 @@ def _like(gradient: np.ndarray, value: Any) -> Any:
     return gradient.astype(dtype if dtype.kind == 'f' else np.float64)
 
 
-def odeint_vjp(g: Any, ys: np.ndarray, func: Callable, y0: Any, t: Any, args: Any,
-               options: OdeintOptions) -> tuple:
-    """The gradients of ``y0``, ``t`` and ``args`` given ``g``, that of ``ys``.
+class _TangentField:
+    """The sensitivity system of a field ``f`` (a ``_System`` here) in the direction
+    ``q`` of its parameters: the state ``z = (y, u)``, the parameters ``(p, q)``, the
+    rate ``F(z) = (f, f_y u + f_p q)``. Its Jacobian products are second derivatives
+    of ``f``; it offers the solves the interface of a ``_System``."""
+
+    def __init__(self, base: _System, direction: np.ndarray):
+        self.base, self.direction = base, direction
+        self.n, self.size = 2 * base.n, 2 * base.size
+        self.solve, self.solve_back = base.solve, base.solve_back
+
+    def rate(self, z: np.ndarray, s: float) -> np.ndarray:
+        n = self.base.n
+        return np.concatenate(self.base.rate_and_jvp(z[:n], s, z[n:], self.direction))
+
+    def rate_and_jvp(self, z: np.ndarray, s: float, dz: np.ndarray, dparameters: np.ndarray):
+        n, m = self.base.n, self.base.size
+        rate, change, drate, dchange = self.base.second_jvp(
+            z[:n], s, z[n:], self.direction, dz[:n], dparameters[:m], dz[n:], dparameters[m:])
+        return np.concatenate([rate, change]), np.concatenate([drate, dchange])
+
+    def vjp(self, z: np.ndarray, s: float, a: np.ndarray) -> tuple:
+        n = self.base.n
+        gy, gp, gu, gq, rate, change = self.base.second_vjp(z[:n], s, z[n:], self.direction,
+                                                            a[:n], a[n:])
+        return np.concatenate([gy, gu]), np.concatenate([gp, gq]), np.concatenate([rate, change])
+
+
+def _gradient_solve(field: Any, times: np.ndarray, outputs: np.ndarray,
+                    incoming: np.ndarray) -> tuple:
+    """``V``: the gradients of the start, the times and the parameters of ``field``'s
+    solution given ``incoming``, that of its ``outputs``.
 
     Between consecutive output times the system ``[y, a, b]`` is integrated
-    backwards, with ``y' = f``, ``a' = -a^T df/dy`` and ``b' = -a^T df/dargs``;
+    backwards, with ``y' = f``, ``a' = -a^T df/dy`` and ``b' = -a^T df/dp``;
     ``y`` restarts at the output ``ys[i]`` and ``a`` gains ``G[i]`` there. At
-    ``t[0]``, ``a`` is the gradient of ``y0`` and ``b`` that of ``args``. An output
+    ``t[0]``, ``a`` is the gradient of ``y0`` and ``b`` that of ``p``. An output
     time moves only its own output, along ``f``: its gradient is ``G[i] . f_i``;
     ``t[0]`` also shifts the whole trajectory, by ``-f_0`` per unit, seen by every
     later output: hence its extra ``-(a - G[0]) . f_0``.
     """
-    system = _System(func, y0, t, args, options)
-    vjp = backends.derivative_of(system.func, system.wrt, 'reverse')
-    n, times = system.n, system.t
-    outputs = np.asarray(ys, dtype=np.float64).reshape(len(times), n)
-    incoming = np.broadcast_to(np.asarray(g, dtype=np.float64), outputs.shape)
+    n = field.n
 
     def backward(state: np.ndarray, s: float) -> np.ndarray:
-        y, a = state[:n], state[n:2 * n]
-        *gradients, rate = vjp(*system.arguments(y, s), a.reshape(system.output_shape))
-        return np.concatenate([np.asarray(rate, dtype=np.float64).ravel(),
-                               -np.asarray(gradients[0], dtype=np.float64).ravel(),
-                               -system.flatten(tuple(gradients[1:]))])
+        gy, gp, rate = field.vjp(state[:n], s, state[n:2 * n])
+        return np.concatenate([rate, -gy, -gp])
 
-    time_gradient = np.array([incoming[i] @ system.rate(outputs[i], times[i])
+    time_gradient = np.array([incoming[i] @ field.rate(outputs[i], times[i])
                               for i in range(len(times))])
     adjoint = incoming[-1].copy()
-    args_gradient = np.zeros(sum(system.sizes))
+    parameter_gradient = np.zeros(field.size)
     for i in range(len(times) - 1, 0, -1):
         if times[i] != times[i - 1]:
-            state = np.concatenate([outputs[i], adjoint, args_gradient])
-            state = system.solve_back(backward, state, times[i], times[i - 1])
-            adjoint, args_gradient = state[n:2 * n], state[2 * n:]
+            state = np.concatenate([outputs[i], adjoint, parameter_gradient])
+            state = field.solve_back(backward, state, times[i], times[i - 1])
+            adjoint, parameter_gradient = state[n:2 * n], state[2 * n:]
         adjoint = adjoint + incoming[i - 1]
-    time_gradient[0] -= adjoint @ system.rate(system.y0, times[0])
-    return (_like(adjoint.reshape(np.shape(y0)), y0),
-            _like(time_gradient.reshape(np.shape(t)), t),
-            system.unflatten(args_gradient))
+    time_gradient[0] -= adjoint @ field.rate(outputs[0], times[0])
+    return adjoint, time_gradient, parameter_gradient
+
+
+def _tangent_solve(field: Any, times: np.ndarray, outputs: np.ndarray, start_tangent: np.ndarray,
+                   time_tangent: np.ndarray, parameter_tangent: np.ndarray) -> tuple:
+    """``J``: the tangents of ``field``'s ``outputs`` (``T`` by ``n``) given those of its
+    start, times and parameters, and the solution of the sensitivity system
+    (``T`` by ``2 n``) they come from.
+
+    The sensitivity ``u = dy/d(y0, p)`` in the given direction solves ``u' = f_y u +
+    f_p dp`` beside ``y``. Moving ``t[0]`` by ``dt0`` starts the trajectory later, so
+    ``u`` starts at ``dy0 - f_0 dt0``; moving an output time moves its output
+    along ``f``: ``dys[i] = u(t_i) + f_i dt_i``.
+    """
+    n = field.n
+    sensitivities = _TangentField(field, parameter_tangent)
+    start = start_tangent - field.rate(outputs[0], times[0]) * time_tangent[0]
+    solution = field.solve(sensitivities.rate, np.concatenate([outputs[0], start]), times)
+    rates = np.array([field.rate(outputs[i], times[i]) for i in range(len(times))])
+    tangents = solution[:, n:] + rates * time_tangent[:, None]
+    tangents[0] = start_tangent
+    return tangents, solution
+
+
+def _second_gradient(system: _System, outputs: np.ndarray, direction: tuple,
+                     weights: np.ndarray) -> tuple:
+    """``K(x; v, w) = grad_x <w, J(x; v)>`` for ``v = direction`` (flat tangents of
+    ``y0, t, p``) and ``w = weights`` (``T`` by ``n``), as flat gradients of ``y0, t, p``.
+
+    ``<w, J> = w_0 . dy0 + sum_{i>0} w_i . (u_i + f(y_i, t_i) dt_i)`` with ``(y, u)`` the
+    sensitivity system's solution ``z``: its gradient is ``V`` of that system
+    (``_TangentField``) seeded with ``(dt_i f_y^T w_i, w_i)`` at ``z_i``, plus the
+    direct terms of ``f(y_i, t_i) dt_i`` in ``t_i`` and ``p``, plus the start
+    ``z0 = (y0, dy0 - f(y0, t0) dt0)`` carried back to ``y0, t0, p``.
+    """
+    start_tangent, time_tangent, parameter_tangent = direction
+    n, m, times = system.n, system.size, system.t
+    _, solution = _tangent_solve(system, times, outputs, start_tangent, time_tangent,
+                                 parameter_tangent)
+    seed = np.zeros((len(times), 2 * n))
+    seed[1:, n:] = weights[1:]
+    time_gradient, parameter_gradient = np.zeros(len(times)), np.zeros(m)
+    for i in range(1, len(times)):
+        if time_tangent[i] != 0:
+            y, s = solution[i, :n], times[i]
+            gy, gp, _ = system.vjp(y, s, weights[i])
+            seed[i, :n] = time_tangent[i] * gy
+            parameter_gradient += time_tangent[i] * gp
+            time_gradient[i] += time_tangent[i] * weights[i] @ system.time_rate(y, s)
+    start, through_solve, parameters = _gradient_solve(
+        _TangentField(system, parameter_tangent), times, solution, seed)
+    gy0, gp0, _ = system.vjp(system.y0, times[0], start[n:])
+    time_gradient[0] -= time_tangent[0] * start[n:] @ system.time_rate(system.y0, times[0])
+    return (start[:n] - time_tangent[0] * gy0, time_gradient + through_solve,
+            parameter_gradient + parameters[:m] - time_tangent[0] * gp0)
+
+
+def _second_tangent(system: _System, outputs: np.ndarray, direction: tuple,
+                    moved: tuple) -> np.ndarray:
+    """``L(x; v, dx) = D_x J(x; v) dx`` for ``v = direction`` and ``dx = moved`` (flat
+    tangents of ``y0, t, p``), ``T`` by ``n``.
+
+    ``J_i = u_i + f(y_i, t_i) dt_i`` moves by ``du_i + (f_y dy_i + f_s dt'_i + f_p dp')
+    dt_i``, where ``(dy, du)`` is ``J`` of the sensitivity system (``_TangentField``),
+    from the tangent of its start ``(dy0', -dt0 (f_y dy0' + f_s dt0' + f_p dp'))``.
+    """
+    start_tangent, time_tangent, parameter_tangent = direction
+    start_moved, time_moved, parameters_moved = moved
+    n, m, times = system.n, system.size, system.t
+    _, solution = _tangent_solve(system, times, outputs, start_tangent, time_tangent,
+                                 parameter_tangent)
+    sensitivities = _TangentField(system, parameter_tangent)
+
+    def rate_moved(y: np.ndarray, s: float, dy: np.ndarray, ds: float) -> np.ndarray:
+        """The tangent of ``f(y, s, p)`` as ``y, s, p`` move by ``dy, ds, dp'``."""
+        _, change = system.rate_and_jvp(y, s, dy, parameters_moved)
+        return change + system.time_rate(y, s) * ds if ds != 0 else change
+
+    start = np.concatenate([start_moved, -time_tangent[0] * rate_moved(
+        system.y0, times[0], start_moved, time_moved[0])])
+    solution_moved, _ = _tangent_solve(sensitivities, times, solution, start, time_moved,
+                                       np.concatenate([parameters_moved, np.zeros(m)]))
+    result = np.zeros((len(times), n))
+    for i in range(1, len(times)):
+        result[i] = solution_moved[i, n:]
+        if time_tangent[i] != 0:
+            result[i] += time_tangent[i] * rate_moved(solution[i, :n], times[i],
+                                                       solution_moved[i, :n], time_moved[i])
+    return result
+
+
+def _outputs(system: _System, ys: np.ndarray) -> np.ndarray:
+    return np.asarray(ys, dtype=np.float64).reshape(len(system.t), system.n)
+
+
+def _incoming(system: _System, g: Any) -> np.ndarray:
+    """A gradient (or tangent) of ``ys``, None or 0.0 as zero, as ``T`` by ``n``."""
+    return np.broadcast_to(_zero_or(g), (len(system.t), system.n))
+
+
+def odeint_vjp(g: Any, ys: np.ndarray, func: Callable, y0: Any, t: Any, args: Any,
+               options: OdeintOptions) -> tuple:
+    """``V``: the gradients of ``y0``, ``t`` and ``args`` given ``g``, that of ``ys``
+    (``_gradient_solve``)."""
+    system = _System(func, y0, t, args, options)
+    gradients = _gradient_solve(system, system.t, _outputs(system, ys), _incoming(system, g))
+    return system.shaped_point(y0, t, *gradients)
 
 
 def odeint_jvp(ys: np.ndarray, func: Callable, y0: Any, t: Any, args: Any, dy0: Any, dt: Any,
                dargs: Any, options: OdeintOptions) -> np.ndarray:
-    """The tangent of ``ys`` given those of ``y0``, ``t`` and ``args``.
-
-    The sensitivity ``s = dy/d(y0, args)`` in the given direction solves
-    ``s' = df/dy s + df/dargs dargs`` beside ``y``. Moving ``t[0]`` by ``dt0``
-    starts the trajectory later, so ``s`` starts at ``dy0 - f_0 dt0``; moving an
-    output time moves its output along ``f``: ``dys[i] = s(t_i) + f_i dt_i``.
-    """
+    """``J``: the tangent of ``ys`` given those of ``y0``, ``t`` and ``args``
+    (``_tangent_solve``)."""
     system = _System(func, y0, t, args, options)
-    jvp = backends.derivative_of(system.func, system.wrt, 'forward')
-    n, times = system.n, system.t
-    outputs = np.asarray(ys, dtype=np.float64).reshape(len(times), n)
-    y0_tangent = np.broadcast_to(_zero_or(dy0), (n,))
-    t_tangent = np.broadcast_to(_zero_or(dt), times.shape)
-    args_direction = system.directions(dargs)
+    tangents, _ = _tangent_solve(system, system.t, _outputs(system, ys),
+                                 *system.flat_point(dy0, dt, dargs))
+    return tangents.reshape(np.shape(ys))
 
-    def forward(state: np.ndarray, s: float) -> np.ndarray:
-        y, sensitivity = state[:n], state[n:]
-        change, rate = jvp(*system.arguments(y, s), sensitivity.reshape(np.shape(y)),
-                           *args_direction)
-        return np.concatenate([np.asarray(rate, dtype=np.float64).ravel(),
-                               np.broadcast_to(np.asarray(change, np.float64), (n,))])
 
-    start = y0_tangent - system.rate(system.y0, times[0]) * t_tangent[0]
-    sensitivity = system.solve(forward, np.concatenate([system.y0, start]), times)[:, n:]
-    rates = np.array([system.rate(outputs[i], times[i]) for i in range(len(times))])
-    tangent_ys = sensitivity + rates * t_tangent[:, None]
-    tangent_ys[0] = y0_tangent
-    return tangent_ys.reshape(np.shape(ys))
+def odeint_vjp_tangent(g: Any, ys: np.ndarray, func: Callable, y0: Any, t: Any, args: Any,
+                       options: OdeintOptions, dg: Any, dy0: Any, dt: Any,
+                       dargs: Any) -> tuple:
+    """The tangent of ``odeint_vjp``'s gradients as ``g, y0, t, args`` move by ``dg,
+    dy0, dt, dargs``: ``V(x; dg) + K(x; dx, g)``."""
+    system = _System(func, y0, t, args, options)
+    outputs, moved = _outputs(system, ys), system.flat_point(dy0, dt, dargs)
+    total = _second_gradient(system, outputs, moved, _incoming(system, g))
+    if not _is_zero(dg):
+        through_seed = _gradient_solve(system, system.t, outputs, _incoming(system, dg))
+        total = tuple(mine + other for mine, other in zip(total, through_seed))
+    return system.shaped_point(y0, t, *total)
+
+
+def odeint_vjp_gradients(parts_gradient: Any, g: Any, ys: np.ndarray, func: Callable, y0: Any,
+                         t: Any, args: Any, options: OdeintOptions) -> tuple:
+    """The gradients of ``g, y0, t, args`` given ``c``, that of ``odeint_vjp``'s
+    gradients ``(y0, t, args)``: ``J(x; c)`` for ``g`` and ``K(x; c, g)`` for the rest."""
+    system = _System(func, y0, t, args, options)
+    outputs = _outputs(system, ys)
+    given = (None, None, None) if _is_zero(parts_gradient) else parts_gradient
+    direction = system.flat_point(*given)
+    seed_gradient, _ = _tangent_solve(system, system.t, outputs, *direction)
+    rest = _second_gradient(system, outputs, direction, _incoming(system, g))
+    return (runtime.unbroadcast(seed_gradient.reshape(np.shape(ys)), g),
+            *system.shaped_point(y0, t, *rest))
+
+
+def odeint_jvp_tangent(ys: np.ndarray, func: Callable, y0: Any, t: Any, args: Any, dy0: Any,
+                       dt: Any, dargs: Any, options: OdeintOptions, moved_y0: Any,
+                       moved_t: Any, moved_args: Any, ddy0: Any, ddt: Any,
+                       ddargs: Any) -> np.ndarray:
+    """The tangent of ``odeint_jvp``'s result as ``y0, t, args`` move by ``moved_*``
+    and ``dy0, dt, dargs`` by ``ddy0, ddt, ddargs``: ``J(x; dv) + L(x; v, dx)``."""
+    system = _System(func, y0, t, args, options)
+    outputs = _outputs(system, ys)
+    total = _second_tangent(system, outputs, system.flat_point(dy0, dt, dargs),
+                            system.flat_point(moved_y0, moved_t, moved_args))
+    inner_moved = system.flat_point(ddy0, ddt, ddargs)
+    if any(np.any(part) for part in inner_moved):
+        total = total + _tangent_solve(system, system.t, outputs, *inner_moved)[0]
+    return total.reshape(np.shape(ys))
+
+
+def odeint_jvp_gradients(dys_gradient: Any, ys: np.ndarray, func: Callable, y0: Any, t: Any,
+                         args: Any, dy0: Any, dt: Any, dargs: Any,
+                         options: OdeintOptions) -> tuple:
+    """The gradients of ``y0, t, args, dy0, dt, dargs`` given ``w``, that of
+    ``odeint_jvp``'s result: ``K(x; v, w)`` for the first three, ``V(x; w)`` for the
+    tangents (``J`` is linear in them)."""
+    system = _System(func, y0, t, args, options)
+    outputs, weights = _outputs(system, ys), _incoming(system, dys_gradient)
+    point = _second_gradient(system, outputs, system.flat_point(dy0, dt, dargs), weights)
+    tangents = _gradient_solve(system, system.t, outputs, weights)
+    return (*system.shaped_point(y0, t, *point), *system.shaped_point(y0, t, *tangents))
 
 
 def _zero_or(value: Any) -> np.ndarray:
@@ -346,8 +620,8 @@ def odeint_func_gradient(func: Callable) -> None:
 
 
 def odeint_higher_order(*_: Any) -> None:
-    """Raised where a derivative of an ``odeint`` derivative is asked for."""
+    """Raised where a derivative of a second derivative of ``odeint`` is asked for."""
     raise NotImplementedError(
-        'Second-order derivatives through scipy.integrate.odeint (a derivative of its '
-        'adjoint or sensitivity solve, as in a Hessian-vector product) are not '
-        'implemented; differentiate odeint once only.')
+        'Third- and higher-order derivatives through scipy.integrate.odeint (a derivative '
+        'of its second-order helpers) are not implemented; differentiate odeint at most '
+        'twice.')

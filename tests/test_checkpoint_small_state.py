@@ -103,6 +103,13 @@ def counter_in_the_step(u, n):
     return u
 
 
+def nested_loop_in_the_step(u, k, n):
+    for step in tangent.checkpoint(range(n), snapshots=3):
+        for inner in range(2):
+            u = u * 0.9 + k * np.sin(u)
+    return u
+
+
 NUMBER_CASES = [
     ('euler', euler, (0.3, 0.5, 40)),
     ('no_invariants', no_invariants, (0.4, 9)),
@@ -110,6 +117,7 @@ NUMBER_CASES = [
     ('two_numbers_carried', two_numbers_carried, (0.4, -0.2, 10)),
     ('grows_into_an_array', grows_into_an_array, (0.4, 0.9, 6)),
     ('counter_in_the_step', counter_in_the_step, (0.4, 13)),
+    ('nested_loop_in_the_step', nested_loop_in_the_step, (0.4, 0.3, 12)),
 ]
 
 

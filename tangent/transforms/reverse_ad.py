@@ -890,20 +890,25 @@ class ReverseAD:
             numbers[invariants_param] = float
         return self.differentiate_subroutine(loop.gradient_step_function, positions, numbers)
 
-    def _steps_of_numbers(self) -> dict[Any, Callable[[bool], bool]]:
-        """For each checkpointed loop's step function: given a number as its state
-        (and whether its invariant is one), does it return a number? Its
+    def _steps_of_numbers(self) -> dict[int, Callable[[bool], bool]]:
+        """By id of each checkpointed loop's step function: given a number as its
+        state (and whether its invariant is one), does it return a number? Its
         gradient, written for numbers, says. ``_shape_classes`` asks only for
         a loop whose state starts as a number; a yes makes the state a number
         at every step, by induction."""
+        def returns_number(loop, positions):
+            @functools.cache
+            def given(invariant_number: bool) -> bool:
+                return self.step_gradient_for_numbers(
+                    loop, positions, invariant_number).returns_number
+            return given
+
         found = {}
         for node in anno.walk(self.fdef):
             if anno.has(node, Key.CHECKPOINT):
                 loop = anno.get(node, Key.CHECKPOINT)
                 positions = (1, 2) if loop.invariants in self.active else (1,)
-                found[loop.step_function] = functools.cache(functools.partial(
-                    lambda loop, positions, invariant_number: self.step_gradient_for_numbers(
-                        loop, positions, invariant_number).returns_number, loop, positions))
+                found[id(loop.step_function)] = returns_number(loop, positions)
         return found
 
     def adjoint_while(self, stmt: gast.While, state: State) -> list:
@@ -1127,7 +1132,7 @@ _COUNTER = object()  # the value a for loop over range gives its target
 def _shape_classes(fdef: gast.FunctionDef, params: list[str],
                    scalars: set[str] = frozenset(),
                    may_join: Callable[[gast.expr], bool] = lambda value: False,
-                   steps_of_numbers: dict[Any, Callable[[bool], bool]] | None = None
+                   steps_of_numbers: dict[int, Callable[[bool], bool]] | None = None
                    ) -> dict[str, str]:
     """Variables known to share a shape and dtype, by class (flow-insensitive).
 
@@ -1135,7 +1140,7 @@ def _shape_classes(fdef: gast.FunctionDef, params: list[str],
     Python numbers) share one; a number joins any class; element-wise
     arithmetic and ufuncs of operands of one class (and numbers) stay in it,
     but not a ``+`` or ``*`` that ``may_join`` says may concatenate or repeat
-    lists. A checkpointed loop's step (a key of ``steps_of_numbers``) called
+    lists. A checkpointed loop's step (its id a key of ``steps_of_numbers``) called
     with a number as its state gives a number if its entry, asked whether its
     invariant is a number too, says so.
     A variable assigned values of different classes, or of any other
@@ -1178,7 +1183,8 @@ def _shape_classes(fdef: gast.FunctionDef, params: list[str],
             return joined([class_of(value.left), class_of(value.right)])
         if isinstance(value, gast.UnaryOp) and isinstance(value.op, (gast.USub, gast.UAdd)):
             return class_of(value.operand)
-        if isinstance(value, gast.Call) and annotate.callee(value) in (steps_of_numbers or {}):
+        if steps_of_numbers and isinstance(value, gast.Call) and \
+                id(annotate.callee(value)) in steps_of_numbers:
             return step_class(value)
         if isinstance(value, gast.Call) and not value.keywords and (
                 isinstance(annotate.callee(value), np.ufunc)
@@ -1191,7 +1197,7 @@ def _shape_classes(fdef: gast.FunctionDef, params: list[str],
         state_class, invariants_class = class_of(state), class_of(invariants)
         if state_class is None or invariants_class is None:
             return None
-        if state_class is _SCALAR and steps_of_numbers[annotate.callee(call)](
+        if state_class is _SCALAR and steps_of_numbers[id(annotate.callee(call))](
                 invariants_class is _SCALAR):
             return _SCALAR
         return unknown

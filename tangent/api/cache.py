@@ -40,7 +40,8 @@ class Generated:
 
     def __init__(self, function: Callable | None, seed_name: str, checks: tuple,
                  tangent_names: list | None = None,
-                 for_function: Callable[[Callable], Callable] | None = None):
+                 for_function: Callable[[Callable], Callable] | None = None,
+                 returns_number: bool = False):
         self.function = function
         self.seed_name = seed_name
         self.checks = checks  # ((mapping, name, value), ...) that must still hold
@@ -50,12 +51,15 @@ class Generated:
         # which takes the function as an argument, and never a derivative holding the
         # function: that would keep the function, and so its own cache entry, alive forever.
         self.for_function = for_function
+        # Reverse mode, parameters typed as numbers: the function returns a number too.
+        self.returns_number = returns_number
 
     def bound_to(self, fn: Callable) -> Generated:
         """This derivative as a caller gets it: one that writes more code holds ``fn``."""
         if self.for_function is None:
             return self
-        return Generated(self.for_function(fn), self.seed_name, self.checks, self.tangent_names)
+        return Generated(self.for_function(fn), self.seed_name, self.checks, self.tangent_names,
+                         returns_number=self.returns_number)
 
 
 class _Entry:

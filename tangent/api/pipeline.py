@@ -356,7 +356,8 @@ def _generate_reverse(fn, wrt, options, param_types) -> Generated:
                               seed_name=tracing.SEED_NAME)
         inner = read_callee(callee, from_source)
         checks.extend(inner.checks)
-        return Subroutine(function=inner.function, seed_name=inner.seed_name)
+        return Subroutine(function=inner.function, seed_name=inner.seed_name,
+                          returns_number=inner.returns_number)
 
     result = ReverseAD(fdef, list(wrt), namer, namespace, differentiate_subroutine,
                        front.filename, front.param_types).run()
@@ -401,7 +402,8 @@ def _generate_reverse(fn, wrt, options, param_types) -> Generated:
                 seed_name)
         return Generated(function=generic, seed_name=seed_name, checks=tuple(checks),
                           for_function=with_scalar_version)
-    return Generated(function=function, seed_name=result.seed_name, checks=tuple(checks))
+    return Generated(function=function, seed_name=result.seed_name, checks=tuple(checks),
+                     returns_number=result.returns_number)
 
 
 def _purity_check(namespace: naming.Namespace) -> Callable[[gast.expr], bool]:

@@ -190,6 +190,8 @@ GENERAL_VERSION = policy.GENERAL_VERSION  # on a derivative tangent wraps
 CURRENT_VERSION = '_tangent_current_version'  # on a derivative kept current: see kept_current
 
 _SHAPE_HELPERS = {'unbroadcast', 'unreduce_like', 'add_grad', 'shape_only'}
+# Reading a checkpointed loop's schedule: its steps' gradient matches shapes.
+_CHECKPOINTED_LOOP = 'revolve_after_first_sweep'
 
 
 def reads_shapes_in_loops(module: gast.Module) -> bool:
@@ -197,7 +199,7 @@ def reads_shapes_in_loops(module: gast.Module) -> bool:
     not do when every argument is a Python number (outside loops, the few calls cost
     about what choosing the version would)."""
     return any(isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
-               and node.func.attr in _SHAPE_HELPERS
+               and (node.func.attr in _SHAPE_HELPERS or node.func.attr == _CHECKPOINTED_LOOP)
                for loop in anno.walk(module) if isinstance(loop, (gast.For, gast.While))
                for node in anno.walk(loop))
 

@@ -55,14 +55,17 @@ class RevolveSchedule:
     position, build the list once.
     """
 
-    def __init__(self, steps: int, snapshots: int, after_first_sweep: bool = False):
+    def __init__(self, steps: int, snapshots: int, after_first_sweep: bool = False,
+                 sweeps: bool = False):
         self.steps = steps
         self.snapshots = snapshots
         self.after_first_sweep = after_first_sweep
+        self.sweeps = sweeps
         self._listed = None
 
     def __iter__(self) -> Iterator:
-        return _binomial_actions(self.steps, self.snapshots, self.after_first_sweep)
+        return _binomial_actions(self.steps, self.snapshots, self.after_first_sweep,
+                                 self.sweeps)
 
     def _list(self) -> list:
         if self._listed is None:
@@ -77,10 +80,12 @@ class RevolveSchedule:
 
     def __repr__(self) -> str:
         rest = ', after the first sweep' if self.after_first_sweep else ''
+        rest += ', with sweeps' if self.sweeps else ''
         return f'<binomial schedule: {self.steps} steps, {self.snapshots} snapshots{rest}>'
 
 
-def _binomial_actions(steps: int, snapshots: int, after_first_sweep: bool) -> Iterator:
+def _binomial_actions(steps: int, snapshots: int, after_first_sweep: bool,
+                      sweeps: bool = False) -> Iterator:
     """The binomial schedule reversing ``steps`` steps with ``snapshots`` states
     held at most, the start's included; computed without recursion.
 
@@ -105,6 +110,10 @@ def _binomial_actions(steps: int, snapshots: int, after_first_sweep: bool) -> It
     first reversal (the loop itself takes them) and starts by restoring the
     last of them. One generator, not a chain of them: the backward pass reads
     an action per step or so, and each layer would cost as much again.
+
+    ``sweeps`` writes a segment that has a snapshot for every step as one
+    ``('sweep', first, last)`` (see ``revolve_after_first_sweep``) followed by
+    restoring ``first`` and reversing it, rather than five actions a step.
     """
     if steps <= 0:
         return
@@ -146,6 +155,11 @@ def _binomial_actions(steps: int, snapshots: int, after_first_sweep: bool) -> It
             # step at a time, saving each state, and reverse back through them.
             # Written out rather than split, as most steps of a schedule with the
             # default snapshots fall in such a segment.
+            if sweeps and not sweeping:
+                yield ('sweep', first, last)
+                yield ('restore', first, first)
+                yield ('reverse', first, first + 1)
+                continue
             if sweeping:
                 sweeping = False
                 yield ('restore', last - 2, last - 2)
@@ -187,15 +201,24 @@ def revolve_first_sweep(schedule: Iterable) -> set:
     return first_sweep
 
 
-def revolve_after_first_sweep(schedule: Iterable) -> Iterable:
+def revolve_after_first_sweep(schedule: Iterable, sweeps: bool = False) -> Iterable:
     """What remains of ``schedule`` once the loop ran, taking the first snapshots:
     back from the end to the last of them, then the rest of the schedule.
 
     For a schedule from ``revolve``, a schedule of the same kind, computed as it
     is read; for any other iterable of actions, a list.
+
+    With ``sweeps``, a schedule from ``revolve`` also has ``('sweep', first,
+    last)`` actions: from the state before step ``first`` (saved), run steps
+    ``first`` to ``last - 2`` saving the state after each, then reverse steps
+    ``last - 1`` down to ``first + 1`` from those states, freeing each. This is
+    what the schedule does anyway in most of its steps, written as two tight
+    loops instead of an action or more per step, for loops whose step costs
+    less than reading an action. Other iterables have no sweeps.
     """
     if isinstance(schedule, RevolveSchedule):
-        return RevolveSchedule(schedule.steps, schedule.snapshots, after_first_sweep=True)
+        return RevolveSchedule(schedule.steps, schedule.snapshots, after_first_sweep=True,
+                               sweeps=sweeps)
     actions = iter(schedule)
     last_snapshot = None
     for action, first, last in actions:

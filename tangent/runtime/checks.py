@@ -54,6 +54,10 @@ def real_only(derivative: Any, value: Any, function_name: str) -> Any:
     return derivative
 
 
+# Arguments that hold no array but perhaps themselves.
+_FLAT_INPUTS = frozenset({np.ndarray, float, int, bool, type(None), np.float64, np.float32})
+
+
 def unaliased(value: Any, inputs: tuple) -> Any:
     """``value``, with every array in it that shares memory with an array among
     ``inputs`` (the call's arguments) copied, and its lists, tuples and dicts
@@ -64,6 +68,13 @@ def unaliased(value: Any, inputs: tuple) -> Any:
     """
     if type(value) is float or type(value) is int or isinstance(value, np.generic):
         return value  # immutable: nothing to share
+    if type(value) is np.ndarray and all(type(item) in _FLAT_INPUTS for item in inputs):
+        # The common case, checked without walking containers: called for every
+        # step of a checkpointed loop, the walk would cost as much as the step.
+        for item in inputs:
+            if type(item) is np.ndarray and np.may_share_memory(value, item):
+                return value.copy()
+        return value
     arrays = _array_leaves(inputs)
     if not arrays and not isinstance(value, (list, tuple, dict)):
         return value

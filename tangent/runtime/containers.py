@@ -125,7 +125,7 @@ def add_grad(left: Any, right: Any) -> Any:
     if right is None:
         return left
     kind = type(left)
-    if kind is float or kind is np.ndarray:
+    if kind is float or kind is np.ndarray or kind is np.float64:
         return left + right
     if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
         if len(left) != len(right):

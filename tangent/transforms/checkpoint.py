@@ -338,17 +338,26 @@ def strip_markers(fdef: gast.FunctionDef) -> None:
 # of the schedule replays steps from them, holding at most the schedule's
 # number of states, and reverses each step with the step function's gradient,
 # which recomputes that one step. The schedule is computed as it is read, so
-# it costs no memory; ``loop_values`` evaluates the loop's range once. The
-# actions are tested in the order of how often they come: each step is
-# reversed once and, with the default snapshots, advanced and restored about
-# once.
+# it costs no memory; ``loop_values`` evaluates the loop's range once. Most
+# steps are replayed and reversed in sweeps, two tight loops over a stretch
+# with a snapshot per step, since reading an action costs more than a small
+# step; the other actions are tested in the order of how often they come.
 def REVERSE_SCHEDULE(unused, state, bstate, invariants, binvariants, iterations, schedule,
                      saved, step, dstep):
     loop_values = iterations
-    for action, first, last in tangent.revolve_after_first_sweep(schedule):
+    for action, first, last in tangent.revolve_after_first_sweep(schedule, True):
         if action == 'reverse':
             bstate, binvariants_part = dstep(loop_values[first], state, invariants, bstate)
             binvariants = tangent.add_grad(binvariants, binvariants_part)
+        elif action == 'sweep':
+            for index in range(first + 1, last):
+                state = step(loop_values[index - 1], state, invariants)
+                saved[index] = tangent.copy(state)
+            for index in range(last - 1, first, -1):
+                bstate, binvariants_part = dstep(loop_values[index], saved[index], invariants,
+                                                 bstate)
+                binvariants = tangent.add_grad(binvariants, binvariants_part)
+                saved.pop(index)
         elif action == 'advance':
             for value in loop_values[first:last]:
                 state = step(value, state, invariants)
@@ -363,9 +372,16 @@ def REVERSE_SCHEDULE(unused, state, bstate, invariants, binvariants, iterations,
 def REVERSE_SCHEDULE_STATE_ONLY(unused, state, bstate, invariants, iterations, schedule,
                                 saved, step, dstep):
     loop_values = iterations
-    for action, first, last in tangent.revolve_after_first_sweep(schedule):
+    for action, first, last in tangent.revolve_after_first_sweep(schedule, True):
         if action == 'reverse':
             bstate = dstep(loop_values[first], state, invariants, bstate)
+        elif action == 'sweep':
+            for index in range(first + 1, last):
+                state = step(loop_values[index - 1], state, invariants)
+                saved[index] = tangent.copy(state)
+            for index in range(last - 1, first, -1):
+                bstate = dstep(loop_values[index], saved[index], invariants, bstate)
+                saved.pop(index)
         elif action == 'advance':
             for value in loop_values[first:last]:
                 state = step(value, state, invariants)

@@ -28,6 +28,7 @@ an adjoint is read before any contribution is certain.
 from __future__ import annotations
 
 import enum
+import functools
 import types
 from typing import Any, Callable
 
@@ -63,9 +64,11 @@ State = dict  # primal name -> Adj (missing means UNSET)
 class Subroutine:
     """What the driver returns for a user function called by the differentiated one."""
 
-    def __init__(self, function: Callable, seed_name: str):
+    def __init__(self, function: Callable, seed_name: str, returns_number: bool = False):
         self.function = function    # its generated reverse function
         self.seed_name = seed_name  # the name of that function's seed parameter
+        # Written for parameters typed as numbers, it returns a number too.
+        self.returns_number = returns_number
 
 
 class ReverseResult:
@@ -73,7 +76,8 @@ class ReverseResult:
 
     def __init__(self, primal: list, adjoint: list, result_name: str, seed_name: str,
                  wrt_names: list, gradient_names: list, pushed: set, uses_stack: bool,
-                 stack_name: str, adjoint_stack_name: str | None):
+                 stack_name: str, adjoint_stack_name: str | None,
+                 returns_number: bool = False):
         self.primal = primal
         self.adjoint = adjoint
         self.result_name = result_name
@@ -84,6 +88,7 @@ class ReverseResult:
         self.uses_stack = uses_stack
         self.stack_name = stack_name
         self.adjoint_stack_name = adjoint_stack_name
+        self.returns_number = returns_number  # the result is a number when the typed ones are
 
 
 def _differentiable(value: gast.expr) -> bool:
@@ -138,7 +143,8 @@ class ReverseAD:
         scalars = {p for p, cls in self.param_types.items() if cls in _SCALAR_CLASSES}
         self.shape_classes = _shape_classes(
             fdef, self.params, scalars,
-            lambda value: sequence_operation(value, self.numeric, self.sequences) is not None)
+            lambda value: sequence_operation(value, self.numeric, self.sequences) is not None,
+            self._steps_of_numbers())
         self.maybe_none: set[str] = set()  # adjoints that may hold None (a zero)
         # Adjoints that the code being written copies before writing into them in
         # place (what a loop body would otherwise do in every iteration).
@@ -206,7 +212,8 @@ class ReverseAD:
                              seed_name=seed, wrt_names=self.wrt_names,
                              gradient_names=gradient_names, pushed=self.pushed,
                              uses_stack=bool(self.pushed_used), stack_name=self.stack,
-                             adjoint_stack_name=self.adjoint_stack_name)
+                             adjoint_stack_name=self.adjoint_stack_name,
+                             returns_number=self.shape_classes.get(self.result_name) == _SCALAR)
 
     def _tape_shapes_only(self, primal: list, adjoint: list) -> None:
         """Tape only the shape of values the backward pass reads only for their shape.
@@ -835,7 +842,7 @@ class ReverseAD:
             return []
         with_invariants = loop.invariants in self.active
         positions = (1, 2) if with_invariants else (1,)
-        subroutine = self.differentiate_subroutine(loop.gradient_step_function, positions, {})
+        subroutine = self.step_gradient(loop, positions)
         out = [comments.comment('Grad of: ' + _header_source(stmt) + '  (checkpointed)')]
         bindings = {
             'unused': name(loop.state), 'state': name(loop.state),
@@ -858,6 +865,50 @@ class ReverseAD:
         if not loop.mutates_state:  # snapshots can share the state: steps rebind it
             code = [_WithoutCopies(self.namespace).visit(statement) for statement in code]
         return out + code
+
+    def step_gradient(self, loop: checkpoint.CheckpointedLoop,
+                      positions: tuple[int, ...]) -> Subroutine:
+        """The gradient of a checkpointed loop's step; written for numbers when its
+        state is a number at every step (see ``_steps_of_numbers``)."""
+        if self.shape_classes.get(loop.state) == _SCALAR:
+            return self.step_gradient_for_numbers(
+                loop, positions, self.shape_classes.get(loop.invariants) == _SCALAR)
+        return self.differentiate_subroutine(loop.gradient_step_function, positions, {})
+
+    def step_gradient_for_numbers(self, loop: checkpoint.CheckpointedLoop,
+                                  positions: tuple[int, ...], invariant_number: bool
+                                  ) -> Subroutine:
+        """The gradient of a loop's step, written knowing that its state (and its
+        lone invariant) are numbers (a Python float or int, or a NumPy scalar
+        computed from them), as the derivative of a function of numbers is: it
+        matches no shapes at run time, which over a small state costs as much as
+        the step itself."""
+        _, state_param, invariants_param = [arg.id for arg in loop.gradient_step_def.args.args]
+        numbers = {state_param: float}
+        if invariant_number:
+            numbers[invariants_param] = float
+        return self.differentiate_subroutine(loop.gradient_step_function, positions, numbers)
+
+    def _steps_of_numbers(self) -> dict[int, Callable[[bool], bool]]:
+        """By id of each checkpointed loop's step function: given a number as its
+        state (and whether its invariant is one), does it return a number? Its
+        gradient, written for numbers, says. ``_shape_classes`` asks only for
+        a loop whose state starts as a number; a yes makes the state a number
+        at every step, by induction."""
+        def returns_number(loop, positions):
+            @functools.cache
+            def given(invariant_number: bool) -> bool:
+                return self.step_gradient_for_numbers(
+                    loop, positions, invariant_number).returns_number
+            return given
+
+        found = {}
+        for node in anno.walk(self.fdef):
+            if anno.has(node, Key.CHECKPOINT):
+                loop = anno.get(node, Key.CHECKPOINT)
+                positions = (1, 2) if loop.invariants in self.active else (1,)
+                found[id(loop.step_function)] = returns_number(loop, positions)
+        return found
 
     def adjoint_while(self, stmt: gast.While, state: State) -> list:
         counter, op_id = self.loop_counters[id(stmt)]
@@ -1079,7 +1130,8 @@ _COUNTER = object()  # the value a for loop over range gives its target
 
 def _shape_classes(fdef: gast.FunctionDef, params: list[str],
                    scalars: set[str] = frozenset(),
-                   may_join: Callable[[gast.expr], bool] = lambda value: False
+                   may_join: Callable[[gast.expr], bool] = lambda value: False,
+                   steps_of_numbers: dict[int, Callable[[bool], bool]] | None = None
                    ) -> dict[str, str]:
     """Variables known to share a shape and dtype, by class (flow-insensitive).
 
@@ -1087,7 +1139,9 @@ def _shape_classes(fdef: gast.FunctionDef, params: list[str],
     Python numbers) share one; a number joins any class; element-wise
     arithmetic and ufuncs of operands of one class (and numbers) stay in it,
     but not a ``+`` or ``*`` that ``may_join`` says may concatenate or repeat
-    lists.
+    lists. A checkpointed loop's step (its id a key of ``steps_of_numbers``) called
+    with a number as its state gives a number if its entry, asked whether its
+    invariant is a number too, says so.
     A variable assigned values of different classes, or of any other
     operation, is in no class.
     """
@@ -1128,10 +1182,23 @@ def _shape_classes(fdef: gast.FunctionDef, params: list[str],
             return joined([class_of(value.left), class_of(value.right)])
         if isinstance(value, gast.UnaryOp) and isinstance(value.op, (gast.USub, gast.UAdd)):
             return class_of(value.operand)
+        if steps_of_numbers and isinstance(value, gast.Call) and \
+                id(annotate.callee(value)) in steps_of_numbers:
+            return step_class(value)
         if isinstance(value, gast.Call) and not value.keywords and (
                 isinstance(annotate.callee(value), np.ufunc)
                 or getattr(annotate.callee(value), '__module__', None) == 'math'):
             return joined([class_of(arg) for arg in value.args])
+        return unknown
+
+    def step_class(call):
+        _, state, invariants = call.args
+        state_class, invariants_class = class_of(state), class_of(invariants)
+        if state_class is None or invariants_class is None:
+            return None
+        if state_class is _SCALAR and steps_of_numbers[id(annotate.callee(call))](
+                invariants_class is _SCALAR):
+            return _SCALAR
         return unknown
 
     for _ in range(len(assignments) + 2):

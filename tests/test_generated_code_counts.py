@@ -52,9 +52,19 @@ def count(source: str) -> dict[str, int]:
     def named(attr):
         return sum(1 for node in calls if helper(node) and node.func.attr == attr)
 
+    # A loop over range records into lists, each popped into a variable backward.
+    tape_lists = {node.value.func.value.id for node in ast.walk(tree)
+                  if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                  and isinstance(node.value.func, ast.Attribute)
+                  and node.value.func.attr == 'pop' and not node.value.args
+                  and isinstance(node.value.func.value, ast.Name)}
+    list_appends = sum(1 for node in calls if isinstance(node.func, ast.Attribute)
+                       and node.func.attr == 'append' and isinstance(node.func.value, ast.Name)
+                       and node.func.value.id in tape_lists)
+
     return {
         'statements': sum(1 for node in ast.walk(tree) if isinstance(node, ast.stmt)),
-        'tape_pushes': named('push') + named('push_stack'),
+        'tape_pushes': named('push') + named('push_stack') + list_appends,
         'add_grad': named('add_grad'),
         'unbroadcast': named('unbroadcast'),
         'helper_calls': sum(1 for node in calls if helper(node)),
@@ -81,6 +91,13 @@ def test_the_counter_counts():
                    '    bx = tangent.add_grad(bx, tangent.unbroadcast(bx, x))\n    return bx\n')
     assert counts == {'statements': 4, 'tape_pushes': 1, 'add_grad': 1, 'unbroadcast': 1,
                       'helper_calls': 3}
+
+
+def test_the_counter_counts_appends_to_tape_lists():
+    counts = count('def f(x, n, bx):\n    x_saved = []\n    for i in range(n):\n'
+                   '        x_saved.append(x)\n    for i in range(n):\n'
+                   '        x = x_saved.pop()\n    return bx\n')
+    assert counts['tape_pushes'] == 1
 
 
 @pytest.mark.parametrize('workload', WORKLOADS, ids=[w.name for w in WORKLOADS])

@@ -89,12 +89,26 @@ def count(source: str) -> dict[str, int]:
     def named(attr):
         return sum(1 for node in calls if helper(node) and node.func.attr == attr)
 
+    # A loop over range records into lists, each popped into a variable backward.
+    tape_lists = {node.value.func.value.id for node in ast.walk(tree)
+                  if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                  and isinstance(node.value.func, ast.Attribute)
+                  and node.value.func.attr == 'pop' and not node.value.args
+                  and isinstance(node.value.func.value, ast.Name)}
+
+    def on_tape_lists(method):
+        return sum(1 for node in calls if isinstance(node.func, ast.Attribute)
+                   and node.func.attr == method and isinstance(node.func.value, ast.Name)
+                   and node.func.value.id in tape_lists)
+
     counts = {
         'statements': sum(1 for node in ast.walk(tree) if isinstance(node, ast.stmt)),
         'helper_calls': sum(1 for node in calls if helper(node)),
     }
     for kind, helpers in DISPATCH.items():
         counts[kind] = sum(named(name) for name in helpers)
+    counts['tape_pushes'] += on_tape_lists('append')
+    counts['tape_pops'] += on_tape_lists('pop')
     counts['dispatch'] = sum(counts[kind] for kind in DISPATCH)
     return counts
 
@@ -125,6 +139,13 @@ def test_the_counter_counts():
     expected.update(statements=5, helper_calls=5, tape_pushes=1, add_grad=1, unbroadcast=1,
                     matmul_dispatch=1, dispatch=4)
     assert counts == expected
+
+
+def test_the_counter_counts_appends_to_tape_lists():
+    counts = count('def f(x, n, bx):\n    x_saved = []\n    for i in range(n):\n'
+                   '        x_saved.append(x)\n    for i in range(n):\n'
+                   '        x = x_saved.pop()\n    return bx\n')
+    assert counts['tape_pushes'] == 1
 
 
 @pytest.mark.parametrize('workload', WORKLOADS, ids=[w.name for w in WORKLOADS])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast as _ast
 import enum
-from collections import deque
 from typing import Any
 
 import gast
@@ -82,38 +81,50 @@ def node_fields(cls: type) -> tuple[str, ...]:
     return fields
 
 
-_WALKED_FIELDS_OF: dict[type, tuple[str, ...]] = {}
+# Fields ``walk`` leaves out: expression contexts (``Load``) and operators (``Mult``), which
+# no pass looks for among the nodes (they are read as ``node.ctx``, ``node.op``) and which
+# are a third of a tree, and the constant of a ``Constant``, which is never a node.
+_UNWALKED = frozenset({'ctx', 'op', 'ops'})
+_LEAVES = frozenset({'Constant', 'MatchSingleton'})
+_CHILDREN_OF: dict[type, Any] = {}
 
 
-def _walked_fields(cls: type) -> tuple[str, ...]:
-    fields = _WALKED_FIELDS_OF[cls] = tuple(f for f in node_fields(cls) if f != 'ctx')
-    return fields
+def _children_function(cls: type):
+    """A function adding the children of a ``cls`` node to a queue, fields in order:
+    written once per class, so that ``walk`` does no per-field lookups."""
+    fields = () if cls.__name__ in _LEAVES else \
+        tuple(f for f in node_fields(cls) if f not in _UNWALKED)
+    lines = ['def children(node, add, AST):']
+    for field in fields:
+        lines += [f'    value = getattr(node, {field!r}, None)',
+                  '    if value.__class__ is list:',
+                  '        for item in value:',
+                  '            if isinstance(item, AST):',
+                  '                add(item)',
+                  '    elif isinstance(value, AST):',
+                  '        add(value)']
+    if not fields:
+        lines.append('    pass')
+    scope: dict[str, Any] = {}
+    exec('\n'.join(lines), scope)  # noqa: S102 - our own text, from the class's fields
+    function = _CHILDREN_OF[cls] = scope['children']
+    return function
 
 
 def walk(node: Any):
     """Every node of the tree under ``node``, in the order ``ast.walk`` gives
-    (breadth first, fields in order), at about a third of its cost: the passes walk
+    (breadth first, fields in order), at about a fifth of its cost: the passes walk
     whole functions dozens of times, so this is where code generation spends.
-    Expression contexts (``Load``, ``Store``) are left out: no pass looks for them
-    among the nodes (they are read as ``node.ctx``), and they are a quarter of a tree."""
-    pending = deque([node])
-    next_node, add = pending.popleft, pending.append
+    Expression contexts and operators (``Load``, ``Mult``) are left out."""
+    pending = [node]  # a list iterated while it grows: a queue that never shifts
+    add = pending.append
     syntax_node = _ast.AST
-    fields_of = _WALKED_FIELDS_OF
-    while pending:
-        node = next_node()
-        cls = type(node)
-        fields = fields_of.get(cls)
-        if fields is None:
-            fields = _walked_fields(cls)
-        for field in fields:
-            value = getattr(node, field, None)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, syntax_node):
-                        add(item)
-            elif isinstance(value, syntax_node):
-                add(value)
+    children_of = _CHILDREN_OF
+    for node in pending:
+        children = children_of.get(node.__class__)
+        if children is None:
+            children = _children_function(node.__class__)
+        children(node, add, syntax_node)
         yield node
 
 

@@ -4,8 +4,8 @@
 methods, ``generic_visit`` for the rest; a transformer's method returns the
 node, a replacement, a list of them, or None to remove it) and cost about
 half as much: the method for each node class is looked up once, fields are
-read from a per-class table, and expression contexts (``Load``, ``Store``),
-which no pass looks at, are not visited. Long functions spend most of their
+read from a per-class table, and expression contexts and operators (``Load``,
+``Mult``), which no pass looks at, are not visited. Long functions spend most of their
 code-generation time in these walks.
 """
 
@@ -18,7 +18,7 @@ import gast
 
 from tangent.syntax import annotations as anno
 
-_SKIPPED_FIELDS = frozenset({'ctx'})
+_SKIPPED_FIELDS = frozenset({'ctx', 'op', 'ops'})  # contexts and operators: leaves no pass visits
 FIELDS: dict[type, tuple[str, ...]] = {}  # filled by child_fields
 
 

@@ -44,20 +44,20 @@ def optimize(fdef: gast.FunctionDef, is_pure_call: PurityCheck | None = None,
         # Only inlining and folding make new folds possible (``unbroadcast(g, x ** 2)``
         # appears when ``t = x ** 2`` is inlined, ``x ** 1`` when ``power_slope`` folds).
         folded = _fold_constants(fdef) if may_fold else False
-        reshaped = False  # whether statements went or blocks emptied
-        if whole_round or folded:
-            reshaped = _propagate_copies(fdef)
-            reshaped |= _eliminate_dead_code(fdef, is_pure_call)
+        if not (whole_round or folded):
+            break  # only inlining changed the code last round, and it ran to the end
+        propagated = _propagate_copies(fdef)
+        eliminated = _eliminate_dead_code(fdef, is_pure_call)
         inlined = _inline_single_use(fdef)
-        if whole_round or folded or reshaped:
-            reshaped |= _fill_empty_blocks(fdef)  # copy propagation may empty a block
-        if not (folded or reshaped or inlined):
+        filled = _fill_empty_blocks(fdef)  # copy propagation may empty a block
+        if not (folded or propagated or eliminated or inlined or filled):
             break
         may_fold = folded or inlined
-        # Inlining moves an arithmetic expression into the statement reading it: that
-        # copies nothing and kills nothing, so after it alone only folding and more
-        # inlining can find work.
-        whole_round = folded or reshaped
+        # Copy propagation finds every copy in one pass, and neither it nor inlining
+        # (which moves an arithmetic expression into the one statement reading it)
+        # leaves a dead store or a new copy: after them alone only folding and more
+        # inlining could find work, and inlining has run to the end.
+        whole_round = eliminated or filled
     for block in _blocks(fdef):  # the code under some comments was propagated away
         _drop_orphan_comments(block)
     return fdef
@@ -66,25 +66,8 @@ def optimize(fdef: gast.FunctionDef, is_pure_call: PurityCheck | None = None,
 # Helpers -------------------------------------------------------------------
 
 def _walk(node):
-    """Every node under ``node`` (itself included, contexts left out), in no
-    particular order: what ``ast.walk`` gives, without its generic field iteration
-    (the passes walk often)."""
-    stack = [node]
-    pop, push, extend = stack.pop, stack.append, stack.extend
-    fields_of, child_fields = transformers.FIELDS, transformers.child_fields
-    syntax_node = ast.AST
-    while stack:
-        current = pop()
-        if current is None or type(current) is str:  # kw_defaults, Dict keys, names
-            continue
-        yield current
-        fields = fields_of.get(type(current))
-        for field in child_fields(type(current)) if fields is None else fields:
-            value = getattr(current, field, None)
-            if type(value) is list:
-                extend(value)
-            elif isinstance(value, syntax_node):
-                push(value)
+    """Every node under ``node`` (itself included; contexts and operators left out)."""
+    return anno.walk(node)
 
 
 def _loads(node) -> set[str]:
@@ -377,16 +360,23 @@ def _depth(node: gast.expr) -> int:
     """How many operations deep ``node`` nests (a name or a number is 0)."""
     deepest = 0
     stack = [(node, 0)]
-    while stack:
-        current, depth = stack.pop()
-        if isinstance(current, (gast.BinOp, gast.UnaryOp, gast.Call, gast.Subscript)):
+    for current, depth in stack:  # grows while it is read
+        kind = current.__class__
+        if kind is gast.Name or kind is gast.Constant:
+            continue
+        if kind is gast.BinOp:  # the usual case, without looking up its fields
             depth += 1
-        deepest = max(deepest, depth)
-        for field in transformers.child_fields(type(current)):
-            value = getattr(current, field, None)
-            for child in (value if type(value) is list else (value,)):
-                if isinstance(child, (gast.expr, gast.keyword)):
-                    stack.append((child, depth))
+            stack += ((current.left, depth), (current.right, depth))
+        elif kind is gast.UnaryOp:
+            depth += 1
+            stack.append((current.operand, depth))
+        else:
+            if kind is gast.Call or kind is gast.Subscript:
+                depth += 1
+            stack += ((child, depth) for child in anno.children(current)
+                      if isinstance(child, (gast.expr, gast.keyword)))
+        if depth > deepest:
+            deepest = depth
     return deepest
 
 

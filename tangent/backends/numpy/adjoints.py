@@ -71,6 +71,16 @@ def float_(y, x=0.0):
     d[x] = tangent.unbroadcast(d[y], x)
 
 
+# NumPy's scalar types called on a value cast it, as np.asarray(x, dtype) does.
+@adjoint(np.float64)
+def float64(y, x=0.0):
+    d[x] = tangent.unarray(d[y], x, dtype=np.result_type(y))
+
+
+for _scalar_type in (np.float32, np.float16, np.longdouble):
+    alias(_scalar_type, np.float64)
+
+
 @adjoint(builtins.abs)
 def abs_(y, x):
     d[x] = d[y] * tangent.sign(x)

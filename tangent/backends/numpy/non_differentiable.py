@@ -31,6 +31,9 @@ register_non_differentiable_functions(
     np.array_equal, np.any, np.all, np.count_nonzero, np.floor_divide,
     np.searchsorted, np.digitize, np.spacing,
     np.result_type, np.dtype, np.iinfo, np.finfo,
+    # NumPy's integer and boolean scalar types: a cast to them is piecewise constant.
+    np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+    np.bool_,
 )
 
 # Helpers whose results are dtypes, masks, counts, modes or piecewise-constant

@@ -65,6 +65,15 @@ def float_(y, x=0.0):
     d[y] = d[x]
 
 
+@tangent_(np.float64)
+def float64(y, x=0.0):
+    d[y] = tangent.array_tangent(d[x], y, dtype=np.result_type(y))
+
+
+for _scalar_type in (np.float32, np.float16, np.longdouble):
+    alias(_scalar_type, np.float64)
+
+
 @tangent_(builtins.abs)
 def abs_(y, x):
     d[y] = d[x] * tangent.sign(x)

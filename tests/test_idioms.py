@@ -452,3 +452,40 @@ def test_second_order_through_layers_and_a_partial_passed_in():
                 order=2)
     check_grads(call_a_loss, X, functools.partial(weighted_loss, x=X, scale=2.0), wrt=0,
                 order=2)
+
+
+# Methods of arrays the code reads as constants (globals, an object's attributes):
+# ``X.dot(w)`` means ``np.dot(X, w)``, whose rule differentiates ``w``.
+
+DATA = RNG.randn(6, 3)
+
+
+def tanh_features_of_data(w):
+    features = [np.tanh(DATA.dot(w) * k) for k in range(1, 4)]
+    return np.mean(np.stack(features) ** 2)
+
+
+def normal_equations_residual(w):
+    return np.sum(DATA.T.dot(DATA.dot(w)) ** 2) + DATA.sum(axis=0).dot(w)
+
+
+class TransposedLayer:
+
+    def __init__(self, weights):
+        self.weights = weights
+
+    def __call__(self, x):
+        return np.tanh(self.weights.T.dot(x))
+
+
+TRANSPOSED_LAYER = TransposedLayer(RNG.randn(3, 2))
+
+
+def through_transposed_layer(x):
+    return np.sum(TRANSPOSED_LAYER(x) ** 2) + DATA.mean(axis=1).dot(DATA).dot(x)
+
+
+@pytest.mark.parametrize('function', [tanh_features_of_data, normal_equations_residual,
+                                      through_transposed_layer])
+def test_methods_of_constant_arrays(function):
+    check_grads(function, RNG.randn(3), modes=('reverse', 'forward'), order=2)

@@ -289,7 +289,8 @@ class Desugarer(transformers.NodeTransformer):
         if through is not None:
             return through
         func = node.func
-        if not (isinstance(func, gast.Attribute) and not anno.has(func, Key.FUNC)):
+        if not (isinstance(func, gast.Attribute) and
+                (not anno.has(func, Key.FUNC) or self._bound_to_an_array(func))):
             self.generic_visit(node)
             return node
         method = func.attr
@@ -311,6 +312,15 @@ class Desugarer(transformers.NodeTransformer):
         func.value = receiver
         node.args, node.keywords = args, keywords
         return node
+
+    def _bound_to_an_array(self, func: gast.Attribute) -> bool:
+        """Whether ``func`` is a method of an array the code reads as a constant (a
+        global ``X`` in ``X.dot(w)``): its call means the library function, whose
+        rule differentiates the other arguments."""
+        receiver = getattr(anno.get(func, Key.FUNC), '__self__', None)
+        library = type(receiver).__module__.partition('.')[0]
+        return any(table.module is not None and library == table.module.__name__ and
+                   func.attr in table.names() for table in self.tables)
 
     def _call(self, func, table, args, keywords, original) -> gast.Call:
         call = gast.Call(func=self.reference(func, table), args=args, keywords=keywords)

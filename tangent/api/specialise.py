@@ -200,7 +200,7 @@ def reads_shapes_in_loops(module: gast.Module) -> bool:
     about what choosing the version would)."""
     return any(isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
                and (node.func.attr in _SHAPE_HELPERS or node.func.attr == _CHECKPOINTED_LOOP)
-               for loop in anno.walk(module) if isinstance(loop, (gast.For, gast.While))
+               for loop in anno.statements(module) if isinstance(loop, (gast.For, gast.While))
                for node in anno.walk(loop))
 
 

@@ -355,7 +355,7 @@ def _aliased_writes(fdef: gast.FunctionDef) -> _AliasPlan:
     """
     plan = _AliasPlan()
     built, other = set(), set()
-    for node in anno.walk(fdef):
+    for node in anno.statements(fdef):
         if isinstance(node, gast.Assign):
             kind = built if isinstance(node.value, (gast.List, gast.Dict, gast.ListComp,
                                                     gast.DictComp)) else other

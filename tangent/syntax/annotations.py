@@ -111,6 +111,24 @@ def _children_function(cls: type):
     return function
 
 
+_STATEMENT_LISTS = ('body', 'handlers', 'orelse', 'finalbody', 'cases')
+
+
+def statements(node: Any):
+    """``node`` and every statement under it, in the order of the source, without
+    entering expressions (which hold no statements): a tenth of a ``walk``, for passes
+    that look for assignments, loops or branches. Exception handlers and match cases
+    are among them, since they hold statements."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        yield current
+        for field in reversed(_STATEMENT_LISTS):
+            block = getattr(current, field, None)
+            if block.__class__ is list:
+                pending.extend(reversed(block))
+
+
 def children(node: Any) -> list:
     """The nodes directly under ``node``, fields in order (as ``walk`` meets them)."""
     found: list = []

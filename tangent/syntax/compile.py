@@ -156,7 +156,7 @@ class UserLines:
         """Give the statements of a function that is compiled before the normal form is
         made (a checkpointed loop's step, a copy) the ``Key.LINENO`` of the user line
         they were parsed from. No template is expanded yet, so every line is the user's."""
-        for stmt in anno.walk(definition):
+        for stmt in anno.statements(definition):
             if isinstance(stmt, gast.stmt) and not anno.has(stmt, Key.LINENO) and \
                     isinstance(getattr(stmt, 'lineno', None), int):
                 anno.set(stmt, Key.LINENO, stmt.lineno)
@@ -176,7 +176,7 @@ class UserLines:
     def add_statements(self, fdef: gast.FunctionDef) -> None:
         """Remember the statements of ``fdef`` (in normal form) by what they assign and
         by their header text: the comments of the backward and tangent code name them."""
-        for stmt in anno.walk(fdef):
+        for stmt in anno.statements(fdef):
             if not isinstance(stmt, gast.stmt):
                 continue
             place = self.place_of(stmt)

@@ -106,8 +106,10 @@ def parse_function(fn: Callable) -> gast.Module:
     if fn.__name__ == '<lambda>':
         return _parse_lambda(fn, source, first_line)
     _require_current_source(fn, source)
+    # Blank lines in front give the nodes the line numbers of the user's file.
+    placed_source = '\n' * max(first_line - 1, 0) + source
     with threadsafe_ast.LOCK:
-        python_tree = ast.parse(source)
+        python_tree = ast.parse(placed_source)
         too_deep = shallow.split_deep_expressions(python_tree)
         if too_deep is not None:
             filename, _ = source_location(fn)
@@ -115,11 +117,9 @@ def parse_function(fn: Callable) -> gast.Module:
                 f'an expression nested more than {shallow.MAX_FOLLOWED_DEPTH} levels deep '
                 f'where tangent cannot split it (in a lambda, a comprehension, a while test, '
                 f'a conditional expression or a short-circuit operand). Assign parts of it '
-                f'to variables first', filename, too_deep.lineno + first_line - 1,
-                (ast.get_source_segment(source, too_deep) or '')[:200])
+                f'to variables first', filename, too_deep.lineno,
+                (ast.get_source_segment(placed_source, too_deep) or '')[:200])
         tree = gast.ast_to_gast(python_tree)
-    if first_line:
-        gast.increment_lineno(tree, first_line - 1)
     for node in tree.body:
         if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)):
             node.decorator_list = []

@@ -80,26 +80,9 @@ def _stores(node) -> set[str]:
             if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))}
 
 
-_STATEMENT_FIELDS = ('body', 'handlers', 'orelse', 'finalbody')
-
-
-def _statements(node):
-    """``node`` and every statement under it, in the order ``_walk`` meets them,
-    without visiting expressions (which hold no statements)."""
-    stack = [node]
-    pop, extend = stack.pop, stack.extend
-    while stack:
-        current = pop()
-        yield current
-        for field in _STATEMENT_FIELDS:
-            value = getattr(current, field, None)
-            if type(value) is list:
-                extend(value)
-
-
 def _blocks(node):
     """Every statement list in ``node``'s subtree (bodies of functions, ifs, loops)."""
-    for child in _statements(node):
+    for child in anno.statements(node):
         for field in ('body', 'orelse'):
             block = getattr(child, field, None)
             if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
@@ -154,7 +137,7 @@ def _drop_orphan_comments(block: list) -> None:
 def _fill_empty_blocks(fdef) -> bool:
     """Blocks emptied by another pass: ``pass`` in loops, empty ifs dropped."""
     changed = False
-    for node in _statements(fdef):
+    for node in anno.statements(fdef):
         if isinstance(node, (gast.If, gast.For, gast.While)):
             if not [s for s in node.body if not comments.is_comment(s)]:
                 node.body = [gast.Pass()]

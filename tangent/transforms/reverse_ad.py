@@ -1015,7 +1015,7 @@ def sequence_variables(fdef: gast.FunctionDef) -> set[str]:
     copy of one. Assigned anything else anywhere, a variable is not.
     """
     sequences, other, derived = set(), set(), []
-    for node in anno.walk(fdef):
+    for node in anno.statements(fdef):
         if not isinstance(node, gast.Assign) or not isinstance(node.targets[0], gast.Name):
             continue
         target, value = node.targets[0].id, node.value
@@ -1248,7 +1248,7 @@ def _shape_classes(fdef: gast.FunctionDef, params: list[str],
     operation, is in no class.
     """
     assignments = []
-    for node in anno.walk(fdef):
+    for node in anno.statements(fdef):
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
             assignments.append((node.targets[0].id, node.value))
         elif isinstance(node, gast.For) and isinstance(node.target, gast.Name):

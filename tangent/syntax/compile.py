@@ -149,8 +149,13 @@ class UserLines:
 
     def file_of(self, lineno: int) -> str | None:
         """The file a line number refers to; None when no file or several hold it."""
-        files = {name for name, first, last in self.spans if first <= lineno <= last}
-        return files.pop() if len(files) == 1 else None
+        found = None
+        for name, first, last in self.spans:
+            if first <= lineno <= last:
+                if found is not None and name != found:
+                    return None
+                found = name
+        return found
 
     def mark_parsed_lines(self, definition: gast.FunctionDef) -> None:
         """Give the statements of a function that is compiled before the normal form is

@@ -356,3 +356,27 @@ def test_digamma():
         assert digamma(1.0 - x) - digamma(x) == pytest.approx(math.pi / math.tan(math.pi * x),
                                                               abs=1e-11)
     assert math.isnan(digamma(-2.0))
+
+
+# np.linalg.eigh with a repeated eigenvalue: the eigenvalues still have a gradient
+# when no eigenvector is read (how the eigenvectors turn there is undefined).
+
+def eigenvalues_of_rank_one_update(x):
+    matrix = np.outer(x, x) + 4.0 * np.eye(4)  # 4 three times, 4 + |x|^2 once
+    values, _ = np.linalg.eigh(matrix)
+    return np.sum(values ** 2)
+
+
+def eigenvalues_of_scaled_identity(x):
+    values, _ = np.linalg.eigh(np.eye(3) * x[0] + np.diag(x * 0.5))
+    return np.sum(values ** 3)
+
+
+@pytest.mark.filterwarnings('ignore::RuntimeWarning')  # forward mode's eigenvector tangents
+@pytest.mark.parametrize('function', [eigenvalues_of_rank_one_update,
+                                      eigenvalues_of_scaled_identity])
+def test_eigh_eigenvalues_at_a_repeated_eigenvalue(function):
+    from tangent.testing import check_grads
+    check_grads(function, np.array([0.3, -0.5, 0.8, 0.1])[:4 if 'update' in
+                                                          function.__name__ else 3],
+                modes=('reverse', 'forward'), order=1)

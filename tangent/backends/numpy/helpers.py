@@ -980,14 +980,18 @@ def _eigh_parts(seed: Any, w: Any, v: Any) -> tuple:
 
 
 def eigh_gradient(seed: Any, result: Any, a: Any) -> Any:
-    """The gradient of ``np.linalg.eigh(a)`` (distinct eigenvalues) for seed (gw, gv)."""
+    """The gradient of ``np.linalg.eigh(a)`` for seed (gw, gv): eigenvalues must be distinct
+    where eigenvectors are read."""
     w, v = result
     gw, gv = _eigh_parts(seed, w, v)
-    f = _inverse_gaps(w)
     vt = matrix_transpose(v)
-    inner = vt @ gv
-    middle = f * (inner - matrix_transpose(inner)) / 2.0
-    full = v @ (gw[..., None] * np.eye(w.shape[-1], dtype=w.dtype) + middle) @ vt
+    middle = gw[..., None] * np.eye(w.shape[-1], dtype=w.dtype)
+    # Only read eigenvectors turn the result: with none read, repeated eigenvalues
+    # (where how they turn is undefined) still have a gradient.
+    if np.any(gv):
+        inner = vt @ gv
+        middle = middle + _inverse_gaps(w) * (inner - matrix_transpose(inner)) / 2.0
+    full = v @ middle @ vt
     return 0.5 * (full + matrix_transpose(full))
 
 

@@ -379,3 +379,14 @@ def test_symmetric_input_gets_the_symmetric_gradient(function):
     assert np.isclose(tangent_along, along, rtol=1e-6, atol=1e-8)
     skew = draws['x'] - draws['x'].T
     assert np.isclose(tangent.autodiff(function, mode='forward')(a, skew), 0.0, atol=1e-12)
+
+
+def eigenvalues_at_a_repeated_eigenvalue(x):
+    values, _ = scipy.linalg.eigh(np.outer(x, x) + 2.0 * np.eye(3))  # 2 twice
+    return np.sum(values ** 2)
+
+
+@pytest.mark.filterwarnings('ignore::RuntimeWarning')  # forward mode's eigenvector tangents
+def test_eigh_eigenvalues_at_a_repeated_eigenvalue():
+    check_grads(eigenvalues_at_a_repeated_eigenvalue, np.array([0.3, -0.5, 0.8]),
+                modes=('reverse', 'forward'), order=1)

@@ -331,8 +331,8 @@ def _eigenvalue_gap_inverses(w: Any) -> Any:
 
 def scipy_eigh_gradient(seed: Any, result: Any, a: Any, lower: bool,
                         eigvals_only: bool) -> Any:
-    """The gradient of ``eigh(a)`` (distinct eigenvalues) in (symmetric) ``a``, for
-    the seed of ``(w, v)``, or of ``w`` when ``eigvals_only``."""
+    """The gradient of ``eigh(a)`` in (symmetric) ``a``, for the seed of ``(w, v)``, or
+    of ``w`` when ``eigvals_only`` (eigenvalues distinct where eigenvectors are read)."""
     if eigvals_only:
         v = scipy.linalg.eigh(a, lower=lower)[1]
         return v @ np.diag(seed + np.zeros(np.shape(result))) @ np.transpose(v)
@@ -341,7 +341,9 @@ def scipy_eigh_gradient(seed: Any, result: Any, a: Any, lower: bool,
     gw = seed[0] + np.zeros(np.shape(w))
     gv = seed[1] + np.zeros(np.shape(v))
     v_t = np.transpose(v)
-    inner = np.diag(gw) + _eigenvalue_gap_inverses(w) * (v_t @ gv)
+    inner = np.diag(gw)
+    if np.any(gv):  # with no eigenvector read, repeated eigenvalues keep a gradient
+        inner = inner + _eigenvalue_gap_inverses(w) * (v_t @ gv)
     return scipy_symmetric_part(v @ inner @ v_t)
 
 

@@ -9,6 +9,7 @@ computation.
 """
 
 import functools
+import operator
 import gc
 import weakref
 
@@ -489,3 +490,50 @@ def through_transposed_layer(x):
                                       through_transposed_layer])
 def test_methods_of_constant_arrays(function):
     check_grads(function, RNG.randn(3), modes=('reverse', 'forward'), order=2)
+
+
+# functools.reduce: the function handed in is differentiated at each step.
+
+def matrix_chain_by_reduce(x):
+    matrices = [np.outer(x, x) * 0.1 + np.eye(3) for _ in range(3)]
+    return np.sum(functools.reduce(np.dot, matrices))
+
+
+def product_by_reduce_with_lambda(x):
+    return functools.reduce(lambda a, b: a * b + 1.0, [x[0], x[1], x[2]])
+
+
+def sum_by_reduce_from_initial(x):
+    return functools.reduce(operator.add, [x * 2.0, np.sin(x)], np.ones(3)).sum()
+
+
+def tanh_gate(a, b):
+    return np.tanh(a) * b
+
+
+def reduce_with_user_function(x):
+    return np.sum(functools.reduce(tanh_gate, [x, x ** 2, x + 1.0]))
+
+
+@pytest.mark.parametrize('function', [matrix_chain_by_reduce, product_by_reduce_with_lambda,
+                                      sum_by_reduce_from_initial, reduce_with_user_function])
+def test_functools_reduce(function):
+    check_grads(function, np.array([0.3, -0.2, 0.5]), modes=('reverse', 'forward'), order=2)
+
+
+def reduce_of_nothing(x):
+    return functools.reduce(operator.add, []) * x
+
+
+def test_functools_reduce_of_nothing_raises_as_python_does():
+    with pytest.raises(TypeError, match='empty iterable with no initial value'):
+        tangent.grad(reduce_of_nothing)(1.0)
+
+
+def operator_function_passed_in(x):
+    return functools.reduce(operator.mul, [x, np.cos(x), x + 2.0]).sum()
+
+
+def test_operator_module_functions_as_values():
+    check_grads(operator_function_passed_in, np.array([0.3, -0.2]),
+                modes=('reverse', 'forward'), order=2)

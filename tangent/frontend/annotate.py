@@ -376,7 +376,7 @@ def is_called_value(value: Any) -> bool:
     module = getattr(value, '__module__', None) or getattr(type(value), '__module__', '')
     return callable(value) and isinstance(module, str) and (
         module == 'builtins' or backends.owns_module(module) is not None
-        or module.split('.')[0] in ('math', 'numpy', 'operator'))
+        or module.split('.')[0] in ('math', 'numpy', 'operator', '_operator'))
 
 
 def active_parameters(function: types.FunctionType, args: list, keywords: list,

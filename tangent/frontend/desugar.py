@@ -382,6 +382,8 @@ def calls_of_callables(fdef: gast.FunctionDef, free: dict[str, Any]) -> None:
       ``dict(a=x, b=y)`` is ``{'a': x, 'b': y}`` (also through the wrappers that stand
       for them, ``autograd.builtins``);
     - ``zip(*pairs)`` is ``tangent.unzipped(pairs)``;
+    - ``functools.reduce(f, xs[, initial])`` is ``tangent.reduced(f, xs)`` (or
+      ``reduced_from``), plain Python that is differentiated from its source;
     - ``max(*xs)`` and ``min(*xs)`` of a name are ``max(xs[0] if len(xs) == 1 else xs)``;
     - ``g(*pair)``, with ``pair`` a list or tuple display assigned once and never
       changed, is ``g(pair[0], pair[1])``, so that the rule of ``g`` sees each value.
@@ -500,6 +502,9 @@ class _CallRewriter(transformers.NodeTransformer):
                                       for k in node.keywords],
                                 values=[k.value for k in node.keywords])
             return gast.copy_location(display, node)
+        if callee is functools.reduce and _plain(node, 2) and len(node.args) in (2, 3):
+            helper = self.runtime_reference('reduced' if len(node.args) == 2 else 'reduced_from')
+            return gast.copy_location(gast.Call(func=helper, args=node.args, keywords=[]), node)
         if callee is zip and len(node.args) == 1 and not node.keywords and \
                 isinstance(node.args[0], gast.Starred):
             helper = self.runtime_reference('unzipped')

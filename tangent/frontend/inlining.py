@@ -30,6 +30,7 @@ from typing import Any, Callable
 import gast
 
 from tangent.frontend import annotate
+from tangent.runtime.sequences import INLINED_AS_SOURCE
 from tangent.frontend.annotate import dotted_path, local_names
 from tangent.frontend.desugar import parameter_receivers
 from tangent.syntax import annotations as anno, transformers
@@ -41,10 +42,12 @@ Parse = Callable[[Callable, dict], tuple[gast.FunctionDef, dict[str, Any]]]
 
 
 def is_user_function(value: Any) -> bool:
-    """A function written in Python outside NumPy, autograd and tangent itself."""
+    """A function written in Python outside NumPy, autograd and tangent itself (or
+    one of tangent's marked ``INLINED_AS_SOURCE``)."""
     module = getattr(value, '__module__', '') or ''
-    return (isinstance(value, types.FunctionType)
-            and module.split('.')[0] not in ('numpy', 'tangent', 'autograd', 'builtins'))
+    return isinstance(value, types.FunctionType) and (
+        getattr(value, INLINED_AS_SOURCE, False)
+        or module.split('.')[0] not in ('numpy', 'tangent', 'autograd', 'builtins'))
 
 
 def _stored_names(target: gast.AST) -> set[str]:

@@ -25,8 +25,8 @@ from tangent.runtime.containers import (
     scatter_written, written_grad,
 )
 from tangent.runtime.sequences import (
-    add_or_concat, concat_tangent, mul_or_repeat, reconcat, repeat_tangent,
-    rerepeat, restarred, starred_list, starred_tuple, unconcat, unrepeat, unstarred,
+    add_or_concat, concat_tangent, mul_or_repeat, reconcat, reduced, reduced_from,
+    repeat_tangent, rerepeat, restarred, starred_list, starred_tuple, unconcat, unrepeat, unstarred,
     unzipped, unzipped_derivative, unzipped_tangent,
 )
 from tangent.runtime.shapes import (
@@ -51,7 +51,8 @@ __all__ = [
     'grad_det', 'grad_dot', 'grad_dot_right', 'grad_matmul_left',
     'grad_matmul_right', 'grad_sum_sequence', 'init_grad', 'inverse_permutation',
     'mul_or_repeat', 'ones_like', 'pop', 'pop_stack', 'power_slope',
-    'power_slope_exponent', 'push', 'push_stack', 'real_only', 'reconcat',
+    'power_slope_exponent', 'push', 'push_stack', 'real_only', 'reconcat', 'reduced',
+    'reduced_from',
     'register_tensor_backend', 'repeat_tangent', 'require_seed', 'rerepeat',
     'restarred', 'revolve', 'revolve_advances', 'revolve_after_first_sweep',
     'revolve_first_sweep', 'safe_log', 'scatter_written', 'shape_only', 'ShapeOnly',

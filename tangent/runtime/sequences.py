@@ -250,3 +250,37 @@ def unzipped_tangent(derivative: Any, like: Any) -> Any:
     if derivative is None:
         return None
     return unzipped([_items(row, group) for row, group in zip(_items(derivative, like), like)])
+
+
+# ------------------------------------------------------------ functools.reduce
+#
+# ``functools.reduce(f, xs)`` is rewritten into a call of these, written in plain
+# Python and copied into the caller like a user's helper: the function handed in is
+# then differentiated at each step with its own rule, to any order.
+
+# Set on a function of tangent's runtime that stands for a library call and is read
+# as source, copied into the caller like a user's helper.
+INLINED_AS_SOURCE = '_tangent_inlined_as_source'
+
+
+def reduced(function: Any, items: Any) -> Any:
+    """``functools.reduce(function, items)``."""
+    items = [*items]
+    if len(items) == 0:
+        raise TypeError('reduce() of empty iterable with no initial value')
+    accumulated = items[0]
+    for item in items[1:]:
+        accumulated = function(accumulated, item)
+    return accumulated
+
+
+def reduced_from(function: Any, items: Any, initial: Any) -> Any:
+    """``functools.reduce(function, items, initial)``."""
+    accumulated = initial
+    for item in items:
+        accumulated = function(accumulated, item)
+    return accumulated
+
+
+for _helper in (reduced, reduced_from):
+    setattr(_helper, INLINED_AS_SOURCE, True)

@@ -54,7 +54,7 @@ error for a call inside tangent's own helpers (``getattr`` in a helper of a
 first-order rule) names nothing the program wrote: it is a failure ("raised
 ... in a tangent helper"). At order 2
 the generator also writes the constructs second order has broken on (the
-``idioms``): list comprehensions and generator expressions, ``map`` of
+``idioms``): list and dict comprehensions and generator expressions, ``map`` of
 ufuncs and lambdas, lists appended in a loop then made into an array with
 ``np.array``, ``np.stack`` or ``np.concatenate``, axis reductions
 (``np.max(m, axis=0)``), and well-conditioned 3x3 matrices with
@@ -830,12 +830,17 @@ class Generator:
 
     def make_comprehension(self, scope: Scope, nesting: int, loop: str | None) -> list:
         """A list comprehension or generator expression, made into an array, summed,
-        or kept as a list of scalars."""
+        or kept as a list of scalars; or a dict comprehension kept as a dict."""
         element, name = self.fresh('e'), self.fresh('a')
-        way = self.draw.choice(['array', 'sum', 'list', 'indexed', 'filtered'])
-        if way in ('indexed', 'filtered'):  # over positions, reading a vector
+        way = self.draw.choice(['array', 'sum', 'list', 'indexed', 'filtered', 'dict'])
+        if way in ('indexed', 'filtered', 'dict'):  # over positions, reading a vector
             position, vector = self.fresh('i'), self.vector_name(scope)
             term = self.element_term(scope, f'{vector}[{position}]')
+            if way == 'dict':  # a dict comprehension, keyed by position
+                name = self.fresh('D')
+                scope.add(Container(name, 'dict', [str(p) for p in range(SIZE)],
+                                    [SCALAR] * SIZE, made_in=loop))
+                return [Line(f'{name} = {{{position}: {term} for {position} in range({SIZE})}}')]
             if way == 'indexed':
                 scope.bind(name, VECTOR)
                 return [Line(f'{name} = np.array([{term} for {position} in range({SIZE})])')]

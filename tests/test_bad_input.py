@@ -108,10 +108,6 @@ def with_set_comprehension(x):
     return len({i for i in range(3)}) * x
 
 
-def with_dict_comprehension(x):
-    return len({i: i for i in range(3)}) * x
-
-
 def with_for_else(x):
     for i in range(3):
         x = x * 2.0
@@ -268,7 +264,7 @@ UNSUPPORTED = [
     (with_class, 'class'), (with_import, 'import'), (with_star_target, 'starred'),
     (with_walrus, 'assignment expression'), (with_match, 'match'),
     (with_attribute_write, 'attribute'), (with_set_comprehension, 'set comprehension'),
-    (with_dict_comprehension, 'dict comprehension'), (with_for_else, 'for ... else'),
+    (with_for_else, 'for ... else'),
     (with_while_else, 'while ... else'), (with_return_in_loop, 'return inside a loop'),
     (with_kwargs_call, r'\*\*kwargs call'), (with_yield_from, 'yield from'),
     (with_nested_subscript_write, 'nested subscript'),

@@ -537,3 +537,61 @@ def operator_function_passed_in(x):
 def test_operator_module_functions_as_values():
     check_grads(operator_function_passed_in, np.array([0.3, -0.2]),
                 modes=('reverse', 'forward'), order=2)
+
+
+# Dict comprehensions and dict(pairs): written out as loops that fill the dict.
+
+PARAMETER_NAMES = ['a', 'b', 'c']
+
+
+def dict_comprehension_over_zip(x):
+    named = {k: v for k, v in zip(PARAMETER_NAMES, [x, x * 2.0, np.sin(x)])}
+    return np.sum(named['a'] * named['b'] + named['c'])
+
+
+def dict_comprehension_with_condition(x):
+    scaled = {name: x * (i + 1.0) for i, name in enumerate(PARAMETER_NAMES) if name != 'b'}
+    return np.sum(scaled['a'] ** 2 * scaled['c'])
+
+
+def dict_comprehension_read_in_place(x):
+    return np.sum({k: x * k for k in range(3)}[2] * x)
+
+
+def dict_comprehension_of_a_dict(x):
+    powers = {str(i): x ** i for i in range(1, 3)}
+    powers = {k: v * 2.0 for k, v in powers.items()}
+    return np.sum(powers['1'] * powers['2'])
+
+
+def dict_of_zip(x):
+    named = dict(zip(PARAMETER_NAMES, [x, x * 2.0, x + 1.0]))
+    return np.sum(named['a'] * named['c'])
+
+
+def dict_of_pair_display(x):
+    named = dict([('a', x), ('b', np.sin(x))])
+    return np.sum(named['a'] * named['b'])
+
+
+def dict_of_generator(x):
+    named = dict((name, x * i) for i, name in enumerate(PARAMETER_NAMES))
+    return np.sum(named['b'] ** 2 * named['c'])
+
+
+@pytest.mark.parametrize('function', [
+    dict_comprehension_over_zip, dict_comprehension_with_condition,
+    dict_comprehension_read_in_place, dict_comprehension_of_a_dict, dict_of_zip,
+    dict_of_pair_display, dict_of_generator])
+def test_dicts_built_from_pairs(function):
+    check_grads(function, np.array([0.3, -0.2]), modes=('reverse', 'forward'), order=2)
+
+
+def squares_of_parameters(params):
+    squared = {k: v ** 2 for k, v in params.items()}
+    return np.sum(squared['w']) + np.sum(squared['b'] * 3.0)
+
+
+def test_dict_comprehension_over_a_parameter_dict():
+    params = {'w': np.array([1.0, 2.0]), 'b': np.array([3.0])}
+    check_grads(squares_of_parameters, params, modes=('reverse', 'forward'), order=2)

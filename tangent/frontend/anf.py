@@ -325,7 +325,7 @@ class Normalizer:
         self.assign_to(stmt.targets[0], stmt.value, out)
 
     def assign_to(self, target: gast.expr, value: gast.expr, out: list) -> None:
-        if isinstance(target, gast.Name) and isinstance(value, gast.ListComp) and \
+        if isinstance(target, gast.Name) and isinstance(value, (gast.ListComp, gast.DictComp)) and \
                 target.id not in {n.id for n in anno.walk(value) if isinstance(n, gast.Name)}:
             # Built under its own name: a temporary bound to it after would be a second
             # name for one list, whose appends and pops a derivative would track apart.
@@ -546,15 +546,19 @@ class Normalizer:
 
     def comprehension(self, node, out: list, accumulate: bool = False,
                       result: str | None = None) -> gast.Name:
-        """A list comprehension as the loop it stands for (``sum(... for ...)``
+        """A list or dict comprehension as the loop it stands for (``sum(... for ...)``
         as a running total), written out in the generated code, building the list
-        under ``result`` (a fresh name by default)."""
+        (the dict) under ``result`` (a fresh name by default)."""
         node = self.own_scope(node)
         result = result or self.namer.fresh('total' if accumulate else 'items')
         if accumulate:
             innermost = [assign(result, gast.BinOp(left=name(result), op=gast.Add(),
                                                    right=node.elt))]
             start = gast.Constant(value=0, kind=None)
+        elif isinstance(node, gast.DictComp):
+            entry = gast.Subscript(value=name(result), slice=node.key, ctx=gast.Store())
+            innermost = [gast.Assign(targets=[entry], value=node.value, type_comment=None)]
+            start = gast.Dict(keys=[], values=[])
         else:
             append = gast.Attribute(value=name(result), attr='append', ctx=gast.Load())
             innermost = [gast.Expr(value=gast.Call(func=append, args=[node.elt], keywords=[]))]
@@ -706,7 +710,7 @@ class Normalizer:
             return self.bool_value(node, out)
         if isinstance(node, (gast.Compare, gast.BoolOp, gast.JoinedStr)):
             return node  # not differentiable: kept whole, with its short-circuiting
-        if isinstance(node, (gast.ListComp, gast.GeneratorExp)):
+        if isinstance(node, (gast.ListComp, gast.GeneratorExp, gast.DictComp)):
             return self.comprehension(node, out)
         if isinstance(node, gast.Call):
             func = node.func

@@ -379,8 +379,9 @@ def calls_of_callables(fdef: gast.FunctionDef, free: dict[str, Any]) -> None:
       written for it, ``annotate.CalledValue``) is called as ``f(g.args[0], x,
       k=g.keywords['k'])``, its values read when the derivative runs;
     - ``list(xs)`` and ``tuple(xs)`` are the displays ``[*xs]`` and ``(*xs,)``;
-      ``dict(a=x, b=y)`` is ``{'a': x, 'b': y}`` (also through the wrappers that stand
-      for them, ``autograd.builtins``);
+      ``dict(a=x, b=y)`` is ``{'a': x, 'b': y}`` and ``dict(zip(ks, vs))`` (pairs from
+      ``zip``, a display or a comprehension) is ``{k: v for k, v in zip(ks, vs)}``
+      (also through the wrappers that stand for them, ``autograd.builtins``);
     - ``zip(*pairs)`` is ``tangent.unzipped(pairs)``;
     - ``functools.reduce(f, xs[, initial])`` is ``tangent.reduced(f, xs)`` (or
       ``reduced_from``), plain Python that is differentiated from its source;
@@ -445,6 +446,14 @@ def _name(identifier: str, value: Any = None, store: bool = False) -> gast.Name:
     return node
 
 
+def _is_pairs(node: gast.expr) -> bool:
+    """An expression that is a sequence of key-value pairs, never a mapping:
+    ``zip(keys, values)``, a list or tuple display, a comprehension."""
+    if isinstance(node, (gast.List, gast.Tuple, gast.ListComp, gast.GeneratorExp)):
+        return True
+    return isinstance(node, gast.Call) and annotate_callee(node) is zip
+
+
 def _keywords_only(call: gast.Call) -> bool:
     """A call with named keyword arguments only: ``dict(a=x, b=y)``, ``dict()``."""
     return not call.args and all(keyword.arg is not None for keyword in call.keywords)
@@ -497,6 +506,9 @@ class _CallRewriter(transformers.NodeTransformer):
             starred = gast.Starred(value=items, ctx=gast.Load())
             display = gast.List if callee is list else gast.Tuple
             return gast.copy_location(display(elts=[starred], ctx=gast.Load()), node)
+        if callee is dict and _plain(node, 1) and len(node.args) == 1 and \
+                _is_pairs(node.args[0]):
+            return gast.copy_location(self.dict_of_pairs(node.args[0]), node)
         if callee is dict and _keywords_only(node):
             display = gast.Dict(keys=[gast.Constant(value=k.arg, kind=None)
                                       for k in node.keywords],
@@ -549,6 +561,14 @@ class _CallRewriter(transformers.NodeTransformer):
         node.keywords = [gast.keyword(arg=k, value=bound('keywords', k))
                          for k in partial.keywords if k not in given] + node.keywords
         return self.visit_Call(node)
+
+    def dict_of_pairs(self, pairs: gast.expr) -> gast.DictComp:
+        """``dict(pairs)`` as ``{k: v for k, v in pairs}``."""
+        key, value = _fresh('key', self.taken), _fresh('value', self.taken)
+        target = gast.Tuple(elts=[_name(key, store=True), _name(value, store=True)],
+                            ctx=gast.Store())
+        return gast.DictComp(key=_name(key), value=_name(value), generators=[
+            gast.comprehension(target=target, iter=pairs, ifs=[], is_async=0)])
 
     def mapped(self, function: gast.expr, sequences: list) -> gast.ListComp:
         if isinstance(function, gast.Lambda) and not function.args.vararg and \

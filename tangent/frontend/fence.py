@@ -42,7 +42,6 @@ UNSUPPORTED_NODES = {
     gast.NamedExpr: ('an assignment expression (:=)', 'assign in a separate statement'),
     gast.Match: ('a match statement', 'use if/elif/else'),
     gast.SetComp: ('a set comprehension', 'write the loop out'),
-    gast.DictComp: ('a dict comprehension', 'write the loop out'),
 }
 
 # Constructs rejected by a check of their context rather than their node type.

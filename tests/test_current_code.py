@@ -126,6 +126,106 @@ def test_a_class_attribute_and_a_method_rebound(mode):
         Layer.act, Layer.forward = original_act, original_forward
 
 
+class Squarer:
+
+    def __call__(self, x):
+        return x * x
+
+
+def call_cubes(self, x):
+    return x ** 3
+
+
+SQUARER = Squarer()
+
+
+def calls_a_global_instance(x):
+    return np.sum(SQUARER(x))
+
+
+def calls_an_argument_instance(model, x):
+    return np.sum(model(x))
+
+
+def calls_instances_in_a_list(models, x):
+    for model in models:
+        x = model(x)
+    return np.sum(x)
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_a_called_class_whose_call_method_is_rebound(mode):
+    original = Squarer.__call__
+    try:
+        on_global = derivative(calls_a_global_instance, mode)
+        on_argument = derivative(calls_an_argument_instance, mode, wrt=(1,))
+        on_list = derivative(calls_instances_in_a_list, mode, wrt=(1,))
+        for _ in range(2):  # before and after Squarer.__call__ = call_cubes
+            assert_close(on_global(X), expected(calls_a_global_instance, (X,), mode))
+            assert_close(on_argument(SQUARER, X),
+                         expected(calls_an_argument_instance, (SQUARER, X), mode, 1))
+            pair = [SQUARER, SQUARER]
+            assert_close(on_list(pair, X),
+                         expected(calls_instances_in_a_list, (pair, X), mode, 1))
+            Squarer.__call__ = call_cubes
+    finally:
+        Squarer.__call__ = original
+
+
+# A global object whose methods call the objects and functions it holds.
+
+class Dense:
+
+    def __init__(self, weights):
+        self.weights = weights
+
+    def __call__(self, x):
+        return np.tanh(self.weights @ x)
+
+
+class Network:
+
+    def __init__(self):
+        self.layers = [Dense(np.eye(3) * 0.5), Dense(np.ones((3, 3)) * 0.3)]
+        self.act = np.sin
+        self.head = Squarer()
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return self.head(self.act(x))
+
+    def run(self, x):
+        return self.head(x) * 2.0
+
+
+NETWORK = Network()
+
+
+def global_network_loss(x):
+    return np.sum(NETWORK(x))
+
+
+def global_network_method(x):
+    return np.sum(NETWORK.run(x))
+
+
+@pytest.mark.parametrize('mode', MODES)
+@pytest.mark.parametrize('function', [global_network_loss, global_network_method])
+def test_a_global_object_calls_what_it_holds(function, mode):
+    original = NETWORK.head, NETWORK.act, list(NETWORK.layers)
+    try:
+        run = derivative(function, mode)
+        assert_close(run(X), expected(function, (X,), mode))
+        NETWORK.head = Dense(np.eye(3) * 2.0)  # another class in the same attribute
+        NETWORK.act = np.cos
+        NETWORK.layers.append(Dense(np.eye(3)))
+        assert_close(run(X), expected(function, (X,), mode))
+        assert_close(derivative(function, mode)(X), expected(function, (X,), mode))
+    finally:
+        NETWORK.head, NETWORK.act, NETWORK.layers = original
+
+
 SCALE = 2.0
 
 

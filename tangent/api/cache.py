@@ -204,10 +204,17 @@ def attribute_checks(fdef: gast.FunctionDef, param_types: dict[str, type]) -> li
     ``cfg.act(x)`` was differentiated with the rule of the function ``cfg.act``
     held then; after ``cfg.act = np.sin`` the derivative must be written anew.
     Attributes of modules (``np.tanh``) are not watched, nor attributes holding
-    data (``model.w``), which generated code reads when it runs.
+    data (``model.w``), which generated code reads when it runs. A called instance
+    (``model(x)``) has its class's ``__call__`` watched.
     """
     checks = []
     for node in anno.walk(fdef):
+        if isinstance(node, gast.Call):  # model(x): its class's __call__ was copied in
+            cls = _class_called(node.func, param_types)
+            if cls is not None:
+                view = _AttributeView(cls)
+                checks.append((view, '__call__', view.get('__call__', MISSING)))
+            continue
         if not isinstance(node, gast.Attribute) or not anno.has(node, Key.FUNC):
             continue
         base = anno.get(node.value, Key.FUNC, None)
@@ -223,6 +230,17 @@ def attribute_checks(fdef: gast.FunctionDef, param_types: dict[str, type]) -> li
     return checks
 
 
+def _class_called(func: gast.expr, param_types: dict[str, type]) -> type | None:
+    """The user class of the instance ``func`` names, when it is called as a function."""
+    cls = param_types.get(annotate.dotted_path(func) or '')  # an argument's class
+    value = anno.get(func, Key.FUNC, None)
+    if cls is None and annotate.is_instance_of_user_class(value):
+        cls = type(value)  # a global or closure instance
+    if isinstance(cls, type) and isinstance(getattr(cls, '__call__', None), types.FunctionType):
+        return cls
+    return None
+
+
 def function_checks(fn: Callable) -> tuple:
     """Checks that ``fn``'s code and defaults are still the ones a derivative copied."""
     view = _AttributeView(fn)
@@ -235,19 +253,21 @@ def global_item_checks(fn: Callable, param_types: dict[str, Any]) -> list:
     specialised on (``desugar.kinds_of_global_items``: paths in ``param_types`` rooted
     at a global or closure value of ``fn``) still have the kinds it was written for:
     ``LAYERS.append(layer)``, ``LAYERS[1] = Other()`` or ``ACTS[0] = np.sin`` means the
-    derivative must be written anew."""
+    derivative must be written anew. So do the objects held in a global object's
+    attributes (``MODEL.encoder = Other()``)."""
     own = set(fn.__code__.co_varnames)
     sequences = {path[:-len(annotate.ITEMS)] for path in param_types
                  if path.endswith(annotate.ITEMS)}
     checks = []
     for path, kind in param_types.items():
-        if '[' not in path or annotate.path_root(path) in own:
+        if annotate.path_root(path) == path or annotate.path_root(path) in own:
             continue  # a path from a parameter, or the number of values in *args
         if path.endswith(annotate.ITEMS):
             base = path[:-len(annotate.ITEMS)]
             kinds = tuple(param_types[f'{base}[{index}]'] for index in range(kind))
             checks.append((_ItemKindsView(fn, kinds, annotate.item_kinds), base, kinds))
-        elif path[:path.rindex('[')] not in sequences:  # not one item of those: watched
+        elif not path.endswith(']') or path[:path.rindex('[')] not in sequences:
+            # an attribute (MODEL.encoder), or an item not among a sequence's: watched
             checks.append((_ItemKindsView(fn, kind, annotate.static_kind), path, kind))
     return checks
 

@@ -143,7 +143,37 @@ def kinds_of_global_items(fdef: gast.FunctionDef, fn: Any) -> dict[str, Any]:
                 kind = annotate.static_kind(value_at(path))
                 if kind is not None:
                     kinds[path] = kind
+            elif path:
+                _attribute_kinds(path, value_at(path), kinds, MAX_ATTRIBUTE_DEPTH)
     return kinds
+
+
+# How deep ``kinds_of_global_items`` follows the objects held in a called global
+# object's attributes (``MODEL.encoder.layers[0]``).
+MAX_ATTRIBUTE_DEPTH = 4
+
+
+def _attribute_kinds(path: str, value: Any, kinds: dict[str, Any], depth: int) -> None:
+    """The kinds of the objects and functions held in the attributes of ``value``, a
+    global object the code calls or calls a method of (``MODEL(x)``, ``MODEL.run(x)``),
+    and in lists of them, under their paths (``MODEL.encoder``, ``MODEL.layers[0]``):
+    what its methods read through ``self``, which they then call as for an argument."""
+    if depth == 0 or not annotate.is_instance_of_user_class(value):
+        return
+    for attribute, held in vars(value).items():
+        at = f'{path}.{attribute}'
+        items = annotate.item_kinds(held)
+        if items is not None and items and all(
+                annotate.static_kind(item) is not None for item in held):
+            kinds.setdefault(at + ITEMS, len(items))
+            for index, item in enumerate(held):
+                kinds.setdefault(f'{at}[{index}]', items[index])
+                _attribute_kinds(f'{at}[{index}]', item, kinds, depth - 1)
+            continue
+        kind = annotate.static_kind(held)
+        if kind is not None:
+            kinds.setdefault(at, kind)
+            _attribute_kinds(at, held, kinds, depth - 1)
 
 
 def _loop_calls_items(loop: gast.For) -> bool:

@@ -43,7 +43,14 @@ def is_constant_expression(node: gast.AST) -> bool:
         return True
     if isinstance(node, _NOT_CONSTANT):
         return False  # asked of every operand while the normal form is made: no walk
-    return not any(isinstance(child, _NOT_CONSTANT) for child in anno.walk(node))
+    pending = anno.children(node)  # depth first: a variable is found in a few steps
+    while pending:
+        child = pending.pop()
+        if isinstance(child, _NOT_CONSTANT):
+            return False
+        if not isinstance(child, gast.Constant):
+            pending += anno.children(child)
+    return True
 
 
 def is_atom(node: gast.AST) -> bool:

@@ -595,3 +595,46 @@ def squares_of_parameters(params):
 def test_dict_comprehension_over_a_parameter_dict():
     params = {'w': np.array([1.0, 2.0]), 'b': np.array([3.0])}
     check_grads(squares_of_parameters, params, modes=('reverse', 'forward'), order=2)
+
+
+# dict.get: the value looked up flows through like any item of the dict.
+
+SETTINGS = {'scale': 2.0}
+
+
+def reads_parameters_with_get(params, x):
+    weights = params.get('w')
+    bias = params.get('b', 0.0)
+    gain = params.get('gain', 0.5)  # missing: the default
+    return np.sum(np.tanh(weights * x + bias) * gain * SETTINGS.get('scale', 1.0))
+
+
+def reads_a_local_dict_with_get(x):
+    table = {'a': x * 2.0}
+    return np.sum(table.get('a') * table.get('missing', x))
+
+
+def test_dict_get_on_an_argument_a_global_and_a_local():
+    params = {'w': np.array([1.0, 2.0]), 'b': 0.5}
+    check_grads(reads_parameters_with_get, params, np.array([0.3, 0.1]),
+                modes=('reverse', 'forward'), order=2)
+    check_grads(reads_a_local_dict_with_get, np.array([0.3, 0.1]),
+                modes=('reverse', 'forward'), order=2)
+
+
+class Lookup:
+
+    def __init__(self, value):
+        self.value = value
+
+    def get(self, key):
+        return self.value * len(key)
+
+
+def reads_an_object_with_a_get_method(store, x):
+    return store.get('ab') * x ** 2
+
+
+def test_a_get_method_of_a_user_class_is_its_own():
+    check_grads(reads_an_object_with_a_get_method, Lookup(3.0), 1.5,
+                modes=('reverse', 'forward'), order=2)

@@ -397,7 +397,8 @@ def desugar(fdef: gast.FunctionDef, free: dict[str, Any], namer: Namer) -> gast.
 
 
 
-def calls_of_callables(fdef: gast.FunctionDef, free: dict[str, Any]) -> None:
+def calls_of_callables(fdef: gast.FunctionDef, free: dict[str, Any],
+                       param_types: dict[str, Any] | None = None) -> None:
     """Rewrite calls that hand a function to another or that build sequences into
     the code they stand for, so that each remaining call has a rule or a source:
 
@@ -414,7 +415,8 @@ def calls_of_callables(fdef: gast.FunctionDef, free: dict[str, Any]) -> None:
       (also through the wrappers that stand for them, ``autograd.builtins``);
     - ``zip(*pairs)`` is ``tangent.unzipped(pairs)``;
     - ``functools.reduce(f, xs[, initial])`` is ``tangent.reduced(f, xs)`` (or
-      ``reduced_from``), plain Python that is differentiated from its source;
+      ``reduced_from``), and ``d.get(k, default)`` is ``tangent.dict_get(d, k,
+      default)``: plain Python, copied in and differentiated from its source;
     - ``max(*xs)`` and ``min(*xs)`` of a name are ``max(xs[0] if len(xs) == 1 else xs)``;
     - ``g(*pair)``, with ``pair`` a list or tuple display assigned once and never
       changed, is ``g(pair[0], pair[1])``, so that the rule of ``g`` sees each value.
@@ -424,7 +426,8 @@ def calls_of_callables(fdef: gast.FunctionDef, free: dict[str, Any]) -> None:
     """
     taken = set(free) | names_in(fdef)
     _spread_known_displays(fdef)
-    _CallRewriter(free, taken).visit(fdef)
+    params = {arg.id for arg in fdef.args.args + fdef.args.kwonlyargs}
+    _CallRewriter(free, taken, params, param_types or {}).visit(fdef)
     _inline_local_partials(fdef, taken)
 
 
@@ -476,6 +479,22 @@ def _name(identifier: str, value: Any = None, store: bool = False) -> gast.Name:
     return node
 
 
+def _is_dict_get(call: gast.Call, params: set[str], param_types: dict[str, Any]) -> bool:
+    """``d.get(key)`` or ``d.get(key, default)``, ``d`` a dict: a global or closure dict,
+    an argument (or a path from one) known to be a dict, or a local variable."""
+    func = call.func
+    if not (isinstance(func, gast.Attribute) and func.attr == 'get' and
+            len(call.args) in (1, 2) and _plain(call, 1)):
+        return False
+    method = anno.get(func, Key.FUNC, None)
+    if method is not None:
+        return isinstance(getattr(method, '__self__', None), dict)
+    path = dotted_path(func.value)
+    if path is not None and path_root(path) in params:  # its class is known per call
+        return isinstance(param_types.get(path), type) and issubclass(param_types[path], dict)
+    return anno.get(func.value, Key.FUNC, None) is None
+
+
 def _is_pairs(node: gast.expr) -> bool:
     """An expression that is a sequence of key-value pairs, never a mapping:
     ``zip(keys, values)``, a list or tuple display, a comprehension."""
@@ -511,9 +530,12 @@ def annotate_callee(call: gast.Call) -> Any:
 
 class _CallRewriter(transformers.NodeTransformer):
 
-    def __init__(self, free: dict[str, Any], taken: set[str]):
+    def __init__(self, free: dict[str, Any], taken: set[str], params: set[str],
+                 param_types: dict[str, Any]):
         self.free = free
         self.taken = taken
+        self.params = params  # their classes are known only in param_types
+        self.param_types = param_types
 
     def bind(self, base: str, value: Any) -> gast.Name:
         """A free name for ``value`` in the generated code."""
@@ -544,6 +566,10 @@ class _CallRewriter(transformers.NodeTransformer):
                                       for k in node.keywords],
                                 values=[k.value for k in node.keywords])
             return gast.copy_location(display, node)
+        if _is_dict_get(node, self.params, self.param_types):
+            helper = self.runtime_reference('dict_get')
+            return gast.copy_location(gast.Call(func=helper, args=[node.func.value] + node.args,
+                                                keywords=[]), node)
         if callee is functools.reduce and _plain(node, 2) and len(node.args) in (2, 3):
             helper = self.runtime_reference('reduced' if len(node.args) == 2 else 'reduced_from')
             return gast.copy_location(gast.Call(func=helper, args=node.args, keywords=[]), node)

@@ -25,7 +25,7 @@ from tangent.runtime.containers import (
     scatter_written, written_grad,
 )
 from tangent.runtime.sequences import (
-    add_or_concat, concat_tangent, mul_or_repeat, reconcat, reduced, reduced_from,
+    add_or_concat, concat_tangent, dict_get, mul_or_repeat, reconcat, reduced, reduced_from,
     repeat_tangent, rerepeat, restarred, starred_list, starred_tuple, unconcat, unrepeat, unstarred,
     unzipped, unzipped_derivative, unzipped_tangent,
 )
@@ -47,7 +47,8 @@ from tangent.runtime.dispatch import register_tensor_backend
 __all__ = [
     'add_at', 'add_grad', 'add_or_concat', 'array_size', 'array_tangent',
     'as_sequence', 'astype', 'balanced_eq', 'broadcast_like', 'check_scalar',
-    'check_seed', 'checkpoint', 'concat_tangent', 'copy', 'copy_item', 'dict_keys',
+    'check_seed', 'checkpoint', 'concat_tangent', 'copy', 'copy_item', 'dict_get',
+    'dict_keys',
     'grad_det', 'grad_dot', 'grad_dot_right', 'grad_matmul_left',
     'grad_matmul_right', 'grad_sum_sequence', 'init_grad', 'inverse_permutation',
     'mul_or_repeat', 'ones_like', 'pop', 'pop_stack', 'power_slope',

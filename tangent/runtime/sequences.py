@@ -252,11 +252,12 @@ def unzipped_tangent(derivative: Any, like: Any) -> Any:
     return unzipped([_items(row, group) for row, group in zip(_items(derivative, like), like)])
 
 
-# ------------------------------------------------------------ functools.reduce
+# ----------------------------------------------- functools.reduce, dict.get
 #
-# ``functools.reduce(f, xs)`` is rewritten into a call of these, written in plain
-# Python and copied into the caller like a user's helper: the function handed in is
-# then differentiated at each step with its own rule, to any order.
+# ``functools.reduce(f, xs)`` and ``d.get(k, default)`` are rewritten into calls of
+# these, written in plain Python and copied into the caller like a user's helper: the
+# function handed to reduce is then differentiated at each step with its own rule, and
+# the value looked up flows through as any dict item does, to any order.
 
 # Set on a function of tangent's runtime that stands for a library call and is read
 # as source, copied into the caller like a user's helper.
@@ -282,5 +283,17 @@ def reduced_from(function: Any, items: Any, initial: Any) -> Any:
     return accumulated
 
 
-for _helper in (reduced, reduced_from):
+def dict_get(mapping: Any, key: Any, default: Any = None) -> Any:
+    """``mapping.get(key, default)`` for a dict."""
+    if not isinstance(mapping, dict):
+        raise TypeError(
+            f'tangent read .get(key) as a dict lookup, but it was called on a '
+            f'{type(mapping).__name__}: index the dict, or pass the object in as an argument '
+            f'so that tangent can read its class')
+    if key in mapping:
+        return mapping[key]
+    return default
+
+
+for _helper in (reduced, reduced_from, dict_get):
     setattr(_helper, INLINED_AS_SOURCE, True)

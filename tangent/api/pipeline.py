@@ -307,7 +307,7 @@ def _generate_forward(fn, wrt, options, param_types) -> Generated:
 
     body, tangent_params, result_tangent = forward_ad.ForwardAD(
         fdef, list(wrt), namer, namespace, differentiate_subroutine, front.filename,
-        front.param_types).run()
+        front.param_types, front.user_lines.file_of).run()
     function_name = namer.fresh(naming.function_name('d', fn.__name__,
                                                      [params[i] for i in wrt]))
     function = motion.forward(fdef, body, tangent_params, result_tangent, function_name,
@@ -365,7 +365,7 @@ def _generate_reverse(fn, wrt, options, param_types) -> Generated:
                           returns_number=inner.returns_number)
 
     result = ReverseAD(fdef, list(wrt), namer, namespace, differentiate_subroutine,
-                       front.filename, front.param_types).run()
+                       front.filename, front.param_types, front.user_lines.file_of).run()
     print_stage(verbose, 2, 'raw adjoint: primal statements, then adjoint statements',
                  gast.Module(body=result.primal + result.adjoint, type_ignores=[]))
     params = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]

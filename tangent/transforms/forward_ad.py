@@ -14,7 +14,7 @@ tangents, so the zero is simplified away at generation time.
 from __future__ import annotations
 
 import types
-from typing import Callable
+from typing import Any, Callable
 
 import gast
 
@@ -126,13 +126,16 @@ class ForwardAD:
 
     def __init__(self, fdef: gast.FunctionDef, wrt: list[int], namer: Namer,
                  namespace: Namespace, differentiate_subroutine: Callable, filename: str,
-                 param_types: dict[str, type] | None = None):
+                 param_types: dict[str, type] | None = None,
+                 file_of: Callable[[int], str | None] | None = None):
         self.param_types = param_types or {}
         self.fdef = fdef
         self.namer = namer
         self.namespace = namespace
         self.differentiate_subroutine = differentiate_subroutine
         self.filename = filename
+        # The file a line number refers to: helpers copied in come from other files.
+        self.file_of = file_of or (lambda line: None)
         self.lineno = None  # of the user's statement being differentiated, for errors
         # Keyword-only parameters follow the positional ones (a subroutine's wrt
         # positions may name them).
@@ -205,7 +208,10 @@ class ForwardAD:
 
     def where(self, node) -> str:
         line = getattr(node, 'lineno', None) or self.lineno or '?'
-        return f'called at {self.filename}:{line}'
+        return f'called at {self._file_at(line)}:{line}'
+
+    def _file_at(self, line: Any) -> str:
+        return (self.file_of(line) if isinstance(line, int) else None) or self.filename
 
     def statement(self, stmt) -> list:
         self.lineno = anno.get(stmt, Key.LINENO) or self.lineno
@@ -391,7 +397,8 @@ class ForwardAD:
 
     def subroutine(self, stmt, target, call) -> list:
         func, call_args = annotate.call_target(call)
-        where = (self.filename, anno.get(stmt, Key.LINENO), None)
+        line = anno.get(stmt, Key.LINENO)
+        where = (self._file_at(line), line, None)
         active = annotate.active_parameters(func, call_args, call.keywords, self.is_active,
                                             where)
         if not active:

@@ -113,13 +113,16 @@ class ReverseAD:
 
     def __init__(self, fdef: gast.FunctionDef, wrt: list[int], namer: Namer,
                  namespace: Namespace, differentiate_subroutine: Callable,
-                 filename: str, param_types: dict[str, type] | None = None):
+                 filename: str, param_types: dict[str, type] | None = None,
+                 file_of: Callable[[int], str | None] | None = None):
         self.param_types = param_types or {}
         self.fdef = fdef
         self.namer = namer
         self.namespace = namespace
         self.differentiate_subroutine = differentiate_subroutine
         self.filename = filename
+        # The file a line number refers to: helpers copied in come from other files.
+        self.file_of = file_of or (lambda line: None)
         # Keyword-only parameters follow the positional ones (a subroutine's wrt
         # positions may name them).
         self.params = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]
@@ -701,11 +704,14 @@ class ReverseAD:
         return [_WithoutUnbroadcast(self, same).visit(statement) for statement in code]
 
     def _no_rule(self, what: str, node: gast.AST, advice: str = '') -> None:
-        raise ReverseNotImplementedError(
-            what, f'called at {self.filename}:{self._line_of(node)}', advice)
+        line = self._line_of(node)
+        raise ReverseNotImplementedError(what, f'called at {self._file_at(line)}:{line}', advice)
 
     def _line_of(self, node) -> Any:
         return getattr(node, 'lineno', None) or self.lineno or '?'
+
+    def _file_at(self, line: Any) -> str:
+        return (self.file_of(line) if isinstance(line, int) else None) or self.filename
 
     def expand_rule(self, func, target, args, keywords, seed, state, node) -> list:
         rule = template.parse_template(registry.adjoints[func])
@@ -728,7 +734,8 @@ class ReverseAD:
         return template.expand(rule, bindings, self.namespace, self.namer, read, write)
 
     def adjoint_subroutine(self, func, args, call, seed, state) -> list:
-        where = (self.filename, self._line_of(call), None)
+        line = self._line_of(call)
+        where = (self._file_at(line), line, None)
         active = annotate.active_parameters(func, args, call.keywords, self.is_active, where)
         if not active:
             return []

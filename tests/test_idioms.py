@@ -638,3 +638,41 @@ def reads_an_object_with_a_get_method(store, x):
 def test_a_get_method_of_a_user_class_is_its_own():
     check_grads(reads_an_object_with_a_get_method, Lookup(3.0), 1.5,
                 modes=('reverse', 'forward'), order=2)
+
+
+# sorted: each item moved to its place, the order itself carrying no derivative.
+
+def smallest_and_largest(x):
+    ordered = sorted([x[0], 2.0 * x[1], x[2] ** 2])
+    return ordered[0] * 3.0 + ordered[2]
+
+
+def sorted_in_reverse(x):
+    ordered = sorted([x[0], x[1], x[2]], reverse=True)
+    return ordered[0] - 2.0 * ordered[1]
+
+
+def sorted_by_a_key(x):
+    vectors = [x * 1.0, x * 2.0 - 1.0, np.sin(x)]
+    ordered = sorted(vectors, key=lambda v: np.sum(v))
+    return np.sum(ordered[0] * ordered[-1])
+
+
+def sum_of_two_smallest(x):
+    return sum(sorted(x)[:2])
+
+
+@pytest.mark.parametrize('function', [smallest_and_largest, sorted_in_reverse,
+                                      sorted_by_a_key, sum_of_two_smallest])
+def test_sorted(function):
+    check_grads(function, np.array([0.3, -0.8, 0.55]), modes=('reverse', 'forward'), order=2)
+
+
+def lambda_passed_on(x):
+    def apply(function, value):
+        return sorted([value, value * 2.0 - 0.5], key=function)[0]
+    return apply(lambda v: -v, x) * x
+
+
+def test_a_lambda_argument_passed_on_by_a_nested_function():
+    check_grads(lambda_passed_on, 0.7, modes=('reverse', 'forward'), order=2)

@@ -659,8 +659,12 @@ class Normalizer:
             value = bound[param]
             if isinstance(value, gast.Lambda):
                 self.local_functions[renames[param]] = _lambda_def(renames[param], value)
+                if self.passed_on(definition, renames[param]):  # sorted(xs, key=key)
+                    out.append(self._mark(assign(renames[param], value)))
             elif isinstance(value, gast.Name) and value.id in self.local_functions:
-                self.local_functions[renames[param]] = self.local_functions[value.id]
+                local = self.local_functions[renames[param]] = self.local_functions[value.id]
+                if self.passed_on(definition, renames[param]):
+                    out.append(self._mark(assign(renames[param], _as_lambda(local, self))))
             else:
                 self.assign_to(name(renames[param], store=True), value, out)
                 if param == vararg:
@@ -670,6 +674,9 @@ class Normalizer:
         body = [_ReturnToAssign(result).visit(stmt) for stmt in body]
         out.extend(self.block(body))
         return name(result)
+
+    def passed_on(self, definition: gast.FunctionDef, variable: str) -> bool:
+        return _read_as_value(definition.body, variable, set(self.local_functions))
 
     def expand_starred(self, args: list) -> list:
         """``f(*rest)`` with ``rest`` an inlined ``*args`` tuple as ``f(rest[0], rest[1])``,
@@ -879,6 +886,19 @@ def _lambda_def(function_name: str, node: gast.Lambda) -> gast.FunctionDef:
     return definition
 
 
+def _as_lambda(definition: gast.FunctionDef, normalizer: Any) -> gast.Lambda:
+    """A local function as a value (handed to a library call): the lambda it is."""
+    body = [stmt for stmt in definition.body if not comments.is_comment(stmt)]
+    if len(body) != 1 or not isinstance(body[0], gast.Return) or body[0].value is None:
+        raise TangentParseError(
+            f'the nested function {definition.name} is passed on to a call tangent does not '
+            f'inline; tangent keeps such a function only when its body is one return '
+            f'statement. Write it as one, or define it at module level',
+            normalizer.filename, normalizer.lineno, normalizer.origin)
+    return gast.Lambda(args=anno.copy_tree(definition.args),
+                       body=anno.copy_tree(body[0].value))
+
+
 class _ReturnToAssign(transformers.NodeTransformer):
 
     def __init__(self, result: str):
@@ -956,6 +976,24 @@ def _enumerated(node) -> bool:
     return isinstance(node, gast.Call) and anno.get(node.func, Key.FUNC) is enumerate and \
         len(node.args) + len(node.keywords) in (1, 2) and len(node.args) >= 1 and \
         all(k.arg == 'start' for k in node.keywords)
+
+
+def _read_as_value(body: list, variable: str, local_functions: set) -> bool:
+    """Whether ``body`` reads ``variable`` other than to call it or to hand it to a
+    local function (which is inlined too): passes it on to a library call."""
+    nested = local_functions | {stmt.name for stmt in body
+                                if isinstance(stmt, gast.FunctionDef)}
+    inlined = set()
+    for stmt in body:
+        for node in anno.walk(stmt):
+            if isinstance(node, gast.Call) and isinstance(node.func, gast.Name):
+                inlined.add(id(node.func))
+                if node.func.id in nested:
+                    inlined.update(id(arg) for arg in node.args)
+                    inlined.update(id(keyword.value) for keyword in node.keywords)
+    return any(isinstance(node, gast.Name) and node.id == variable and
+               isinstance(node.ctx, gast.Load) and id(node) not in inlined
+               for stmt in body for node in anno.walk(stmt))
 
 
 def _enumerate_start(node) -> gast.expr | None:

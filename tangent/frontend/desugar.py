@@ -415,8 +415,9 @@ def calls_of_callables(fdef: gast.FunctionDef, free: dict[str, Any],
       (also through the wrappers that stand for them, ``autograd.builtins``);
     - ``zip(*pairs)`` is ``tangent.unzipped(pairs)``;
     - ``functools.reduce(f, xs[, initial])`` is ``tangent.reduced(f, xs)`` (or
-      ``reduced_from``), and ``d.get(k, default)`` is ``tangent.dict_get(d, k,
-      default)``: plain Python, copied in and differentiated from its source;
+      ``reduced_from``), ``d.get(k, default)`` is ``tangent.dict_get(d, k, default)``
+      and ``sorted(xs, key=k)`` is ``tangent.sorted_items(xs, key=k)``: plain Python,
+      copied in and differentiated from its source;
     - ``max(*xs)`` and ``min(*xs)`` of a name are ``max(xs[0] if len(xs) == 1 else xs)``;
     - ``g(*pair)``, with ``pair`` a list or tuple display assigned once and never
       changed, is ``g(pair[0], pair[1])``, so that the rule of ``g`` sees each value.
@@ -570,6 +571,12 @@ class _CallRewriter(transformers.NodeTransformer):
             helper = self.runtime_reference('dict_get')
             return gast.copy_location(gast.Call(func=helper, args=[node.func.value] + node.args,
                                                 keywords=[]), node)
+        if callee is sorted and len(node.args) == 1 and \
+                not isinstance(node.args[0], gast.Starred) and \
+                all(k.arg in ('key', 'reverse') for k in node.keywords):
+            helper = self.runtime_reference('sorted_items')
+            return gast.copy_location(
+                gast.Call(func=helper, args=node.args, keywords=node.keywords), node)
         if callee is functools.reduce and _plain(node, 2) and len(node.args) in (2, 3):
             helper = self.runtime_reference('reduced' if len(node.args) == 2 else 'reduced_from')
             return gast.copy_location(gast.Call(func=helper, args=node.args, keywords=[]), node)

@@ -64,7 +64,7 @@ register_non_differentiable_functions(
     runtime.Stack, runtime.init_grad, runtime.ones_like, runtime.check_seed,
     runtime.require_seed, runtime.check_scalar, runtime.shapes_match, runtime.array_size,
     runtime.balanced_eq, runtime.as_sequence, runtime.inverse_permutation,
-    runtime.shape_only, runtime.dict_keys, runtime.sign,
+    runtime.shape_only, runtime.dict_keys, runtime.sign, runtime.sort_order,
     # Checks generated code runs: a path returning None, a write through an alias
     errors.returned_none, errors.check_not_aliased, errors.check_not_view,
     # The checkpointing schedule

@@ -26,8 +26,8 @@ from tangent.runtime.containers import (
 )
 from tangent.runtime.sequences import (
     add_or_concat, concat_tangent, dict_get, mul_or_repeat, reconcat, reduced, reduced_from,
-    repeat_tangent, rerepeat, restarred, starred_list, starred_tuple, unconcat, unrepeat, unstarred,
-    unzipped, unzipped_derivative, unzipped_tangent,
+    repeat_tangent, rerepeat, restarred, sort_order, sorted_items, starred_list, starred_tuple,
+    unconcat, unrepeat, unstarred, unzipped, unzipped_derivative, unzipped_tangent,
 )
 from tangent.runtime.shapes import (
     array_size, astype, balanced_eq, shape_only, ShapeOnly, shapes_match, sign,
@@ -45,21 +45,18 @@ from tangent.runtime.dispatch import register_tensor_backend
 
 # The helpers generated code calls; the rest are for tangent's own passes.
 __all__ = [
-    'add_at', 'add_grad', 'add_or_concat', 'array_size', 'array_tangent',
-    'as_sequence', 'astype', 'balanced_eq', 'broadcast_like', 'check_scalar',
-    'check_seed', 'checkpoint', 'concat_tangent', 'copy', 'copy_item', 'dict_get',
-    'dict_keys',
-    'grad_det', 'grad_dot', 'grad_dot_right', 'grad_matmul_left',
-    'grad_matmul_right', 'grad_sum_sequence', 'init_grad', 'inverse_permutation',
-    'mul_or_repeat', 'ones_like', 'pop', 'pop_stack', 'power_slope',
+    'add_at', 'add_grad', 'add_or_concat', 'array_size', 'array_tangent', 'as_sequence',
+    'astype', 'balanced_eq', 'broadcast_like', 'check_scalar', 'check_seed', 'checkpoint',
+    'concat_tangent', 'copy', 'copy_item', 'dict_get', 'dict_keys', 'grad_det', 'grad_dot',
+    'grad_dot_right', 'grad_matmul_left', 'grad_matmul_right', 'grad_sum_sequence', 'init_grad',
+    'inverse_permutation', 'mul_or_repeat', 'ones_like', 'pop', 'pop_stack', 'power_slope',
     'power_slope_exponent', 'push', 'push_stack', 'real_only', 'reconcat', 'reduced',
-    'reduced_from',
-    'register_tensor_backend', 'repeat_tangent', 'require_seed', 'rerepeat',
+    'reduced_from', 'register_tensor_backend', 'repeat_tangent', 'require_seed', 'rerepeat',
     'restarred', 'revolve', 'revolve_advances', 'revolve_after_first_sweep',
     'revolve_first_sweep', 'safe_log', 'scatter_written', 'shape_only', 'ShapeOnly',
-    'shapes_match', 'sign', 'Stack', 'starred_list', 'starred_tuple',
-    'sum_tangents', 'unaliased', 'unarray', 'unbroadcast', 'unconcat', 'unreduce',
-    'unreduce_like', 'unrepeat', 'unstarred', 'unzipped', 'unzipped_derivative',
+    'shapes_match', 'sign', 'sort_order', 'sorted_items', 'Stack', 'starred_list',
+    'starred_tuple', 'sum_tangents', 'unaliased', 'unarray', 'unbroadcast', 'unconcat',
+    'unreduce', 'unreduce_like', 'unrepeat', 'unstarred', 'unzipped', 'unzipped_derivative',
     'unzipped_tangent', 'written_grad',
 ]
 

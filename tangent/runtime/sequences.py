@@ -252,9 +252,10 @@ def unzipped_tangent(derivative: Any, like: Any) -> Any:
     return unzipped([_items(row, group) for row, group in zip(_items(derivative, like), like)])
 
 
-# ----------------------------------------------- functools.reduce, dict.get
+# --------------------------------------- functools.reduce, dict.get, sorted
 #
-# ``functools.reduce(f, xs)`` and ``d.get(k, default)`` are rewritten into calls of
+# ``functools.reduce(f, xs)``, ``d.get(k, default)`` and ``sorted(xs)`` are rewritten
+# into calls of
 # these, written in plain Python and copied into the caller like a user's helper: the
 # function handed to reduce is then differentiated at each step with its own rule, and
 # the value looked up flows through as any dict item does, to any order.
@@ -295,5 +296,20 @@ def dict_get(mapping: Any, key: Any, default: Any = None) -> Any:
     return default
 
 
-for _helper in (reduced, reduced_from, dict_get):
+def sort_order(items: Any, key: Any = None, reverse: bool = False) -> list:
+    """The positions of ``items`` in the order ``sorted(items, key=key, reverse=reverse)``
+    puts them (a permutation: no derivative)."""
+    if key is None:
+        return sorted(range(len(items)), key=items.__getitem__, reverse=reverse)
+    return sorted(range(len(items)), key=lambda i: key(items[i]), reverse=reverse)
+
+
+def sorted_items(items: Any, key: Any = None, reverse: bool = False) -> list:
+    """``sorted(items, key=key, reverse=reverse)``: each item moved to its place."""
+    items = [*items]
+    order = sort_order(items, key, reverse)
+    return [items[i] for i in order]
+
+
+for _helper in (reduced, reduced_from, dict_get, sorted_items):
     setattr(_helper, INLINED_AS_SOURCE, True)

@@ -886,7 +886,7 @@ def _lambda_def(function_name: str, node: gast.Lambda) -> gast.FunctionDef:
     return definition
 
 
-def _as_lambda(definition: gast.FunctionDef, normalizer: Any) -> gast.Lambda:
+def _as_lambda(definition: gast.FunctionDef, normalizer: Normalizer) -> gast.Lambda:
     """A local function as a value (handed to a library call): the lambda it is."""
     body = [stmt for stmt in definition.body if not comments.is_comment(stmt)]
     if len(body) != 1 or not isinstance(body[0], gast.Return) or body[0].value is None:

@@ -120,6 +120,14 @@ FUNCTION_VALUE = (
     "solver's extra arguments, for instance).")
 
 
+# Why an attribute of a differentiated value has no derivative, and the way out.
+OBJECT_ATTRIBUTE = (
+    'The attribute is read from a value being differentiated: tangent differentiates '
+    'numbers, arrays, and lists, tuples and dicts of them, not the attributes of other '
+    'objects. Differentiate with respect to the arrays themselves (pass them in as '
+    'arguments, or as a dict of them), or leave the object out of wrt.')
+
+
 class SourceNotAvailableError(ValueError):
     """The function's source text cannot be retrieved, so it cannot be read."""
 

@@ -676,3 +676,63 @@ def lambda_passed_on(x):
 
 def test_a_lambda_argument_passed_on_by_a_nested_function():
     check_grads(lambda_passed_on, 0.7, modes=('reverse', 'forward'), order=2)
+
+
+# super(): the method it reaches is copied in, for an argument's class and a global's.
+
+class BaseUnit:
+
+    def __init__(self, weight):
+        self.weight = weight
+
+    def activation(self, x):
+        return np.tanh(x)
+
+    def forward(self, x):
+        return self.activation(self.weight * x)
+
+
+class DerivedUnit(BaseUnit):
+
+    def activation(self, x):
+        return np.sin(x) + super().activation(x)
+
+    @staticmethod
+    def square(x):
+        return x ** 2
+
+    def forward(self, x):
+        return super().forward(x) * 2.0 + self.square(x)
+
+
+DERIVED_UNIT = DerivedUnit(0.7)
+
+
+def through_global_subclass(x):
+    return np.sum(DERIVED_UNIT.forward(x))
+
+
+def through_argument_subclass(unit, x):
+    return np.sum(unit.forward(x))
+
+
+def test_methods_reached_through_super():
+    x = np.array([0.3, -0.4])
+    check_grads(through_global_subclass, x, modes=('reverse', 'forward'), order=2)
+    check_grads(through_argument_subclass, DerivedUnit(0.9), x,
+                modes=('reverse', 'forward'), order=2)
+    check_grads(through_argument_subclass, BaseUnit(0.9), x,
+                modes=('reverse', 'forward'), order=2)
+
+
+def reads_an_attribute_of_the_object(unit, x):
+    return unit.weight * x
+
+
+@pytest.mark.parametrize('mode', ['reverse', 'forward'])
+def test_differentiating_an_object_says_what_to_differentiate(mode):
+    derivative = tangent.autodiff(reads_an_attribute_of_the_object, mode=mode, wrt=(0,))
+    error = (tangent.ReverseNotImplementedError if mode == 'reverse'
+             else tangent.ForwardNotImplementedError)
+    with pytest.raises(error, match=r'\.weight.*not the attributes of other objects'):
+        derivative(BaseUnit(2.0), 1.5, *(() if mode == 'reverse' else (1.0,)))

@@ -67,6 +67,7 @@ def parse(fn: Callable, param_types: dict[str, type]) -> tuple[gast.FunctionDef,
         if runtime_name is not None:
             desugar.tape_lists_as_tape_calls(fdef, runtime_name)
     free = annotate.resolve(fdef, fn, param_types)
+    desugar.calls_through_super(fdef, fn, param_types, free)
     desugar.calls_of_callables(fdef, free, param_types)
     backends.load_for(free)
     filename = fn.__code__.co_filename

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import types
 from typing import Any
 
 import gast
@@ -395,6 +396,52 @@ def desugar(fdef: gast.FunctionDef, free: dict[str, Any], namer: Namer) -> gast.
     return fdef
 
 
+
+
+def calls_through_super(fdef: gast.FunctionDef, fn: Any, param_types: dict[str, Any],
+                        free: dict[str, Any]) -> None:
+    """``super().m(a)`` in a method whose receiver's class is known (``self`` typed in
+    ``param_types``) as a call of the method it reaches, ``Base.m(self, a)``, through a
+    free name: the method is then copied in like any other.
+
+    Requires: resolution (``Key.FUNC`` on ``super``). Runs on every function read.
+    """
+    if not fdef.args.args:
+        return
+    receiver = fdef.args.args[0].id
+    cls = param_types.get(receiver)
+    if not isinstance(cls, type):
+        return
+    defining = next((klass for klass in cls.__mro__
+                     if _unwrapped(vars(klass).get(fn.__name__)) is fn), None)
+    if defining is None:
+        return
+    after = cls.__mro__[cls.__mro__.index(defining) + 1:]
+    taken = set(free) | names_in(fdef)
+    for node in anno.walk(fdef):
+        if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and
+                _is_super_call(node.func.value)):
+            continue
+        method = next((vars(klass)[node.func.attr] for klass in after
+                       if node.func.attr in vars(klass)), None)
+        if isinstance(method, types.FunctionType):
+            node.args = [_name(receiver)] + node.args  # Base.m(self, a)
+        elif isinstance(method, staticmethod):
+            method = method.__func__
+        else:
+            continue  # a property, a class method, nothing: left to fail clearly
+        bound = _fresh(f'{_unwrapped(method).__name__}_of_{defining.__name__}', taken)
+        free[bound] = method
+        node.func = gast.copy_location(_name(bound, method), node.func)
+
+
+def _unwrapped(value: Any) -> Any:
+    return value.__func__ if isinstance(value, (staticmethod, classmethod)) else value
+
+
+def _is_super_call(node: gast.expr) -> bool:
+    """``super()`` (or ``super(Class, self)``, which means the same in a method)."""
+    return isinstance(node, gast.Call) and anno.get(node.func, Key.FUNC, None) is super
 
 
 def calls_of_callables(fdef: gast.FunctionDef, free: dict[str, Any],

@@ -19,7 +19,9 @@ from typing import Any, Callable
 import gast
 
 from tangent import runtime
-from tangent.errors import FUNCTION_VALUE, ForwardNotImplementedError, callable_name
+from tangent.errors import (
+    FUNCTION_VALUE, OBJECT_ATTRIBUTE, ForwardNotImplementedError, callable_name,
+)
 from tangent.frontend import annotate
 from tangent.frontend.anf import is_atom
 from tangent.rules import policy, registry
@@ -349,7 +351,8 @@ class ForwardAD:
                 return [assign(self.tan(target), gast.Attribute(
                     value=name(self.tan(value.value.id)), attr='T', ctx=gast.Load()))]
             if self.is_active(value.value):
-                raise ForwardNotImplementedError(f'the attribute .{value.attr}', self.where(value))
+                raise ForwardNotImplementedError(f'the attribute .{value.attr}', self.where(value),
+                                                 OBJECT_ATTRIBUTE)
             return self.zero(target)
         if isinstance(value, gast.Lambda):
             raise ForwardNotImplementedError(quoting.to_source(value), self.where(value),

@@ -36,7 +36,9 @@ import gast
 import numpy as np
 
 from tangent import runtime
-from tangent.errors import FUNCTION_VALUE, ReverseNotImplementedError, callable_name
+from tangent.errors import (
+    FUNCTION_VALUE, OBJECT_ATTRIBUTE, ReverseNotImplementedError, callable_name,
+)
 from tangent.frontend import annotate
 from tangent.frontend.anf import is_atom
 from tangent.rules import policy, registry
@@ -659,7 +661,7 @@ class ReverseAD:
                 return self.accumulate(value.value.id, gast.Attribute(
                     value=anno.copy_tree(seed), attr='T', ctx=gast.Load()), state)
             if self.is_active(value.value):
-                self._no_rule(f'the attribute .{value.attr}', value)
+                self._no_rule(f'the attribute .{value.attr}', value, OBJECT_ATTRIBUTE)
             return []
         if isinstance(value, gast.Lambda):
             self._no_rule(quoting.to_source(value), value, FUNCTION_VALUE)

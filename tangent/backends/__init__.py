@@ -27,7 +27,8 @@ from tangent import runtime
 from tangent.runtime import dispatch
 
 __all__ = ['Backend', 'ArrayMethods', 'register', 'registered', 'owner_of', 'owns_module', 'load',
-           'load_for', 'stands_for', 'traced_vjp', 'array_methods', 'provide_derivatives', 'derivative_of']
+           'load_for', 'stands_for', 'traced_vjp', 'array_methods', 'call_contexts',
+           'provide_derivatives', 'derivative_of']
 
 
 class Backend(NamedTuple):
@@ -51,6 +52,9 @@ class Backend(NamedTuple):
       array_methods: ``'module:attribute'`` naming the ``ArrayMethods`` of its
         arrays: what ``x.sum()`` and ``x.T`` mean.
       eager: load the rules when the backend is registered (the base library).
+      call_context: ``'module:attribute'`` naming a context-manager factory that every
+        call of a derivative runs inside once the backend is loaded (PyTorch's
+        ``torch.no_grad``: generated code must not record the library's own graph).
     """
 
     name: str
@@ -61,6 +65,7 @@ class Backend(NamedTuple):
     traced_vjp: str | None = None
     array_methods: str | None = None
     eager: bool = False
+    call_context: str | None = None
 
 
 class ArrayMethods(NamedTuple):
@@ -207,6 +212,12 @@ def array_methods() -> list[ArrayMethods]:
             if backend.array_methods is not None and backend.name in _loaded]
 
 
+def call_contexts() -> list[Callable]:
+    """The context-manager factories of the loaded backends that declare one."""
+    return [_attribute(backend.call_context) for backend in list(_backends.values())
+            if backend.call_context is not None and backend.name in _loaded]
+
+
 # The API hands over how to differentiate a user function, for the helpers of
 # rules that are given one (an ODE's right-hand side): backends sit below the
 # API and may not import it.
@@ -231,3 +242,4 @@ def derivative_of(func: Callable, wrt: tuple, mode: str) -> Callable:
 from tangent.backends import numpy as _numpy  # noqa: E402,F401
 from tangent.backends import tensorflow as _tensorflow  # noqa: E402,F401
 from tangent.backends import scipy as _scipy  # noqa: E402,F401
+from tangent.backends import torch as _torch  # noqa: E402,F401

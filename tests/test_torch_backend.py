@@ -16,6 +16,7 @@ import sys
 import textwrap
 import zlib
 
+import numpy as np
 import pytest
 
 # Found with find_spec rather than by catching ImportError: an installed PyTorch that
@@ -24,8 +25,10 @@ if os.environ.get('TANGENT_REQUIRE_TORCH') != '1' and importlib.util.find_spec('
     pytest.skip('PyTorch is not installed (the torch extra); set TANGENT_REQUIRE_TORCH=1 to '
                 'insist', allow_module_level=True)
 import torch  # noqa: E402 - after the skip
+import torch.nn.functional as F  # noqa: E402,N812 - PyTorch's own spelling
 
 import tangent  # noqa: E402
+from tangent.errors import MixedLibrariesError  # noqa: E402
 from torch_cases import CASES, Case  # noqa: E402
 
 RTOL = 1e-7
@@ -141,3 +144,84 @@ def test_importing_tangent_does_not_import_torch_and_the_rules_load_on_first_use
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == repr([float(v) for v in torch.cos(
         torch.tensor([0.5, 1.0], dtype=torch.float64))])
+
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 3, dtype=torch.float64)
+
+    def loss(self, x):
+        return torch.sum(torch.tanh(F.linear(x, self.linear.weight, self.linear.bias)))
+
+
+def parameter_loss(weight, bias, x):
+    return torch.sum(torch.tanh(F.linear(x, weight, bias)) ** 2)
+
+
+def test_a_module_method_reading_its_parameters_records_no_graph():
+    torch.manual_seed(0)
+    net = Net()
+    x = torch.randn(2, 4, dtype=torch.float64)
+    gradient = tangent.grad(net.loss)(x)
+    watched = x.clone().requires_grad_(True)
+    _assert_close(gradient, torch.autograd.grad(net.loss(watched), watched)[0], 'net.loss')
+    # The parameters require a gradient, yet the derivative ran under torch.no_grad.
+    assert net.linear.weight.requires_grad and not gradient.requires_grad
+    assert net.linear.weight.grad is None
+
+
+def test_the_parameters_of_a_module_passed_as_arguments_get_gradients():
+    torch.manual_seed(1)
+    net = Net()
+    x = torch.randn(5, 4, dtype=torch.float64)
+    weight, bias = net.linear.weight, net.linear.bias
+    gradients = tangent.grad(parameter_loss, wrt=(0, 1))(weight, bias, x)
+    expected = torch.autograd.grad(parameter_loss(weight, bias, x), (weight, bias))
+    _assert_close(gradients, expected, 'the parameters of parameter_loss')
+    assert all(not gradient.requires_grad for gradient in gradients)
+
+
+def test_gradients_with_respect_to_the_module_itself_raise():
+    net = Net()
+    with pytest.raises(tangent.ReverseNotImplementedError, match='bias|weight'):
+        tangent.grad(Net.loss)(net, torch.ones(2, 4, dtype=torch.float64))
+
+
+def numpy_on_a_tensor(x):
+    return torch.sum(np.sin(x) * x)
+
+
+def numpy_then_torch(x):
+    y = np.exp(x)
+    return torch.sum(torch.sin(y))
+
+
+@pytest.mark.parametrize('function', [numpy_on_a_tensor, numpy_then_torch])
+@pytest.mark.parametrize('derive', [tangent.grad, tangent.jvp], ids=['reverse', 'forward'])
+def test_mixing_numpy_and_torch_raises_naming_both(function, derive):
+    with pytest.raises(MixedLibrariesError, match='mixes (torch and numpy|numpy and torch)'):
+        derive(function)(torch.ones(3, dtype=torch.float64), *(
+            [torch.ones(3, dtype=torch.float64)] if derive is tangent.jvp else []))
+
+
+def test_a_numpy_constant_in_torch_code_is_not_mixing():
+    def scaled(x):
+        return torch.sum(torch.sin(x) * np.sqrt(2.0))
+    x = torch.tensor([0.3, 0.9], dtype=torch.float64)
+    _assert_close(tangent.grad(scaled)(x), torch.cos(x) * 2.0 ** 0.5, 'scaled')
+
+
+def compiled_loss(x, w):
+    return torch.sum(torch.tanh(torch.matmul(x, w)) * x[:, :1])
+
+
+def test_torch_compile_of_a_gradient_agrees_with_autograd():
+    torch._dynamo.reset()
+    generator = torch.Generator().manual_seed(3)
+    x = torch.randn(3, 4, generator=generator, dtype=torch.float64)
+    w = torch.randn(4, 2, generator=generator, dtype=torch.float64)
+    compiled = torch.compile(tangent.grad(compiled_loss, wrt=(0, 1)))
+    watched = [x.clone().requires_grad_(True), w.clone().requires_grad_(True)]
+    _assert_close(compiled(x, w), torch.autograd.grad(compiled_loss(*watched), watched),
+                  'torch.compile(tangent.grad(compiled_loss))')

@@ -28,6 +28,7 @@ from tangent.runtime import dispatch
 
 __all__ = ['Backend', 'ArrayMethods', 'register', 'registered', 'owner_of', 'owns_module', 'load',
            'load_for', 'stands_for', 'traced_vjp', 'array_methods', 'call_contexts',
+           'check_unmixed',
            'provide_derivatives', 'derivative_of']
 
 
@@ -55,6 +56,9 @@ class Backend(NamedTuple):
       call_context: ``'module:attribute'`` naming a context-manager factory that every
         call of a derivative runs inside once the backend is loaded (PyTorch's
         ``torch.no_grad``: generated code must not record the library's own graph).
+      exclusive: its values do not mix with another library's: a function applying
+        this backend's functions and another backend's to differentiated values
+        raises ``MixedLibrariesError`` when its derivative is written.
     """
 
     name: str
@@ -66,6 +70,7 @@ class Backend(NamedTuple):
     array_methods: str | None = None
     eager: bool = False
     call_context: str | None = None
+    exclusive: bool = False
 
 
 class ArrayMethods(NamedTuple):
@@ -216,6 +221,20 @@ def call_contexts() -> list[Callable]:
     """The context-manager factories of the loaded backends that declare one."""
     return [_attribute(backend.call_context) for backend in list(_backends.values())
             if backend.call_context is not None and backend.name in _loaded]
+
+
+def check_unmixed(seen: dict, func: Any, where: str) -> None:
+    """Note that a differentiated value reaches ``func``; raise ``MixedLibrariesError``
+    when ``seen`` (the backends noted so far in one function) and ``func``'s backend
+    are two, one of them exclusive."""
+    backend = owner_of(func)
+    if backend is None:
+        return
+    for other in seen.values():
+        if other.name != backend.name and (other.exclusive or backend.exclusive):
+            from tangent.errors import MixedLibrariesError
+            raise MixedLibrariesError(other.name, backend.name, where)
+    seen.setdefault(backend.name, backend)
 
 
 # The API hands over how to differentiate a user function, for the helpers of

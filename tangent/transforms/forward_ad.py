@@ -18,7 +18,7 @@ from typing import Callable
 
 import gast
 
-from tangent import runtime
+from tangent import backends, runtime
 from tangent.errors import FUNCTION_VALUE, ForwardNotImplementedError, callable_name
 from tangent.frontend import annotate
 from tangent.frontend.anf import is_atom
@@ -133,6 +133,8 @@ class ForwardAD:
         self.namespace = namespace
         self.differentiate_subroutine = differentiate_subroutine
         self.filename = filename
+        # The backends whose rules apply to differentiated values here, by name.
+        self.libraries: dict = {}
         self.lineno = None  # of the user's statement being differentiated, for errors
         # Keyword-only parameters follow the positional ones (a subroutine's wrt
         # positions may name them).
@@ -351,6 +353,8 @@ class ForwardAD:
         raise ForwardNotImplementedError(quoting.to_source(value), self.where(value))
 
     def expand_rule(self, func, target, args, keywords, node) -> list:
+        backends.check_unmixed(self.libraries, func,
+                               self.where(node))
         rule = template.parse_template(registry.tangents[func])
         func_name = getattr(func, '__name__', str(func))
         bindings = rule.bind(list(args), keywords, self.namespace, func_name)

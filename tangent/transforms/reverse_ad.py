@@ -35,7 +35,7 @@ from typing import Any, Callable
 import gast
 import numpy as np
 
-from tangent import runtime
+from tangent import backends, runtime
 from tangent.errors import FUNCTION_VALUE, ReverseNotImplementedError, callable_name
 from tangent.frontend import annotate
 from tangent.frontend.anf import is_atom
@@ -120,6 +120,8 @@ class ReverseAD:
         self.namespace = namespace
         self.differentiate_subroutine = differentiate_subroutine
         self.filename = filename
+        # The backends whose rules apply to differentiated values here, by name.
+        self.libraries: dict = {}
         # Keyword-only parameters follow the positional ones (a subroutine's wrt
         # positions may name them).
         self.params = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]
@@ -708,6 +710,8 @@ class ReverseAD:
         return getattr(node, 'lineno', None) or self.lineno or '?'
 
     def expand_rule(self, func, target, args, keywords, seed, state, node) -> list:
+        backends.check_unmixed(self.libraries, func,
+                               f'{self.filename}:{self._line_of(node)}')
         rule = template.parse_template(registry.adjoints[func])
         func_name = getattr(func, '__name__', str(func))
         bindings = rule.bind(list(args), keywords, self.namespace, func_name)

@@ -28,4 +28,5 @@ register(Backend(
     traced_vjp='tangent.backends.torch.helpers:autograd_vjp',
     array_methods='tangent.backends.torch.rules:ARRAY_METHODS',
     call_context='torch:no_grad',
+    exclusive=True,
 ))

@@ -8,8 +8,9 @@ tensor operations (never autograd), and never leaves PyTorch for NumPy, so
 that ``torch.compile`` traces it.
 
 A NumPy array meeting a tensor here means the differentiated code mixed the
-two libraries (``np.sin`` of a tensor converts it silently): that raises
-``MixedLibrariesError`` instead of returning a derivative of the wrong kind.
+two libraries: that raises ``tangent.errors.MixedLibrariesError`` instead of
+returning a derivative of the wrong kind (a function calling both libraries on
+differentiated values raises it already when its derivative is written).
 
 Importing this module imports PyTorch; the backend's rules do so the first
 time a function being differentiated refers to PyTorch.
@@ -24,22 +25,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 - PyTorch's own spelling
 
-
-class MixedLibrariesError(TypeError):
-    """A function mixed NumPy and PyTorch values, which tangent does not differentiate."""
-
-    def __init__(self, where: str):
-        super().__init__(
-            f'{where}: a NumPy array met a PyTorch tensor. The differentiated function '
-            f'mixes NumPy and PyTorch (a NumPy function applied to a torch tensor turns it '
-            f'into a NumPy array, and its derivative would leave PyTorch). Use the torch '
-            f'function (torch.sin, not np.sin) on tensors, or convert explicitly outside '
-            f'the differentiated function.')
+from tangent.errors import MixedLibrariesError
 
 
 def _check_unmixed(where: str, *values: Any) -> None:
     if any(isinstance(value, (np.ndarray, np.generic)) for value in values):
-        raise MixedLibrariesError(where)
+        raise MixedLibrariesError('numpy', 'torch', where)
 
 
 def _float_dtype(value: Any) -> torch.dtype:

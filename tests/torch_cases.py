@@ -350,9 +350,10 @@ def matmul_vector(x, y):
     return torch.matmul(x, y) + torch.matmul(y.t(), x).sum()
 
 
-@case(real(*M), real(4, 2), covers=(torch.mm,))
+@case(real(*M), real(4, 2), covers=(torch.mm, torch.spmm, torch.dsmm))
 def mm(x, y):
-    return torch.mm(x * x, y)
+    # spmm and dsmm are PyTorch's aliases of mm (equal to it), for dense tensors too.
+    return torch.mm(x * x, y) + torch.spmm(x, y * y) + torch.dsmm(x, y)
 
 
 @case(real(2, 3, 4), real(2, 4, 2), covers=(torch.bmm,))

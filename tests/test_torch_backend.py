@@ -225,3 +225,16 @@ def test_torch_compile_of_a_gradient_agrees_with_autograd():
     watched = [x.clone().requires_grad_(True), w.clone().requires_grad_(True)]
     _assert_close(compiled(x, w), torch.autograd.grad(compiled_loss(*watched), watched),
                   'torch.compile(tangent.grad(compiled_loss))')
+
+
+def writes_in_place(x):
+    y = x * 2.0
+    y.add_(x)
+    return torch.sum(y * x)
+
+
+@pytest.mark.parametrize('derive', [tangent.grad, tangent.jvp], ids=['reverse', 'forward'])
+def test_an_in_place_tensor_method_raises_naming_it(derive):
+    x = torch.ones(2, dtype=torch.float64)
+    with pytest.raises(NotImplementedError, match=r'in-place tensor method \.add_\(\)'):
+        derive(writes_in_place)(x, *([x] if derive is tangent.jvp else []))

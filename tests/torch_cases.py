@@ -505,3 +505,11 @@ def methods(x):
         x.clamp(0.7, 1.5) + x.flip(0) + x.t().t() + x.view(12).reshape(3, 4) + \
         x.reshape(4, 3).permute(1, 0) + x.T.T + x.logsumexp(1).unsqueeze(1) + x.amax(0) + \
         x.sum(1, keepdim=True) * x.mean() + x.sum(dim=0).squeeze() * x.prod(1, True)
+
+
+@case(real(*M), covers=())
+def item_writes(x):
+    y = x * 1.0
+    y[0] = x[1] * x[0]
+    y[1, 2] = torch.sin(x[2, 3])
+    return torch.tanh(y) * x

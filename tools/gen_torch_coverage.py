@@ -75,9 +75,10 @@ def rows() -> list[tuple[str, str, str, str]]:
 def methods() -> list[str]:
     """The tensor methods and attributes that mean a function with rules."""
     _load_rules()
+    from tangent.backends.torch.helpers import IN_PLACE_METHODS
     from tangent.backends.torch.rules import ARRAY_METHODS
-    return sorted(set(ARRAY_METHODS.methods) | set(ARRAY_METHODS.shape_methods) |
-                  set(ARRAY_METHODS.attributes))
+    return sorted((set(ARRAY_METHODS.methods) | set(ARRAY_METHODS.shape_methods) |
+                   set(ARRAY_METHODS.attributes)) - set(IN_PLACE_METHODS))
 
 
 def render() -> str:
@@ -114,6 +115,9 @@ def render() -> str:
         '`torch.reshape`, `x.T` is `torch.t`), so the rules above apply:',
         '',
         ', '.join(f'`{name}`' for name in methods()),
+        '',
+        'An in-place method (`x.add_(y)`, any method whose name ends in `_`) raises an',
+        'error naming it in a differentiated function: write `x = x + y`.',
         '',
         'A PyTorch function without a rule raises an error naming it when you',
         'differentiate through it; `docs/custom_derivatives.md` shows how to register one.',

@@ -203,8 +203,9 @@ def sign(x: Any) -> Any:
 
 
 def copy(x: Any) -> Any:
-    """Generated code never writes into a tensor, so a tensor is its own copy."""
-    return x
+    """A copy of ``x`` that later item writes (``y[0] = v`` in the user's code) leave
+    unchanged: the backward pass reads the value from before the write."""
+    return x.clone() if isinstance(x, torch.Tensor) else x
 
 
 def add_at(target: Any, index: Any, value: Any) -> Any:
@@ -583,6 +584,27 @@ def autograd_vjp(fn: Any, args: tuple, kwargs: dict, positions: tuple, seed: Any
     gradients = [init_grad(value) if gradient is None else gradient
                  for gradient, value in zip(gradients, watched)]
     return gradients[0] if len(gradients) == 1 else tuple(gradients)
+
+
+class InPlaceTensorMethodError(NotImplementedError):
+    """A differentiated function wrote into a tensor with an in-place method."""
+
+
+def _in_place_method(name: str) -> Any:
+    """What ``x.<name>(...)``, a method writing into ``x`` (``add_``), means in generated
+    code: an error naming it. Derivatives do not follow writes into tensors, so running
+    it would give a wrong derivative."""
+    def in_place(tensor: Any, *args: Any, **kwargs: Any) -> Any:
+        raise InPlaceTensorMethodError(
+            f'the differentiated function calls the in-place tensor method .{name}(), '
+            f'which tangent does not differentiate (the derivative would miss the write). '
+            f'Write the out-of-place form instead (y = y + x rather than y.add_(x)).')
+    in_place.__name__ = in_place.__qualname__ = name
+    return in_place
+
+
+IN_PLACE_METHODS = {name: _in_place_method(name) for name in dir(torch.Tensor)
+                    if name.endswith('_') and not name.startswith('_')}
 
 
 # The generic runtime helpers' versions for tensors, by name: the runtime hands a

@@ -462,7 +462,10 @@ _METHOD_NAMES = (
 ARRAY_METHODS = ArrayMethods(
     module=torch,
     module_alias='torch',
-    methods={name: getattr(torch, name) for name in _METHOD_NAMES},
+    # A method writing into its tensor (x.add_(y)) means a function without a rule, so
+    # that differentiating through one raises instead of missing the write.
+    methods={**{name: getattr(torch, name) for name in _METHOD_NAMES},
+             **tangent_torch.IN_PLACE_METHODS},
     # Methods whose trailing positional arguments are one tuple: x.reshape(2, 3).
     # x.reshape(6) as x.reshape((6,)): the trailing positional arguments are one shape,
     # packed into a tuple when there are several.

@@ -10,6 +10,7 @@ CI) a missing PyTorch fails instead.
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import subprocess
 import sys
@@ -121,6 +122,28 @@ def test_hessian_vector_products_agree_with_torch_func(case):
     _assert_close(hvp, expected, f'Hessian-vector product of {case.function.__name__}')
 
 
+@pytest.mark.parametrize('case', CASES, ids=IDS)
+def test_split_motion_agrees_with_autograd(case):
+    args, positions, generator = _arguments(case)
+    seed = _like(case.function(*args), generator)
+    split = tangent.autodiff(case.function, wrt=positions, motion='split', mode='reverse')
+    watched = [args[p].clone().requires_grad_(True) for p in positions]
+    expected = torch.autograd.grad(_partial(case.function, args, positions)(*watched), watched,
+                                   grad_outputs=seed)
+    _assert_close(split(*args, init_grad=seed), expected,
+                  f'split reverse mode of {case.function.__name__}')
+
+
+@pytest.mark.parametrize('case', CASES, ids=IDS)
+def test_generated_code_never_uses_autograd(case):
+    _, positions, _ = _arguments(case)
+    for derivative in (tangent.vjp(case.function, wrt=positions),
+                       tangent.jvp(case.function, wrt=positions)):
+        source = inspect.getsource(derivative)
+        for word in ('autograd', 'backward(', 'requires_grad', 'enable_grad', 'torch.func'):
+            assert word not in source, f'{case.function.__name__} generated {word}'
+
+
 def test_importing_tangent_does_not_import_torch_and_the_rules_load_on_first_use(tmp_path):
     (tmp_path / 'user_code.py').write_text(textwrap.dedent('''
         import torch
@@ -180,6 +203,23 @@ def test_the_parameters_of_a_module_passed_as_arguments_get_gradients():
     expected = torch.autograd.grad(parameter_loss(weight, bias, x), (weight, bias))
     _assert_close(gradients, expected, 'the parameters of parameter_loss')
     assert all(not gradient.requires_grad for gradient in gradients)
+
+
+def named_parameter_loss(parameters, x):
+    return torch.sum(torch.tanh(F.linear(x, parameters['linear.weight'],
+                                         parameters['linear.bias'])))
+
+
+def test_a_dict_of_named_parameters_gets_a_dict_of_gradients():
+    torch.manual_seed(2)
+    net = Net()
+    x = torch.randn(5, 4, dtype=torch.float64)
+    parameters = dict(net.named_parameters())
+    gradients = tangent.grad(named_parameter_loss)(parameters, x)
+    expected = torch.autograd.grad(named_parameter_loss(parameters, x),
+                                   list(parameters.values()))
+    assert list(gradients) == list(parameters)
+    _assert_close(tuple(gradients.values()), expected, 'named_parameter_loss')
 
 
 def test_gradients_with_respect_to_the_module_itself_raise():

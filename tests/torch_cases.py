@@ -298,7 +298,13 @@ def sum_(x):
 
 @case(real(*M), covers=(torch.mean,))
 def mean(x):
-    return torch.mean(x * x, dim=0, keepdim=True) + torch.mean(x)
+    return torch.mean(x * x, dim=0, keepdim=True) + torch.mean(x) + torch.mean(x, 1, True)
+
+
+@case(real(*M), covers=(torch.sum, torch.mean))
+def numpy_names(x):
+    return torch.sum(x * x, axis=1, keepdims=True) + torch.mean(x, axis=(0, 1)) + \
+        torch.sum(x, axis=0)
 
 
 @case(real(*M), covers=(torch.cumsum,))
@@ -513,3 +519,19 @@ def item_writes(x):
     y[0] = x[1] * x[0]
     y[1, 2] = torch.sin(x[2, 3])
     return torch.tanh(y) * x
+
+
+# Linear systems -----------------------------------------------------------------------
+
+
+@case(real(4, 4), real(4), real(4, 2), covers=(torch.linalg.solve,))
+def linalg_solve(a, b, c):
+    system = a + 4.0 * torch.eye(4, dtype=a.dtype)  # well conditioned
+    return torch.linalg.solve(system, b).sum() * torch.linalg.solve(system, c)
+
+
+@case(real(4, 4), covers=(torch.linalg.cholesky, torch.diag))
+def linalg_cholesky(a):
+    # Symmetric positive definite, and so is every perturbation's image.
+    low = torch.linalg.cholesky(torch.matmul(a, a.t()) + 4.0 * torch.eye(4, dtype=a.dtype))
+    return torch.log(torch.diag(low)) + torch.diag(torch.diag(low * low), 1)[:4, 1:].sum(0)

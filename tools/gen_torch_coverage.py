@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 import torch
-import torch.nn.functional  # noqa: F401 - its public names are listed
+import torch.linalg  # noqa: F401 - its public names are listed
+import torch.nn.functional  # noqa: F401
+import torch.special  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -19,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from tangent import backends, grads, tangents  # noqa: E402
 
 PAGE = ROOT / 'docs' / 'torch_coverage.md'
-MODULES = ('torch', 'torch.nn.functional', 'torch.special')
+MODULES = ('torch', 'torch.nn.functional', 'torch.special', 'torch.linalg')
 
 # What a user should know about a rule beyond "it exists", by public name.
 NOTES = {

@@ -367,16 +367,6 @@ def where(g, z, condition, input, other):  # noqa: A002
 
 # Reductions ------------------------------------------------------------------
 
-@linear(torch.sum)
-def sum_(g, y, input, dim=None, keepdim=False):  # noqa: A002
-    return tangent.unreduce_like(g, input, dim, keepdim)
-
-
-@linear(torch.mean)
-def mean(g, y, input, dim=None, keepdim=False):  # noqa: A002
-    return tangent.unreduce_like(g, input, dim, keepdim) / tangent.array_size(input, dim)
-
-
 @linear(torch.cumsum)
 def cumsum(g, y, input, dim):  # noqa: A002
     return torch.flip(torch.cumsum(torch.flip(g, (dim,)), dim), (dim,))
@@ -535,6 +525,26 @@ def permuted(g, y, input, dims):  # noqa: A002
 @linear(tangent_torch.flipped)
 def flipped(g, y, input, dims):  # noqa: A002
     return tangent_torch.flipped(g, dims)
+
+
+@linear(torch.diag)
+def diag(g, y, input, diagonal=0):  # noqa: A002
+    return tangent_torch.diag_gradient(g, input, diagonal)
+
+
+@linear(tangent_torch.diag_gradient)
+def diag_gradient(g, y, gradient, input, diagonal):  # noqa: A002
+    return torch.diag(g, diagonal)
+
+
+@linear(tangent_torch.lower_half)
+def lower_half(g, y, x):
+    return tangent_torch.lower_half(g)
+
+
+@linear(tangent_torch.as_columns)
+def as_columns(g, y, v, b, a):
+    return torch.reshape(g, v.shape)
 
 
 @linear(tangent_torch.pad_gradient)

@@ -395,6 +395,49 @@ def pad_gradient(g: Any, x: Any, pad: Any, mode: str) -> Any:
     return F.pad(g, tuple(-p for p in pad))
 
 
+def diag_gradient(g: Any, x: Any, diagonal: int) -> Any:
+    """The gradient of ``torch.diag(x, diagonal)``: the diagonal of ``g`` for a vector
+    ``x`` (diag built a matrix), ``g`` on that diagonal for a matrix ``x``."""
+    if x.dim() == 1:
+        return torch.diagonal(g, diagonal)
+    return diagonal_gradient(g, x, diagonal, 0, 1)
+
+
+def lower_half(x: Any) -> Any:
+    """The lower triangle of ``x`` with its diagonal halved: what the derivative of a
+    Cholesky factor keeps (self-adjoint, so its own transpose)."""
+    return torch.tril(x) - 0.5 * x * torch.eye(x.shape[-1], dtype=x.dtype, device=x.device)
+
+
+def as_columns(v: Any, b: Any, a: Any) -> Any:
+    """``v`` as a matrix of columns when ``b``, the right-hand side of
+    ``torch.linalg.solve(a, b)``, is a vector (one dimension fewer than ``a``)."""
+    return v.unsqueeze(-1) if b.dim() == a.dim() - 1 else v
+
+
+def on_the_left(left: bool) -> float:
+    """1.0 for torch.linalg.solve(a, b) solving a x = b; left=False is not supported."""
+    if not left:
+        raise NotImplementedError(
+            'the derivative of torch.linalg.solve with left=False is not supported; '
+            'transpose the system instead')
+    return 1.0
+
+
+def lower_only(upper: bool) -> float:
+    """1.0 for the lower Cholesky factor; upper=True is not supported."""
+    if upper:
+        raise NotImplementedError(
+            'the derivative of torch.linalg.cholesky with upper=True is not supported; '
+            'transpose the lower factor instead')
+    return 1.0
+
+
+def either(torch_value: Any, numpy_value: Any) -> Any:
+    """An argument given by PyTorch's name (dim) or by NumPy's (axis), whichever was."""
+    return torch_value if numpy_value is None else numpy_value
+
+
 def as_dims(dims: Any) -> tuple:
     """A method's shape or dims argument as a tuple: ``x.view(6)`` means ``(6,)``."""
     return (dims,) if isinstance(dims, int) else tuple(dims)

@@ -28,6 +28,38 @@ from tangent.rules.registry import adjoint, d, tangent_
 
 # Reductions ------------------------------------------------------------------------
 
+# torch.sum and torch.mean also take NumPy's names for their arguments, axis and
+# keepdims, so code written for NumPy runs on tensors.
+
+@adjoint(torch.sum)
+def sum_(y, input, dim=None, keepdim=False, dtype=None, axis=None,  # noqa: A002
+         keepdims=None):
+    d[input] = tangent.unreduce_like(d[y], input, tangent_torch.either(dim, axis),
+                                     tangent_torch.either(keepdim, keepdims))
+
+
+@tangent_(torch.sum)
+def sum_tangent(y, input, dim=None, keepdim=False, dtype=None, axis=None,  # noqa: A002
+                keepdims=None):
+    d[y] = torch.sum(d[input], tangent_torch.either(dim, axis),
+                     tangent_torch.either(keepdim, keepdims))
+
+
+@adjoint(torch.mean)
+def mean(y, input, dim=None, keepdim=False, dtype=None, axis=None,  # noqa: A002
+         keepdims=None):
+    d[input] = tangent.unreduce_like(d[y], input, tangent_torch.either(dim, axis),
+                                     tangent_torch.either(keepdim, keepdims)) / \
+        tangent.array_size(input, tangent_torch.either(dim, axis))
+
+
+@tangent_(torch.mean)
+def mean_tangent(y, input, dim=None, keepdim=False, dtype=None, axis=None,  # noqa: A002
+                 keepdims=None):
+    d[y] = torch.mean(d[input], tangent_torch.either(dim, axis),
+                      tangent_torch.either(keepdim, keepdims))
+
+
 @adjoint(torch.amax)
 def amax(y, input, dim=(), keepdim=False):  # noqa: A002 - PyTorch's name
     d[input] = tangent.unreduce_like(d[y], input, tangent_torch.all_dims(dim), keepdim) * \
@@ -193,6 +225,39 @@ def outer_tangent(z, input, vec2):  # noqa: A002
 
 adjoint(torch.ger)(outer)
 tangent_(torch.ger)(outer_tangent)
+
+
+@adjoint(torch.linalg.solve)
+def linalg_solve(x, A, B, left=True):  # noqa: N803 - PyTorch's names
+    gradient_b = torch.linalg.solve(torch.transpose(A, -1, -2), d[x]) * \
+        tangent_torch.on_the_left(left)
+    d[B] = gradient_b
+    d[A] = -torch.matmul(tangent_torch.as_columns(gradient_b, B, A), torch.transpose(
+        tangent_torch.as_columns(x, B, A), -1, -2))
+
+
+@tangent_(torch.linalg.solve)
+def linalg_solve_tangent(x, A, B, left=True):  # noqa: N803
+    d[x] = torch.linalg.solve(A, d[B] - torch.reshape(torch.matmul(
+        d[A], tangent_torch.as_columns(x, B, A)), x.shape)) * tangent_torch.on_the_left(left)
+
+
+@adjoint(torch.linalg.cholesky)
+def linalg_cholesky(low, A, upper=False):  # noqa: N803
+    # L^-T lower_half(L^T dL) L^-1, symmetrised: A is symmetric.
+    inner = tangent_torch.lower_half(torch.matmul(torch.transpose(low, -1, -2), d[low]))
+    left = torch.linalg.solve(torch.transpose(low, -1, -2), torch.transpose(
+        inner, -1, -2))
+    whole = torch.linalg.solve(torch.transpose(low, -1, -2), torch.transpose(left, -1, -2))
+    d[A] = 0.5 * (whole + torch.transpose(whole, -1, -2)) * tangent_torch.lower_only(upper)
+
+
+@tangent_(torch.linalg.cholesky)
+def linalg_cholesky_tangent(low, A, upper=False):  # noqa: N803
+    # L lower_half(L^-1 dA L^-T)
+    right = torch.transpose(torch.linalg.solve(low, torch.transpose(d[A], -1, -2)), -1, -2)
+    d[low] = torch.matmul(low, tangent_torch.lower_half(torch.linalg.solve(low, right))) * \
+        tangent_torch.lower_only(upper)
 
 
 # Joins -------------------------------------------------------------------------------
@@ -441,7 +506,8 @@ non_differentiable.register_non_differentiable_functions(
     tangent_torch.mish_curvature, tangent_torch.inverse_permutation, tangent_torch.negated,
     tangent_torch.extremum_share, tangent_torch.last_dim, tangent_torch.all_dims,
     tangent_torch.reduction_scale, tangent_torch.sizes_along, tangent_torch.summed,
-    tangent_torch.class_targets, tangent_torch.unweighted, tangent_torch.as_dims)
+    tangent_torch.class_targets, tangent_torch.unweighted, tangent_torch.as_dims,
+    tangent_torch.either, tangent_torch.on_the_left, tangent_torch.lower_only)
 
 
 # Tensor methods -----------------------------------------------------------------------

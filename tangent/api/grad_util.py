@@ -289,9 +289,9 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = DEFAULT_WRT, optimized: bool
 
 
 def _in_call_contexts(derivative: Callable) -> Callable:
-    """``derivative`` run inside the call contexts of the loaded backends (PyTorch's
-    ``no_grad``), or itself when none declares one."""
-    contexts = backends.call_contexts()
+    """``derivative`` run inside the call contexts of the loaded backends its code
+    names (PyTorch's ``no_grad``), or itself when there are none."""
+    contexts = backends.call_contexts(getattr(derivative, '__globals__', {}))
     if not contexts:
         return derivative
 

@@ -217,10 +217,17 @@ def array_methods() -> list[ArrayMethods]:
             if backend.array_methods is not None and backend.name in _loaded]
 
 
-def call_contexts() -> list[Callable]:
-    """The context-manager factories of the loaded backends that declare one."""
-    return [_attribute(backend.call_context) for backend in list(_backends.values())
-            if backend.call_context is not None and backend.name in _loaded]
+def call_contexts(namespace: Mapping[str, Any]) -> list[Callable]:
+    """The context-manager factories of the loaded backends that declare one and own
+    a value of ``namespace`` (a derivative's globals: code naming no library pays
+    for no context)."""
+    wanted = [backend for backend in list(_backends.values())
+              if backend.call_context is not None and backend.name in _loaded]
+    if not wanted:
+        return []
+    owners = {owner_of(value) for value in namespace.values()
+              if isinstance(value, (types.ModuleType, Callable))}
+    return [_attribute(backend.call_context) for backend in wanted if backend in owners]
 
 
 def check_unmixed(seen: dict, func: Any, where: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -278,3 +279,49 @@ def test_an_in_place_tensor_method_raises_naming_it(derive):
     x = torch.ones(2, dtype=torch.float64)
     with pytest.raises(NotImplementedError, match=r'in-place tensor method \.add_\(\)'):
         derive(writes_in_place)(x, *([x] if derive is tangent.jvp else []))
+
+
+def rounded_division(x):
+    return torch.sum(torch.div(x, 3.0, rounding_mode='floor') * x)
+
+
+def clamped_logit(x):
+    return torch.sum(torch.logit(x, eps=1e-3))
+
+
+def tanh_gelu(x):
+    return torch.sum(F.gelu(x, approximate='tanh'))
+
+
+def training_dropout(x):
+    return torch.sum(F.dropout(x, 0.5))
+
+
+def weighted_cross_entropy(x):
+    return F.cross_entropy(x, torch.tensor([0, 1]), weight=torch.tensor([1.0, 2.0],
+                                                                       dtype=x.dtype))
+
+
+def renormalised_embedding(x):
+    return torch.sum(F.embedding(torch.tensor([0, 1]), x, max_norm=1.0))
+
+
+def silu_in_place(x):
+    return torch.sum(F.silu(x * 1.0, inplace=True))
+
+
+def upper_cholesky(x):
+    return torch.sum(torch.linalg.cholesky(x, upper=True))
+
+
+@pytest.mark.parametrize('function, named', [
+    (rounded_division, 'torch.div with rounding_mode'), (clamped_logit, 'torch.logit with eps'),
+    (tanh_gelu, 'F.gelu with approximate'), (training_dropout, 'F.dropout with training=True'),
+    (weighted_cross_entropy, 'F.cross_entropy'), (upper_cholesky, 'upper=True'),
+    (renormalised_embedding, 'F.embedding with max_norm'),
+    (silu_in_place, 'F.silu with inplace=True')])
+@pytest.mark.parametrize('derive', [tangent.grad, tangent.jvp], ids=['reverse', 'forward'])
+def test_an_option_without_a_derivative_raises_naming_it(function, named, derive):
+    x = torch.eye(2, dtype=torch.float64) * 0.5 + 0.25
+    with pytest.raises(NotImplementedError, match=re.escape(named)):
+        derive(function)(x, *([torch.ones_like(x)] if derive is tangent.jvp else []))

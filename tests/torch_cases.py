@@ -462,7 +462,7 @@ def gather(x, index):
 
 @case(real(*M), covers=(F.pad,))
 def pad(x):
-    return F.pad(x * x, (1, 2))
+    return F.pad(x * x, (1, 2)) + F.pad(x, (1, 2), value=3.0)
 
 
 # Layers and losses -----------------------------------------------------------------------
@@ -471,6 +471,16 @@ def pad(x):
 @case(real(5, 4), real(3, 4), real(3), covers=(F.linear,))
 def linear(x, w, b):
     return F.linear(x * x, w, b)
+
+
+@case(real(5, 3), const(torch.tensor([[0, 2], [4, 2], [1, 1]])), covers=(F.embedding,))
+def embedding(weight, indices):
+    return F.embedding(indices, weight * weight) + F.embedding(indices, weight, padding_idx=2)
+
+
+@case(real(*M), covers=(F.dropout,))
+def dropout(x):
+    return F.dropout(x * x, 0.3, training=False)
 
 
 @case(real(*M), real(*M), covers=(F.mse_loss, F.l1_loss))

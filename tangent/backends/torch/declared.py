@@ -332,7 +332,8 @@ def softplus(g, y, input, beta=1.0, threshold=20.0):  # noqa: A002
 
 @elementwise(F.silu)
 def silu(g, y, input, inplace=False):  # noqa: A002
-    return g * torch.sigmoid(input) * (1.0 + input * (1.0 - torch.sigmoid(input)))
+    return g * torch.sigmoid(input) * (1.0 + input * (1.0 - torch.sigmoid(input))) * \
+        tangent_torch.out_of_place('F.silu', inplace)
 
 
 @elementwise(F.softsign)
@@ -352,7 +353,7 @@ def tanhshrink(g, y, input):  # noqa: A002
 
 @elementwise(F.mish)
 def mish(g, y, input, inplace=False):  # noqa: A002
-    return g * tangent_torch.mish_slope(input)
+    return g * tangent_torch.mish_slope(input) * tangent_torch.out_of_place('F.mish', inplace)
 
 
 @elementwise(F.gelu, wrt='input')
@@ -479,11 +480,6 @@ def take_along_dim(g, y, input, indices, dim=None):  # noqa: A002
     return tangent_torch.take_along_dim_gradient(g, input, indices, dim)
 
 
-@linear(F.pad)
-def pad(g, y, input, pad, mode='constant', value=None):  # noqa: A002
-    return tangent_torch.pad_gradient(g, input, pad, mode)
-
-
 # Helpers the rules call, each linear in its gradient argument ---------------------
 
 @linear(tangent_torch.diagonal_gradient)
@@ -545,6 +541,23 @@ def lower_half(g, y, x):
 @linear(tangent_torch.as_columns)
 def as_columns(g, y, v, b, a):
     return torch.reshape(g, v.shape)
+
+
+@linear(tangent_torch.embedding_gradient)
+def embedding_gradient(g, y, gradient, input, weight, padding_idx, plain):  # noqa: A002
+    return F.embedding(input, tangent_torch.without_row(g, padding_idx))
+
+
+@linear(tangent_torch.without_row)
+def without_row(g, y, weight, row):
+    return tangent_torch.without_row(g, row)
+
+
+# Element-wise, not linear: the linear declaration's tangent would call F.dropout again,
+# drawing another mask, where the derivative must raise.
+@elementwise(F.dropout, wrt='input')
+def dropout(g, y, input, p=0.5, training=True, inplace=False):  # noqa: A002
+    return g * tangent_torch.not_training(training, inplace)
 
 
 @linear(tangent_torch.pad_gradient)

@@ -433,6 +433,56 @@ def lower_only(upper: bool) -> float:
     return 1.0
 
 
+def plain_embedding(max_norm: Any, scale_grad_by_freq: bool, sparse: bool) -> float:
+    """1.0 for F.embedding without the options whose derivative tangent does not write
+    (max_norm renormalises the weight in place)."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError(
+            'the derivative of F.embedding with max_norm, scale_grad_by_freq or sparse '
+            'is not supported')
+    return 1.0
+
+
+def without_row(weight: Any, row: Any) -> Any:
+    """``weight`` with row ``row`` zeroed (none when ``row`` is None): the padding row of
+    F.embedding receives no gradient."""
+    if row is None:
+        return weight
+    keep = torch.ones(weight.shape[0], dtype=weight.dtype, device=weight.device)
+    keep = keep.index_fill(0, torch.tensor([row], device=weight.device), 0.0)
+    return weight * keep.reshape((-1,) + (1,) * (weight.dim() - 1))
+
+
+def embedding_gradient(g: Any, indices: Any, weight: Any, padding_idx: Any,
+                       plain: float) -> Any:
+    """The gradient of ``F.embedding(indices, weight)`` for ``weight``: each looked-up
+    row's gradients summed back into it (none into the padding row)."""
+    rows = torch.zeros(weight.shape, dtype=_float_dtype(weight), device=weight.device)
+    rows = rows.index_add(0, indices.reshape(-1), g.reshape((-1,) + tuple(weight.shape[1:])))
+    return without_row(rows, padding_idx) * plain
+
+
+def not_training(training: bool, inplace: bool) -> float:
+    """1.0 for F.dropout outside training (the identity); dropout while training draws
+    a random mask that the derivative would have to read back, and raises."""
+    if training or inplace:
+        raise NotImplementedError(
+            'the derivative of F.dropout with training=True (or inplace=True) is not '
+            'supported; pass training=False (the identity), or apply the mask yourself: '
+            'x * mask / (1 - p) with mask drawn outside the differentiated function')
+    return 1.0
+
+
+def out_of_place(name: str, inplace: bool) -> float:
+    """1.0, or an error for ``inplace=True`` where the slope reads the input the call
+    overwrote (``F.silu``, ``F.mish``)."""
+    if inplace:
+        raise NotImplementedError(
+            f'the derivative of {name} with inplace=True is not supported (the input it '
+            f'needs is overwritten); use inplace=False')
+    return 1.0
+
+
 def either(torch_value: Any, numpy_value: Any) -> Any:
     """An argument given by PyTorch's name (dim) or by NumPy's (axis), whichever was."""
     return torch_value if numpy_value is None else numpy_value

@@ -312,6 +312,35 @@ def linear_tangent(y, input, weight, bias=None):  # noqa: A002
                                   + d[bias], y)
 
 
+# F.embedding and F.pad are linear in one argument, but their options act on values
+# (max_norm renormalises the weight, value fills the padding): the tangent is written
+# apart, with the options that must not touch it left out.
+
+@adjoint(F.embedding)
+def embedding(y, input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # noqa: A002
+              scale_grad_by_freq=False, sparse=False):
+    d[weight] = tangent_torch.embedding_gradient(d[y], input, weight, padding_idx,
+                                                 tangent_torch.plain_embedding(
+                                                     max_norm, scale_grad_by_freq, sparse))
+
+
+@tangent_(F.embedding)
+def embedding_tangent(y, input, weight, padding_idx=None, max_norm=None,  # noqa: A002
+                      norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    d[y] = F.embedding(input, d[weight]) * tangent_torch.plain_embedding(
+        max_norm, scale_grad_by_freq, sparse)
+
+
+@adjoint(F.pad)
+def pad(y, input, pad, mode='constant', value=None):  # noqa: A002
+    d[input] = tangent_torch.pad_gradient(d[y], input, pad, mode)
+
+
+@tangent_(F.pad)
+def pad_tangent(y, input, pad, mode='constant', value=None):  # noqa: A002
+    d[y] = F.pad(d[input], pad, mode)
+
+
 @adjoint(F.mse_loss)
 def mse_loss(y, input, target, size_average=None, reduce=None, reduction='mean'):  # noqa: A002
     d[input] = tangent.unbroadcast(tangent_torch.reduced_seed(d[y], reduction, input) * 2.0 * (
@@ -507,7 +536,8 @@ non_differentiable.register_non_differentiable_functions(
     tangent_torch.extremum_share, tangent_torch.last_dim, tangent_torch.all_dims,
     tangent_torch.reduction_scale, tangent_torch.sizes_along, tangent_torch.summed,
     tangent_torch.class_targets, tangent_torch.unweighted, tangent_torch.as_dims,
-    tangent_torch.either, tangent_torch.on_the_left, tangent_torch.lower_only)
+    tangent_torch.either, tangent_torch.on_the_left, tangent_torch.lower_only,
+    tangent_torch.plain_embedding, tangent_torch.not_training, tangent_torch.out_of_place)
 
 
 # Tensor methods -----------------------------------------------------------------------

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -325,3 +326,24 @@ def test_an_option_without_a_derivative_raises_naming_it(function, named, derive
     x = torch.eye(2, dtype=torch.float64) * 0.5 + 0.25
     with pytest.raises(NotImplementedError, match=re.escape(named)):
         derive(function)(x, *([torch.ones_like(x)] if derive is tangent.jvp else []))
+
+
+# The functions docs/pytorch.md shows the derivatives of.
+def loss(w, x, y):
+    h = torch.tanh(torch.matmul(x, w))
+    return F.mse_loss(torch.sum(h, dim=1), y)
+
+
+def f(x):
+    return torch.sum(torch.sin(x) * x)
+
+
+def _python_blocks(page: str) -> list[str]:
+    return re.findall(r'```python\n(.*?)```', page, flags=re.DOTALL)
+
+
+def test_the_generated_code_docs_pytorch_shows_is_what_tangent_writes():
+    page = (Path(__file__).resolve().parent.parent / 'docs' / 'pytorch.md').read_text()
+    blocks = _python_blocks(page)
+    for derivative in (tangent.grad(loss), tangent.jvp(f)):
+        assert inspect.getsource(derivative) in blocks, derivative.__name__

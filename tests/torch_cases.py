@@ -517,7 +517,8 @@ def indexing(x):
 def methods(x):
     # The function names torch, so the methods NumPy's arrays also have (reshape, T,
     # sum) mean PyTorch's.
-    return torch.tanh(x) + x.exp() + x.log() * x.sqrt() + x.sin().tanh() + x.sigmoid() * x.pow(2) + \
+    return torch.tanh(x) + x.exp() + x.log() * x.sqrt() + x.sin().tanh() + \
+        x.sigmoid() * x.pow(2) + \
         x.clamp(0.7, 1.5) + x.flip(0) + x.t().t() + x.view(12).reshape(3, 4) + \
         x.reshape(4, 3).permute(1, 0) + x.T.T + x.logsumexp(1).unsqueeze(1) + x.amax(0) + \
         x.sum(1, keepdim=True) * x.mean() + x.sum(dim=0).squeeze() * x.prod(1, True)

@@ -94,8 +94,9 @@ def backend_overridable(*deciding: str) -> Callable[[Callable], Callable]:
         wrapper_code = _compiled[shape].replace(**renamed)
         # With __builtins__ as any module's globals have: compilers that trace the
         # wrapper (torch.compile) read it.
-        namespace = {'__builtins__': builtins, '_TENSOR_BACKENDS': _TENSOR_BACKENDS, '_tensor_helper': _tensor_helper,
-                     'helper_name': name, 'runtime_version': runtime_version}
+        namespace = {'__builtins__': builtins, '_TENSOR_BACKENDS': _TENSOR_BACKENDS,
+                     '_tensor_helper': _tensor_helper, 'helper_name': name,
+                     'runtime_version': runtime_version}
         wrapper = types.FunctionType(wrapper_code, namespace, name,
                                      runtime_version.__defaults__)
         wrapper.__kwdefaults__ = runtime_version.__kwdefaults__

@@ -483,9 +483,14 @@ def out_of_place(name: str, inplace: bool) -> float:
     return 1.0
 
 
-def either(torch_value: Any, numpy_value: Any) -> Any:
-    """An argument given by PyTorch's name (dim) or by NumPy's (axis), whichever was."""
-    return torch_value if numpy_value is None else numpy_value
+def dim_or_axis(dim: Any, axis: Any) -> Any:
+    """A reduction's dims, given by PyTorch's name (dim) or by NumPy's (axis)."""
+    return dim if axis is None else axis
+
+
+def keepdim_or_keepdims(keepdim: bool, keepdims: Any) -> bool:
+    """Whether a reduction keeps its dims, by PyTorch's name or by NumPy's (keepdims)."""
+    return keepdim if keepdims is None else keepdims
 
 
 def as_dims(dims: Any) -> tuple:

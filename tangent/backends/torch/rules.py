@@ -34,30 +34,30 @@ from tangent.rules.registry import adjoint, d, tangent_
 @adjoint(torch.sum)
 def sum_(y, input, dim=None, keepdim=False, dtype=None, axis=None,  # noqa: A002
          keepdims=None):
-    d[input] = tangent.unreduce_like(d[y], input, tangent_torch.either(dim, axis),
-                                     tangent_torch.either(keepdim, keepdims))
+    d[input] = tangent.unreduce_like(d[y], input, tangent_torch.dim_or_axis(dim, axis),
+                                     tangent_torch.keepdim_or_keepdims(keepdim, keepdims))
 
 
 @tangent_(torch.sum)
 def sum_tangent(y, input, dim=None, keepdim=False, dtype=None, axis=None,  # noqa: A002
                 keepdims=None):
-    d[y] = torch.sum(d[input], tangent_torch.either(dim, axis),
-                     tangent_torch.either(keepdim, keepdims))
+    d[y] = torch.sum(d[input], tangent_torch.dim_or_axis(dim, axis),
+                     tangent_torch.keepdim_or_keepdims(keepdim, keepdims))
 
 
 @adjoint(torch.mean)
 def mean(y, input, dim=None, keepdim=False, dtype=None, axis=None,  # noqa: A002
          keepdims=None):
-    d[input] = tangent.unreduce_like(d[y], input, tangent_torch.either(dim, axis),
-                                     tangent_torch.either(keepdim, keepdims)) / \
-        tangent.array_size(input, tangent_torch.either(dim, axis))
+    d[input] = tangent.unreduce_like(d[y], input, tangent_torch.dim_or_axis(dim, axis),
+                                     tangent_torch.keepdim_or_keepdims(keepdim, keepdims)) / \
+        tangent.array_size(input, tangent_torch.dim_or_axis(dim, axis))
 
 
 @tangent_(torch.mean)
 def mean_tangent(y, input, dim=None, keepdim=False, dtype=None, axis=None,  # noqa: A002
                  keepdims=None):
-    d[y] = torch.mean(d[input], tangent_torch.either(dim, axis),
-                      tangent_torch.either(keepdim, keepdims))
+    d[y] = torch.mean(d[input], tangent_torch.dim_or_axis(dim, axis),
+                      tangent_torch.keepdim_or_keepdims(keepdim, keepdims))
 
 
 @adjoint(torch.amax)
@@ -536,7 +536,8 @@ non_differentiable.register_non_differentiable_functions(
     tangent_torch.extremum_share, tangent_torch.last_dim, tangent_torch.all_dims,
     tangent_torch.reduction_scale, tangent_torch.sizes_along, tangent_torch.summed,
     tangent_torch.class_targets, tangent_torch.unweighted, tangent_torch.as_dims,
-    tangent_torch.either, tangent_torch.on_the_left, tangent_torch.lower_only,
+    tangent_torch.dim_or_axis, tangent_torch.keepdim_or_keepdims, tangent_torch.on_the_left,
+    tangent_torch.lower_only,
     tangent_torch.plain_embedding, tangent_torch.not_training, tangent_torch.out_of_place)
 
 

@@ -347,3 +347,42 @@ def test_the_generated_code_docs_pytorch_shows_is_what_tangent_writes():
     blocks = _python_blocks(page)
     for derivative in (tangent.grad(loss), tangent.jvp(f)):
         assert inspect.getsource(derivative) in blocks, derivative.__name__
+
+
+def complex_sum(x):
+    return torch.sum(torch.sin(x) * x)
+
+
+@pytest.mark.parametrize('derive', [tangent.grad, tangent.jvp], ids=['reverse', 'forward'])
+def test_a_complex_tensor_raises(derive):
+    z = torch.tensor([0.3 + 0.1j, 0.7 - 0.2j], dtype=torch.complex128)
+    with pytest.raises(tangent.errors.ComplexNumberError, match='complex'):
+        derive(complex_sum)(z, *([z] if derive is tangent.jvp else []))
+
+
+def identity(x):
+    return x
+
+
+def test_a_returned_derivative_is_never_the_callers_seed_or_tangent():
+    x, seed = torch.ones(3, dtype=torch.float64), torch.full((3,), 2.0, dtype=torch.float64)
+    for result in (tangent.vjp(identity)(x, seed), tangent.jvp(identity)(x, seed)):
+        _assert_close(result, seed, 'identity')
+        assert result.data_ptr() != seed.data_ptr()
+
+
+@tangent.trace
+def traced_block(x):
+    return torch.sum(torch.sinc(x) * torch.special.i0(x))
+
+
+def uses_a_traced_block(x):
+    return traced_block(x * 2.0) * 3.0
+
+
+def test_a_traced_black_box_is_differentiated_by_pytorch_autograd():
+    x = torch.tensor([0.3, 0.7], dtype=torch.float64)
+    watched = x.clone().requires_grad_(True)
+    _assert_close(tangent.grad(uses_a_traced_block)(x),
+                  torch.autograd.grad(uses_a_traced_block(watched), watched)[0],
+                  'uses_a_traced_block')

@@ -298,7 +298,7 @@ def _in_call_contexts(derivative: Callable) -> Callable:
     def in_contexts(*args, **kwargs):
         with contextlib.ExitStack() as stack:
             for context in contexts:
-                stack.enter_context(context())
+                stack.enter_context(context(*args, **kwargs))
             return derivative(*args, **kwargs)
 
     # The generated function's name, source and attributes stay visible through the

@@ -54,8 +54,9 @@ class Backend(NamedTuple):
         arrays: what ``x.sum()`` and ``x.T`` mean.
       eager: load the rules when the backend is registered (the base library).
       call_context: ``'module:attribute'`` naming a context-manager factory that every
-        call of a derivative runs inside once the backend is loaded (PyTorch's
-        ``torch.no_grad``: generated code must not record the library's own graph).
+        call of a derivative whose code names the library runs inside, once the backend
+        is loaded; it is given the call's arguments (PyTorch's enters ``torch.no_grad``:
+        generated code must not record the library's own graph).
       exclusive: its values do not mix with another library's: a function applying
         this backend's functions and another backend's to differentiated values
         raises ``MixedLibrariesError`` when its derivative is written.

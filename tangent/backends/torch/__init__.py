@@ -27,6 +27,6 @@ register(Backend(
     tensor_helpers='tangent.backends.torch.helpers:HELPERS',
     traced_vjp='tangent.backends.torch.helpers:autograd_vjp',
     array_methods='tangent.backends.torch.rules:ARRAY_METHODS',
-    call_context='torch:no_grad',
+    call_context='tangent.backends.torch.helpers:derivative_call',
     exclusive=True,
 ))

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 - PyTorch's own spelling
 
-from tangent.errors import MixedLibrariesError
+from tangent.errors import ComplexNumberError, MixedLibrariesError
 
 
 def _check_unmixed(where: str, *values: Any) -> None:
@@ -53,6 +53,25 @@ def _tensor(value: Any, like: Any) -> torch.Tensor:
 
 def _shape(value: Any) -> tuple:
     return tuple(value.shape) if isinstance(value, torch.Tensor) else ()
+
+
+def _complex_tensor_in(value: Any, depth: int = 2) -> bool:
+    if isinstance(value, torch.Tensor):
+        return value.is_complex()
+    if depth and isinstance(value, (list, tuple)):
+        return any(_complex_tensor_in(item, depth - 1) for item in value)
+    if depth and isinstance(value, dict):
+        return any(_complex_tensor_in(item, depth - 1) for item in value.values())
+    return False
+
+
+def derivative_call(*args: Any, **kwargs: Any) -> Any:
+    """The context every call of a derivative of PyTorch code runs in: ``torch.no_grad``
+    (generated code records no graph), after checking that no argument is a complex
+    tensor (tangent's rules are written for real numbers)."""
+    if any(_complex_tensor_in(value) for value in args + tuple(kwargs.values())):
+        raise ComplexNumberError('an argument', 'a derivative of PyTorch code')
+    return torch.no_grad()
 
 
 def init_grad(x: Any, allow_lazy_initializer: bool = False) -> Any:
@@ -206,6 +225,18 @@ def copy(x: Any) -> Any:
     """A copy of ``x`` that later item writes (``y[0] = v`` in the user's code) leave
     unchanged: the backward pass reads the value from before the write."""
     return x.clone() if isinstance(x, torch.Tensor) else x
+
+
+def unaliased(value: Any, inputs: tuple) -> Any:
+    """``value`` cloned if it shares storage with a tensor among ``inputs`` (the call's
+    arguments): a returned gradient is never the caller's seed, nor a view of it."""
+    if not isinstance(value, torch.Tensor):
+        return value
+    storage = value.untyped_storage().data_ptr()
+    for item in inputs:
+        if isinstance(item, torch.Tensor) and item.untyped_storage().data_ptr() == storage:
+            return value.clone()
+    return value
 
 
 def add_at(target: Any, index: Any, value: Any) -> Any:
@@ -711,4 +742,4 @@ HELPERS = {name: globals()[name] for name in (
     'init_grad', 'ones_like', 'unbroadcast', 'broadcast_like', 'unreduce_like', 'unreduce',
     'astype', 'shapes_match', 'array_size', 'check_seed', 'check_scalar', 'safe_log',
     'balanced_eq', 'power_slope', 'power_slope_exponent', 'add_at', 'grad_matmul_left',
-    'grad_matmul_right', 'sign', 'copy', 'grad_dot', 'grad_dot_right')}
+    'grad_matmul_right', 'sign', 'copy', 'grad_dot', 'grad_dot_right', 'unaliased')}

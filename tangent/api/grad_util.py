@@ -282,16 +282,19 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = DEFAULT_WRT, optimized: bool
                          tuple(generated.checks) + tuple(inner_checks),
                          generated.tangent_names)
 
-    derivative = _in_call_contexts(kept_current(generate(), generate))
+    generated = generate()
+    derivative = _in_call_contexts(kept_current(generated, generate),
+                                   generated.function.__globals__)
     if instance is not None:
         return types.MethodType(derivative, instance)
     return derivative
 
 
-def _in_call_contexts(derivative: Callable) -> Callable:
+def _in_call_contexts(derivative: Callable, namespace: dict) -> Callable:
     """``derivative`` run inside the call contexts of the loaded backends its code
-    names (PyTorch's ``no_grad``), or itself when there are none."""
-    contexts = backends.call_contexts(getattr(derivative, '__globals__', {}))
+    (whose globals are ``namespace``) names, PyTorch's ``no_grad``; or itself when
+    there are none."""
+    contexts = backends.call_contexts(namespace)
     if not contexts:
         return derivative
 

@@ -311,6 +311,10 @@ def silu_in_place(x):
     return torch.sum(F.silu(x * 1.0, inplace=True))
 
 
+def max_along_a_dim(x):
+    return torch.sum(torch.max(x, 1)[0])
+
+
 def upper_cholesky(x):
     return torch.sum(torch.linalg.cholesky(x, upper=True))
 
@@ -320,7 +324,8 @@ def upper_cholesky(x):
     (tanh_gelu, 'F.gelu with approximate'), (training_dropout, 'F.dropout with training=True'),
     (weighted_cross_entropy, 'F.cross_entropy'), (upper_cholesky, 'upper=True'),
     (renormalised_embedding, 'F.embedding with max_norm'),
-    (silu_in_place, 'F.silu with inplace=True')])
+    (silu_in_place, 'F.silu with inplace=True'),
+    (max_along_a_dim, 'torch.max or torch.min with dim')])
 @pytest.mark.parametrize('derive', [tangent.grad, tangent.jvp], ids=['reverse', 'forward'])
 def test_an_option_without_a_derivative_raises_naming_it(function, named, derive):
     x = torch.eye(2, dtype=torch.float64) * 0.5 + 0.25

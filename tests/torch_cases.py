@@ -322,6 +322,11 @@ def amax(x):
     return torch.amax(x * x, dim=1) + torch.amin(x, 0)[:3] + torch.amax(x)
 
 
+@case(real(*M), real(4), covers=(torch.max, torch.min))
+def max_min(x, y):
+    return torch.max(x * x) * torch.min(x) + torch.max(x, y) * torch.min(y, x)
+
+
 @case(real(*M), covers=(torch.logsumexp, torch.special.logsumexp))
 def logsumexp(x):
     return torch.logsumexp(x * x, 1) + torch.special.logsumexp(x, dim=1, keepdim=False)
@@ -521,7 +526,8 @@ def methods(x):
         x.sigmoid() * x.pow(2) + \
         x.clamp(0.7, 1.5) + x.flip(0) + x.t().t() + x.view(12).reshape(3, 4) + \
         x.reshape(4, 3).permute(1, 0) + x.T.T + x.logsumexp(1).unsqueeze(1) + x.amax(0) + \
-        x.sum(1, keepdim=True) * x.mean() + x.sum(dim=0).squeeze() * x.prod(1, True)
+        x.sum(1, keepdim=True) * x.mean() + x.sum(dim=0).squeeze() * x.prod(1, True) + \
+        x.max() * x.min()
 
 
 @case(real(*M), covers=())

@@ -560,6 +560,16 @@ def dropout(g, y, input, p=0.5, training=True, inplace=False):  # noqa: A002
     return g * tangent_torch.not_training(training, inplace)
 
 
+@linear(tangent_torch.extremum_gradient)
+def extremum_gradient(g, y, gradient, result, x, rival, dim):
+    return tangent_torch.extremum_tangent(g, result, x, rival, dim)
+
+
+@linear(tangent_torch.extremum_tangent)
+def extremum_tangent(g, y, dx, result, x, rival, dim):
+    return tangent_torch.extremum_gradient(g, result, x, rival, dim)
+
+
 @linear(tangent_torch.pad_gradient)
 def pad_gradient(g, y, gradient, input, pad, mode):  # noqa: A002
     return F.pad(g, pad)

@@ -75,6 +75,12 @@ def derivative_call(*args: Any, **kwargs: Any) -> Any:
 
 
 def init_grad(x: Any, allow_lazy_initializer: bool = False) -> Any:
+    if isinstance(x, tuple):
+        # A structure of torch.return_types (torch.max(x, dim): values and indices).
+        raise NotImplementedError(
+            f'the derivative through torch.{type(x).__name__}(..., dim), which returns '
+            f'values and indices, is not supported (torch.max or torch.min with dim); '
+            f'use torch.amax or torch.amin for the values')
     return torch.zeros(x.shape, dtype=_float_dtype(x), device=x.device)
 
 
@@ -512,6 +518,37 @@ def out_of_place(name: str, inplace: bool) -> float:
             f'the derivative of {name} with inplace=True is not supported (the input it '
             f'needs is overwritten); use inplace=False')
     return 1.0
+
+
+def _extremum_share(y: Any, x: Any, rival: Any, dim: Any) -> Any:
+    """The share of ``y = torch.max(x)`` (or ``torch.max(x, rival)``, or min) that each
+    element of ``x`` holds: 1/k among k tied extremes, 1/2 at a tie with the rival."""
+    if dim is not None or (rival is not None and not isinstance(rival, torch.Tensor)):
+        raise NotImplementedError(
+            'the derivative of torch.max or torch.min with dim (which returns values and '
+            'indices) is not supported; use torch.amax or torch.amin for the values')
+    if rival is None:
+        return extremum_share(y, x, None, False)
+    dtype = _float_dtype(y)
+    return torch.eq(x, y).to(dtype) / (1.0 + torch.eq(x, rival).to(dtype))
+
+
+def extremum_gradient(g: Any, y: Any, x: Any, rival: Any, dim: Any) -> Any:
+    """The gradient for ``x`` of ``y = torch.max(x)`` or ``torch.max(x, rival)`` (or
+    min), ``g`` being ``y``'s; None when ``x`` is None (no second operand)."""
+    if x is None:
+        return None
+    return unbroadcast(broadcast_like(g, y) * _extremum_share(y, x, rival, dim), x) \
+        if rival is not None else g * _extremum_share(y, x, rival, dim)
+
+
+def extremum_tangent(dx: Any, y: Any, x: Any, rival: Any, dim: Any) -> Any:
+    """What the tangent ``dx`` of ``x`` adds to the tangent of ``y = torch.max(x)`` or
+    ``torch.max(x, rival)`` (or min): the transpose of ``extremum_gradient``."""
+    if x is None or dx is None:
+        return torch.zeros_like(y)
+    moved = broadcast_like(dx, x) * _extremum_share(y, x, rival, dim)
+    return broadcast_like(moved, y) if rival is not None else torch.sum(moved)
 
 
 def dim_or_axis(dim: Any, axis: Any) -> Any:

@@ -76,6 +76,25 @@ adjoint(torch.amin)(amax)
 tangent_(torch.amin)(amax_tangent)
 
 
+# torch.max(x) and torch.max(x, other) (and min); with dim they return values and
+# indices, which raises (torch.amax is the values alone).
+
+@adjoint(torch.max)
+def max_(y, input, other=None, dim=None, keepdim=False):  # noqa: A002
+    d[input] = tangent_torch.extremum_gradient(d[y], y, input, other, dim)
+    d[other] = tangent_torch.extremum_gradient(d[y], y, other, input, dim)
+
+
+@tangent_(torch.max)
+def max_tangent(y, input, other=None, dim=None, keepdim=False):  # noqa: A002
+    d[y] = tangent_torch.extremum_tangent(d[input], y, input, other, dim) + \
+        tangent_torch.extremum_tangent(d[other], y, other, input, dim)
+
+
+adjoint(torch.min)(max_)
+tangent_(torch.min)(max_tangent)
+
+
 @adjoint(torch.logsumexp)
 def logsumexp(y, input, dim, keepdim=False):  # noqa: A002
     d[input] = tangent.unreduce_like(d[y], input, dim, keepdim) * \
@@ -554,7 +573,7 @@ _METHOD_NAMES = (
     'roll', 'tril', 'triu', 'narrow', 'index_select', 'gather', 'maximum', 'minimum', 'atan2',
     'hypot', 'lerp', 'xlogy', 't', 'movedim', 'outer', 'inner', 'bmm', 'logaddexp', 'sum',
     'mean', 'prod', 'cumsum', 'trace', 'diagonal', 'ravel', 'transpose', 'swapaxes', 'dot',
-    'clone', 'detach', 'broadcast_to')
+    'clone', 'detach', 'broadcast_to', 'max', 'min')
 
 ARRAY_METHODS = ArrayMethods(
     module=torch,

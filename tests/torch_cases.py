@@ -488,6 +488,12 @@ def dropout(x):
     return F.dropout(x * x, 0.3, training=False)
 
 
+@case(real(2, 3, 4), real(3, 4), real(3, 4), covers=(F.layer_norm,))
+def layer_norm(x, weight, bias):
+    return F.layer_norm(x * x, (3, 4), weight, bias) + F.layer_norm(x, (4,)) * x + \
+        F.layer_norm(x, [4], weight[0], eps=1e-3)
+
+
 @case(real(*M), real(*M), covers=(F.mse_loss, F.l1_loss))
 def losses(x, y):
     return F.mse_loss(x, y) + F.l1_loss(x * x, y, reduction='sum') + F.mse_loss(

@@ -570,6 +570,11 @@ def extremum_tangent(g, y, dx, result, x, rival, dim):
     return tangent_torch.extremum_gradient(g, result, x, rival, dim)
 
 
+@linear(tangent_torch.weight_or_one)
+def weight_or_one(g, y, weight):
+    return g
+
+
 @linear(tangent_torch.pad_gradient)
 def pad_gradient(g, y, gradient, input, pad, mode):  # noqa: A002
     return F.pad(g, pad)

@@ -551,6 +551,16 @@ def extremum_tangent(dx: Any, y: Any, x: Any, rival: Any, dim: Any) -> Any:
     return broadcast_like(moved, y) if rival is not None else torch.sum(moved)
 
 
+def last_dims(normalized_shape: Any) -> tuple:
+    """The dims F.layer_norm normalises over: the last ``len(normalized_shape)``."""
+    return tuple(range(-len(as_dims(normalized_shape)), 0))
+
+
+def weight_or_one(weight: Any) -> Any:
+    """A normalisation's weight, or 1.0 without one."""
+    return 1.0 if weight is None else weight
+
+
 def dim_or_axis(dim: Any, axis: Any) -> Any:
     """A reduction's dims, given by PyTorch's name (dim) or by NumPy's (axis)."""
     return dim if axis is None else axis

@@ -360,6 +360,34 @@ def pad_tangent(y, input, pad, mode='constant', value=None):  # noqa: A002
     d[y] = F.pad(d[input], pad, mode)
 
 
+# Layer normalisation: with n = (x - mean) / scale over the last dims, the Jacobian of n
+# in x, (I - 1/k - n n^T / k) / scale, is symmetric: one formula serves both modes.
+
+@adjoint(F.layer_norm)
+def layer_norm(y, input, normalized_shape, weight=None, bias=None, eps=1e-05):  # noqa: A002
+    dims = tangent_torch.last_dims(normalized_shape)
+    centred = input - torch.mean(input, dims, True)
+    scale = torch.sqrt(torch.mean(centred * centred, dims, True) + eps)
+    normalized = centred / scale
+    g_normalized = d[y] * tangent_torch.weight_or_one(weight)
+    d[input] = (g_normalized - torch.mean(g_normalized, dims, True) - normalized * torch.mean(
+        g_normalized * normalized, dims, True)) / scale
+    d[weight] = tangent.unbroadcast(d[y] * normalized, weight)
+    d[bias] = tangent.unbroadcast(d[y], bias)
+
+
+@tangent_(F.layer_norm)
+def layer_norm_tangent(y, input, normalized_shape, weight=None, bias=None,  # noqa: A002
+                       eps=1e-05):
+    dims = tangent_torch.last_dims(normalized_shape)
+    centred = input - torch.mean(input, dims, True)
+    scale = torch.sqrt(torch.mean(centred * centred, dims, True) + eps)
+    normalized = centred / scale
+    moved = (d[input] - torch.mean(d[input], dims, True) - normalized * torch.mean(
+        d[input] * normalized, dims, True)) / scale
+    d[y] = moved * tangent_torch.weight_or_one(weight) + normalized * d[weight] + d[bias]
+
+
 @adjoint(F.mse_loss)
 def mse_loss(y, input, target, size_average=None, reduce=None, reduction='mean'):  # noqa: A002
     d[input] = tangent.unbroadcast(tangent_torch.reduced_seed(d[y], reduction, input) * 2.0 * (
@@ -556,7 +584,7 @@ non_differentiable.register_non_differentiable_functions(
     tangent_torch.reduction_scale, tangent_torch.sizes_along, tangent_torch.summed,
     tangent_torch.class_targets, tangent_torch.unweighted, tangent_torch.as_dims,
     tangent_torch.dim_or_axis, tangent_torch.keepdim_or_keepdims, tangent_torch.on_the_left,
-    tangent_torch.lower_only,
+    tangent_torch.lower_only, tangent_torch.last_dims,
     tangent_torch.plain_embedding, tangent_torch.not_training, tangent_torch.out_of_place)
 
 

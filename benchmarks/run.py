@@ -316,8 +316,35 @@ def _table(header: list[str], rows: list[list[str]], align: str) -> list[str]:
     return lines
 
 
+def _pytorch_table(results: dict) -> list[str]:
+    """tangent on PyTorch code against PyTorch's own autodiff, eager and compiled."""
+    names = ('torch', 'tangent_torch', 'torch_compiled', 'tangent_torch_compiled')
+    rows = []
+    for name, result in results['workloads'].items():
+        timings = result['systems']
+        if not all(system in timings for system in names):
+            continue
+        autograd, tangent_eager, compiled, tangent_compiled = (timings[n] for n in names)
+        rows.append([name, _cell(autograd), _cell(tangent_eager),
+                     _ratio(autograd, tangent_eager), _cell(compiled), _cell(tangent_compiled),
+                     _ratio(compiled, tangent_compiled),
+                     format_seconds(tangent_compiled.get('compile_seconds'))])
+    if not rows:
+        return []
+    lines = ['## PyTorch: tangent on PyTorch code against PyTorch\'s autodiff', '']
+    lines += _table(['workload', 'torch.autograd', 'tangent on PyTorch', 'vs autograd',
+                     'torch.compile(torch.func)', 'torch.compile(tangent)', 'vs compiled',
+                     'tangent compile'], rows, 'l' + 'r' * 7)
+    lines += ['', 'The workload\'s source with `np` bound to `torch`, on float64 tensors. '
+              '`vs X`: X time / tangent time (above 1 = tangent faster). The compiled '
+              'columns exclude the first call (`tangent compile`: its time for '
+              '`torch.compile(tangent.grad(f))`).', '']
+    return lines
+
+
 def markdown(results: dict, systems: list[System]) -> str:
-    peers = [s for s in systems if s.name not in ('hand', 'tangent')]
+    peers = [s for s in systems if s.name not in ('hand', 'tangent')
+             and getattr(s, 'table', '') != 'pytorch']
     header = (['workload', 'hand', 'tangent', 'tangent/hand']
               + [peer.label for peer in peers] + ['JAX jit compile']
               + [f'vs {peer.label}' for peer in peers])
@@ -342,6 +369,7 @@ def markdown(results: dict, systems: list[System]) -> str:
               '`vs X`: X time / tangent time (above 1 = tangent faster). '
               '`JAX jit compile`: the first call of the jitted gradient (trace and compile), '
               'not included in the JAX jit column.', '']
+    lines += _pytorch_table(results)
     codegen_rows = []
     for name, result in results['workloads'].items():
         codegen = result.get('codegen')

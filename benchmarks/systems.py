@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import sys
 import time
+import types
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -188,6 +190,94 @@ class Torch(_Peer):
         return Built(call, to_numpy)
 
 
+class _TorchTables(Torch):
+    """A PyTorch system of the PyTorch table (run.py): tangent on PyTorch code against
+    PyTorch's own autodiff, plain and under torch.compile."""
+
+    table = 'pytorch'
+
+    def _inputs(self, args):
+        torch = self._torch()
+        return tuple(map_leaves(lambda leaf: torch.tensor(leaf, dtype=torch.float64), value)
+                     for value in args)
+
+
+class TangentTorch(_TorchTables):
+    """tangent's derivative of the PyTorch version of the workload, on tensors."""
+
+    name = 'tangent_torch'
+    label = 'tangent on PyTorch'
+    compile = False
+
+    def build(self, workload, args):
+        torch = self._torch()
+        function = rebind(workload.function, torch)
+        inputs = self._inputs(args)
+        count = len(workload.wrt)
+        if workload.kind == 'hvp':
+            derivative = tangent_hvp(function)
+            f_args, v = _split_hvp(inputs)
+            arguments, count = (*f_args, 1.0, v), 1
+        else:
+            import tangent
+
+            derivative = tangent.grad(function, wrt=workload.wrt)
+            arguments = inputs
+        compile_seconds = None
+        if self.compile:
+            torch._dynamo.reset()
+            derivative = torch.compile(derivative)
+            start = time.perf_counter()
+            derivative(*arguments)
+            compile_seconds = time.perf_counter() - start
+        return Built(lambda: derivative(*arguments),
+                     lambda r: _numpy_tuple(map_leaves(lambda t: t.numpy(), r), count),
+                     compile_seconds)
+
+
+class TangentTorchCompiled(TangentTorch):
+    name = 'tangent_torch_compiled'
+    label = 'torch.compile(tangent)'
+    compile = True
+
+
+class TorchCompiled(_TorchTables):
+    """torch.compile of torch.func's gradient (or Hessian-vector product)."""
+
+    name = 'torch_compiled'
+    label = 'torch.compile(torch.func)'
+
+    def build(self, workload, args):
+        torch = self._torch()
+        function = rebind(workload.function, torch)
+        # TorchDynamo's guards read a function's globals through the module named by
+        # its __name__: under 'workloads' they would find NumPy's np. The rebound copy
+        # gets a module of its own, holding what its globals hold.
+        module_name = f'workloads_on_torch_{workload.name}'
+        on_torch = types.ModuleType(module_name)
+        vars(on_torch).update(function.__globals__, __name__=module_name)
+        sys.modules[module_name] = on_torch
+        function.__globals__['__name__'] = module_name
+        inputs = self._inputs(args)
+        count = len(workload.wrt)
+        if workload.kind == 'hvp':
+            f_args, v = _split_hvp(inputs)
+            x, *rest = f_args
+            gradient = torch.func.grad(lambda x_: function(x_, *rest))
+            derivative = torch.compile(lambda x_, v_: torch.func.jvp(gradient, (x_,), (v_,))[1])
+            arguments, count = (x, v), 1
+        else:
+            derivative = torch.compile(torch.func.grad(function, argnums=workload.wrt))
+            arguments = inputs
+        torch._dynamo.reset()
+        start = time.perf_counter()
+        derivative(*arguments)
+        compile_seconds = time.perf_counter() - start
+        return Built(lambda: derivative(*arguments),
+                     lambda r: _numpy_tuple(map_leaves(lambda t: t.detach().numpy(), r), count),
+                     compile_seconds)
+
+
 class _JaxBase(_Peer):
     modules = ('jax', 'jaxlib')
 
@@ -246,5 +336,6 @@ class JaxJit(_JaxBase):
         return self._built(compiled, inputs, workload, compile_seconds)
 
 
-SYSTEMS: list[System] = [Hand(), Tangent(), Autograd(), Torch(), Jax(), JaxJit()]
+SYSTEMS: list[System] = [Hand(), Tangent(), Autograd(), Torch(), Jax(), JaxJit(),
+                         TangentTorch(), TorchCompiled(), TangentTorchCompiled()]
 PEERS = [system for system in SYSTEMS if isinstance(system, _Peer)]

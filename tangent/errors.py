@@ -91,6 +91,20 @@ class ReverseNotImplementedError(NotImplementedError):
         super().__init__(f'No derivative is registered for {func_name}{reason}. {advice}')
 
 
+class MixedLibrariesError(TypeError):
+    """A differentiated function applies the functions of two array libraries to its
+    differentiated values where one of them does not mix (a NumPy function on a PyTorch
+    tensor): its derivative would leave the library."""
+
+    def __init__(self, first: str, second: str, where: str):
+        super().__init__(
+            f'{where}: the function mixes {first} and {second} on differentiated values, '
+            f'which tangent does not differentiate ({first} functions applied to {second} '
+            f'values, or the other way round, convert them silently). Use one library\'s '
+            f'functions throughout (torch.sin, not np.sin, on a tensor), or convert '
+            f'explicitly outside the differentiated function.')
+
+
 class ComplexNumberError(TypeError):
     """A complex value reached differentiated code: tangent differentiates real
     numbers only, and a complex intermediate would give a wrong real gradient."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import collections.abc
+import contextlib
 import functools
 import inspect
 import operator
@@ -281,10 +282,33 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = DEFAULT_WRT, optimized: bool
                          tuple(generated.checks) + tuple(inner_checks),
                          generated.tangent_names)
 
-    derivative = kept_current(generate(), generate)
+    generated = generate()
+    derivative = _in_call_contexts(kept_current(generated, generate),
+                                   generated.function.__globals__)
     if instance is not None:
         return types.MethodType(derivative, instance)
     return derivative
+
+
+def _in_call_contexts(derivative: Callable, namespace: dict) -> Callable:
+    """``derivative`` run inside the call contexts of the loaded backends its code
+    (whose globals are ``namespace``) names, PyTorch's ``no_grad``; or itself when
+    there are none."""
+    contexts = backends.call_contexts(namespace)
+    if not contexts:
+        return derivative
+
+    def in_contexts(*args, **kwargs):
+        with contextlib.ExitStack() as stack:
+            for context in contexts:
+                stack.enter_context(context(*args, **kwargs))
+            return derivative(*args, **kwargs)
+
+    # The generated function's name, source and attributes stay visible through the
+    # wrapper, and differentiating it again reads the generated function.
+    functools.update_wrapper(in_contexts, derivative)
+    setattr(in_contexts, GENERAL_VERSION, getattr(derivative, GENERAL_VERSION, derivative))
+    return in_contexts
 
 
 def grad(func: Callable, wrt: tuple[int, ...] = DEFAULT_WRT, optimized: bool = True,

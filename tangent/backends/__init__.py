@@ -27,7 +27,9 @@ from tangent import runtime
 from tangent.runtime import dispatch
 
 __all__ = ['Backend', 'ArrayMethods', 'register', 'registered', 'owner_of', 'owns_module', 'load',
-           'load_for', 'stands_for', 'traced_vjp', 'array_methods', 'provide_derivatives', 'derivative_of']
+           'load_for', 'stands_for', 'traced_vjp', 'array_methods', 'call_contexts',
+           'check_unmixed',
+           'provide_derivatives', 'derivative_of']
 
 
 class Backend(NamedTuple):
@@ -51,6 +53,13 @@ class Backend(NamedTuple):
       array_methods: ``'module:attribute'`` naming the ``ArrayMethods`` of its
         arrays: what ``x.sum()`` and ``x.T`` mean.
       eager: load the rules when the backend is registered (the base library).
+      call_context: ``'module:attribute'`` naming a context-manager factory that every
+        call of a derivative whose code names the library runs inside, once the backend
+        is loaded; it is given the call's arguments (PyTorch's enters ``torch.no_grad``:
+        generated code must not record the library's own graph).
+      exclusive: its values do not mix with another library's: a function applying
+        this backend's functions and another backend's to differentiated values
+        raises ``MixedLibrariesError`` when its derivative is written.
     """
 
     name: str
@@ -61,6 +70,8 @@ class Backend(NamedTuple):
     traced_vjp: str | None = None
     array_methods: str | None = None
     eager: bool = False
+    call_context: str | None = None
+    exclusive: bool = False
 
 
 class ArrayMethods(NamedTuple):
@@ -207,6 +218,33 @@ def array_methods() -> list[ArrayMethods]:
             if backend.array_methods is not None and backend.name in _loaded]
 
 
+def call_contexts(namespace: Mapping[str, Any]) -> list[Callable]:
+    """The context-manager factories of the loaded backends that declare one and own
+    a value of ``namespace`` (a derivative's globals: code naming no library pays
+    for no context)."""
+    wanted = [backend for backend in list(_backends.values())
+              if backend.call_context is not None and backend.name in _loaded]
+    if not wanted:
+        return []
+    owners = {owner_of(value) for value in namespace.values()
+              if isinstance(value, (types.ModuleType, Callable))}
+    return [_attribute(backend.call_context) for backend in wanted if backend in owners]
+
+
+def check_unmixed(seen: dict, func: Any, where: str) -> None:
+    """Note that a differentiated value reaches ``func``; raise ``MixedLibrariesError``
+    when ``seen`` (the backends noted so far in one function) and ``func``'s backend
+    are two, one of them exclusive."""
+    backend = owner_of(func)
+    if backend is None:
+        return
+    for other in seen.values():
+        if other.name != backend.name and (other.exclusive or backend.exclusive):
+            from tangent.errors import MixedLibrariesError
+            raise MixedLibrariesError(other.name, backend.name, where)
+    seen.setdefault(backend.name, backend)
+
+
 # The API hands over how to differentiate a user function, for the helpers of
 # rules that are given one (an ODE's right-hand side): backends sit below the
 # API and may not import it.
@@ -231,3 +269,4 @@ def derivative_of(func: Callable, wrt: tuple, mode: str) -> Callable:
 from tangent.backends import numpy as _numpy  # noqa: E402,F401
 from tangent.backends import tensorflow as _tensorflow  # noqa: E402,F401
 from tangent.backends import scipy as _scipy  # noqa: E402,F401
+from tangent.backends import torch as _torch  # noqa: E402,F401

@@ -259,13 +259,20 @@ class _ItemSubstitution(transformers.NodeTransformer):
         return node
 
 
+def _named_first(tables: list, free: dict[str, Any]) -> list:
+    """``tables`` with those of the libraries the function names first: desugaring reads
+    no types, so in a function that names only PyTorch, ``x.sum()`` is PyTorch's."""
+    named = {backends.owner_of(value) for value in free.values()} - {None}
+    return sorted(tables, key=lambda table: backends.owner_of(table.module) not in named)
+
+
 class Desugarer(transformers.NodeTransformer):
     """Rewrites array methods and wrapper-module references into the library's calls."""
 
     def __init__(self, free: dict[str, Any], namer: Namer):
         self.free = free
         self.namer = namer
-        self.tables = backends.array_methods()
+        self.tables = _named_first(backends.array_methods(), free)
         self._module_names: dict[int, str] = {}
 
     def module_name(self, table: backends.ArrayMethods) -> str:

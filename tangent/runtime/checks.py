@@ -58,6 +58,7 @@ def real_only(derivative: Any, value: Any, function_name: str) -> Any:
 _FLAT_INPUTS = frozenset({np.ndarray, float, int, bool, type(None), np.float64, np.float32})
 
 
+@backend_overridable('value')
 def unaliased(value: Any, inputs: tuple) -> Any:
     """``value``, with every array in it that shares memory with an array among
     ``inputs`` (the call's arguments) copied, and its lists, tuples and dicts

@@ -10,6 +10,7 @@ and a call costs one extra frame and one dict test.
 
 from __future__ import annotations
 
+import builtins
 import linecache
 import types
 from typing import Any, Callable
@@ -91,8 +92,11 @@ def backend_overridable(*deciding: str) -> Callable[[Callable], Callable]:
         if hasattr(_compiled[shape], 'co_qualname'):  # Python 3.11 and later
             renamed['co_qualname'] = name
         wrapper_code = _compiled[shape].replace(**renamed)
-        namespace = {'_TENSOR_BACKENDS': _TENSOR_BACKENDS, '_tensor_helper': _tensor_helper,
-                     'helper_name': name, 'runtime_version': runtime_version}
+        # With __builtins__ as any module's globals have: compilers that trace the
+        # wrapper (torch.compile) read it.
+        namespace = {'__builtins__': builtins, '_TENSOR_BACKENDS': _TENSOR_BACKENDS,
+                     '_tensor_helper': _tensor_helper, 'helper_name': name,
+                     'runtime_version': runtime_version}
         wrapper = types.FunctionType(wrapper_code, namespace, name,
                                      runtime_version.__defaults__)
         wrapper.__kwdefaults__ = runtime_version.__kwdefaults__

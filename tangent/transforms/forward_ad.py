@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import gast
 
-from tangent import runtime
+from tangent import backends, runtime
 from tangent.errors import (
     FUNCTION_VALUE, OBJECT_ATTRIBUTE, ForwardNotImplementedError, callable_name,
 )
@@ -138,6 +138,8 @@ class ForwardAD:
         self.filename = filename
         # The file a line number refers to: helpers copied in come from other files.
         self.file_of = file_of or (lambda line: None)
+        # The backends whose rules apply to differentiated values here, by name.
+        self.libraries: dict = {}
         self.lineno = None  # of the user's statement being differentiated, for errors
         # Keyword-only parameters follow the positional ones (a subroutine's wrt
         # positions may name them).
@@ -360,6 +362,7 @@ class ForwardAD:
         raise ForwardNotImplementedError(quoting.to_source(value), self.where(value))
 
     def expand_rule(self, func, target, args, keywords, node) -> list:
+        backends.check_unmixed(self.libraries, func, self.where(node))
         rule = template.parse_template(registry.tangents[func])
         func_name = getattr(func, '__name__', str(func))
         bindings = rule.bind(list(args), keywords, self.namespace, func_name)

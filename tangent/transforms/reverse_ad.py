@@ -35,7 +35,7 @@ from typing import Any, Callable
 import gast
 import numpy as np
 
-from tangent import runtime
+from tangent import backends, runtime
 from tangent.errors import (
     FUNCTION_VALUE, OBJECT_ATTRIBUTE, ReverseNotImplementedError, callable_name,
 )
@@ -125,6 +125,8 @@ class ReverseAD:
         self.filename = filename
         # The file a line number refers to: helpers copied in come from other files.
         self.file_of = file_of or (lambda line: None)
+        # The backends whose rules apply to differentiated values here, by name.
+        self.libraries: dict = {}
         # Keyword-only parameters follow the positional ones (a subroutine's wrt
         # positions may name them).
         self.params = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]
@@ -716,6 +718,8 @@ class ReverseAD:
         return (self.file_of(line) if isinstance(line, int) else None) or self.filename
 
     def expand_rule(self, func, target, args, keywords, seed, state, node) -> list:
+        line = self._line_of(node)
+        backends.check_unmixed(self.libraries, func, f'{self._file_at(line)}:{line}')
         rule = template.parse_template(registry.adjoints[func])
         func_name = getattr(func, '__name__', str(func))
         bindings = rule.bind(list(args), keywords, self.namespace, func_name)

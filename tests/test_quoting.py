@@ -113,3 +113,18 @@ def test_every_function_of_the_test_suites_reads_the_same():
                     assert fast.rstrip() == inspect.getsource(value).rstrip(), value
                     checked += 1
     assert checked > 300
+
+
+class _Documented:
+
+    def method(self, x):
+        """A docstring of several lines.
+
+        Its lines keep the method's indentation in the function's constants.
+        """
+        return x * 2.0
+
+
+def test_a_method_with_a_docstring_of_several_lines_is_current():
+    # The dedented source compiles to other docstring whitespace: not an edit.
+    quoting.parse_function(_Documented.method)

@@ -230,6 +230,45 @@ def test_gradients_with_respect_to_the_module_itself_raise():
         tangent.grad(Net.loss)(net, torch.ones(2, 4, dtype=torch.float64))
 
 
+class TwoLayers(torch.nn.Module):
+    """Submodules called as functions: calling a module runs its forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = torch.nn.Linear(3, 4, dtype=torch.float64)
+        self.out = torch.nn.Linear(4, 1, dtype=torch.float64)
+        self.first = torch.nn.Linear(3, 3, dtype=torch.float64)
+
+    def forward(self, x):
+        """The network.
+
+        A docstring of several lines, indented as a method's is.
+        """
+        x = torch.tanh(self.first(x))
+        return self.out(torch.tanh(self.hidden(x)))
+
+
+torch.manual_seed(3)
+TWO_LAYERS = TwoLayers()
+
+
+def global_network_loss(x):
+    return torch.sum(TWO_LAYERS(x) ** 2)
+
+
+def network_argument_loss(network, x):
+    return torch.sum(network(x) ** 2)
+
+
+def test_calling_submodules_runs_their_forward():
+    x = torch.randn(5, 3, dtype=torch.float64)
+    watched = x.clone().requires_grad_(True)
+    expected = torch.autograd.grad(global_network_loss(watched), watched)[0]
+    _assert_close(tangent.grad(global_network_loss)(x), expected, 'global_network_loss')
+    _assert_close(tangent.grad(network_argument_loss, wrt=1)(TWO_LAYERS, x), expected,
+                  'network_argument_loss')
+
+
 def numpy_on_a_tensor(x):
     return torch.sum(np.sin(x) * x)
 

@@ -28,7 +28,7 @@ from tangent.runtime import dispatch
 
 __all__ = ['Backend', 'ArrayMethods', 'register', 'registered', 'owner_of', 'owns_module', 'load',
            'load_for', 'stands_for', 'traced_vjp', 'array_methods', 'call_contexts',
-           'check_unmixed',
+           'check_unmixed', 'instance_call',
            'provide_derivatives', 'derivative_of']
 
 
@@ -57,6 +57,9 @@ class Backend(NamedTuple):
         call of a derivative whose code names the library runs inside, once the backend
         is loaded; it is given the call's arguments (PyTorch's enters ``torch.no_grad``:
         generated code must not record the library's own graph).
+      instance_call: ``'module:function'`` naming ``run(cls)``: the method calling an
+        instance of ``cls`` runs, when the class whose ``__call__`` it inherits belongs
+        to this library and wraps another method (a PyTorch module runs ``forward``).
       exclusive: its values do not mix with another library's: a function applying
         this backend's functions and another backend's to differentiated values
         raises ``MixedLibrariesError`` when its derivative is written.
@@ -71,6 +74,7 @@ class Backend(NamedTuple):
     array_methods: str | None = None
     eager: bool = False
     call_context: str | None = None
+    instance_call: str | None = None
     exclusive: bool = False
 
 
@@ -229,6 +233,16 @@ def call_contexts(namespace: Mapping[str, Any]) -> list[Callable]:
     owners = {owner_of(value) for value in namespace.values()
               if isinstance(value, (types.ModuleType, Callable))}
     return [_attribute(backend.call_context) for backend in wanted if backend in owners]
+
+
+def instance_call(cls: type) -> Callable | None:
+    """What calling an instance of ``cls`` runs, when a loaded backend's class gives it
+    ``__call__`` (``instance_call``); None otherwise."""
+    owner = next((base for base in cls.__mro__ if '__call__' in vars(base)), None)
+    backend = owner_of(owner) if owner is not None else None
+    if backend is None or backend.instance_call is None or backend.name not in _loaded:
+        return None
+    return _attribute(backend.instance_call)(cls)
 
 
 def check_unmixed(seen: dict, func: Any, where: str) -> None:

@@ -221,9 +221,12 @@ def _call_target(call: gast.Call) -> tuple[Any, list]:
 
 
 def python_call_method(cls: type) -> types.FunctionType | None:
-    """The ``__call__`` a class defines in Python (found through its bases), or None."""
-    method = next((base.__dict__['__call__'] for base in cls.__mro__
-                   if '__call__' in base.__dict__), None)
+    """The ``__call__`` a class defines in Python (found through its bases), or what a
+    backend says calling it runs (a PyTorch module's ``forward``); None otherwise."""
+    method = backends.instance_call(cls) if isinstance(cls, type) else None
+    if method is None:
+        method = next((base.__dict__['__call__'] for base in cls.__mro__
+                       if '__call__' in base.__dict__), None)
     return method if isinstance(method, types.FunctionType) else None
 
 

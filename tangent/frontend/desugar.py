@@ -159,22 +159,38 @@ def _attribute_kinds(path: str, value: Any, kinds: dict[str, Any], depth: int) -
     global object the code calls or calls a method of (``MODEL(x)``, ``MODEL.run(x)``),
     and in lists of them, under their paths (``MODEL.encoder``, ``MODEL.layers[0]``):
     what its methods read through ``self``, which they then call as for an argument."""
-    if depth == 0 or not annotate.is_instance_of_user_class(value):
-        return
-    for attribute, held in vars(value).items():
+    if depth == 0 or not isinstance(_object_kind(value), type):
+        return  # not an object (a function, data)
+    # The instance's own attributes, and those a library class keeps elsewhere and
+    # lists in dir() (a PyTorch module's submodules).
+    names = set(getattr(value, '__dict__', ())) | (set(dir(value)) - set(dir(type(value))))
+    for attribute in sorted(names):
+        try:
+            held = getattr(value, attribute, None)
+        except Exception:  # noqa: BLE001 - a __getattr__ that fails: not followed
+            continue
         at = f'{path}.{attribute}'
         items = annotate.item_kinds(held)
-        if items is not None and items and all(
-                annotate.static_kind(item) is not None for item in held):
+        if items is not None and items and all(_object_kind(item) for item in held):
             kinds.setdefault(at + ITEMS, len(items))
             for index, item in enumerate(held):
-                kinds.setdefault(f'{at}[{index}]', items[index])
+                kinds.setdefault(f'{at}[{index}]', _object_kind(item))
                 _attribute_kinds(f'{at}[{index}]', item, kinds, depth - 1)
             continue
-        kind = annotate.static_kind(held)
+        kind = _object_kind(held)
         if kind is not None:
             kinds.setdefault(at, kind)
             _attribute_kinds(at, held, kinds, depth - 1)
+
+
+def _object_kind(value: Any) -> Any:
+    """``annotate.static_kind``, or the class of an object that is called as a function
+    (a library's callable object, a PyTorch module); None for data."""
+    kind = annotate.static_kind(value)
+    if kind is None and not isinstance(value, type) and callable(value) and \
+            annotate.python_call_method(type(value)) is not None:
+        kind = type(value)
+    return kind
 
 
 def _loop_calls_items(loop: gast.For) -> bool:

@@ -128,9 +128,12 @@ def parse_function(fn: Callable) -> gast.Module:
 
 def _code_summary(code: types.CodeType) -> tuple:
     """What a function's code says, independent of where it was compiled: its name,
-    parameters and locals, the names it reads, and its constants."""
+    parameters and locals, the names it reads, and its constants. Strings are compared
+    by their words: a method's docstring keeps its lines' indentation, which the
+    dedented source read back does not have."""
     names = (set(code.co_names) | set(code.co_freevars)) - {'__class__', 'super'}
-    constants = tuple(repr(c) for c in code.co_consts if not isinstance(c, types.CodeType))
+    constants = tuple(' '.join(c.split()) if isinstance(c, str) else repr(c)
+                      for c in code.co_consts if not isinstance(c, types.CodeType))
     return (code.co_name, code.co_varnames, set(code.co_cellvars) - {'__class__'},
             names, constants)
 

@@ -28,5 +28,6 @@ register(Backend(
     traced_vjp='tangent.backends.torch.helpers:autograd_vjp',
     array_methods='tangent.backends.torch.rules:ARRAY_METHODS',
     call_context='tangent.backends.torch.helpers:derivative_call',
+    instance_call='tangent.backends.torch.rules:module_forward',
     exclusive=True,
 ))

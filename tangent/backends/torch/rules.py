@@ -16,6 +16,8 @@ runtime helpers, functions without a derivative, tensor methods.
 
 from __future__ import annotations
 
+import types
+
 import torch
 import torch.nn.functional as F  # noqa: N812 - PyTorch's own spelling
 
@@ -619,3 +621,14 @@ ARRAY_METHODS = ArrayMethods(
     other_names=frozenset({'shape', 'dim', 'size', 'numel', 'dtype', 'device', 'item',
                            'tolist', 'ndim', 'requires_grad'}),
 )
+
+
+def module_forward(cls: type):
+    """What calling a ``torch.nn.Module`` of class ``cls`` runs: its ``forward``, which
+    ``Module.__call__`` calls around hooks that a derivative has no use for. Other
+    classes keep their own ``__call__``."""
+    if not issubclass(cls, torch.nn.Module):
+        return None
+    forward = next((vars(base)['forward'] for base in cls.__mro__ if 'forward' in vars(base)),
+                   None)
+    return forward if isinstance(forward, types.FunctionType) else None

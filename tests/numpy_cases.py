@@ -331,6 +331,12 @@ case('asarray', 'int_dtype', 'np.asarray(x, dtype=int) * x', R(3))
 case('array', 'int64_dtype', 'np.array(x, dtype=np.int64) * x', R(2, 3))
 case('asanyarray', 'array', 'np.asanyarray(x) * 2.0', R(2, 3))
 case('asarray_chkfinite', 'array', 'np.asarray_chkfinite(x) ** 2', R(3))
+# Scalar types as casts (exact slopes: tests/test_numpy_scalar_types.py); a coarse type's
+# term is scaled below the finite differences' error, which its rounding dominates.
+case('float64', 'cast', 'np.float64(x) * np.sin(x)', R(3))
+case('longdouble', 'cast', 'np.float64(np.longdouble(x) * 3.0)', R(3))
+case('float32', 'cast', 'x ** 2 + 1e-5 * np.float32(x)', R(3))
+case('float16', 'cast', 'x ** 2 + 1e-7 * np.float16(x)', R(3))
 case('ascontiguousarray', 'transposed', 'np.ascontiguousarray(x.T) * 2.0', R(2, 3))
 case('asfortranarray', 'matrix', 'np.asfortranarray(x) * 2.0', R(2, 3))
 case('array', 'from_list', 'np.array([x, y, x * y])', S(), S())

@@ -380,3 +380,45 @@ def eigenvalues_of_scaled_identity(x):
 ])
 def test_eigh_eigenvalues_at_a_repeated_eigenvalue(function, argument):
     check_grads(function, argument, modes=('reverse', 'forward'), order=1)
+
+
+# A differentiated value reaching an argument a rule does not differentiate raises: it
+# used to get a zero derivative (np.nan_to_num's nan=).
+
+def nan_replaced_by_a_variable(x):
+    return np.sum(np.nan_to_num(np.array([np.nan, 1.0]), nan=x[0]) * 2.0) + x[1]
+
+
+@pytest.mark.parametrize('mode', ['reverse', 'forward'])
+def test_an_argument_the_rule_does_not_differentiate_raises(mode):
+    error = tangent.ReverseNotImplementedError if mode == 'reverse' else \
+        tangent.ForwardNotImplementedError
+    with pytest.raises(error, match="nan_to_num with respect to its argument 'nan'"):
+        tangent.autodiff(nan_replaced_by_a_variable, mode=mode)(
+            np.array([0.3, 0.7]), *(() if mode == 'reverse' else (np.ones(2),)))
+
+
+def half_rule_function(a, b):
+    return a * np.floor(b)
+
+
+def uses_half_rule(x):
+    return half_rule_function(x[0], x[1] * 3.0)
+
+
+def test_a_user_rule_without_a_partial_raises_unless_declared_constant():
+    from tangent.rules.registry import adjoint, constant_in, d
+
+    @adjoint(half_rule_function, override=True)
+    def partial_only(z, a, b):
+        d[a] = d[z] * np.floor(b)
+
+    with pytest.raises(tangent.ReverseNotImplementedError, match="argument 'b'"):
+        tangent.grad(uses_half_rule)(np.array([0.3, 0.7]))
+
+    @adjoint(half_rule_function, override=True)
+    @constant_in('b')  # floor(b) is piecewise constant: zero in b
+    def declared(z, a, b):
+        d[a] = d[z] * np.floor(b)
+
+    check_grads(uses_half_rule, np.array([0.3, 0.7]), modes=('reverse',))

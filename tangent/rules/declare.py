@@ -218,7 +218,17 @@ class _Declaration:
         defined: dict[str, Any] = {}
         # The declaration's own globals: the template reads np, math, tangent as it does.
         exec(compile(source, filename, 'exec'), self.namespace, defined)  # noqa: S102
-        return defined[self.fn.__name__]
+        template = defined[self.fn.__name__]
+        # What the declaration does not differentiate: a linear function's other
+        # arguments (axes, shapes, indices), and the arguments every call of an element-wise
+        # one passes besides its wrt (a sign's): its derivative is zero in them. An
+        # optional argument of an element-wise function (nan_to_num's nan=) is not.
+        code = self.fn.__code__
+        fixed = self.params if self.first_only else \
+            self.params[:code.co_argcount - len(self.fn.__defaults__ or ()) - 2]
+        setattr(template, registry.CONSTANT_PARAMETERS,
+                frozenset(p for p in fixed if p not in self.wrt))
+        return template
 
 
 def _definition_of(fn: Callable) -> ast.FunctionDef:

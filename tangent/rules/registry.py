@@ -159,6 +159,21 @@ tangents = Registry('tangent')
 d: Any = None
 
 
+# On a template: the parameters its result does not change with (a shape or an index,
+# a sign's argument: piecewise constant), whose derivative is zero, not missing.
+CONSTANT_PARAMETERS = '_tangent_constant_parameters'
+
+
+def constant_in(*params: str) -> Callable[[Callable], Callable]:
+    """Say that the decorated template's function does not change with ``params``
+    (placed under ``@adjoint``/``@tangent_``). A differentiated value reaching any other
+    parameter whose derivative the template does not write (or read) is an error."""
+    def mark(template: Callable) -> Callable:
+        setattr(template, CONSTANT_PARAMETERS, frozenset(params))
+        return template
+    return mark
+
+
 def adjoint(func: Any, override: bool = False) -> Callable[[Callable], Callable]:
     """Register the decorated template as the adjoint (reverse-mode rule) of ``func``."""
     return adjoints(func, override=override)

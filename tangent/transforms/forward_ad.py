@@ -368,9 +368,12 @@ class ForwardAD:
         bindings = rule.bind(list(args), keywords, self.namespace, func_name)
         bindings[rule.result_param] = name(target)
 
+        differentiated = set()
+
         def read(param):
             if param == rule.result_param:
                 raise TypeError(f'Tangent template {rule.name} reads d[{param}] of its result.')
+            differentiated.add(param)
             return self.tan_ref(bindings[param])
 
         def write(param, value):
@@ -391,7 +394,12 @@ class ForwardAD:
                                             [value, name(target)])
             return [assign(self.tan(target), value)]
 
-        return template.expand(rule, bindings, self.namespace, self.namer, read, write)
+        out = template.expand(rule, bindings, self.namespace, self.namer, read, write)
+        if rule.varargs in differentiated:  # d[args]: every argument gathered there
+            differentiated.update(p for p in bindings if p.startswith(rule.varargs + '['))
+        template.require_partials(rule, func, bindings, differentiated, self.is_active,
+                                  'forward', self.where(node).removeprefix('called at '))
+        return out
 
     def _is_subroutine(self, call) -> bool:
         func = annotate.callee(call)

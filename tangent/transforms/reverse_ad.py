@@ -731,13 +731,19 @@ class ReverseAD:
                                 f'an adjoint may only read d[{rule.result_param}].')
             return anno.copy_tree(seed)
 
+        written = set()
+
         def write(param, value):
+            written.add(param)
             actual = bindings[param]
             if self.is_active(actual):
                 return self.accumulate(actual.id, value, state)
             return []
 
-        return template.expand(rule, bindings, self.namespace, self.namer, read, write)
+        out = template.expand(rule, bindings, self.namespace, self.namer, read, write)
+        template.require_partials(rule, func, bindings, written, self.is_active, 'reverse',
+                                  f'{self._file_at(line)}:{line}')
+        return out
 
     def adjoint_subroutine(self, func, args, call, seed, state) -> list:
         line = self._line_of(call)

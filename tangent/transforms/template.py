@@ -23,7 +23,8 @@ from typing import Any, Callable
 
 import gast
 
-from tangent.errors import TemplateError
+from tangent.errors import ForwardNotImplementedError, ReverseNotImplementedError, TemplateError
+from tangent.rules import registry
 from tangent.syntax import annotations as anno, quoting, transformers
 from tangent.syntax.naming import Namer, Namespace
 
@@ -51,6 +52,7 @@ class Template:
         self.call_signature = signature.replace(parameters=parameters[1:])
         self.params = [p.name for p in parameters]
         self.varargs = next((p.name for p in parameters if p.kind is p.VAR_POSITIONAL), None)
+        self.constant_params = getattr(fn, registry.CONSTANT_PARAMETERS, frozenset())
         # Parameters any positional call may fill in order (``mul(z, x, y)``): the
         # calls of most rules bind without inspect's general matching.
         self.positional = [p.name for p in parameters[1:]
@@ -312,3 +314,39 @@ class _Expander(transformers.NodeTransformer):
         if name in self.template.globals:
             return self.template.globals[name]
         return getattr(builtins, name)
+
+
+# Parameters that say how to compute, not what (a shape, an axis, a flag, an order):
+# integers and options whose derivative is zero by nature, whatever a rule writes.
+STRUCTURAL_PARAMETERS = frozenset({
+    'shape', 'newshape', 'axis', 'axes', 'axis1', 'axis2', 'source', 'destination',
+    'keepdims', 'dtype', 'order', 'copy', 'out', 'where', 'casting', 'subok', 'device',
+    'ddof', 'ord', 'mode', 'method', 'kind', 'side', 'sorter', 'indices', 'repeats', 'reps',
+    'num', 'endpoint', 'retstep', 'decimals', 'bins', 'rowvar', 'bias', 'full_matrices',
+    'compute_uv', 'hermitian', 'lower', 'UPLO', 'check_finite', 'overwrite_a', 'overwrite_b',
+    'trans', 'unit_diagonal', 'assume_a', 'rcond', 'dim', 'dims', 'perm', 'name',
+})
+
+
+def require_partials(rule: Template, func: Any, bindings: dict, differentiated: set,
+                     is_active: Callable, mode: str, where: str) -> None:
+    """Raise when a differentiated value reaches a parameter of ``rule`` that the rule
+    gives no derivative (its ``d[param]`` is never written, or read): that derivative
+    would silently be zero. The rules of tangent's own helpers, which generated code
+    calls with reference values (a shape's, a structure's), are left to their tests."""
+    if (getattr(func, '__module__', None) or '').partition('.')[0] == 'tangent':
+        return
+    func_name = getattr(func, '__name__', str(func))
+    for param, actual in bindings.items():
+        if param == rule.result_param or param in differentiated or \
+                param.partition('[')[0] in rule.constant_params or param == rule.varargs or \
+                param in STRUCTURAL_PARAMETERS or \
+                not isinstance(actual, gast.Name):
+            continue
+        if is_active(actual):
+            raise (ReverseNotImplementedError if mode == 'reverse' else
+                   ForwardNotImplementedError)(
+                f'{func_name} with respect to its argument {param!r}', f'called at {where}',
+                f'The {mode}-mode rule of {func_name} has no derivative with respect to '
+                f'{param!r}, and a value being differentiated reaches it. Pass a constant '
+                f'there, or register a rule that differentiates it.')

@@ -29,7 +29,7 @@ import numpy as np
 from tangent import runtime as tangent
 from tangent.backends.numpy import declared  # noqa: F401 - registers first: aliases below use its rules
 from tangent.backends.numpy import helpers
-from tangent.rules.registry import adjoint, adjoints, d
+from tangent.rules.registry import adjoint, adjoints, constant_in, d
 
 
 def alias(func: Any, same_as: Any) -> None:
@@ -105,6 +105,7 @@ def math_hypot(z, x, y):
 
 
 @adjoint(math.copysign)
+@constant_in('y')  # y moves nothing but at a sign change
 def math_copysign(z, x, y):
     d[x] = d[z] * np.sign(x) * math.copysign(1.0, y)
 
@@ -600,6 +601,7 @@ def broadcast_to(y, array, shape, subok=False):
 
 
 @adjoint(np.take)
+@constant_in('indices')
 def take(y, a, indices, axis=None, out=None, mode='raise'):
     d[a] = tangent.take_gradient(d[y], a, indices, axis)
 
@@ -690,6 +692,7 @@ def full(y, shape, fill_value, dtype=None, order='C', device=None, like=None):
 
 
 @adjoint(np.full_like)
+@constant_in('a')  # its shape only
 def full_like(y, a, fill_value, dtype=None, order='K', subok=True, shape=None, device=None):
     d[fill_value] = tangent.fill_gradient(d[y], y, fill_value)
 
@@ -725,6 +728,7 @@ def meshgrid(grids, *xi, copy=True, sparse=False, indexing='xy'):
 
 # y[k] = start + k * step; the stop sets the length only.
 @adjoint(np.arange)
+@constant_in('stop')  # it decides how many values there are
 def arange(y, start_or_stop, stop=None, step=1, dtype=None, device=None, like=None):
     d[start_or_stop] = tangent.unbroadcast(
         tangent.arange_gradient(d[y], y, start_or_stop, stop, False), start_or_stop)
@@ -761,6 +765,7 @@ def mul_or_repeat(z, x, y):
 
 
 @adjoint(tangent.concat_tangent)
+@constant_in('left', 'right', 'like')  # their lengths only
 def concat_tangent(y, dleft, dright, left, right, like):
     d[dleft] = tangent.unconcat(d[y], left, right, 0)
     d[dright] = tangent.unconcat(d[y], left, right, 1)
@@ -832,23 +837,27 @@ def grad_matmul_right(z, dz, x, y):
 
 
 @adjoint(tangent.unarray)
+@constant_in('like')  # its structure only
 def unarray(y, grad, like, dtype=None):
     d[grad] = tangent.array_tangent(d[y], grad, dtype=dtype)
 
 
 @adjoint(tangent.array_tangent)
+@constant_in('like')  # its shape only
 def array_tangent(y, tangent_value, like, dtype=None):
     d[tangent_value] = tangent.unarray(d[y], tangent_value, dtype=dtype)
 
 
 # A cast to the dtype of the values g is a gradient for: g's gradient casts back.
 @adjoint(helpers._as_gradient)
+@constant_in('like')  # its shape only
 def as_gradient(y, g, *like):
     d[g] = tangent.astype(d[y], g)
 
 
 # The derivative of singular vectors is not written: norms through the SVD stop here.
 @adjoint(tangent.singular_norm_direction)
+@constant_in('x', 'ord')  # the rule raises: no second derivative
 def singular_norm_direction(y, x, ord):  # noqa: A002 - NumPy's name
     d[x] = tangent.no_second_derivative(
         "np.linalg.norm with ord='nuc', 2 or -2 of a matrix",
@@ -872,6 +881,7 @@ def einsum_tangent(y, subscripts, operands, tangents):
 # np.interp's helpers: the weights on fp move with x at the slope of the segment, and the
 # slope itself is piecewise constant in x.
 @adjoint(tangent.interp_fp_gradient)
+@constant_in('fp', 'left', 'right')  # the weights on fp are x's and xp's
 def interp_fp_gradient(z, g, x, xp, fp, left, right, period):
     d[g] = tangent.unbroadcast(
         tangent.interp_fp_tangent(d[z], x, xp, fp, left, right, period), g)
@@ -879,6 +889,7 @@ def interp_fp_gradient(z, g, x, xp, fp, left, right, period):
 
 
 @adjoint(tangent.interp_fp_tangent)
+@constant_in('fp', 'left', 'right')  # the weights on fp are x's and xp's
 def interp_fp_tangent(z, dfp, x, xp, fp, left, right, period):
     d[dfp] = tangent.unbroadcast(
         tangent.interp_fp_gradient(d[z], x, xp, fp, left, right, period), dfp)
@@ -892,6 +903,7 @@ def interp_slope_fp_gradient(z, g, x, xp, fp, left, right, period):
 
 # Linear in the seed; the order statistics' weights move with q, which is not written.
 @adjoint(tangent.quantile_gradient)
+@constant_in('y', 'a')  # the weights follow a's order: piecewise constant
 def quantile_gradient(z, g, y, a, q, axis, method, scale, skip_nan):
     d[g] = tangent.unbroadcast(
         tangent.quantile_tangent(d[z], 0.0, y, a, q, axis, method, scale, skip_nan), g)
@@ -901,11 +913,13 @@ def quantile_gradient(z, g, y, a, q, axis, method, scale, skip_nan):
 
 # Not differentiated again (RoR gave wrong numbers): the QR gradient stops here.
 @adjoint(tangent.qr_gradient)
+@constant_in('seed', 'result', 'a', 'mode')  # the rule raises: no second derivative
 def qr_gradient(y, seed, result, a, mode):
     d[a] = tangent.no_second_derivative('np.linalg.qr', 'in reverse over reverse', True)
 
 
 @adjoint(tangent.qr_tangent)
+@constant_in('result')  # the rule raises: no second derivative
 def qr_tangent(y, da, result, a, mode):
     d[a] = tangent.no_second_derivative('np.linalg.qr', 'in reverse over forward', True)
     d[da] = tangent.no_second_derivative('np.linalg.qr', 'in reverse over forward', True)

@@ -27,7 +27,7 @@ import numpy as np
 from tangent import runtime as tangent
 from tangent.backends.numpy import declared  # noqa: F401 - registers first: aliases below use its rules
 from tangent.backends.numpy import helpers
-from tangent.rules.registry import d, tangent_, tangents
+from tangent.rules.registry import constant_in, d, tangent_, tangents
 
 
 def alias(func: Any, same_as: Any) -> None:
@@ -95,6 +95,7 @@ def math_hypot(z, x, y):
 
 
 @tangent_(math.copysign)
+@constant_in('y')  # y moves nothing but at a sign change
 def math_copysign(z, x, y):
     d[z] = d[x] * np.sign(x) * math.copysign(1.0, y)
 
@@ -617,6 +618,7 @@ def full(y, shape, fill_value, dtype=None, order='C', device=None, like=None):
 
 
 @tangent_(np.full_like)
+@constant_in('a')  # its shape only
 def full_like(y, a, fill_value, dtype=None, order='K', subok=True, shape=None, device=None):
     d[y] = tangent.fill_tangent(d[fill_value], y)
 
@@ -645,6 +647,7 @@ def meshgrid(grids, *xi, copy=True, sparse=False, indexing='xy'):
 
 
 @tangent_(np.arange)
+@constant_in('stop')  # it decides how many values there are
 def arange(y, start_or_stop, stop=None, step=1, dtype=None, device=None, like=None):
     d[y] = tangent.arange_tangent(d[start_or_stop], d[step], y, stop)
 
@@ -672,6 +675,7 @@ def broadcast_to(y, array, shape, subok=False):
 
 
 @tangent_(np.take)
+@constant_in('indices')
 def take(y, a, indices, axis=None, out=None, mode='raise'):
     d[y] = np.take(d[a], indices, axis)
 
@@ -701,6 +705,7 @@ def mul_or_repeat(z, x, y):
 
 
 @tangent_(tangent.concat_tangent)
+@constant_in('left', 'right', 'like')  # their lengths only
 def concat_tangent(y, dleft, dright, left, right, like):
     d[y] = tangent.concat_tangent(d[dleft], d[dright], left, right, like)
 
@@ -767,21 +772,25 @@ def grad_matmul_right(z, dz, x, y):
 
 
 @tangent_(tangent.unarray)
+@constant_in('like')  # its structure only
 def unarray(y, grad, like, dtype=None):
     d[y] = tangent.unarray(d[grad], like, dtype=dtype)
 
 
 @tangent_(tangent.array_tangent)
+@constant_in('like')  # its shape only
 def array_tangent(y, tangent_value, like, dtype=None):
     d[y] = tangent.array_tangent(d[tangent_value], like, dtype=dtype)
 
 
 @tangent_(helpers._as_gradient)
+@constant_in('like')  # its shape only
 def as_gradient(y, g, *like):
     d[y] = np.asarray(d[g], dtype=y.dtype)
 
 
 @tangent_(tangent.singular_norm_direction)
+@constant_in('x', 'ord')  # the rule raises: no second derivative
 def singular_norm_direction(y, x, ord):  # noqa: A002 - NumPy's name
     d[y] = tangent.no_second_derivative(
         "np.linalg.norm with ord='nuc', 2 or -2 of a matrix",
@@ -801,12 +810,14 @@ def einsum_tangent(y, subscripts, operands, tangents):
 
 
 @tangent_(tangent.interp_fp_gradient)
+@constant_in('fp', 'left', 'right')  # the weights on fp are x's and xp's
 def interp_fp_gradient(z, g, x, xp, fp, left, right, period):
     d[z] = tangent.interp_fp_gradient(d[g], x, xp, fp, left, right, period) + \
         tangent.interp_slope_fp_gradient(g * d[x], x, xp, fp, left, right, period)
 
 
 @tangent_(tangent.interp_fp_tangent)
+@constant_in('fp', 'left', 'right')  # the weights on fp are x's and xp's
 def interp_fp_tangent(z, dfp, x, xp, fp, left, right, period):
     d[z] = tangent.interp_fp_tangent(d[dfp], x, xp, dfp, left, right, period) + \
         d[x] * tangent.interp_slope(x, xp, dfp, left, right, period)
@@ -818,6 +829,7 @@ def interp_slope_fp_gradient(z, g, x, xp, fp, left, right, period):
 
 
 @tangent_(tangent.quantile_gradient)
+@constant_in('y', 'a')  # the weights follow a's order: piecewise constant
 def quantile_gradient(z, g, y, a, q, axis, method, scale, skip_nan):
     d[z] = tangent.quantile_gradient(d[g], y, a, q, axis, method, scale, skip_nan) + \
         tangent.unless_still(d[q], 'np.quantile (np.percentile, ...) with a moving q',
@@ -825,10 +837,12 @@ def quantile_gradient(z, g, y, a, q, axis, method, scale, skip_nan):
 
 
 @tangent_(tangent.qr_gradient)
+@constant_in('seed', 'result', 'a', 'mode')  # the rule raises: no second derivative
 def qr_gradient(y, seed, result, a, mode):
     d[y] = tangent.no_second_derivative('np.linalg.qr', 'of its reverse-mode rule', False)
 
 
 @tangent_(tangent.qr_tangent)
+@constant_in('da', 'result', 'a', 'mode')  # the rule raises: no second derivative
 def qr_tangent(y, da, result, a, mode):
     d[y] = tangent.no_second_derivative('np.linalg.qr', 'of its forward-mode rule', False)

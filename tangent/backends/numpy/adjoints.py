@@ -246,6 +246,13 @@ def max_(y, a, axis=None, out=None, keepdims=False):
         tangent.extremum_share(y, a, axis, keepdims)
 
 
+# np.logaddexp.reduce(a, axis) is written as this helper (methods.ufunc_method_call).
+@adjoint(tangent.logaddexp_reduce)
+def logaddexp_reduce(y, a, axis=0, dtype=None, keepdims=False):
+    d[a] = tangent.unreduce_like(d[y], a, axis, keepdims) * \
+        tangent.logaddexp_share(y, a, axis, keepdims)
+
+
 @adjoint(np.var)
 def var(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     d[a] = tangent.variance_gradient(d[y], a, axis, ddof, keepdims)

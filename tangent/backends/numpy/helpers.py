@@ -49,7 +49,7 @@ __all__ = [
     'prod_sequence_tangent', 'dist_gradient', 'dist_tangent', 'unique_gradient',
     'unique_tangent', 'singular_norm_direction', 'no_second_derivative', 'einsum_with',
     'einsum_gradient_operands_gradient', 'einsum_gradient_tangent', 'einsum_tangent_gradients',
-    'einsum_tangent_tangent',
+    'einsum_tangent_tangent', 'logaddexp_reduce', 'logaddexp_share',
 ]
 
 
@@ -255,6 +255,19 @@ def extremum_share(y: Any, a: Any, axis: Any, keepdims: bool) -> Any:
     full = _expand(y, a.ndim, axis, keepdims)
     hits = (a == full).astype(_real_dtype(a))
     return hits / np.sum(hits, axis=_axes(axis, a.ndim) if a.ndim else None, keepdims=True)
+
+
+def logaddexp_reduce(a: Any, axis: Any = 0, dtype: Any = None, keepdims: bool = False) -> Any:
+    """``np.logaddexp.reduce(a, axis, dtype, keepdims=keepdims)``, log(sum(exp(a))) along
+    ``axis``: what calls of that bound method are written as, so that a rule applies."""
+    return np.logaddexp.reduce(a, axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+def logaddexp_share(y: Any, a: Any, axis: Any, keepdims: bool) -> Any:
+    """exp(a - y) for ``y = logaddexp_reduce(a, axis)``: each element's share of the
+    sum, the softmax along ``axis``, which is the derivative of y in a."""
+    a = np.asarray(a)
+    return np.exp(a - _expand(y, a.ndim, axis, keepdims))
 
 
 def prod_others(a: Any, axis: Any) -> Any:

@@ -226,6 +226,13 @@ def max_(y, a, axis=None, out=None, keepdims=False):
                   keepdims=keepdims)
 
 
+# np.logaddexp.reduce(a, axis) is written as this helper (methods.ufunc_method_call).
+@tangent_(tangent.logaddexp_reduce)
+def logaddexp_reduce(y, a, axis=0, dtype=None, keepdims=False):
+    d[y] = np.sum(d[a] * tangent.logaddexp_share(y, a, axis, keepdims), axis=axis,
+                  keepdims=keepdims)
+
+
 @tangent_(np.var)
 def var(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     d[y] = tangent.variance_tangent(d[a], a, axis, ddof, keepdims)

@@ -499,3 +499,23 @@ case('unique', 'duplicates_share', 'np.unique(np.concatenate([x, x]))', R(4))
 case('unique', 'with_counts', 'np.unique(x, False, False, True)[0] * 2.0', R(5))
 case('unique', 'rows', 'np.unique(np.concatenate([x, x[:1]]), axis=0)', R(3, 2))
 case('unique_values', 'vector', 'np.unique_values(x)', R(4))
+
+# Statistics, Vandermonde matrices and selections ------------------------------------------
+case('nanvar', 'axis', f'np.nanvar(np.where({_NAN_ROWS}, x, np.nan), axis=1)', R(2, 5))
+case('nanvar', 'all_ddof1', 'np.nanvar(x, ddof=1)', R(3, 4))
+case('nanvar', 'keepdims', 'np.nanvar(x, axis=0, keepdims=True)', R(3, 4))
+case('nanstd', 'axis_ddof1', f'np.nanstd(np.where({_NAN_ROWS}, x, np.nan), axis=1, ddof=1)',
+     R(2, 5))
+case('nanstd', 'all', 'np.nanstd(x)', R(3, 4))
+case('cov', 'rows', 'np.cov(x)', R(3, 5))
+case('cov', 'columns_bias', 'np.cov(x, rowvar=False, bias=True)', R(5, 3))
+case('cov', 'vector', 'np.cov(x)', R(6))
+case('cov', 'with_y_ddof0', 'np.cov(x, y, ddof=0)', R(2, 5), R(5))
+case('corrcoef', 'rows', 'np.corrcoef(x)', R(3, 5))
+case('corrcoef', 'columns', 'np.corrcoef(x, rowvar=False)', R(6, 3))
+case('corrcoef', 'with_y', 'np.corrcoef(x, y)', R(5), R(5))
+case('vander', 'square', 'np.vander(x)', R(4))
+case('vander', 'increasing_n', 'np.vander(x, 3, increasing=True)', R(5))
+case('select', 'two_conditions', 'np.select([x > 0.5, x < -0.5], [x ** 2, y * x], y)', R(3, 4),
+     R(4))
+case('select', 'default_zero', 'np.select([x > 0.0], [np.sin(x)])', R(6))

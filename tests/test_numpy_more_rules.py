@@ -122,3 +122,120 @@ def test_other_ufunc_method_calls_raise_naming_the_method(function, name, mode):
              else tangent.ForwardNotImplementedError)
     with pytest.raises(error, match=name.replace('.', r'\.')):
         tangent.autodiff(function, mode=mode)
+
+
+# Statistics, Vandermonde matrices and selections ------------------------------------------
+
+Y = np.array([[0.5, 0.1, -0.9, 0.6]])
+V = np.array([0.3, -1.2, 0.7, 0.15, 1.1])
+WEIGHTS_3 = np.arange(9.0).reshape(3, 3)
+WEIGHTS_4 = np.arange(16.0).reshape(4, 4)
+PRESENT = np.array([True, False, True, True])
+
+
+def cov_of_rows(m):
+    return np.sum(np.cov(m) * WEIGHTS_3)
+
+
+def cov_of_columns_ddof0(m):
+    return np.sum(np.cov(m, rowvar=False, ddof=0) ** 2)
+
+
+def cov_of_a_vector(v):
+    return np.cov(v) ** 2
+
+
+def cov_with_y_biased(m, y):
+    return np.sum(np.cov(m, y, bias=True) * WEIGHTS_4)
+
+
+def corrcoef_of_rows(m):
+    return np.sum(np.corrcoef(m) * WEIGHTS_3)
+
+
+def corrcoef_with_y(m, y):
+    return np.sum(np.corrcoef(m, y) ** 3)
+
+
+def corrcoef_of_columns(m):
+    return np.sum(np.corrcoef(m, rowvar=False) * WEIGHTS_4)
+
+
+def vander_square(v):
+    return np.sum(np.vander(v) * np.arange(25.0).reshape(5, 5))
+
+
+def vander_increasing_three_columns(v):
+    return np.sum(np.vander(v, 3, increasing=True) ** 2)
+
+
+def select_with_default(m, y):
+    return np.sum(np.select([m > 0.6, m < -0.6], [m ** 2, y * m], default=y) ** 2)
+
+
+def select_default_zero(m):
+    return np.sum(np.select([m > 0.5], [np.sin(m)]) ** 2)
+
+
+def nanvar_rows(m):
+    return np.sum(np.nanvar(np.where(PRESENT, m, np.nan), axis=1) ** 2)
+
+
+def nanstd_rows_ddof1_keepdims(m):
+    return np.sum(np.nanstd(np.where(PRESENT, m, np.nan), axis=1, ddof=1, keepdims=True) * m)
+
+
+def nanvar_all(m):
+    return np.nanvar(m) ** 2
+
+
+@pytest.mark.parametrize('function, args', [
+    (cov_of_rows, (M,)), (cov_of_columns_ddof0, (M,)), (cov_of_a_vector, (V,)),
+    (cov_with_y_biased, (M, Y)), (corrcoef_of_rows, (M,)), (corrcoef_with_y, (M, Y)),
+    (corrcoef_of_columns, (M,)), (vander_square, (V,)),
+    (vander_increasing_three_columns, (V,)), (select_with_default, (M, M[0])),
+    (select_default_zero, (M,)), (nanvar_rows, (M,)), (nanstd_rows_ddof1_keepdims, (M,)),
+    (nanvar_all, (M,)),
+], ids=lambda value: getattr(value, '__name__', ''))
+def test_statistics_and_selections_to_second_order(function, args):
+    check_grads(function, *args, modes=MODES, order=2)
+
+
+def test_nanvar_gives_nan_entries_no_gradient():
+    gradient = tangent.grad(nanvar_rows)(M)
+    assert np.all(gradient[:, 1] == 0.0)
+    present = M[:, PRESENT]
+    variance = np.var(present, axis=1)
+    expected = 2.0 * variance[:, None] * 2.0 * (present - present.mean(axis=1, keepdims=True)) \
+        / present.shape[1]
+    np.testing.assert_allclose(gradient[:, PRESENT], expected, rtol=1e-12)
+
+
+def test_cov_gradient_matches_the_centred_formula():
+    # d/dX sum(W * cov(X)) = (W + W^T) Xc / (n - 1)
+    centred = M - M.mean(axis=1, keepdims=True)
+    expected = (WEIGHTS_3 + WEIGHTS_3.T) @ centred / (M.shape[1] - 1)
+    np.testing.assert_allclose(tangent.grad(cov_of_rows)(M), expected, rtol=1e-12)
+
+
+def test_statistics_keep_float32():
+    x = M.astype(np.float32)
+    for function in (cov_of_columns_ddof0, corrcoef_with_y, nanvar_rows,
+                     vander_increasing_three_columns):
+        args = (x, Y.astype(np.float32)) if function is corrcoef_with_y else (x[0],) if \
+            function is vander_increasing_three_columns else (x,)
+        gradient = tangent.grad(function)(*args)
+        assert gradient.dtype == np.float32, function.__name__
+        np.testing.assert_allclose(gradient, tangent.grad(function)(
+            *[np.asarray(arg, dtype=np.float64) for arg in args]), rtol=1e-3, atol=1e-4)
+
+
+def weighted_cov(m):
+    return np.sum(np.cov(m, fweights=np.array([1, 2, 1, 1])))
+
+
+def test_weighted_cov_raises_naming_the_function():
+    with pytest.raises(tangent.ReverseNotImplementedError, match=r'np\.cov .*fweights'):
+        tangent.grad(weighted_cov)(M)
+    with pytest.raises(tangent.ForwardNotImplementedError, match=r'np\.cov .*fweights'):
+        tangent.autodiff(weighted_cov, mode='forward')(M, np.ones_like(M))

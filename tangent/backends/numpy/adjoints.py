@@ -263,6 +263,30 @@ def std(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     d[a] = tangent.variance_gradient(d[y] / (2.0 * y), a, axis, ddof, keepdims)
 
 
+@adjoint(np.nanvar)
+def nanvar(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[a] = tangent.nan_variance_gradient(d[y], a, axis, ddof, keepdims)
+
+
+@adjoint(np.nanstd)
+def nanstd(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[a] = tangent.nan_variance_gradient(d[y] / (2.0 * y), a, axis, ddof, keepdims)
+
+
+@adjoint(np.cov)
+def cov(c, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
+    d[m] = tangent.covariance_gradient(d[c], m, y, rowvar, bias, ddof, False, fweights,
+                                       aweights)
+    d[y] = tangent.covariance_gradient(d[c], m, y, rowvar, bias, ddof, True, fweights,
+                                       aweights)
+
+
+@adjoint(np.corrcoef)
+def corrcoef(r, x, y=None, rowvar=True):
+    d[x] = tangent.correlation_gradient(d[r], x, y, rowvar, False)
+    d[y] = tangent.correlation_gradient(d[r], x, y, rowvar, True)
+
+
 @adjoint(np.cumsum)
 def cumsum(y, a, axis=None, dtype=None, out=None):
     d[a] = tangent.reverse_cumsum(d[y], a, axis)
@@ -483,6 +507,17 @@ def eigvalsh(w, a, UPLO='L'):  # noqa: N803 - NumPy's name
 @adjoint(np.linalg.matrix_power)
 def matrix_power(y, a, n):
     d[a] = tangent.matrix_power_gradient(d[y], a, n)
+
+
+@adjoint(np.vander)
+def vander(v, x, N=None, increasing=False):  # noqa: N803 - NumPy's name
+    d[x] = tangent.vander_gradient(d[v], x, N, increasing)
+
+
+@adjoint(np.select)
+def select(y, condlist, choicelist, default=0):
+    d[choicelist] = tangent.select_gradient(d[y], condlist, choicelist, default, False)
+    d[default] = tangent.select_gradient(d[y], condlist, choicelist, default, True)
 
 
 @adjoint(np.cross)

@@ -49,7 +49,10 @@ __all__ = [
     'prod_sequence_tangent', 'dist_gradient', 'dist_tangent', 'unique_gradient',
     'unique_tangent', 'singular_norm_direction', 'no_second_derivative', 'einsum_with',
     'einsum_gradient_operands_gradient', 'einsum_gradient_tangent', 'einsum_tangent_gradients',
-    'einsum_tangent_tangent', 'logaddexp_reduce', 'logaddexp_share',
+    'einsum_tangent_tangent', 'logaddexp_reduce', 'logaddexp_share', 'covariance_gradient',
+    'covariance_tangent', 'correlation_gradient', 'correlation_tangent',
+    'nan_variance_gradient', 'nan_variance_tangent', 'vander_slopes', 'vander_gradient', 'select_gradient',
+    'select_tangent',
 ]
 
 
@@ -1378,6 +1381,173 @@ def nan_count(a: Any, axis: Any, keepdims: bool) -> Any:
     a = np.asarray(a)
     return np.sum(~np.isnan(a), axis=_axes(axis, a.ndim) if a.ndim else None,
                   keepdims=keepdims, dtype=_real_dtype(a))
+
+
+def _nan_variance_parts(a: Any, axis: Any, ddof: int, keepdims: bool) -> tuple:
+    """For ``np.nanvar``: the present (non-NaN) entries, their deviations from the
+    mean of the present ones (0 at NaNs), the axes and the divisor count - ddof."""
+    present = ~np.isnan(a)
+    axes = _axes(axis, a.ndim) if a.ndim else None
+    centred = np.where(present, a - np.nanmean(a, axis=axes, keepdims=True), 0.0)
+    count = np.sum(present, axis=axes, keepdims=keepdims, dtype=_real_dtype(a))
+    return present, centred, axes, count - ddof
+
+
+def nan_variance_gradient(g: Any, a: Any, axis: Any, ddof: int, keepdims: bool) -> Any:
+    """The gradient of ``np.nanvar(a, axis, ddof=ddof, keepdims=keepdims)``:
+    2 (a - mean) / (count - ddof) at the present entries, none at the NaNs."""
+    a = np.asarray(a)
+    _, centred, _, divisor = _nan_variance_parts(a, axis, ddof, True)
+    return _expand(g, a.ndim, axis, keepdims) * 2.0 * centred / divisor
+
+
+def nan_variance_tangent(da: Any, a: Any, axis: Any, ddof: int, keepdims: bool) -> Any:
+    """The tangent of ``np.nanvar``: the NaN entries' tangents do not count."""
+    a = np.asarray(a)
+    present, centred, axes, divisor = _nan_variance_parts(a, axis, ddof, keepdims)
+    return np.sum(2.0 * centred * np.where(present, da, 0.0), axis=axes,
+                  keepdims=keepdims) / divisor
+
+
+# Covariance and correlation -----------------------------------------------------------
+
+def _no_weights(function: str, fweights: Any, aweights: Any, reverse: bool) -> None:
+    if fweights is not None or aweights is not None:
+        error = ReverseNotImplementedError if reverse else ForwardNotImplementedError
+        raise error(function, 'with fweights or aweights: its derivative covers unweighted '
+                    'observations only', 'Repeat or weight the observations yourself.')
+
+
+def _as_variables(values: Any, rowvar: bool) -> Any:
+    """One input of ``np.cov`` as rows of variables, observations along axis 1."""
+    rows = np.atleast_2d(values)
+    return matrix_transpose(rows) if not rowvar and rows.shape[0] != 1 else rows
+
+
+def _all_variables(m: Any, y: Any, rowvar: bool) -> Any:
+    x = _as_variables(m, rowvar)
+    return x if y is None else np.concatenate([x, _as_variables(y, rowvar)], axis=0)
+
+
+def _covariance_divisor(observations: int, bias: bool, ddof: Any) -> int:
+    if ddof is None:
+        return observations - (0 if bias else 1)
+    return observations - ddof
+
+
+def covariance_gradient(g: Any, m: Any, y: Any, rowvar: bool, bias: bool, ddof: Any,
+                        of_y: bool, fweights: Any = None, aweights: Any = None) -> Any:
+    """The gradient of ``c = np.cov(m, y, rowvar, bias, ddof)`` in ``m`` (or in ``y``).
+
+    With X the variables as rows and Xc = X - mean(X, axis=1), c = Xc Xc^T / n, so
+    the gradient in X is (G + G^T) Xc / n (already centred), split back into m's and
+    y's rows and laid out as they were.
+    """
+    _no_weights('np.cov', fweights, aweights, True)
+    x = _all_variables(m, y, rowvar)
+    count = x.shape[0]
+    g = np.reshape(_as_gradient(g, x), (count, count))
+    centred = x - np.mean(x, axis=1, keepdims=True)
+    gradient = (g + matrix_transpose(g)) @ centred / _covariance_divisor(x.shape[1], bias,
+                                                                         ddof)
+    first = _as_variables(m, rowvar).shape[0]
+    part, like = (gradient[first:], y) if of_y else (gradient[:first], m)
+    if not rowvar and np.atleast_2d(like).shape[0] != 1:
+        part = matrix_transpose(part)
+    # np.cov computes float32 inputs in float64; their gradient stays float32.
+    return _in_dtype_of(np.reshape(part, np.shape(like)), like)
+
+
+def covariance_tangent(dm: Any, dy: Any, m: Any, y: Any, rowvar: bool, bias: bool,
+                       ddof: Any, fweights: Any = None, aweights: Any = None) -> Any:
+    """The tangent of ``np.cov(m, y, rowvar, bias, ddof)``: (dXc Xc^T + Xc dXc^T) / n."""
+    _no_weights('np.cov', fweights, aweights, False)
+    x = _all_variables(m, y, rowvar)
+    dx = _all_variables(np.broadcast_to(dm, np.shape(m)),
+                        None if y is None else np.broadcast_to(dy, np.shape(y)), rowvar)
+    centred = x - np.mean(x, axis=1, keepdims=True)
+    dcentred = dx - np.mean(dx, axis=1, keepdims=True)
+    product = dcentred @ matrix_transpose(centred)
+    return np.squeeze(product + matrix_transpose(product)) / _covariance_divisor(
+        x.shape[1], bias, ddof)
+
+
+def _correlation_scale(c: Any) -> tuple:
+    """s s^T for the standard deviations s = sqrt(diag(c)), and the correlations."""
+    deviations = np.sqrt(np.diagonal(c))
+    scale = deviations[:, None] * deviations[None, :]
+    return scale, c / scale
+
+
+def correlation_gradient(g: Any, x: Any, y: Any, rowvar: bool, of_y: bool) -> Any:
+    """The gradient of ``r = np.corrcoef(x, y, rowvar)`` in ``x`` (or in ``y``).
+
+    r = c / (s s^T) with c the covariance and s_i = sqrt(c_ii), so the seed of c is
+    G / (s s^T), less on the diagonal (sum_j (G r)_ij + sum_j (G r)_ji) / (2 c_ii).
+    """
+    c = np.atleast_2d(np.cov(x, y, rowvar))
+    count = c.shape[0]
+    g = np.reshape(_as_gradient(g, c), (count, count))
+    scale, r = _correlation_scale(c)
+    weighted = g * r
+    through_deviations = (np.sum(weighted, axis=1) + np.sum(weighted, axis=0)) / (
+        2.0 * np.diagonal(c))
+    seed = g / scale - through_deviations[:, None] * np.eye(count, dtype=_real_dtype(c))
+    return covariance_gradient(seed, x, y, rowvar, False, None, of_y)
+
+
+def correlation_tangent(dx: Any, dy: Any, x: Any, y: Any, rowvar: bool) -> Any:
+    """The tangent of ``np.corrcoef(x, y, rowvar)``:
+    dc / (s s^T) - r (u_i + u_j) with u_i = dc_ii / (2 c_ii)."""
+    c = np.atleast_2d(np.cov(x, y, rowvar))
+    dc = np.atleast_2d(covariance_tangent(dx, dy, x, y, rowvar, False, None))
+    scale, r = _correlation_scale(c)
+    moved = np.diagonal(dc) / (2.0 * np.diagonal(c))
+    return np.squeeze(dc / scale - r * (moved[:, None] + moved[None, :]))
+
+
+# Vandermonde matrices and selections ------------------------------------------------
+
+def vander_slopes(x: Any, n: Any, increasing: bool) -> Any:
+    """The derivative of each entry of ``np.vander(x, n, increasing)`` in its x:
+    p x^(p - 1) for the column's power p (0 for p = 0, also at x = 0)."""
+    x = np.asarray(x)
+    count = x.shape[0] if n is None else n
+    powers = np.arange(count) if increasing else np.arange(count)[::-1]
+    powers = np.asarray(powers, dtype=_real_dtype(x))
+    return powers * x[:, None] ** np.maximum(powers - 1.0, 0.0)
+
+
+def vander_gradient(g: Any, x: Any, n: Any, increasing: bool) -> Any:
+    """The gradient of ``np.vander(x, n, increasing)``: each row of ``g`` times the
+    slopes of its row, summed (in x's dtype: NumPy computes float32 in float64)."""
+    return _in_dtype_of(np.sum(g * vander_slopes(x, n, increasing), axis=1), x)
+
+
+def _selected(condlist: Any, count: int) -> Any:
+    """Which choice ``np.select`` takes at each position: the index of the first true
+    condition, ``count`` where it takes the default."""
+    return np.select(condlist, list(range(count)), count)
+
+
+def select_gradient(g: Any, condlist: Any, choicelist: Any, default: Any,
+                    of_default: bool) -> Any:
+    """The gradients of ``np.select(condlist, choicelist, default)``: the list of the
+    choices' (``g`` where each is taken), or the default's."""
+    which = _selected(condlist, len(choicelist))
+    if of_default:
+        return _unbroadcast_to(np.where(which == len(choicelist), g, 0.0), default)
+    return [_unbroadcast_to(np.where(which == index, g, 0.0), choice)
+            for index, choice in enumerate(choicelist)]
+
+
+def select_tangent(condlist: Any, dchoices: Any, ddefault: Any) -> Any:
+    """The tangent of ``np.select``: the tangent of whichever value it takes (the
+    first true condition's choice, else the default)."""
+    result = ddefault
+    for condition, dchoice in zip(condlist[::-1], dchoices[::-1]):
+        result = np.where(condition, dchoice, result)
+    return result
 
 
 # Constructors and grids linear in their values ---------------------------------------

@@ -243,6 +243,27 @@ def std(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     d[y] = tangent.variance_tangent(d[a], a, axis, ddof, keepdims) / (2.0 * y)
 
 
+@tangent_(np.nanvar)
+def nanvar(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[y] = tangent.nan_variance_tangent(d[a], a, axis, ddof, keepdims)
+
+
+@tangent_(np.nanstd)
+def nanstd(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[y] = tangent.nan_variance_tangent(d[a], a, axis, ddof, keepdims) / (2.0 * y)
+
+
+@tangent_(np.cov)
+def cov(c, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
+    d[c] = tangent.covariance_tangent(d[m], d[y], m, y, rowvar, bias, ddof, fweights,
+                                      aweights)
+
+
+@tangent_(np.corrcoef)
+def corrcoef(r, x, y=None, rowvar=True):
+    d[r] = tangent.correlation_tangent(d[x], d[y], x, y, rowvar)
+
+
 @tangent_(np.cumsum)
 def cumsum(y, a, axis=None, dtype=None, out=None):
     d[y] = np.cumsum(d[a], axis)
@@ -444,6 +465,16 @@ def eigvalsh(w, a, UPLO='L'):  # noqa: N803 - NumPy's name
 @tangent_(np.linalg.matrix_power)
 def matrix_power(y, a, n):
     d[y] = tangent.matrix_power_tangent(d[a], a, n)
+
+
+@tangent_(np.vander)
+def vander(v, x, N=None, increasing=False):  # noqa: N803 - NumPy's name
+    d[v] = np.expand_dims(d[x], -1) * tangent.vander_slopes(x, N, increasing)
+
+
+@tangent_(np.select)
+def select(y, condlist, choicelist, default=0):
+    d[y] = tangent.select_tangent(condlist, d[choicelist], d[default])
 
 
 @tangent_(np.cross)

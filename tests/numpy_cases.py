@@ -519,3 +519,16 @@ case('vander', 'increasing_n', 'np.vander(x, 3, increasing=True)', R(5))
 case('select', 'two_conditions', 'np.select([x > 0.5, x < -0.5], [x ** 2, y * x], y)', R(3, 4),
      R(4))
 case('select', 'default_zero', 'np.select([x > 0.0], [np.sin(x)])', R(6))
+
+# SVD and least squares: distinct singular values, full column rank ------------------------
+case('linalg.svd', 'singular_values', 'np.linalg.svd(x, compute_uv=False)', R(4, 3))
+case('linalg.svd', 'singular_values_wide', 'np.linalg.svd(x, compute_uv=False)', R(2, 4))
+case('linalg.svd', 'reduced_tall',
+     'u, s, vh = np.linalg.svd(x, full_matrices=False)\n    return u ** 3 * s + vh[0] ** 3',
+     R(4, 3))
+case('linalg.svd', 'square_default',
+     'u, s, vh = np.linalg.svd(x)\n    return (u * s) @ np.abs(vh)', SQ(3))
+case('linalg.lstsq', 'vector', 'np.linalg.lstsq(x, y)[0]', R(5, 3), R(5))
+case('linalg.lstsq', 'matrix_rcond', 'np.linalg.lstsq(x, y, rcond=None)[0]', R(4, 2), R(4, 3))
+case('linalg.lstsq', 'residuals', 'np.linalg.lstsq(x, y)[1]', R(5, 3), R(5, 2))
+case('linalg.lstsq', 'square', 'np.linalg.lstsq(x, y)[0]', SQ(3), R(3))

@@ -239,3 +239,109 @@ def test_weighted_cov_raises_naming_the_function():
         tangent.grad(weighted_cov)(M)
     with pytest.raises(tangent.ForwardNotImplementedError, match=r'np\.cov .*fweights'):
         tangent.autodiff(weighted_cov, mode='forward')(M, np.ones_like(M))
+
+
+# SVD and least squares ----------------------------------------------------------------------
+
+A = np.array([[0.3, -1.2, 0.7], [1.1, 0.4, -0.5], [-0.8, 0.25, 1.3], [0.6, 0.9, -0.2]])
+B = np.array([0.5, 0.1, -0.9, 0.6])
+B2 = np.stack([B, B[::-1] * 0.7], axis=1)
+W = np.arange(12.0).reshape(4, 3) / 10.0
+
+
+def singular_values_cubed(a):
+    return np.sum(np.linalg.svd(a, compute_uv=False) ** 3)
+
+
+def singular_values_of_wide(a):
+    return np.sum(np.linalg.svd(a.T, compute_uv=False) ** 3)
+
+
+def svd_every_factor_read(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum(u[:, 0] ** 2 * np.arange(4.0)) + np.sum(s * s) + np.sum(vh * W[:3])
+
+
+def svd_reassembled_with_abs(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum((u * s) @ np.abs(vh))
+
+
+def svd_of_wide_vectors(a):
+    u, _, vh = np.linalg.svd(a.T, full_matrices=False)
+    return np.sum(u ** 3) + np.sum(vh ** 3 * W.T)
+
+
+def svd_of_square_default(a):
+    u, _, vh = np.linalg.svd(a[:3])
+    return np.sum(u ** 3) + np.sum(vh[0] ** 3)
+
+
+def lstsq_solution(a, b):
+    return np.sum(np.linalg.lstsq(a, b, rcond=None)[0] ** 2)
+
+
+def lstsq_solution_columns(a, b):
+    return np.sum(np.linalg.lstsq(a, b)[0] * W[:3, :2])
+
+
+def lstsq_every_item(a, b):
+    solution, residuals, _, singular_values = np.linalg.lstsq(a, b)
+    return np.sum(solution ** 2) + 2.0 * np.sum(residuals) + np.sum(singular_values ** 2)
+
+
+@pytest.mark.parametrize('function, args', [
+    (singular_values_cubed, (A,)), (singular_values_of_wide, (A,)),
+    (svd_every_factor_read, (A,)), (svd_reassembled_with_abs, (A,)),
+    (svd_of_wide_vectors, (A,)), (svd_of_square_default, (A,)),
+    (lstsq_solution, (A, B)), (lstsq_solution_columns, (A, B2)),
+    (lstsq_every_item, (A, B)), (lstsq_every_item, (A, B2)),
+], ids=lambda value: getattr(value, '__name__', ''))
+def test_svd_and_lstsq_to_second_order(function, args):
+    check_grads(function, *args, modes=MODES, order=2)
+
+
+def test_singular_values_gradient_is_u_vt():
+    u, _, vh = np.linalg.svd(A, full_matrices=False)
+    gradient = tangent.grad(lambda a: np.sum(np.linalg.svd(a, compute_uv=False)))(A)
+    np.testing.assert_allclose(gradient, u @ vh, rtol=1e-12, atol=1e-12)
+
+
+def test_lstsq_gradient_in_b_is_through_the_pseudo_inverse():
+    gradient = tangent.grad(lstsq_solution, wrt=(1,))(A, B)
+    solution = np.linalg.pinv(A) @ B
+    np.testing.assert_allclose(gradient, np.linalg.pinv(A).T @ (2.0 * solution), rtol=1e-10)
+
+
+def test_svd_and_lstsq_keep_float32():
+    a32, b32 = A.astype(np.float32), B.astype(np.float32)
+    for function, args in ((svd_every_factor_read, (a32,)), (lstsq_solution, (a32, b32))):
+        gradient = tangent.grad(function)(*args)
+        assert gradient.dtype == np.float32, function.__name__
+        np.testing.assert_allclose(gradient, tangent.grad(function)(
+            *[np.asarray(arg, dtype=np.float64) for arg in args]), rtol=1e-3, atol=1e-3)
+
+
+def full_svd_of_tall(a):
+    u, s, vh = np.linalg.svd(a)
+    return np.sum(u) + np.sum(s)
+
+
+def lstsq_of_wide(a, b):
+    return np.sum(np.linalg.lstsq(a.T, b[:3])[0])
+
+
+def lstsq_of_rank_deficient(a, b):
+    return np.sum(np.linalg.lstsq(a * np.array([1.0, 1.0, 0.0]), b)[0])
+
+
+@pytest.mark.parametrize('function, args, message', [
+    (full_svd_of_tall, (A,), r'np\.linalg\.svd .*full_matrices=True of a 4x3'),
+    (lstsq_of_wide, (A, B), r'np\.linalg\.lstsq .*3x4 matrix'),
+    (lstsq_of_rank_deficient, (A, B), r'np\.linalg\.lstsq .*of rank 2'),
+], ids=lambda value: getattr(value, '__name__', ''))
+def test_svd_and_lstsq_outside_their_derivative_raise(function, args, message):
+    with pytest.raises(tangent.ReverseNotImplementedError, match=message):
+        tangent.grad(function)(*args)
+    with pytest.raises(tangent.ForwardNotImplementedError, match=message):
+        tangent.autodiff(function, mode='forward')(*args, np.ones_like(args[0]))

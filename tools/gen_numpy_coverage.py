@@ -79,6 +79,10 @@ NOTES = {
     'np.nanstd': 'NaNs skipped (their gradient is 0); any axis, ddof, keepdims',
     'np.vander': 'in x; any N, increasing or not',
     'np.select': 'in the choices and the default; the conditions are not differentiated',
+    'np.linalg.svd': ('distinct nonzero singular values where U or Vh is read; '
+                      'full_matrices=True of a non-square matrix raises with compute_uv'),
+    'np.linalg.lstsq': ('in a and b for the solution, residuals and singular values; '
+                        'tall or square a of full column rank, else it raises'),
 }
 
 

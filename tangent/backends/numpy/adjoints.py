@@ -494,6 +494,17 @@ def pinv(y, a, rcond=None, hermitian=False, rtol=None):
     d[a] = tangent.pinv_gradient(d[y], y, a)  # a of full rank
 
 
+@adjoint(np.linalg.svd)
+def svd(result, a, full_matrices=True, compute_uv=True, hermitian=False):
+    d[a] = tangent.svd_gradient(d[result], result, a, full_matrices, compute_uv)
+
+
+@adjoint(np.linalg.lstsq)
+def lstsq(result, a, b, rcond=None):
+    d[a] = tangent.lstsq_gradient(d[result], result, a, b, False)
+    d[b] = tangent.lstsq_gradient(d[result], result, a, b, True)
+
+
 @adjoint(np.linalg.qr)
 def qr(result, a, mode='reduced'):
     d[a] = tangent.qr_gradient(d[result], result, a, mode)

@@ -52,7 +52,7 @@ __all__ = [
     'einsum_tangent_tangent', 'logaddexp_reduce', 'logaddexp_share', 'covariance_gradient',
     'covariance_tangent', 'correlation_gradient', 'correlation_tangent',
     'nan_variance_gradient', 'nan_variance_tangent', 'vander_slopes', 'vander_gradient', 'select_gradient',
-    'select_tangent',
+    'select_tangent', 'svd_gradient', 'svd_tangent', 'lstsq_gradient', 'lstsq_tangent',
 ]
 
 
@@ -1122,6 +1122,122 @@ def qr_tangent(da: Any, result: Any, a: Any, mode: str) -> Any:
         return dr
     dq = _in_dtype_of(q @ omega + da_over_r - q @ c, a)
     return type(result)(dq, dr) if hasattr(result, '_fields') else (dq, dr)
+
+
+def _seed_part(part: Any, like: Any) -> Any:
+    """One item of a seed for a tuple result, zeros where nothing reached it."""
+    if part is None or np.ndim(part) == 0 and np.ndim(like) > 0 and part == 0:
+        return np.zeros_like(like)
+    return _as_gradient(part, like)
+
+
+def _svd_factors(result: Any, a: Any, full_matrices: bool, compute_uv: bool,
+                 reverse: bool) -> tuple:
+    """U, s and Vh of ``np.linalg.svd(a)`` reduced to min(m, n) singular vectors,
+    where the derivative is defined."""
+    m, n = np.shape(a)[-2:]
+    if compute_uv and full_matrices and m != n:
+        error = ReverseNotImplementedError if reverse else ForwardNotImplementedError
+        raise error('np.linalg.svd', f'full_matrices=True of a {m}x{n} matrix: the extra '
+                    'singular vectors are not unique', 'Pass full_matrices=False.')
+    if not compute_uv:
+        return tuple(np.linalg.svd(a, full_matrices=False))
+    return tuple(result)
+
+
+def svd_gradient(seed: Any, result: Any, a: Any, full_matrices: bool, compute_uv: bool) -> Any:
+    """The gradient of ``np.linalg.svd(a)`` for the seed of (U, s, Vh), or of s alone
+    for ``compute_uv=False``: U diag(gs) Vh, plus, where singular vectors are read
+    (distinct nonzero singular values), with F_ij = 1 / (s_j^2 - s_i^2) and J = U^T gU,
+    K = V^T gV: U [(F o (J - J^T)) S + S (F o (K - K^T))] Vh + (I - U U^T) gU S^-1 Vh
+    + U S^-1 gV^T (I - V V^T)."""
+    u, s, vh = _svd_factors(result, a, full_matrices, compute_uv, True)
+    if not compute_uv:
+        return _in_dtype_of((u * _as_gradient(seed, s)[..., None, :]) @ vh, a)
+    gu, gs, gvh = (_seed_part(seed[0], u), _seed_part(seed[1], s), _seed_part(seed[2], vh))
+    full = (u * gs[..., None, :]) @ vh
+    # Only read singular vectors turn with a: with none read, repeated singular values
+    # still have a gradient.
+    if np.any(gu) or np.any(gvh):
+        v, gv = matrix_transpose(vh), matrix_transpose(gvh)
+        gaps = _inverse_gaps(s * s)
+        j, k = matrix_transpose(u) @ gu, vh @ gv
+        middle = (gaps * (j - matrix_transpose(j))) * s[..., None, :] + \
+            s[..., :, None] * (gaps * (k - matrix_transpose(k)))
+        full = full + u @ middle @ vh + ((gu - u @ j) / s[..., None, :]) @ vh + \
+            u @ (matrix_transpose(gv - v @ k) / s[..., :, None])
+    return _in_dtype_of(full, a)
+
+
+def svd_tangent(da: Any, result: Any, a: Any, full_matrices: bool, compute_uv: bool) -> Any:
+    """The tangents of ``np.linalg.svd(a)``: with P = U^T dA V, ds = diag(P),
+    dU = U (F o (P S + S P^T)) + (I - U U^T) dA V S^-1 and
+    dV = V (F o (S P + P^T S)) + (I - V V^T) dA^T U S^-1 (F as in ``svd_gradient``)."""
+    u, s, vh = _svd_factors(result, a, full_matrices, compute_uv, False)
+    da = np.broadcast_to(da, np.shape(a))
+    v = matrix_transpose(vh)
+    p = matrix_transpose(u) @ da @ v
+    ds = np.diagonal(p, axis1=-2, axis2=-1).copy()
+    if not compute_uv:
+        return _in_dtype_of(ds, a)
+    gaps = _inverse_gaps(s * s)
+    ps, sp = p * s[..., None, :], s[..., :, None] * p
+    du = u @ (gaps * (ps + matrix_transpose(ps))) + (da @ v - u @ p) / s[..., None, :]
+    dv = v @ (gaps * (sp + matrix_transpose(sp))) + (
+        matrix_transpose(da) @ u - v @ matrix_transpose(p)) / s[..., None, :]
+    return _in_dtype_of(du, a), _in_dtype_of(ds, a), _in_dtype_of(matrix_transpose(dv), a)
+
+
+def _lstsq_parts(result: Any, a: Any, b: Any, reverse: bool) -> tuple:
+    """a, the solution x and the residual vectors r = b - a x of ``np.linalg.lstsq``,
+    where its derivative is defined (a tall or square matrix of full column rank)."""
+    a = np.asarray(a)
+    m, n = a.shape
+    x, rank = result[0], result[2]
+    if m < n or rank < n:
+        error = ReverseNotImplementedError if reverse else ForwardNotImplementedError
+        raise error('np.linalg.lstsq', f'of a {m}x{n} matrix of rank {rank}: its derivative '
+                    'covers tall or square matrices of full column rank')
+    return a, x, b - a @ x
+
+
+def _as_columns(v: Any) -> Any:
+    return v[:, None] if np.ndim(v) == 1 else v
+
+
+def lstsq_gradient(seed: Any, result: Any, a: Any, b: Any, of_b: bool) -> Any:
+    """The gradient of ``np.linalg.lstsq(a, b)`` in ``b`` (or in ``a``) for the seed of
+    (x, residuals, rank, s), with x = (a^T a)^-1 a^T b and r = b - a x:
+    z = (a^T a)^-1 gx, gb = a z + 2 r gres, ga = r z^T - gb x^T (+ the singular values'
+    gradient, as for ``np.linalg.svd``)."""
+    a, x, r = _lstsq_parts(result, a, b, True)
+    z = np.linalg.solve(matrix_transpose(a) @ a, _seed_part(seed[0], x))
+    gb = a @ z
+    if np.size(result[1]):  # residuals: their squared norms, when m > n
+        gb = gb + 2.0 * r * _seed_part(seed[1], result[1])
+    if of_b:
+        return _in_dtype_of(gb, b)
+    ga = _as_columns(r) @ matrix_transpose(_as_columns(z)) - \
+        _as_columns(gb) @ matrix_transpose(_as_columns(x))
+    gs = _seed_part(seed[3], result[3])
+    if np.any(gs):
+        ga = ga + svd_gradient(gs, None, a, False, False)
+    return _in_dtype_of(ga, a)
+
+
+def lstsq_tangent(da: Any, db: Any, result: Any, a: Any, b: Any) -> tuple:
+    """The tangents of ``np.linalg.lstsq(a, b)``'s (x, residuals, rank, s): with
+    e = db - da x, dx = (a^T a)^-1 (a^T e + da^T r) and dres = 2 sum(r e, axis=0)
+    (a^T r = 0); the rank does not move."""
+    a, x, r = _lstsq_parts(result, a, b, False)
+    da = np.broadcast_to(da, a.shape)
+    moved = np.broadcast_to(db, np.shape(b)) - da @ x
+    dx = np.linalg.solve(matrix_transpose(a) @ a,
+                         matrix_transpose(a) @ moved + matrix_transpose(da) @ r)
+    dresiduals = np.reshape(2.0 * np.sum(r * moved, axis=0), np.shape(result[1])) if \
+        np.size(result[1]) else np.zeros_like(result[1])
+    ds = svd_tangent(da, None, a, False, False)
+    return (_in_dtype_of(dx, a), _in_dtype_of(dresiduals, a), 0, ds)
 
 
 def eigvalsh_gradient(g: Any, a: Any, uplo: str) -> Any:

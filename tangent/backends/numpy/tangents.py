@@ -452,6 +452,16 @@ def pinv(y, a, rcond=None, hermitian=False, rtol=None):
     d[y] = tangent.pinv_tangent(d[a], y, a)  # a of full rank
 
 
+@tangent_(np.linalg.svd)
+def svd(result, a, full_matrices=True, compute_uv=True, hermitian=False):
+    d[result] = tangent.svd_tangent(d[a], result, a, full_matrices, compute_uv)
+
+
+@tangent_(np.linalg.lstsq)
+def lstsq(result, a, b, rcond=None):
+    d[result] = tangent.lstsq_tangent(d[a], d[b], result, a, b)
+
+
 @tangent_(np.linalg.qr)
 def qr(result, a, mode='reduced'):
     d[result] = tangent.qr_tangent(d[a], result, a, mode)

@@ -345,3 +345,52 @@ def test_svd_and_lstsq_outside_their_derivative_raise(function, args, message):
         tangent.grad(function)(*args)
     with pytest.raises(tangent.ForwardNotImplementedError, match=message):
         tangent.autodiff(function, mode='forward')(*args, np.ones_like(args[0]))
+
+
+# Polynomial fits --------------------------------------------------------------------------
+
+SAMPLES = np.array([0.3, -1.2, 0.7, 0.15, 1.1, -0.4])
+VALUES = np.sin(2.0 * SAMPLES) + 0.3
+
+
+def quadratic_fit(x, y):
+    return np.sum(np.polyfit(x, y, 2) * np.array([1.0, -2.0, 0.5]))
+
+
+def cubic_fit_squared(x, y):
+    return np.sum(np.polyfit(x, y, 3) ** 2)
+
+
+def line_fits_of_columns(x, y):
+    return np.sum(np.polyfit(x, y, 1) ** 2)
+
+
+@pytest.mark.parametrize('function, args', [
+    (quadratic_fit, (SAMPLES, VALUES)), (cubic_fit_squared, (SAMPLES, VALUES)),
+    (line_fits_of_columns, (SAMPLES, np.stack([VALUES, VALUES[::-1]], axis=1))),
+], ids=lambda value: getattr(value, '__name__', ''))
+def test_polyfit_to_second_order(function, args):
+    check_grads(function, *args, modes=MODES, order=2, wrt=(0, 1))
+
+
+def test_polyfit_is_linear_in_y():
+    gradient = tangent.grad(quadratic_fit, wrt=(1,))(SAMPLES, VALUES)
+    expected = np.linalg.pinv(np.vander(SAMPLES, 3)).T @ np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(gradient, expected, rtol=1e-10)
+
+
+def weighted_fit(x, y):
+    return np.sum(np.polyfit(x, y, 1, w=np.ones(6)))
+
+
+def fit_with_too_few_points(x, y):
+    return np.sum(np.polyfit(x[:2], y[:2], 2))
+
+
+@pytest.mark.parametrize('function', [weighted_fit, fit_with_too_few_points],
+                         ids=lambda f: f.__name__)
+def test_polyfit_outside_its_derivative_raises(function):
+    with pytest.raises(tangent.ReverseNotImplementedError, match=r'np\.polyfit'):
+        tangent.grad(function, wrt=(1,))(SAMPLES, VALUES)
+    with pytest.raises(tangent.ForwardNotImplementedError, match=r'np\.polyfit'):
+        tangent.autodiff(function, mode='forward', wrt=(1,))(SAMPLES, VALUES, VALUES)

@@ -81,6 +81,7 @@ NOTES = {
     'np.select': 'in the choices and the default; the conditions are not differentiated',
     'np.linalg.svd': ('distinct nonzero singular values where U or Vh is read; '
                       'full_matrices=True of a non-square matrix raises with compute_uv'),
+    'np.polyfit': 'in x and y (p alone); w, full=True, cov or too few distinct x raise',
     'np.linalg.lstsq': ('in a and b for the solution, residuals and singular values; '
                         'tall or square a of full column rank, else it raises'),
 }

@@ -505,6 +505,12 @@ def lstsq(result, a, b, rcond=None):
     d[b] = tangent.lstsq_gradient(d[result], result, a, b, True)
 
 
+@adjoint(np.polyfit)
+def polyfit(p, x, y, deg, rcond=None, full=False, w=None, cov=False):
+    d[x] = tangent.polyfit_gradient(d[p], p, x, y, deg, False, w, full, cov)
+    d[y] = tangent.polyfit_gradient(d[p], p, x, y, deg, True, w, full, cov)
+
+
 @adjoint(np.linalg.qr)
 def qr(result, a, mode='reduced'):
     d[a] = tangent.qr_gradient(d[result], result, a, mode)

@@ -53,6 +53,7 @@ __all__ = [
     'covariance_tangent', 'correlation_gradient', 'correlation_tangent',
     'nan_variance_gradient', 'nan_variance_tangent', 'vander_slopes', 'vander_gradient', 'select_gradient',
     'select_tangent', 'svd_gradient', 'svd_tangent', 'lstsq_gradient', 'lstsq_tangent',
+    'polyfit_gradient', 'polyfit_tangent',
 ]
 
 
@@ -1197,7 +1198,8 @@ def _lstsq_parts(result: Any, a: Any, b: Any, reverse: bool) -> tuple:
     if m < n or rank < n:
         error = ReverseNotImplementedError if reverse else ForwardNotImplementedError
         raise error('np.linalg.lstsq', f'of a {m}x{n} matrix of rank {rank}: its derivative '
-                    'covers tall or square matrices of full column rank')
+                    'covers tall or square matrices of full column rank',
+                    'Solve with a tall matrix of full column rank.')
     return a, x, b - a @ x
 
 
@@ -1238,6 +1240,46 @@ def lstsq_tangent(da: Any, db: Any, result: Any, a: Any, b: Any) -> tuple:
         np.size(result[1]) else np.zeros_like(result[1])
     ds = svd_tangent(da, None, a, False, False)
     return (_in_dtype_of(dx, a), _in_dtype_of(dresiduals, a), 0, ds)
+
+
+def _polyfit_design(x: Any, deg: int, w: Any, full: bool, cov: Any, reverse: bool) -> Any:
+    """The matrix V = np.vander(x, deg + 1) that ``np.polyfit`` solves V p = y with in
+    the least-squares sense, where its derivative is defined."""
+    if w is not None or full or cov is not False or np.size(np.unique(x)) <= deg:
+        error = ReverseNotImplementedError if reverse else ForwardNotImplementedError
+        raise error('np.polyfit', 'with weights, full=True, cov or fewer distinct x than '
+                    'coefficients: its derivative covers the plain fit of full rank',
+                    'Fit without w, full or cov (scale x and y yourself for weights).')
+    return np.vander(x, deg + 1)
+
+
+def polyfit_gradient(g: Any, p: Any, x: Any, y: Any, deg: int, of_y: bool, w: Any = None,
+                     full: bool = False, cov: Any = False) -> Any:
+    """The gradient of ``p = np.polyfit(x, y, deg)`` in ``y`` (or in ``x``): with
+    p = (V^T V)^-1 V^T y and z = (V^T V)^-1 g, gy = V z; in x through V, whose gradient
+    is r z^T - gy p^T (r = y - V p), each row times the slopes of its powers."""
+    vander = _polyfit_design(x, deg, w, full, cov, True)
+    z = np.linalg.solve(matrix_transpose(vander) @ vander, _as_gradient(g, p))
+    gy = vander @ z
+    if of_y:
+        return _in_dtype_of(gy, y)
+    r = y - vander @ p
+    gv = _as_columns(r) @ matrix_transpose(_as_columns(z)) - \
+        _as_columns(gy) @ matrix_transpose(_as_columns(p))
+    return _in_dtype_of(np.sum(gv * vander_slopes(x, deg + 1, False), axis=1), x)
+
+
+def polyfit_tangent(dx: Any, dy: Any, p: Any, x: Any, y: Any, deg: int, w: Any = None,
+                    full: bool = False, cov: Any = False) -> Any:
+    """The tangent of ``p = np.polyfit(x, y, deg)``: with dV the tangent of V and
+    e = dy - dV p, dp = (V^T V)^-1 (V^T e + dV^T r), r = y - V p."""
+    vander = _polyfit_design(x, deg, w, full, cov, False)
+    dvander = np.expand_dims(np.broadcast_to(dx, np.shape(x)), -1) * vander_slopes(
+        x, deg + 1, False)
+    moved = np.broadcast_to(dy, np.shape(y)) - dvander @ p
+    r = y - vander @ p
+    return _in_dtype_of(np.linalg.solve(matrix_transpose(vander) @ vander, matrix_transpose(
+        vander) @ moved + matrix_transpose(dvander) @ r), p)
 
 
 def eigvalsh_gradient(g: Any, a: Any, uplo: str) -> Any:

@@ -462,6 +462,11 @@ def lstsq(result, a, b, rcond=None):
     d[result] = tangent.lstsq_tangent(d[a], d[b], result, a, b)
 
 
+@tangent_(np.polyfit)
+def polyfit(p, x, y, deg, rcond=None, full=False, w=None, cov=False):
+    d[p] = tangent.polyfit_tangent(d[x], d[y], p, x, y, deg, w, full, cov)
+
+
 @tangent_(np.linalg.qr)
 def qr(result, a, mode='reduced'):
     d[result] = tangent.qr_tangent(d[a], result, a, mode)

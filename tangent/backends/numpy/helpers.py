@@ -51,7 +51,8 @@ __all__ = [
     'einsum_gradient_operands_gradient', 'einsum_gradient_tangent', 'einsum_tangent_gradients',
     'einsum_tangent_tangent', 'logaddexp_reduce', 'logaddexp_share', 'covariance_gradient',
     'covariance_tangent', 'correlation_gradient', 'correlation_tangent',
-    'nan_variance_gradient', 'nan_variance_tangent', 'vander_slopes', 'vander_gradient', 'select_gradient',
+    'nan_variance_gradient', 'nan_variance_tangent', 'vander_slopes', 'vander_gradient',
+    'select_gradient',
     'select_tangent', 'svd_gradient', 'svd_tangent', 'lstsq_gradient', 'lstsq_tangent',
     'polyfit_gradient', 'polyfit_tangent',
 ]

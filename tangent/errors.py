@@ -22,6 +22,10 @@ def callable_name(func: object) -> str:
     wrapped = getattr(func, 'fun', None)
     if wrapped is not None and isinstance(qualname, str) and '<locals>' in qualname:
         return _wrapped_name(wrapped)
+    owner = getattr(func, '__self__', None)
+    if type(owner).__name__ == 'ufunc' and isinstance(getattr(owner, '__name__', None), str):
+        # A ufunc's method (np.add.reduceat): its qualified name is ufunc.reduceat.
+        return f'{_ufunc_name(owner, owner.__name__)}.{func.__name__}'
     if isinstance(qualname, str):
         return qualname
     name = getattr(func, '__name__', None)

@@ -155,6 +155,18 @@ for _name in ('cumsum', 'cumprod'):
     case(_name, 'flat', f'np.{_name}(x)', _arg(2, 3))
     case(_name, 'axis0', f'np.{_name}(x, axis=0)', _arg(3, 4))
     case(_name, 'axis1', f'np.{_name}(x, axis=1)', _arg(3, 4))
+# A ufunc's reduce and accumulate, written as the reductions above (default axis 0).
+case('add.reduce', 'default_axis', 'np.add.reduce(x)', R(3, 4))
+case('add.reduce', 'axis_keepdims', 'np.add.reduce(x, 1, keepdims=True)', R(2, 3, 4))
+case('add.reduce', 'axis_none', 'np.add.reduce(x, axis=None)', R(3, 4))
+case('multiply.reduce', 'axis1', 'np.multiply.reduce(x, axis=1)', P(3, 4))
+case('maximum.reduce', 'default_axis', 'np.maximum.reduce(x)', R(3, 4))
+case('minimum.reduce', 'axis_tuple', 'np.minimum.reduce(x, axis=(0, 2))', R(2, 3, 4))
+case('logaddexp.reduce', 'default_axis', 'np.logaddexp.reduce(x)', R(3, 4))
+case('logaddexp.reduce', 'axis_keepdims', 'np.logaddexp.reduce(x, -1, keepdims=True)', R(2, 3))
+case('logaddexp.reduce', 'axis_none', 'np.logaddexp.reduce(x, axis=None)', R(2, 3))
+case('add.accumulate', 'default_axis', 'np.add.accumulate(x)', R(3, 4))
+case('multiply.accumulate', 'axis1', 'np.multiply.accumulate(x, 1)', P(3, 4))
 case('cumulative_sum', 'axis0', 'np.cumulative_sum(x, axis=0)', R(3, 4))
 case('cumulative_prod', 'vector', 'np.cumulative_prod(x)', P(4))
 case('average', 'plain', 'np.average(x)', R(3, 4))
@@ -493,3 +505,38 @@ case('unique', 'duplicates_share', 'np.unique(np.concatenate([x, x]))', R(4))
 case('unique', 'with_counts', 'np.unique(x, False, False, True)[0] * 2.0', R(5))
 case('unique', 'rows', 'np.unique(np.concatenate([x, x[:1]]), axis=0)', R(3, 2))
 case('unique_values', 'vector', 'np.unique_values(x)', R(4))
+
+# Statistics, Vandermonde matrices and selections ------------------------------------------
+case('nanvar', 'axis', f'np.nanvar(np.where({_NAN_ROWS}, x, np.nan), axis=1)', R(2, 5))
+case('nanvar', 'all_ddof1', 'np.nanvar(x, ddof=1)', R(3, 4))
+case('nanvar', 'keepdims', 'np.nanvar(x, axis=0, keepdims=True)', R(3, 4))
+case('nanstd', 'axis_ddof1', f'np.nanstd(np.where({_NAN_ROWS}, x, np.nan), axis=1, ddof=1)',
+     R(2, 5))
+case('nanstd', 'all', 'np.nanstd(x)', R(3, 4))
+case('cov', 'rows', 'np.cov(x)', R(3, 5))
+case('cov', 'columns_bias', 'np.cov(x, rowvar=False, bias=True)', R(5, 3))
+case('cov', 'vector', 'np.cov(x)', R(6))
+case('cov', 'with_y_ddof0', 'np.cov(x, y, ddof=0)', R(2, 5), R(5))
+case('corrcoef', 'rows', 'np.corrcoef(x)', R(3, 5))
+case('corrcoef', 'columns', 'np.corrcoef(x, rowvar=False)', R(6, 3))
+case('corrcoef', 'with_y', 'np.corrcoef(x, y)', R(5), R(5))
+case('vander', 'square', 'np.vander(x)', R(4))
+case('vander', 'increasing_n', 'np.vander(x, 3, increasing=True)', R(5))
+case('select', 'two_conditions', 'np.select([x > 0.5, x < -0.5], [x ** 2, y * x], y)', R(3, 4),
+     R(4))
+case('select', 'default_zero', 'np.select([x > 0.0], [np.sin(x)])', R(6))
+
+# SVD and least squares: distinct singular values, full column rank ------------------------
+case('linalg.svd', 'singular_values', 'np.linalg.svd(x, compute_uv=False)', R(4, 3))
+case('linalg.svd', 'singular_values_wide', 'np.linalg.svd(x, compute_uv=False)', R(2, 4))
+case('linalg.svd', 'reduced_tall',
+     'u, s, vh = np.linalg.svd(x, full_matrices=False)\n    return u ** 3 * s + vh[0] ** 3',
+     R(4, 3))
+case('linalg.svd', 'square_default',
+     'u, s, vh = np.linalg.svd(x)\n    return (u * s) @ np.abs(vh)', SQ(3))
+case('linalg.lstsq', 'vector', 'np.linalg.lstsq(x, y)[0]', R(5, 3), R(5))
+case('linalg.lstsq', 'matrix_rcond', 'np.linalg.lstsq(x, y, rcond=None)[0]', R(4, 2), R(4, 3))
+case('linalg.lstsq', 'residuals', 'np.linalg.lstsq(x, y)[1]', R(5, 3), R(5, 2))
+case('linalg.lstsq', 'square', 'np.linalg.lstsq(x, y)[0]', SQ(3), R(3))
+case('polyfit', 'quadratic', 'np.polyfit(x, y, 2)', R(6), R(6))
+case('polyfit', 'line_columns', 'np.polyfit(x, y, 1)', R(5), R(5, 2))

@@ -73,6 +73,17 @@ NOTES = {
     'np.clip': 'bounds may be arrays; at a bound the gradient goes to the bound',
     'np.where': 'the condition is not differentiated',
     'np.linalg.cholesky': 'the input is symmetrised',
+    'np.cov': 'in m and y, any rowvar, bias and ddof; fweights or aweights raise',
+    'np.corrcoef': 'in x and y, any rowvar',
+    'np.nanvar': 'NaNs skipped (their gradient is 0); any axis, ddof, keepdims',
+    'np.nanstd': 'NaNs skipped (their gradient is 0); any axis, ddof, keepdims',
+    'np.vander': 'in x; any N, increasing or not',
+    'np.select': 'in the choices and the default; the conditions are not differentiated',
+    'np.linalg.svd': ('distinct nonzero singular values where U or Vh is read; '
+                      'full_matrices=True of a non-square matrix raises with compute_uv'),
+    'np.polyfit': 'in x and y (p alone); w, full=True, cov or too few distinct x raise',
+    'np.linalg.lstsq': ('in a and b for the solution, residuals and singular values; '
+                        'tall or square a of full column rank, else it raises'),
 }
 
 
@@ -134,6 +145,13 @@ def render() -> str:
         'rule of the function they mean. Indexing (integers, slices, negative',
         'steps, `...`, `None`, integer arrays, boolean masks) is differentiated',
         'for reads, writes and augmented writes.',
+        '',
+        'Ufunc methods: `np.add.reduce`, `np.multiply.reduce`, `np.maximum.reduce`,',
+        '`np.minimum.reduce` and `np.logaddexp.reduce` (with `axis`, default 0,',
+        '`keepdims` and `dtype`), `np.add.accumulate` and `np.multiply.accumulate`',
+        '(an integer `axis`, default 0) use the rules of `np.sum`, `np.prod`, `np.max`,',
+        '`np.min`, a log-sum-exp, `np.cumsum` and `np.cumprod`. Any other ufunc',
+        'method, or these with `out`, `initial` or `where`, raises an error naming it.',
         '',
         '| NumPy | adjoint | tangent | notes |',
         '|---|---|---|---|',

@@ -26,9 +26,9 @@ from typing import Any, Callable, Mapping, NamedTuple
 from tangent import runtime
 from tangent.runtime import dispatch
 
-__all__ = ['Backend', 'ArrayMethods', 'register', 'registered', 'owner_of', 'owns_module', 'load',
-           'load_for', 'stands_for', 'traced_vjp', 'array_methods', 'call_contexts',
-           'check_unmixed', 'instance_call',
+__all__ = ['Backend', 'ArrayMethods', 'LibraryCall', 'register', 'registered', 'owner_of',
+           'owns_module', 'load', 'load_for', 'stands_for', 'traced_vjp', 'array_methods',
+           'call_contexts', 'check_unmixed', 'instance_call',
            'provide_derivatives', 'derivative_of']
 
 
@@ -78,6 +78,29 @@ class Backend(NamedTuple):
     exclusive: bool = False
 
 
+class LibraryCall(NamedTuple):
+    """A call the desugaring pass writes as another: ``function(first, **keywords)``.
+
+    Attributes:
+      function: the library function the call means.
+      positional: the names, as ``function``'s keywords, of the call's positional
+        arguments after the first.
+      defaults: keyword arguments (constants) added where the call leaves them out,
+        because the two functions' defaults differ.
+      dropped: arguments left out where the call writes this literal, their default
+        (``out=None``).
+      accepts: whether a call with these arguments (after the first, by name, those
+        dropped left out: the value written where it is a literal, else an opaque
+        object) means ``function``; a call it refuses is left as written.
+    """
+
+    function: Callable
+    positional: tuple[str, ...] = ()
+    defaults: Mapping[str, Any] = types.MappingProxyType({})
+    dropped: Mapping[str, Any] = types.MappingProxyType({})
+    accepts: Callable[[Mapping[str, Any]], bool] = lambda arguments: True
+
+
 class ArrayMethods(NamedTuple):
     """What the methods and attributes of a backend's arrays mean, as functions of
     the array, so that desugaring can turn ``x.sum(axis=0)`` into ``np.sum(x, axis=0)``.
@@ -97,6 +120,9 @@ class ArrayMethods(NamedTuple):
       call_helper: for a function differentiated by another library's own rules, the
         helper its calls go through, or None: ``f(a, k=c)`` becomes
         ``helper(f, ('k',), a, c)`` (the keyword arguments' names, then every value).
+      library_call: for a callable that means a library function with another
+        signature (NumPy's ``np.add.reduce``, meaning ``np.sum`` with ``axis=0``),
+        ``library_call(callee)`` gives the ``LibraryCall`` it becomes, or None.
     """
 
     module: types.ModuleType | None = None
@@ -108,6 +134,7 @@ class ArrayMethods(NamedTuple):
     other_names: frozenset = frozenset()
     wrapped: Callable[[Any], Any] | None = None
     call_helper: Callable[[Any], Any] | None = None
+    library_call: Callable[[Any], LibraryCall | None] | None = None
 
     def names(self) -> frozenset:
         """Every method and attribute name of the arrays."""

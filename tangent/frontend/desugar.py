@@ -342,6 +342,9 @@ class Desugarer(transformers.NodeTransformer):
         through = self._through_helper(node)
         if through is not None:
             return through
+        rewritten = self._as_library_call(node)
+        if rewritten is not None:
+            return rewritten
         func = node.func
         if not (isinstance(func, gast.Attribute) and
                 (not anno.has(func, Key.FUNC) or self._bound_to_an_array(func))):
@@ -399,6 +402,35 @@ class Desugarer(transformers.NodeTransformer):
                 return gast.copy_location(call, node)
         return None
 
+    def _as_library_call(self, node):
+        """``np.add.reduce(a, 1)`` -> ``np.sum(a, axis=1)``: a call of a callable that
+        means a library function with another signature (``ArrayMethods.library_call``)."""
+        value = anno.get(node.func, Key.FUNC)
+        if value is None or not node.args or any(
+                isinstance(arg, gast.Starred) for arg in node.args) or any(
+                keyword.arg is None for keyword in node.keywords):
+            return None
+        for table in self.tables:
+            meaning = table.library_call(value) if table.library_call is not None else None
+            if meaning is None or len(node.args) - 1 > len(meaning.positional):
+                continue
+            arguments = dict(zip(meaning.positional, node.args[1:]))
+            arguments.update((keyword.arg, keyword.value) for keyword in node.keywords)
+            literals = {name: _literal(written) for name, written in arguments.items()}
+            for name, default in meaning.dropped.items():
+                if name in literals and type(literals[name]) is type(default) and \
+                        literals[name] == default:
+                    del arguments[name], literals[name]
+            if not meaning.accepts(literals):
+                return None
+            keywords = [gast.keyword(arg=name, value=self.visit(written))
+                        for name, written in arguments.items()]
+            keywords += [gast.keyword(arg=name, value=gast.Constant(value=value, kind=None))
+                         for name, value in meaning.defaults.items() if name not in arguments]
+            return self._call(meaning.function, table, [self.visit(node.args[0])], keywords,
+                              node)
+        return None
+
     def _unwrapped(self, node):
         """``anp.sum`` (autograd's wrapper) -> ``np.sum``, the function it wraps."""
         if not isinstance(node.ctx, gast.Load):
@@ -411,6 +443,26 @@ class Desugarer(transformers.NodeTransformer):
             if wrapped is not None:
                 return gast.copy_location(self.reference(wrapped, table), node)
         return node
+
+
+class _NotALiteral:
+    """An argument written as an expression, not a literal."""
+
+
+def _literal(node: gast.expr) -> Any:
+    """The value of a literal argument (``1``, ``-1``, ``None``, ``(0, 1)``), else an
+    opaque object."""
+    if isinstance(node, gast.Constant):
+        return node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) and \
+            isinstance(node.operand, gast.Constant) and \
+            isinstance(node.operand.value, (int, float)):
+        return -node.operand.value
+    if isinstance(node, gast.Tuple):
+        items = [_literal(item) for item in node.elts]
+        if not any(isinstance(item, _NotALiteral) for item in items):
+            return tuple(items)
+    return _NotALiteral()
 
 
 def desugar(fdef: gast.FunctionDef, free: dict[str, Any], namer: Namer) -> gast.FunctionDef:

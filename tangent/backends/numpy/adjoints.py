@@ -247,6 +247,13 @@ def max_(y, a, axis=None, out=None, keepdims=False):
         tangent.extremum_share(y, a, axis, keepdims)
 
 
+# np.logaddexp.reduce(a, axis) is written as this helper (methods.ufunc_method_call).
+@adjoint(tangent.logaddexp_reduce)
+def logaddexp_reduce(y, a, axis=0, dtype=None, keepdims=False):
+    d[a] = tangent.unreduce_like(d[y], a, axis, keepdims) * \
+        tangent.logaddexp_share(y, a, axis, keepdims)
+
+
 @adjoint(np.var)
 def var(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     d[a] = tangent.variance_gradient(d[y], a, axis, ddof, keepdims)
@@ -255,6 +262,30 @@ def var(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 @adjoint(np.std)
 def std(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     d[a] = tangent.variance_gradient(d[y] / (2.0 * y), a, axis, ddof, keepdims)
+
+
+@adjoint(np.nanvar)
+def nanvar(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[a] = tangent.nan_variance_gradient(d[y], a, axis, ddof, keepdims)
+
+
+@adjoint(np.nanstd)
+def nanstd(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[a] = tangent.nan_variance_gradient(d[y] / (2.0 * y), a, axis, ddof, keepdims)
+
+
+@adjoint(np.cov)
+def cov(c, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
+    d[m] = tangent.covariance_gradient(d[c], m, y, rowvar, bias, ddof, False, fweights,
+                                       aweights)
+    d[y] = tangent.covariance_gradient(d[c], m, y, rowvar, bias, ddof, True, fweights,
+                                       aweights)
+
+
+@adjoint(np.corrcoef)
+def corrcoef(r, x, y=None, rowvar=True):
+    d[x] = tangent.correlation_gradient(d[r], x, y, rowvar, False)
+    d[y] = tangent.correlation_gradient(d[r], x, y, rowvar, True)
 
 
 @adjoint(np.cumsum)
@@ -464,6 +495,23 @@ def pinv(y, a, rcond=None, hermitian=False, rtol=None):
     d[a] = tangent.pinv_gradient(d[y], y, a)  # a of full rank
 
 
+@adjoint(np.linalg.svd)
+def svd(result, a, full_matrices=True, compute_uv=True, hermitian=False):
+    d[a] = tangent.svd_gradient(d[result], result, a, full_matrices, compute_uv)
+
+
+@adjoint(np.linalg.lstsq)
+def lstsq(result, a, b, rcond=None):
+    d[a] = tangent.lstsq_gradient(d[result], result, a, b, False)
+    d[b] = tangent.lstsq_gradient(d[result], result, a, b, True)
+
+
+@adjoint(np.polyfit)
+def polyfit(p, x, y, deg, rcond=None, full=False, w=None, cov=False):
+    d[x] = tangent.polyfit_gradient(d[p], p, x, y, deg, False, w, full, cov)
+    d[y] = tangent.polyfit_gradient(d[p], p, x, y, deg, True, w, full, cov)
+
+
 @adjoint(np.linalg.qr)
 def qr(result, a, mode='reduced'):
     d[a] = tangent.qr_gradient(d[result], result, a, mode)
@@ -477,6 +525,17 @@ def eigvalsh(w, a, UPLO='L'):  # noqa: N803 - NumPy's name
 @adjoint(np.linalg.matrix_power)
 def matrix_power(y, a, n):
     d[a] = tangent.matrix_power_gradient(d[y], a, n)
+
+
+@adjoint(np.vander)
+def vander(v, x, N=None, increasing=False):  # noqa: N803 - NumPy's name
+    d[x] = tangent.vander_gradient(d[v], x, N, increasing)
+
+
+@adjoint(np.select)
+def select(y, condlist, choicelist, default=0):
+    d[choicelist] = tangent.select_gradient(d[y], condlist, choicelist, default, False)
+    d[default] = tangent.select_gradient(d[y], condlist, choicelist, default, True)
 
 
 @adjoint(np.cross)

@@ -49,7 +49,12 @@ __all__ = [
     'prod_sequence_tangent', 'dist_gradient', 'dist_tangent', 'unique_gradient',
     'unique_tangent', 'singular_norm_direction', 'no_second_derivative', 'einsum_with',
     'einsum_gradient_operands_gradient', 'einsum_gradient_tangent', 'einsum_tangent_gradients',
-    'einsum_tangent_tangent',
+    'einsum_tangent_tangent', 'logaddexp_reduce', 'logaddexp_share', 'covariance_gradient',
+    'covariance_tangent', 'correlation_gradient', 'correlation_tangent',
+    'nan_variance_gradient', 'nan_variance_tangent', 'vander_slopes', 'vander_gradient',
+    'select_gradient',
+    'select_tangent', 'svd_gradient', 'svd_tangent', 'lstsq_gradient', 'lstsq_tangent',
+    'polyfit_gradient', 'polyfit_tangent',
 ]
 
 
@@ -255,6 +260,19 @@ def extremum_share(y: Any, a: Any, axis: Any, keepdims: bool) -> Any:
     full = _expand(y, a.ndim, axis, keepdims)
     hits = (a == full).astype(_real_dtype(a))
     return hits / np.sum(hits, axis=_axes(axis, a.ndim) if a.ndim else None, keepdims=True)
+
+
+def logaddexp_reduce(a: Any, axis: Any = 0, dtype: Any = None, keepdims: bool = False) -> Any:
+    """``np.logaddexp.reduce(a, axis, dtype, keepdims=keepdims)``, log(sum(exp(a))) along
+    ``axis``: what calls of that bound method are written as, so that a rule applies."""
+    return np.logaddexp.reduce(a, axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+def logaddexp_share(y: Any, a: Any, axis: Any, keepdims: bool) -> Any:
+    """exp(a - y) for ``y = logaddexp_reduce(a, axis)``: each element's share of the
+    sum, the softmax along ``axis``, which is the derivative of y in a."""
+    a = np.asarray(a)
+    return np.exp(a - _expand(y, a.ndim, axis, keepdims))
 
 
 def prod_others(a: Any, axis: Any) -> Any:
@@ -1108,6 +1126,163 @@ def qr_tangent(da: Any, result: Any, a: Any, mode: str) -> Any:
     return type(result)(dq, dr) if hasattr(result, '_fields') else (dq, dr)
 
 
+def _seed_part(part: Any, like: Any) -> Any:
+    """One item of a seed for a tuple result, zeros where nothing reached it."""
+    if part is None or np.ndim(part) == 0 and np.ndim(like) > 0 and part == 0:
+        return np.zeros_like(like)
+    return _as_gradient(part, like)
+
+
+def _svd_factors(result: Any, a: Any, full_matrices: bool, compute_uv: bool,
+                 reverse: bool) -> tuple:
+    """U, s and Vh of ``np.linalg.svd(a)`` reduced to min(m, n) singular vectors,
+    where the derivative is defined."""
+    m, n = np.shape(a)[-2:]
+    if compute_uv and full_matrices and m != n:
+        error = ReverseNotImplementedError if reverse else ForwardNotImplementedError
+        raise error('np.linalg.svd', f'full_matrices=True of a {m}x{n} matrix: the extra '
+                    'singular vectors are not unique', 'Pass full_matrices=False.')
+    if not compute_uv:
+        return tuple(np.linalg.svd(a, full_matrices=False))
+    return tuple(result)
+
+
+def svd_gradient(seed: Any, result: Any, a: Any, full_matrices: bool, compute_uv: bool) -> Any:
+    """The gradient of ``np.linalg.svd(a)`` for the seed of (U, s, Vh), or of s alone
+    for ``compute_uv=False``: U diag(gs) Vh, plus, where singular vectors are read
+    (distinct nonzero singular values), with F_ij = 1 / (s_j^2 - s_i^2) and J = U^T gU,
+    K = V^T gV: U [(F o (J - J^T)) S + S (F o (K - K^T))] Vh + (I - U U^T) gU S^-1 Vh
+    + U S^-1 gV^T (I - V V^T)."""
+    u, s, vh = _svd_factors(result, a, full_matrices, compute_uv, True)
+    if not compute_uv:
+        return _in_dtype_of((u * _as_gradient(seed, s)[..., None, :]) @ vh, a)
+    gu, gs, gvh = (_seed_part(seed[0], u), _seed_part(seed[1], s), _seed_part(seed[2], vh))
+    full = (u * gs[..., None, :]) @ vh
+    # Only read singular vectors turn with a: with none read, repeated singular values
+    # still have a gradient.
+    if np.any(gu) or np.any(gvh):
+        v, gv = matrix_transpose(vh), matrix_transpose(gvh)
+        gaps = _inverse_gaps(s * s)
+        j, k = matrix_transpose(u) @ gu, vh @ gv
+        middle = (gaps * (j - matrix_transpose(j))) * s[..., None, :] + \
+            s[..., :, None] * (gaps * (k - matrix_transpose(k)))
+        full = full + u @ middle @ vh + ((gu - u @ j) / s[..., None, :]) @ vh + \
+            u @ (matrix_transpose(gv - v @ k) / s[..., :, None])
+    return _in_dtype_of(full, a)
+
+
+def svd_tangent(da: Any, result: Any, a: Any, full_matrices: bool, compute_uv: bool) -> Any:
+    """The tangents of ``np.linalg.svd(a)``: with P = U^T dA V, ds = diag(P),
+    dU = U (F o (P S + S P^T)) + (I - U U^T) dA V S^-1 and
+    dV = V (F o (S P + P^T S)) + (I - V V^T) dA^T U S^-1 (F as in ``svd_gradient``)."""
+    u, s, vh = _svd_factors(result, a, full_matrices, compute_uv, False)
+    da = np.broadcast_to(da, np.shape(a))
+    v = matrix_transpose(vh)
+    p = matrix_transpose(u) @ da @ v
+    ds = np.diagonal(p, axis1=-2, axis2=-1).copy()
+    if not compute_uv:
+        return _in_dtype_of(ds, a)
+    gaps = _inverse_gaps(s * s)
+    ps, sp = p * s[..., None, :], s[..., :, None] * p
+    du = u @ (gaps * (ps + matrix_transpose(ps))) + (da @ v - u @ p) / s[..., None, :]
+    dv = v @ (gaps * (sp + matrix_transpose(sp))) + (
+        matrix_transpose(da) @ u - v @ matrix_transpose(p)) / s[..., None, :]
+    return _in_dtype_of(du, a), _in_dtype_of(ds, a), _in_dtype_of(matrix_transpose(dv), a)
+
+
+def _lstsq_parts(result: Any, a: Any, b: Any, reverse: bool) -> tuple:
+    """a, the solution x and the residual vectors r = b - a x of ``np.linalg.lstsq``,
+    where its derivative is defined (a tall or square matrix of full column rank)."""
+    a = np.asarray(a)
+    m, n = a.shape
+    x, rank = result[0], result[2]
+    if m < n or rank < n:
+        error = ReverseNotImplementedError if reverse else ForwardNotImplementedError
+        raise error('np.linalg.lstsq', f'of a {m}x{n} matrix of rank {rank}: its derivative '
+                    'covers tall or square matrices of full column rank',
+                    'Solve with a tall matrix of full column rank.')
+    return a, x, b - a @ x
+
+
+def _as_columns(v: Any) -> Any:
+    return v[:, None] if np.ndim(v) == 1 else v
+
+
+def lstsq_gradient(seed: Any, result: Any, a: Any, b: Any, of_b: bool) -> Any:
+    """The gradient of ``np.linalg.lstsq(a, b)`` in ``b`` (or in ``a``) for the seed of
+    (x, residuals, rank, s), with x = (a^T a)^-1 a^T b and r = b - a x:
+    z = (a^T a)^-1 gx, gb = a z + 2 r gres, ga = r z^T - gb x^T (+ the singular values'
+    gradient, as for ``np.linalg.svd``)."""
+    a, x, r = _lstsq_parts(result, a, b, True)
+    z = np.linalg.solve(matrix_transpose(a) @ a, _seed_part(seed[0], x))
+    gb = a @ z
+    if np.size(result[1]):  # residuals: their squared norms, when m > n
+        gb = gb + 2.0 * r * _seed_part(seed[1], result[1])
+    if of_b:
+        return _in_dtype_of(gb, b)
+    ga = _as_columns(r) @ matrix_transpose(_as_columns(z)) - \
+        _as_columns(gb) @ matrix_transpose(_as_columns(x))
+    gs = _seed_part(seed[3], result[3])
+    if np.any(gs):
+        ga = ga + svd_gradient(gs, None, a, False, False)
+    return _in_dtype_of(ga, a)
+
+
+def lstsq_tangent(da: Any, db: Any, result: Any, a: Any, b: Any) -> tuple:
+    """The tangents of ``np.linalg.lstsq(a, b)``'s (x, residuals, rank, s): with
+    e = db - da x, dx = (a^T a)^-1 (a^T e + da^T r) and dres = 2 sum(r e, axis=0)
+    (a^T r = 0); the rank does not move."""
+    a, x, r = _lstsq_parts(result, a, b, False)
+    da = np.broadcast_to(da, a.shape)
+    moved = np.broadcast_to(db, np.shape(b)) - da @ x
+    dx = np.linalg.solve(matrix_transpose(a) @ a,
+                         matrix_transpose(a) @ moved + matrix_transpose(da) @ r)
+    dresiduals = np.reshape(2.0 * np.sum(r * moved, axis=0), np.shape(result[1])) if \
+        np.size(result[1]) else np.zeros_like(result[1])
+    ds = svd_tangent(da, None, a, False, False)
+    return (_in_dtype_of(dx, a), _in_dtype_of(dresiduals, a), 0, ds)
+
+
+def _polyfit_design(x: Any, deg: int, w: Any, full: bool, cov: Any, reverse: bool) -> Any:
+    """The matrix V = np.vander(x, deg + 1) that ``np.polyfit`` solves V p = y with in
+    the least-squares sense, where its derivative is defined."""
+    if w is not None or full or cov is not False or np.size(np.unique(x)) <= deg:
+        error = ReverseNotImplementedError if reverse else ForwardNotImplementedError
+        raise error('np.polyfit', 'with weights, full=True, cov or fewer distinct x than '
+                    'coefficients: its derivative covers the plain fit of full rank',
+                    'Fit without w, full or cov (scale x and y yourself for weights).')
+    return np.vander(x, deg + 1)
+
+
+def polyfit_gradient(g: Any, p: Any, x: Any, y: Any, deg: int, of_y: bool, w: Any = None,
+                     full: bool = False, cov: Any = False) -> Any:
+    """The gradient of ``p = np.polyfit(x, y, deg)`` in ``y`` (or in ``x``): with
+    p = (V^T V)^-1 V^T y and z = (V^T V)^-1 g, gy = V z; in x through V, whose gradient
+    is r z^T - gy p^T (r = y - V p), each row times the slopes of its powers."""
+    vander = _polyfit_design(x, deg, w, full, cov, True)
+    z = np.linalg.solve(matrix_transpose(vander) @ vander, _as_gradient(g, p))
+    gy = vander @ z
+    if of_y:
+        return _in_dtype_of(gy, y)
+    r = y - vander @ p
+    gv = _as_columns(r) @ matrix_transpose(_as_columns(z)) - \
+        _as_columns(gy) @ matrix_transpose(_as_columns(p))
+    return _in_dtype_of(np.sum(gv * vander_slopes(x, deg + 1, False), axis=1), x)
+
+
+def polyfit_tangent(dx: Any, dy: Any, p: Any, x: Any, y: Any, deg: int, w: Any = None,
+                    full: bool = False, cov: Any = False) -> Any:
+    """The tangent of ``p = np.polyfit(x, y, deg)``: with dV the tangent of V and
+    e = dy - dV p, dp = (V^T V)^-1 (V^T e + dV^T r), r = y - V p."""
+    vander = _polyfit_design(x, deg, w, full, cov, False)
+    dvander = np.expand_dims(np.broadcast_to(dx, np.shape(x)), -1) * vander_slopes(
+        x, deg + 1, False)
+    moved = np.broadcast_to(dy, np.shape(y)) - dvander @ p
+    r = y - vander @ p
+    return _in_dtype_of(np.linalg.solve(matrix_transpose(vander) @ vander, matrix_transpose(
+        vander) @ moved + matrix_transpose(dvander) @ r), p)
+
+
 def eigvalsh_gradient(g: Any, a: Any, uplo: str) -> Any:
     """The gradient of ``np.linalg.eigvalsh(a)`` (distinct eigenvalues): V diag(g) V^T."""
     _, v = np.linalg.eigh(a, UPLO=uplo)
@@ -1365,6 +1540,173 @@ def nan_count(a: Any, axis: Any, keepdims: bool) -> Any:
     a = np.asarray(a)
     return np.sum(~np.isnan(a), axis=_axes(axis, a.ndim) if a.ndim else None,
                   keepdims=keepdims, dtype=_real_dtype(a))
+
+
+def _nan_variance_parts(a: Any, axis: Any, ddof: int, keepdims: bool) -> tuple:
+    """For ``np.nanvar``: the present (non-NaN) entries, their deviations from the
+    mean of the present ones (0 at NaNs), the axes and the divisor count - ddof."""
+    present = ~np.isnan(a)
+    axes = _axes(axis, a.ndim) if a.ndim else None
+    centred = np.where(present, a - np.nanmean(a, axis=axes, keepdims=True), 0.0)
+    count = np.sum(present, axis=axes, keepdims=keepdims, dtype=_real_dtype(a))
+    return present, centred, axes, count - ddof
+
+
+def nan_variance_gradient(g: Any, a: Any, axis: Any, ddof: int, keepdims: bool) -> Any:
+    """The gradient of ``np.nanvar(a, axis, ddof=ddof, keepdims=keepdims)``:
+    2 (a - mean) / (count - ddof) at the present entries, none at the NaNs."""
+    a = np.asarray(a)
+    _, centred, _, divisor = _nan_variance_parts(a, axis, ddof, True)
+    return _expand(g, a.ndim, axis, keepdims) * 2.0 * centred / divisor
+
+
+def nan_variance_tangent(da: Any, a: Any, axis: Any, ddof: int, keepdims: bool) -> Any:
+    """The tangent of ``np.nanvar``: the NaN entries' tangents do not count."""
+    a = np.asarray(a)
+    present, centred, axes, divisor = _nan_variance_parts(a, axis, ddof, keepdims)
+    return np.sum(2.0 * centred * np.where(present, da, 0.0), axis=axes,
+                  keepdims=keepdims) / divisor
+
+
+# Covariance and correlation -----------------------------------------------------------
+
+def _no_weights(function: str, fweights: Any, aweights: Any, reverse: bool) -> None:
+    if fweights is not None or aweights is not None:
+        error = ReverseNotImplementedError if reverse else ForwardNotImplementedError
+        raise error(function, 'with fweights or aweights: its derivative covers unweighted '
+                    'observations only', 'Repeat or weight the observations yourself.')
+
+
+def _as_variables(values: Any, rowvar: bool) -> Any:
+    """One input of ``np.cov`` as rows of variables, observations along axis 1."""
+    rows = np.atleast_2d(values)
+    return matrix_transpose(rows) if not rowvar and rows.shape[0] != 1 else rows
+
+
+def _all_variables(m: Any, y: Any, rowvar: bool) -> Any:
+    x = _as_variables(m, rowvar)
+    return x if y is None else np.concatenate([x, _as_variables(y, rowvar)], axis=0)
+
+
+def _covariance_divisor(observations: int, bias: bool, ddof: Any) -> int:
+    if ddof is None:
+        return observations - (0 if bias else 1)
+    return observations - ddof
+
+
+def covariance_gradient(g: Any, m: Any, y: Any, rowvar: bool, bias: bool, ddof: Any,
+                        of_y: bool, fweights: Any = None, aweights: Any = None) -> Any:
+    """The gradient of ``c = np.cov(m, y, rowvar, bias, ddof)`` in ``m`` (or in ``y``).
+
+    With X the variables as rows and Xc = X - mean(X, axis=1), c = Xc Xc^T / n, so
+    the gradient in X is (G + G^T) Xc / n (already centred), split back into m's and
+    y's rows and laid out as they were.
+    """
+    _no_weights('np.cov', fweights, aweights, True)
+    x = _all_variables(m, y, rowvar)
+    count = x.shape[0]
+    g = np.reshape(_as_gradient(g, x), (count, count))
+    centred = x - np.mean(x, axis=1, keepdims=True)
+    gradient = (g + matrix_transpose(g)) @ centred / _covariance_divisor(x.shape[1], bias,
+                                                                         ddof)
+    first = _as_variables(m, rowvar).shape[0]
+    part, like = (gradient[first:], y) if of_y else (gradient[:first], m)
+    if not rowvar and np.atleast_2d(like).shape[0] != 1:
+        part = matrix_transpose(part)
+    # np.cov computes float32 inputs in float64; their gradient stays float32.
+    return _in_dtype_of(np.reshape(part, np.shape(like)), like)
+
+
+def covariance_tangent(dm: Any, dy: Any, m: Any, y: Any, rowvar: bool, bias: bool,
+                       ddof: Any, fweights: Any = None, aweights: Any = None) -> Any:
+    """The tangent of ``np.cov(m, y, rowvar, bias, ddof)``: (dXc Xc^T + Xc dXc^T) / n."""
+    _no_weights('np.cov', fweights, aweights, False)
+    x = _all_variables(m, y, rowvar)
+    dx = _all_variables(np.broadcast_to(dm, np.shape(m)),
+                        None if y is None else np.broadcast_to(dy, np.shape(y)), rowvar)
+    centred = x - np.mean(x, axis=1, keepdims=True)
+    dcentred = dx - np.mean(dx, axis=1, keepdims=True)
+    product = dcentred @ matrix_transpose(centred)
+    return np.squeeze(product + matrix_transpose(product)) / _covariance_divisor(
+        x.shape[1], bias, ddof)
+
+
+def _correlation_scale(c: Any) -> tuple:
+    """s s^T for the standard deviations s = sqrt(diag(c)), and the correlations."""
+    deviations = np.sqrt(np.diagonal(c))
+    scale = deviations[:, None] * deviations[None, :]
+    return scale, c / scale
+
+
+def correlation_gradient(g: Any, x: Any, y: Any, rowvar: bool, of_y: bool) -> Any:
+    """The gradient of ``r = np.corrcoef(x, y, rowvar)`` in ``x`` (or in ``y``).
+
+    r = c / (s s^T) with c the covariance and s_i = sqrt(c_ii), so the seed of c is
+    G / (s s^T), less on the diagonal (sum_j (G r)_ij + sum_j (G r)_ji) / (2 c_ii).
+    """
+    c = np.atleast_2d(np.cov(x, y, rowvar))
+    count = c.shape[0]
+    g = np.reshape(_as_gradient(g, c), (count, count))
+    scale, r = _correlation_scale(c)
+    weighted = g * r
+    through_deviations = (np.sum(weighted, axis=1) + np.sum(weighted, axis=0)) / (
+        2.0 * np.diagonal(c))
+    seed = g / scale - through_deviations[:, None] * np.eye(count, dtype=_real_dtype(c))
+    return covariance_gradient(seed, x, y, rowvar, False, None, of_y)
+
+
+def correlation_tangent(dx: Any, dy: Any, x: Any, y: Any, rowvar: bool) -> Any:
+    """The tangent of ``np.corrcoef(x, y, rowvar)``:
+    dc / (s s^T) - r (u_i + u_j) with u_i = dc_ii / (2 c_ii)."""
+    c = np.atleast_2d(np.cov(x, y, rowvar))
+    dc = np.atleast_2d(covariance_tangent(dx, dy, x, y, rowvar, False, None))
+    scale, r = _correlation_scale(c)
+    moved = np.diagonal(dc) / (2.0 * np.diagonal(c))
+    return np.squeeze(dc / scale - r * (moved[:, None] + moved[None, :]))
+
+
+# Vandermonde matrices and selections ------------------------------------------------
+
+def vander_slopes(x: Any, n: Any, increasing: bool) -> Any:
+    """The derivative of each entry of ``np.vander(x, n, increasing)`` in its x:
+    p x^(p - 1) for the column's power p (0 for p = 0, also at x = 0)."""
+    x = np.asarray(x)
+    count = x.shape[0] if n is None else n
+    powers = np.arange(count) if increasing else np.arange(count)[::-1]
+    powers = np.asarray(powers, dtype=_real_dtype(x))
+    return powers * x[:, None] ** np.maximum(powers - 1.0, 0.0)
+
+
+def vander_gradient(g: Any, x: Any, n: Any, increasing: bool) -> Any:
+    """The gradient of ``np.vander(x, n, increasing)``: each row of ``g`` times the
+    slopes of its row, summed (in x's dtype: NumPy computes float32 in float64)."""
+    return _in_dtype_of(np.sum(g * vander_slopes(x, n, increasing), axis=1), x)
+
+
+def _selected(condlist: Any, count: int) -> Any:
+    """Which choice ``np.select`` takes at each position: the index of the first true
+    condition, ``count`` where it takes the default."""
+    return np.select(condlist, list(range(count)), count)
+
+
+def select_gradient(g: Any, condlist: Any, choicelist: Any, default: Any,
+                    of_default: bool) -> Any:
+    """The gradients of ``np.select(condlist, choicelist, default)``: the list of the
+    choices' (``g`` where each is taken), or the default's."""
+    which = _selected(condlist, len(choicelist))
+    if of_default:
+        return _unbroadcast_to(np.where(which == len(choicelist), g, 0.0), default)
+    return [_unbroadcast_to(np.where(which == index, g, 0.0), choice)
+            for index, choice in enumerate(choicelist)]
+
+
+def select_tangent(condlist: Any, dchoices: Any, ddefault: Any) -> Any:
+    """The tangent of ``np.select``: the tangent of whichever value it takes (the
+    first true condition's choice, else the default)."""
+    result = ddefault
+    for condition, dchoice in zip(condlist[::-1], dchoices[::-1]):
+        result = np.where(condition, dchoice, result)
+    return result
 
 
 # Constructors and grids linear in their values ---------------------------------------

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy
 
-from tangent.backends import ArrayMethods
-from tangent.backends.numpy import autograd_wrappers
+from tangent.backends import ArrayMethods, LibraryCall
+from tangent.backends.numpy import autograd_wrappers, helpers
 
 # ndarray method -> the NumPy function taking the array as its first argument.
 _METHODS = {
@@ -21,6 +21,48 @@ _METHODS = {
         'take', 'conj', 'argmax', 'argmin', 'any', 'all', 'round', 'nonzero', 'argsort')
 }
 _METHODS['flatten'] = numpy.ravel
+
+
+# A ufunc's reduce and accumulate methods as the functions that have rules: the same
+# arguments in the same order, but a default axis of 0 where those default to None.
+_REDUCE_PARAMETERS = ('axis', 'dtype', 'out', 'keepdims', 'initial', 'where')
+_ACCUMULATE_PARAMETERS = ('axis', 'dtype', 'out')
+_UFUNC_METHODS = {
+    ('add', 'reduce'): numpy.sum, ('multiply', 'reduce'): numpy.prod,
+    ('maximum', 'reduce'): numpy.max, ('minimum', 'reduce'): numpy.min,
+    ('logaddexp', 'reduce'): helpers.logaddexp_reduce,
+    ('add', 'accumulate'): numpy.cumsum, ('multiply', 'accumulate'): numpy.cumprod,
+}
+# Arguments written as their defaults are left out (np.max and np.min take no dtype).
+_DEFAULTS = {'dtype': None, 'out': None, 'where': True}
+# Any other argument (out, initial, where, dtype of max) leaves the call to raise: no rule.
+_ACCEPTED = {numpy.max: {'axis', 'keepdims'}, numpy.min: {'axis', 'keepdims'},
+             numpy.cumsum: {'axis', 'dtype'}, numpy.cumprod: {'axis', 'dtype'}}
+
+
+def _accepts(function: Any, accumulate: bool) -> Any:
+    def accepts(arguments: dict) -> bool:
+        if not set(arguments) <= _ACCEPTED.get(function, {'axis', 'dtype', 'keepdims'}):
+            return False
+        # accumulate takes one integer axis, where np.cumsum would flatten for None.
+        return not accumulate or 'axis' not in arguments or \
+            isinstance(arguments['axis'], int) and not isinstance(arguments['axis'], bool)
+    return accepts
+
+
+def ufunc_method_call(value: Any) -> LibraryCall | None:
+    """``np.add.reduce(a, 1)`` means ``np.sum(a, axis=1)``: the library call a
+    ufunc method's call is written as, or None (other ufuncs and methods raise)."""
+    ufunc, method = getattr(value, '__self__', None), getattr(value, '__name__', None)
+    if not isinstance(ufunc, numpy.ufunc) or getattr(numpy, ufunc.__name__, None) is not ufunc:
+        return None
+    function = _UFUNC_METHODS.get((ufunc.__name__, method))
+    if function is None:
+        return None
+    accumulate = method == 'accumulate'
+    return LibraryCall(function,
+                       _ACCUMULATE_PARAMETERS if accumulate else _REDUCE_PARAMETERS,
+                       {'axis': 0}, _DEFAULTS, _accepts(function, accumulate))
 
 
 def autograd_numpy_target(value: Any) -> Any:
@@ -50,4 +92,5 @@ ARRAY_METHODS = ArrayMethods(
                            'nbytes'}),
     wrapped=autograd_numpy_target,
     call_helper=autograd_call_helper,
+    library_call=ufunc_method_call,
 )

@@ -227,6 +227,13 @@ def max_(y, a, axis=None, out=None, keepdims=False):
                   keepdims=keepdims)
 
 
+# np.logaddexp.reduce(a, axis) is written as this helper (methods.ufunc_method_call).
+@tangent_(tangent.logaddexp_reduce)
+def logaddexp_reduce(y, a, axis=0, dtype=None, keepdims=False):
+    d[y] = np.sum(d[a] * tangent.logaddexp_share(y, a, axis, keepdims), axis=axis,
+                  keepdims=keepdims)
+
+
 @tangent_(np.var)
 def var(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     d[y] = tangent.variance_tangent(d[a], a, axis, ddof, keepdims)
@@ -235,6 +242,27 @@ def var(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 @tangent_(np.std)
 def std(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     d[y] = tangent.variance_tangent(d[a], a, axis, ddof, keepdims) / (2.0 * y)
+
+
+@tangent_(np.nanvar)
+def nanvar(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[y] = tangent.nan_variance_tangent(d[a], a, axis, ddof, keepdims)
+
+
+@tangent_(np.nanstd)
+def nanstd(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[y] = tangent.nan_variance_tangent(d[a], a, axis, ddof, keepdims) / (2.0 * y)
+
+
+@tangent_(np.cov)
+def cov(c, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
+    d[c] = tangent.covariance_tangent(d[m], d[y], m, y, rowvar, bias, ddof, fweights,
+                                      aweights)
+
+
+@tangent_(np.corrcoef)
+def corrcoef(r, x, y=None, rowvar=True):
+    d[r] = tangent.correlation_tangent(d[x], d[y], x, y, rowvar)
 
 
 @tangent_(np.cumsum)
@@ -425,6 +453,21 @@ def pinv(y, a, rcond=None, hermitian=False, rtol=None):
     d[y] = tangent.pinv_tangent(d[a], y, a)  # a of full rank
 
 
+@tangent_(np.linalg.svd)
+def svd(result, a, full_matrices=True, compute_uv=True, hermitian=False):
+    d[result] = tangent.svd_tangent(d[a], result, a, full_matrices, compute_uv)
+
+
+@tangent_(np.linalg.lstsq)
+def lstsq(result, a, b, rcond=None):
+    d[result] = tangent.lstsq_tangent(d[a], d[b], result, a, b)
+
+
+@tangent_(np.polyfit)
+def polyfit(p, x, y, deg, rcond=None, full=False, w=None, cov=False):
+    d[p] = tangent.polyfit_tangent(d[x], d[y], p, x, y, deg, w, full, cov)
+
+
 @tangent_(np.linalg.qr)
 def qr(result, a, mode='reduced'):
     d[result] = tangent.qr_tangent(d[a], result, a, mode)
@@ -438,6 +481,16 @@ def eigvalsh(w, a, UPLO='L'):  # noqa: N803 - NumPy's name
 @tangent_(np.linalg.matrix_power)
 def matrix_power(y, a, n):
     d[y] = tangent.matrix_power_tangent(d[a], a, n)
+
+
+@tangent_(np.vander)
+def vander(v, x, N=None, increasing=False):  # noqa: N803 - NumPy's name
+    d[v] = np.expand_dims(d[x], -1) * tangent.vander_slopes(x, N, increasing)
+
+
+@tangent_(np.select)
+def select(y, condlist, choicelist, default=0):
+    d[y] = tangent.select_tangent(condlist, d[choicelist], d[default])
 
 
 @tangent_(np.cross)

@@ -324,7 +324,8 @@ STRUCTURAL_PARAMETERS = frozenset({
     'ddof', 'ord', 'mode', 'method', 'kind', 'side', 'sorter', 'indices', 'repeats', 'reps',
     'num', 'endpoint', 'retstep', 'decimals', 'bins', 'rowvar', 'bias', 'full_matrices',
     'compute_uv', 'hermitian', 'lower', 'UPLO', 'check_finite', 'overwrite_a', 'overwrite_b',
-    'trans', 'unit_diagonal', 'assume_a', 'rcond', 'dim', 'dims', 'perm', 'name',
+    'trans', 'unit_diagonal', 'assume_a', 'rcond', 'dim', 'dims', 'perm', 'name', 'condition',
+    'condlist', 'mask',
 })
 
 

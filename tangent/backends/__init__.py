@@ -231,3 +231,4 @@ def derivative_of(func: Callable, wrt: tuple, mode: str) -> Callable:
 from tangent.backends import numpy as _numpy  # noqa: E402,F401
 from tangent.backends import tensorflow as _tensorflow  # noqa: E402,F401
 from tangent.backends import scipy as _scipy  # noqa: E402,F401
+from tangent.backends import jax as _jax  # noqa: E402,F401

@@ -1,0 +1,240 @@
+"""JAX derivative rules that are not element-wise or linear: adjoints and tangents.
+
+Loaded by the backend (``tangent.backends.jax``) the first time a function being
+differentiated refers to JAX, after ``declared``. Rules are templates, as for
+NumPy: ``d[x]`` is the derivative of ``x``. Generic helpers
+(``tangent.unbroadcast``) hand JAX values to ``helpers``; helpers only these
+rules need are called there directly (``tangent_jax.extremum_share``). Every
+helper generated code calls has rules of its own (here or in ``declared``) or
+is declared to have no derivative, so that generated code can be
+differentiated again.
+
+Sections: reductions, softmax, linear algebra, joining and splitting, helpers,
+functions without a derivative.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax import nn
+
+from tangent import runtime as tangent
+from tangent.backends.jax import helpers as tangent_jax
+from tangent.rules import non_differentiable
+from tangent.rules.registry import adjoint, d, tangent_
+
+
+# Reductions --------------------------------------------------------------------
+
+# Ties share the derivative equally, the average of the one-sided derivatives.
+@adjoint(jnp.max)
+def max_(y, a, axis=None, out=None, keepdims=False):
+    d[a] = tangent_jax.unreduce_like(d[y], a, axis, keepdims) * \
+        tangent_jax.extremum_share(y, a, axis, keepdims)
+
+
+@tangent_(jnp.max)
+def max_tangent(y, a, axis=None, out=None, keepdims=False):
+    d[y] = jnp.sum(d[a] * tangent_jax.extremum_share(y, a, axis, keepdims), axis=axis,
+                   keepdims=keepdims)
+
+
+for _extremum in (jnp.min, jnp.amax, jnp.amin):
+    adjoint(_extremum)(max_)
+    tangent_(_extremum)(max_tangent)
+
+
+@adjoint(jnp.var)
+def var(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[a] = tangent_jax.unreduce_like(d[y], a, axis, keepdims) * 2.0 * \
+        tangent_jax.deviation(a, axis) / (tangent.array_size(a, axis) - ddof)
+
+
+@tangent_(jnp.var)
+def var_tangent(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[y] = jnp.sum(2.0 * tangent_jax.deviation(a, axis) * d[a], axis=axis,
+                   keepdims=keepdims) / (tangent.array_size(a, axis) - ddof)
+
+
+@adjoint(jnp.std)
+def std(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[a] = tangent_jax.unreduce_like(d[y] / y, a, axis, keepdims) * \
+        tangent_jax.deviation(a, axis) / (tangent.array_size(a, axis) - ddof)
+
+
+@tangent_(jnp.std)
+def std_tangent(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[y] = jnp.sum(tangent_jax.deviation(a, axis) * d[a], axis=axis, keepdims=keepdims) / \
+        ((tangent.array_size(a, axis) - ddof) * y)
+
+
+@adjoint(nn.logsumexp)
+def logsumexp(y, a, axis=None, b=None, keepdims=False, return_sign=False):
+    d[a] = tangent_jax.unreduce_like(d[y], a, axis, keepdims) * tangent_jax.without_weights(
+        b, 'jax.nn.logsumexp') * jnp.exp(a - tangent_jax.expand_reduced(y, a, axis, keepdims))
+
+
+@tangent_(nn.logsumexp)
+def logsumexp_tangent(y, a, axis=None, b=None, keepdims=False, return_sign=False):
+    d[y] = jnp.sum(d[a] * tangent_jax.without_weights(b, 'jax.nn.logsumexp') * jnp.exp(
+        a - tangent_jax.expand_reduced(y, a, axis, keepdims)), axis=axis, keepdims=keepdims)
+
+
+# Softmax -------------------------------------------------------------------------
+
+@adjoint(nn.softmax)
+def softmax(y, x, axis=-1):
+    d[x] = y * (d[y] - jnp.sum(d[y] * y, axis=axis, keepdims=True))
+
+
+@tangent_(nn.softmax)
+def softmax_tangent(y, x, axis=-1):
+    d[y] = y * (d[x] - jnp.sum(d[x] * y, axis=axis, keepdims=True))
+
+
+@adjoint(nn.log_softmax)
+def log_softmax(y, x, axis=-1):
+    d[x] = d[y] - jnp.exp(y) * jnp.sum(d[y], axis=axis, keepdims=True)
+
+
+@tangent_(nn.log_softmax)
+def log_softmax_tangent(y, x, axis=-1):
+    d[y] = d[x] - jnp.sum(jnp.exp(y) * d[x], axis=axis, keepdims=True)
+
+
+# Linear algebra ------------------------------------------------------------------
+
+@adjoint(jnp.matmul)
+def matmul(z, a, b):
+    d[a] = tangent.grad_matmul_left(d[z], a, b)
+    d[b] = tangent.grad_matmul_right(d[z], a, b)
+
+
+@tangent_(jnp.matmul)
+def matmul_tangent(z, a, b):
+    d[z] = jnp.matmul(d[a], b) + jnp.matmul(a, d[b])
+
+
+@adjoint(jnp.dot)
+def dot(z, a, b):
+    d[a] = tangent.grad_dot(d[z], a, b)
+    d[b] = tangent.grad_dot_right(d[z], a, b)
+
+
+@tangent_(jnp.dot)
+def dot_tangent(z, a, b):
+    d[z] = jnp.dot(d[a], b) + jnp.dot(a, d[b])
+
+
+@adjoint(jnp.vdot)
+def vdot(z, a, b):
+    d[a] = jnp.reshape(d[z] * jnp.ravel(b), jnp.shape(a))
+    d[b] = jnp.reshape(d[z] * jnp.ravel(a), jnp.shape(b))
+
+
+@tangent_(jnp.vdot)
+def vdot_tangent(z, a, b):
+    d[z] = jnp.vdot(d[a], b) + jnp.vdot(a, d[b])
+
+
+@adjoint(jnp.outer)
+def outer(z, a, b):
+    d[a] = jnp.reshape(jnp.dot(d[z], jnp.ravel(b)), jnp.shape(a))
+    d[b] = jnp.reshape(jnp.dot(jnp.ravel(a), d[z]), jnp.shape(b))
+
+
+@tangent_(jnp.outer)
+def outer_tangent(z, a, b):
+    d[z] = jnp.outer(d[a], b) + jnp.outer(a, d[b])
+
+
+# Joining and splitting -------------------------------------------------------------
+
+@adjoint(jnp.concatenate)
+def concatenate(y, arrays, axis=0):
+    d[arrays] = tangent_jax.concatenate_gradient(d[y], arrays, axis)
+
+
+@tangent_(jnp.concatenate)
+def concatenate_tangent(y, arrays, axis=0):
+    d[y] = jnp.concatenate(tangent_jax.item_tangents(d[arrays], arrays), axis)
+
+
+@adjoint(jnp.stack)
+def stack(y, arrays, axis=0):
+    d[arrays] = tangent_jax.stack_gradient(d[y], arrays, axis)
+
+
+@tangent_(jnp.stack)
+def stack_tangent(y, arrays, axis=0):
+    d[y] = jnp.stack(tangent_jax.item_tangents(d[arrays], arrays), axis)
+
+
+# Helpers (so that generated code can be differentiated again) ------------------------
+
+@adjoint(tangent_jax.concatenate_gradient)
+def concatenate_gradient(y, g, arrays, axis):
+    d[g] = jnp.concatenate(tangent_jax.item_tangents(d[y], arrays), axis)
+
+
+@tangent_(tangent_jax.concatenate_gradient)
+def concatenate_gradient_tangent(y, g, arrays, axis):
+    d[y] = tangent_jax.concatenate_gradient(d[g], arrays, axis)
+
+
+@adjoint(tangent_jax.stack_gradient)
+def stack_gradient(y, g, arrays, axis):
+    d[g] = jnp.stack(tangent_jax.item_tangents(d[y], arrays), axis)
+
+
+@tangent_(tangent_jax.stack_gradient)
+def stack_gradient_tangent(y, g, arrays, axis):
+    d[y] = tangent_jax.stack_gradient(d[g], arrays, axis)
+
+
+@adjoint(tangent_jax.item_tangents)
+def item_tangents(y, tangents, arrays):
+    d[tangents] = tangent_jax.item_gradients(d[y], tangents)
+
+
+@tangent_(tangent_jax.item_tangents)
+def item_tangents_tangent(y, tangents, arrays):
+    d[y] = tangent_jax.item_tangents(d[tangents], arrays)
+
+
+@adjoint(tangent_jax.deviation)
+def deviation(y, a, axis):
+    d[a] = tangent_jax.deviation(d[y], axis)  # a symmetric projection
+
+
+@tangent_(tangent_jax.deviation)
+def deviation_tangent(y, a, axis):
+    d[y] = tangent_jax.deviation(d[a], axis)
+
+
+@adjoint(tangent_jax.expand_reduced)
+def expand_reduced(y, value, like, axis, keepdims):
+    d[value] = jnp.reshape(d[y], jnp.shape(value))
+
+
+@tangent_(tangent_jax.expand_reduced)
+def expand_reduced_tangent(y, value, like, axis, keepdims):
+    d[y] = tangent_jax.expand_reduced(d[value], like, axis, keepdims)
+
+
+# Functions without a derivative ------------------------------------------------------
+# Shapes, constructors, comparisons, integer and rounding maths, and the helpers that
+# compute indices, axes or piecewise-constant shares.
+
+non_differentiable.register_non_differentiable_functions(
+    jnp.shape, jnp.ndim, jnp.size, jnp.zeros, jnp.ones, jnp.zeros_like, jnp.ones_like,
+    jnp.full, jnp.full_like, jnp.eye, jnp.identity, jnp.arange, jnp.linspace,
+    jnp.argmax, jnp.argmin, jnp.argsort, jnp.sign, jnp.floor, jnp.ceil, jnp.round,
+    jnp.rint, jnp.trunc, jnp.greater, jnp.greater_equal, jnp.less, jnp.less_equal,
+    jnp.equal, jnp.not_equal, jnp.isfinite, jnp.isnan, jnp.isinf, jnp.logical_and,
+    jnp.logical_or, jnp.logical_not, jnp.any, jnp.all, jnp.count_nonzero,
+    jnp.floor_divide, nn.one_hot, jax.random.normal, jax.random.uniform,
+    jax.random.PRNGKey, jax.random.key, jax.random.split,
+    tangent_jax.extremum_share, tangent_jax.clip_share, tangent_jax.bound_share,
+    tangent_jax.inverse_permutation, tangent_jax.without_weights)

@@ -120,6 +120,22 @@ FUNCTION_VALUE = (
     "solver's extra arguments, for instance).")
 
 
+class MixedLibrariesError(TypeError):
+    """A differentiated function passes derivatives through the functions of two
+    array libraries, one of which keeps its values to itself (its backend is
+    ``exclusive``): the other library would turn its values into its own, silently
+    off its autodiff, its compiler and its device."""
+
+    def __init__(self, function_name: str, uses: list[tuple[str, str, str]]):
+        listed = ' and '.join(f"{library}'s {call} ({where})" for library, call, where in uses)
+        libraries = ' and '.join(library for library, _, _ in uses)
+        super().__init__(
+            f'{function_name} mixes array libraries on the values being differentiated: '
+            f'it calls {listed}. tangent differentiates a function written with one '
+            f'library; call the {libraries} functions of the same library throughout '
+            f'(jnp.sum rather than np.sum on a JAX array, say).')
+
+
 class SourceNotAvailableError(ValueError):
     """The function's source text cannot be retrieved, so it cannot be read."""
 

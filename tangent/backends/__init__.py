@@ -27,7 +27,8 @@ from tangent import runtime
 from tangent.runtime import dispatch
 
 __all__ = ['Backend', 'ArrayMethods', 'register', 'registered', 'owner_of', 'owns_module', 'load',
-           'load_for', 'stands_for', 'traced_vjp', 'array_methods', 'provide_derivatives', 'derivative_of']
+           'load_for', 'stands_for', 'traced_vjp', 'array_methods', 'array_methods_for',
+           'provide_derivatives', 'derivative_of']
 
 
 class Backend(NamedTuple):
@@ -51,6 +52,10 @@ class Backend(NamedTuple):
       array_methods: ``'module:attribute'`` naming the ``ArrayMethods`` of its
         arrays: what ``x.sum()`` and ``x.T`` mean.
       eager: load the rules when the backend is registered (the base library).
+      exclusive: its values go through its own functions only: a function whose
+        derivatives flow through this library's functions and another's raises
+        ``MixedLibrariesError`` (another library would convert its values, off its
+        compiler and autodiff), rather than differentiate the mixture.
     """
 
     name: str
@@ -61,6 +66,7 @@ class Backend(NamedTuple):
     traced_vjp: str | None = None
     array_methods: str | None = None
     eager: bool = False
+    exclusive: bool = False
 
 
 class ArrayMethods(NamedTuple):
@@ -205,6 +211,21 @@ def array_methods() -> list[ArrayMethods]:
     """The array methods of every loaded backend that declares them."""
     return [_attribute(backend.array_methods) for backend in list(_backends.values())
             if backend.array_methods is not None and backend.name in _loaded]
+
+
+def array_methods_for(free: Mapping[str, Any]) -> list[ArrayMethods]:
+    """``array_methods()`` in the order a function's methods are resolved: first the
+    libraries its free values (``jnp``, ``jnp.sin``) belong to, the base library
+    (``eager``) last among them, so that ``x.max()`` in a function written with one
+    library means that library's ``max``; then the others, in registration order."""
+    used = {backend.name for backend in
+            (owner_of(value) for value in free.values()) if backend is not None}
+    tables = [(backend, _attribute(backend.array_methods))
+              for backend in list(_backends.values())
+              if backend.array_methods is not None and backend.name in _loaded]
+    # sorted() is stable: libraries tied on both counts keep their registration order.
+    return [table for backend, table in sorted(
+        tables, key=lambda pair: (pair[0].name not in used, pair[0].eager))]
 
 
 # The API hands over how to differentiate a user function, for the helpers of

@@ -24,7 +24,7 @@ from typing import Any, Callable
 import gast
 
 from tangent import backends, runtime
-from tangent.errors import TangentParseError, UNRESOLVED_CALLEE, callable_name
+from tangent.errors import MixedLibrariesError, TangentParseError, UNRESOLVED_CALLEE, callable_name
 from tangent.frontend import decorators
 from tangent.rules import non_differentiable
 from tangent.syntax import annotations as anno, quoting
@@ -681,6 +681,28 @@ def is_non_differentiable_operation(node: gast.AST) -> bool:
     """An operator whose result never carries a derivative (``//``, ``|``, ``~``)."""
     func = operator_of(node)
     return func is not None and non_differentiable.is_non_differentiable(func)
+
+
+def check_one_library(fdef: gast.FunctionDef, active: set[str], filename: str) -> None:
+    """Raise ``MixedLibrariesError`` if derivatives in normalised ``fdef`` flow through
+    the functions of two backends and one of them is ``exclusive``."""
+    uses: dict[str, tuple] = {}  # backend name -> (backend, its first call, that line)
+    line = '?'
+    for node in anno.walk(fdef):  # statements before what they hold
+        if isinstance(node, gast.stmt):
+            line = anno.get(node, Key.LINENO, line)
+        if not isinstance(node, gast.Call) or is_non_differentiable_call(node):
+            continue
+        values = call_arguments(node) + [keyword.value for keyword in node.keywords]
+        if not any(isinstance(value, gast.Name) and value.id in active for value in values):
+            continue
+        backend = backends.owner_of(callee(node)) if callee(node) is not None else None
+        if backend is not None and backend.name not in uses:
+            uses[backend.name] = (backend, node, line)
+    if len(uses) > 1 and any(backend.exclusive for backend, _, _ in uses.values()):
+        raise MixedLibrariesError(fdef.name, [
+            (name, quoting.to_source(node.func), f'{filename}:{line}')
+            for name, (_, node, line) in uses.items()])
 
 
 def is_non_differentiable_call(call: gast.Call) -> bool:

@@ -234,7 +234,7 @@ class Desugarer(transformers.NodeTransformer):
     def __init__(self, free: dict[str, Any], namer: Namer):
         self.free = free
         self.namer = namer
-        self.tables = backends.array_methods()
+        self.tables = backends.array_methods_for(free)
         self._module_names: dict[int, str] = {}
 
     def module_name(self, table: backends.ArrayMethods) -> str:

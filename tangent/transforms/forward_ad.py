@@ -140,6 +140,7 @@ class ForwardAD:
         self.wrt_names = [self.params[i] for i in wrt]
         self.result_name = fdef.body[-1].value.id
         self.active = annotate.activity(fdef, set(self.wrt_names), _differentiable)
+        annotate.check_one_library(fdef, self.active, filename)
         self.tangent_names: dict[str, str] = {}
         # Which + and * may join or repeat lists (their rules decide at run time).
         self.sequences = sequence_variables(fdef)

@@ -126,6 +126,7 @@ class ReverseAD:
         self.wrt_names = [self.params[i] for i in wrt]
         self.result_name = fdef.body[-1].value.id
         self.active = annotate.activity(fdef, set(self.wrt_names), _differentiable)
+        annotate.check_one_library(fdef, self.active, filename)
         self.adjoint_names: dict[str, str] = {}
         self.pushed = self._names_to_push()
         self.op_ids = 0

@@ -24,4 +24,6 @@ register(Backend(
     tensor_helpers='tangent.backends.jax.helpers:HELPERS',
     traced_vjp='tangent.backends.jax.helpers:jax_vjp',
     array_methods='tangent.backends.jax.methods:ARRAY_METHODS',
+    # NumPy would turn a JAX array into its own (and fail on a jit tracer).
+    exclusive=True,
 ))

@@ -234,7 +234,8 @@ non_differentiable.register_non_differentiable_functions(
     jnp.rint, jnp.trunc, jnp.greater, jnp.greater_equal, jnp.less, jnp.less_equal,
     jnp.equal, jnp.not_equal, jnp.isfinite, jnp.isnan, jnp.isinf, jnp.logical_and,
     jnp.logical_or, jnp.logical_not, jnp.any, jnp.all, jnp.count_nonzero,
-    jnp.floor_divide, nn.one_hot, jax.random.normal, jax.random.uniform,
+    jnp.floor_divide, nn.one_hot, jax.lax.sign, jax.lax.floor, jax.lax.ceil, jax.lax.round,
+    jax.lax.eq, jax.lax.ne, jax.lax.gt, jax.lax.ge, jax.lax.lt, jax.lax.le, jax.random.normal, jax.random.uniform,
     jax.random.PRNGKey, jax.random.key, jax.random.split,
     tangent_jax.extremum_share, tangent_jax.clip_share, tangent_jax.bound_share,
     tangent_jax.inverse_permutation, tangent_jax.without_weights)

@@ -1,0 +1,231 @@
+"""The JAX backend: every rule in the table (``jax_rule_table``) against JAX's own
+autodiff, in reverse mode (``jax.grad``), forward mode (``jax.jvp``) and to second
+order (forward over reverse against ``jax.jvp(jax.grad(f))``), in float64; the
+derivatives compiled by ``jax.jit``; lazy loading; mixed libraries.
+
+Skipped when JAX is not installed, unless TANGENT_REQUIRE_JAX=1 (as in CI).
+"""
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+if os.environ.get('TANGENT_REQUIRE_JAX') != '1' and importlib.util.find_spec('jax') is None:
+    pytest.skip('JAX is not installed (the jax extra); set TANGENT_REQUIRE_JAX=1 to insist',
+                allow_module_level=True)
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+
+import tangent  # noqa: E402
+
+jax.config.update('jax_enable_x64', True)
+
+import jax_rule_table as table  # noqa: E402
+
+RNG = np.random.default_rng(0)
+WEIGHTS = jnp.asarray(RNG.uniform(0.5, 1.5, (3, 4)))
+
+
+def point(domain, shape=(3, 4)):
+    if domain == 'unit':
+        return jnp.asarray(RNG.uniform(0.2, 0.8, shape))
+    if domain == 'above_one':
+        return jnp.asarray(RNG.uniform(1.3, 2.0, shape))
+    values = RNG.uniform(0.15, 0.9, shape) * RNG.choice([-1.0, 1.0], shape)
+    return jnp.asarray(values)
+
+
+def weighted(fn):
+    """A scalar function of one array: fn's result weighted, so every output matters."""
+    def loss(x):
+        y = fn(x)
+        return jnp.sum(y * jnp.cos(jnp.arange(jnp.size(y)).reshape(jnp.shape(y)) + 0.5))
+    return loss
+
+
+def weighted_pair(fn):
+    def loss(x, y):
+        z = fn(x, y)
+        return jnp.sum(z * jnp.cos(jnp.arange(jnp.size(z)).reshape(jnp.shape(z)) + 0.5))
+    return loss
+
+
+def close(actual, expected):
+    np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), rtol=1e-9, atol=1e-11)
+
+
+def check_all_modes(loss, x):
+    v = point('any', np.shape(x))
+    close(tangent.grad(loss)(x), jax.grad(loss)(x))
+    close(tangent.autodiff(loss, mode='forward')(x, v), jax.jvp(loss, (x,), (v,))[1])
+    hvp = tangent.autodiff(tangent.autodiff(loss, mode='reverse', check_dims=False),
+                           mode='forward', check_dims=False)
+    close(hvp(x, 1.0, v), jax.jvp(jax.grad(loss), (x,), (v,))[1])
+
+
+@pytest.mark.parametrize('name,fn,domain', table.UNARY, ids=[e[0] for e in table.UNARY])
+def test_unary_rule_matches_jax(name, fn, domain):
+    check_all_modes(weighted(fn), point(domain))
+
+
+@pytest.mark.parametrize('name,fn', table.CALLS, ids=[f'{e[0]}-{e[1].__name__}'
+                                                       for e in table.CALLS])
+def test_call_with_arguments_matches_jax(name, fn):
+    check_all_modes(weighted(fn), point('any'))
+
+
+def pair_shapes(name):
+    if name in ('jnp.matmul', 'jnp.dot'):
+        return (3, 4), (4, 2)
+    if name == 'jnp.vdot':
+        return (3, 4), (3, 4)
+    if name == 'jnp.outer':
+        return (3,), (4,)
+    return (3, 4), (3, 4)
+
+
+@pytest.mark.parametrize('name,fn', table.BINARY, ids=[e[0] for e in table.BINARY])
+def test_binary_rule_matches_jax(name, fn):
+    shape_x, shape_y = pair_shapes(name)
+    positive = name.endswith(('power', 'pow'))
+    x = point('unit' if positive else 'any', shape_x)
+    y = point('any', shape_y)
+    loss = weighted_pair(fn)
+    gradients = tangent.grad(loss, wrt=(0, 1))(x, y)
+    for mine, theirs in zip(gradients, jax.grad(loss, argnums=(0, 1))(x, y)):
+        close(mine, theirs)
+    vx, vy = point('any', shape_x), point('any', shape_y)
+    close(tangent.autodiff(loss, wrt=(0, 1), mode='forward')(x, y, vx, vy),
+          jax.jvp(loss, (x, y), (vx, vy))[1])
+    hvp = tangent.autodiff(tangent.autodiff(loss, wrt=(0, 1), mode='reverse', check_dims=False),
+                           wrt=(0, 1), mode='forward', check_dims=False)
+    mine = hvp(x, y, 1.0, vx, vy)
+    theirs = jax.jvp(jax.grad(loss, argnums=(0, 1)), (x, y), (vx, vy))[1]
+    for part, reference in zip(mine, theirs):
+        close(part, reference)
+
+
+def test_every_declared_function_is_in_the_table():
+    from tangent.backends import owner_of
+    from tangent.rules import registry
+    declared = {fn for fn in registry.adjoints if owner_of(fn) is not None
+                and owner_of(fn).name == 'jax' and fn in registry.tangents}
+    helpers = {fn for fn in declared if fn.__module__.startswith('tangent')}
+    tested = set(table.JAX_FUNCTIONS.values())
+    missing = [getattr(fn, '__name__', fn) for fn in declared - helpers - tested]
+    assert not missing, f'rules without a test in jax_rule_table: {missing}'
+
+
+def program(x):
+    """Loops, indexing, a tape, methods and an operator: the generated code is plain JAX."""
+    total = 0.0
+    for i in range(3):
+        total = total + jnp.tanh(x[i]) * x[i + 1]
+    hidden = jax.nn.relu(x.reshape(2, 2) @ x.reshape(2, 2).T)
+    return total + hidden.sum() + jnp.max(jnp.exp(x))
+
+
+def test_jit_of_gradient_matches_jax_grad():
+    x = jnp.array([0.3, -0.7, 1.1, 0.4])
+    compiled = jax.jit(tangent.grad(program))
+    close(compiled(x), jax.grad(program)(x))
+    close(compiled(x + 0.5), jax.grad(program)(x + 0.5))
+    forward = jax.jit(tangent.autodiff(program, mode='forward'))
+    v = jnp.array([1.0, 0.5, -0.2, 0.3])
+    close(forward(x, v), jax.jvp(program, (x,), (v,))[1])
+
+
+def test_hessian_vector_product_matches_jax_hessian():
+    x = jnp.array([0.3, -0.7, 1.1, 0.4])
+    v = jnp.array([1.0, 0.5, -0.2, 0.3])
+    hvp = tangent.autodiff(tangent.autodiff(program, mode='reverse', check_dims=False),
+                           mode='forward', check_dims=False)
+    close(jax.jit(hvp)(x, 1.0, v), jax.hessian(program)(x) @ v)
+
+
+def test_generated_code_writes_into_no_array(capsys):
+    for motion in ('joint', 'split'):
+        tangent.autodiff(program, motion=motion, verbose=1)  # prints every generated function
+        text = capsys.readouterr().out
+        assert 'tangent.add_at(' in text  # x[i] read in a loop: scattered back, purely
+        assert not re.search(r'\]\s*(\+|-|\*)?=[^=]', text), text  # no item assignment
+    x = jnp.array([0.3, -0.7, 1.1, 0.4])
+    before = np.asarray(x).copy()
+    tangent.grad(program)(x)
+    close(x, before)
+
+
+def test_at_add_accumulates_repeated_indices():
+    def pick(x):
+        return x[0] * x[0] + x[jnp.array([1, 1, 2])].sum()
+    x = jnp.array([0.5, 2.0, 3.0])
+    close(jax.jit(tangent.grad(pick))(x), jax.grad(pick)(x))
+
+
+def test_import_tangent_does_not_import_jax_and_rules_load_on_first_use(tmp_path):
+    # A file, not python -c: tangent reads the differentiated function's source.
+    script = tmp_path / 'first_use.py'
+    script.write_text(
+        'import sys\n'
+        'import tangent\n'
+        'assert "jax" not in sys.modules, "import tangent imported jax"\n'
+        'from tangent.backends import _loaded\n'
+        'assert "jax" not in _loaded\n'
+        'import jax.numpy as jnp\n'
+        'def f(x):\n'
+        '    return jnp.sum(jnp.sin(x))\n'
+        'print(float(tangent.grad(f)(jnp.ones(2))[0]))\n'
+        'assert "jax" in _loaded\n')
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         env={**os.environ, 'PYTHONPATH': os.pathsep.join(sys.path)},
+                         timeout=240)
+    assert out.returncode == 0, out.stderr
+    assert abs(float(out.stdout) - np.cos(1.0)) < 1e-6
+
+
+def numpy_on_jax(x):
+    return np.sum(jnp.sin(x))  # np.sum gets the JAX array jnp.sin returns
+
+
+def test_numpy_call_on_a_jax_value_raises_naming_both_libraries():
+    x = jnp.array([0.1, 0.2])
+    for mode in ('reverse', 'forward'):
+        with pytest.raises(tangent.errors.MixedLibrariesError,
+                           match=r"jax's jnp\.sin \(.*test_jax_backend\.py:\d+\) "
+                                 r"and numpy's np\.sum"):
+            tangent.autodiff(numpy_on_jax, mode=mode, check_dims=False)
+
+
+def test_numpy_on_constants_in_jax_code_is_not_mixing():
+    def scaled(x):
+        return jnp.sum(jnp.sin(x)) * np.sqrt(2.0) + np.pi
+    x = jnp.array([0.1, 0.2])
+    close(tangent.grad(scaled)(x), jax.grad(scaled)(x))
+
+
+def test_logsumexp_with_weights_raises():
+    def weighted_lse(x):
+        return jax.nn.logsumexp(x, b=2.0)
+    with pytest.raises(NotImplementedError, match='logsumexp'):
+        tangent.grad(weighted_lse)(jnp.array([0.1, 0.2]))
+
+
+def methods(x):
+    """Array methods in a function written with jnp: they mean jax.numpy's functions."""
+    m = x.reshape(2, 3)
+    return (m.max(axis=1).sum() + m.cumsum(axis=0).sum() * m.var() + m.std(axis=0).mean()
+            + m.clip(-0.2, 0.5).sum() + m.take(jnp.array([0, 2]), axis=1).sum()
+            + m.diagonal().sum() + m.ravel().min() + m.swapaxes(0, 1).sum() + m.T.mean()
+            + m.trace())
+
+
+def test_array_methods_mean_jax_functions_and_compile():
+    x = jnp.array([0.3, -0.7, 1.1, 0.4, 0.2, 0.9])
+    close(jax.jit(tangent.grad(methods))(x), jax.grad(methods)(x))
+    check_all_modes(methods, x)

@@ -43,7 +43,16 @@ UNARY = [
     ('jnp.cumsum', jnp.cumsum, 'any'), ('jnp.max', jnp.max, 'any'),
     ('jnp.min', jnp.min, 'any'), ('jnp.amax', jnp.amax, 'any'),
     ('jnp.amin', jnp.amin, 'any'), ('jnp.var', jnp.var, 'any'),
-    ('jnp.std', jnp.std, 'any'),
+    ('jnp.std', jnp.std, 'any'), ('jnp.prod', jnp.prod, 'any'),
+    ('jnp.nansum', jnp.nansum, 'any'), ('jnp.sort', jnp.sort, 'any'),
+    ('jnp.real', jnp.real, 'any'), ('jnp.conj', jnp.conj, 'any'),
+    ('jnp.conjugate', jnp.conjugate, 'any'), ('jnp.nan_to_num', jnp.nan_to_num, 'any'),
+    ('jnp.atleast_3d', jnp.atleast_3d, 'any'), ('jnp.diff', jnp.diff, 'any'),
+    ('jnp.diag', jnp.diag, 'any'), ('jnp.matrix_transpose', jnp.matrix_transpose, 'any'),
+    ('jnp.linalg.matrix_transpose', jnp.linalg.matrix_transpose, 'any'),
+    ('jnp.linalg.norm', jnp.linalg.norm, 'any'),
+    ('lax.erf', lax.erf, 'any'), ('lax.erfc', lax.erfc, 'any'),
+    ('lax.lgamma', lax.lgamma, 'unit'), ('lax.digamma', lax.digamma, 'unit'),
     ('lax.neg', lax.neg, 'any'), ('lax.exp', lax.exp, 'any'), ('lax.exp2', lax.exp2, 'any'),
     ('lax.expm1', lax.expm1, 'any'), ('lax.log', lax.log, 'unit'),
     ('lax.log1p', lax.log1p, 'unit'), ('lax.sqrt', lax.sqrt, 'unit'),
@@ -76,7 +85,8 @@ BINARY = [
     ('jnp.dot', jnp.dot), ('jnp.vdot', jnp.vdot), ('jnp.outer', jnp.outer),
     ('lax.add', lax.add), ('lax.sub', lax.sub), ('lax.mul', lax.mul), ('lax.div', lax.div),
     ('lax.pow', lax.pow), ('lax.max', lax.max), ('lax.min', lax.min),
-    ('lax.atan2', lax.atan2),
+    ('lax.atan2', lax.atan2), ('jnp.pow', jnp.pow), ('jnp.mod', jnp.mod),
+    ('jnp.remainder', jnp.remainder), ('jnp.fmod', jnp.fmod),
 ]
 
 
@@ -192,7 +202,100 @@ def permute_dims(x):
     return jnp.permute_dims(x, (1, 0))
 
 
+# A zero in each column: the product's derivatives must not divide by it.
+WITH_ZEROS = jnp.array([[1.0, 0.0, 1.0, 1.0], [0.0, 1.0, 1.0, 0.0], [1.0, 1.0, 0.0, 1.0]])
+
+
+def prod_with_zeros(x):
+    return jnp.prod(x * WITH_ZEROS, axis=0)
+
+
+def prod_one_zero(x):
+    return jnp.prod(x * WITH_ZEROS[0])
+
+
+def prod_axis(x):
+    return jnp.prod(x, axis=1, keepdims=True)
+
+
+def norm_axis(x):
+    return jnp.linalg.norm(x, axis=1)
+
+
+def sort_descending(x):
+    return jnp.sort(x, axis=0, descending=True)
+
+
+def diff_twice(x):
+    return jnp.diff(x, n=2, axis=0)
+
+
+def diag_of_vector(x):
+    return jnp.diag(x[0], 1)
+
+
+def hstack(x):
+    return jnp.hstack([x, x * x])
+
+
+def vstack(x):
+    return jnp.vstack([x, x[0]])
+
+
+def column_stack(x):
+    return jnp.column_stack([x, x[:, 0]])
+
+
+def dstack(x):
+    return jnp.dstack([x, jnp.sin(x)])
+
+
+def split(x):
+    left, right = jnp.split(x, 2, axis=1)
+    return left * jnp.sin(right)
+
+
+def array_split(x):
+    pieces = jnp.array_split(x, 3, axis=0)
+    return pieces[0] * pieces[2]  # the middle piece gets no gradient
+
+
+def concat(x):
+    return jnp.concat([x, jnp.cos(x)], axis=0)
+
+
+def square(x):
+    return x[:, :3] + 2.0 * jnp.eye(3)
+
+
+def inv(x):
+    return jnp.linalg.inv(square(x))
+
+
+def det(x):
+    return jnp.linalg.det(square(x))
+
+
+def solve_vector(x):
+    return jnp.linalg.solve(square(x), x[:, 3])
+
+
+def solve_matrix(x):
+    return jnp.linalg.solve(square(x), x)
+
+
+def polygamma(x):
+    return lax.polygamma(2.0, x * x + 0.5)
+
+
 CALLS = [
+    ('jnp.prod', prod_with_zeros), ('jnp.prod', prod_one_zero), ('jnp.prod', prod_axis),
+    ('jnp.linalg.norm', norm_axis), ('jnp.sort', sort_descending), ('jnp.diff', diff_twice),
+    ('jnp.diag', diag_of_vector), ('jnp.hstack', hstack), ('jnp.vstack', vstack),
+    ('jnp.column_stack', column_stack), ('jnp.dstack', dstack), ('jnp.split', split),
+    ('jnp.array_split', array_split), ('jnp.concat', concat), ('jnp.linalg.inv', inv),
+    ('jnp.linalg.det', det), ('jnp.linalg.solve', solve_vector),
+    ('jnp.linalg.solve', solve_matrix), ('lax.polygamma', polygamma),
     ('jnp.permute_dims', permute_dims),
     ('jnp.sum', sum_axis), ('jnp.mean', mean_axis), ('jnp.max', max_axis),
     ('jnp.var', var_axis), ('jnp.std', std_axis), ('jnp.cumsum', cumsum_axis),

@@ -229,3 +229,33 @@ def test_array_methods_mean_jax_functions_and_compile():
     x = jnp.array([0.3, -0.7, 1.1, 0.4, 0.2, 0.9])
     close(jax.jit(tangent.grad(methods))(x), jax.grad(methods)(x))
     check_all_modes(methods, x)
+
+
+def elu_of(x, alpha):
+    return jnp.sum(jax.nn.elu(x, alpha) * jnp.cos(x))
+
+
+def celu_of(x, alpha):
+    return jnp.sum(jax.nn.celu(x, alpha) ** 2)
+
+
+def leaky_relu_of(x, slope):
+    return jnp.sum(jax.nn.leaky_relu(x, slope) ** 2)
+
+
+@pytest.mark.parametrize('loss', [elu_of, celu_of, leaky_relu_of])
+def test_activation_parameter_gets_its_derivative(loss):
+    x, s = jnp.array([0.5, -2.0, -0.3, 0.8]), 0.7
+    for mine, theirs in zip(tangent.grad(loss, wrt=(0, 1))(x, s),
+                            jax.grad(loss, argnums=(0, 1))(x, s)):
+        close(mine, theirs)
+    v = jnp.array([1.0, 0.5, -0.2, 0.3])
+    close(tangent.autodiff(loss, wrt=(0, 1), mode='forward')(x, s, v, 1.0),
+          jax.jvp(loss, (x, s), (v, 1.0))[1])
+
+
+def test_prod_with_initial_raises_rather_than_drop_its_derivative():
+    def scaled_product(x, s):
+        return jnp.prod(x, initial=s)
+    with pytest.raises(TypeError, match="prod does not accept.*'initial'"):
+        tangent.grad(scaled_product, wrt=(0, 1))

@@ -50,7 +50,7 @@ def divide(g, z, x, y):
     return g / y, -g * z / y
 
 
-@elementwise(jnp.power, lax.pow, broadcasts=True)
+@elementwise(jnp.power, jnp.pow, lax.pow, broadcasts=True)
 def power(g, z, x, y):
     return g * tangent.power_slope(x, y), g * z * tangent.safe_log(x)
 
@@ -234,6 +234,56 @@ def hypot(g, z, x1, x2):
     return g * x1 / z, g * x2 / z
 
 
+# Piecewise x1 - k * x2, k a whole number constant between jumps.
+@elementwise(jnp.mod, jnp.remainder, broadcasts=True)
+def mod(g, z, x1, x2):
+    return g, -g * jnp.floor(x1 / x2)
+
+
+@elementwise(jnp.fmod, broadcasts=True)
+def fmod(g, z, x1, x2):
+    return g, -g * jnp.trunc(x1 / x2)
+
+
+# Real arguments only: the identity.
+@elementwise(jnp.real, jnp.conj, jnp.conjugate)
+def real(g, y, x):
+    return g
+
+
+# Finite values pass through; the others are replaced by the given values.
+@elementwise(jnp.nan_to_num, wrt=('x', 'nan', 'posinf', 'neginf'), broadcasts=True)
+def nan_to_num(g, y, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    return (g * jnp.isfinite(x), g * jnp.isnan(x), g * jnp.isposinf(x),
+            g * jnp.isneginf(x))
+
+
+@elementwise(lax.erf)
+def erf(g, y, x):
+    return g * (2.0 / math.sqrt(math.pi)) * lax.exp(-x * x)
+
+
+@elementwise(lax.erfc)
+def erfc(g, y, x):
+    return -g * (2.0 / math.sqrt(math.pi)) * lax.exp(-x * x)
+
+
+@elementwise(lax.lgamma)
+def lgamma(g, y, x):
+    return g * lax.digamma(x)
+
+
+@elementwise(lax.digamma)
+def digamma(g, y, x):
+    return g * lax.polygamma(1.0, x)
+
+
+# The order m is a whole number: no derivative flows through it.
+@elementwise(lax.polygamma, wrt='x')
+def polygamma(g, y, m, x):
+    return g * lax.polygamma(m + 1.0, x)
+
+
 # The condition picks a branch; it has no derivative.
 @elementwise(jnp.where, wrt=('x', 'y'), broadcasts=True)
 def where(g, z, condition, x, y):
@@ -295,14 +345,15 @@ def hard_tanh(g, y, x):
     return g * ((x > -1.0) & (x < 1.0))
 
 
-@elementwise(nn.elu, wrt='x')
+@elementwise(nn.elu, wrt=('x', 'alpha'), broadcasts=True)
 def elu(g, y, x, alpha=1.0):
-    return g * jnp.where(x > 0, 1.0, y + alpha)
+    return g * jnp.where(x > 0, 1.0, y + alpha), g * jnp.where(x > 0, 0.0, jnp.expm1(x))
 
 
-@elementwise(nn.celu, wrt='x')
+@elementwise(nn.celu, wrt=('x', 'alpha'), broadcasts=True)
 def celu(g, y, x, alpha=1.0):
-    return g * jnp.where(x > 0, 1.0, jnp.exp(x / alpha))
+    return (g * jnp.where(x > 0, 1.0, jnp.exp(x / alpha)),
+            g * jnp.where(x > 0, 0.0, jnp.expm1(x / alpha) - x / alpha * jnp.exp(x / alpha)))
 
 
 @elementwise(nn.selu)
@@ -310,9 +361,9 @@ def selu(g, y, x):
     return g * SELU_SCALE * jnp.where(x > 0, 1.0, SELU_ALPHA * jnp.exp(x))
 
 
-@elementwise(nn.leaky_relu, wrt='x')
+@elementwise(nn.leaky_relu, wrt=('x', 'negative_slope'), broadcasts=True)
 def leaky_relu(g, y, x, negative_slope=0.01):
-    return g * jnp.where(x >= 0, 1.0, negative_slope)
+    return g * jnp.where(x >= 0, 1.0, negative_slope), g * jnp.where(x >= 0, 0.0, x)
 
 
 @elementwise(nn.gelu, wrt='x')
@@ -354,6 +405,21 @@ def transpose(g, y, a, axes=None):
     return jnp.transpose(g, tangent_jax.inverse_permutation(axes))
 
 
+@linear(jnp.matrix_transpose, jnp.linalg.matrix_transpose)
+def matrix_transpose(g, y, x):
+    return jnp.swapaxes(g, -1, -2)
+
+
+@linear(jnp.diff)
+def diff(g, y, a, n=1, axis=-1, prepend=None, append=None):
+    return tangent_jax.diff_gradient(g, a, n, axis, prepend, append)
+
+
+@linear(jnp.diag)
+def diag(g, y, v, k=0):
+    return tangent_jax.diag_gradient(g, v, k)
+
+
 @linear(jnp.reshape)
 def reshape(g, y, a, shape=None):
     return jnp.reshape(g, jnp.shape(a))
@@ -374,7 +440,7 @@ def expand_dims(g, y, a, axis):
     return jnp.reshape(g, jnp.shape(a))
 
 
-@linear(jnp.atleast_1d, jnp.atleast_2d)
+@linear(jnp.atleast_1d, jnp.atleast_2d, jnp.atleast_3d)
 def atleast(g, y, x):
     return jnp.reshape(g, jnp.shape(x))
 
@@ -489,3 +555,13 @@ def tile_gradient(seed, y, g, A, reps):  # noqa: N803 - jax.numpy's name
 @linear(tangent_jax.repeat_gradient)
 def repeat_gradient(seed, y, g, a, repeats, axis):
     return jnp.repeat(seed, repeats, axis)
+
+
+@linear(tangent_jax.diff_gradient)
+def diff_gradient(seed, y, g, a, n, axis, prepend, append):
+    return jnp.diff(seed, n, axis)
+
+
+@linear(tangent_jax.diag_gradient)
+def diag_gradient(seed, y, g, v, k):
+    return jnp.diag(seed, k)

@@ -417,3 +417,112 @@ def without_weights(b: Any, function_name: str) -> float:
 def deviation(a: Any, axis: Any) -> Any:
     """``a`` minus its mean over ``axis`` (kept for broadcasting)."""
     return a - jnp.mean(a, axis=axis, keepdims=True)
+
+
+def _reduced_last(a: Any, axis: Any) -> tuple[Any, tuple]:
+    """``a`` with the axes of a reduction over ``axis`` moved last and joined into one,
+    and what ``_restored`` needs to undo it."""
+    rank = jnp.ndim(a)
+    reduced = _axes(axis, rank)
+    order = [i for i in range(rank) if i not in reduced] + list(reduced)
+    moved = jnp.transpose(a, order)
+    kept = moved.shape[:rank - len(reduced)]
+    return jnp.reshape(moved, kept + (-1,)), (order, moved.shape)
+
+
+def _restored(flat: Any, layout: tuple) -> Any:
+    order, shape = layout
+    return jnp.transpose(jnp.reshape(flat, shape), tuple(int(i) for i in np.argsort(order)))
+
+
+def others_product(a: Any, axis: Any = None) -> Any:
+    """For each element of ``a``, the product of the other elements of its reduction
+    over ``axis``: the derivative of ``jnp.prod``, exact at zeros (no division)."""
+    flat, layout = _reduced_last(a, axis)
+    ones = jnp.ones_like(flat[..., :1])
+    before = jnp.cumprod(jnp.concatenate([ones, flat[..., :-1]], -1), -1)
+    reversed_flat = jnp.flip(flat, -1)
+    after = jnp.flip(jnp.cumprod(jnp.concatenate([ones, reversed_flat[..., :-1]], -1), -1), -1)
+    return _restored(before * after, layout)
+
+
+def others_product_jvp(v: Any, a: Any, axis: Any = None) -> Any:
+    """The derivative of ``others_product(a, axis)`` in ``a`` applied to ``v``; the
+    Jacobian is symmetric, so this is its transpose too."""
+    flat, layout = _reduced_last(a, axis)
+    direction, _ = _reduced_last(v, axis)
+    diagonal = jnp.eye(flat.shape[-1], dtype=bool)
+    # Row j holds a with a_j set to 1, so that row's others_product at k is the
+    # product over i != j, k: the mixed second derivative of the product.
+    pairs = jnp.where(diagonal, 0.0, others_product(
+        jnp.where(diagonal, 1.0, flat[..., None, :]), -1))
+    return _restored(jnp.sum(pairs * direction[..., None, :], axis=-1), layout)
+
+
+def frobenius_only(ord: Any, function_name: str) -> float:  # noqa: A002 - jnp's name
+    """1.0, after checking that ``ord`` asks for the default norm: 2-norm of vectors,
+    Frobenius norm of matrices."""
+    if ord not in (None, 'fro'):
+        raise NotImplementedError(
+            f'the derivative of {function_name} with ord={ord!r} is not implemented by the '
+            f'JAX backend; only the default 2-norm / Frobenius norm (ord=None) is')
+    return 1.0
+
+
+_JOINS = {'hstack': jnp.hstack, 'vstack': jnp.vstack, 'column_stack': jnp.column_stack,
+          'dstack': jnp.dstack}
+
+
+def join(arrays: Any, how: str) -> Any:
+    """``jnp.<how>(arrays)`` for ``how`` one of hstack, vstack, column_stack, dstack."""
+    return _JOINS[how](arrays)
+
+
+def _joined_piece(a: Any, how: str) -> tuple[Any, int]:
+    """The shape ``a`` takes in ``jnp.<how>`` and the axis the pieces are joined on."""
+    shape = jnp.shape(a)
+    if how == 'vstack':
+        return jnp.shape(jnp.atleast_2d(a)), 0
+    if how == 'dstack':
+        return jnp.shape(jnp.atleast_3d(a)), 2
+    if how == 'column_stack':
+        return (shape + (1,) if len(shape) < 2 else shape), 1
+    return (shape or (1,)), (0 if len(shape) <= 1 else 1)  # hstack
+
+
+def joined_gradient(g: Any, arrays: Any, how: str) -> list:
+    """The gradient of ``join(arrays, how)``: g cut back into the pieces' shapes."""
+    pieces = [_joined_piece(a, how) for a in arrays]
+    axis = pieces[0][1]
+    ends = np.cumsum([shape[axis] for shape, _ in pieces])[:-1]
+    return [jnp.reshape(part, jnp.shape(a))
+            for part, a in zip(jnp.split(g, ends, axis=axis), arrays)]
+
+
+def diff_gradient(g: Any, a: Any, n: int, axis: int, prepend: Any, append: Any) -> Any:
+    """The gradient of ``jnp.diff(a, n, axis)``: the first difference's transpose
+    (g shifted down minus g) applied n times."""
+    if prepend is not None or append is not None:
+        raise NotImplementedError(
+            'the derivative of jnp.diff with prepend or append is not implemented by the '
+            'JAX backend; concatenate them to the array first')
+    rank = jnp.ndim(a)
+    for _ in range(n):
+        before = [(0, 0)] * rank
+        after = [(0, 0)] * rank
+        before[axis % rank], after[axis % rank] = (1, 0), (0, 1)
+        g = jnp.pad(g, before) - jnp.pad(g, after)
+    return g
+
+
+def diag_gradient(g: Any, v: Any, k: int) -> Any:
+    """The gradient of ``jnp.diag(v, k)``: the diagonal of g (v a vector), or g placed
+    on the diagonal (v a matrix, whose diagonal diag reads)."""
+    if jnp.ndim(v) == 1:
+        return jnp.diagonal(g, k)
+    return diagonal_gradient(g, v, k, 0, 1)
+
+
+def sort_order(a: Any, axis: Any, descending: bool) -> Any:
+    """The indices ``jnp.sort(a, axis, descending=...)`` reads ``a`` at."""
+    return jnp.argsort(a, axis=axis, stable=True, descending=descending)

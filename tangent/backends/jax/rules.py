@@ -69,6 +69,55 @@ def std_tangent(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
         ((tangent.array_size(a, axis) - ddof) * y)
 
 
+# NaNs count as zeros: no derivative reaches them, whatever the tangent holds there.
+# initial= and where= are left out of these templates: a call with them raises.
+@adjoint(jnp.nansum)
+def nansum(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = tangent_jax.unreduce_like(d[y], a, axis, keepdims) * jnp.logical_not(jnp.isnan(a))
+
+
+@tangent_(jnp.nansum)
+def nansum_tangent(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[y] = jnp.sum(d[a] * jnp.logical_not(jnp.isnan(a)), axis=axis, keepdims=keepdims)
+
+
+# Written without dividing by the elements, so that it holds at zeros. As for nansum,
+# initial= and where= are left out.
+@adjoint(jnp.prod)
+def prod(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = tangent_jax.unreduce_like(d[y], a, axis, keepdims) * tangent_jax.others_product(
+        a, axis)
+
+
+@tangent_(jnp.prod)
+def prod_tangent(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[y] = jnp.sum(d[a] * tangent_jax.others_product(a, axis), axis=axis, keepdims=keepdims)
+
+
+@adjoint(jnp.linalg.norm)
+def norm(y, x, ord=None, axis=None, keepdims=False):  # noqa: A002 - jnp's name
+    d[x] = tangent_jax.unreduce_like(d[y] / y, x, axis, keepdims) * x * \
+        tangent_jax.frobenius_only(ord, 'jnp.linalg.norm')
+
+
+@tangent_(jnp.linalg.norm)
+def norm_tangent(y, x, ord=None, axis=None, keepdims=False):  # noqa: A002 - jnp's name
+    d[y] = jnp.sum(x * d[x], axis=axis, keepdims=keepdims) / y * \
+        tangent_jax.frobenius_only(ord, 'jnp.linalg.norm')
+
+
+# Sorting moves elements: the gradient goes back to where each came from.
+@adjoint(jnp.sort)
+def sort(y, a, axis=-1, kind=None, order=None, stable=True, descending=False):
+    d[a] = tangent_jax.take_along_axis_gradient(
+        d[y], a, tangent_jax.sort_order(a, axis, descending), axis)
+
+
+@tangent_(jnp.sort)
+def sort_tangent(y, a, axis=-1, kind=None, order=None, stable=True, descending=False):
+    d[y] = jnp.take_along_axis(d[a], tangent_jax.sort_order(a, axis, descending), axis)
+
+
 @adjoint(nn.logsumexp)
 def logsumexp(y, a, axis=None, b=None, keepdims=False, return_sign=False):
     d[a] = tangent_jax.unreduce_like(d[y], a, axis, keepdims) * tangent_jax.without_weights(
@@ -149,6 +198,39 @@ def outer_tangent(z, a, b):
     d[z] = jnp.outer(d[a], b) + jnp.outer(a, d[b])
 
 
+@adjoint(jnp.linalg.inv)
+def inv(y, a):
+    d[a] = -jnp.matmul(jnp.matmul(jnp.swapaxes(y, -1, -2), d[y]), jnp.swapaxes(y, -1, -2))
+
+
+@tangent_(jnp.linalg.inv)
+def inv_tangent(y, a):
+    d[y] = -jnp.matmul(jnp.matmul(y, d[a]), y)
+
+
+@adjoint(jnp.linalg.det)
+def det(y, a):
+    d[a] = jnp.expand_dims(d[y] * y, (-2, -1)) * jnp.swapaxes(jnp.linalg.inv(a), -1, -2)
+
+
+@tangent_(jnp.linalg.det)
+def det_tangent(y, a):
+    d[y] = y * jnp.sum(jnp.swapaxes(jnp.linalg.inv(a), -1, -2) * d[a], axis=(-2, -1))
+
+
+# x = solve(a, b): b's gradient solves the transposed system; a's is minus its outer
+# product with x, as the gradient of a @ x in a.
+@adjoint(jnp.linalg.solve)
+def solve(y, a, b):
+    d[b] = jnp.linalg.solve(jnp.swapaxes(a, -1, -2), d[y])
+    d[a] = -tangent.grad_matmul_left(jnp.linalg.solve(jnp.swapaxes(a, -1, -2), d[y]), a, y)
+
+
+@tangent_(jnp.linalg.solve)
+def solve_tangent(y, a, b):
+    d[y] = jnp.linalg.solve(a, d[b] - jnp.matmul(d[a], y))
+
+
 # Joining and splitting -------------------------------------------------------------
 
 @adjoint(jnp.concatenate)
@@ -171,7 +253,101 @@ def stack_tangent(y, arrays, axis=0):
     d[y] = jnp.stack(tangent_jax.item_tangents(d[arrays], arrays), axis)
 
 
+adjoint(jnp.concat)(concatenate)
+tangent_(jnp.concat)(concatenate_tangent)
+
+
+@adjoint(jnp.hstack)
+def hstack(y, tup, dtype=None):
+    d[tup] = tangent_jax.joined_gradient(d[y], tup, 'hstack')
+
+
+@tangent_(jnp.hstack)
+def hstack_tangent(y, tup, dtype=None):
+    d[y] = jnp.hstack(tangent_jax.item_tangents(d[tup], tup))
+
+
+@adjoint(jnp.vstack)
+def vstack(y, tup, dtype=None):
+    d[tup] = tangent_jax.joined_gradient(d[y], tup, 'vstack')
+
+
+@tangent_(jnp.vstack)
+def vstack_tangent(y, tup, dtype=None):
+    d[y] = jnp.vstack(tangent_jax.item_tangents(d[tup], tup))
+
+
+@adjoint(jnp.dstack)
+def dstack(y, tup, dtype=None):
+    d[tup] = tangent_jax.joined_gradient(d[y], tup, 'dstack')
+
+
+@tangent_(jnp.dstack)
+def dstack_tangent(y, tup, dtype=None):
+    d[y] = jnp.dstack(tangent_jax.item_tangents(d[tup], tup))
+
+
+@adjoint(jnp.column_stack)
+def column_stack(y, tup):
+    d[tup] = tangent_jax.joined_gradient(d[y], tup, 'column_stack')
+
+
+@tangent_(jnp.column_stack)
+def column_stack_tangent(y, tup):
+    d[y] = jnp.column_stack(tangent_jax.item_tangents(d[tup], tup))
+
+
+@adjoint(jnp.split)
+def split(y, ary, indices_or_sections, axis=0):
+    d[ary] = jnp.concatenate(tangent_jax.item_tangents(d[y], y), axis)
+
+
+@tangent_(jnp.split)
+def split_tangent(y, ary, indices_or_sections, axis=0):
+    d[y] = jnp.split(d[ary], indices_or_sections, axis)
+
+
+@adjoint(jnp.array_split)
+def array_split(y, ary, indices_or_sections, axis=0):
+    d[ary] = jnp.concatenate(tangent_jax.item_tangents(d[y], y), axis)
+
+
+@tangent_(jnp.array_split)
+def array_split_tangent(y, ary, indices_or_sections, axis=0):
+    d[y] = jnp.array_split(d[ary], indices_or_sections, axis)
+
+
 # Helpers (so that generated code can be differentiated again) ------------------------
+
+@adjoint(tangent_jax.others_product)
+def others_product(y, a, axis=None):
+    d[a] = tangent_jax.others_product_jvp(d[y], a, axis)  # a symmetric Jacobian
+
+
+@tangent_(tangent_jax.others_product)
+def others_product_tangent(y, a, axis=None):
+    d[y] = tangent_jax.others_product_jvp(d[a], a, axis)
+
+
+@adjoint(tangent_jax.join)
+def join(y, arrays, how):
+    d[arrays] = tangent_jax.joined_gradient(d[y], arrays, how)
+
+
+@tangent_(tangent_jax.join)
+def join_tangent(y, arrays, how):
+    d[y] = tangent_jax.join(tangent_jax.item_tangents(d[arrays], arrays), how)
+
+
+@adjoint(tangent_jax.joined_gradient)
+def joined_gradient(y, g, arrays, how):
+    d[g] = tangent_jax.join(tangent_jax.item_tangents(d[y], arrays), how)
+
+
+@tangent_(tangent_jax.joined_gradient)
+def joined_gradient_tangent(y, g, arrays, how):
+    d[y] = tangent_jax.joined_gradient(d[g], arrays, how)
+
 
 @adjoint(tangent_jax.concatenate_gradient)
 def concatenate_gradient(y, g, arrays, axis):
@@ -238,4 +414,5 @@ non_differentiable.register_non_differentiable_functions(
     jax.lax.eq, jax.lax.ne, jax.lax.gt, jax.lax.ge, jax.lax.lt, jax.lax.le, jax.random.normal, jax.random.uniform,
     jax.random.PRNGKey, jax.random.key, jax.random.split,
     tangent_jax.extremum_share, tangent_jax.clip_share, tangent_jax.bound_share,
-    tangent_jax.inverse_permutation, tangent_jax.without_weights)
+    tangent_jax.inverse_permutation, tangent_jax.without_weights, tangent_jax.sort_order,
+    tangent_jax.frobenius_only, jnp.isposinf, jnp.isneginf)

@@ -259,3 +259,15 @@ def test_prod_with_initial_raises_rather_than_drop_its_derivative():
         return jnp.prod(x, initial=s)
     with pytest.raises(TypeError, match="prod does not accept.*'initial'"):
         tangent.grad(scaled_product, wrt=(0, 1))
+
+
+def einsum_loss(x):
+    return jnp.einsum('ij,ij->', x, x)
+
+
+def test_jax_function_without_a_rule_raises_naming_it_not_reading_jax_internals():
+    # jnp.einsum is Python code inside JAX: it is never differentiated from its source.
+    with pytest.raises(tangent.ReverseNotImplementedError, match='einsum'):
+        tangent.grad(einsum_loss)
+    with pytest.raises(tangent.ForwardNotImplementedError, match='einsum'):
+        tangent.autodiff(einsum_loss, mode='forward')

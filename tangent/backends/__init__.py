@@ -56,6 +56,8 @@ class Backend(NamedTuple):
         derivatives flow through this library's functions and another's raises
         ``MixedLibrariesError`` (another library would convert its values, off its
         compiler and autodiff), rather than differentiate the mixture.
+      primitives: its functions are never differentiated from their source (which
+        is the library's internals): one without a rule raises the error naming it.
     """
 
     name: str
@@ -67,6 +69,7 @@ class Backend(NamedTuple):
     array_methods: str | None = None
     eager: bool = False
     exclusive: bool = False
+    primitives: bool = False
 
 
 class ArrayMethods(NamedTuple):

@@ -44,7 +44,8 @@ def is_user_function(value: Any) -> bool:
     """A function written in Python outside NumPy, autograd and tangent itself."""
     module = getattr(value, '__module__', '') or ''
     return (isinstance(value, types.FunctionType)
-            and module.split('.')[0] not in ('numpy', 'tangent', 'autograd', 'builtins'))
+            and module.split('.')[0] not in ('numpy', 'tangent', 'autograd', 'builtins')
+            and not annotate.is_library_primitive(value))
 
 
 def _stored_names(target: gast.AST) -> set[str]:

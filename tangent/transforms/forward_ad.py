@@ -388,7 +388,8 @@ class ForwardAD:
         # missing rule, not source to read: tangent_of reports it.
         return (func is not None
                 and policy.derivation(func, 'forward') in (Derivation.SOURCE, Derivation.TRACED)
-                and isinstance(annotate.call_target(call)[0], types.FunctionType))
+                and isinstance(annotate.call_target(call)[0], types.FunctionType)
+                and not annotate.is_library_primitive(annotate.call_target(call)[0]))
 
     def subroutine(self, stmt, target, call) -> list:
         func, call_args = annotate.call_target(call)

@@ -683,7 +683,8 @@ class ReverseAD:
             self._no_rule(quoting.to_source(call.func), call,
                           annotate.unresolved_callee_advice(call))
         function, args = annotate.call_target(call)
-        if isinstance(function, types.FunctionType) and how is not Derivation.MISSING:
+        if isinstance(function, types.FunctionType) and how is not Derivation.MISSING and \
+                not annotate.is_library_primitive(function):
             return self.adjoint_subroutine(function, args, call, seed, state)
         self._no_rule(callable_name(func), call)
         return []

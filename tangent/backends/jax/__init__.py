@@ -26,4 +26,6 @@ register(Backend(
     array_methods='tangent.backends.jax.methods:ARRAY_METHODS',
     # NumPy would turn a JAX array into its own (and fail on a jit tracer).
     exclusive=True,
+    # jax.numpy's Python source is JAX's internals, not code to differentiate.
+    primitives=True,
 ))

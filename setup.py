@@ -16,6 +16,7 @@ setup(
         'test': ['pytest>=7', 'autograd>=1.6', 'hypothesis>=6', 'ipython>=8'],
         'tf': ['tensorflow>=2.15'],
         'scipy': ['scipy>=1.11'],
+        'jax': ['jax>=0.4.30'],
         'bench': ['autograd>=1.6', 'jax', 'jaxlib', 'torch==2.13.0'],
     },
     classifiers=[

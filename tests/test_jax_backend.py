@@ -271,3 +271,17 @@ def test_jax_function_without_a_rule_raises_naming_it_not_reading_jax_internals(
         tangent.grad(einsum_loss)
     with pytest.raises(tangent.ForwardNotImplementedError, match='einsum'):
         tangent.autodiff(einsum_loss, mode='forward')
+
+
+def indexed_update(x):
+    y = x.at[0].set(2.0)
+    return jnp.sum(y * y)
+
+
+def test_indexed_update_raises_rather_than_drop_the_derivative():
+    # x.at[i].set(v) has no rule: an error, never a zero gradient for x.
+    with pytest.raises(tangent.ReverseNotImplementedError, match='set'):
+        tangent.grad(indexed_update)(jnp.array([0.5, 0.7]))
+    with pytest.raises(tangent.ForwardNotImplementedError, match=r'x\.at'):
+        tangent.autodiff(indexed_update, mode='forward')(jnp.array([0.5, 0.7]),
+                                                         jnp.array([1.0, 0.0]))

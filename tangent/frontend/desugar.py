@@ -74,10 +74,13 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
             for receiver in (node.func.value if isinstance(node.func, gast.Attribute)
                              else None, node.func):
                 path = dotted_path(receiver) if receiver is not None else None
+                # x.at[0].set(v) reaches an array's own attribute (at): the array is no
+                # object to specialise on, and its method is resolved as any call's.
                 if path and '.' in path and path_root(path) in params and \
                         path_root(path) not in assigned and path not in found and \
                         not anno.has(receiver, Key.FUNC) and \
-                        path.split('.')[-1] not in array_names:
+                        path.split('.')[-1] not in array_names and \
+                        path.split('.')[1].partition('[')[0] not in array_names:
                     found.append(path)
     return found
 

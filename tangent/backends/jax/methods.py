@@ -5,9 +5,22 @@ rewrites them into those calls, so that the JAX rules apply.
 
 from __future__ import annotations
 
+import operator
+
 import jax.numpy as jnp
 
 from tangent.backends import ArrayMethods
+
+class _IndexUpdate:
+    """What ``x.at`` means in differentiated code: JAX's indexed update
+    (``x.at[i].set(v)``), which has no derivative rule yet. A callable that is not a
+    Python function, so that differentiating through it raises an error naming it
+    instead of reading JAX's source or dropping the derivative."""
+
+    __name__ = __qualname__ = 'x.at[...] (JAX indexed update)'
+    # Not a Python function (nor bound as a method): there is no source to read.
+    __call__ = operator.attrgetter('at')
+
 
 # Array method -> the jax.numpy function taking the array as its first argument.
 _METHODS = {
@@ -24,7 +37,7 @@ ARRAY_METHODS = ArrayMethods(
     methods=_METHODS,
     # Methods whose trailing positional arguments are one tuple: x.reshape(2, 3).
     shape_methods={'reshape': jnp.reshape, 'transpose': jnp.transpose},
-    attributes={'T': jnp.transpose, 'real': jnp.real},
+    attributes={'T': jnp.transpose, 'real': jnp.real, 'at': _IndexUpdate()},
     astype=jnp.asarray,
-    other_names=frozenset({'item', 'shape', 'ndim', 'size', 'dtype', 'at'}),
+    other_names=frozenset({'item', 'shape', 'ndim', 'size', 'dtype'}),
 )

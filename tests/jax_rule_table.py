@@ -284,6 +284,15 @@ def solve_matrix(x):
     return jnp.linalg.solve(square(x), x)
 
 
+def cholesky(x):
+    return jnp.linalg.cholesky(x[:, :3] @ x[:, :3].T + jnp.eye(3))
+
+
+def cholesky_of_unsymmetric(x):
+    # JAX symmetrizes the input: the derivative holds off the symmetric matrices too.
+    return jnp.linalg.cholesky(square(x) + 2.0 * jnp.eye(3))
+
+
 def polygamma(x):
     return lax.polygamma(2.0, x * x + 0.5)
 
@@ -296,6 +305,7 @@ CALLS = [
     ('jnp.array_split', array_split), ('jnp.concat', concat), ('jnp.linalg.inv', inv),
     ('jnp.linalg.det', det), ('jnp.linalg.solve', solve_vector),
     ('jnp.linalg.solve', solve_matrix), ('lax.polygamma', polygamma),
+    ('jnp.linalg.cholesky', cholesky), ('jnp.linalg.cholesky', cholesky_of_unsymmetric),
     ('jnp.permute_dims', permute_dims),
     ('jnp.sum', sum_axis), ('jnp.mean', mean_axis), ('jnp.max', max_axis),
     ('jnp.var', var_axis), ('jnp.std', std_axis), ('jnp.cumsum', cumsum_axis),

@@ -565,3 +565,14 @@ def diff_gradient(seed, y, g, a, n, axis, prepend, append):
 @linear(tangent_jax.diag_gradient)
 def diag_gradient(seed, y, g, v, k):
     return jnp.diag(seed, k)
+
+
+# Diagonal (element-wise) linear maps: each is its own transpose.
+@linear(tangent_jax.lower_half_diagonal)
+def lower_half_diagonal(g, y, x):
+    return tangent_jax.lower_half_diagonal(g)
+
+
+@linear(tangent_jax.symmetric_part)
+def symmetric_part(g, y, x):
+    return tangent_jax.symmetric_part(g)

@@ -526,3 +526,14 @@ def diag_gradient(g: Any, v: Any, k: int) -> Any:
 def sort_order(a: Any, axis: Any, descending: bool) -> Any:
     """The indices ``jnp.sort(a, axis, descending=...)`` reads ``a`` at."""
     return jnp.argsort(a, axis=axis, stable=True, descending=descending)
+
+
+def lower_half_diagonal(x: Any) -> Any:
+    """The strictly lower triangle of ``x`` and half its diagonal (the map that
+    carries a symmetric perturbation onto a Cholesky factor's)."""
+    return jnp.tril(x) - 0.5 * x * jnp.eye(jnp.shape(x)[-1], dtype=_float_dtype(x))
+
+
+def symmetric_part(x: Any) -> Any:
+    """``(x + x^T) / 2`` over the last two axes."""
+    return 0.5 * (x + jnp.swapaxes(x, -1, -2))

@@ -231,6 +231,24 @@ def solve_tangent(y, a, b):
     d[y] = jnp.linalg.solve(a, d[b] - jnp.matmul(d[a], y))
 
 
+# L = cholesky(a) for symmetric a (JAX symmetrizes its input): dL = L phi(L^-1 da L^-T),
+# phi the lower triangle with half the diagonal; the adjoint is that map's transpose.
+# upper= and symmetrize_input= are left out: a call with them raises.
+@adjoint(jnp.linalg.cholesky)
+def cholesky(y, a):
+    d[a] = tangent_jax.symmetric_part(jnp.matmul(jnp.matmul(
+        jnp.swapaxes(jnp.linalg.inv(y), -1, -2),
+        tangent_jax.lower_half_diagonal(jnp.matmul(jnp.swapaxes(y, -1, -2), d[y]))),
+        jnp.linalg.inv(y)))
+
+
+@tangent_(jnp.linalg.cholesky)
+def cholesky_tangent(y, a):
+    d[y] = jnp.matmul(y, tangent_jax.lower_half_diagonal(jnp.matmul(jnp.matmul(
+        jnp.linalg.inv(y), tangent_jax.symmetric_part(d[a])),
+        jnp.swapaxes(jnp.linalg.inv(y), -1, -2))))
+
+
 # Joining and splitting -------------------------------------------------------------
 
 @adjoint(jnp.concatenate)

@@ -293,6 +293,18 @@ def cholesky_of_unsymmetric(x):
     return jnp.linalg.cholesky(square(x) + 2.0 * jnp.eye(3))
 
 
+def tensordot(x):
+    return jnp.tensordot(x, jnp.cos(x), axes=([0], [0]))
+
+
+def tensordot_two(x):
+    return jnp.tensordot(x[:, :, None] * x[:, None, :2], jnp.transpose(x)[:, :2], 2)
+
+
+def inner(x):
+    return jnp.inner(x, jnp.sin(x[:2]))
+
+
 def polygamma(x):
     return lax.polygamma(2.0, x * x + 0.5)
 
@@ -306,6 +318,7 @@ CALLS = [
     ('jnp.linalg.det', det), ('jnp.linalg.solve', solve_vector),
     ('jnp.linalg.solve', solve_matrix), ('lax.polygamma', polygamma),
     ('jnp.linalg.cholesky', cholesky), ('jnp.linalg.cholesky', cholesky_of_unsymmetric),
+    ('jnp.tensordot', tensordot), ('jnp.tensordot', tensordot_two), ('jnp.inner', inner),
     ('jnp.permute_dims', permute_dims),
     ('jnp.sum', sum_axis), ('jnp.mean', mean_axis), ('jnp.max', max_axis),
     ('jnp.var', var_axis), ('jnp.std', std_axis), ('jnp.cumsum', cumsum_axis),

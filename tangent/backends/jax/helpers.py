@@ -327,11 +327,6 @@ def diagonal_gradient(g: Any, a: Any, offset: int, axis1: int, axis2: int) -> An
     return jnp.moveaxis(moved, (-2, -1), (axis1, axis2))
 
 
-def split_gradient(g: Any, ary: Any, indices_or_sections: Any, axis: int) -> Any:
-    """The gradient of ``jnp.split``: the pieces' gradients joined again."""
-    return jnp.concatenate(list(g), axis=axis)
-
-
 def concatenate_gradient(g: Any, arrays: Any, axis: Any) -> list:
     """The gradient of ``jnp.concatenate(arrays, axis)``: g cut back into the pieces."""
     if axis is None:
@@ -537,3 +532,41 @@ def lower_half_diagonal(x: Any) -> Any:
 def symmetric_part(x: Any) -> Any:
     """``(x + x^T) / 2`` over the last two axes."""
     return 0.5 * (x + jnp.swapaxes(x, -1, -2))
+
+
+def _tensordot_subscripts(rank_a: int, rank_b: int, axes: Any) -> tuple[str, str, str]:
+    """The einsum subscripts of ``a``, ``b`` and ``jnp.tensordot(a, b, axes)``."""
+    if isinstance(axes, int):
+        a_axes, b_axes = list(range(rank_a - axes, rank_a)), list(range(axes))
+    else:
+        a_axes, b_axes = ([i % rank for i in np.atleast_1d(part)]
+                          for part, rank in zip(axes, (rank_a, rank_b)))
+    letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
+    a_sub = list(letters[:rank_a])
+    b_sub = list(letters[rank_a:rank_a + rank_b])
+    for a_axis, b_axis in zip(a_axes, b_axes):
+        b_sub[b_axis] = a_sub[a_axis]
+    out = [c for i, c in enumerate(a_sub) if i not in a_axes] + \
+        [c for i, c in enumerate(b_sub) if i not in b_axes]
+    return ''.join(a_sub), ''.join(b_sub), ''.join(out)
+
+
+def tensordot_gradient_left(g: Any, a: Any, b: Any, axes: Any) -> Any:
+    """The gradient of ``jnp.tensordot(a, b, axes)`` for ``a``."""
+    a_sub, b_sub, out = _tensordot_subscripts(jnp.ndim(a), jnp.ndim(b), axes)
+    return jnp.einsum(f'{out},{b_sub}->{a_sub}', g, b)
+
+
+def tensordot_gradient_right(g: Any, a: Any, b: Any, axes: Any) -> Any:
+    """The gradient of ``jnp.tensordot(a, b, axes)`` for ``b``."""
+    a_sub, b_sub, out = _tensordot_subscripts(jnp.ndim(a), jnp.ndim(b), axes)
+    return jnp.einsum(f'{out},{a_sub}->{b_sub}', g, a)
+
+
+def inner_axes(a: Any, b: Any) -> tuple:
+    """``jnp.inner(a, b)`` as ``jnp.tensordot(a, b, inner_axes(a, b))``: the last axes."""
+    if jnp.ndim(a) == 0 or jnp.ndim(b) == 0:
+        raise NotImplementedError(
+            'the derivative of jnp.inner with a scalar operand is not implemented by the JAX '
+            'backend; multiply instead (a * b)')
+    return ((jnp.ndim(a) - 1,), (jnp.ndim(b) - 1,))

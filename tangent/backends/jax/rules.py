@@ -156,8 +156,8 @@ def log_softmax_tangent(y, x, axis=-1):
 
 @adjoint(jnp.matmul)
 def matmul(z, a, b):
-    d[a] = tangent.grad_matmul_left(d[z], a, b)
-    d[b] = tangent.grad_matmul_right(d[z], a, b)
+    d[a] = tangent_jax.grad_matmul_left(d[z], a, b)
+    d[b] = tangent_jax.grad_matmul_right(d[z], a, b)
 
 
 @tangent_(jnp.matmul)
@@ -167,8 +167,8 @@ def matmul_tangent(z, a, b):
 
 @adjoint(jnp.dot)
 def dot(z, a, b):
-    d[a] = tangent.grad_dot(d[z], a, b)
-    d[b] = tangent.grad_dot_right(d[z], a, b)
+    d[a] = tangent_jax.grad_dot(d[z], a, b)
+    d[b] = tangent_jax.grad_dot_right(d[z], a, b)
 
 
 @tangent_(jnp.dot)
@@ -198,6 +198,28 @@ def outer_tangent(z, a, b):
     d[z] = jnp.outer(d[a], b) + jnp.outer(a, d[b])
 
 
+@adjoint(jnp.tensordot)
+def tensordot(y, a, b, axes=2):
+    d[a] = tangent_jax.tensordot_gradient_left(d[y], a, b, axes)
+    d[b] = tangent_jax.tensordot_gradient_right(d[y], a, b, axes)
+
+
+@tangent_(jnp.tensordot)
+def tensordot_tangent(y, a, b, axes=2):
+    d[y] = jnp.tensordot(d[a], b, axes) + jnp.tensordot(a, d[b], axes)
+
+
+@adjoint(jnp.inner)
+def inner(y, a, b):
+    d[a] = tangent_jax.tensordot_gradient_left(d[y], a, b, tangent_jax.inner_axes(a, b))
+    d[b] = tangent_jax.tensordot_gradient_right(d[y], a, b, tangent_jax.inner_axes(a, b))
+
+
+@tangent_(jnp.inner)
+def inner_tangent(y, a, b):
+    d[y] = jnp.inner(d[a], b) + jnp.inner(a, d[b])
+
+
 @adjoint(jnp.linalg.inv)
 def inv(y, a):
     d[a] = -jnp.matmul(jnp.matmul(jnp.swapaxes(y, -1, -2), d[y]), jnp.swapaxes(y, -1, -2))
@@ -223,7 +245,7 @@ def det_tangent(y, a):
 @adjoint(jnp.linalg.solve)
 def solve(y, a, b):
     d[b] = jnp.linalg.solve(jnp.swapaxes(a, -1, -2), d[y])
-    d[a] = -tangent.grad_matmul_left(jnp.linalg.solve(jnp.swapaxes(a, -1, -2), d[y]), a, y)
+    d[a] = -tangent_jax.grad_matmul_left(jnp.linalg.solve(jnp.swapaxes(a, -1, -2), d[y]), a, y)
 
 
 @tangent_(jnp.linalg.solve)
@@ -347,6 +369,79 @@ def others_product_tangent(y, a, axis=None):
     d[y] = tangent_jax.others_product_jvp(d[a], a, axis)
 
 
+# The JAX versions of the matmul and dot gradients, called by the rules above (the
+# generic tangent.grad_matmul_left's own rules are NumPy's): bilinear, like tensordot's.
+@adjoint(tangent_jax.grad_matmul_left)
+def grad_matmul_left(z, dz, x, y):
+    d[dz] = tangent.unbroadcast(jnp.matmul(d[z], y), dz)
+    d[y] = tangent_jax.grad_matmul_right(dz, d[z], y)
+
+
+@tangent_(tangent_jax.grad_matmul_left)
+def grad_matmul_left_tangent(z, dz, x, y):
+    d[z] = tangent_jax.grad_matmul_left(d[dz], x, y) + tangent_jax.grad_matmul_left(dz, x, d[y])
+
+
+@adjoint(tangent_jax.grad_matmul_right)
+def grad_matmul_right(z, dz, x, y):
+    d[dz] = tangent.unbroadcast(jnp.matmul(x, d[z]), dz)
+    d[x] = tangent_jax.grad_matmul_left(dz, x, d[z])
+
+
+@tangent_(tangent_jax.grad_matmul_right)
+def grad_matmul_right_tangent(z, dz, x, y):
+    d[z] = tangent_jax.grad_matmul_right(d[dz], x, y) + \
+        tangent_jax.grad_matmul_right(dz, d[x], y)
+
+
+@adjoint(tangent_jax.grad_dot)
+def grad_dot(z, dy, x1, x2):
+    d[dy] = jnp.dot(d[z], x2)
+    d[x2] = tangent_jax.grad_dot_right(dy, d[z], x2)
+
+
+@tangent_(tangent_jax.grad_dot)
+def grad_dot_tangent(z, dy, x1, x2):
+    d[z] = tangent_jax.grad_dot(d[dy], x1, x2) + tangent_jax.grad_dot(dy, x1, d[x2])
+
+
+@adjoint(tangent_jax.grad_dot_right)
+def grad_dot_right(z, dy, x1, x2):
+    d[dy] = jnp.dot(x1, d[z])
+    d[x1] = tangent_jax.grad_dot(dy, x1, d[z])
+
+
+@tangent_(tangent_jax.grad_dot_right)
+def grad_dot_right_tangent(z, dy, x1, x2):
+    d[z] = tangent_jax.grad_dot_right(d[dy], x1, x2) + tangent_jax.grad_dot_right(dy, d[x1], x2)
+
+
+# The tensordot gradients are bilinear: in the seed they are the transpose of
+# tensordot itself, in the other operand the other gradient.
+@adjoint(tangent_jax.tensordot_gradient_left)
+def tensordot_gradient_left(y, g, a, b, axes):
+    d[g] = jnp.tensordot(d[y], b, axes)
+    d[b] = tangent_jax.tensordot_gradient_right(g, d[y], b, axes)
+
+
+@tangent_(tangent_jax.tensordot_gradient_left)
+def tensordot_gradient_left_tangent(y, g, a, b, axes):
+    d[y] = tangent_jax.tensordot_gradient_left(d[g], a, b, axes) + \
+        tangent_jax.tensordot_gradient_left(g, a, d[b], axes)
+
+
+@adjoint(tangent_jax.tensordot_gradient_right)
+def tensordot_gradient_right(y, g, a, b, axes):
+    d[g] = jnp.tensordot(a, d[y], axes)
+    d[a] = tangent_jax.tensordot_gradient_left(g, a, d[y], axes)
+
+
+@tangent_(tangent_jax.tensordot_gradient_right)
+def tensordot_gradient_right_tangent(y, g, a, b, axes):
+    d[y] = tangent_jax.tensordot_gradient_right(d[g], a, b, axes) + \
+        tangent_jax.tensordot_gradient_right(g, d[a], b, axes)
+
+
 @adjoint(tangent_jax.join)
 def join(y, arrays, how):
     d[arrays] = tangent_jax.joined_gradient(d[y], arrays, how)
@@ -433,4 +528,4 @@ non_differentiable.register_non_differentiable_functions(
     jax.random.PRNGKey, jax.random.key, jax.random.split,
     tangent_jax.extremum_share, tangent_jax.clip_share, tangent_jax.bound_share,
     tangent_jax.inverse_permutation, tangent_jax.without_weights, tangent_jax.sort_order,
-    tangent_jax.frobenius_only, jnp.isposinf, jnp.isneginf)
+    tangent_jax.frobenius_only, tangent_jax.inner_axes, jnp.isposinf, jnp.isneginf)

@@ -337,3 +337,11 @@ def test_indexed_update_raises_rather_than_drop_the_derivative():
     with pytest.raises(tangent.ForwardNotImplementedError, match=r'x\.at'):
         tangent.autodiff(indexed_update, mode='forward')(jnp.array([0.5, 0.7]),
                                                          jnp.array([1.0, 0.0]))
+
+
+def test_logsumexp_with_return_sign_raises():
+    def signed(x):
+        value, sign = jax.nn.logsumexp(x, return_sign=True)
+        return value * sign
+    with pytest.raises(TypeError, match="logsumexp does not accept.*'return_sign'"):
+        tangent.grad(signed)

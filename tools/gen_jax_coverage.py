@@ -45,7 +45,7 @@ NOTES = {
     'jnp.linalg.solve': 'in a and b, b a vector or a matrix',
     'jnp.split': 'pieces left unused get a zero gradient',
     'jnp.array_split': 'pieces left unused get a zero gradient',
-    'jax.nn.logsumexp': 'any axis, keepdims; weights b raise; return_sign=True not covered',
+    'jax.nn.logsumexp': 'any axis, keepdims; weights b, return_sign= and where= raise',
     'jax.nn.gelu': 'approximate=True and False',
     'jax.nn.elu': 'in x and alpha',
     'jax.nn.celu': 'in x and alpha',

@@ -118,14 +118,15 @@ def sort_tangent(y, a, axis=-1, kind=None, order=None, stable=True, descending=F
     d[y] = jnp.take_along_axis(d[a], tangent_jax.sort_order(a, axis, descending), axis)
 
 
+# return_sign= (a tuple result) and where= are left out: a call with them raises.
 @adjoint(nn.logsumexp)
-def logsumexp(y, a, axis=None, b=None, keepdims=False, return_sign=False):
+def logsumexp(y, a, axis=None, b=None, keepdims=False):
     d[a] = tangent_jax.unreduce_like(d[y], a, axis, keepdims) * tangent_jax.without_weights(
         b, 'jax.nn.logsumexp') * jnp.exp(a - tangent_jax.expand_reduced(y, a, axis, keepdims))
 
 
 @tangent_(nn.logsumexp)
-def logsumexp_tangent(y, a, axis=None, b=None, keepdims=False, return_sign=False):
+def logsumexp_tangent(y, a, axis=None, b=None, keepdims=False):
     d[y] = jnp.sum(d[a] * tangent_jax.without_weights(b, 'jax.nn.logsumexp') * jnp.exp(
         a - tangent_jax.expand_reduced(y, a, axis, keepdims)), axis=axis, keepdims=keepdims)
 

@@ -305,6 +305,18 @@ def inner(x):
     return jnp.inner(x, jnp.sin(x[:2]))
 
 
+def astype(x):
+    return x.astype(jnp.float32).astype(jnp.float64)
+
+
+def astype_int(x):
+    return (3.0 * x).astype(jnp.int32) * x  # the cast is piecewise constant: no derivative
+
+
+def asarray_of_items(x):
+    return jnp.asarray([x[0, 0], x[1, 2] * x[0, 1]])
+
+
 def polygamma(x):
     return lax.polygamma(2.0, x * x + 0.5)
 
@@ -319,6 +331,7 @@ CALLS = [
     ('jnp.linalg.solve', solve_matrix), ('lax.polygamma', polygamma),
     ('jnp.linalg.cholesky', cholesky), ('jnp.linalg.cholesky', cholesky_of_unsymmetric),
     ('jnp.tensordot', tensordot), ('jnp.tensordot', tensordot_two), ('jnp.inner', inner),
+    ('jnp.asarray', astype), ('jnp.asarray', asarray_of_items), ('jnp.asarray', astype_int),
     ('jnp.permute_dims', permute_dims),
     ('jnp.sum', sum_axis), ('jnp.mean', mean_axis), ('jnp.max', max_axis),
     ('jnp.var', var_axis), ('jnp.std', std_axis), ('jnp.cumsum', cumsum_axis),

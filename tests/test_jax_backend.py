@@ -274,7 +274,7 @@ def methods(x):
     return (m.max(axis=1).sum() + m.cumsum(axis=0).sum() * m.var() + m.std(axis=0).mean()
             + m.clip(-0.2, 0.5).sum() + m.take(jnp.array([0, 2]), axis=1).sum()
             + m.diagonal().sum() + m.ravel().min() + m.swapaxes(0, 1).sum() + m.T.mean()
-            + m.trace())
+            + m.trace() + (m.mT @ m).sum())
 
 
 def test_array_methods_mean_jax_functions_and_compile():

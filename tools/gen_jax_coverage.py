@@ -23,6 +23,8 @@ SHORT = {'jax.numpy': 'jnp', 'jax.numpy.linalg': 'jnp.linalg', 'jax.nn': 'jax.nn
 
 # What a user should know about a rule beyond "it exists", by public name.
 NOTES = {
+    'jnp.asarray': ('a cast (x.astype(dtype)): the derivative cast back; 0 through a cast '
+                    'to integers'),
     'jnp.prod': 'exact at zeros (no division); initial= and where= raise',
     'jnp.nansum': 'NaNs get no derivative; initial= and where= raise',
     'jnp.max': 'ties share the gradient equally',

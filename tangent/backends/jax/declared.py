@@ -576,3 +576,8 @@ def lower_half_diagonal(g, y, x):
 @linear(tangent_jax.symmetric_part)
 def symmetric_part(g, y, x):
     return tangent_jax.symmetric_part(g)
+
+
+@linear(tangent_jax.cast_gradient)
+def cast_gradient(seed, y, g, like, dtype):
+    return tangent_jax.cast_gradient(seed, g, dtype)

@@ -570,3 +570,11 @@ def inner_axes(a: Any, b: Any) -> tuple:
             'the derivative of jnp.inner with a scalar operand is not implemented by the JAX '
             'backend; multiply instead (a * b)')
     return ((jnp.ndim(a) - 1,), (jnp.ndim(b) - 1,))
+
+
+def cast_gradient(g: Any, like: Any, dtype: Any) -> Any:
+    """A derivative through a cast to ``dtype``, in the floating dtype of ``like``: zero
+    for a cast to integers or booleans (piecewise constant), else ``g`` cast."""
+    if dtype is not None and not jnp.issubdtype(dtype, jnp.inexact):
+        return jnp.zeros(jnp.shape(like), _float_dtype(like))
+    return astype(g, like)

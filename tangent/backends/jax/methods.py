@@ -37,7 +37,8 @@ ARRAY_METHODS = ArrayMethods(
     methods=_METHODS,
     # Methods whose trailing positional arguments are one tuple: x.reshape(2, 3).
     shape_methods={'reshape': jnp.reshape, 'transpose': jnp.transpose},
-    attributes={'T': jnp.transpose, 'real': jnp.real, 'at': _IndexUpdate()},
+    attributes={'T': jnp.transpose, 'mT': jnp.matrix_transpose, 'real': jnp.real,
+                'at': _IndexUpdate()},
     astype=jnp.asarray,
     other_names=frozenset({'item', 'shape', 'ndim', 'size', 'dtype'}),
 )

@@ -131,6 +131,17 @@ def logsumexp_tangent(y, a, axis=None, b=None, keepdims=False):
         a - tangent_jax.expand_reduced(y, a, axis, keepdims)), axis=axis, keepdims=keepdims)
 
 
+# A cast (x.astype(dtype) means jnp.asarray(x, dtype=dtype)).
+@adjoint(jnp.asarray)
+def asarray(y, a, dtype=None, order=None):
+    d[a] = tangent_jax.cast_gradient(d[y], a, dtype)
+
+
+@tangent_(jnp.asarray)
+def asarray_tangent(y, a, dtype=None, order=None):
+    d[y] = tangent_jax.cast_gradient(d[a], y, dtype)
+
+
 # Softmax -------------------------------------------------------------------------
 
 @adjoint(nn.softmax)

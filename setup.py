@@ -17,6 +17,7 @@ setup(
         'tf': ['tensorflow>=2.15'],
         'scipy': ['scipy>=1.11'],
         'torch': ['torch==2.13.0'],
+        'jax': ['jax>=0.4.30'],
         'bench': ['autograd>=1.6', 'jax', 'jaxlib', 'torch==2.13.0'],
     },
     classifiers=[

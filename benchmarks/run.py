@@ -343,8 +343,9 @@ def _pytorch_table(results: dict) -> list[str]:
 
 
 def markdown(results: dict, systems: list[System]) -> str:
+    # tangent on PyTorch and on JAX (tangent_*) have tables of their own.
     peers = [s for s in systems if s.name not in ('hand', 'tangent')
-             and getattr(s, 'table', '') != 'pytorch']
+             and getattr(s, 'table', '') != 'pytorch' and not s.name.startswith('tangent_')]
     header = (['workload', 'hand', 'tangent', 'tangent/hand']
               + [peer.label for peer in peers] + ['JAX jit compile']
               + [f'vs {peer.label}' for peer in peers])
@@ -370,6 +371,26 @@ def markdown(results: dict, systems: list[System]) -> str:
               '`JAX jit compile`: the first call of the jitted gradient (trace and compile), '
               'not included in the JAX jit column.', '']
     lines += _pytorch_table(results)
+    on_jax = [result['systems'] for result in results['workloads'].values()]
+    if any('tangent_jax' in timings for timings in on_jax):
+        jax_rows = []
+        for name, result in results['workloads'].items():
+            timings = result['systems']
+            missing = {'status': 'n/a'}
+            mine, mine_jit = (timings.get(key, missing) for key in ('tangent_jax',
+                                                                    'tangent_jax_jit'))
+            jax_rows.append([name, _cell(mine), _cell(timings.get('jax', missing)),
+                             _ratio(timings.get('jax', missing), mine), _cell(mine_jit),
+                             _cell(timings.get('jax_jit', missing)),
+                             _ratio(timings.get('jax_jit', missing), mine_jit),
+                             format_seconds(mine_jit.get('compile_seconds'))])
+        lines += ['## tangent on JAX against JAX\'s own autodiff', '']
+        lines += _table(['workload', 'tangent on JAX', 'JAX', 'vs JAX', 'tangent on JAX jit',
+                         'JAX jit', 'vs JAX jit', 'tangent jit compile'], jax_rows, 'lrrrrrrr')
+        lines += ['', 'The workload with `np` bound to `jax.numpy`: tangent\'s generated '
+                  'gradient, op by op and compiled by `jax.jit`, against `jax.grad` run the '
+                  'same two ways. `vs X`: X time / tangent time (above 1 = tangent faster).',
+                  '']
     codegen_rows = []
     for name, result in results['workloads'].items():
         codegen = result.get('codegen')

@@ -15,6 +15,7 @@ does).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.metadata
 import sys
@@ -336,6 +337,48 @@ class JaxJit(_JaxBase):
         return self._built(compiled, inputs, workload, compile_seconds)
 
 
+class TangentJax(_JaxBase):
+    """tangent's derivative of the workload written with jax.numpy (``np`` rebound to
+    ``jnp``), run op by op: against the JAX column, JAX's own autodiff."""
+    name = 'tangent_jax'
+    label = 'tangent on JAX'
+
+    def _derivative(self, workload, args):
+        self._jax()
+        import jax.numpy as jnp
+
+        rebound = dataclasses.replace(workload, function=rebind(workload.function, jnp))
+        _, inputs = super()._derivative(workload, args)
+        derivative = tangent_derivative(rebound)
+        if workload.kind == 'hvp':
+            def hvp(*args_and_v):
+                *f_args, v = args_and_v
+                return derivative(*f_args, 1.0, v)
+
+            return hvp, inputs
+        return derivative, inputs
+
+    def build(self, workload, args):
+        derivative, inputs = self._derivative(workload, args)
+        return self._built(derivative, inputs, workload)
+
+
+class TangentJaxJit(TangentJax):
+    """As ``TangentJax``, the generated derivative compiled by ``jax.jit``."""
+    name = 'tangent_jax_jit'
+    label = 'tangent on JAX jit'
+
+    def build(self, workload, args):
+        jax = self._jax()
+        derivative, inputs = self._derivative(workload, args)
+        compiled = jax.jit(derivative)
+        start = time.perf_counter()
+        jax.block_until_ready(compiled(*inputs))  # traces and compiles
+        compile_seconds = time.perf_counter() - start
+        return self._built(compiled, inputs, workload, compile_seconds)
+
+
 SYSTEMS: list[System] = [Hand(), Tangent(), Autograd(), Torch(), Jax(), JaxJit(),
-                         TangentTorch(), TorchCompiled(), TangentTorchCompiled()]
+                         TangentTorch(), TorchCompiled(), TangentTorchCompiled(), TangentJax(),
+                         TangentJaxJit()]
 PEERS = [system for system in SYSTEMS if isinstance(system, _Peer)]

@@ -95,20 +95,6 @@ class ReverseNotImplementedError(NotImplementedError):
         super().__init__(f'No derivative is registered for {func_name}{reason}. {advice}')
 
 
-class MixedLibrariesError(TypeError):
-    """A differentiated function applies the functions of two array libraries to its
-    differentiated values where one of them does not mix (a NumPy function on a PyTorch
-    tensor): its derivative would leave the library."""
-
-    def __init__(self, first: str, second: str, where: str):
-        super().__init__(
-            f'{where}: the function mixes {first} and {second} on differentiated values, '
-            f'which tangent does not differentiate ({first} functions applied to {second} '
-            f'values, or the other way round, convert them silently). Use one library\'s '
-            f'functions throughout (torch.sin, not np.sin, on a tensor), or convert '
-            f'explicitly outside the differentiated function.')
-
-
 class ComplexNumberError(TypeError):
     """A complex value reached differentiated code: tangent differentiates real
     numbers only, and a complex intermediate would give a wrong real gradient."""
@@ -144,6 +130,26 @@ OBJECT_ATTRIBUTE = (
     'numbers, arrays, and lists, tuples and dicts of them, not the attributes of other '
     'objects. Differentiate with respect to the arrays themselves (pass them in as '
     'arguments, or as a dict of them), or leave the object out of wrt.')
+
+
+class MixedLibrariesError(TypeError):
+    """A differentiated function passes derivatives through the functions of two
+    array libraries, one of which keeps its values to itself (its backend is
+    ``exclusive``): the other library would turn its values into its own, silently
+    off its autodiff, its compiler and its device."""
+
+    def __init__(self, function_name: str, uses: list[tuple[str, str, str]],
+                 detail: str = ''):
+        """``uses``: (library, the call, where) for each library, first use first;
+        ``detail`` says what happened instead, when no call is known."""
+        listed = ' and '.join(f"{library}'s {call} ({where})" for library, call, where in uses)
+        libraries = ' and '.join(library for library, _, _ in uses)
+        super().__init__(
+            f'{function_name} mixes {libraries} on the values being differentiated: '
+            f'{detail or "it calls " + listed}. tangent differentiates a function written '
+            f'with one array library: call its functions throughout (torch.sin rather than '
+            f'np.sin on a tensor, jnp.sum rather than np.sum on a JAX array), or convert '
+            f'explicitly outside the differentiated function.')
 
 
 class SourceNotAvailableError(ValueError):

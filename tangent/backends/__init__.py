@@ -24,11 +24,12 @@ import types
 from typing import Any, Callable, Mapping, NamedTuple
 
 from tangent import runtime
+from tangent.errors import MixedLibrariesError, callable_name
 from tangent.runtime import dispatch
 
 __all__ = ['Backend', 'ArrayMethods', 'LibraryCall', 'register', 'registered', 'owner_of',
            'owns_module', 'load', 'load_for', 'stands_for', 'traced_vjp', 'array_methods',
-           'call_contexts', 'check_unmixed', 'instance_call',
+           'array_methods_for', 'call_contexts', 'check_unmixed', 'instance_call',
            'provide_derivatives', 'derivative_of']
 
 
@@ -60,9 +61,12 @@ class Backend(NamedTuple):
       instance_call: ``'module:function'`` naming ``run(cls)``: the method calling an
         instance of ``cls`` runs, when the class whose ``__call__`` it inherits belongs
         to this library and wraps another method (a PyTorch module runs ``forward``).
-      exclusive: its values do not mix with another library's: a function applying
-        this backend's functions and another backend's to differentiated values
-        raises ``MixedLibrariesError`` when its derivative is written.
+      exclusive: its values go through its own functions only: a function whose
+        derivatives flow through this library's functions and another's raises
+        ``MixedLibrariesError`` (another library would convert its values, off its
+        compiler and autodiff), rather than differentiate the mixture.
+      primitives: its functions are never differentiated from their source (which
+        is the library's internals): one without a rule raises the error naming it.
     """
 
     name: str
@@ -76,6 +80,7 @@ class Backend(NamedTuple):
     call_context: str | None = None
     instance_call: str | None = None
     exclusive: bool = False
+    primitives: bool = False
 
 
 class LibraryCall(NamedTuple):
@@ -272,18 +277,32 @@ def instance_call(cls: type) -> Callable | None:
     return _attribute(backend.instance_call)(cls)
 
 
-def check_unmixed(seen: dict, func: Any, where: str) -> None:
-    """Note that a differentiated value reaches ``func``; raise ``MixedLibrariesError``
-    when ``seen`` (the backends noted so far in one function) and ``func``'s backend
-    are two, one of them exclusive."""
+def check_unmixed(seen: dict, func: Any, where: str, function_name: str) -> None:
+    """Note that a rule of ``func`` differentiates a value, at ``where``; raise
+    ``MixedLibrariesError`` once ``seen`` (the libraries noted so far in the function
+    ``function_name``, by name) holds two, one of them ``exclusive``."""
     backend = owner_of(func)
-    if backend is None:
+    if backend is None or backend.name in seen:
         return
-    for other in seen.values():
-        if other.name != backend.name and (other.exclusive or backend.exclusive):
-            from tangent.errors import MixedLibrariesError
-            raise MixedLibrariesError(other.name, backend.name, where)
-    seen.setdefault(backend.name, backend)
+    seen[backend.name] = (backend, callable_name(func), where)
+    if len(seen) > 1 and any(noted.exclusive for noted, _, _ in seen.values()):
+        raise MixedLibrariesError(function_name, [
+            (library, call, place) for library, (_, call, place) in seen.items()])
+
+
+def array_methods_for(free: Mapping[str, Any]) -> list[ArrayMethods]:
+    """``array_methods()`` in the order a function's methods are resolved: first the
+    libraries its free values (``jnp``, ``jnp.sin``) belong to, the base library
+    (``eager``) last among them, so that ``x.max()`` in a function written with one
+    library means that library's ``max``; then the others, in registration order."""
+    used = {backend.name for backend in
+            (owner_of(value) for value in free.values()) if backend is not None}
+    tables = [(backend, _attribute(backend.array_methods))
+              for backend in list(_backends.values())
+              if backend.array_methods is not None and backend.name in _loaded]
+    # sorted() is stable: libraries tied on both counts keep their registration order.
+    return [table for backend, table in sorted(
+        tables, key=lambda pair: (pair[0].name not in used, pair[0].eager))]
 
 
 # The API hands over how to differentiate a user function, for the helpers of
@@ -311,3 +330,4 @@ from tangent.backends import numpy as _numpy  # noqa: E402,F401
 from tangent.backends import tensorflow as _tensorflow  # noqa: E402,F401
 from tangent.backends import scipy as _scipy  # noqa: E402,F401
 from tangent.backends import torch as _torch  # noqa: E402,F401
+from tangent.backends import jax as _jax  # noqa: E402,F401

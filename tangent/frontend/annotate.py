@@ -686,6 +686,13 @@ def is_non_differentiable_operation(node: gast.AST) -> bool:
     return func is not None and non_differentiable.is_non_differentiable(func)
 
 
+def is_library_primitive(func: Any) -> bool:
+    """Whether ``func`` belongs to a backend whose functions are ``primitives``: never
+    read from source, so that one without a rule has no derivative."""
+    backend = backends.owner_of(func)
+    return backend is not None and backend.primitives
+
+
 def is_non_differentiable_call(call: gast.Call) -> bool:
     """A call whose result never carries a derivative."""
     func = callee(call)

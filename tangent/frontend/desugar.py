@@ -75,10 +75,13 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
             for receiver in (node.func.value if isinstance(node.func, gast.Attribute)
                              else None, node.func):
                 path = dotted_path(receiver) if receiver is not None else None
+                # x.at[0].set(v) reaches an array's own attribute (at): the array is no
+                # object to specialise on, and its method is resolved as any call's.
                 if path and '.' in path and path_root(path) in params and \
                         path_root(path) not in assigned and path not in found and \
                         not anno.has(receiver, Key.FUNC) and \
-                        path.split('.')[-1] not in array_names:
+                        path.split('.')[-1] not in array_names and \
+                        path.split('.')[1].partition('[')[0] not in array_names:
                     found.append(path)
     return found
 
@@ -275,20 +278,13 @@ class _ItemSubstitution(transformers.NodeTransformer):
         return node
 
 
-def _named_first(tables: list, free: dict[str, Any]) -> list:
-    """``tables`` with those of the libraries the function names first: desugaring reads
-    no types, so in a function that names only PyTorch, ``x.sum()`` is PyTorch's."""
-    named = {backends.owner_of(value) for value in free.values()} - {None}
-    return sorted(tables, key=lambda table: backends.owner_of(table.module) not in named)
-
-
 class Desugarer(transformers.NodeTransformer):
     """Rewrites array methods and wrapper-module references into the library's calls."""
 
     def __init__(self, free: dict[str, Any], namer: Namer):
         self.free = free
         self.namer = namer
-        self.tables = _named_first(backends.array_methods(), free)
+        self.tables = backends.array_methods_for(free)
         self._module_names: dict[int, str] = {}
 
     def module_name(self, table: backends.ArrayMethods) -> str:

@@ -47,7 +47,8 @@ def is_user_function(value: Any) -> bool:
     module = getattr(value, '__module__', '') or ''
     return isinstance(value, types.FunctionType) and (
         getattr(value, INLINED_AS_SOURCE, False)
-        or module.split('.')[0] not in ('numpy', 'tangent', 'autograd', 'builtins'))
+        or module.split('.')[0] not in ('numpy', 'tangent', 'autograd', 'builtins')
+        and not annotate.is_library_primitive(value))
 
 
 def _stored_names(target: gast.AST) -> set[str]:

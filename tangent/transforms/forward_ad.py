@@ -362,7 +362,8 @@ class ForwardAD:
         raise ForwardNotImplementedError(quoting.to_source(value), self.where(value))
 
     def expand_rule(self, func, target, args, keywords, node) -> list:
-        backends.check_unmixed(self.libraries, func, self.where(node))
+        backends.check_unmixed(self.libraries, func,
+                               self.where(node).removeprefix('called at '), self.fdef.name)
         rule = template.parse_template(registry.tangents[func])
         func_name = getattr(func, '__name__', str(func))
         bindings = rule.bind(list(args), keywords, self.namespace, func_name)
@@ -407,7 +408,8 @@ class ForwardAD:
         # missing rule, not source to read: tangent_of reports it.
         return (func is not None
                 and policy.derivation(func, 'forward') in (Derivation.SOURCE, Derivation.TRACED)
-                and isinstance(annotate.call_target(call)[0], types.FunctionType))
+                and isinstance(annotate.call_target(call)[0], types.FunctionType)
+                and not annotate.is_library_primitive(annotate.call_target(call)[0]))
 
     def subroutine(self, stmt, target, call) -> list:
         func, call_args = annotate.call_target(call)

@@ -689,7 +689,8 @@ class ReverseAD:
             self._no_rule(quoting.to_source(call.func), call,
                           annotate.unresolved_callee_advice(call))
         function, args = annotate.call_target(call)
-        if isinstance(function, types.FunctionType) and how is not Derivation.MISSING:
+        if isinstance(function, types.FunctionType) and how is not Derivation.MISSING and \
+                not annotate.is_library_primitive(function):
             return self.adjoint_subroutine(function, args, call, seed, state)
         self._no_rule(callable_name(func), call)
         return []
@@ -719,7 +720,8 @@ class ReverseAD:
 
     def expand_rule(self, func, target, args, keywords, seed, state, node) -> list:
         line = self._line_of(node)
-        backends.check_unmixed(self.libraries, func, f'{self._file_at(line)}:{line}')
+        backends.check_unmixed(self.libraries, func, f'{self._file_at(line)}:{line}',
+                               self.fdef.name)
         rule = template.parse_template(registry.adjoints[func])
         func_name = getattr(func, '__name__', str(func))
         bindings = rule.bind(list(args), keywords, self.namespace, func_name)

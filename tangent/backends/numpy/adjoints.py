@@ -883,15 +883,16 @@ def grad_dot_right(z, dy, x1, x2):
     d[x1] = tangent.grad_dot(dy, x1, d[z])
 
 
+# The operator, not np.matmul: these helpers serve x @ y for every library's arrays.
 @adjoint(tangent.grad_matmul_left)
 def grad_matmul_left(z, dz, x, y):
-    d[dz] = tangent.unbroadcast(np.matmul(d[z], y), dz)
+    d[dz] = tangent.unbroadcast(d[z] @ y, dz)
     d[y] = tangent.grad_matmul_right(dz, d[z], y)
 
 
 @adjoint(tangent.grad_matmul_right)
 def grad_matmul_right(z, dz, x, y):
-    d[dz] = tangent.unbroadcast(np.matmul(x, d[z]), dz)
+    d[dz] = tangent.unbroadcast(x @ d[z], dz)
     d[x] = tangent.grad_matmul_left(dz, x, d[z])
 
 

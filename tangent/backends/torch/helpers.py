@@ -30,7 +30,8 @@ from tangent.errors import ComplexNumberError, MixedLibrariesError
 
 def _check_unmixed(where: str, *values: Any) -> None:
     if any(isinstance(value, (np.ndarray, np.generic)) for value in values):
-        raise MixedLibrariesError('numpy', 'torch', where)
+        raise MixedLibrariesError(where, [('numpy', '', ''), ('torch', '', '')],
+                                  'a NumPy array met tensors when the derivative ran')
 
 
 def _float_dtype(value: Any) -> torch.dtype:

@@ -3,6 +3,7 @@ function being differentiated uses ``toy_vectors``."""
 
 import toy_vectors as tv
 from tangent.grads import adjoint, d
+from tangent.rules.registry import constant_in
 from tangent.non_differentiable import register_non_differentiable_functions
 from tangent.tangents import tangent_
 
@@ -62,11 +63,13 @@ def vexp_tangent(y, v):
 
 
 @adjoint(tv.full_like)
+@constant_in('v')  # its length only
 def full_like(y, v, value):
     d[value] = tv.vsum(d[y])
 
 
 @tangent_(tv.full_like)
+@constant_in('v')  # its length only
 def full_like_tangent(y, v, value):
     d[y] = tv.full_like(v, d[value])
 

@@ -1,0 +1,867 @@
+"""Shape specialisation: a derivative rewritten for what its arguments are.
+
+Requires: a joint-motion reverse derivative (one ``FunctionDef``: the primal
+statements in normal form, then the backward pass), the namespace it is compiled
+in, and for some parameters a ``Known`` value (a Python number, a NumPy scalar
+or an array of known shape and dtype).
+
+Guarantees: the shapes and dtypes are propagated forward through the function
+(NumPy broadcasting, the kinds declared in ``tangent.rules.shapes``, indexing
+with constants and counters, the tape), and every runtime helper call that only
+dispatches on shapes is replaced by what it would do for those shapes:
+``unbroadcast(g, x)`` by ``g`` or the exact ``np.sum``, ``add_grad(a, b)`` by
+``a + b``, ``init_grad(x)`` by ``np.zeros(shape, dtype)`` or ``0.0``, a
+``check_seed`` that must pass by nothing, a tape record of an array's shape alone
+(and the pop that restores it) by nothing. A call whose arguments are not known
+for every path that reaches it keeps the generic helper: the specialised
+derivative computes the same numbers, of the same types, as the generic one.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import itertools
+import math
+import operator
+import warnings
+from typing import Any, Callable
+
+import gast
+import numpy as np
+
+from tangent import runtime
+from tangent.rules import shapes as shape_rules
+from tangent.syntax import annotations as anno, comments
+
+NUMBER = 'number'  # a Python int, float or bool: ``dtype`` is its type
+SCALAR = 'scalar'  # a NumPy scalar (np.float64(1.0)): what 0-d arithmetic returns
+ARRAY = 'array'  # an ndarray (or the tape's record of one's shape and dtype)
+# A Python float on some paths, a NumPy float64 on others (``loss = 0.0`` then
+# ``loss = loss + np.sum(...)`` in a loop): one real number either way.
+FLOAT = 'float or float64'
+_NUMBER_TYPES = (float, int, bool)
+# Arrays up to this many elements are run through EVALUATED functions to learn
+# their results' shapes; past it, helper dispatch costs little next to the work.
+_EVALUATED_SIZE_LIMIT = 1 << 16
+_MAX_LOOP_ROUNDS = 8
+
+
+@dataclasses.dataclass(frozen=True)
+class Known:
+    """What a value is, all paths to a point agreeing: its kind, shape and dtype."""
+
+    kind: str
+    shape: tuple
+    dtype: Any
+
+    def __str__(self) -> str:
+        if self.kind == NUMBER:
+            return self.dtype.__name__
+        if self.kind == SCALAR:
+            return f'np.{self.dtype.name}'
+        if self.kind == FLOAT:
+            return FLOAT
+        return f'{self.dtype.name}{list(self.shape)}'
+
+
+class _Mark:
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+UNKNOWN = _Mark('UNKNOWN')  # differs between paths, or not modelled
+BOTTOM = _Mark('BOTTOM')  # no value yet: a name the motion pass bound to None for the tape
+
+
+_FLOATS = frozenset([Known(NUMBER, (), float), Known(SCALAR, (), np.dtype(np.float64)),
+                     Known(FLOAT, (), np.dtype(np.float64))])
+
+
+def join(left: Any, right: Any) -> Any:
+    if left is BOTTOM:
+        return right
+    if right is BOTTOM or left == right:
+        return left
+    if left in _FLOATS and right in _FLOATS:
+        return Known(FLOAT, (), np.dtype(np.float64))
+    return UNKNOWN
+
+
+def _agreed(results: list) -> Any:
+    """What a call is, from its results on each choice of stand-ins (a FLOAT value
+    has two): the one answer, FLOAT when they differ only between float and float64."""
+    value = BOTTOM
+    for result in results:
+        value = join(value, result)
+    return UNKNOWN if value is BOTTOM else value
+
+
+def describe(value: Any) -> Known | None:
+    """What a run-time value is, or None for anything but a number or an array."""
+    kind = type(value)
+    if kind is float or kind is int or kind is bool:
+        return Known(NUMBER, (), kind)
+    if kind is np.ndarray:
+        return Known(ARRAY, value.shape, value.dtype) if value.dtype.kind in 'biufc' else None
+    if isinstance(value, np.generic) and value.dtype.kind in 'biufc':
+        return Known(SCALAR, (), value.dtype)
+    return None
+
+
+def _stand_ins(value: Known, full: bool) -> list:
+    """Values of the kind and dtype of ``value`` (two for FLOAT: a float and a float64)."""
+    if value.kind == FLOAT:
+        return [1.0, np.float64(1)]
+    return [_stand_in(value, full)]
+
+
+def _stand_in(value: Known, full: bool) -> Any:
+    """A value of the kind and dtype of ``value``: of its shape when ``full``, else
+    of one element with as many axes."""
+    if value.kind == NUMBER:
+        return value.dtype(1)
+    if value.kind == SCALAR or value.kind == FLOAT:
+        return value.dtype.type(1)
+    return np.ones(value.shape if full else (1,) * len(value.shape), value.dtype)
+
+
+def _known_result(result: Any, shape: tuple | None = None) -> Any:
+    known = describe(result)
+    if known is None:
+        return UNKNOWN
+    if shape is not None and known.kind == ARRAY:
+        return Known(ARRAY, tuple(shape), known.dtype)
+    return known
+
+
+def _quietly(compute: Callable[[], Any]) -> Any:
+    """``compute()``, UNKNOWN when it fails: stand-in values say nothing about
+    errors (the generic code meets those at run time)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        with np.errstate(all='ignore'):
+            try:
+                return compute()
+            except Exception:  # noqa: BLE001 - any failure means: not known
+                return UNKNOWN
+
+
+class _NotLiteral(Exception):
+    pass
+
+
+def _literal(node: gast.expr) -> Any:
+    """The value of a constant expression (``0``, ``(0, -1)``, ``None``)."""
+    if isinstance(node, gast.Constant):
+        return node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        value = _literal(node.operand)
+        if type(value) in (int, float):
+            return -value
+    if isinstance(node, gast.Tuple):
+        return tuple(_literal(item) for item in node.elts)
+    raise _NotLiteral
+
+
+def _is_literal(node: gast.expr) -> bool:
+    try:
+        _literal(node)
+    except _NotLiteral:
+        return False
+    return True
+
+
+def _elementwise(func: Any, values: list) -> Any:
+    if not all(isinstance(v, Known) for v in values):
+        return UNKNOWN
+    shape = _quietly(lambda: np.broadcast_shapes(*(v.shape for v in values)))
+    if shape is UNKNOWN:
+        return UNKNOWN
+    results = []
+    for arguments in itertools.product(*(_stand_ins(v, full=False) for v in values)):
+        result = _quietly(lambda: func(*arguments))
+        results.append(_known_result(result, shape) if result is not UNKNOWN else UNKNOWN)
+    return _agreed(results)
+
+
+def _contracting(func: Any, values: list) -> Any:
+    """``np.dot(a, b)`` or ``a @ b``, run on operands whose contracted axis has one
+    element: the result's shape and dtype at the cost of its size."""
+    if len(values) != 2 or not all(isinstance(v, Known) for v in values):
+        return UNKNOWN
+    left, right = values
+    if left.kind == ARRAY and right.kind == ARRAY and left.shape and right.shape:
+        left_shape = left.shape[:-1] + (1,)
+        axis = -2 if len(right.shape) >= 2 else -1
+        right_shape = list(right.shape)
+        right_shape[axis] = 1
+        if math.prod(left_shape) + math.prod(right_shape) > _EVALUATED_SIZE_LIMIT * 16:
+            return UNKNOWN
+        return _known_result(_quietly(lambda: func(np.ones(left_shape, left.dtype),
+                                                   np.ones(right_shape, right.dtype))))
+    return _evaluated(func, values, [], {})
+
+
+def _evaluated(func: Any, values: list, nodes: list, keywords: dict) -> Any:
+    """``func`` run on zeros of the arguments' shapes (EVALUATED functions), or on the
+    literal arguments themselves (``axis=0``)."""
+    choices = []
+    for index, value in enumerate(values):
+        node = nodes[index] if index < len(nodes) else None
+        if node is not None and _is_literal(node):
+            choices.append([_literal(node)])
+        elif isinstance(value, Known) and not (value.kind == NUMBER and value.dtype is not float):
+            # An int that is not a literal may be an axis or a shape: its value counts.
+            if value.kind == ARRAY and math.prod(value.shape) > _EVALUATED_SIZE_LIMIT:
+                return UNKNOWN
+            choices.append(_stand_ins(value, full=True))
+        else:
+            return UNKNOWN
+    return _agreed([_known_result(_quietly(lambda: func(*arguments, **keywords)))
+                    for arguments in itertools.product(*choices)])
+
+
+_OPERATORS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+              gast.Div: operator.truediv, gast.FloorDiv: operator.floordiv,
+              gast.Pow: operator.pow, gast.Mod: operator.mod, gast.MatMult: operator.matmul}
+
+
+class Specialiser:
+    """Propagates what the arguments are through a joint derivative, then rewrites
+    its shape-dispatching helper calls (see the module docstring)."""
+
+    def __init__(self, fdef: gast.FunctionDef, arguments: dict[str, Any],
+                 values: dict[str, Any], numpy_name: str, unbound: set[str]):
+        self.fdef = fdef
+        self.arguments = arguments  # parameter name -> Known or UNKNOWN
+        self.values = values  # the generated module's globals
+        self.numpy_name = numpy_name
+        self.unbound = unbound  # names the motion pass set to None before their first value
+        self.facts: dict[int, list] = {}  # id(call) -> its arguments' values, all visits joined
+        self.pushed: dict[str, Any] = {}  # tape id -> what was pushed under it, joined
+        self.shape_records: dict[str, bool] = {}  # tape id -> every push is shape_only(array)
+        self.before_pop: dict[str, Any] = {}  # tape id -> the target's value before its pop
+        self.supported = True
+        self.helpers = {
+            runtime.unbroadcast: self._unbroadcast, runtime.unconcat: self._unconcat,
+            runtime.unreduce_like: self._unreduce_like, runtime.add_grad: self._add_grad,
+            runtime.init_grad: self._init_grad, runtime.check_seed: self._check_seed,
+            runtime.array_size: self._array_size, runtime.unaliased: self._unaliased,
+            runtime.shape_only: self._shape_only, runtime.grad_dot: self._grad_dot,
+            runtime.grad_dot_right: self._grad_dot_right,
+            runtime.grad_matmul_left: self._grad_matmul_left,
+            runtime.grad_matmul_right: self._grad_matmul_right,
+        }
+
+    # ------------------------------------------------------------ resolving names
+
+    def resolve(self, node: gast.expr) -> Any:
+        if isinstance(node, gast.Name):
+            return self.values.get(node.id, getattr(builtins, node.id, None))
+        if isinstance(node, gast.Attribute):
+            base = self.resolve(node.value)
+            return getattr(base, node.attr, None) if base is not None else None
+        return None
+
+    # ------------------------------------------------------------ analysis
+
+    def run(self) -> bool:
+        """Analyse and rewrite; False (and nothing rewritten) when the function holds
+        a statement the analysis does not model."""
+        env = {name: self.arguments.get(name, UNKNOWN) for name in _parameters(self.fdef)}
+        body = self.fdef.body
+        start = 0
+        while start < len(body) and _is_unbound_marker(body[start], self.unbound) or \
+                start < len(body) and _is_stack_creation(body[start]):
+            if _is_unbound_marker(body[start], self.unbound):
+                env[body[start].targets[0].id] = BOTTOM
+            start += 1
+        self.block(body[start:], env)
+        if not self.supported:
+            return False
+        self.fdef.body = body[:start] + self.rewrite_block(body[start:])
+        return True
+
+    def block(self, statements: list, env: dict) -> dict:
+        for statement in statements:
+            env = self.statement(statement, env)
+        return env
+
+    def statement(self, node: gast.stmt, env: dict) -> dict:
+        if isinstance(node, gast.Assign):
+            if len(node.targets) == 1 and isinstance(node.targets[0], gast.Name) and \
+                    self._is_helper_call(node.value, runtime.pop):
+                tape_id = self._tape_id(node.value)
+                if tape_id is not None:
+                    before = env.get(node.targets[0].id, BOTTOM)
+                    self.before_pop[tape_id] = join(self.before_pop.get(tape_id, BOTTOM),
+                                                    before)
+            value = self.expression(node.value, env)
+            env = dict(env)
+            for target in node.targets:
+                self.assign(target, value, env)
+            return env
+        if isinstance(node, gast.AugAssign):
+            value = self.expression(node.value, env)
+            env = dict(env)
+            if isinstance(node.target, gast.Name):
+                current = env.get(node.target.id, UNKNOWN)
+                if not (isinstance(current, Known) and current.kind == ARRAY):
+                    # An array is updated in place; anything else is rebound.
+                    current = _elementwise(_OPERATORS.get(type(node.op)), [current, value]) \
+                        if type(node.op) in _OPERATORS else UNKNOWN
+                env[node.target.id] = current
+            else:
+                self.expression(node.target, env)
+            return env
+        if isinstance(node, (gast.Expr, gast.Return)):
+            if node.value is not None:
+                self.expression(node.value, env)
+            return env
+        if isinstance(node, (gast.Pass, gast.Assert, gast.Raise)):
+            return env
+        if isinstance(node, gast.If):
+            self.expression(node.test, env)
+            return _join_env(self.block(node.body, dict(env)), self.block(node.orelse, dict(env)))
+        if isinstance(node, (gast.For, gast.While)):
+            return self.loop(node, env)
+        self.supported = False  # try, with, del, nested definitions: not modelled
+        return env
+
+    def assign(self, target: gast.expr, value: Any, env: dict) -> None:
+        if isinstance(target, gast.Name):
+            env[target.id] = value
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            for item in target.elts:
+                self.assign(item.value if isinstance(item, gast.Starred) else item,
+                            UNKNOWN, env)
+        elif isinstance(target, gast.Attribute):
+            if isinstance(target.value, gast.Name) and target.attr in ('shape', 'dtype'):
+                env[target.value.id] = UNKNOWN
+        # x[i] = v writes into x: an array keeps its shape and dtype.
+
+    def loop(self, node: gast.For | gast.While, env: dict) -> dict:
+        """The values at the loop's head, joined over every round until they settle."""
+        if any(isinstance(n, (gast.Break, gast.Continue)) for n in anno.walk(node)):
+            # An exit or a skip from inside the body: the names it assigns are unknown.
+            env = dict(env)
+            for name in _assigned_names(node):
+                env[name] = UNKNOWN
+        if isinstance(node, gast.For):
+            item = self.iterated(node.iter, env)
+        head = env
+        for round_ in range(_MAX_LOOP_ROUNDS + 1):
+            inside = dict(head)
+            if isinstance(node, gast.For):
+                self.assign(node.target, item, inside)
+            else:
+                self.expression(node.test, inside)
+            after = self.block(node.body, inside)
+            joined = _join_env(head, after)
+            if joined == head:
+                break
+            head = joined
+            if round_ == _MAX_LOOP_ROUNDS - 1:
+                head = dict(head)
+                for name in _assigned_names(node):
+                    head[name] = UNKNOWN
+        return self.block(node.orelse, dict(head))
+
+    def iterated(self, node: gast.expr, env: dict) -> Any:
+        """What each item of ``for item in node`` is."""
+        if isinstance(node, gast.Call):
+            func = self.resolve(node.func)
+            if func is reversed and len(node.args) == 1:
+                return self.iterated(node.args[0], env)
+            if func is range:
+                for arg in node.args:
+                    self.expression(arg, env)
+                return Known(NUMBER, (), int)
+        value = self.expression(node, env)
+        if isinstance(value, Known) and value.kind == ARRAY and value.shape:
+            return _known_result(np.ones((1,) + value.shape[1:], value.dtype)[0])
+        return UNKNOWN
+
+    def expression(self, node: gast.expr, env: dict) -> Any:
+        if isinstance(node, gast.Name):
+            return env.get(node.id, UNKNOWN)
+        if isinstance(node, gast.Constant):
+            return Known(NUMBER, (), type(node.value)) \
+                if type(node.value) in _NUMBER_TYPES else UNKNOWN
+        if isinstance(node, gast.BinOp):
+            values = [self.expression(node.left, env), self.expression(node.right, env)]
+            func = _OPERATORS.get(type(node.op))
+            if func is operator.matmul:
+                return _contracting(func, values)
+            return _elementwise(func, values) if func is not None else UNKNOWN
+        if isinstance(node, gast.UnaryOp):
+            value = self.expression(node.operand, env)
+            if isinstance(node.op, gast.USub):
+                return _elementwise(operator.neg, [value])
+            return value if isinstance(node.op, gast.UAdd) else UNKNOWN
+        if isinstance(node, gast.Call):
+            return self.call(node, env)
+        if isinstance(node, gast.Subscript):
+            return self.subscript(node, env)
+        if isinstance(node, gast.Attribute):
+            value = self.expression(node.value, env)
+            if node.attr == 'T' and isinstance(value, Known) and value.kind != NUMBER:
+                return Known(value.kind, value.shape[::-1], value.dtype)
+            return UNKNOWN
+        if isinstance(node, gast.IfExp):
+            self.expression(node.test, env)
+            return join(self.expression(node.body, env), self.expression(node.orelse, env))
+        for child in gast.iter_child_nodes(node):  # evaluated for the calls inside
+            if isinstance(child, gast.expr):
+                self.expression(child, env)
+        return UNKNOWN
+
+    def subscript(self, node: gast.Subscript, env: dict) -> Any:
+        base = self.expression(node.value, env)
+        index_nodes = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+        index = []
+        for item in index_nodes:
+            if isinstance(item, gast.Slice):
+                parts = [item.lower, item.upper, item.step]
+                if not all(part is None or _is_literal(part) for part in parts):
+                    return UNKNOWN  # the bounds' values decide the shape
+                index.append(slice(*(None if p is None else _literal(p) for p in parts)))
+            elif _is_literal(item):
+                index.append(_literal(item))
+            else:
+                value = self.expression(item, env)
+                if not (isinstance(value, Known) and value.kind == NUMBER
+                        and value.dtype is int):
+                    return UNKNOWN
+                index.append(0)  # a counter: any int index drops the axis alike
+        if not (isinstance(base, Known) and base.kind == ARRAY):
+            return UNKNOWN
+        if any(type(i) not in (int, slice, type(None), type(Ellipsis)) for i in index):
+            return UNKNOWN  # an array or a boolean index: the values decide
+        view = np.broadcast_to(np.zeros((), base.dtype), base.shape)
+        return _known_result(_quietly(
+            lambda: view[tuple(index) if isinstance(node.slice, gast.Tuple) else index[0]]))
+
+    def call(self, node: gast.Call, env: dict) -> Any:
+        func = self.resolve(node.func)
+        values = [self.expression(arg, env) for arg in node.args]
+        keyword_values = {k.arg: self.expression(k.value, env) for k in node.keywords}
+        if any(isinstance(arg, gast.Starred) for arg in node.args) or \
+                any(k.arg is None for k in node.keywords):
+            return UNKNOWN
+        if func is runtime.push and len(node.args) == 3:
+            self._record_push(node, values[1])
+            return UNKNOWN
+        if func is runtime.pop and len(node.args) == 2:
+            tape_id = self._tape_id(node)
+            return self.pushed.get(tape_id, UNKNOWN)
+        handler = self.helpers.get(func) if _hashable(func) else None
+        if handler is not None:
+            facts = self.facts.get(id(node))
+            joined = values if facts is None else [join(a, b) for a, b in zip(facts, values)]
+            self.facts[id(node)] = joined
+            return handler(node, values, rewrite=False)[1]
+        kind = shape_rules.shape_kind(func) if func is not None and _hashable(func) else None
+        if kind == shape_rules.ELEMENTWISE and not node.keywords:
+            return _elementwise(func, values)
+        if kind == shape_rules.CONTRACTING and not node.keywords:
+            return _contracting(func, values)
+        if kind == shape_rules.EVALUATED:
+            try:
+                keywords = {k.arg: _literal(k.value) for k in node.keywords}
+            except _NotLiteral:
+                return UNKNOWN
+            del keyword_values
+            return _evaluated(func, values, node.args, keywords)
+        return UNKNOWN
+
+    def _is_helper_call(self, node: gast.expr, helper: Any) -> bool:
+        return isinstance(node, gast.Call) and self.resolve(node.func) is helper
+
+    def _tape_id(self, node: gast.Call) -> str | None:
+        last = node.args[-1] if node.args else None
+        return last.value if isinstance(last, gast.Constant) and \
+            isinstance(last.value, str) else None
+
+    def _record_push(self, node: gast.Call, value: Any) -> None:
+        tape_id = self._tape_id(node)
+        if tape_id is None:
+            return
+        self.pushed[tape_id] = join(self.pushed.get(tape_id, BOTTOM), value)
+        record = node.args[1]
+        is_shape = self._is_helper_call(record, runtime.shape_only)
+        self.shape_records[tape_id] = self.shape_records.get(tape_id, True) and is_shape
+
+    # ------------------------------------------------------------ rewriting
+
+    def rewrite_block(self, statements: list) -> list:
+        kept = []
+        for statement in statements:
+            if self._removable_tape_statement(statement):
+                continue
+            if isinstance(statement, gast.Expr) and self._is_helper_call(
+                    statement.value, runtime.check_seed):
+                replacement, _ = self._check_seed(statement.value,
+                                                  self.facts.get(id(statement.value)), True)
+                if replacement is None:
+                    continue
+            for field in ('body', 'orelse'):
+                if isinstance(getattr(statement, field, None), list):
+                    setattr(statement, field, self.rewrite_block(getattr(statement, field)))
+                    if field == 'body' and not statement.body:
+                        statement.body = [gast.Pass()]
+            self._rewrite_calls(statement)
+            kept.append(statement)
+        if statements and not any(not comments.is_comment(s) for s in kept):
+            kept.append(gast.Pass())
+        return kept
+
+    def _removable_tape_statement(self, node: gast.stmt) -> bool:
+        """A push of an array's shape record, or the pop restoring it, when every
+        record under that id has one known shape and dtype, the very ones of the
+        value the pop would replace: the backward pass reads nothing else of it."""
+        if isinstance(node, gast.Expr) and self._is_helper_call(node.value, runtime.push):
+            call = node.value
+        elif isinstance(node, gast.Assign) and self._is_helper_call(node.value, runtime.pop):
+            call = node.value
+        else:
+            return False
+        tape_id = self._tape_id(call)
+        pushed = self.pushed.get(tape_id, UNKNOWN)
+        return (tape_id is not None and self.shape_records.get(tape_id, False)
+                and isinstance(pushed, Known) and pushed.kind == ARRAY
+                and self.before_pop.get(tape_id) == pushed)
+
+    def _rewrite_calls(self, statement: gast.stmt) -> None:
+        specialiser = self
+
+        class Rewriter(gast.NodeTransformer):
+            def visit_Call(self, node):
+                self.generic_visit(node)
+                func = specialiser.resolve(node.func)
+                handler = specialiser.helpers.get(func) if _hashable(func) else None
+                facts = specialiser.facts.get(id(node))
+                if handler is None or facts is None:
+                    return node
+                replacement, _ = handler(node, facts, rewrite=True)
+                return replacement if replacement is not None else node
+
+        for field, value in gast.iter_fields(statement):
+            if field in ('body', 'orelse'):
+                continue
+            if isinstance(value, gast.AST):
+                setattr(statement, field, Rewriter().visit(value))
+            elif isinstance(value, list):
+                setattr(statement, field, [Rewriter().visit(item)
+                                           if isinstance(item, gast.AST) else item
+                                           for item in value])
+
+    # Each handler returns (the replacement expression or None, the call's value).
+
+    def _np(self, attr: str, *args: gast.expr, **keywords: Any) -> gast.Call:
+        func = gast.Attribute(value=gast.Name(id=self.numpy_name, ctx=gast.Load(),
+                                              annotation=None, type_comment=None),
+                              attr=attr, ctx=gast.Load())
+        return gast.Call(func=func, args=list(args), keywords=[
+            gast.keyword(arg=name, value=value) for name, value in keywords.items()])
+
+    def _dtype(self, dtype: np.dtype) -> gast.expr | None:
+        """``np.float32``: the dtype as generated code names it, None when NumPy has no
+        attribute of that name for it."""
+        if getattr(np, dtype.name, None) is not None and np.dtype(getattr(np, dtype.name)) == dtype:
+            return gast.Attribute(value=gast.Name(id=self.numpy_name, ctx=gast.Load(),
+                                                  annotation=None, type_comment=None),
+                                  attr=dtype.name, ctx=gast.Load())
+        return None
+
+    def _unbroadcast(self, node, values, rewrite):
+        if len(values) != 2:
+            return None, UNKNOWN
+        return self._summed_to(node.args[0], values[0], values[1])
+
+    def _summed_to(self, gradient_node, gradient, like):
+        """``unbroadcast(gradient, like)``: the replacement and its value."""
+        if not (isinstance(gradient, Known) and isinstance(like, Known)):
+            return None, UNKNOWN
+        complex_gradient = np.dtype(gradient.dtype).kind == 'c'
+        if like.kind == ARRAY:
+            if gradient.kind == ARRAY and gradient.shape == like.shape:
+                return gradient_node, gradient
+            if not like.shape:
+                dtype = like.dtype if like.dtype.kind in 'fc' else np.dtype(np.float64)
+                return None, UNKNOWN if complex_gradient else Known(SCALAR, (), dtype)
+            if like.dtype.kind != 'f':
+                return None, UNKNOWN
+            result = Known(ARRAY, like.shape, like.dtype)
+            if gradient.kind != ARRAY or gradient.dtype != like.dtype:
+                return None, result
+            axes = _summed_axes(gradient.shape, like.shape)
+            if axes is None:
+                return None, result
+            extra = len(gradient.shape) - len(like.shape)
+            axis = gast.Constant(value=axes[0], kind=None) if len(axes) == 1 else \
+                gast.Tuple(elts=[gast.Constant(value=a, kind=None) for a in axes],
+                           ctx=gast.Load())
+            if axes == list(range(extra)):
+                return self._np('sum', gradient_node, axis=axis), result
+            summed = self._np('sum', gradient_node, axis=axis,
+                              keepdims=gast.Constant(value=True, kind=None))
+            if extra:
+                summed = self._np('reshape', summed, _shape_node(like.shape))
+            return summed, result
+        if like.kind == NUMBER:
+            if complex_gradient:
+                return None, UNKNOWN
+            result = Known(NUMBER, (), float)
+            if gradient == result:
+                return gradient_node, result
+            if gradient.kind == SCALAR and gradient.dtype == np.float64:
+                return gast.Call(func=gast.Name(id='float', ctx=gast.Load(), annotation=None,
+                                                type_comment=None),
+                                 args=[gradient_node], keywords=[]), result
+            return None, result
+        if like.kind == SCALAR:
+            if gradient == like:
+                return gradient_node, gradient
+            if complex_gradient:
+                return None, UNKNOWN
+            return None, Known(SCALAR, (), like.dtype if like.dtype.kind in 'fc'
+                               else np.dtype(np.float64))
+        if like.kind == FLOAT and not complex_gradient and not gradient.shape:
+            return None, like  # a float for a float, a float64 for a float64
+        return None, UNKNOWN
+
+    def _unconcat(self, node, values, rewrite):
+        if len(values) != 4 or not _is_literal(node.args[3]):
+            return None, UNKNOWN
+        gradient, left, right = values[:3]
+        if not all(isinstance(v, Known) for v in (left, right)):
+            return None, UNKNOWN  # two sequences would be a concatenation
+        side = 1 if _literal(node.args[3]) else 0
+        return self._summed_to(node.args[0], gradient, values[1 + side])
+
+    def _unreduce_like(self, node, values, rewrite):
+        if len(values) != 4 or not (_is_literal(node.args[2]) and _is_literal(node.args[3])):
+            return None, UNKNOWN
+        gradient, original = values[:2]
+        axis, keepdims = _literal(node.args[2]), _literal(node.args[3])
+        if not (isinstance(gradient, Known) and isinstance(original, Known)):
+            return None, UNKNOWN
+        if original.kind == ARRAY and original.shape:
+            dtype = original.dtype if original.dtype.kind in 'fc' else np.result_type(
+                _stand_in(gradient, full=False), np.float64)
+            result = Known(ARRAY, original.shape, dtype)
+            dtype_node = self._dtype(dtype)
+            if dtype_node is None or np.dtype(gradient.dtype).kind not in 'f':
+                return None, result
+            fill = node.args[0]
+            if not keepdims and axis is not None and gradient.shape:
+                expanded = list(original.shape)
+                for item in ((axis,) if isinstance(axis, int) else axis):
+                    expanded[item % len(expanded)] = 1
+                fill = self._np('reshape', fill, _shape_node(tuple(expanded)))
+            return self._np('full', _shape_node(original.shape), fill, dtype_node), result
+        if original.kind == NUMBER:
+            result = Known(NUMBER, (), float)
+            if gradient == result:
+                return node.args[0], result
+            if gradient.kind == SCALAR and gradient.dtype == np.float64:
+                return gast.Call(func=gast.Name(id='float', ctx=gast.Load(), annotation=None,
+                                                type_comment=None),
+                                 args=[node.args[0]], keywords=[]), result
+            return None, result
+        return None, UNKNOWN
+
+    def _add_grad(self, node, values, rewrite):
+        if len(values) != 2 or not all(isinstance(v, Known) for v in values):
+            return None, UNKNOWN
+        result = _elementwise(operator.add, values)
+        return gast.BinOp(left=node.args[0], op=gast.Add(), right=node.args[1]), result
+
+    def _init_grad(self, node, values, rewrite):
+        if not values or not isinstance(values[0], Known) or len(node.args) > 2:
+            return None, UNKNOWN
+        value = values[0]
+        if value.kind == NUMBER:
+            return gast.Constant(value=0.0, kind=None), Known(NUMBER, (), float)
+        if value.kind == ARRAY:
+            dtype = value.dtype if value.dtype.kind in 'fc' else np.dtype(np.float64)
+            dtype_node = self._dtype(dtype)
+            result = Known(ARRAY, value.shape, dtype)
+            if dtype_node is None:
+                return None, result
+            return self._np('zeros', _shape_node(value.shape), dtype_node), result
+        if value.dtype.kind in 'fc' and value.dtype != np.float64:
+            return None, Known(SCALAR, (), value.dtype)
+        return gast.Constant(value=0.0, kind=None), Known(NUMBER, (), float)
+
+    def _check_seed(self, node, values, rewrite):
+        if not values or len(values) < 2:
+            return node, UNKNOWN
+        result, seed = values[:2]
+        if isinstance(result, Known) and isinstance(seed, Known) and \
+                np.dtype(result.dtype).kind != 'c' and result.shape == seed.shape:
+            return None, UNKNOWN  # the check passes for every call of this signature
+        return node, UNKNOWN
+
+    def _array_size(self, node, values, rewrite):
+        if len(values) != 2 or not _is_literal(node.args[1]) or \
+                not isinstance(values[0], Known):
+            return None, UNKNOWN
+        shape, axis = values[0].shape, _literal(node.args[1])
+        size = _quietly(lambda: math.prod(shape) if axis is None else math.prod(
+            shape[a] for a in (axis if isinstance(axis, tuple) else (axis,))))
+        if size is UNKNOWN:
+            return None, UNKNOWN
+        return gast.Constant(value=int(size), kind=None), Known(NUMBER, (), int)
+
+    def _unaliased(self, node, values, rewrite):
+        value = values[0] if values else UNKNOWN
+        if isinstance(value, Known) and value.kind != ARRAY and \
+                not (value.kind == NUMBER and value.dtype is bool):
+            return node.args[0], value  # immutable: never the caller's object to share
+        return None, value
+
+    def _shape_only(self, node, values, rewrite):
+        return None, values[0] if values else UNKNOWN
+
+    def _matrices(self, values, ndims):
+        return all(isinstance(v, Known) and v.kind == ARRAY and len(v.shape) == n
+                   for v, n in zip(values, ndims)) and \
+            len({v.dtype for v in values}) == 1 and values[0].dtype.kind == 'f'
+
+    def _grad_dot(self, node, values, rewrite):
+        result = _evaluated(runtime.grad_dot, values, [], {})
+        if len(values) == 3 and self._matrices(values, (2, 2, 2)):
+            transposed = gast.Attribute(value=node.args[2], attr='T', ctx=gast.Load())
+            return self._np('dot', node.args[0], transposed), result
+        if len(values) == 3 and self._matrices(values, (1, 1, 2)):
+            return self._np('dot', node.args[2], node.args[0]), result
+        return None, result
+
+    def _grad_dot_right(self, node, values, rewrite):
+        result = _evaluated(runtime.grad_dot_right, values, [], {})
+        if len(values) == 3 and self._matrices(values, (2, 2, 2)):
+            transposed = gast.Attribute(value=node.args[1], attr='T', ctx=gast.Load())
+            return self._np('dot', transposed, node.args[0]), result
+        if len(values) == 3 and self._matrices(values, (1, 1, 2)):
+            return self._np('outer', node.args[1], node.args[0]), result
+        return None, result
+
+    def _grad_matmul_left(self, node, values, rewrite):
+        result = _evaluated(runtime.grad_matmul_left, values, [], {})
+        if len(values) == 3 and self._matrices(values, (2, 2, 2)):
+            transposed = gast.Attribute(value=node.args[2], attr='T', ctx=gast.Load())
+            return gast.BinOp(left=node.args[0], op=gast.MatMult(), right=transposed), result
+        return None, result
+
+    def _grad_matmul_right(self, node, values, rewrite):
+        result = _evaluated(runtime.grad_matmul_right, values, [], {})
+        if len(values) == 3 and self._matrices(values, (2, 2, 2)):
+            transposed = gast.Attribute(value=node.args[1], attr='T', ctx=gast.Load())
+            return gast.BinOp(left=transposed, op=gast.MatMult(), right=node.args[0]), result
+        return None, result
+
+
+def _summed_axes(gradient_shape: tuple, shape: tuple) -> list[int] | None:
+    """The axes of a gradient to sum for it to take ``shape`` (broadcasting undone),
+    None when summing is not enough (the gradient has fewer elements on an axis)."""
+    extra = len(gradient_shape) - len(shape)
+    if extra < 0:
+        return None
+    axes = list(range(extra))
+    for index, size in enumerate(shape):
+        gradient_size = gradient_shape[extra + index]
+        if size == gradient_size:
+            continue
+        if size != 1:
+            return None
+        axes.append(extra + index)
+    return axes or None
+
+
+def _shape_node(shape: tuple) -> gast.Tuple:
+    return gast.Tuple(elts=[gast.Constant(value=int(n), kind=None) for n in shape],
+                      ctx=gast.Load())
+
+
+def _hashable(func: Any) -> bool:
+    try:
+        hash(func)
+    except TypeError:
+        return False
+    return func is not None
+
+
+def _parameters(fdef: gast.FunctionDef) -> list[str]:
+    args = fdef.args
+    return [a.id for a in args.posonlyargs + args.args + args.kwonlyargs]
+
+
+def _join_env(left: dict, right: dict) -> dict:
+    # A name bound on one path only cannot be read after the join on the other.
+    return {name: join(left.get(name, BOTTOM), right.get(name, BOTTOM))
+            for name in left.keys() | right.keys()}
+
+
+def _assigned_names(node: gast.AST) -> set[str]:
+    return {n.id for n in anno.walk(node) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Store)}
+
+
+def _is_unbound_marker(node: gast.stmt, unbound: set[str]) -> bool:
+    return isinstance(node, gast.Assign) and len(node.targets) == 1 and \
+        isinstance(node.targets[0], gast.Name) and node.targets[0].id in unbound and \
+        isinstance(node.value, gast.Constant) and node.value.value is None
+
+
+def _is_stack_creation(node: gast.stmt) -> bool:
+    return isinstance(node, gast.Assign) and isinstance(node.value, gast.Call) and \
+        isinstance(node.value.func, gast.Attribute) and node.value.func.attr == 'Stack' \
+        and not node.value.args
+
+
+def specialise(fdef: gast.FunctionDef, arguments: dict[str, Any], values: dict[str, Any],
+               numpy_name: str, unbound: set[str]) -> bool:
+    """Rewrite ``fdef`` in place for ``arguments`` (parameter name -> Known); False
+    when it holds what the analysis does not model (then it is left as it was)."""
+    return Specialiser(fdef, arguments, values, numpy_name, unbound).run()
+
+
+def signature_key(value: Any) -> Any:
+    """What of a run-time argument a specialised version depends on, as a dict key:
+    the type of a Python number, the dtype of a NumPy scalar, the dtype and shape of
+    an array; None for anything else (which a version takes as it comes)."""
+    kind = type(value)
+    if kind is float or kind is int or kind is bool:
+        return kind
+    if kind is np.ndarray:
+        return value.dtype, value.shape
+    if isinstance(value, np.generic):
+        return value.dtype
+    return None
+
+
+def numpy_name(namespace: Any) -> str:
+    """The global name under which specialised code reaches NumPy (``np`` if free)."""
+    return namespace.ref(np, 'np')
+
+
+_DISPATCHING = frozenset(['unbroadcast', 'unconcat', 'unreduce_like', 'add_grad', 'init_grad',
+                          'check_seed', 'shape_only', 'grad_dot', 'grad_dot_right',
+                          'grad_matmul_left', 'grad_matmul_right', 'array_size'])
+
+
+def dispatches_on_shapes(node: gast.AST) -> bool:
+    """Whether generated code calls a helper that a known signature could resolve."""
+    return any(isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
+               and n.func.attr in _DISPATCHING for n in anno.walk(node))
+
+
+def describe_signature(arguments: dict[str, Any]) -> str:
+    """``x: float64[3, 4], s: float``: what a version was written for."""
+    return ', '.join(f'{name}: {value}' for name, value in arguments.items())

@@ -425,6 +425,7 @@ def _generate_reverse(fn, wrt, options, param_types) -> Generated:
                 else None
             return specialise.with_versions(generic, parameters, defaults, len(params),
                                             for_numbers, for_signature, seed_name)
+        with_versions = specialise.made_once(with_versions)
         return Generated(function=generic, seed_name=seed_name, checks=tuple(checks),
                           for_function=with_versions)
     if not param_types and reads_shapes and simple:

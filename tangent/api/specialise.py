@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import weakref
 from typing import Any, Callable
 
 import gast
@@ -268,6 +269,26 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
     derivative.specialisations = {}
     setattr(derivative, GENERAL_VERSION, generic)  # what differentiating it again reads
     return derivative
+
+
+def made_once(make: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:
+    """``make``, giving the same derivative again for the same function while both
+    live: ``tangent.grad(f) is tangent.grad(f)``, and the versions it wrote are kept.
+    Held weakly: the cache keeps ``make``, which must keep neither alive."""
+    made: list = [None, None]  # weak references to the function and its derivative
+
+    def make_once(fn: Callable) -> Callable:
+        function_ref, derivative_ref = made
+        derivative = derivative_ref() if derivative_ref is not None else None
+        if derivative is not None and function_ref() is fn:
+            return derivative
+        derivative = make(fn)
+        try:
+            made[:] = [weakref.ref(fn), weakref.ref(derivative)]
+        except TypeError:  # a callable without weak references: made at each request
+            pass
+        return derivative
+    return make_once
 
 
 def _shapes_module():

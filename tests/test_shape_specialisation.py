@@ -1,0 +1,241 @@
+"""Derivatives specialised at their first call on what the arguments are (issue 22).
+
+Each derivative is checked against central differences (``check_grads``, or
+``numerical_grad``), and the specialised version against the generic code it was
+rewritten from: the same numbers, of the same types and dtypes.
+"""
+
+import inspect
+
+import numpy as np
+import pytest
+from reference import assert_close, numerical_grad
+
+import tangent
+from tangent.api import specialise
+from tangent.compile import source_of
+from tangent.testing import check_grads
+
+RNG = np.random.default_rng(22)
+
+
+def normal(*shape):
+    return RNG.normal(size=shape)
+
+
+def scalar_plus_array(a, x):
+    return np.sum(np.tanh(a + x) * a)
+
+
+def outer_broadcast(c, r):
+    return np.sum(np.exp(c + r) * (c - r))
+
+
+def row_bias(x, w, b):
+    return np.mean(np.tanh(np.dot(x, w) + b) ** 2)
+
+
+def keepdims_sums(x, y):
+    total = np.sum(x * y, axis=1, keepdims=True)
+    centred = x - total / 3.0
+    return np.sum(np.mean(centred * centred, axis=0, keepdims=True))
+
+
+def transposes_and_matmul(w, x):
+    h = w.T @ x
+    return np.sum(np.sin(h) * h.T.T)
+
+
+def reshaped(x):
+    y = np.reshape(x, (3, 4))
+    return np.sum(np.sum(y * y, axis=0) * np.arange(4.0))
+
+
+def indexed_rows(x, w):
+    total = 0.0
+    for t in range(x.shape[0]):
+        total = total + np.sum(np.tanh(x[t] * w))
+    return total + np.sum(x[0, :2] * x[1, 1:3])
+
+
+def rnn(w, u, b, xs, h):
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(np.dot(h, w) + np.dot(xs[t], u) + b)
+        loss = loss + np.sum(h * h)
+    return loss
+
+
+def with_integer_array(x, counts):
+    return np.sum(x * counts + counts / 2.0 * np.log(1.0 + x * x))
+
+
+def changing_shape_in_loop(x):
+    for _ in range(2):
+        x = np.sum(x * x, axis=0)
+    return np.sum(x)
+
+
+def divided_and_powered(x, s):
+    y = x / s - s ** 2 * x
+    return np.sum(y * y) / np.size(x)
+
+
+BROADCASTING = [
+    (scalar_plus_array, (0.7, normal(5))),
+    (scalar_plus_array, (normal(5), normal(3, 5))),
+    (outer_broadcast, (normal(3, 1), normal(1, 4))),
+    (outer_broadcast, (normal(3, 1), normal(4))),
+    (row_bias, (normal(6, 3), normal(3, 2), normal(2))),
+    (row_bias, (normal(6, 3), normal(3, 2), normal(1, 2))),
+    (keepdims_sums, (normal(4, 3), normal(1, 3))),
+    (keepdims_sums, (normal(4, 3), normal(4, 1))),
+    (transposes_and_matmul, (normal(3, 3), normal(3, 3))),
+    (reshaped, (normal(12),)),
+    (indexed_rows, (normal(4, 3), normal(3))),
+    (rnn, (normal(4, 4) * 0.5, normal(3, 4), normal(4), normal(5, 2, 3), normal(2, 4))),
+    (changing_shape_in_loop, (normal(2, 3, 2),)),
+    (divided_and_powered, (normal(2, 3), 1.3)),
+    (divided_and_powered, (normal(2, 3), normal(3))),
+]
+
+
+def _ids(cases):
+    return [f'{f.__name__}-' + '-'.join(str(np.shape(a)) for a in args) for f, args in cases]
+
+
+def assert_same_values(actual, expected):
+    """The same structure, types, dtypes and shapes, and equal numbers."""
+    assert type(actual) is type(expected), (type(actual), type(expected))
+    if isinstance(actual, tuple):
+        assert len(actual) == len(expected)
+        for a, e in zip(actual, expected):
+            assert_same_values(a, e)
+        return
+    if isinstance(actual, (np.ndarray, np.generic)):
+        assert actual.dtype == expected.dtype and np.shape(actual) == np.shape(expected)
+    np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-12)
+
+
+def _versions(derivative):
+    return {key: version for key, version in derivative.specialisations.items()
+            if key != 'numbers'}
+
+
+@pytest.mark.parametrize('f, args', BROADCASTING, ids=_ids(BROADCASTING))
+def test_specialised_derivatives_match_finite_differences(f, args):
+    check_grads(f, *args, modes=('reverse', 'forward'), order=2)
+
+
+@pytest.mark.parametrize('f, args', BROADCASTING, ids=_ids(BROADCASTING))
+def test_specialised_version_computes_what_the_generic_code_does(f, args):
+    wrt = tuple(range(len(args) - 1 if f is rnn else len(args)))
+    derivative = tangent.grad(f, wrt=wrt)
+    generic = getattr(derivative, specialise.GENERAL_VERSION)
+    actual = derivative(*args)
+    assert _versions(derivative), 'the call wrote no version for its signature'
+    assert_same_values(actual, generic(*args))
+    for index in wrt:
+        expected = numerical_grad(f, list(args), index)
+        assert_close(actual[index] if len(wrt) > 1 else actual, expected,
+                     rtol=1e-5, atol=1e-6)
+
+
+def test_rnn_version_has_no_shape_dispatch_in_its_backward_pass():
+    args = (normal(4, 4) * 0.5, normal(3, 4), normal(4), normal(5, 2, 3), normal(2, 4))
+    derivative = tangent.grad(rnn, wrt=(0, 1, 2))
+    derivative(*args)
+    source = inspect.getsource(derivative)
+    assert 'Specialised for w: float64[4, 4]' in source
+    backward = source.split('# Backward pass')[1]
+    for helper in ('add_grad', 'init_grad', 'check_seed', 'unconcat', 'unreduce_like',
+                   'grad_dot'):
+        assert f'tangent.{helper}(' not in backward, helper
+    assert 'np.sum(bdot_1_plus_b, axis=0)' in backward  # the bias's gradient, exactly
+    generic = inspect.getsource(getattr(derivative, specialise.GENERAL_VERSION))
+    assert generic.count('tangent.push(') > source.count('tangent.push(')
+
+
+def test_same_derivative_right_for_each_signature_in_turn():
+    derivative = tangent.grad(scalar_plus_array, wrt=(0, 1))
+    for args in [(0.3, 1.2), (0.3, normal(4)), (normal(4), normal(4)), (normal(2, 4), 0.5),
+                 (0.3, normal(3, 2)), (0.3, normal(4)), (np.float64(0.3), normal(4)),
+                 (normal(3, 1), normal(2, 1, 4))]:
+        actual = derivative(*args)
+        for index in (0, 1):
+            assert_close(actual[index], numerical_grad(scalar_plus_array, list(args), index),
+                         rtol=1e-5, atol=1e-6)
+        assert_same_values(actual, getattr(derivative, specialise.GENERAL_VERSION)(*args))
+
+
+def test_past_eight_signatures_the_generic_code_runs():
+    derivative = tangent.grad(outer_broadcast, wrt=(0, 1))
+    generic = getattr(derivative, specialise.GENERAL_VERSION)
+    for size in range(1, 13):
+        args = (normal(size, 1), normal(1, 3))
+        actual = derivative(*args)
+        for index in (0, 1):
+            assert_close(actual[index], numerical_grad(outer_broadcast, list(args), index),
+                         rtol=1e-5, atol=1e-6)
+    assert len(_versions(derivative)) == specialise.MAX_VERSIONS
+    assert derivative(normal(13, 1), normal(1, 3)) is not None
+    assert len(_versions(derivative)) == specialise.MAX_VERSIONS
+    assert generic is getattr(derivative, specialise.GENERAL_VERSION)
+
+
+def test_float32_arrays_keep_their_dtype_and_mixed_dtypes_broadcast():
+    x32 = normal(3, 4).astype(np.float32)
+    b64 = normal(4)
+    for args in [(x32, b64), (x32, b64.astype(np.float32)), (normal(3, 4), b64[None, :])]:
+        derivative = tangent.grad(outer_broadcast, wrt=(0, 1))
+        actual = derivative(*args)
+        generic = getattr(derivative, specialise.GENERAL_VERSION)(*args)
+        assert_same_values(actual, generic)
+        if args[0].dtype == args[1].dtype:
+            assert actual[0].dtype == actual[1].dtype == args[0].dtype
+        wide = [np.asarray(a, np.float64) for a in args]
+        for index in (0, 1):
+            assert_close(actual[index], numerical_grad(outer_broadcast, wide, index),
+                         rtol=1e-3, atol=1e-3)
+
+
+def test_integer_arrays_get_float_gradients():
+    counts = np.array([[1, 2, 3], [4, 5, 6]])
+    x = normal(2, 3)
+    derivative = tangent.grad(with_integer_array, wrt=(0,))
+    actual = derivative(x, counts)
+    assert_same_values(actual, getattr(derivative, specialise.GENERAL_VERSION)(x, counts))
+    assert_close(actual, numerical_grad(with_integer_array, [x, counts], 0))
+    derivative = tangent.grad(lambda c, y: np.sum(c * y), wrt=(0,))
+    gradient = derivative(counts, x)  # the gradient of an integer array: float
+    assert gradient.dtype == np.float64 and np.array_equal(gradient, x)
+
+
+def test_a_seed_of_the_wrong_shape_is_still_refused():
+    derivative = tangent.grad(lambda x: x * 2.0)
+    assert_close(derivative(normal(3), np.ones(3)), 2.0 * np.ones(3))
+    with pytest.raises(ValueError, match='seed'):
+        derivative(normal(3), np.ones(4))
+
+
+def test_verbose_prints_the_generic_code_then_each_version(capsys):
+    derivative = tangent.grad(keepdims_sums, verbose=1)
+    built = capsys.readouterr().out
+    assert 'Specialised' not in built and 'tangent.unreduce_like(' in built
+    args = (normal(4, 3), normal(1, 3))
+    derivative(*args)
+    first = capsys.readouterr().out
+    assert '# Specialised for x: float64[4, 3], y: float64[1, 3]' in first
+    assert inspect.getsource(derivative).rstrip('\n') in first
+    derivative(*args)
+    assert capsys.readouterr().out == ''  # the version is written once
+    derivative(normal(2, 3), normal(1, 3))
+    assert 'float64[2, 3]' in capsys.readouterr().out
+    assert 'float64[4, 3]' in inspect.getsource(derivative)  # the first call decides
+
+
+def test_source_of_shows_the_generic_code_before_any_call():
+    derivative = tangent.grad(row_bias, wrt=(1, 2))
+    assert 'Specialised' not in source_of(derivative)
+    derivative(normal(6, 3), normal(3, 2), normal(2))
+    assert 'Specialised for' in source_of(derivative)

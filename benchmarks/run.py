@@ -47,7 +47,7 @@ from typing import Any, Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 from systems import SYSTEMS, System, tangent_derivative  # noqa: E402
-from workloads import BY_NAME, WORKLOADS, Workload  # noqa: E402
+from workloads import BY_NAME, WORKLOADS, Workload, leaves, map_leaves  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -133,11 +133,18 @@ def check_against(reference: tuple, got: tuple, who: str, workload: Workload) ->
                 f'{np.shape(want)})')
 
 
+def _shifted(value: Any, direction: Any, scale: float) -> Any:
+    """value + scale * direction, leaf by leaf through dicts; floats stay floats."""
+    if isinstance(value, dict):
+        return {key: _shifted(value[key], direction[key], scale) for key in value}
+    shifted = value + scale * direction
+    return float(shifted) if isinstance(value, float) else shifted
+
+
 def _shift(args: tuple, directions: dict[int, Any], scale: float) -> tuple:
     shifted = list(args)
     for index, direction in directions.items():
-        value = args[index] + scale * direction
-        shifted[index] = float(value) if isinstance(args[index], float) else value
+        shifted[index] = _shifted(args[index], direction, scale)
     return tuple(shifted)
 
 
@@ -157,14 +164,16 @@ def check_reference(workload: Workload, args: tuple, reference: tuple) -> None:
         exact = float(np.dot(u, reference[0]))
         rtol = 1e-4
     else:
-        directions = {index: (float(rng.standard_normal())
-                              if isinstance(args[index], float)
-                              else rng.standard_normal(np.shape(args[index])))
+        directions = {index: map_leaves(lambda leaf: (float(rng.standard_normal())
+                                                      if isinstance(leaf, float)
+                                                      else rng.standard_normal(np.shape(leaf))),
+                                        args[index])
                       for index in workload.wrt}
         eps = 1e-6
         estimate = (f(*_shift(args, directions, eps)) - f(*_shift(args, directions, -eps))) \
             / (2 * eps)
-        exact = sum(float(np.sum(g * directions[i])) for g, i in zip(reference, workload.wrt))
+        flat_directions = [leaf for index in workload.wrt for leaf in leaves(directions[index])]
+        exact = sum(float(np.sum(g * d)) for g, d in zip(reference, flat_directions))
         rtol = 1e-5
     if not math.isclose(estimate, exact, rel_tol=rtol, abs_tol=1e-8):
         raise CheckFailed(f'the hand-written gradient of {workload.name} disagrees with finite '
@@ -414,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     for workload in args.workloads:
         inputs = workload.make_inputs(np.random.default_rng(SEED))
         reference = tuple(np.asarray(g, dtype=np.float64)
-                          for g in workload.hand_gradient(*inputs))
+                          for g in leaves(workload.hand_gradient(*inputs)))
         check_reference(workload, inputs, reference)
         entry = {'description': workload.description, 'systems': {}}
         for system in SYSTEMS:

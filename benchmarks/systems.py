@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
-from workloads import Workload, rebind
+from workloads import Workload, leaves, map_leaves, rebind
 
 
 @dataclass
@@ -37,7 +37,8 @@ def _as_tuple(result: Any, count: int) -> tuple:
 
 
 def _numpy_tuple(result: Any, count: int) -> tuple:
-    return tuple(np.asarray(part, dtype=np.float64) for part in _as_tuple(result, count))
+    """One float64 array per leaf of the result: dicts of gradients flattened."""
+    return tuple(np.asarray(leaf, dtype=np.float64) for leaf in leaves(_as_tuple(result, count)))
 
 
 def _split_hvp(args: tuple) -> tuple[tuple, Any]:
@@ -66,7 +67,8 @@ class Hand(System):
     def build(self, workload, args):
         gradient = workload.hand_gradient
         return Built(lambda: gradient(*args),
-                     lambda result: tuple(np.asarray(part, dtype=np.float64) for part in result))
+                     lambda result: tuple(np.asarray(leaf, dtype=np.float64)
+                                          for leaf in leaves(result)))
 
 
 def tangent_hvp(function: Callable) -> Callable:
@@ -175,12 +177,13 @@ class Torch(_Peer):
             gradient = torch.func.grad(lambda x_: function(x_, *rest))
             return Built(lambda: torch.func.jvp(gradient, (x,), (tv,))[1],
                          lambda r: to_numpy((r,)))
-        tensors = [torch.tensor(value, dtype=torch.float64, requires_grad=index in workload.wrt)
+        tensors = [map_leaves(lambda leaf, wanted=index in workload.wrt: torch.tensor(
+                       leaf, dtype=torch.float64, requires_grad=wanted), value)
                    for index, value in enumerate(args)]
-        leaves = [tensors[index] for index in workload.wrt]
+        differentiated = [leaf for index in workload.wrt for leaf in leaves(tensors[index])]
 
         def call():
-            return torch.autograd.grad(function(*tensors), leaves)
+            return torch.autograd.grad(function(*tensors), differentiated)
 
         return Built(call, to_numpy)
 
@@ -200,7 +203,8 @@ class _JaxBase(_Peer):
         import jax.numpy as jnp
 
         function = rebind(workload.function, jnp)
-        inputs = tuple(value if isinstance(value, float) else jnp.asarray(value)
+        inputs = tuple(map_leaves(lambda leaf: leaf if isinstance(leaf, float)
+                                  else jnp.asarray(leaf), value)
                        for value in args)
         if workload.kind == 'hvp':
             def hvp(x, *rest_and_v):

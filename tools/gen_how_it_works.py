@@ -75,7 +75,11 @@ STAGE_NOTES = {
         'backward sweep it emits, in reverse order, the adjoint template of each '
         'statement with the caller\'s names filled in, headed by a `# Grad of:` '
         'comment; a loop becomes a loop over `reversed(...)` that pops what the '
-        'forward loop pushed. Nothing is optimised yet: `h ** (2 - 1)` comes '
+        'forward loop pushed. A `for` loop over `range` without `break` keeps '
+        'one list per taped value instead (`h_saved.append(h)` forward, '
+        '`h = h_saved.pop()` backward), and an item `xs[i]` of an array nothing '
+        'writes is read again in the backward loop, not taped. Nothing is '
+        'optimised yet: `h ** (2 - 1)` comes '
         'straight from the rule for a square.'),
     'after motion: joint': (
         '`motion`: joint',
@@ -86,7 +90,7 @@ STAGE_NOTES = {
         'gradient of the returned variable, is an extra parameter with the '
         'default `1.0`, and `tangent.check_seed` checks that `f` returned a '
         'scalar. Variables pushed before their first assignment start as '
-        '`None`.'),
+        '`None`, and each list a loop records into as `[]`.'),
     'after optimization': (
         '`optimization`',
         'Dead-code elimination, copy propagation, constant folding and the '

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import gast
 
-from tangent import backends, errors
+from tangent import backends, errors, runtime
 from tangent.api import specialise, tracing
 from tangent.api.cache import (
     attribute_checks,
@@ -61,6 +61,11 @@ def parse(fn: Callable, param_types: dict[str, type]) -> tuple[gast.FunctionDef,
     # the kinds of its items join ``param_types`` (the caller's copy: see front_end).
     param_types.update(desugar.kinds_of_global_items(fdef, fn))
     desugar.unroll_loops_over_items(fdef, param_types)
+    if compile_.is_generated(fn):
+        runtime_name = next((global_name for global_name, value in fn.__globals__.items()
+                             if value is runtime), None)
+        if runtime_name is not None:
+            desugar.tape_lists_as_tape_calls(fdef, runtime_name)
     free = annotate.resolve(fdef, fn, param_types)
     desugar.calls_of_callables(fdef, free)
     backends.load_for(free)

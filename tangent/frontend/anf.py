@@ -33,14 +33,17 @@ from tangent.syntax.create import assign, name
 from tangent.syntax.naming import Namer
 
 
+_NOT_CONSTANT = (gast.Name, gast.Call, gast.Subscript, gast.Attribute, gast.Lambda,
+                 gast.ListComp, gast.GeneratorExp, gast.DictComp, gast.SetComp, gast.NamedExpr)
+
+
 def is_constant_expression(node: gast.AST) -> bool:
     """An expression with no variables and no calls (``-1``, ``(0, 1)``)."""
-    for child in anno.walk(node):
-        if isinstance(child, (gast.Name, gast.Call, gast.Subscript, gast.Attribute,
-                              gast.Lambda, gast.ListComp, gast.GeneratorExp,
-                              gast.DictComp, gast.SetComp, gast.NamedExpr)):
-            return False
-    return True
+    if isinstance(node, gast.Constant):
+        return True
+    if isinstance(node, _NOT_CONSTANT):
+        return False  # asked of every operand while the normal form is made: no walk
+    return not any(isinstance(child, _NOT_CONSTANT) for child in anno.walk(node))
 
 
 def is_atom(node: gast.AST) -> bool:
@@ -73,13 +76,18 @@ def _always_returns(stmts: list[gast.stmt]) -> bool:
     return False
 
 
+# Where statements nest: a return is a statement, so expressions need no look.
+_STATEMENT_LISTS = ('body', 'orelse', 'finalbody', 'handlers', 'cases')
+
+
 def _contains_return(node) -> bool:
     """Whether ``node`` returns from the function (returns of nested functions aside)."""
     if isinstance(node, gast.Return):
         return True
-    if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+    if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef)):
         return False
-    return any(_contains_return(child) for child in gast.iter_child_nodes(node))
+    return any(_contains_return(child) for field in _STATEMENT_LISTS
+               for child in getattr(node, field, None) or ())
 
 
 def lift_returns(stmts: list[gast.stmt]) -> list[gast.stmt]:

@@ -616,3 +616,46 @@ def _copy_annotations(source: gast.AST, target: gast.AST) -> None:
     for original, copied in zip(anno.walk(source), anno.walk(target)):
         if anno.has(original, Key.FUNC):
             anno.set(copied, Key.FUNC, anno.get(original, Key.FUNC))
+
+
+def tape_lists_as_tape_calls(fdef: gast.FunctionDef, runtime_name: str) -> None:
+    """In a derivative being differentiated again: its loops' tape lists as the tape.
+
+    A derivative records a loop's values into lists, ``h_saved.append(h)`` and
+    ``h = h_saved.pop()``. User code cannot pop (the fence rejects it) and the
+    adjoint of an append pops without assigning, so a list popped into a
+    variable is such a tape; its appends and pops become ``tangent.push`` and
+    ``tangent.pop`` with the list as the stack, which later passes know.
+    """
+    def popped_list(value):
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+                value.func.attr == 'pop' and isinstance(value.func.value, gast.Name) and \
+                not value.args and not value.keywords:
+            return value.func.value.id
+        return None
+
+    tapes = {popped_list(node.value) for node in anno.walk(fdef)
+             if isinstance(node, gast.Assign)} - {None}
+    if not tapes:
+        return
+
+    def tape_call(helper, args):
+        func = gast.Attribute(value=gast.Name(id=runtime_name, ctx=gast.Load(), annotation=None,
+                                              type_comment=None), attr=helper, ctx=gast.Load())
+        return gast.Call(func=func, args=args, keywords=[])
+
+    def op_id(tape):
+        return gast.Constant(value=tape, kind=None)
+
+    for node in anno.walk(fdef):
+        if isinstance(node, gast.Assign) and popped_list(node.value) in tapes:
+            tape = popped_list(node.value)
+            node.value = tape_call('pop', [node.value.func.value, op_id(tape)])
+        elif isinstance(node, gast.Expr) and isinstance(node.value, gast.Call) and \
+                isinstance(node.value.func, gast.Attribute) and \
+                node.value.func.attr == 'append' and \
+                isinstance(node.value.func.value, gast.Name) and \
+                node.value.func.value.id in tapes and len(node.value.args) == 1:
+            call = node.value
+            node.value = tape_call('push', [call.func.value, call.args[0],
+                                            op_id(call.func.value.id)])

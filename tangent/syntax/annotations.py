@@ -25,6 +25,8 @@ class Key(enum.Enum):
     PUSH = 'on a generated push/pop: the op_id pairing them'
     SAVED = ('on a primal statement whose target is taped: the op_id of the push that '
              'saves the old value, which the adjoint pops back')
+    RECOMPUTED = ('on a primal statement v = a[i] in a loop that is not taped: the '
+                  'backward loop computes it again (True)')
     BOUNDARY = 'on the statement where the backward pass begins: True'
     RECEIVER = 'on p.method of a call: the parameter p passed as the method first argument'
     UNRESOLVED = ('on p.name that resolves to nothing when the derivative is written: '

@@ -112,6 +112,8 @@ def joint(primal_def: gast.FunctionDef, result: ReverseResult, function_name: st
     body = []
     if result.uses_stack:
         body.append(assign(result.stack_name, create.runtime_call(namespace, runtime.Stack, [])))
+    for tape_list in result.tape_lists:
+        body.append(assign(tape_list, gast.List(elts=[], ctx=gast.Load())))
     for pushed in sorted(result.pushed - set(params)):
         body.append(assign(pushed, create.const(None)))  # a push may meet it still unbound
     body.extend(result.primal)

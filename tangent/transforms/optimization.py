@@ -425,6 +425,8 @@ def _inline_single_use(fdef: gast.FunctionDef) -> bool:
                                               stmt.value).visit(following.value)
                 del block[index]
                 changed = True
+                # The statement before may be read once by the one just grown.
+                index = max(index - 1, 0)
                 continue
             index += 1
     return changed

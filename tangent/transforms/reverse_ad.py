@@ -77,7 +77,7 @@ class ReverseResult:
     def __init__(self, primal: list, adjoint: list, result_name: str, seed_name: str,
                  wrt_names: list, gradient_names: list, pushed: set, uses_stack: bool,
                  stack_name: str, adjoint_stack_name: str | None,
-                 returns_number: bool = False):
+                 returns_number: bool = False, tape_lists: list | None = None):
         self.primal = primal
         self.adjoint = adjoint
         self.result_name = result_name
@@ -89,6 +89,7 @@ class ReverseResult:
         self.stack_name = stack_name
         self.adjoint_stack_name = adjoint_stack_name
         self.returns_number = returns_number  # the result is a number when the typed ones are
+        self.tape_lists = tape_lists or []  # the lists range loops record into, each from []
 
 
 def _differentiable(value: gast.expr) -> bool:
@@ -128,6 +129,16 @@ class ReverseAD:
         self.adjoint_names: dict[str, str] = {}
         self.pushed = self._names_to_push()
         self.op_ids = 0
+        self.stack_pushes = 0  # pushes onto the general tape (not into a loop's lists)
+        # Inside a for loop over range without break, each taped variable has a list of
+        # its own, filled by append and emptied by pop: op_id -> that list's name.
+        self.tape_lists: dict[str, str] = {}
+        self.into_lists = False
+        self.range_counters: list[str] = []  # of the enclosing for loops over range
+        # id(loop) -> the statements of its body that its backward body computes again
+        self.recomputed: dict[int, list] = {}
+        self.reads_unchanged_arrays = _mutates_nothing(fdef)
+        self.assignments, self.loads = _name_counts(fdef)
         self.loop_depth = 0
         self.loop_counters: dict[int, tuple[str, str | None]] = {}
         self._before: list = []
@@ -211,9 +222,10 @@ class ReverseAD:
         return ReverseResult(primal=primal, adjoint=adjoint, result_name=self.result_name,
                              seed_name=seed, wrt_names=self.wrt_names,
                              gradient_names=gradient_names, pushed=self.pushed,
-                             uses_stack=bool(self.pushed_used), stack_name=self.stack,
+                             uses_stack=bool(self.stack_pushes), stack_name=self.stack,
                              adjoint_stack_name=self.adjoint_stack_name,
-                             returns_number=self.shape_classes.get(self.result_name) == _SCALAR)
+                             returns_number=self.shape_classes.get(self.result_name) == _SCALAR,
+                             tape_lists=sorted(self.tape_lists.values()))
 
     def _tape_shapes_only(self, primal: list, adjoint: list) -> None:
         """Tape only the shape of values the backward pass reads only for their shape.
@@ -235,10 +247,11 @@ class ReverseAD:
         for statement in _walk_statements(primal):
             if not (anno.has(statement, Key.PUSH) and isinstance(statement, gast.Expr)):
                 continue
-            pushed = statement.value.args[1]
+            position = 0 if anno.get(statement, Key.PUSH) in self.tape_lists else 1
+            pushed = statement.value.args[position]
             if isinstance(pushed, gast.Name) and pushed.id not in value_reads:
-                statement.value.args[1] = create.runtime_call(self.namespace,
-                                                              runtime.shape_only, [pushed])
+                statement.value.args[position] = create.runtime_call(
+                    self.namespace, runtime.shape_only, [pushed])
 
     def _runtime_function(self, func: gast.expr) -> Any:
         if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
@@ -253,16 +266,28 @@ class ReverseAD:
     # Primal pass ---------------------------------------------------------------
 
     def push(self, primal: str, op_id: str, value: gast.expr | None = None) -> gast.stmt:
-        call = create.runtime_call(self.namespace, runtime.push,
-                                   [name(self.stack), value if value is not None else name(primal),
-                                    create.const(op_id)])
+        value = value if value is not None else name(primal)
+        if self.into_lists:
+            # Pops mirror pushes, so each op_id's values come back in reverse order
+            # on a list of its own as on the shared tape, with no call into tangent.
+            saved = self.tape_lists[op_id] = self.namer.fresh(f'{primal}_saved')
+            append = gast.Attribute(value=name(saved), attr='append', ctx=gast.Load())
+            call = gast.Call(func=append, args=[value], keywords=[])
+        else:
+            self.stack_pushes += 1
+            call = create.runtime_call(self.namespace, runtime.push,
+                                       [name(self.stack), value, create.const(op_id)])
         node = gast.Expr(value=call)
         anno.set(node, Key.PUSH, op_id)
         return node
 
     def pop(self, target: gast.expr, op_id: str) -> gast.stmt:
-        node = assign(target, create.runtime_call(self.namespace, runtime.pop,
-                                                  [name(self.stack), create.const(op_id)]))
+        if op_id in self.tape_lists:
+            pop = gast.Attribute(value=name(self.tape_lists[op_id]), attr='pop', ctx=gast.Load())
+            node = assign(target, gast.Call(func=pop, args=[], keywords=[]))
+        else:
+            node = assign(target, create.runtime_call(self.namespace, runtime.pop,
+                                                      [name(self.stack), create.const(op_id)]))
         anno.set(node, Key.PUSH, op_id)
         return node
 
@@ -285,7 +310,8 @@ class ReverseAD:
             return [self.push(popped_list, op_id, last), stmt]
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
-            if isinstance(target, gast.Name) and target.id in self.pushed:
+            if isinstance(target, gast.Name) and target.id in self.pushed and \
+                    not self.is_recomputed(stmt):
                 op_id = self._op_id(target.id)
                 anno.set(stmt, Key.SAVED, op_id)
                 return [self.push(target.id, op_id), stmt]
@@ -307,7 +333,17 @@ class ReverseAD:
                 op_id = self._op_id(stmt.target.id)
                 anno.set(stmt, Key.SAVED, op_id)
                 out.append(self.push(stmt.target.id, op_id))
-            body = self.loop_primal(stmt.body)
+            counts = isinstance(stmt.iter, gast.Call) and annotate.callee(stmt.iter) is range
+            into_lists, self.into_lists = self.into_lists, counts and not _breaks(stmt.body)
+            if counts:
+                self.range_counters.append(stmt.target.id)
+                self.find_recomputed(stmt)
+            try:
+                body = self.loop_primal(stmt.body)
+            finally:
+                self.into_lists = into_lists
+                if counts:
+                    self.range_counters.pop()
             if _breaks(stmt.body):  # the backward loop replays only the iterations that ran
                 counter, counter_code = self.iteration_counter(stmt)
                 out += counter_code
@@ -320,12 +356,46 @@ class ReverseAD:
             counter, out = self.iteration_counter(stmt)
             increment = assign(counter, gast.BinOp(left=name(counter), op=gast.Add(),
                                                    right=create.const(1)))
-            return out + [gast.While(test=stmt.test,
-                                     body=[increment] + self.loop_primal(stmt.body),
-                                     orelse=[])]
+            into_lists, self.into_lists = self.into_lists, False
+            try:
+                body = self.loop_primal(stmt.body)
+            finally:
+                self.into_lists = into_lists
+            return out + [gast.While(test=stmt.test, body=[increment] + body, orelse=[])]
         if isinstance(stmt, gast.With):
             return []  # an insert_grad_of block runs in the backward pass only
         return [stmt]
+
+    def find_recomputed(self, loop: gast.For) -> None:
+        """Mark the items ``v = a[i]`` of the loop's body that its backward body reads
+        again instead of taping them.
+
+        That gives the value the primal iteration read when nothing changes ``a``
+        (a parameter, in a function that writes into nothing), ``i`` is a constant
+        or the counter of an enclosing loop over range (assigned nowhere else), and
+        only what follows in the same iteration reads ``v`` (assigned only there).
+        """
+        if not self.reads_unchanged_arrays:
+            return
+        for index, stmt in enumerate(loop.body):
+            if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                    and isinstance(stmt.value, gast.Subscript)
+                    and isinstance(stmt.value.value, gast.Name)):
+                continue
+            item, array, position = stmt.targets[0].id, stmt.value.value.id, stmt.value.slice
+            constant = isinstance(position, gast.Constant) and _is_int(position)
+            counter = isinstance(position, gast.Name) and position.id in self.range_counters \
+                and self.assignments.get(position.id) == 1
+            unchanged = array in self.params and self.assignments.get(array) == 1
+            read_after = sum(_load_count(later, item) for later in loop.body[index + 1:])
+            if (constant or counter) and unchanged and self.assignments.get(item) == 1 \
+                    and read_after == self.loads.get(item, 0):
+                anno.set(stmt, Key.RECOMPUTED, True)
+                self.recomputed.setdefault(id(loop), []).append(stmt)
+
+    @staticmethod
+    def is_recomputed(stmt: gast.stmt) -> bool:
+        return anno.get(stmt, Key.RECOMPUTED, False)
 
     def iteration_counter(self, loop) -> tuple[str, list]:
         """A variable counting a loop's iterations, and the code that starts it."""
@@ -824,6 +894,9 @@ class ReverseAD:
                     lower=None, upper=name(counter), step=None), ctx=gast.Load())
             reversed_iter = gast.Call(func=name(self.namespace.ref(reversed, 'reversed')),
                                       args=[iterations], keywords=[])
+            # Items of unchanged arrays are read again where the primal read them.
+            body = [anno.copy_tree(recomputed) for recomputed in
+                    self.recomputed.get(id(stmt), [])] + body
             out = before + [comments.comment('Grad of: ' + _header_source(stmt)),
                             gast.For(target=anno.copy_tree(stmt.target), iter=reversed_iter,
                                      body=body, orelse=[], type_comment=None)]
@@ -1091,6 +1164,35 @@ def _bind_statements(stmts: list, bound: set, before: dict) -> set:
         elif isinstance(stmt, gast.With):
             _bind_statements(stmt.body, set(bound), before)
     return bound
+
+
+def _mutates_nothing(fdef: gast.FunctionDef) -> bool:
+    """Whether no statement writes into an object: no ``x[i] = v``, no append, no
+    tape operation, no ``insert_grad_of`` block (user code run backward)."""
+    for node in anno.walk(fdef):
+        if isinstance(node, gast.Assign) and not isinstance(node.targets[0], gast.Name):
+            return False
+        if isinstance(node, gast.With) or annotate.list_append(node) is not None or \
+                annotate.list_pop(node) is not None or annotate.tape_operation(node) is not None:
+            return False
+    return True
+
+
+def _name_counts(fdef: gast.FunctionDef) -> tuple[dict[str, int], dict[str, int]]:
+    """How many times each name is bound (parameters and loop targets included) and
+    read in ``fdef``."""
+    stores: dict[str, int] = {}
+    loads: dict[str, int] = {}
+    for node in anno.walk(fdef):
+        if isinstance(node, gast.Name):
+            counts = loads if isinstance(node.ctx, gast.Load) else stores
+            counts[node.id] = counts.get(node.id, 0) + 1
+    return stores, loads
+
+
+def _load_count(node: gast.AST, name_: str) -> int:
+    return sum(1 for n in anno.walk(node)
+               if isinstance(n, gast.Name) and n.id == name_ and isinstance(n.ctx, gast.Load))
 
 
 def _walk_statements(stmts: list):

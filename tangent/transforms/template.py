@@ -51,6 +51,12 @@ class Template:
         self.call_signature = signature.replace(parameters=parameters[1:])
         self.params = [p.name for p in parameters]
         self.varargs = next((p.name for p in parameters if p.kind is p.VAR_POSITIONAL), None)
+        # Parameters any positional call may fill in order (``mul(z, x, y)``): the
+        # calls of most rules bind without inspect's general matching.
+        self.positional = [p.name for p in parameters[1:]
+                           if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty]
+        if len(self.positional) != len(parameters) - 1:
+            self.positional = None
         self.locals = {node.id for node in anno.walk(definition)
                        if isinstance(node, gast.Name)
                        and isinstance(node.ctx, gast.Store)} - set(self.params)
@@ -58,6 +64,10 @@ class Template:
     def bind(self, args: list[gast.expr], keywords: dict[str, gast.expr],
              namespace: Namespace, func_name: str) -> dict[str, gast.expr]:
         """Map each call parameter of the template to an expression node."""
+        if self.positional is not None and not keywords and len(args) == len(self.positional) \
+                and all(isinstance(arg, gast.AST) and not isinstance(arg, gast.Starred)
+                        for arg in args):
+            return dict(zip(self.positional, args))
         starred = [arg for arg in args if isinstance(arg, gast.Starred)]
         if starred:
             raise TypeError(

@@ -414,7 +414,7 @@ def _generate_reverse(fn, wrt, options, param_types) -> Generated:
             """The generic code rewritten for what the arguments are."""
             definition = anno.copy_tree(template)
             if not shapes.specialise(definition, arguments, namespace.values, numpy_name,
-                                     unbound):
+                                     unbound, set(result.tape_lists)):
                 return generic
             definition.body.insert(0, comments.comment(
                 'Specialised for ' + shapes.describe_signature(arguments)))

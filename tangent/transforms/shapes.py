@@ -235,12 +235,14 @@ class Specialiser:
     its shape-dispatching helper calls (see the module docstring)."""
 
     def __init__(self, fdef: gast.FunctionDef, arguments: dict[str, Any],
-                 values: dict[str, Any], numpy_name: str, unbound: set[str]):
+                 values: dict[str, Any], numpy_name: str, unbound: set[str],
+                 tape_lists: set[str] = frozenset()):
         self.fdef = fdef
         self.arguments = arguments  # parameter name -> Known or UNKNOWN
         self.values = values  # the generated module's globals
         self.numpy_name = numpy_name
         self.unbound = unbound  # names the motion pass set to None before their first value
+        self.tape_lists = set(tape_lists)  # lists a loop's tape records into (append, pop)
         self.facts: dict[int, list] = {}  # id(call) -> its arguments' values, all visits joined
         self.pushed: dict[str, Any] = {}  # tape id -> what was pushed under it, joined
         self.shape_records: dict[str, bool] = {}  # tape id -> every push is shape_only(array)
@@ -275,15 +277,25 @@ class Specialiser:
         env = {name: self.arguments.get(name, UNKNOWN) for name in _parameters(self.fdef)}
         body = self.fdef.body
         start = 0
-        while start < len(body) and _is_unbound_marker(body[start], self.unbound) or \
-                start < len(body) and _is_stack_creation(body[start]):
+        while start < len(body) and (_is_unbound_marker(body[start], self.unbound) or
+                                     _is_stack_creation(body[start]) or
+                                     _is_empty_list(body[start], self.tape_lists)):
             if _is_unbound_marker(body[start], self.unbound):
                 env[body[start].targets[0].id] = BOTTOM
             start += 1
         self.block(body[start:], env)
         if not self.supported:
             return False
-        self.fdef.body = body[:start] + self.rewrite_block(body[start:])
+        rest = self.rewrite_block(body[start:])
+        dead = self._tapes_nothing_reads(rest)
+        if dead:
+            rest = self._without_tapes(rest, dead)
+        read = {n.id for n in anno.walk(gast.Module(body=rest, type_ignores=[]))
+                if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Store)}
+        # A tape list or a name set to None for the tape that nothing uses any more.
+        self.fdef.body = [s for s in body[:start] if not (
+            isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+            and s.targets[0].id not in read)] + rest
         return True
 
     def block(self, statements: list, env: dict) -> dict:
@@ -293,9 +305,8 @@ class Specialiser:
 
     def statement(self, node: gast.stmt, env: dict) -> dict:
         if isinstance(node, gast.Assign):
-            if len(node.targets) == 1 and isinstance(node.targets[0], gast.Name) and \
-                    self._is_helper_call(node.value, runtime.pop):
-                tape_id = self._tape_id(node.value)
+            if len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
+                tape_id = self._popped(node.value)
                 if tape_id is not None:
                     before = env.get(node.targets[0].id, BOTTOM)
                     self.before_pop[tape_id] = join(self.before_pop.get(tape_id, BOTTOM),
@@ -453,11 +464,13 @@ class Specialiser:
         if any(isinstance(arg, gast.Starred) for arg in node.args) or \
                 any(k.arg is None for k in node.keywords):
             return UNKNOWN
-        if func is runtime.push and len(node.args) == 3:
-            self._record_push(node, values[1])
+        pushed = self._pushed(node)
+        if pushed is not None:
+            tape_id, record = pushed
+            self._record_push(tape_id, record, values[node.args.index(record)])
             return UNKNOWN
-        if func is runtime.pop and len(node.args) == 2:
-            tape_id = self._tape_id(node)
+        tape_id = self._popped(node)
+        if tape_id is not None:
             return self.pushed.get(tape_id, UNKNOWN)
         handler = self.helpers.get(func) if _hashable(func) else None
         if handler is not None:
@@ -482,17 +495,41 @@ class Specialiser:
     def _is_helper_call(self, node: gast.expr, helper: Any) -> bool:
         return isinstance(node, gast.Call) and self.resolve(node.func) is helper
 
-    def _tape_id(self, node: gast.Call) -> str | None:
-        last = node.args[-1] if node.args else None
-        return last.value if isinstance(last, gast.Constant) and \
-            isinstance(last.value, str) else None
+    def _pushed(self, node: gast.expr) -> tuple[str, gast.expr] | None:
+        """``tangent.push(stack, value, 'id')`` or ``x_saved.append(value)`` (a tape
+        list): the tape's id and the value recorded."""
+        if not isinstance(node, gast.Call) or node.keywords:
+            return None
+        list_name = self._tape_list_method(node, 'append', 1)
+        if list_name is not None:
+            return list_name, node.args[0]
+        if self.resolve(node.func) is runtime.push and len(node.args) == 3 and \
+                isinstance(node.args[2], gast.Constant) and isinstance(node.args[2].value, str):
+            return node.args[2].value, node.args[1]
+        return None
 
-    def _record_push(self, node: gast.Call, value: Any) -> None:
-        tape_id = self._tape_id(node)
-        if tape_id is None:
-            return
+    def _popped(self, node: gast.expr) -> str | None:
+        """The tape's id of ``tangent.pop(stack, 'id')`` or ``x_saved.pop()``."""
+        if not isinstance(node, gast.Call) or node.keywords:
+            return None
+        list_name = self._tape_list_method(node, 'pop', 0)
+        if list_name is not None:
+            return list_name
+        if self.resolve(node.func) is runtime.pop and len(node.args) == 2 and \
+                isinstance(node.args[1], gast.Constant) and isinstance(node.args[1].value, str):
+            return node.args[1].value
+        return None
+
+    def _tape_list_method(self, node: gast.Call, method: str, arity: int) -> str | None:
+        func = node.func
+        if isinstance(func, gast.Attribute) and func.attr == method and \
+                isinstance(func.value, gast.Name) and func.value.id in self.tape_lists and \
+                len(node.args) == arity:
+            return func.value.id
+        return None
+
+    def _record_push(self, tape_id: str, record: gast.expr, value: Any) -> None:
         self.pushed[tape_id] = join(self.pushed.get(tape_id, BOTTOM), value)
-        record = node.args[1]
         is_shape = self._is_helper_call(record, runtime.shape_only)
         self.shape_records[tape_id] = self.shape_records.get(tape_id, True) and is_shape
 
@@ -520,20 +557,63 @@ class Specialiser:
             kept.append(gast.Pass())
         return kept
 
+    def _tapes_nothing_reads(self, body: list) -> set[str]:
+        """The tapes whose values the backward pass, as rewritten, never reads: every
+        pop of theirs is in the backward pass, into a name read nowhere there."""
+        boundary = next((i for i, s in enumerate(body) if comments.is_comment(s)
+                         and comments.comment_text(s) == 'Backward pass'), None)
+        if boundary is None:
+            return set()
+        backward = gast.Module(body=body[boundary:], type_ignores=[])
+        read = {n.id for n in anno.walk(backward)
+                if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Store)}
+        live, popped, assigned = set(), set(), set()
+        for index, part in ((0, body[:boundary]), (1, body[boundary:])):
+            for node in anno.walk(gast.Module(body=part, type_ignores=[])):
+                if isinstance(node, gast.Assign) and self._popped(node.value) is not None:
+                    assigned.add(id(node.value))
+                    tape_id = self._popped(node.value)
+                    popped.add(tape_id)
+                    target = node.targets[0]
+                    if index == 0 or len(node.targets) != 1 or \
+                            not isinstance(target, gast.Name) or target.id in read:
+                        live.add(tape_id)
+                elif isinstance(node, gast.Call) and id(node) not in assigned and \
+                        self._popped(node) is not None:
+                    live.add(self._popped(node))  # a pop whose value goes elsewhere
+        return popped - live
+
+    def _without_tapes(self, statements: list, dead: set[str]) -> list:
+        kept = []
+        for statement in statements:
+            if isinstance(statement, gast.Expr) and self._pushed(statement.value) is not None \
+                    and self._pushed(statement.value)[0] in dead:
+                continue
+            if isinstance(statement, gast.Assign) and self._popped(statement.value) in dead:
+                continue
+            for field in ('body', 'orelse'):
+                if isinstance(getattr(statement, field, None), list):
+                    setattr(statement, field, self._without_tapes(getattr(statement, field),
+                                                                  dead))
+                    if field == 'body' and not statement.body:
+                        statement.body = [gast.Pass()]
+            kept.append(statement)
+        return kept
+
     def _removable_tape_statement(self, node: gast.stmt) -> bool:
         """A push of an array's shape record, or the pop restoring it, when every
         record under that id has one known shape and dtype, the very ones of the
         value the pop would replace: the backward pass reads nothing else of it."""
-        if isinstance(node, gast.Expr) and self._is_helper_call(node.value, runtime.push):
-            call = node.value
-        elif isinstance(node, gast.Assign) and self._is_helper_call(node.value, runtime.pop):
-            call = node.value
+        if isinstance(node, gast.Expr) and self._pushed(node.value) is not None:
+            tape_id = self._pushed(node.value)[0]
+        elif isinstance(node, gast.Assign) and self._popped(node.value) is not None:
+            tape_id = self._popped(node.value)
         else:
             return False
-        tape_id = self._tape_id(call)
         pushed = self.pushed.get(tape_id, UNKNOWN)
+        # A FLOAT is a float on some paths and a float64 on others: the type read differs.
         return (tape_id is not None and self.shape_records.get(tape_id, False)
-                and isinstance(pushed, Known) and pushed.kind == ARRAY
+                and isinstance(pushed, Known) and pushed.kind != FLOAT
                 and self.before_pop.get(tape_id) == pushed)
 
     def _rewrite_calls(self, statement: gast.stmt) -> None:
@@ -819,6 +899,12 @@ def _is_unbound_marker(node: gast.stmt, unbound: set[str]) -> bool:
         isinstance(node.value, gast.Constant) and node.value.value is None
 
 
+def _is_empty_list(node: gast.stmt, names: set[str]) -> bool:
+    return isinstance(node, gast.Assign) and len(node.targets) == 1 and \
+        isinstance(node.targets[0], gast.Name) and node.targets[0].id in names and \
+        isinstance(node.value, gast.List) and not node.value.elts
+
+
 def _is_stack_creation(node: gast.stmt) -> bool:
     return isinstance(node, gast.Assign) and isinstance(node.value, gast.Call) and \
         isinstance(node.value.func, gast.Attribute) and node.value.func.attr == 'Stack' \
@@ -826,10 +912,10 @@ def _is_stack_creation(node: gast.stmt) -> bool:
 
 
 def specialise(fdef: gast.FunctionDef, arguments: dict[str, Any], values: dict[str, Any],
-               numpy_name: str, unbound: set[str]) -> bool:
+               numpy_name: str, unbound: set[str], tape_lists: set[str] = frozenset()) -> bool:
     """Rewrite ``fdef`` in place for ``arguments`` (parameter name -> Known); False
     when it holds what the analysis does not model (then it is left as it was)."""
-    return Specialiser(fdef, arguments, values, numpy_name, unbound).run()
+    return Specialiser(fdef, arguments, values, numpy_name, unbound, tape_lists).run()
 
 
 def signature_key(value: Any) -> Any:

@@ -73,7 +73,8 @@ DISPATCH = {
 
 # The workloads whose generated gradients are not expected to lose all run-time dispatch
 # yet; take a workload out when the specialiser gets it to zero (its xfail then XPASSes).
-DISPATCH_PENDING = frozenset(PER_CALL_WORKLOADS)
+DISPATCH_PENDING = frozenset(PER_CALL_WORKLOADS) - {'softmax_5', 'softmax_20',
+                                                   'helper_chain_small'}
 
 
 def count(source: str) -> dict[str, int]:
@@ -120,9 +121,10 @@ def _run_version(workload):
     the counts are those of the code that runs."""
     derivative = _derivative(workload)
     inputs = workload.make_inputs(np.random.default_rng(0))
-    if workload.kind == 'grad' and all(type(value) is float for value in inputs):
-        derivative(*inputs)  # a derivative matching shapes writes its version for numbers
-        return getattr(derivative, 'specialisations', {}).get('numbers', derivative)
+    if workload.kind == 'grad':
+        # The first call writes the version for these arguments' signature, which is
+        # then what source_of (as inspect) shows.
+        derivative(*inputs)
     return derivative
 
 

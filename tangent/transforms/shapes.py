@@ -40,6 +40,7 @@ ARRAY = 'array'  # an ndarray (or the tape's record of one's shape and dtype)
 # A Python float on some paths, a NumPy float64 on others (``loss = 0.0`` then
 # ``loss = loss + np.sum(...)`` in a loop): one real number either way.
 FLOAT = 'float or float64'
+SHAPE = 'shape'  # an array's shape: ``dtype`` holds the tuple itself
 _NUMBER_TYPES = (float, int, bool)
 # Arrays up to this many elements are run through EVALUATED functions to learn
 # their results' shapes; past it, helper dispatch costs little next to the work.
@@ -176,7 +177,7 @@ def _is_literal(node: gast.expr) -> bool:
 
 
 def _elementwise(func: Any, values: list) -> Any:
-    if not all(isinstance(v, Known) for v in values):
+    if not all(isinstance(v, Known) and v.kind != SHAPE for v in values):
         return UNKNOWN
     shape = _quietly(lambda: np.broadcast_shapes(*(v.shape for v in values)))
     if shape is UNKNOWN:
@@ -191,7 +192,7 @@ def _elementwise(func: Any, values: list) -> Any:
 def _contracting(func: Any, values: list) -> Any:
     """``np.dot(a, b)`` or ``a @ b``, run on operands whose contracted axis has one
     element: the result's shape and dtype at the cost of its size."""
-    if len(values) != 2 or not all(isinstance(v, Known) for v in values):
+    if len(values) != 2 or not all(isinstance(v, Known) and v.kind != SHAPE for v in values):
         return UNKNOWN
     left, right = values
     if left.kind == ARRAY and right.kind == ARRAY and left.shape and right.shape:
@@ -214,7 +215,8 @@ def _evaluated(func: Any, values: list, nodes: list, keywords: dict) -> Any:
         node = nodes[index] if index < len(nodes) else None
         if node is not None and _is_literal(node):
             choices.append([_literal(node)])
-        elif isinstance(value, Known) and not (value.kind == NUMBER and value.dtype is not float):
+        elif isinstance(value, Known) and value.kind != SHAPE and \
+                not (value.kind == NUMBER and value.dtype is not float):
             # An int that is not a literal may be an axis or a shape: its value counts.
             if value.kind == ARRAY and math.prod(value.shape) > _EVALUATED_SIZE_LIMIT:
                 return UNKNOWN
@@ -422,6 +424,8 @@ class Specialiser:
             value = self.expression(node.value, env)
             if node.attr == 'T' and isinstance(value, Known) and value.kind != NUMBER:
                 return Known(value.kind, value.shape[::-1], value.dtype)
+            if node.attr == 'shape' and isinstance(value, Known) and value.kind == ARRAY:
+                return Known(SHAPE, (len(value.shape),), value.shape)
             return UNKNOWN
         if isinstance(node, gast.IfExp):
             self.expression(node.test, env)
@@ -449,6 +453,9 @@ class Specialiser:
                         and value.dtype is int):
                     return UNKNOWN
                 index.append(0)  # a counter: any int index drops the axis alike
+        if isinstance(base, Known) and base.kind == SHAPE and len(index) == 1 and \
+                type(index[0]) is int:
+            return Known(NUMBER, (), int)  # a size: its value never reaches a decision
         if not (isinstance(base, Known) and base.kind == ARRAY):
             return UNKNOWN
         if any(type(i) not in (int, slice, type(None), type(Ellipsis)) for i in index):
@@ -477,7 +484,7 @@ class Specialiser:
             facts = self.facts.get(id(node))
             joined = values if facts is None else [join(a, b) for a, b in zip(facts, values)]
             self.facts[id(node)] = joined
-            return handler(node, values, rewrite=False)[1]
+            return _handled(handler, node, values)[1]
         kind = shape_rules.shape_kind(func) if func is not None and _hashable(func) else None
         if kind == shape_rules.ELEMENTWISE and not node.keywords:
             return _elementwise(func, values)
@@ -627,7 +634,7 @@ class Specialiser:
                 facts = specialiser.facts.get(id(node))
                 if handler is None or facts is None:
                     return node
-                replacement, _ = handler(node, facts, rewrite=True)
+                replacement, _ = _handled(handler, node, facts)
                 return replacement if replacement is not None else node
 
         for field, value in gast.iter_fields(statement):
@@ -700,19 +707,27 @@ class Specialiser:
             if gradient == result:
                 return gradient_node, result
             if gradient.kind == SCALAR and gradient.dtype == np.float64:
-                return gast.Call(func=gast.Name(id='float', ctx=gast.Load(), annotation=None,
-                                                type_comment=None),
-                                 args=[gradient_node], keywords=[]), result
+                return _float(gradient_node), result
+            if gradient.kind == ARRAY and gradient.dtype.kind == 'f':
+                return _float(self._np('sum', gradient_node)), result
             return None, result
         if like.kind == SCALAR:
             if gradient == like:
                 return gradient_node, gradient
             if complex_gradient:
                 return None, UNKNOWN
-            return None, Known(SCALAR, (), like.dtype if like.dtype.kind in 'fc'
-                               else np.dtype(np.float64))
+            result = Known(SCALAR, (), like.dtype if like.dtype.kind in 'fc'
+                           else np.dtype(np.float64))
+            dtype_node = self._dtype(result.dtype)
+            if gradient.kind in (NUMBER, SCALAR, FLOAT) and dtype_node is not None:
+                return gast.Call(func=dtype_node, args=[gradient_node], keywords=[]), result
+            return None, result
+        if like.kind == FLOAT and gradient in _FLOATS:
+            # A float for a float, a float64 for a float64: the same number either way,
+            # and the value stays FLOAT, so nothing after relies on which it is.
+            return gradient_node, like
         if like.kind == FLOAT and not complex_gradient and not gradient.shape:
-            return None, like  # a float for a float, a float64 for a float64
+            return None, like
         return None, UNKNOWN
 
     def _unconcat(self, node, values, rewrite):
@@ -815,36 +830,56 @@ class Specialiser:
             len({v.dtype for v in values}) == 1 and values[0].dtype.kind == 'f'
 
     def _grad_dot(self, node, values, rewrite):
-        result = _evaluated(runtime.grad_dot, values, [], {})
+        # One dtype throughout: the helper's result has x1's shape and needs no cast.
         if len(values) == 3 and self._matrices(values, (2, 2, 2)):
             transposed = gast.Attribute(value=node.args[2], attr='T', ctx=gast.Load())
-            return self._np('dot', node.args[0], transposed), result
+            return self._np('dot', node.args[0], transposed), values[1]
         if len(values) == 3 and self._matrices(values, (1, 1, 2)):
-            return self._np('dot', node.args[2], node.args[0]), result
-        return None, result
+            return self._np('dot', node.args[2], node.args[0]), values[1]
+        return None, _evaluated(runtime.grad_dot, values, [], {})
 
     def _grad_dot_right(self, node, values, rewrite):
-        result = _evaluated(runtime.grad_dot_right, values, [], {})
         if len(values) == 3 and self._matrices(values, (2, 2, 2)):
             transposed = gast.Attribute(value=node.args[1], attr='T', ctx=gast.Load())
-            return self._np('dot', transposed, node.args[0]), result
+            return self._np('dot', transposed, node.args[0]), values[2]
         if len(values) == 3 and self._matrices(values, (1, 1, 2)):
-            return self._np('outer', node.args[1], node.args[0]), result
-        return None, result
+            return self._np('outer', node.args[1], node.args[0]), values[2]
+        return None, _evaluated(runtime.grad_dot_right, values, [], {})
 
     def _grad_matmul_left(self, node, values, rewrite):
-        result = _evaluated(runtime.grad_matmul_left, values, [], {})
         if len(values) == 3 and self._matrices(values, (2, 2, 2)):
             transposed = gast.Attribute(value=node.args[2], attr='T', ctx=gast.Load())
-            return gast.BinOp(left=node.args[0], op=gast.MatMult(), right=transposed), result
-        return None, result
+            return gast.BinOp(left=node.args[0], op=gast.MatMult(), right=transposed), \
+                values[1]
+        if len(values) == 3 and self._matrices(values, (1, 2, 1)):  # a matrix times a vector
+            return self._np('outer', node.args[0], node.args[2]), values[1]
+        return None, _evaluated(runtime.grad_matmul_left, values, [], {})
 
     def _grad_matmul_right(self, node, values, rewrite):
-        result = _evaluated(runtime.grad_matmul_right, values, [], {})
         if len(values) == 3 and self._matrices(values, (2, 2, 2)):
             transposed = gast.Attribute(value=node.args[1], attr='T', ctx=gast.Load())
-            return gast.BinOp(left=transposed, op=gast.MatMult(), right=node.args[0]), result
-        return None, result
+            return gast.BinOp(left=transposed, op=gast.MatMult(), right=node.args[0]), \
+                values[2]
+        if len(values) == 3 and self._matrices(values, (1, 2, 1)):
+            return gast.BinOp(left=node.args[0], op=gast.MatMult(), right=node.args[1]), \
+                values[2]
+        return None, _evaluated(runtime.grad_matmul_right, values, [], {})
+
+
+def _handled(handler: Callable, node: gast.Call, values: list) -> tuple:
+    """A helper call's replacement and value; a case a handler did not foresee (an
+    array's shape where a number was expected) keeps the call and knows nothing."""
+    if any(isinstance(v, Known) and v.kind == SHAPE for v in values):
+        return None, UNKNOWN
+    try:
+        return handler(node, values, rewrite=True)
+    except Exception:  # noqa: BLE001 - the generic helper is always right
+        return None, UNKNOWN
+
+
+def _float(node: gast.expr) -> gast.Call:
+    return gast.Call(func=gast.Name(id='float', ctx=gast.Load(), annotation=None,
+                                    type_comment=None), args=[node], keywords=[])
 
 
 def _summed_axes(gradient_shape: tuple, shape: tuple) -> list[int] | None:

@@ -12,6 +12,7 @@ import weakref
 from typing import Any, Callable
 
 import gast
+import numpy as np
 
 from tangent.api.cache import Generated, MISSING, watched
 from tangent.frontend import annotate
@@ -261,7 +262,20 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
         if derivative.__wrapped__ is generic:
             derivative.__wrapped__ = version
 
+    # By the arguments' types alone, when no argument is a NumPy value (whose dtype
+    # and shape the version depends on): one tuple and one lookup per call.
+    by_types: dict[tuple, Callable] = {}
+
     def derivative(*args, **kwargs):
+        if not kwargs:
+            types_ = tuple(map(type, args))
+            version = by_types.get(types_)
+            if version is not None:
+                return version(*args)
+            version = version_for(args, kwargs)
+            if not any(issubclass(kind, (np.ndarray, np.generic)) for kind in types_):
+                by_types[types_] = version
+            return version(*args)
         return version_for(args, kwargs)(*args, **kwargs)
 
     functools.update_wrapper(derivative, generic)

@@ -467,7 +467,8 @@ class Specialiser:
     def call(self, node: gast.Call, env: dict) -> Any:
         func = self.resolve(node.func)
         values = [self.expression(arg, env) for arg in node.args]
-        keyword_values = {k.arg: self.expression(k.value, env) for k in node.keywords}
+        for keyword in node.keywords:  # evaluated for the calls inside
+            self.expression(keyword.value, env)
         if any(isinstance(arg, gast.Starred) for arg in node.args) or \
                 any(k.arg is None for k in node.keywords):
             return UNKNOWN
@@ -495,7 +496,6 @@ class Specialiser:
                 keywords = {k.arg: _literal(k.value) for k in node.keywords}
             except _NotLiteral:
                 return UNKNOWN
-            del keyword_values
             return _evaluated(func, values, node.args, keywords)
         return UNKNOWN
 
@@ -550,7 +550,7 @@ class Specialiser:
             if isinstance(statement, gast.Expr) and self._is_helper_call(
                     statement.value, runtime.check_seed):
                 replacement, _ = self._check_seed(statement.value,
-                                                  self.facts.get(id(statement.value)), True)
+                                                  self.facts.get(id(statement.value)))
                 if replacement is None:
                     continue
             for field in ('body', 'orelse'):
@@ -665,7 +665,7 @@ class Specialiser:
                                   attr=dtype.name, ctx=gast.Load())
         return None
 
-    def _unbroadcast(self, node, values, rewrite):
+    def _unbroadcast(self, node, values):
         if len(values) != 2:
             return None, UNKNOWN
         return self._summed_to(node.args[0], values[0], values[1])
@@ -730,7 +730,7 @@ class Specialiser:
             return None, like
         return None, UNKNOWN
 
-    def _unconcat(self, node, values, rewrite):
+    def _unconcat(self, node, values):
         if len(values) != 4 or not _is_literal(node.args[3]):
             return None, UNKNOWN
         gradient, left, right = values[:3]
@@ -739,7 +739,7 @@ class Specialiser:
         side = 1 if _literal(node.args[3]) else 0
         return self._summed_to(node.args[0], gradient, values[1 + side])
 
-    def _unreduce_like(self, node, values, rewrite):
+    def _unreduce_like(self, node, values):
         if len(values) != 4 or not (_is_literal(node.args[2]) and _is_literal(node.args[3])):
             return None, UNKNOWN
         gradient, original = values[:2]
@@ -771,13 +771,13 @@ class Specialiser:
             return None, result
         return None, UNKNOWN
 
-    def _add_grad(self, node, values, rewrite):
+    def _add_grad(self, node, values):
         if len(values) != 2 or not all(isinstance(v, Known) for v in values):
             return None, UNKNOWN
         result = _elementwise(operator.add, values)
         return gast.BinOp(left=node.args[0], op=gast.Add(), right=node.args[1]), result
 
-    def _init_grad(self, node, values, rewrite):
+    def _init_grad(self, node, values):
         if not values or not isinstance(values[0], Known) or len(node.args) > 2:
             return None, UNKNOWN
         value = values[0]
@@ -794,7 +794,7 @@ class Specialiser:
             return None, Known(SCALAR, (), value.dtype)
         return gast.Constant(value=0.0, kind=None), Known(NUMBER, (), float)
 
-    def _check_seed(self, node, values, rewrite):
+    def _check_seed(self, node, values):
         if not values or len(values) < 2:
             return node, UNKNOWN
         result, seed = values[:2]
@@ -803,7 +803,7 @@ class Specialiser:
             return None, UNKNOWN  # the check passes for every call of this signature
         return node, UNKNOWN
 
-    def _array_size(self, node, values, rewrite):
+    def _array_size(self, node, values):
         if len(values) != 2 or not _is_literal(node.args[1]) or \
                 not isinstance(values[0], Known):
             return None, UNKNOWN
@@ -814,14 +814,14 @@ class Specialiser:
             return None, UNKNOWN
         return gast.Constant(value=int(size), kind=None), Known(NUMBER, (), int)
 
-    def _unaliased(self, node, values, rewrite):
+    def _unaliased(self, node, values):
         value = values[0] if values else UNKNOWN
         if isinstance(value, Known) and value.kind != ARRAY and \
                 not (value.kind == NUMBER and value.dtype is bool):
             return node.args[0], value  # immutable: never the caller's object to share
         return None, value
 
-    def _shape_only(self, node, values, rewrite):
+    def _shape_only(self, node, values):
         return None, values[0] if values else UNKNOWN
 
     def _matrices(self, values, ndims):
@@ -829,7 +829,7 @@ class Specialiser:
                    for v, n in zip(values, ndims)) and \
             len({v.dtype for v in values}) == 1 and values[0].dtype.kind == 'f'
 
-    def _grad_dot(self, node, values, rewrite):
+    def _grad_dot(self, node, values):
         # One dtype throughout: the helper's result has x1's shape and needs no cast.
         if len(values) == 3 and self._matrices(values, (2, 2, 2)):
             transposed = gast.Attribute(value=node.args[2], attr='T', ctx=gast.Load())
@@ -838,7 +838,7 @@ class Specialiser:
             return self._np('dot', node.args[2], node.args[0]), values[1]
         return None, _evaluated(runtime.grad_dot, values, [], {})
 
-    def _grad_dot_right(self, node, values, rewrite):
+    def _grad_dot_right(self, node, values):
         if len(values) == 3 and self._matrices(values, (2, 2, 2)):
             transposed = gast.Attribute(value=node.args[1], attr='T', ctx=gast.Load())
             return self._np('dot', transposed, node.args[0]), values[2]
@@ -846,7 +846,7 @@ class Specialiser:
             return self._np('outer', node.args[1], node.args[0]), values[2]
         return None, _evaluated(runtime.grad_dot_right, values, [], {})
 
-    def _grad_matmul_left(self, node, values, rewrite):
+    def _grad_matmul_left(self, node, values):
         if len(values) == 3 and self._matrices(values, (2, 2, 2)):
             transposed = gast.Attribute(value=node.args[2], attr='T', ctx=gast.Load())
             return gast.BinOp(left=node.args[0], op=gast.MatMult(), right=transposed), \
@@ -855,7 +855,7 @@ class Specialiser:
             return self._np('outer', node.args[0], node.args[2]), values[1]
         return None, _evaluated(runtime.grad_matmul_left, values, [], {})
 
-    def _grad_matmul_right(self, node, values, rewrite):
+    def _grad_matmul_right(self, node, values):
         if len(values) == 3 and self._matrices(values, (2, 2, 2)):
             transposed = gast.Attribute(value=node.args[1], attr='T', ctx=gast.Load())
             return gast.BinOp(left=transposed, op=gast.MatMult(), right=node.args[0]), \
@@ -872,7 +872,7 @@ def _handled(handler: Callable, node: gast.Call, values: list) -> tuple:
     if any(isinstance(v, Known) and v.kind == SHAPE for v in values):
         return None, UNKNOWN
     try:
-        return handler(node, values, rewrite=True)
+        return handler(node, values)
     except Exception:  # noqa: BLE001 - the generic helper is always right
         return None, UNKNOWN
 

@@ -81,6 +81,29 @@ def divided_and_powered(x, s):
     return np.sum(y * y) / np.size(x)
 
 
+def gated(x, w):
+    hidden = w.shape[1] // 2
+    gates = x @ w
+    return np.sum(np.tanh(gates[:, :hidden]) * np.exp(-gates[:, hidden:2 * hidden]))
+
+
+SCALE = 0.5
+
+
+def gaussian_likelihood(log_scale, x, y):
+    n = x.shape[0]
+    k = np.exp(log_scale) * np.exp(-np.sum((x[:, None, :] - x[None, :, :]) ** 2, axis=2)) \
+        + 0.5 * np.eye(n)
+    low = np.linalg.cholesky(k)
+    z = np.linalg.solve(low, y)
+    return SCALE * np.sum(z * z) + np.sum(np.log(np.diag(low))) + 0.5 * n
+
+
+def scalar_weights_of_an_array(a, x):
+    e = np.exp(a)  # a NumPy float64 of a Python float: its gradient sums an array's
+    return np.sum(np.sin(e * x) + e)
+
+
 BROADCASTING = [
     (scalar_plus_array, (0.7, normal(5))),
     (scalar_plus_array, (normal(5), normal(3, 5))),
@@ -97,6 +120,9 @@ BROADCASTING = [
     (changing_shape_in_loop, (normal(2, 3, 2),)),
     (divided_and_powered, (normal(2, 3), 1.3)),
     (divided_and_powered, (normal(2, 3), normal(3))),
+    (gated, (normal(3, 4), normal(4, 6))),
+    (gaussian_likelihood, (0.3, normal(6, 2), normal(6))),
+    (scalar_weights_of_an_array, (0.3, normal(2, 3))),
 ]
 
 
@@ -242,3 +268,41 @@ def test_source_of_shows_the_generic_code_before_any_call():
     assert 'Specialised' not in source_of(derivative)
     derivative(normal(6, 3), normal(3, 2), normal(2))
     assert 'Specialised for' in source_of(derivative)
+
+
+def test_sizes_from_shapes_resolve_slices_eye_and_factorisations():
+    args = (0.3, normal(6, 2), normal(6))
+    derivative = tangent.grad(gaussian_likelihood, wrt=(0,))
+    derivative(*args)
+    source = inspect.getsource(derivative)
+    assert 'Specialised for' in source
+    for helper in ('unbroadcast', 'unreduce_like', 'add_grad', 'check_seed'):
+        assert f'tangent.{helper}(' not in source, helper  # n = x.shape[0], np.eye(n)
+    derivative = tangent.grad(gated, wrt=(0, 1))
+    derivative(normal(3, 4), normal(4, 6))
+    assert 'tangent.unbroadcast(' not in inspect.getsource(derivative)  # gates[:, :hidden]
+
+
+def test_a_size_differing_between_calls_gets_a_version_each():
+    derivative = tangent.grad(gated, wrt=(1,))
+    for columns in (4, 6, 8, 6):
+        args = [normal(3, 4), normal(4, columns)]
+        assert_close(derivative(*args), numerical_grad(gated, args, 1), rtol=1e-5, atol=1e-6)
+    assert len(_versions(derivative)) == 3
+
+
+WEIGHTS = normal(3)
+
+
+def weighted(x):
+    return np.sum(np.tanh(x * WEIGHTS))
+
+
+def test_a_global_array_rebound_to_another_shape_is_differentiated_anew(monkeypatch):
+    derivative = tangent.grad(weighted)
+    x = normal(2, 3)
+    assert_close(derivative(x), numerical_grad(weighted, [x], 0), rtol=1e-5, atol=1e-6)
+    monkeypatch.setitem(globals(), 'WEIGHTS', normal(4, 2, 3))  # x's gradient: summed
+    assert_close(derivative(x), numerical_grad(weighted, [x], 0), rtol=1e-5, atol=1e-6)
+    monkeypatch.setitem(globals(), 'WEIGHTS', 0.7)
+    assert_close(derivative(x), numerical_grad(weighted, [x], 0), rtol=1e-5, atol=1e-6)

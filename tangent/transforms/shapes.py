@@ -41,6 +41,8 @@ ARRAY = 'array'  # an ndarray (or the tape's record of one's shape and dtype)
 # ``loss = loss + np.sum(...)`` in a loop): one real number either way.
 FLOAT = 'float or float64'
 SHAPE = 'shape'  # an array's shape: ``dtype`` holds the tuple itself
+TUPLE = 'tuple'  # a helper's tuple of results: ``dtype`` holds what each item is
+_NOT_VALUES = (SHAPE, TUPLE)  # kinds no arithmetic or runtime helper takes as one value
 _NUMBER_TYPES = (float, int, bool)
 # Arrays up to this many elements are run through EVALUATED functions to learn
 # their results' shapes; past it, helper dispatch costs little next to the work.
@@ -55,6 +57,9 @@ class Known:
     kind: str
     shape: tuple
     dtype: Any
+    # An int's value, when every call of the signature gives it the same: a literal,
+    # an array's size, or arithmetic on those (``2 * hidden``).
+    value: Any = None
 
     def __str__(self) -> str:
         if self.kind == NUMBER:
@@ -89,6 +94,9 @@ def join(left: Any, right: Any) -> Any:
         return left
     if left in _FLOATS and right in _FLOATS:
         return Known(FLOAT, (), np.dtype(np.float64))
+    if isinstance(left, Known) and isinstance(right, Known) and \
+            left.kind == right.kind == NUMBER and left.dtype is right.dtype:
+        return Known(NUMBER, (), left.dtype)  # values differ between paths
     return UNKNOWN
 
 
@@ -113,24 +121,32 @@ def describe(value: Any) -> Known | None:
     return None
 
 
-def _stand_ins(value: Known, full: bool) -> list:
+def _stand_ins(value: Known, full: bool, identity: bool = False) -> list:
     """Values of the kind and dtype of ``value`` (two for FLOAT: a float and a float64)."""
     if value.kind == FLOAT:
         return [1.0, np.float64(1)]
-    return [_stand_in(value, full)]
+    return [_stand_in(value, full, identity)]
 
 
-def _stand_in(value: Known, full: bool) -> Any:
+def _stand_in(value: Known, full: bool, identity: bool = False) -> Any:
     """A value of the kind and dtype of ``value``: of its shape when ``full``, else
-    of one element with as many axes."""
+    of one element with as many axes. With ``identity``, a stack of square matrices
+    is of identities: what a factorisation or a solve (singular on ones) accepts."""
     if value.kind == NUMBER:
         return value.dtype(1)
     if value.kind == SCALAR or value.kind == FLOAT:
         return value.dtype.type(1)
-    return np.ones(value.shape if full else (1,) * len(value.shape), value.dtype)
+    shape = value.shape if full else (1,) * len(value.shape)
+    if identity and len(shape) >= 2 and shape[-1] == shape[-2]:
+        return np.broadcast_to(np.eye(shape[-1], dtype=value.dtype), shape).copy()
+    return np.ones(shape, value.dtype)
 
 
 def _known_result(result: Any, shape: tuple | None = None) -> Any:
+    if type(result) is tuple:  # a helper's several results (solve_gradients)
+        items = tuple(_known_result(item) for item in result)
+        return Known(TUPLE, (), items) if all(isinstance(i, Known) for i in items) \
+            else UNKNOWN
     known = describe(result)
     if known is None:
         return UNKNOWN
@@ -176,9 +192,18 @@ def _is_literal(node: gast.expr) -> bool:
     return True
 
 
+def _is_value(value: Any) -> bool:
+    """Whether ``value`` is known to be one number or array."""
+    return isinstance(value, Known) and value.kind not in _NOT_VALUES
+
+
 def _elementwise(func: Any, values: list) -> Any:
-    if not all(isinstance(v, Known) and v.kind != SHAPE for v in values):
+    if not all(_is_value(v) for v in values):
         return UNKNOWN
+    if values and all(v.value is not None for v in values):
+        result = _quietly(lambda: func(*(v.value for v in values)))
+        if type(result) is int:
+            return Known(NUMBER, (), int, result)
     shape = _quietly(lambda: np.broadcast_shapes(*(v.shape for v in values)))
     if shape is UNKNOWN:
         return UNKNOWN
@@ -192,7 +217,7 @@ def _elementwise(func: Any, values: list) -> Any:
 def _contracting(func: Any, values: list) -> Any:
     """``np.dot(a, b)`` or ``a @ b``, run on operands whose contracted axis has one
     element: the result's shape and dtype at the cost of its size."""
-    if len(values) != 2 or not all(isinstance(v, Known) and v.kind != SHAPE for v in values):
+    if len(values) != 2 or not all(_is_value(v) for v in values):
         return UNKNOWN
     left, right = values
     if left.kind == ARRAY and right.kind == ARRAY and left.shape and right.shape:
@@ -208,23 +233,31 @@ def _contracting(func: Any, values: list) -> Any:
 
 
 def _evaluated(func: Any, values: list, nodes: list, keywords: dict) -> Any:
-    """``func`` run on zeros of the arguments' shapes (EVALUATED functions), or on the
-    literal arguments themselves (``axis=0``)."""
-    choices = []
+    """``func`` run on ones of the arguments' shapes (EVALUATED functions), then, if
+    that fails, on identity matrices; ints are the literal arguments themselves
+    (``axis=0``) or those whose value every call of the signature shares (``n``)."""
+    arguments = []
     for index, value in enumerate(values):
         node = nodes[index] if index < len(nodes) else None
         if node is not None and _is_literal(node):
-            choices.append([_literal(node)])
-        elif isinstance(value, Known) and value.kind != SHAPE and \
-                not (value.kind == NUMBER and value.dtype is not float):
+            arguments.append([_literal(node)])
+        elif isinstance(value, Known) and value.kind == NUMBER and value.value is not None:
+            arguments.append([value.value])
+        elif _is_value(value) and not (value.kind == NUMBER and value.dtype is not float):
             # An int that is not a literal may be an axis or a shape: its value counts.
             if value.kind == ARRAY and math.prod(value.shape) > _EVALUATED_SIZE_LIMIT:
                 return UNKNOWN
-            choices.append(_stand_ins(value, full=True))
+            arguments.append(value)
         else:
             return UNKNOWN
-    return _agreed([_known_result(_quietly(lambda: func(*arguments, **keywords)))
-                    for arguments in itertools.product(*choices)])
+
+    def run(identity: bool) -> Any:
+        choices = [_stand_ins(a, True, identity) if isinstance(a, Known) else a
+                   for a in arguments]
+        return _agreed([_known_result(_quietly(lambda: func(*chosen, **keywords)))
+                        for chosen in itertools.product(*choices)])
+    result = run(identity=False)
+    return run(identity=True) if result is UNKNOWN else result
 
 
 _OPERATORS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -250,6 +283,7 @@ class Specialiser:
         self.shape_records: dict[str, bool] = {}  # tape id -> every push is shape_only(array)
         self.before_pop: dict[str, Any] = {}  # tape id -> the target's value before its pop
         self.supported = True
+        self.local_names: set[str] = set()  # the names the function binds: not globals
         self.helpers = {
             runtime.unbroadcast: self._unbroadcast, runtime.unconcat: self._unconcat,
             runtime.unreduce_like: self._unreduce_like, runtime.add_grad: self._add_grad,
@@ -277,6 +311,7 @@ class Specialiser:
         """Analyse and rewrite; False (and nothing rewritten) when the function holds
         a statement the analysis does not model."""
         env = {name: self.arguments.get(name, UNKNOWN) for name in _parameters(self.fdef)}
+        self.local_names = _assigned_names(self.fdef) | set(env)
         body = self.fdef.body
         start = 0
         while start < len(body) and (_is_unbound_marker(body[start], self.unbound) or
@@ -401,8 +436,14 @@ class Specialiser:
 
     def expression(self, node: gast.expr, env: dict) -> Any:
         if isinstance(node, gast.Name):
-            return env.get(node.id, UNKNOWN)
+            if node.id in env or node.id in self.local_names:
+                return env.get(node.id, UNKNOWN)
+            # A global of the generated module: a rebinding of the user's global
+            # writes the derivative anew, so its kind and shape stay the same.
+            return describe(self.values.get(node.id)) or UNKNOWN
         if isinstance(node, gast.Constant):
+            if type(node.value) is int:
+                return Known(NUMBER, (), int, node.value)
             return Known(NUMBER, (), type(node.value)) \
                 if type(node.value) in _NUMBER_TYPES else UNKNOWN
         if isinstance(node, gast.BinOp):
@@ -422,7 +463,8 @@ class Specialiser:
             return self.subscript(node, env)
         if isinstance(node, gast.Attribute):
             value = self.expression(node.value, env)
-            if node.attr == 'T' and isinstance(value, Known) and value.kind != NUMBER:
+            if node.attr == 'T' and isinstance(value, Known) and \
+                    value.kind in (SCALAR, FLOAT, ARRAY):
                 return Known(value.kind, value.shape[::-1], value.dtype)
             if node.attr == 'shape' and isinstance(value, Known) and value.kind == ARRAY:
                 return Known(SHAPE, (len(value.shape),), value.shape)
@@ -441,10 +483,11 @@ class Specialiser:
         index = []
         for item in index_nodes:
             if isinstance(item, gast.Slice):
-                parts = [item.lower, item.upper, item.step]
-                if not all(part is None or _is_literal(part) for part in parts):
+                bounds = [None if part is None else self.bound(part, env)
+                          for part in (item.lower, item.upper, item.step)]
+                if UNKNOWN in bounds:
                     return UNKNOWN  # the bounds' values decide the shape
-                index.append(slice(*(None if p is None else _literal(p) for p in parts)))
+                index.append(slice(*bounds))
             elif _is_literal(item):
                 index.append(_literal(item))
             else:
@@ -455,7 +498,13 @@ class Specialiser:
                 index.append(0)  # a counter: any int index drops the axis alike
         if isinstance(base, Known) and base.kind == SHAPE and len(index) == 1 and \
                 type(index[0]) is int:
-            return Known(NUMBER, (), int)  # a size: its value never reaches a decision
+            # A size: the same for every call of the signature.
+            size = _quietly(lambda: base.dtype[index[0]]) if _is_literal(index_nodes[0]) \
+                else UNKNOWN
+            return Known(NUMBER, (), int, None if size is UNKNOWN else size)
+        if isinstance(base, Known) and base.kind == TUPLE and len(index) == 1 and \
+                _is_literal(index_nodes[0]) and type(index[0]) is int:
+            return _quietly(lambda: base.dtype[index[0]])
         if not (isinstance(base, Known) and base.kind == ARRAY):
             return UNKNOWN
         if any(type(i) not in (int, slice, type(None), type(Ellipsis)) for i in index):
@@ -463,6 +512,15 @@ class Specialiser:
         view = np.broadcast_to(np.zeros((), base.dtype), base.shape)
         return _known_result(_quietly(
             lambda: view[tuple(index) if isinstance(node.slice, gast.Tuple) else index[0]]))
+
+    def bound(self, node: gast.expr, env: dict) -> Any:
+        """A slice bound's int value, UNKNOWN when calls of the signature may differ."""
+        if _is_literal(node):
+            return _literal(node)
+        value = self.expression(node, env)
+        if isinstance(value, Known) and value.kind == NUMBER and value.value is not None:
+            return value.value
+        return UNKNOWN
 
     def call(self, node: gast.Call, env: dict) -> Any:
         func = self.resolve(node.func)
@@ -721,6 +779,10 @@ class Specialiser:
             dtype_node = self._dtype(result.dtype)
             if gradient.kind in (NUMBER, SCALAR, FLOAT) and dtype_node is not None:
                 return gast.Call(func=dtype_node, args=[gradient_node], keywords=[]), result
+            if gradient.kind == ARRAY and gradient.shape and gradient.dtype.kind == 'f' and \
+                    dtype_node is not None:  # summed whole, then of the scalar's dtype
+                return gast.Call(func=dtype_node, args=[self._np('sum', gradient_node)],
+                                 keywords=[]), result
             return None, result
         if like.kind == FLOAT and gradient in _FLOATS:
             # A float for a float, a float64 for a float64: the same number either way,
@@ -772,13 +834,13 @@ class Specialiser:
         return None, UNKNOWN
 
     def _add_grad(self, node, values):
-        if len(values) != 2 or not all(isinstance(v, Known) for v in values):
+        if len(values) != 2 or not all(_is_value(v) for v in values):
             return None, UNKNOWN
         result = _elementwise(operator.add, values)
         return gast.BinOp(left=node.args[0], op=gast.Add(), right=node.args[1]), result
 
     def _init_grad(self, node, values):
-        if not values or not isinstance(values[0], Known) or len(node.args) > 2:
+        if not values or not _is_value(values[0]) or len(node.args) > 2:
             return None, UNKNOWN
         value = values[0]
         if value.kind == NUMBER:
@@ -798,7 +860,7 @@ class Specialiser:
         if not values or len(values) < 2:
             return node, UNKNOWN
         result, seed = values[:2]
-        if isinstance(result, Known) and isinstance(seed, Known) and \
+        if _is_value(result) and _is_value(seed) and \
                 np.dtype(result.dtype).kind != 'c' and result.shape == seed.shape:
             return None, UNKNOWN  # the check passes for every call of this signature
         return node, UNKNOWN
@@ -816,7 +878,7 @@ class Specialiser:
 
     def _unaliased(self, node, values):
         value = values[0] if values else UNKNOWN
-        if isinstance(value, Known) and value.kind != ARRAY and \
+        if _is_value(value) and value.kind != ARRAY and \
                 not (value.kind == NUMBER and value.dtype is bool):
             return node.args[0], value  # immutable: never the caller's object to share
         return None, value
@@ -869,7 +931,7 @@ class Specialiser:
 def _handled(handler: Callable, node: gast.Call, values: list) -> tuple:
     """A helper call's replacement and value; a case a handler did not foresee (an
     array's shape where a number was expected) keeps the call and knows nothing."""
-    if any(isinstance(v, Known) and v.kind == SHAPE for v in values):
+    if any(isinstance(v, Known) and v.kind in _NOT_VALUES for v in values):
         return None, UNKNOWN
     try:
         return handler(node, values)

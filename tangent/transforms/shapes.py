@@ -292,8 +292,9 @@ class Specialiser:
             runtime.shape_only: self._shape_only, runtime.grad_dot: self._grad_dot,
             runtime.grad_dot_right: self._grad_dot_right,
             runtime.grad_matmul_left: self._grad_matmul_left,
-            runtime.grad_matmul_right: self._grad_matmul_right,
+            runtime.grad_matmul_right: self._grad_matmul_right, runtime.add_at: self._add_at,
         }
+        self.indices: dict[int, Any] = {}  # id(add_at call) -> its index, all visits agreeing
 
     # ------------------------------------------------------------ resolving names
 
@@ -522,6 +523,25 @@ class Specialiser:
             return value.value
         return UNKNOWN
 
+    def concrete(self, node: gast.expr, env: dict) -> Any:
+        """An index's value (``(slice(None, None, None), slice(hidden, None, None))``),
+        the same for every call of the signature, or UNKNOWN."""
+        if _is_literal(node):
+            return _literal(node)
+        if isinstance(node, gast.Tuple):
+            items = [self.concrete(item, env) for item in node.elts]
+            return UNKNOWN if any(item is UNKNOWN for item in items) else tuple(items)
+        if isinstance(node, gast.Call) and self.resolve(node.func) is slice and \
+                not node.keywords and len(node.args) <= 3:
+            parts = [self.concrete(arg, env) for arg in node.args]
+            if all(part is None or type(part) is int for part in parts):
+                return slice(*parts)
+            return UNKNOWN
+        value = self.expression(node, env)
+        if isinstance(value, Known) and value.kind == NUMBER and value.value is not None:
+            return value.value
+        return UNKNOWN
+
     def call(self, node: gast.Call, env: dict) -> Any:
         func = self.resolve(node.func)
         values = [self.expression(arg, env) for arg in node.args]
@@ -539,6 +559,10 @@ class Specialiser:
         if tape_id is not None:
             return self.pushed.get(tape_id, UNKNOWN)
         handler = self.helpers.get(func) if _hashable(func) else None
+        if func is runtime.add_at and len(node.args) == 3:
+            index, previous = self.concrete(node.args[1], env), self.indices.get(id(node))
+            self.indices[id(node)] = index if previous is None or _same_index(previous, index) \
+                else UNKNOWN
         if handler is not None:
             facts = self.facts.get(id(node))
             joined = values if facts is None else [join(a, b) for a, b in zip(facts, values)]
@@ -605,6 +629,9 @@ class Specialiser:
         for statement in statements:
             if self._removable_tape_statement(statement):
                 continue
+            added = self._added_in_place(statement)
+            if added is not None:
+                statement = added
             if isinstance(statement, gast.Expr) and self._is_helper_call(
                     statement.value, runtime.check_seed):
                 replacement, _ = self._check_seed(statement.value,
@@ -621,6 +648,52 @@ class Specialiser:
         if statements and not any(not comments.is_comment(s) for s in kept):
             kept.append(gast.Pass())
         return kept
+
+    def _added_in_place(self, statement: gast.stmt) -> gast.AugAssign | None:
+        """``g = tangent.add_at(g, index, v)`` as ``g[index] += v``: what ``add_at``
+        does for an array of floats, a basic index and a value of the region's shape
+        (or a float), the same for every visit."""
+        if not (isinstance(statement, gast.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0], gast.Name)):
+            return None
+        call, name = statement.value, statement.targets[0].id
+        if not (self._is_helper_call(call, runtime.add_at) and len(call.args) == 3
+                and not call.keywords and isinstance(call.args[0], gast.Name)
+                and call.args[0].id == name):
+            return None
+        facts, index = self.facts.get(id(call)), self.indices.get(id(call), UNKNOWN)
+        if facts is None or not _is_basic(index):
+            return None
+        target, _, value = facts
+        if not (_is_value(target) and target.kind == ARRAY and target.dtype.kind == 'f'
+                and _is_value(value)):
+            return None
+        region = _quietly(lambda: np.broadcast_to(np.zeros((), target.dtype),
+                                                  target.shape)[index])
+        if not isinstance(region, np.ndarray):
+            return None  # one element: add_at assigns it back
+        if not (value == Known(NUMBER, (), float) or
+                (value.kind == ARRAY and value.shape == region.shape)):
+            return None  # a value add_at would sum down first
+        return gast.AugAssign(
+            target=gast.Subscript(value=gast.Name(id=name, ctx=gast.Store(), annotation=None,
+                                                  type_comment=None),
+                                  slice=self._index_syntax(call.args[1]), ctx=gast.Store()),
+            op=gast.Add(), value=call.args[2])
+
+    def _index_syntax(self, node: gast.expr) -> gast.expr:
+        """``(slice(None, None, None), slice(a, None, None))`` written ``:, a:``."""
+        if isinstance(node, gast.Tuple):
+            return gast.Tuple(elts=[self._index_syntax(item) for item in node.elts],
+                              ctx=gast.Load())
+        if isinstance(node, gast.Call) and self.resolve(node.func) is slice:
+            parts = list(node.args) + [None] * (3 - len(node.args))
+            if len(node.args) == 1:
+                parts = [None, node.args[0], None]  # slice(stop)
+            parts = [None if isinstance(p, gast.Constant) and p.value is None else p
+                     for p in parts]
+            return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
+        return node
 
     def _tapes_nothing_reads(self, body: list) -> set[str]:
         """The tapes whose values the backward pass, as rewritten, never reads: every
@@ -886,6 +959,11 @@ class Specialiser:
     def _shape_only(self, node, values):
         return None, values[0] if values else UNKNOWN
 
+    def _add_at(self, node, values):
+        # Into an array in place, which it returns (rewritten by _added_in_place).
+        target = values[0] if values else UNKNOWN
+        return None, target if _is_value(target) and target.kind == ARRAY else UNKNOWN
+
     def _matrices(self, values, ndims):
         return all(isinstance(v, Known) and v.kind == ARRAY and len(v.shape) == n
                    for v, n in zip(values, ndims)) and \
@@ -937,6 +1015,23 @@ def _handled(handler: Callable, node: gast.Call, values: list) -> tuple:
         return handler(node, values)
     except Exception:  # noqa: BLE001 - the generic helper is always right
         return None, UNKNOWN
+
+
+def _same_index(left: Any, right: Any) -> bool:
+    try:
+        return left is not UNKNOWN and right is not UNKNOWN and bool(left == right)
+    except Exception:  # noqa: BLE001 - values that do not compare are not the same
+        return False
+
+
+def _is_basic(index: Any) -> bool:
+    """An index of ints, slices of ints, None and Ellipsis: a view, never repeats."""
+    items = index if type(index) is tuple else (index,)
+    return index is not UNKNOWN and all(
+        type(item) is int or item is None or item is Ellipsis or
+        (type(item) is slice and all(part is None or type(part) is int
+                                     for part in (item.start, item.stop, item.step)))
+        for item in items)
 
 
 def _float(node: gast.expr) -> gast.Call:
@@ -1036,7 +1131,7 @@ def numpy_name(namespace: Any) -> str:
 
 _DISPATCHING = frozenset(['unbroadcast', 'unconcat', 'unreduce_like', 'add_grad', 'init_grad',
                           'check_seed', 'shape_only', 'grad_dot', 'grad_dot_right',
-                          'grad_matmul_left', 'grad_matmul_right', 'array_size'])
+                          'grad_matmul_left', 'grad_matmul_right', 'array_size', 'add_at'])
 
 
 def dispatches_on_shapes(node: gast.AST) -> bool:

@@ -104,6 +104,16 @@ def scalar_weights_of_an_array(a, x):
     return np.sum(np.sin(e * x) + e)
 
 
+def sliced_in_a_loop(h, w):
+    hidden = w.shape[1]
+    loss = 0.0
+    for _ in range(3):
+        h = np.tanh(h @ w)
+        half = hidden // 2
+        loss = loss + np.sum(h[:, :half] * h[:, half:2 * half])
+    return loss
+
+
 BROADCASTING = [
     (scalar_plus_array, (0.7, normal(5))),
     (scalar_plus_array, (normal(5), normal(3, 5))),
@@ -123,6 +133,7 @@ BROADCASTING = [
     (gated, (normal(3, 4), normal(4, 6))),
     (gaussian_likelihood, (0.3, normal(6, 2), normal(6))),
     (scalar_weights_of_an_array, (0.3, normal(2, 3))),
+    (sliced_in_a_loop, (normal(2, 4), normal(4, 4))),
 ]
 
 
@@ -308,3 +319,13 @@ def test_a_global_array_rebound_to_another_shape_is_differentiated_anew(monkeypa
     assert_close(derivative(x), numerical_grad(weighted, [x], 0), rtol=1e-5, atol=1e-6)
     monkeypatch.setitem(globals(), 'WEIGHTS', 0.7)
     assert_close(derivative(x), numerical_grad(weighted, [x], 0), rtol=1e-5, atol=1e-6)
+
+
+def test_an_int_every_step_shares_is_not_taped():
+    derivative = tangent.grad(sliced_in_a_loop, wrt=(0, 1))
+    args = [normal(2, 4), normal(4, 4)]
+    derivative(*args)
+    generic = inspect.getsource(getattr(derivative, specialise.GENERAL_VERSION))
+    source = inspect.getsource(derivative)
+    assert 'half_saved.append(half)' in generic and 'half_saved' not in source
+    assert 'tangent.add_at(' not in source

@@ -293,6 +293,7 @@ class Specialiser:
             runtime.grad_dot_right: self._grad_dot_right,
             runtime.grad_matmul_left: self._grad_matmul_left,
             runtime.grad_matmul_right: self._grad_matmul_right, runtime.add_at: self._add_at,
+            runtime.copy: self._copy,
         }
         self.indices: dict[int, Any] = {}  # id(add_at call) -> its index, all visits agreeing
 
@@ -741,7 +742,8 @@ class Specialiser:
     def _removable_tape_statement(self, node: gast.stmt) -> bool:
         """A push of an array's shape record, or the pop restoring it, when every
         record under that id has one known shape and dtype, the very ones of the
-        value the pop would replace: the backward pass reads nothing else of it."""
+        value the pop would replace: the backward pass reads nothing else of it.
+        Likewise a record of an int whose value every record and that value share."""
         if isinstance(node, gast.Expr) and self._pushed(node.value) is not None:
             tape_id = self._pushed(node.value)[0]
         elif isinstance(node, gast.Assign) and self._popped(node.value) is not None:
@@ -749,8 +751,11 @@ class Specialiser:
         else:
             return False
         pushed = self.pushed.get(tape_id, UNKNOWN)
+        # An int every record shares (2 * hidden) restores what the name holds already.
+        constant = isinstance(pushed, Known) and pushed.kind == NUMBER and \
+            pushed.value is not None
         # A FLOAT is a float on some paths and a float64 on others: the type read differs.
-        return (tape_id is not None and self.shape_records.get(tape_id, False)
+        return (tape_id is not None and (self.shape_records.get(tape_id, False) or constant)
                 and isinstance(pushed, Known) and pushed.kind != FLOAT
                 and self.before_pop.get(tape_id) == pushed)
 
@@ -959,6 +964,15 @@ class Specialiser:
     def _shape_only(self, node, values):
         return None, values[0] if values else UNKNOWN
 
+    def _copy(self, node, values):
+        value = values[0] if len(values) == 1 else UNKNOWN
+        if not _is_value(value):
+            return None, UNKNOWN
+        if value.kind == ARRAY:
+            return gast.Call(func=gast.Attribute(value=node.args[0], attr='copy',
+                                                 ctx=gast.Load()), args=[], keywords=[]), value
+        return node.args[0], value  # a number: nothing to share
+
     def _add_at(self, node, values):
         # Into an array in place, which it returns (rewritten by _added_in_place).
         target = values[0] if values else UNKNOWN
@@ -1131,7 +1145,8 @@ def numpy_name(namespace: Any) -> str:
 
 _DISPATCHING = frozenset(['unbroadcast', 'unconcat', 'unreduce_like', 'add_grad', 'init_grad',
                           'check_seed', 'shape_only', 'grad_dot', 'grad_dot_right',
-                          'grad_matmul_left', 'grad_matmul_right', 'array_size', 'add_at'])
+                          'grad_matmul_left', 'grad_matmul_right', 'array_size', 'add_at',
+                          'copy'])
 
 
 def dispatches_on_shapes(node: gast.AST) -> bool:

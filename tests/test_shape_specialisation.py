@@ -144,6 +144,11 @@ def _ids(cases):
 def assert_same_values(actual, expected):
     """The same structure, types, dtypes and shapes, and equal numbers."""
     assert type(actual) is type(expected), (type(actual), type(expected))
+    if isinstance(actual, dict):
+        assert list(actual) == list(expected)
+        for key in actual:
+            assert_same_values(actual[key], expected[key])
+        return
     if isinstance(actual, tuple):
         assert len(actual) == len(expected)
         for a, e in zip(actual, expected):
@@ -329,3 +334,57 @@ def test_an_int_every_step_shares_is_not_taped():
     source = inspect.getsource(derivative)
     assert 'half_saved.append(half)' in generic and 'half_saved' not in source
     assert 'tangent.add_at(' not in source
+
+
+def recurrent_with_a_dict(params, h, xs):
+    hidden = h.shape[1]
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        gates = xs[t] @ params['Wx'] + h @ params['Wh'] + params['b']
+        h = np.tanh(gates[:, :hidden]) * params['scale'] + np.sin(gates[:, hidden:])
+        loss = loss + np.sum(h * h)
+    return loss
+
+
+def dict_params(inputs, hidden, bias_shape=None):
+    return {'Wx': normal(inputs, 2 * hidden) * 0.5, 'Wh': normal(hidden, 2 * hidden) * 0.5,
+            'b': normal(*(bias_shape or (2 * hidden,))), 'scale': 0.8}
+
+
+@pytest.mark.parametrize('bias_shape', [None, (1, 6)])
+def test_a_dict_of_arrays_gets_a_version_without_dispatch(bias_shape):
+    args = [dict_params(2, 3, bias_shape), normal(1, 3), normal(4, 1, 2)]
+    derivative = tangent.grad(recurrent_with_a_dict)
+    actual = derivative(*args)
+    assert_close(actual, numerical_grad(recurrent_with_a_dict, args, 0))
+    assert_same_values(actual, getattr(derivative, specialise.GENERAL_VERSION)(*args))
+    backward = inspect.getsource(derivative).split('# Backward pass')[1]
+    assert "Specialised for params: {'Wx': float64[2, 6]" in inspect.getsource(derivative)
+    for helper in ('init_grad', 'add_at', 'unaliased', 'unbroadcast', 'add_grad'):
+        assert f'tangent.{helper}(' not in backward, helper
+    assert actual is not args[0] and all(actual[k] is not args[0][k] for k in actual)
+
+
+def test_dicts_of_other_shapes_or_keys_each_get_their_version():
+    derivative = tangent.grad(recurrent_with_a_dict)
+    before = len(_versions(derivative))  # the same derivative as the test's above
+    for params in [dict_params(2, 3), dict_params(2, 4), dict_params(2, 3, (1, 6)),
+                   dict(dict_params(2, 3), extra=normal(2)), dict_params(2, 3)]:
+        args = [params, normal(1, (params['Wh'].shape[0])), normal(3, 1, 2)]
+        actual = derivative(*args)
+        assert_close(actual, numerical_grad(recurrent_with_a_dict, args, 0))
+        assert_same_values(actual, getattr(derivative, specialise.GENERAL_VERSION)(*args))
+    assert len(_versions(derivative)) == before + 4
+
+
+def passes_its_dict_on(params, x):
+    inner = params
+    return np.sum(np.tanh(x @ inner['w'])) + np.sum(params['w'] ** 2)
+
+
+def test_a_dict_bound_to_another_name_is_not_assumed():
+    args = [{'w': normal(3, 2)}, normal(4, 3)]
+    derivative = tangent.grad(passes_its_dict_on)
+    actual = derivative(*args)
+    assert_close(actual, numerical_grad(passes_its_dict_on, args, 0))
+    assert_same_values(actual, getattr(derivative, specialise.GENERAL_VERSION)(*args))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 import weakref
 from typing import Any, Callable
 
@@ -248,10 +249,16 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
                     any(name not in parameters for name in kwargs):
                 return generic
             given = dict(zip(parameters, args), **kwargs)
-            known = {name: shapes.describe(given[name]) if name in given
+            known = {name: shapes.describe_argument(given[name]) if name in given
                      else shapes.describe(defaults.get(name)) for name in parameters}
             known = {name: value for name, value in known.items() if value is not None}
-            version = for_signature(known) if known else generic
+            try:
+                version = for_signature(known) if known else generic
+            except Exception as error:  # noqa: BLE001 - the generic code is always right
+                warnings.warn(f'tangent could not specialise the derivative of '
+                              f'{generic.__name__} for {known}: {error!r}; the generic '
+                              f'code runs', RuntimeWarning, stacklevel=3)
+                version = generic
             versions[key] = version
             derivative.specialisations[key] = version
             _first(version)
@@ -262,8 +269,8 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
         if derivative.__wrapped__ is generic:
             derivative.__wrapped__ = version
 
-    # By the arguments' types alone, when no argument is a NumPy value (whose dtype
-    # and shape the version depends on): one tuple and one lookup per call.
+    # By the arguments' types alone, when no argument is a NumPy value or a dict (whose
+    # dtypes and shapes the version depends on): one tuple and one lookup per call.
     by_types: dict[tuple, Callable] = {}
 
     def derivative(*args, **kwargs):
@@ -273,7 +280,7 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
             if version is not None:
                 return version(*args)
             version = version_for(args, kwargs)
-            if not any(issubclass(kind, (np.ndarray, np.generic)) for kind in types_):
+            if not any(issubclass(kind, (np.ndarray, np.generic, dict)) for kind in types_):
                 by_types[types_] = version
             return version(*args)
         return version_for(args, kwargs)(*args, **kwargs)

@@ -42,7 +42,10 @@ ARRAY = 'array'  # an ndarray (or the tape's record of one's shape and dtype)
 FLOAT = 'float or float64'
 SHAPE = 'shape'  # an array's shape: ``dtype`` holds the tuple itself
 TUPLE = 'tuple'  # a helper's tuple of results: ``dtype`` holds what each item is
-_NOT_VALUES = (SHAPE, TUPLE)  # kinds no arithmetic or runtime helper takes as one value
+# A dict of str keys (an argument, its gradient): ``dtype`` holds (key, value) pairs in
+# order, ``value`` is True when none of its values can be an argument's array.
+DICT = 'dict'
+_NOT_VALUES = (SHAPE, TUPLE, DICT)  # kinds no arithmetic takes as one value
 _NUMBER_TYPES = (float, int, bool)
 # Arrays up to this many elements are run through EVALUATED functions to learn
 # their results' shapes; past it, helper dispatch costs little next to the work.
@@ -68,6 +71,10 @@ class Known:
             return f'np.{self.dtype.name}'
         if self.kind == FLOAT:
             return FLOAT
+        if self.kind == DICT:
+            return '{' + ', '.join(f'{key!r}: {item}' for key, item in self.dtype) + '}'
+        if self.kind in (TUPLE, SHAPE):
+            return repr(self.dtype)
         return f'{self.dtype.name}{list(self.shape)}'
 
 
@@ -119,6 +126,17 @@ def describe(value: Any) -> Known | None:
     if isinstance(value, np.generic) and value.dtype.kind in 'biufc':
         return Known(SCALAR, (), value.dtype)
     return None
+
+
+def describe_argument(value: Any) -> Known | None:
+    """What an argument is: as ``describe``, or a dict of str keys whose values it
+    describes (``params``)."""
+    if type(value) is dict:
+        items = tuple((key, describe(item)) for key, item in value.items())
+        if items and all(type(key) is str and item is not None for key, item in items):
+            return Known(DICT, (), items)
+        return None
+    return describe(value)
 
 
 def _stand_ins(value: Known, full: bool, identity: bool = False) -> list:
@@ -284,6 +302,7 @@ class Specialiser:
         self.before_pop: dict[str, Any] = {}  # tape id -> the target's value before its pop
         self.supported = True
         self.local_names: set[str] = set()  # the names the function binds: not globals
+        self.dict_names: set[str] = set()  # the names that may hold a known dict
         self.helpers = {
             runtime.unbroadcast: self._unbroadcast, runtime.unconcat: self._unconcat,
             runtime.unreduce_like: self._unreduce_like, runtime.add_grad: self._add_grad,
@@ -314,6 +333,10 @@ class Specialiser:
         a statement the analysis does not model."""
         env = {name: self.arguments.get(name, UNKNOWN) for name in _parameters(self.fdef)}
         self.local_names = _assigned_names(self.fdef) | set(env)
+        self.dict_names = self._dict_safe_names()
+        for name, value in env.items():
+            if isinstance(value, Known) and value.kind == DICT and name not in self.dict_names:
+                env[name] = UNKNOWN
         body = self.fdef.body
         start = 0
         while start < len(body) and (_is_unbound_marker(body[start], self.unbound) or
@@ -382,8 +405,38 @@ class Specialiser:
         self.supported = False  # try, with, del, nested definitions: not modelled
         return env
 
+    def _dict_safe_names(self) -> set[str]:
+        """The names that may hold a known dict: used only to read an entry by a str
+        key, to bind a call's result, or by the runtime helpers that know dicts; never
+        passed elsewhere (where it could change) nor bound to another name."""
+        helpers = (runtime.init_grad, runtime.add_at, runtime.unaliased)
+        args = self.fdef.args
+        # id of each Name node in one of those places, or a parameter's declaration
+        allowed = {id(arg) for arg in args.posonlyargs + args.args + args.kwonlyargs}
+        for node in anno.walk(self.fdef):
+            if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) and \
+                    isinstance(node.ctx, gast.Load) and isinstance(node.slice, gast.Constant) \
+                    and type(node.slice.value) is str:
+                allowed.add(id(node.value))
+            elif isinstance(node, gast.Assign) and isinstance(node.value, gast.Call):
+                allowed.update(id(t) for t in node.targets if isinstance(t, gast.Name))
+            elif isinstance(node, gast.Call) and self.resolve(node.func) in helpers \
+                    and node.args:
+                allowed.add(id(node.args[0]))
+                if self.resolve(node.func) is runtime.unaliased and len(node.args) == 2 and \
+                        isinstance(node.args[1], gast.Tuple):  # the inputs: only read
+                    allowed.update(id(item) for item in node.args[1].elts)
+        names = {n.id for n in anno.walk(self.fdef) if isinstance(n, gast.Name)}
+        for node in anno.walk(self.fdef):
+            if isinstance(node, gast.Name) and id(node) not in allowed:
+                names.discard(node.id)
+        return names
+
     def assign(self, target: gast.expr, value: Any, env: dict) -> None:
         if isinstance(target, gast.Name):
+            if isinstance(value, Known) and value.kind == DICT and \
+                    target.id not in self.dict_names:
+                value = UNKNOWN
             env[target.id] = value
         elif isinstance(target, (gast.Tuple, gast.List)):
             for item in target.elts:
@@ -504,6 +557,9 @@ class Specialiser:
             size = _quietly(lambda: base.dtype[index[0]]) if _is_literal(index_nodes[0]) \
                 else UNKNOWN
             return Known(NUMBER, (), int, None if size is UNKNOWN else size)
+        if isinstance(base, Known) and base.kind == DICT and len(index) == 1 and \
+                type(index[0]) is str:
+            return dict(base.dtype).get(index[0], UNKNOWN)
         if isinstance(base, Known) and base.kind == TUPLE and len(index) == 1 and \
                 _is_literal(index_nodes[0]) and type(index[0]) is int:
             return _quietly(lambda: base.dtype[index[0]])
@@ -650,10 +706,11 @@ class Specialiser:
             kept.append(gast.Pass())
         return kept
 
-    def _added_in_place(self, statement: gast.stmt) -> gast.AugAssign | None:
+    def _added_in_place(self, statement: gast.stmt) -> gast.stmt | None:
         """``g = tangent.add_at(g, index, v)`` as ``g[index] += v``: what ``add_at``
         does for an array of floats, a basic index and a value of the region's shape
-        (or a float), the same for every visit."""
+        (or a float), the same for every visit; for a dict holding a number or array
+        at the key, ``g[key] = g[key] + v``."""
         if not (isinstance(statement, gast.Assign) and len(statement.targets) == 1
                 and isinstance(statement.targets[0], gast.Name)):
             return None
@@ -663,6 +720,15 @@ class Specialiser:
                 and call.args[0].id == name):
             return None
         facts, index = self.facts.get(id(call)), self.indices.get(id(call), UNKNOWN)
+        if facts is not None and self._dict_entry(call, facts[0]) is not None and \
+                _is_value(facts[2]):
+            # add_grad of two numbers or arrays: their sum.
+            def entry(ctx):
+                return gast.Subscript(value=gast.Name(id=name, ctx=ctx, annotation=None,
+                                                      type_comment=None),
+                                      slice=call.args[1], ctx=ctx)
+            return gast.Assign(targets=[entry(gast.Store())], value=gast.BinOp(
+                left=entry(gast.Load()), op=gast.Add(), right=call.args[2]), type_comment=None)
         if facts is None or not _is_basic(index):
             return None
         target, _, value = facts
@@ -918,9 +984,23 @@ class Specialiser:
         return gast.BinOp(left=node.args[0], op=gast.Add(), right=node.args[1]), result
 
     def _init_grad(self, node, values):
-        if not values or not _is_value(values[0]) or len(node.args) > 2:
+        if not values or len(node.args) > 2:
             return None, UNKNOWN
         value = values[0]
+        if isinstance(value, Known) and value.kind == DICT:
+            zeros = [(key, self._zero(item)) for key, item in value.dtype]
+            # Fresh zeros, or numbers: none of the gradient's values is an argument's.
+            result = Known(DICT, (), tuple((key, zero[1]) for key, zero in zeros), True)
+            if any(zero[0] is None for _, zero in zeros):
+                return None, result
+            return gast.Dict(keys=[gast.Constant(value=key, kind=None) for key, _ in zeros],
+                             values=[zero[0] for _, zero in zeros]), result
+        return self._zero(value)
+
+    def _zero(self, value):
+        """``init_grad`` of one number or array: its replacement and value."""
+        if not _is_value(value):
+            return None, UNKNOWN
         if value.kind == NUMBER:
             return gast.Constant(value=0.0, kind=None), Known(NUMBER, (), float)
         if value.kind == ARRAY:
@@ -956,6 +1036,8 @@ class Specialiser:
 
     def _unaliased(self, node, values):
         value = values[0] if values else UNKNOWN
+        if isinstance(value, Known) and value.kind == DICT and value.value is True:
+            return node.args[0], value  # rebuilt with the same values: nothing to copy
         if _is_value(value) and value.kind != ARRAY and \
                 not (value.kind == NUMBER and value.dtype is bool):
             return node.args[0], value  # immutable: never the caller's object to share
@@ -974,9 +1056,28 @@ class Specialiser:
         return node.args[0], value  # a number: nothing to share
 
     def _add_at(self, node, values):
-        # Into an array in place, which it returns (rewritten by _added_in_place).
-        target = values[0] if values else UNKNOWN
-        return None, target if _is_value(target) and target.kind == ARRAY else UNKNOWN
+        # Into an array or a dict in place, which it returns (see _added_in_place).
+        target = values[0] if len(values) == 3 else UNKNOWN
+        if _is_value(target) and target.kind == ARRAY:
+            return None, target
+        entry = self._dict_entry(node, target)
+        if entry is not None and _is_value(values[2]):
+            items = tuple((key, _elementwise(operator.add, [item, values[2]])
+                           if key == entry else item) for key, item in target.dtype)
+            # The entry's new value is a sum: a new array, whatever the value added.
+            return None, Known(DICT, (), items, target.value) \
+                if all(isinstance(item, Known) for _, item in items) else UNKNOWN
+        return None, UNKNOWN
+
+    def _dict_entry(self, node, target):
+        """The key ``add_at(target, key, value)`` adds at, when ``target`` is a known
+        dict already holding a known number or array there."""
+        if not (isinstance(target, Known) and target.kind == DICT and len(node.args) == 3
+                and isinstance(node.args[1], gast.Constant)
+                and type(node.args[1].value) is str):
+            return None
+        key = node.args[1].value
+        return key if _is_value(dict(target.dtype).get(key)) else None
 
     def _matrices(self, values, ndims):
         return all(isinstance(v, Known) and v.kind == ARRAY and len(v.shape) == n
@@ -1020,10 +1121,16 @@ class Specialiser:
         return None, _evaluated(runtime.grad_matmul_right, values, [], {})
 
 
+# The handlers that know dicts (every other one is given numbers and arrays only).
+_CONTAINER_HANDLERS = frozenset(['_init_grad', '_add_at', '_unaliased'])
+
+
 def _handled(handler: Callable, node: gast.Call, values: list) -> tuple:
     """A helper call's replacement and value; a case a handler did not foresee (an
     array's shape where a number was expected) keeps the call and knows nothing."""
-    if any(isinstance(v, Known) and v.kind in _NOT_VALUES for v in values):
+    containers = handler.__name__ in _CONTAINER_HANDLERS
+    if any(isinstance(v, Known) and v.kind in _NOT_VALUES and not
+           (containers and v.kind == DICT) for v in values):
         return None, UNKNOWN
     try:
         return handler(node, values)
@@ -1127,8 +1234,13 @@ def specialise(fdef: gast.FunctionDef, arguments: dict[str, Any], values: dict[s
 def signature_key(value: Any) -> Any:
     """What of a run-time argument a specialised version depends on, as a dict key:
     the type of a Python number, the dtype of a NumPy scalar, the dtype and shape of
-    an array; None for anything else (which a version takes as it comes)."""
+    an array, the keys and their values' for a dict of str keys; None for anything
+    else (which a version takes as it comes)."""
     kind = type(value)
+    if kind is dict:
+        if not all(type(key) is str for key in value):
+            return dict
+        return dict, tuple((key, signature_key(item)) for key, item in value.items())
     if kind is float or kind is int or kind is bool:
         return kind
     if kind is np.ndarray:

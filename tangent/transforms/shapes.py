@@ -333,7 +333,8 @@ class Specialiser:
         a statement the analysis does not model."""
         env = {name: self.arguments.get(name, UNKNOWN) for name in _parameters(self.fdef)}
         self.local_names = _assigned_names(self.fdef) | set(env)
-        self.dict_names = self._dict_safe_names()
+        if any(isinstance(v, Known) and v.kind == DICT for v in env.values()):
+            self.dict_names = self._dict_safe_names()
         for name, value in env.items():
             if isinstance(value, Known) and value.kind == DICT and name not in self.dict_names:
                 env[name] = UNKNOWN
@@ -413,8 +414,11 @@ class Specialiser:
         args = self.fdef.args
         # id of each Name node in one of those places, or a parameter's declaration
         allowed = {id(arg) for arg in args.posonlyargs + args.args + args.kwonlyargs}
+        names = []
         for node in anno.walk(self.fdef):
-            if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) and \
+            if isinstance(node, gast.Name):
+                names.append(node)
+            elif isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) and \
                     isinstance(node.ctx, gast.Load) and isinstance(node.slice, gast.Constant) \
                     and type(node.slice.value) is str:
                 allowed.add(id(node.value))
@@ -426,11 +430,7 @@ class Specialiser:
                 if self.resolve(node.func) is runtime.unaliased and len(node.args) == 2 and \
                         isinstance(node.args[1], gast.Tuple):  # the inputs: only read
                     allowed.update(id(item) for item in node.args[1].elts)
-        names = {n.id for n in anno.walk(self.fdef) if isinstance(n, gast.Name)}
-        for node in anno.walk(self.fdef):
-            if isinstance(node, gast.Name) and id(node) not in allowed:
-                names.discard(node.id)
-        return names
+        return {n.id for n in names} - {n.id for n in names if id(n) not in allowed}
 
     def assign(self, target: gast.expr, value: Any, env: dict) -> None:
         if isinstance(target, gast.Name):
@@ -826,28 +826,34 @@ class Specialiser:
                 and self.before_pop.get(tape_id) == pushed)
 
     def _rewrite_calls(self, statement: gast.stmt) -> None:
-        specialiser = self
-
-        class Rewriter(gast.NodeTransformer):
-            def visit_Call(self, node):
-                self.generic_visit(node)
-                func = specialiser.resolve(node.func)
-                handler = specialiser.helpers.get(func) if _hashable(func) else None
-                facts = specialiser.facts.get(id(node))
-                if handler is None or facts is None:
-                    return node
-                replacement, _ = _handled(handler, node, facts)
-                return replacement if replacement is not None else node
-
         for field, value in gast.iter_fields(statement):
             if field in ('body', 'orelse'):
                 continue
             if isinstance(value, gast.AST):
-                setattr(statement, field, Rewriter().visit(value))
+                setattr(statement, field, self._rewritten(value))
             elif isinstance(value, list):
-                setattr(statement, field, [Rewriter().visit(item)
-                                           if isinstance(item, gast.AST) else item
-                                           for item in value])
+                value[:] = [self._rewritten(item) if isinstance(item, gast.AST) else item
+                            for item in value]
+
+    def _rewritten(self, node: gast.AST) -> gast.AST:
+        """``node`` with the helper calls in it (inner ones first) replaced."""
+        for field, value in gast.iter_fields(node):
+            if isinstance(value, gast.AST):
+                setattr(node, field, self._rewritten(value))
+            elif isinstance(value, list):
+                value[:] = [self._rewritten(item) if isinstance(item, gast.AST) else item
+                            for item in value]
+        if not isinstance(node, gast.Call):
+            return node
+        facts = self.facts.get(id(node))
+        if facts is None:
+            return node
+        func = self.resolve(node.func)
+        handler = self.helpers.get(func) if _hashable(func) else None
+        if handler is None:
+            return node
+        replacement, _ = _handled(handler, node, facts)
+        return replacement if replacement is not None else node
 
     # Each handler returns (the replacement expression or None, the call's value).
 

@@ -12,8 +12,11 @@ A backend declares its functions next to its rules, by one of three kinds:
   arguments whose contracted axis has one element, so that knowing it costs no
   more than the result's size.
 - ``EVALUATED``: the result's shape follows from the arguments' shapes alone (a
-  reduction, a reshape, a transpose, a gradient helper such as ``grad_dot``), never
-  from their values: the function runs once on zeros of the arguments' shapes.
+  reduction, a reshape, a transpose, a factorisation, a gradient helper such as
+  ``grad_dot``), and from ints every call shares (``np.eye(n)``, ``n`` a size),
+  never from their values: the function runs once on ones of the arguments'
+  shapes, or, when that fails, on identity matrices (``np.linalg.cholesky``). A
+  tuple of results is known item by item.
 
 A function declared nowhere has a result of unknown shape, which leaves the
 derivative code after it as generic as it was.

@@ -51,6 +51,9 @@ _NUMBER_TYPES = (float, int, bool)
 # their results' shapes; past it, helper dispatch costs little next to the work.
 _EVALUATED_SIZE_LIMIT = 1 << 16
 _MAX_LOOP_ROUNDS = 8
+# Ints every call shares are sizes and literals; the analysis computes with them only
+# below this (and powers only to small exponents): never a number too long to write.
+_SHARED_INT_LIMIT = 1 << 31
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,7 +221,8 @@ def _is_value(value: Any) -> bool:
 def _elementwise(func: Any, values: list) -> Any:
     if not all(_is_value(v) for v in values):
         return UNKNOWN
-    if values and all(v.value is not None for v in values):
+    if values and all(v.value is not None and abs(v.value) < _SHARED_INT_LIMIT
+                      for v in values) and not (func is operator.pow and values[1].value > 64):
         result = _quietly(lambda: func(*(v.value for v in values)))
         if type(result) is int:
             return Known(NUMBER, (), int, result)

@@ -208,6 +208,7 @@ def reads_shapes_in_loops(module: gast.Module) -> bool:
 
 
 MAX_VERSIONS = 8  # shape versions per derivative; calls of other signatures run the generic code
+_MAX_KINDS = 64  # the kinds of arguments whose version a derivative remembers for its calls
 
 
 def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, Any],
@@ -269,19 +270,23 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
         if derivative.__wrapped__ is generic:
             derivative.__wrapped__ = version
 
-    # By the arguments' types alone, when no argument is a NumPy value or a dict (whose
-    # dtypes and shapes the version depends on): one tuple and one lookup per call.
-    by_types: dict[tuple, Callable] = {}
+    # Positional calls look their version up by each argument's type, and an array's
+    # dtype and shape: all a version depends on, unless a dict is among them (then by
+    # its keys and values: version_for). Bounded, for calls of ever new shapes.
+    by_kinds: dict[tuple, Callable] = {}
+    ndarray = np.ndarray
 
     def derivative(*args, **kwargs):
         if not kwargs:
-            types_ = tuple(map(type, args))
-            version = by_types.get(types_)
+            kinds = tuple([(arg.dtype, arg.shape) if type(arg) is ndarray else type(arg)
+                           for arg in args])
+            version = by_kinds.get(kinds)
             if version is not None:
                 return version(*args)
             version = version_for(args, kwargs)
-            if not any(issubclass(kind, (np.ndarray, np.generic, dict)) for kind in types_):
-                by_types[types_] = version
+            if len(by_kinds) < _MAX_KINDS and not any(
+                    kind is dict or kind is np.void for kind in kinds):
+                by_kinds[kinds] = version
             return version(*args)
         return version_for(args, kwargs)(*args, **kwargs)
 

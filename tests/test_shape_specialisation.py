@@ -326,6 +326,15 @@ def test_a_global_array_rebound_to_another_shape_is_differentiated_anew(monkeypa
     assert_close(derivative(x), numerical_grad(weighted, [x], 0), rtol=1e-5, atol=1e-6)
 
 
+def test_a_global_array_reshaped_in_place_is_not_assumed(monkeypatch):
+    monkeypatch.setitem(globals(), 'WEIGHTS', normal(2, 3))
+    derivative = tangent.grad(weighted)
+    x = normal(2, 3)
+    assert_close(derivative(x), numerical_grad(weighted, [x], 0), rtol=1e-5, atol=1e-6)
+    WEIGHTS.shape = (1, 2, 3)  # the same object: the derivative is not written anew
+    assert_close(derivative(x), numerical_grad(weighted, [x], 0), rtol=1e-5, atol=1e-6)
+
+
 def test_an_int_every_step_shares_is_not_taped():
     derivative = tangent.grad(sliced_in_a_loop, wrt=(0, 1))
     args = [normal(2, 4), normal(4, 4)]

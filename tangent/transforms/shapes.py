@@ -497,9 +497,11 @@ class Specialiser:
         if isinstance(node, gast.Name):
             if node.id in env or node.id in self.local_names:
                 return env.get(node.id, UNKNOWN)
-            # A global of the generated module: a rebinding of the user's global
-            # writes the derivative anew, so its kind and shape stay the same.
-            return describe(self.values.get(node.id)) or UNKNOWN
+            # A number of the generated module's globals: a rebinding of the user's
+            # global writes the derivative anew. Not an array: `a.shape = ...` would
+            # change it in place.
+            value = describe(self.values.get(node.id))
+            return value if value is not None and value.kind != ARRAY else UNKNOWN
         if isinstance(node, gast.Constant):
             if type(node.value) is int:
                 return Known(NUMBER, (), int, node.value)

@@ -397,3 +397,16 @@ def test_a_dict_bound_to_another_name_is_not_assumed():
     actual = derivative(*args)
     assert_close(actual, numerical_grad(passes_its_dict_on, args, 0))
     assert_same_values(actual, getattr(derivative, specialise.GENERAL_VERSION)(*args))
+
+
+def test_a_dict_subclass_or_changed_dict_runs_the_right_version():
+    import collections
+    derivative = tangent.grad(recurrent_with_a_dict)
+    params = dict_params(2, 3)
+    for value in (params, collections.OrderedDict(params), params):
+        args = [value, normal(1, 3), normal(3, 1, 2)]
+        assert_close(derivative(*args), numerical_grad(recurrent_with_a_dict, args, 0))
+    # The same dict, its entries of other shapes: its own version.
+    params.update(Wx=normal(2, 8) * 0.5, Wh=normal(4, 8) * 0.5, b=normal(1, 8))
+    args = [params, normal(1, 4), normal(3, 1, 2)]
+    assert_close(derivative(*args), numerical_grad(recurrent_with_a_dict, args, 0))

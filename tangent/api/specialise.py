@@ -270,25 +270,35 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
         if derivative.__wrapped__ is generic:
             derivative.__wrapped__ = version
 
-    # Positional calls look their version up by each argument's type, and an array's
-    # dtype and shape: all a version depends on, unless a dict is among them (then by
-    # its keys and values: version_for). Bounded, for calls of ever new shapes.
+    # Positional calls look their version up by the arguments' types when no array,
+    # dict or structured scalar is among them (nothing else of theirs counts), else by
+    # each array's dtype and shape too; a dict by its keys and values (version_for).
+    # Bounded, for calls of ever new shapes.
+    by_types: dict[tuple, Callable] = {}
     by_kinds: dict[tuple, Callable] = {}
     ndarray = np.ndarray
 
     def derivative(*args, **kwargs):
-        if not kwargs:
-            kinds = tuple([(arg.dtype, arg.shape) if type(arg) is ndarray else type(arg)
-                           for arg in args])
-            version = by_kinds.get(kinds)
-            if version is not None:
-                return version(*args)
-            version = version_for(args, kwargs)
-            if len(by_kinds) < _MAX_KINDS and not any(
-                    kind is dict or kind is np.void for kind in kinds):
-                by_kinds[kinds] = version
+        if kwargs:
+            return version_for(args, kwargs)(*args, **kwargs)
+        types_ = tuple(map(type, args))
+        version = by_types.get(types_)
+        if version is not None:
             return version(*args)
-        return version_for(args, kwargs)(*args, **kwargs)
+        if ndarray not in types_ and dict not in types_ and np.void not in types_:
+            version = version_for(args, kwargs)
+            if len(by_types) < _MAX_KINDS:
+                by_types[types_] = version
+            return version(*args)
+        kinds = tuple([(arg.dtype, arg.shape) if type(arg) is ndarray else type(arg)
+                       for arg in args])
+        version = by_kinds.get(kinds)
+        if version is not None:
+            return version(*args)
+        version = version_for(args, kwargs)
+        if len(by_kinds) < _MAX_KINDS and dict not in types_ and np.void not in types_:
+            by_kinds[kinds] = version
+        return version(*args)
 
     functools.update_wrapper(derivative, generic)
     # 'numbers': the version for Python numbers; a signature key: its version

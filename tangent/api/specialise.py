@@ -278,26 +278,30 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
     by_kinds: dict[tuple, Callable] = {}
     ndarray = np.ndarray
 
+    def by_kinds_version(args: tuple) -> Callable:
+        kinds = tuple([(arg.dtype, arg.shape) if type(arg) is ndarray else type(arg)
+                       for arg in args])
+        version = by_kinds.get(kinds)
+        if version is None:
+            version = version_for(args, {})
+            if len(by_kinds) < _MAX_KINDS and dict not in kinds and np.void not in kinds:
+                by_kinds[kinds] = version
+        return version
+
     def derivative(*args, **kwargs):
         if kwargs:
             return version_for(args, kwargs)(*args, **kwargs)
+        if args and type(args[0]) is ndarray:  # no lookup by types would find it
+            return by_kinds_version(args)(*args)
         types_ = tuple(map(type, args))
         version = by_types.get(types_)
         if version is not None:
             return version(*args)
-        if ndarray not in types_ and dict not in types_ and np.void not in types_:
-            version = version_for(args, kwargs)
-            if len(by_types) < _MAX_KINDS:
-                by_types[types_] = version
-            return version(*args)
-        kinds = tuple([(arg.dtype, arg.shape) if type(arg) is ndarray else type(arg)
-                       for arg in args])
-        version = by_kinds.get(kinds)
-        if version is not None:
-            return version(*args)
+        if ndarray in types_ or dict in types_ or np.void in types_:
+            return by_kinds_version(args)(*args)
         version = version_for(args, kwargs)
-        if len(by_kinds) < _MAX_KINDS and dict not in types_ and np.void not in types_:
-            by_kinds[kinds] = version
+        if len(by_types) < _MAX_KINDS:
+            by_types[types_] = version
         return version(*args)
 
     functools.update_wrapper(derivative, generic)

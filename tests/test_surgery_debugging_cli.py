@@ -1,5 +1,6 @@
 """Gradient surgery, debugging generated code, notebooks and the command line."""
 
+import dis
 import inspect
 import io
 import linecache
@@ -219,11 +220,21 @@ def lambda_free_square(x):
 
 def test_pdb_lists_and_steps_through_generated_code():
     gradient = tangent.grad(fragile)
-    commands = io.StringIO('list\nnext\nnext\np x\np log_x\ncontinue\n')
+    gradient(np.abs(X))  # the first call writes the version for arrays of this shape
+    # pdb stops first in the derivative's dispatcher, which chooses that version;
+    # `continue` reaches a breakpoint on the generated code's first statement.
+    code = inspect.unwrap(gradient).__code__
+    first = min(line for _, line in dis.findlinestarts(code)
+                if line is not None and line > code.co_firstlineno)
+    commands = io.StringIO('continue\nlist\nnext\np x\np log_x\ncontinue\n')
     output = io.StringIO()
     debugger = pdb.Pdb(stdin=commands, stdout=output)
     debugger.use_rawinput = False
-    debugger.runcall(gradient, np.abs(X))
+    debugger.set_break(code.co_filename, first)
+    try:
+        debugger.runcall(gradient, np.abs(X))
+    finally:
+        debugger.clear_all_breaks()  # pdb keeps breakpoints for every debugger
     text = output.getvalue()
     assert '# Backward pass' in text  # `list` shows the generated source
     assert '[0.3' in text  # `p x` in the generated frame

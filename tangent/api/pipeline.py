@@ -34,9 +34,9 @@ from tangent.api.specialise import (
 from tangent.errors import SourceNotAvailableError, StaleSourceError
 from tangent.frontend import anf, annotate, desugar, fence, inlining
 from tangent.rules import policy
-from tangent.syntax import annotations as anno, compile as compile_, naming, quoting
+from tangent.syntax import annotations as anno, comments, compile as compile_, naming, quoting
 from tangent.syntax.annotations import Key
-from tangent.transforms import checkpoint, motion, optimization
+from tangent.transforms import checkpoint, motion, optimization, shapes
 from tangent.transforms.reverse_ad import ReverseAD, Subroutine
 
 SPLIT_MOTION = '_tangent_split_motion'  # set on the functions of a split-motion derivative
@@ -391,21 +391,57 @@ def _generate_reverse(fn, wrt, options, param_types) -> Generated:
     else:
         # The seed (or an argument) is not returned as is: a copy where one is shared.
         module = gast.Module(body=[motion.unalias_returns(joint, namespace)], type_ignores=[])
+    simple = not (fdef.args.vararg or fdef.args.kwonlyargs or fdef.args.defaults
+                  or fdef.args.kwarg)
+    specialisable = not param_types and simple and motion_kind != 'split'
+    if specialisable:
+        numpy_name = shapes.numpy_name(namespace)  # bound before the generic code is compiled
+        template = anno.copy_tree(module.body[0])
     function = compile_.compile_function(module, namespace.values, front.user_lines)
     if motion_kind == 'split':
         for definition in module.body:
             setattr(function.__globals__[definition.name], SPLIT_MOTION, True)
     if verbose == 1:  # at 2 the last stage printed is the final source
         print(compile_.source_of(function))
-    if not param_types and reads_shapes_in_loops(module) and \
-            not (fdef.args.vararg or fdef.args.kwonlyargs or fdef.args.defaults
-                 or fdef.args.kwarg):
+    reads_shapes = reads_shapes_in_loops(module)
+    if specialisable and (reads_shapes or shapes.dispatches_on_shapes(module)):
+        generic, seed_name = function, result.seed_name
+        unbound = set(result.pushed) - set(params)
+        parameters = [arg.id for arg in template.args.args]
+        defaults = dict(zip(parameters[len(parameters) - len(template.args.defaults):],
+                            (getattr(d, 'value', None) for d in template.args.defaults)))
+
+        def for_signature(arguments: dict[str, Any]) -> Callable:
+            """The generic code rewritten for what the arguments are."""
+            definition = anno.copy_tree(template)
+            if not shapes.specialise(definition, arguments, namespace.values, numpy_name,
+                                     unbound, set(result.tape_lists)):
+                return generic
+            definition.body.insert(0, comments.comment(
+                'Specialised for ' + shapes.describe_signature(arguments)))
+            version = compile_.compile_function(definition, namespace.values,
+                                                front.user_lines)
+            if verbose == 1:  # the generic code was printed when it was written
+                print(compile_.source_of(version))
+            return version
+
+        def with_versions(source: Callable) -> Callable:  # the cache keeps this: not fn
+            for_numbers = (lambda: reverse(source, wrt, options.replace(verbose=0),
+                                           {p: float for p in params})) if reads_shapes \
+                else None
+            return specialise.with_versions(generic, parameters, defaults, len(params),
+                                            for_numbers, for_signature, seed_name)
+        with_versions = specialise.made_once(with_versions)
+        return Generated(function=generic, seed_name=seed_name, checks=tuple(checks),
+                          for_function=with_versions)
+    if not param_types and reads_shapes and simple:
         generic, seed_name = function, result.seed_name
 
         def with_scalar_version(source: Callable) -> Callable:  # the cache keeps this
-            return specialise.with_scalar_version(generic, len(params), lambda: reverse(
-                source, wrt, options.replace(verbose=0), {p: float for p in params}),
-                seed_name)
+            return specialise.with_versions(
+                generic, [], {}, len(params), lambda: reverse(
+                    source, wrt, options.replace(verbose=0), {p: float for p in params}),
+                lambda arguments: generic, seed_name)
         return Generated(function=generic, seed_name=seed_name, checks=tuple(checks),
                           for_function=with_scalar_version)
     return Generated(function=function, seed_name=result.seed_name, checks=tuple(checks),

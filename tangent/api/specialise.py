@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
+import weakref
 from typing import Any, Callable
 
 import gast
+import numpy as np
 
 from tangent.api.cache import Generated, MISSING, watched
 from tangent.frontend import annotate
@@ -204,35 +207,134 @@ def reads_shapes_in_loops(module: gast.Module) -> bool:
                for node in anno.walk(loop))
 
 
-def with_scalar_version(generic: Callable, n_params: int,
-                         specialise: Callable[[], Generated], seed_name: str) -> Callable:
-    """``generic``, or when called with Python numbers only, the derivative written
-    knowing that (every value has one shape: no unbroadcast, no shape on the tape).
+MAX_VERSIONS = 8  # shape versions per derivative; calls of other signatures run the generic code
+_MAX_KINDS = 64  # the kinds of arguments whose version a derivative remembers for its calls
 
-    The scalar version is written at the first such call. ``inspect`` and
-    higher-order differentiation see ``generic`` (``__wrapped__``).
+
+def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, Any],
+                  n_params: int, for_numbers: Callable[[], Generated] | None,
+                  for_signature: Callable[[dict[str, Any]], Callable],
+                  seed_name: str) -> Callable:
+    """``generic``, or a version of it written at the first call of each signature of
+    its arguments (for each: a Python number, a NumPy scalar or an array of a dtype
+    and shape, or anything else), up to ``MAX_VERSIONS`` of them.
+
+    Called with Python numbers only, the version is the derivative written knowing
+    that (``for_numbers``, when given: no unbroadcast, no shape on the tape);
+    otherwise ``for_signature`` rewrites the generic code for what the arguments are
+    (``tangent.transforms.shapes``). Higher-order differentiation reads ``generic``
+    (``GENERAL_VERSION``); ``inspect`` shows the version the first call wrote
+    (``__wrapped__``), the generic code until then.
     """
-    scalar = None
+    versions: dict[Any, Callable] = {}
+    numbers_version = None
+    shapes = _shapes_module()
+
+    def version_for(args: tuple, kwargs: dict) -> Callable:
+        nonlocal numbers_version
+        if for_numbers is not None and len(args) >= n_params and all(
+                type(arg) is float or type(arg) is int for arg in args[:n_params]):
+            if numbers_version is None:
+                generated = for_numbers()
+                numbers_version = generated.function \
+                    if generated.seed_name == seed_name else generic
+                _first(numbers_version)
+                derivative.specialisations['numbers'] = numbers_version
+            return numbers_version
+        key = (tuple(map(shapes.signature_key, args)),
+               tuple(sorted((name, shapes.signature_key(value))
+                            for name, value in kwargs.items())) if kwargs else ())
+        version = versions.get(key)
+        if version is None:
+            if len(versions) >= MAX_VERSIONS or len(args) > len(parameters) or \
+                    any(name not in parameters for name in kwargs):
+                return generic
+            given = dict(zip(parameters, args), **kwargs)
+            known = {name: shapes.describe_argument(given[name]) if name in given
+                     else shapes.describe(defaults.get(name)) for name in parameters}
+            known = {name: value for name, value in known.items() if value is not None}
+            try:
+                version = for_signature(known) if known else generic
+            except Exception as error:  # noqa: BLE001 - the generic code is always right
+                warnings.warn(f'tangent could not specialise the derivative of '
+                              f'{generic.__name__} for {known}: {error!r}; the generic '
+                              f'code runs', RuntimeWarning, stacklevel=3)
+                version = generic
+            versions[key] = version
+            derivative.specialisations[key] = version
+            _first(version)
+        return version
+
+    def _first(version: Callable) -> None:
+        # What inspect shows: the first version a call wrote.
+        if derivative.__wrapped__ is generic:
+            derivative.__wrapped__ = version
+
+    # Positional calls look their version up by the arguments' types when no array,
+    # dict or structured scalar is among them (nothing else of theirs counts), else by
+    # each array's dtype and shape too; a dict by its keys and values (version_for).
+    # Bounded, for calls of ever new shapes.
+    by_types: dict[tuple, Callable] = {}
+    by_kinds: dict[tuple, Callable] = {}
+    ndarray = np.ndarray
+
+    def by_kinds_version(args: tuple) -> Callable:
+        kinds = tuple([(arg.dtype, arg.shape) if type(arg) is ndarray else type(arg)
+                       for arg in args])
+        version = by_kinds.get(kinds)
+        if version is None:
+            version = version_for(args, {})
+            if len(by_kinds) < _MAX_KINDS and dict not in kinds and np.void not in kinds:
+                by_kinds[kinds] = version
+        return version
 
     def derivative(*args, **kwargs):
-        nonlocal scalar
-        if len(args) >= n_params:
-            for arg in args[:n_params]:
-                if type(arg) is not float and type(arg) is not int:
-                    break
-            else:
-                if scalar is None:
-                    generated = specialise()
-                    scalar = generated.function if generated.seed_name == seed_name \
-                        else generic
-                    derivative.specialisations['numbers'] = scalar
-                return scalar(*args, **kwargs)
-        return generic(*args, **kwargs)
+        if kwargs:
+            return version_for(args, kwargs)(*args, **kwargs)
+        if args and type(args[0]) is ndarray:  # no lookup by types would find it
+            return by_kinds_version(args)(*args)
+        types_ = tuple(map(type, args))
+        version = by_types.get(types_)
+        if version is not None:
+            return version(*args)
+        if ndarray in types_ or dict in types_ or np.void in types_:
+            return by_kinds_version(args)(*args)
+        version = version_for(args, kwargs)
+        if len(by_types) < _MAX_KINDS:
+            by_types[types_] = version
+        return version(*args)
 
     functools.update_wrapper(derivative, generic)
-    derivative.specialisations = {}  # 'numbers': the version for Python numbers, once used
+    # 'numbers': the version for Python numbers; a signature key: its version
+    derivative.specialisations = {}
     setattr(derivative, GENERAL_VERSION, generic)  # what differentiating it again reads
     return derivative
+
+
+def made_once(make: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:
+    """``make``, giving the same derivative again for the same function while both
+    live: ``tangent.grad(f) is tangent.grad(f)``, and the versions it wrote are kept.
+    Held weakly: the cache keeps ``make``, which must keep neither alive."""
+    made: list = [None, None]  # weak references to the function and its derivative
+
+    def make_once(fn: Callable) -> Callable:
+        function_ref, derivative_ref = made
+        derivative = derivative_ref() if derivative_ref is not None else None
+        if derivative is not None and function_ref() is fn:
+            return derivative
+        derivative = make(fn)
+        try:
+            made[:] = [weakref.ref(fn), weakref.ref(derivative)]
+        except TypeError:  # a callable without weak references: made at each request
+            pass
+        return derivative
+    return make_once
+
+
+def _shapes_module():
+    # The pass that rewrites for a signature; loaded with the first such derivative.
+    from tangent.transforms import shapes
+    return shapes
 
 
 def kept_current(generated: Generated, generate: Callable[[], Generated]) -> Callable:

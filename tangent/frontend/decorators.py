@@ -39,7 +39,10 @@ def undecorated(fn: Any) -> Any:
     if not isinstance(fn, types.FunctionType) or not hasattr(fn, '__wrapped__'):
         return fn
     if hasattr(fn, GENERAL_VERSION):
-        return inspect.unwrap(fn, stop=lambda f: not isinstance(f, types.FunctionType))
+        # A derivative choosing its version per call: the generic code, which every
+        # call may run; ``__wrapped__`` is the version ``inspect`` shows.
+        return inspect.unwrap(getattr(fn, GENERAL_VERSION),
+                              stop=lambda f: not isinstance(f, types.FunctionType))
     made = _made.get(fn)
     if made is not None and made[0] is fn.__code__ and made[1] is fn.__defaults__:
         return made[2]

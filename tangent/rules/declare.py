@@ -109,6 +109,16 @@ def declared_functions() -> dict[Any, str]:
     return {func: kind for func, kind in list(_declared.items()) if func in registry.adjoints}
 
 
+def declared_kind(func: Any) -> str | None:
+    """``'elementwise'`` or ``'linear'`` when the rules of ``func`` come from a
+    declaration still in force, else None."""
+    try:
+        kind = _declared.get(func)
+    except TypeError:  # unhashable: never declared
+        return None
+    return kind if kind is not None and func in registry.adjoints else None
+
+
 class _Declaration:
     """A declaration: its parameters (read when it is made), its formulas (read when
     a template is first needed: parsing every declaration would slow ``import``)."""

@@ -283,8 +283,10 @@ def autodiff(func: Callable, wrt: tuple[int, ...] = DEFAULT_WRT, optimized: bool
                          generated.tangent_names)
 
     generated = generate()
-    derivative = _in_call_contexts(kept_current(generated, generate),
-                                   generated.function.__globals__)
+    # The contexts follow what the generated code names: a dispatcher between versions
+    # (specialise.with_versions) is read through to its generic code.
+    code = getattr(generated.function, GENERAL_VERSION, generated.function)
+    derivative = _in_call_contexts(kept_current(generated, generate), code.__globals__)
     if instance is not None:
         return types.MethodType(derivative, instance)
     return derivative

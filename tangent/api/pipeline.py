@@ -396,7 +396,8 @@ def _generate_reverse(fn, wrt, options, param_types) -> Generated:
     specialisable = not param_types and simple and motion_kind != 'split'
     if specialisable:
         numpy_name = shapes.numpy_name(namespace)  # bound before the generic code is compiled
-        template = anno.copy_tree(module.body[0])
+        # Compiling reads the tree and changes nothing in it: each version copies it.
+        template = module.body[0]
     function = compile_.compile_function(module, namespace.values, front.user_lines)
     if motion_kind == 'split':
         for definition in module.body:

@@ -294,15 +294,18 @@ def array_methods_for(free: Mapping[str, Any]) -> list[ArrayMethods]:
     """``array_methods()`` in the order a function's methods are resolved: first the
     libraries its free values (``jnp``, ``jnp.sin``) belong to, the base library
     (``eager``) last among them, so that ``x.max()`` in a function written with one
-    library means that library's ``max``; then the others, in registration order."""
+    library means that library's ``max``; then the others, the base library first."""
     used = {backend.name for backend in
             (owner_of(value) for value in free.values()) if backend is not None}
     tables = [(backend, _attribute(backend.array_methods))
               for backend in list(_backends.values())
               if backend.array_methods is not None and backend.name in _loaded]
-    # sorted() is stable: libraries tied on both counts keep their registration order.
+    # The base library goes last among those the function uses, and first among the
+    # rest: a function naming no library means NumPy's methods. sorted() is stable:
+    # libraries tied on both counts keep their registration order.
     return [table for backend, table in sorted(
-        tables, key=lambda pair: (pair[0].name not in used, pair[0].eager))]
+        tables, key=lambda pair: (pair[0].name not in used,
+                                  pair[0].eager == (pair[0].name in used)))]
 
 
 # The API hands over how to differentiate a user function, for the helpers of

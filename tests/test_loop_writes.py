@@ -7,6 +7,7 @@ O(n^2). Every gradient is compared with central finite differences.
 """
 
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -102,5 +103,8 @@ def test_the_adjoint_is_copied_once_before_the_loop_not_in_each_iteration():
     source = inspect.getsource(tangent.grad(fill))
     backward = source[source.index('# Backward pass'):]
     loop = backward[backward.index('for i in reversed'):]
-    assert 'tangent.copy(by)' in backward[:backward.index('for i in reversed')]
-    assert 'tangent.copy(by)' not in loop
+    # The generic code copies with tangent.copy; a version specialised on arrays
+    # (what inspect shows once the derivative has run) with by.copy().
+    copies = re.compile(r'tangent\.copy\(by\)|by\.copy\(\)')
+    assert copies.search(backward[:backward.index('for i in reversed')])
+    assert not copies.search(loop)

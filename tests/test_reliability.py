@@ -169,7 +169,10 @@ DISTINCT = 2000
 
 
 def tangent_linecache_entries():
-    return [name for name in list(linecache.cache) if name.startswith('<tangent')]
+    """The pseudo files of generated derivatives (not the runtime's dispatchers or the
+    declared rules' templates, which are written once per process)."""
+    return [name for name in list(linecache.cache) if name.startswith('<tangent')
+            and not name.startswith('<tangent dispatch') and ' declared by ' not in name]
 
 
 def test_two_thousand_distinct_functions_leave_nothing_behind(tmp_path, monkeypatch):
@@ -206,7 +209,9 @@ def test_two_thousand_distinct_functions_leave_nothing_behind(tmp_path, monkeypa
         f'{DISTINCT - 1 - middle} more gradients kept {grown / 2**20:.1f} MiB more alive'
     assert held[DISTINCT - 1] < 64 * 2**20
     assert len(cache.derivatives.entries) <= cache.CACHE_SIZE
-    assert len(tangent_linecache_entries()) <= 2 * cache.CACHE_SIZE
+    # Each cached derivative holds its generic code and the versions written for the
+    # signatures it was called with (one here, and at most a scalar one besides).
+    assert len(tangent_linecache_entries()) <= 3 * cache.CACHE_SIZE
     assert os.listdir(private_tmp) == []
     assert sorted(os.listdir(source_dir)) == files_before
 
@@ -224,7 +229,7 @@ def test_closures_with_distinct_data_get_distinct_correct_gradients():
             assert_close(gradient, numerical_grad(closure, [X], 0))
     gc.collect()
     assert len(cache.derivatives.entries) <= cache.CACHE_SIZE
-    assert len(tangent_linecache_entries()) <= 2 * cache.CACHE_SIZE
+    assert len(tangent_linecache_entries()) <= 3 * cache.CACHE_SIZE  # code and versions
 
 
 # No mutation ------------------------------------------------------------------------

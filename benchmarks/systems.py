@@ -307,6 +307,16 @@ class _JaxBase(_Peer):
         argnums = workload.wrt[0] if len(workload.wrt) == 1 else workload.wrt
         return jax.grad(function, argnums=argnums), inputs
 
+    def _jitted(self, workload, args):
+        """The derivative compiled by ``jax.jit``, with the time of its first call."""
+        jax = self._jax()
+        derivative, inputs = self._derivative(workload, args)
+        compiled = jax.jit(derivative)
+        start = time.perf_counter()
+        jax.block_until_ready(compiled(*inputs))  # traces and compiles
+        compile_seconds = time.perf_counter() - start
+        return self._built(compiled, inputs, workload, compile_seconds)
+
     def _built(self, derivative, inputs, workload, compile_seconds=None):
         jax = self._jax()
         count = 1 if workload.kind == 'hvp' else len(workload.wrt)
@@ -328,13 +338,7 @@ class JaxJit(_JaxBase):
     label = 'JAX jit'
 
     def build(self, workload, args):
-        jax = self._jax()
-        derivative, inputs = self._derivative(workload, args)
-        compiled = jax.jit(derivative)
-        start = time.perf_counter()
-        jax.block_until_ready(compiled(*inputs))  # traces and compiles
-        compile_seconds = time.perf_counter() - start
-        return self._built(compiled, inputs, workload, compile_seconds)
+        return self._jitted(workload, args)
 
 
 class TangentJax(_JaxBase):
@@ -369,13 +373,7 @@ class TangentJaxJit(TangentJax):
     label = 'tangent on JAX jit'
 
     def build(self, workload, args):
-        jax = self._jax()
-        derivative, inputs = self._derivative(workload, args)
-        compiled = jax.jit(derivative)
-        start = time.perf_counter()
-        jax.block_until_ready(compiled(*inputs))  # traces and compiles
-        compile_seconds = time.perf_counter() - start
-        return self._built(compiled, inputs, workload, compile_seconds)
+        return self._jitted(workload, args)
 
 
 SYSTEMS: list[System] = [Hand(), Tangent(), Autograd(), Torch(), Jax(), JaxJit(),

@@ -164,9 +164,11 @@ def _attribute_kinds(path: str, value: Any, kinds: dict[str, Any], depth: int) -
     what its methods read through ``self``, which they then call as for an argument."""
     if depth == 0 or not isinstance(_object_kind(value), type):
         return  # not an object (a function, data)
-    # The instance's own attributes, and those a library class keeps elsewhere and
+    # The instance's own attributes, and those a backend's class keeps elsewhere and
     # lists in dir() (a PyTorch module's submodules).
-    names = set(getattr(value, '__dict__', ())) | (set(dir(value)) - set(dir(type(value))))
+    names = set(getattr(value, '__dict__', ()))
+    if any(backends.owner_of(base) is not None for base in type(value).__mro__[1:]):
+        names |= set(dir(value)) - set(dir(type(value)))
     for attribute in sorted(names):
         try:
             held = getattr(value, attribute, None)

@@ -252,10 +252,64 @@ _Unparser = getattr(ast, '_Unparser', None)  # what ast.unparse runs (Python 3.9
 
 
 class _EmitterBase(_Unparser or object):
-    """The standard library's unparser, reading no line numbers."""
+    """The standard library's unparser, reading no line numbers, run on gast nodes.
+
+    The unparser finds its method by class name and reads fields by name, which
+    gast's nodes share with the standard library's, so a generated tree is written
+    out without first being copied into ``ast`` nodes (the copy took longer than
+    the writing). Where the unparser tests a node's class, or gast's fields differ
+    (an argument is a ``Name``, an exception handler names a ``Name``), that node
+    is converted first, and ``if``/``elif`` chains are recognised on gast's class.
+    """
 
     def get_type_comment(self, node):
         return None  # generated code has none; the base reads node.lineno to look
+
+    def _converted(self, node):
+        if type(node) is getattr(gast, type(node).__name__, None):  # gast's, not ast's
+            node = _to_ast(node)
+        getattr(_Unparser, 'visit_' + type(node).__name__)(self, node)
+
+    visit_arguments = visit_ExceptHandler = visit_AnnAssign = _converted
+    visit_JoinedStr = visit_FormattedValue = _converted
+
+    def visit_Subscript(self, node):
+        if type(node) is gast.Subscript and type(node.slice) is gast.Tuple:
+            node = _to_ast(node)  # x[i, j]: the unparser drops the tuple's parentheses
+        super().visit_Subscript(node)
+
+    def visit_Attribute(self, node):
+        if type(node) is gast.Attribute and type(node.value) is gast.Constant:
+            node = _to_ast(node)  # 3 .real: the unparser spaces an integer's attribute
+        super().visit_Attribute(node)
+
+    def visit_If(self, node):
+        if type(node) is not gast.If:
+            return super().visit_If(node)
+        self.fill('if ')
+        self.traverse(node.test)
+        with self.block():
+            self.traverse(node.body)
+        while len(node.orelse) == 1 and type(node.orelse[0]) is gast.If:
+            node = node.orelse[0]
+            self.fill('elif ')
+            self.traverse(node.test)
+            with self.block():
+                self.traverse(node.body)
+        if node.orelse:
+            self.fill('else')
+            with self.block():
+                self.traverse(node.orelse)
+
+    def _write_docstring_and_traverse_body(self, node):
+        body = getattr(node, 'body', None)
+        if body and type(body[0]) is gast.Expr and \
+                type(body[0].value) is gast.Constant and type(body[0].value.value) is str:
+            super()._write_docstring_and_traverse_body(
+                ast.Module(body=[_to_ast(body[0])], type_ignores=[]))
+            self.traverse(body[1:])
+        else:
+            super()._write_docstring_and_traverse_body(node)
 
 
 _Emitter = _EmitterBase if _Unparser is not None else None
@@ -363,10 +417,10 @@ def to_source(node: Any) -> str:
         text = _simple_assignment(node)
         if text is not None:
             return text
-    if isinstance(node, gast.AST):
-        node = _to_ast(node)
     if _Emitter is not None:  # needs no line numbers: no fix_missing_locations walk
         return comments.render(_Emitter().visit(node))
+    if isinstance(node, gast.AST):
+        node = _to_ast(node)
     return comments.render(ast.unparse(ast.fix_missing_locations(node)))
 
 

@@ -628,8 +628,8 @@ class ReverseAD:
             sequence_rule = sequence_operation(value, self.numeric, self.sequences)
             if sequence_rule is not None:  # may join or repeat lists: decided at run time
                 return self.expand_rule(sequence_rule, target, args, {}, seed, state, value)
-            code = self.expand_rule(func, target, args, {}, seed, state, value)
-            return self.without_needless_unbroadcasts(code, target, args)
+            return self.expand_rule(func, target, args, {}, seed, state, value,
+                                    self.same_shape_operands(target, args))
         if isinstance(value, gast.Call):
             return self.adjoint_call(target, value, seed, state)
         if isinstance(value, gast.Subscript):
@@ -681,10 +681,9 @@ class ReverseAD:
         keywords = {k.arg: k.value for k in call.keywords}
         how = policy.derivation(func, 'reverse') if func is not None else None
         if how is Derivation.RULE:
-            code = self.expand_rule(func, target, args, keywords, seed, state, call)
-            if isinstance(func, np.ufunc):
-                code = self.without_needless_unbroadcasts(code, target, args)
-            return code
+            same_shape = self.same_shape_operands(target, args) \
+                if isinstance(func, np.ufunc) else frozenset()
+            return self.expand_rule(func, target, args, keywords, seed, state, call, same_shape)
         if func is None:
             self._no_rule(quoting.to_source(call.func), call,
                           annotate.unresolved_callee_advice(call))
@@ -695,8 +694,9 @@ class ReverseAD:
         self._no_rule(callable_name(func), call)
         return []
 
-    def without_needless_unbroadcasts(self, code: list, target: str, operands: list) -> list:
-        """Drop ``unbroadcast(g, x)`` for operands known to have the result's shape."""
+    def same_shape_operands(self, target: str, operands: list) -> frozenset:
+        """The operands of an element-wise operation known to have the result's shape:
+        ``unbroadcast(g, x)`` has nothing to sum for them."""
         result_class = self.shape_classes.get(target)
         same = {arg.id for arg in operands if isinstance(arg, gast.Name)
                 and result_class is not None and self.shape_classes.get(arg.id) == result_class}
@@ -704,9 +704,17 @@ class ReverseAD:
         if len(names) == 1 and all(isinstance(arg, gast.Name) or _is_number(arg)
                                    for arg in operands):
             same |= names  # x * x, x * 2.0: the result has x's shape
-        if not same:
-            return code
-        return [_WithoutUnbroadcast(self, same).visit(statement) for statement in code]
+        return frozenset(same)
+
+    def _without_unbroadcast(self, same_shape: frozenset):
+        """``unbroadcast(g, x)`` -> ``g`` for the operands x known to have g's shape."""
+        def simplify(call: gast.Call) -> gast.expr:
+            if len(call.args) == 2 and isinstance(call.args[1], gast.Name) \
+                    and call.args[1].id in same_shape \
+                    and self._runtime_function(call.func) is runtime.unbroadcast:
+                return call.args[0]
+            return call
+        return simplify
 
     def _no_rule(self, what: str, node: gast.AST, advice: str = '') -> None:
         line = self._line_of(node)
@@ -718,7 +726,8 @@ class ReverseAD:
     def _file_at(self, line: Any) -> str:
         return (self.file_of(line) if isinstance(line, int) else None) or self.filename
 
-    def expand_rule(self, func, target, args, keywords, seed, state, node) -> list:
+    def expand_rule(self, func, target, args, keywords, seed, state, node,
+                    same_shape: frozenset = frozenset()) -> list:
         line = self._line_of(node)
         backends.check_unmixed(self.libraries, func, f'{self._file_at(line)}:{line}',
                                self.fdef.name)
@@ -738,11 +747,15 @@ class ReverseAD:
         def write(param, value):
             written.add(param)
             actual = bindings[param]
-            if self.is_active(actual):
+            if value is not None and self.is_active(actual):
                 return self.accumulate(actual.id, value, state)
             return []
 
-        out = template.expand(rule, bindings, self.namespace, self.namer, read, write)
+        def wanted(param):
+            return self.is_active(bindings[param])
+
+        out = template.expand(rule, bindings, self.namespace, self.namer, read, write, wanted,
+                              self._without_unbroadcast(same_shape) if same_shape else None)
         template.require_partials(rule, func, bindings, written, self.is_active, 'reverse',
                                   f'{self._file_at(line)}:{line}')
         return out
@@ -1226,21 +1239,6 @@ def _walk_statements(stmts: list):
 def _is_number(node: gast.expr) -> bool:
     return (isinstance(node, gast.Constant) and isinstance(node.value, (int, float))
             and not isinstance(node.value, bool))
-
-
-class _WithoutUnbroadcast(transformers.NodeTransformer):
-    """``unbroadcast(g, x)`` -> ``g`` for the operands x known to have g's shape."""
-
-    def __init__(self, driver: ReverseAD, operands: set[str]):
-        self.driver = driver
-        self.operands = operands
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        if (self.driver._runtime_function(node.func) is runtime.unbroadcast
-                and isinstance(node.args[1], gast.Name) and node.args[1].id in self.operands):
-            return node.args[0]
-        return node
 
 
 _NEUTRAL = 'a number: broadcasts to any shape'

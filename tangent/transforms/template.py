@@ -121,11 +121,14 @@ def constant_node(value: Any, namespace: Namespace, hint: str) -> gast.expr:
 
 
 ReadHook = Callable[[str], gast.expr]
-WriteHook = Callable[[str, gast.expr], list]
+WriteHook = Callable[[str, gast.expr | None], list]
+WantedHook = Callable[[str], bool]
+CallHook = Callable[[gast.Call], gast.expr]
 
 
 def expand(template: Template, bindings: dict[str, gast.expr], namespace: Namespace,
-           namer: Namer, read: ReadHook, write: WriteHook) -> list[gast.stmt]:
+           namer: Namer, read: ReadHook, write: WriteHook, wanted: WantedHook | None = None,
+           simplify_call: CallHook | None = None) -> list[gast.stmt]:
     """Inline ``template`` with its parameters replaced by ``bindings``.
 
     Args:
@@ -138,9 +141,16 @@ def expand(template: Template, bindings: dict[str, gast.expr], namespace: Namesp
       write: called with a parameter name and the value expression for each
         ``d[param] = value`` statement; returns the statements to emit (none
         when the derivative is not needed).
+      wanted: whether the derivative of a parameter is needed at all; when it is
+        not, its value is not written out and ``write`` gets None (most calls
+        differentiate with respect to some of their arguments only).
+      simplify_call: applied to each call once its arguments are expanded; returns
+        the expression to emit instead (the caller knows, say, that an operand
+        already has the result's shape, so ``unbroadcast`` has nothing to do).
     """
     renames = {name: namer.fresh(name) for name in sorted(template.locals)}
-    expander = _Expander(template, bindings, namespace, renames, read, write)
+    expander = _Expander(template, bindings, namespace, renames, read, write, wanted,
+                         simplify_call)
     statements = []
     for statement in template.body:
         result = expander.visit(statement)
@@ -176,13 +186,16 @@ class _Expander(transformers.NodeTransformer):
     """Writes the expanded copy of a template's statements, leaving the template as
     it is: each node visited is copied, with its children expanded."""
 
-    def __init__(self, template, bindings, namespace, renames, read, write):
+    def __init__(self, template, bindings, namespace, renames, read, write, wanted=None,
+                 simplify_call=None):
         self.template = template
         self.bindings = bindings
         self.namespace = namespace
         self.renames = renames
         self.read = read
         self.write = write
+        self.wanted = wanted
+        self.simplify_call = simplify_call
 
     def generic_visit(self, node):
         copied = anno.shallow_copy(node)
@@ -236,6 +249,8 @@ class _Expander(transformers.NodeTransformer):
                 raise TemplateError(
                     f'In template {self.template.name}: assign d[{param}[i]], one argument '
                     f'at a time, not d[{param}].')
+            if self.wanted is not None and not self.wanted(param):
+                return self.write(param, None)
             value = self.visit(node.value)
             return self.write(param, value)
         return self.generic_visit(node)
@@ -244,12 +259,16 @@ class _Expander(transformers.NodeTransformer):
         """``d[args[i]] = value`` written for each gathered argument, ``i`` its position."""
         statements = []
         for index in range(self._count()):
+            key = element_key(self.template.varargs, index)
+            if self.wanted is not None and not self.wanted(key):
+                statements.extend(self.write(key, None))
+                continue
             self.bindings[index_name] = gast.Constant(value=index, kind=None)
             try:
                 value = self.visit(node.value)
             finally:
                 del self.bindings[index_name]
-            statements.extend(self.write(element_key(self.template.varargs, index), value))
+            statements.extend(self.write(key, value))
         return statements
 
     def visit_Subscript(self, node):
@@ -264,8 +283,9 @@ class _Expander(transformers.NodeTransformer):
     def visit_Call(self, node):
         callee = self._template_value(node.func)
         node = self.generic_visit(node)
-        node.keywords = [k for k in node.keywords if not _is_default(callee, k)]
-        return node
+        if node.keywords:
+            node.keywords = [k for k in node.keywords if not _is_default(callee, k)]
+        return node if self.simplify_call is None else self.simplify_call(node)
 
     def _template_value(self, node: gast.expr) -> Any:
         """What a global name or attribute chain of the template refers to."""

@@ -245,7 +245,7 @@ def unalias_returns(fdef: gast.FunctionDef, namespace: Namespace) -> gast.Functi
         inputs = create.tuple_(arguments)
         return create.runtime_call(namespace, runtime.unaliased, [value, inputs])
 
-    for node in _own_nodes(fdef):
+    for node in _own_statements(fdef):
         if isinstance(node, gast.Return) and node.value is not None:
             if isinstance(node.value, gast.Tuple):
                 node.value.elts = [guarded(elt) for elt in node.value.elts]
@@ -254,19 +254,37 @@ def unalias_returns(fdef: gast.FunctionDef, namespace: Namespace) -> gast.Functi
     return fdef
 
 
-def _own_nodes(fdef: gast.FunctionDef):
-    """The nodes of ``fdef``'s body, not descending into nested functions."""
-    stack = list(fdef.body)
+_BLOCK_FIELDS = ('body', 'orelse', 'finalbody', 'handlers', 'cases')
+
+
+def _own_statements(fdef: gast.FunctionDef):
+    """The statements of ``fdef``'s body (exception handlers among them), not
+    descending into nested functions or classes, nor into expressions."""
+    stack = list(reversed(fdef.body))
     while stack:
         node = stack.pop()
         yield node
-        if not isinstance(node, (gast.FunctionDef, gast.Lambda)):
-            for field in transformers.child_fields(type(node)):
-                value = getattr(node, field, None)
-                if type(value) is list:
-                    stack.extend(item for item in value if isinstance(item, gast.AST))
-                elif isinstance(value, gast.AST):
-                    stack.append(value)
+        if not isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef)):
+            for field in _BLOCK_FIELDS:
+                block = getattr(node, field, None)
+                if type(block) is list:
+                    stack.extend(reversed(block))
+
+
+def _stored_names(stmt: gast.stmt):
+    """The names a statement (not its nested blocks) assigns. The fence keeps ``:=``
+    out, and a comprehension's variables are its own, so only targets store."""
+    if isinstance(stmt, (gast.Expr, gast.Return, gast.Pass, gast.Break, gast.Continue)):
+        return
+    for field in transformers.child_fields(type(stmt)):
+        if field in _BLOCK_FIELDS:
+            continue
+        value = getattr(stmt, field, None)
+        for part in (value if type(value) is list else [value]):
+            if isinstance(part, gast.AST):
+                for node in anno.walk(part):
+                    if type(node) is gast.Name and isinstance(node.ctx, gast.Store):
+                        yield node.id
 
 
 # Runtime helpers that always build a new array, and those that return their first
@@ -314,17 +332,14 @@ def _is_new_value(value: gast.expr, fresh: set[str], namespace: Namespace) -> bo
 def _fresh_names(fdef: gast.FunctionDef, arguments: set[str], namespace: Namespace) -> set[str]:
     """Variables every assignment of which gives a new value (arithmetic, a helper
     that builds one): the largest such set, as a variable may be assigned from itself."""
-    nodes = list(_own_nodes(fdef))
     simple = {}  # name -> values assigned to it by a plain ``name = value``
-    simple_targets = set()
-    for node in nodes:
-        if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
-                isinstance(node.targets[0], gast.Name):
-            simple.setdefault(node.targets[0].id, []).append(node.value)
-            simple_targets.add(id(node.targets[0]))
-    stale = set(arguments) | {
-        node.id for node in nodes if isinstance(node, gast.Name)
-        and isinstance(node.ctx, gast.Store) and id(node) not in simple_targets}
+    stale = set(arguments)
+    for stmt in _own_statements(fdef):
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and \
+                isinstance(stmt.targets[0], gast.Name):
+            simple.setdefault(stmt.targets[0].id, []).append(stmt.value)
+        else:
+            stale.update(_stored_names(stmt))
     fresh = set(simple) - stale
     changed = True
     while changed:

@@ -426,9 +426,27 @@ _FOLDABLE = {
 
 
 def _fold_constants(fdef) -> bool:
+    if not any(_may_fold(node) for node in _walk(fdef)):
+        return False  # a look at each node costs far less than rebuilding each
     folder = _Folder()
     folder.visit(fdef)
     return folder.changed
+
+
+def _may_fold(node) -> bool:
+    """Whether ``_Folder`` may change ``node`` given its children as they are (a fold
+    that makes another possible makes it at a node this also finds)."""
+    kind = type(node)
+    if kind is gast.BinOp:
+        left, right, op = node.left, node.right, type(node.op)
+        return (op is gast.Mult and _is_folded_power_slope(right)) or (
+            op is gast.Pow and type(right) is gast.Constant and right.value == 1) or (
+            type(left) is gast.Constant and type(right) is gast.Constant and op in _FOLDABLE)
+    if kind is gast.Call:
+        return _is_power_slope(node.func) or any(
+            index < len(node.args) and _same_shape_variable(node.args[index]) is not None
+            for index in SHAPE_ONLY_ARGUMENTS.get(anno.get(node.func, Key.FUNC, None), ()))
+    return False
 
 
 class _Folder(transformers.NodeTransformer):

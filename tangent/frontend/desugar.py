@@ -120,11 +120,15 @@ def kinds_of_global_items(fdef: gast.FunctionDef, fn: Any) -> dict[str, Any]:
     item writes the derivative anew. A sequence the function itself changes
     (``LAYERS[0] = ...``, ``LAYERS.append(...)``) is left alone.
     """
+    loops_and_calls = [node for node in anno.walk(fdef)
+                       if isinstance(node, (gast.For, gast.Call))]
+    if not loops_and_calls:
+        return {}
     locals_ = annotate.local_names(fdef)
     written = {_root_name(node) for node in anno.walk(fdef)
                if isinstance(node, (gast.Subscript, gast.Attribute))
                and not isinstance(node.ctx, gast.Load)}
-    called = {dotted_path(node.func.value) for node in anno.walk(fdef)
+    called = {dotted_path(node.func.value) for node in loops_and_calls
               if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)}
 
     def value_at(path):
@@ -133,7 +137,7 @@ def kinds_of_global_items(fdef: gast.FunctionDef, fn: Any) -> dict[str, Any]:
         return annotate.follow(annotate.lookup(fn, path_root(path)), path)
 
     kinds: dict[str, Any] = {}
-    for node in anno.walk(fdef):
+    for node in loops_and_calls:
         if isinstance(node, gast.For) and _loop_calls_items(node):
             path = dotted_path(node.iter)
             items = annotate.item_kinds(value_at(path)) if path not in called else None
@@ -555,6 +559,8 @@ def calls_of_callables(fdef: gast.FunctionDef, free: dict[str, Any],
 def _spread_known_displays(fdef: gast.FunctionDef) -> None:
     stores: dict[str, int] = {}
     changed = set()
+    displays = []  # name = [a, b] or (a, b)
+    spread = False  # some call spreads a name: g(*pair)
     for node in anno.walk(fdef):
         if isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):
             stores[node.id] = stores.get(node.id, 0) + 1
@@ -564,11 +570,15 @@ def _spread_known_displays(fdef: gast.FunctionDef) -> None:
             changed.add(node.value.id)  # x[i] = v, x.append(v): the length may change
         elif isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
             changed.add(node.target.id)
-    lengths = {node.targets[0].id: len(node.value.elts) for node in anno.walk(fdef)
-               if isinstance(node, gast.Assign) and len(node.targets) == 1
-               and isinstance(node.targets[0], gast.Name)
+        elif isinstance(node, gast.Assign) and isinstance(node.value, (gast.List, gast.Tuple)):
+            displays.append(node)
+        elif isinstance(node, gast.Starred) and isinstance(node.value, gast.Name):
+            spread = True
+    if not (displays and spread):
+        return
+    lengths = {node.targets[0].id: len(node.value.elts) for node in displays
+               if len(node.targets) == 1 and isinstance(node.targets[0], gast.Name)
                and stores.get(node.targets[0].id) == 1 and node.targets[0].id not in changed
-               and isinstance(node.value, (gast.List, gast.Tuple))
                and not any(isinstance(e, gast.Starred) for e in node.value.elts)}
     if not lengths:
         return
@@ -793,13 +803,17 @@ def _inline_local_partials(fdef: gast.FunctionDef, taken: set[str]) -> None:
     """``g = functools.partial(f, a, k=v)`` then ``g(x)``: ``g_bound = (a, v)`` and
     ``f(g_bound[0], x, k=g_bound[1])``, when ``g`` is assigned once and only called."""
     stores: dict[str, int] = {}
+    candidates = []  # g = functools.partial(...)
     for node in anno.walk(fdef):
         if isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):
             stores[node.id] = stores.get(node.id, 0) + 1
-    partials = {node.targets[0].id: node for node in anno.walk(fdef)
-                if isinstance(node, gast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], gast.Name)
-                and stores.get(node.targets[0].id) == 1 and _is_partial_call(node.value)}
+        elif isinstance(node, gast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.targets[0], gast.Name) and _is_partial_call(node.value):
+            candidates.append(node)
+    partials = {node.targets[0].id: node for node in candidates
+                if stores.get(node.targets[0].id) == 1}
+    if not partials:
+        return
     calls = {}
     for node in anno.walk(fdef):
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \

@@ -319,12 +319,20 @@ def inline_user_calls(
       kept_calls: ids of calls to leave as they are (in loops that checkpointing
         recomputes, which must stay self-contained).
     """
-    varied = varied_names(fdef, varied_params)
     if param_paths is None:
         param_paths = {a.id: a.id for a in fdef.args.args + fdef.args.kwonlyargs}
-    functions = _local_function_names(fdef) | function_params
-    caller_locals = local_names(fdef) | outer_locals
     copies: dict[tuple, str] = {}
+    varied = functions = caller_locals = in_conditions = tuples = None
+
+    def analyse() -> None:
+        """What the copies need to know of ``fdef``, read before the first copy changes
+        it, and only if some call is a user function's (most functions call none)."""
+        nonlocal varied, functions, caller_locals, in_conditions, tuples
+        varied = varied_names(fdef, varied_params)
+        functions = _local_function_names(fdef) | function_params
+        caller_locals = local_names(fdef) | outer_locals
+        in_conditions = _calls_in_conditions(fdef)
+        tuples = _known_tuples(fdef)
 
     def is_function(arg):
         return isinstance(arg, gast.Lambda) or (isinstance(arg, gast.Name)
@@ -333,16 +341,18 @@ def inline_user_calls(
     def reads_varied(node):
         return bool(_read_names(node) & varied)
 
-    in_conditions = _calls_in_conditions(fdef)
-    tuples = _known_tuples(fdef)
     for node in list(anno.walk(fdef)):
-        if not isinstance(node, gast.Call) or id(node) in in_conditions:
+        if not isinstance(node, gast.Call):
             continue
         declared = annotate.callee(node)
         if declared is None or has_rule(declared) or id(node) in kept_calls:
             continue  # a registered rule applies to the call as written
         function, args = annotate.call_target(node)
         if not is_user_function(function) or has_rule(function):
+            continue
+        if varied is None:
+            analyse()
+        if id(node) in in_conditions:
             continue
         args = _spread_known_tuples(args, tuples)
         if function.__code__ in lifting:

@@ -426,8 +426,13 @@ _FOLDABLE = {
 
 
 def _fold_constants(fdef) -> bool:
-    if not any(_may_fold(node) for node in _walk(fdef)):
-        return False  # a look at each node costs far less than rebuilding each
+    binop, call = gast.BinOp, gast.Call
+    for node in _walk(fdef):  # a look at each node costs far less than rebuilding each
+        kind = type(node)
+        if (kind is binop or kind is call) and _may_fold(node):
+            break
+    else:
+        return False
     folder = _Folder()
     folder.visit(fdef)
     return folder.changed

@@ -204,22 +204,22 @@ class Normalizer:
     def function(self, fdef: gast.FunctionDef) -> gast.FunctionDef:
         self.name_counts = {}
         stores: dict[str, int] = {}
+        built = {'dict': set(), 'other': set()}  # dicts built here: ``for k in d`` walks their keys
+        tuples = []  # t = (a, b) assigned once: f(*t) is f(t[0], t[1])
         for node in anno.walk(fdef):
             if isinstance(node, gast.Name):
                 self.name_counts[node.id] = self.name_counts.get(node.id, 0) + 1
                 if isinstance(node.ctx, (gast.Store, gast.Param)):
                     stores[node.id] = stores.get(node.id, 0) + 1
-        built = {'dict': set(), 'other': set()}
-        for node in anno.walk(fdef):  # dicts built here: ``for k in d`` walks their keys
-            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
+            elif isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
                 kind = 'dict' if isinstance(node.value, gast.Dict) else 'other'
                 built[kind].add(node.targets[0].id)
+                if len(node.targets) == 1 and isinstance(node.value, gast.Tuple) and \
+                        not any(isinstance(e, gast.Starred) for e in node.value.elts):
+                    tuples.append(node)
         self.dict_names = built['dict'] - built['other'] - {a.id for a in fdef.args.args}
-        for node in anno.walk(fdef):  # t = (a, b) assigned once: f(*t) is f(t[0], t[1])
-            if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
-                    isinstance(node.targets[0], gast.Name) and \
-                    stores[node.targets[0].id] == 1 and isinstance(node.value, gast.Tuple) \
-                    and not any(isinstance(e, gast.Starred) for e in node.value.elts):
+        for node in tuples:
+            if stores[node.targets[0].id] == 1:
                 self.known_tuples[node.targets[0].id] = len(node.value.elts)
         self.function_values = _functions_used_as_values(fdef)
         body = lift_returns(list(fdef.body))

@@ -24,6 +24,7 @@ it writes.
 from __future__ import annotations
 
 import copy
+import functools
 import types
 from typing import Any
 
@@ -57,13 +58,12 @@ class CheckpointedLoop:
 
 
 def _names(nodes, ctx) -> list[str]:
-    found = []
+    found = {}  # a dict keeps the order they are met in, and looks up in constant time
     for node in nodes:
         for child in anno.walk(node):
-            if isinstance(child, gast.Name) and isinstance(child.ctx, ctx) \
-                    and child.id not in found:
-                found.append(child.id)
-    return found
+            if isinstance(child, gast.Name) and isinstance(child.ctx, ctx):
+                found[child.id] = None
+    return list(found)
 
 
 def _read_before_written(body: list) -> set[str]:
@@ -100,10 +100,17 @@ class _Marker:
         self.every_range_loop = every_range_loop
         self.default_snapshots = default_snapshots
         self.params = [arg.id for arg in fdef.args.args]
-        self.locals = set(self.params) | set(_names([fdef], gast.Store))
-        self.local_functions = {n.name for n in anno.walk(fdef)
-                                if isinstance(n, gast.FunctionDef) and n is not fdef}
         self.loops: list[CheckpointedLoop] = []
+
+    # Read of the function as it was given, and only once a loop is checkpointed.
+    @functools.cached_property
+    def locals(self) -> set[str]:
+        return set(self.params) | set(_names([self.fdef], gast.Store))
+
+    @functools.cached_property
+    def local_functions(self) -> set[str]:
+        return {n.name for n in anno.walk(self.fdef)
+                if isinstance(n, gast.FunctionDef) and n is not self.fdef}
 
     def fail(self, node, message: str) -> None:
         raise TangentParseError(message + ' in a checkpointed loop; checkpoint a loop '

@@ -41,14 +41,21 @@ def optimize(fdef: gast.FunctionDef, is_pure_call: PurityCheck | None = None,
     may_fold = True
     whole_round = True
     for _ in range(max_rounds):
+        stores, loads, foldable = _survey(fdef)
         # Only inlining and folding make new folds possible (``unbroadcast(g, x ** 2)``
         # appears when ``t = x ** 2`` is inlined, ``x ** 1`` when ``power_slope`` folds).
-        folded = _fold_constants(fdef) if may_fold else False
+        folded = _fold_constants(fdef) if may_fold and foldable else False
         if not (whole_round or folded):
             break  # only inlining changed the code last round, and it ran to the end
-        propagated = _propagate_copies(fdef)
+        if folded:  # it may drop a read: ``power_slope(x, 2, 2)`` is 2
+            stores, loads, _ = _survey(fdef)
+        # Copy propagation keeps the counts up to date, and dead-code elimination only
+        # removes statements: for inlining a count may be high, never low. It asks for
+        # exactly one store and one read, and finds the read itself, so a high count
+        # at worst leaves its work to the next round, which elimination brings on.
+        propagated = _propagate_copies(fdef, stores, loads)
         eliminated = _eliminate_dead_code(fdef, is_pure_call)
-        inlined = _inline_single_use(fdef)
+        inlined = _inline_single_use(fdef, stores, loads)
         filled = _fill_empty_blocks(fdef)  # copy propagation may empty a block
         if not (folded or propagated or eliminated or inlined or filled):
             break
@@ -231,17 +238,21 @@ def _live_statement(stmt, live, dead, dead_pops, is_pure_call):
 
 # Copy propagation ----------------------------------------------------------
 
-def _name_counts(fdef) -> tuple[dict[str, int], dict[str, int]]:
-    """How many times each name is assigned (parameters included), and read, in
-    one walk of the function."""
+def _survey(fdef) -> tuple[dict[str, int], dict[str, int], bool]:
+    """How many times each name is assigned (parameters included), and read, and
+    whether some constant may fold, in one walk of the function."""
     stores: dict[str, int] = {}
     loads: dict[str, int] = {}
-    name, load = gast.Name, gast.Load
+    foldable = False
+    name, load, binop, call = gast.Name, gast.Load, gast.BinOp, gast.Call
     for node in _walk(fdef):
-        if type(node) is name:
+        kind = type(node)
+        if kind is name:
             counts = loads if type(node.ctx) is load else stores
             counts[node.id] = counts.get(node.id, 0) + 1
-    return stores, loads
+        elif (kind is binop or kind is call) and not foldable:
+            foldable = _may_fold(node)
+    return stores, loads, foldable
 
 
 def _load_count(nodes, name: str) -> int:
@@ -249,9 +260,9 @@ def _load_count(nodes, name: str) -> int:
                if isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load))
 
 
-def _propagate_copies(fdef: gast.FunctionDef) -> bool:
+def _propagate_copies(fdef: gast.FunctionDef, counts: dict[str, int],
+                      loads: dict[str, int]) -> bool:
     """Every copy that can go, in one pass (the counts are kept up to date)."""
-    counts, loads = _name_counts(fdef)
     params = _stores(fdef.args)
     changed = False
     for block in _blocks(fdef):
@@ -374,10 +385,10 @@ def _is_arithmetic(node: gast.expr) -> bool:
     return False
 
 
-def _inline_single_use(fdef: gast.FunctionDef) -> bool:
+def _inline_single_use(fdef: gast.FunctionDef, counts: dict[str, int],
+                       loads: dict[str, int]) -> bool:
     """Every arithmetic temporary read once, by the very next statement, inlined
     there (in one pass: moving an expression changes no other name's counts)."""
-    counts, loads = _name_counts(fdef)
     changed = False
     for block in _blocks(fdef):
         index = 0
@@ -426,13 +437,8 @@ _FOLDABLE = {
 
 
 def _fold_constants(fdef) -> bool:
-    binop, call = gast.BinOp, gast.Call
-    for node in _walk(fdef):  # a look at each node costs far less than rebuilding each
-        kind = type(node)
-        if (kind is binop or kind is call) and _may_fold(node):
-            break
-    else:
-        return False
+    """Fold what ``_may_fold`` finds (``_survey`` looks first: a look at each node
+    costs far less than rebuilding each)."""
     folder = _Folder()
     folder.visit(fdef)
     return folder.changed

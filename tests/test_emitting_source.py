@@ -50,3 +50,10 @@ def test_comments_with_quotes_and_backslashes_survive():
     for text in ["it's", 'a "quoted" word', 'back\\slash', 'tab\there', "both ' and \""]:
         body = [comments.comment(text), gast.Pass()]
         assert quoting.to_source(body).splitlines()[0] == '# ' + ' '.join(text.split())
+
+
+def test_the_parsed_tree_is_the_one_gast_builds_for_every_module_of_tangent():
+    for path in sorted(pathlib.Path(tangent.__file__).parent.rglob('*.py')):
+        tree = ast.parse(path.read_text())
+        assert gast.dump(quoting.to_gast(tree), include_attributes=True) == \
+            gast.dump(gast.ast_to_gast(tree), include_attributes=True), path

@@ -22,10 +22,29 @@ from tangent.syntax import annotations as anno, quoting
 from tangent.syntax.naming import Namespace
 
 
+# Contexts hold nothing: every name shares one, as Python's own parser does (and
+# ``anno.copy_tree``). Building a node through its class's generic constructor costs
+# several times more, and generated code holds tens of thousands of names.
+_LOAD, _STORE = gast.Load(), gast.Store()
+_new_name = gast.Name.__new__
+
+
 def name(id_: str, store: bool = False) -> gast.Name:
     """The variable ``id_``, read (or assigned, with ``store``)."""
-    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(),
-                     annotation=None, type_comment=None)
+    node = _new_name(gast.Name)
+    node.__dict__.update(id=id_, ctx=_STORE if store else _LOAD, annotation=None,
+                         type_comment=None)
+    return node
+
+
+def attribute(value: gast.expr, attr: str) -> gast.Attribute:
+    """``value.attr``, read."""
+    node = _new_attribute(gast.Attribute)
+    node.__dict__.update(value=value, attr=attr, ctx=_LOAD)
+    return node
+
+
+_new_attribute = gast.Attribute.__new__
 
 
 def assign(target: str | gast.expr, value: gast.expr) -> gast.Assign:
@@ -53,7 +72,7 @@ def runtime_call(namespace: Namespace, helper: Any, args: list,
     (``tangent.runtime``), through whichever global name of the generated module
     reaches the runtime (the user's own ``tangent`` when it is the same module)."""
     root = namespace.ref_chain(runtime, 'tangent', [helper.__name__])
-    function = gast.Attribute(value=name(root), attr=helper.__name__, ctx=gast.Load())
+    function = attribute(name(root), helper.__name__)
     return gast.Call(func=function, args=args, keywords=keywords or [])
 
 

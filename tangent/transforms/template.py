@@ -25,7 +25,7 @@ import gast
 
 from tangent.errors import ForwardNotImplementedError, ReverseNotImplementedError, TemplateError
 from tangent.rules import registry
-from tangent.syntax import annotations as anno, quoting, transformers
+from tangent.syntax import annotations as anno, create, quoting, transformers
 from tangent.syntax.naming import Namer, Namespace
 
 DERIVATIVE_MARKER = 'd'
@@ -306,11 +306,9 @@ class _Expander(transformers.NodeTransformer):
             chain.reverse()
             obj = self._global_value(root.id)
             name = self.namespace.ref_chain(obj, root.id, chain)
-            new_root = gast.Name(id=name, ctx=gast.Load(), annotation=None,
-                                 type_comment=None)
-            result = new_root
+            result = create.name(name)
             for attr in chain:
-                result = gast.Attribute(value=result, attr=attr, ctx=gast.Load())
+                result = create.attribute(result, attr)
             result.ctx = node.ctx
             return result
         return self.generic_visit(node)

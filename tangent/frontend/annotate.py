@@ -302,9 +302,12 @@ def kind_of(value: Any) -> Any:
 
 
 def item_kinds(items: Any) -> tuple | None:
-    """``kind_of`` each item of a list or tuple (None for anything else)."""
+    """``kind_of`` each item of a list or tuple, or of a library's sequence of objects
+    (a PyTorch ``ModuleList``: ``backends.container_items``); None for anything else."""
     if not isinstance(items, (list, tuple)):
-        return None
+        items = backends.container_items(items)
+        if not isinstance(items, list):
+            return None
     return tuple(kind_of(item) for item in items)
 
 

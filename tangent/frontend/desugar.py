@@ -162,7 +162,9 @@ def _attribute_kinds(path: str, value: Any, kinds: dict[str, Any], depth: int) -
     global object the code calls or calls a method of (``MODEL(x)``, ``MODEL.run(x)``),
     and in lists of them, under their paths (``MODEL.encoder``, ``MODEL.layers[0]``):
     what its methods read through ``self``, which they then call as for an argument."""
-    if depth == 0 or not isinstance(_object_kind(value), type):
+    if depth == 0 or _container_kinds(path, value, kinds, depth):
+        return
+    if not isinstance(_object_kind(value), type):
         return  # not an object (a function, data)
     # The instance's own attributes, and those a backend's class keeps elsewhere and
     # lists in dir() (a PyTorch module's submodules).
@@ -175,7 +177,7 @@ def _attribute_kinds(path: str, value: Any, kinds: dict[str, Any], depth: int) -
         except Exception:  # noqa: BLE001 - a __getattr__ that fails: not followed
             continue
         at = f'{path}.{attribute}'
-        items = annotate.item_kinds(held)
+        items = annotate.item_kinds(held) if isinstance(held, (list, tuple)) else None
         if items is not None and items and all(_object_kind(item) for item in held):
             kinds.setdefault(at + ITEMS, len(items))
             for index, item in enumerate(held):
@@ -186,6 +188,27 @@ def _attribute_kinds(path: str, value: Any, kinds: dict[str, Any], depth: int) -
         if kind is not None:
             kinds.setdefault(at, kind)
             _attribute_kinds(at, held, kinds, depth - 1)
+
+
+def _container_kinds(path: str, value: Any, kinds: dict[str, Any], depth: int) -> bool:
+    """The kinds of the objects a library's container (``backends.container_items``: a
+    PyTorch ``ModuleList``, ``Sequential`` or ``ModuleDict``) at ``path`` holds, under
+    their paths (``MODEL.layers[0]``, ``MODEL.heads['a']``) and, for a sequence, its
+    length (``MODEL.layers[*]``): its own methods (``Sequential.forward``) and the code
+    holding it loop over it or index it. False for anything else."""
+    items = backends.container_items(value)
+    if items is None:
+        return False
+    entries = enumerate(items) if isinstance(items, list) else items.items()
+    if isinstance(items, list):
+        kinds.setdefault(path + ITEMS, len(items))
+    for key, item in entries:
+        kind = _object_kind(item)
+        if kind is not None:
+            at = f'{path}[{key!r}]'
+            kinds.setdefault(at, kind)
+            _attribute_kinds(at, item, kinds, depth - 1)
+    return True
 
 
 def _object_kind(value: Any) -> Any:

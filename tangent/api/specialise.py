@@ -6,6 +6,7 @@ written from is rebound.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import warnings
@@ -15,6 +16,7 @@ from typing import Any, Callable
 import gast
 import numpy as np
 
+from tangent import backends
 from tangent.api.cache import Generated, MISSING, watched
 from tangent.frontend import annotate
 from tangent.rules import policy
@@ -98,10 +100,15 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
             if spread:
                 types_[SPREAD] = classes[-1]
             generated = specialise(types_)
+            # What the version's code names decides its call contexts (PyTorch's
+            # no_grad for a module's forward copied in), as for any derivative.
+            code = getattr(generated.function, GENERAL_VERSION, generated.function)
             entry = specialisations[classes] = (generated.function, renamed(generated),
-                                                watched(generated.checks))
-        function, renames, _ = entry
-        return Version(function, renames, min(count, len(params)), len(params))
+                                                watched(generated.checks),
+                                                backends.call_contexts(code.__globals__))
+        function, renames, _, contexts = entry
+        return Version(function, renames, min(count, len(params)), len(params),
+                       contexts=contexts)
 
     def derivative(*args, **kwargs):
         return version_for(args, kwargs).call(args, kwargs)
@@ -123,7 +130,8 @@ class Version:
 
     The first ``given`` positional arguments are the differentiated function's own
     (it has ``n_params``); the ones after are seeds and tangents, which the generated
-    function takes after all ``n_params``. When parameters left to their defaults
+    function takes after all ``n_params``; it runs inside ``contexts`` (the
+    backends' call contexts its code needs). When parameters left to their defaults
     come between (``act=np.tanh``), they are passed on by name: the names of the
     parameters after ``n_params`` of the function called, or, when that function
     is itself written per call (``*args``), of the version it differentiates
@@ -131,8 +139,9 @@ class Version:
     """
 
     def __init__(self, function: Callable, renames: dict[str, str], given: int,
-                 n_params: int, source: Callable | None = None):
+                 n_params: int, source: Callable | None = None, contexts: tuple = ()):
         self.function = function
+        self.contexts = contexts
         self.renames = renames
         self.given = given
         self.n_params = n_params
@@ -152,7 +161,12 @@ class Version:
             named = min(len(names), len(extras))
             kwargs.update(zip(names[:named], extras[:named]))
             args = args[:self.given] + extras[named:]
-        return self.function(*args, **kwargs)
+        if not self.contexts:
+            return self.function(*args, **kwargs)
+        with contextlib.ExitStack() as stack:
+            for context in self.contexts:
+                stack.enter_context(context(*args, **kwargs))
+            return self.function(*args, **kwargs)
 
 
 def _parameters_after(function: Callable, count: int) -> tuple | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import functools
 import types
-from typing import Any
+from typing import Any, Callable
 
 import gast
 
@@ -56,9 +56,13 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
         path = None
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Subscript):
             path = dotted_path(node.func)  # params['act'](x), acts[0](x)
-        elif isinstance(node, gast.For) and _loop_uses_items_as_receivers(node):
-            path = dotted_path(node.iter)  # for layer in layers: layer.forward(x)
-            path = path and path + ITEMS
+        elif isinstance(node, gast.For):  # for layer in layers: layer.forward(x)
+            loop = item_loop(node, _resolved_as)
+            for sequence, item in loop[1] if loop is not None else ():
+                if _uses_items_as_receivers(node.body, item) and path_root(sequence) in params \
+                        and path_root(sequence) not in assigned and \
+                        sequence + ITEMS not in found:
+                    found.append(sequence + ITEMS)
         if path and path_root(path) in params and path_root(path) not in assigned and \
                 path not in found:
             found.append(path)
@@ -86,14 +90,54 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
     return found
 
 
-def _loop_uses_items_as_receivers(loop: gast.For) -> bool:
-    """``for layer in layers:`` whose body calls ``layer`` or its methods, or reads
-    its attributes: what that means depends on each item's class."""
-    if not isinstance(loop.target, gast.Name):
-        return False
-    item = loop.target.id
+def item_loop(loop: gast.For, means: Callable[[gast.expr, Any], bool]
+              ) -> tuple[str | None, list[tuple[str, str]]] | None:
+    """What a loop over the items of sequences reached by paths binds: ``(None,
+    [('layers', 'layer')])`` for ``for layer in layers``, ``('i', [('layers',
+    'layer')])`` for ``for i, layer in enumerate(layers)``, ``(None, [('layers',
+    'layer'), ('norms', 'norm')])`` for ``for layer, norm in zip(layers, norms)``;
+    None for another loop. ``means(node, builtin)``: whether ``node`` names the builtin
+    ``builtin`` (not a function of the user's by that name)."""
+    target, iterated = loop.target, loop.iter
+    if isinstance(target, gast.Name):
+        path = dotted_path(iterated)
+        return (None, [(path, target.id)]) if path is not None else None
+    if not (isinstance(target, gast.Tuple) and isinstance(iterated, gast.Call)
+            and all(isinstance(name, gast.Name) for name in target.elts)):
+        return None
+    names = [name.id for name in target.elts]
+    if len(set(names)) < len(names) or any(isinstance(arg, gast.Starred)
+                                            for arg in iterated.args):
+        return None
+    if means(iterated.func, enumerate) and len(names) == 2 and len(iterated.args) == 1 and \
+            not iterated.keywords:
+        path = dotted_path(iterated.args[0])
+        return (names[0], [(path, names[1])]) if path is not None else None
+    if means(iterated.func, zip) and len(names) == len(iterated.args) and \
+            not iterated.keywords:  # zip(..., strict=True) raises on lengths: left as is
+        paths = [dotted_path(arg) for arg in iterated.args]
+        return (None, list(zip(paths, names))) if None not in paths else None
+    return None
+
+
+def _resolved_as(node: gast.expr, builtin: Any) -> bool:
+    """``means`` for ``item_loop`` in a resolved function."""
+    return anno.get(node, Key.FUNC, None) is builtin
+
+
+def _looked_up_as(fdef: gast.FunctionDef, fn: Any) -> Callable[[gast.expr, Any], bool]:
+    """``means`` for ``item_loop`` before resolution: the name is not one of ``fdef``'s
+    own and means the builtin where ``fn`` is defined."""
+    own = annotate.local_names(fdef)
+    return lambda node, builtin: isinstance(node, gast.Name) and node.id not in own and \
+        annotate.lookup(fn, node.id) is builtin
+
+
+def _uses_items_as_receivers(body: list[gast.stmt], item: str) -> bool:
+    """A loop body that calls ``item`` or its methods, or reads its attributes: what
+    that means depends on each item's class."""
     array_names = _array_names()
-    for statement in loop.body:
+    for statement in body:
         for node in anno.walk(statement):
             if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
                     node.func.id == item:
@@ -132,14 +176,18 @@ def kinds_of_global_items(fdef: gast.FunctionDef, fn: Any) -> dict[str, Any]:
             return None
         return annotate.follow(annotate.lookup(fn, path_root(path)), path)
 
+    means = _looked_up_as(fdef, fn)
     kinds: dict[str, Any] = {}
     for node in anno.walk(fdef):
-        if isinstance(node, gast.For) and _loop_calls_items(node):
-            path = dotted_path(node.iter)
-            items = annotate.item_kinds(value_at(path)) if path not in called else None
-            if items is not None:
-                kinds[path + ITEMS] = len(items)
-                kinds.update((f'{path}[{index}]', kind) for index, kind in enumerate(items))
+        loop = item_loop(node, means) if isinstance(node, gast.For) else None
+        if loop is not None:
+            for path, item in loop[1]:
+                items = annotate.item_kinds(value_at(path)) \
+                    if path not in called and _calls_items(node.body, item) else None
+                if items is not None:
+                    kinds[path + ITEMS] = len(items)
+                    kinds.update((f'{path}[{index}]', kind)
+                                 for index, kind in enumerate(items))
         elif isinstance(node, gast.Call):
             receiver = node.func.value if isinstance(node.func, gast.Attribute) else node.func
             path = dotted_path(receiver)
@@ -207,7 +255,10 @@ def _container_kinds(path: str, value: Any, kinds: dict[str, Any], depth: int) -
         if kind is not None:
             at = f'{path}[{key!r}]'
             kinds.setdefault(at, kind)
-            _attribute_kinds(at, item, kinds, depth - 1)
+            # A container's items are as deep as the container (self.blocks[0].heads is
+            # two attributes down); a container in a container is one step further.
+            nested = backends.container_items(item) is not None
+            _attribute_kinds(at, item, kinds, depth - 1 if nested else depth)
     return True
 
 
@@ -221,14 +272,11 @@ def _object_kind(value: Any) -> Any:
     return kind
 
 
-def _loop_calls_items(loop: gast.For) -> bool:
-    """``for layer in LAYERS:`` whose body calls ``layer`` or its methods (reading
+def _calls_items(body: list[gast.stmt], item: str) -> bool:
+    """The body of ``for layer in LAYERS:`` that calls ``layer`` or its methods (reading
     attributes of the items works in a loop: a long list of records is not unrolled)."""
-    if not isinstance(loop.target, gast.Name):
-        return False
-    item = loop.target.id
     array_names = _array_names()
-    for statement in loop.body:
+    for statement in body:
         for node in anno.walk(statement):
             if isinstance(node, gast.Call) and (
                     isinstance(node.func, gast.Name) and node.func.id == item or
@@ -245,49 +293,64 @@ def _root_name(node: gast.expr) -> str | None:
     return node.id if isinstance(node, gast.Name) else None
 
 
-def unroll_loops_over_items(fdef: gast.FunctionDef, param_types: dict[str, Any]) -> None:
+def unroll_loops_over_items(fdef: gast.FunctionDef, param_types: dict[str, Any],
+                            fn: Any = None) -> None:
     """``for layer in layers: x = layer.forward(x)`` as one copy of the body per item
     (``x = layers[0].forward(x)``, ``x = layers[1].forward(x)``), when the number and
     classes of the items are known (``param_types['layers[*]']`` and
-    ``param_types['layers[0]']``...): the items may be of different classes.
+    ``param_types['layers[0]']``...): the items may be of different classes. So are
+    ``for i, layer in enumerate(layers)`` (each copy starting with ``i = 0``, ``i = 1``...)
+    and ``for layer, norm in zip(layers, norms)``, when ``fn`` (the function ``fdef``
+    is) gives ``enumerate`` and ``zip`` their builtin meaning.
 
     Runs before resolution, which then resolves each copy's calls by its item's class.
-    Loops with ``break``, ``continue``, an ``else`` or a body that rebinds the item
+    Loops with ``break``, ``continue``, an ``else`` or a body that rebinds an item
     are left as they are.
     """
     counts = {path[:-len(ITEMS)]: count for path, count in param_types.items()
               if path.endswith(ITEMS)}
     if not counts:
         return
+    means = _looked_up_as(fdef, fn) if fn is not None else lambda node, builtin: False
 
     class Unroller(transformers.NodeTransformer):
         def visit_For(self, node):
             self.generic_visit(node)
-            path = dotted_path(node.iter)
-            if path not in counts or not isinstance(node.target, gast.Name) or node.orelse:
+            loop = item_loop(node, means)
+            if loop is None or node.orelse or any(path not in counts for path, _ in loop[1]):
                 return node
-            item = node.target.id
+            index_name, sequences = loop
+            items = {item for _, item in sequences}
             inner = [n for statement in node.body for n in anno.walk(statement)]
             if any(isinstance(n, (gast.Break, gast.Continue)) for n in inner) or any(
-                    isinstance(n, gast.Name) and n.id == item and
+                    isinstance(n, gast.Name) and n.id in items and
                     not isinstance(n, gast.Load) and not isinstance(n.ctx, gast.Load)
                     for n in inner):
                 return node
+            count = min(counts[path] for path, _ in sequences)  # zip stops at the shortest
             unrolled = []
-            for index in range(counts[path]):
+            for index in range(count):
                 body = copy.deepcopy(node.body)
                 for statement in body:
-                    _ItemSubstitution(item, f'{path}[{index}]').visit(statement)
+                    for path, item in sequences:
+                        _ItemSubstitution(item, f'{path}[{index}]').visit(statement)
+                if index_name is not None:
+                    body.insert(0, gast.copy_location(
+                        _assignment(index_name, gast.Constant(value=index, kind=None)), node))
                 unrolled += body
-            if counts[path]:  # the loop variable keeps the last item, as in Python
-                last = gast.Assign(targets=[gast.Name(id=item, ctx=gast.Store(),
-                                                      annotation=None, type_comment=None)],
-                                   value=path_expression(f'{path}[{counts[path] - 1}]'),
-                                   type_comment=None)
-                unrolled.append(gast.copy_location(last, node))
+            if count:  # the loop variables keep the last items, as in Python
+                unrolled += [gast.copy_location(_assignment(
+                    item, path_expression(f'{path}[{count - 1}]')), node)
+                    for path, item in sequences]
             return unrolled or [gast.copy_location(gast.Pass(), node)]
 
     Unroller().visit(fdef)
+
+
+def _assignment(name: str, value: gast.expr) -> gast.Assign:
+    return gast.Assign(targets=[gast.Name(id=name, ctx=gast.Store(), annotation=None,
+                                          type_comment=None)],
+                       value=value, type_comment=None)
 
 
 class _ItemSubstitution(transformers.NodeTransformer):

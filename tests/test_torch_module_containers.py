@@ -1,11 +1,11 @@
 """Loops over PyTorch module containers and calls of them: ``nn.ModuleList`` (a plain
 loop, ``enumerate``, ``zip``, indexing, ``len``), ``nn.Sequential`` (called directly
-and as a submodule), ``nn.ModuleDict`` (constant keys) and containers nested in one
-another, for a model passed as an argument and for a global one. Each gradient with
-respect to the input (the parameters are constants) is compared with
-``torch.autograd.grad`` on float64, each tangent with ``torch.func.jvp``. A module
-added to a container after the derivative was written is differentiated, never a
-stale derivative run.
+and as a submodule), ``nn.ModuleDict`` (constant keys, loops over ``values()`` and
+``items()``) and containers nested in one another, for a model passed as an argument
+and for a global one. Each gradient with respect to the input (the parameters are
+constants) is compared with ``torch.autograd.grad`` on float64, each tangent with
+``torch.func.jvp``. A module added to a container after the derivative was written
+is differentiated, never a stale derivative run.
 
 Skipped only when PyTorch is not installed; with TANGENT_REQUIRE_TORCH=1 (as in
 CI) a missing PyTorch fails instead.
@@ -90,6 +90,20 @@ class WithModuleDict(nn.Module):
         return self.heads['mean'](x) * self.heads['scale'](x)
 
 
+class LoopOverValues(WithModuleDict):
+    def forward(self, x):
+        for head in self.heads.values():
+            x = torch.tanh(head(x))
+        return x
+
+
+class LoopOverItems(WithModuleDict):
+    def forward(self, x):
+        for name, head in self.heads.items():
+            x = head(x) * len(name)
+        return x + len(name)
+
+
 class Nested(nn.Module):
     """A ModuleList of Sequentials and of modules that loop over their own lists."""
 
@@ -105,7 +119,7 @@ class Nested(nn.Module):
 
 
 MODELS = [LoopOverList, Enumerated, Indexed, Zipped, WithSequential, WithModuleDict,
-          Nested]
+          LoopOverValues, LoopOverItems, Nested]
 
 
 def loss_of(model, x):
@@ -241,6 +255,31 @@ def test_a_module_dict_entry_replaced_in_a_global_model_is_differentiated():
         _assert_close(derivative(x), _autograd_gradient(global_loss, x), 'another head')
     finally:
         del GLOBAL_MODEL
+
+
+def test_an_entry_added_to_a_module_dict_looped_over_is_differentiated():
+    global GLOBAL_MODEL
+    torch.manual_seed(10)
+    GLOBAL_MODEL = LoopOverItems()
+    try:
+        x = _input(10)
+        derivative = tangent.grad(global_loss)
+        before = derivative(x)
+        _assert_close(before, _autograd_gradient(global_loss, x), 'two heads')
+        GLOBAL_MODEL.heads['extra'] = nn.Sequential(linear(), nn.Tanh())
+        after = derivative(x)
+        _assert_close(after, _autograd_gradient(global_loss, x), 'three heads')
+        assert not torch.allclose(before, after)
+    finally:
+        del GLOBAL_MODEL
+    # The same for a model passed as an argument: a version per list of entries.
+    model = LoopOverValues()
+    derivative = tangent.grad(loss_of, wrt=1)
+    before = derivative(model, x)
+    model.heads['extra'] = linear()
+    after = derivative(model, x)
+    _assert_close(after, _autograd_gradient(loss_of, model, x), 'an argument')
+    assert not torch.allclose(before, after)
 
 
 def test_a_layer_appended_to_a_global_sequential_is_differentiated():

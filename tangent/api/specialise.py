@@ -24,6 +24,7 @@ from tangent.syntax import annotations as anno
 
 SPREAD = '*'  # a specialisation key: how many values the function's *args holds
 ITEMS = annotate.ITEMS  # 'layers[*]': the kinds of the items of the sequence at a path
+KEYS = annotate.KEYS  # 'heads[:]': the keys and kinds of the entries of a mapping at a path
 follow = annotate.follow
 kind_of = annotate.kind_of
 
@@ -52,6 +53,8 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
     def kinds_at(root, path):
         if path.endswith(ITEMS):
             return annotate.item_kinds(follow(root, path[:-len(ITEMS)]))
+        if path.endswith(KEYS):
+            return annotate.keyed_item_kinds(follow(root, path[:-len(KEYS)]))
         return kind_of(follow(root, path))
 
     def given(args, kwargs) -> int:
@@ -91,7 +94,12 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
         if entry is None:
             types_ = dict(param_types)
             for (_, path), kind in zip(positions, classes):
-                if not path.endswith(ITEMS):
+                if path.endswith(KEYS):  # heads[:]: the keys, and each entry's kind
+                    if kind is not None:
+                        types_[path] = tuple(key for key, _ in kind)
+                        base = path[:-len(KEYS)]
+                        types_.update((f'{base}[{key!r}]', item) for key, item in kind)
+                elif not path.endswith(ITEMS):
                     types_[path] = kind
                 elif kind is not None:  # layers[*]: how many, and each item's kind
                     types_[path] = len(kind)

@@ -20,13 +20,13 @@ from __future__ import annotations
 import copy
 import functools
 import types
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import gast
 
 from tangent import backends, runtime
 from tangent.frontend import annotate
-from tangent.frontend.annotate import dotted_path, ITEMS, path_expression, path_root
+from tangent.frontend.annotate import dotted_path, ITEMS, KEYS, path_expression, path_root
 from tangent.syntax import annotations as anno, transformers
 from tangent.syntax.annotations import Key
 from tangent.syntax.naming import Namer, names_in
@@ -58,11 +58,11 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
             path = dotted_path(node.func)  # params['act'](x), acts[0](x)
         elif isinstance(node, gast.For):  # for layer in layers: layer.forward(x)
             loop = item_loop(node, _resolved_as)
-            for sequence, item in loop[1] if loop is not None else ():
+            for sequence, item in loop.sequences if loop is not None else ():
+                marked = sequence + (KEYS if loop.keyed else ITEMS)
                 if _uses_items_as_receivers(node.body, item) and path_root(sequence) in params \
-                        and path_root(sequence) not in assigned and \
-                        sequence + ITEMS not in found:
-                    found.append(sequence + ITEMS)
+                        and path_root(sequence) not in assigned and marked not in found:
+                    found.append(marked)
         if path and path_root(path) in params and path_root(path) not in assigned and \
                 path not in found:
             found.append(path)
@@ -90,18 +90,40 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
     return found
 
 
-def item_loop(loop: gast.For, means: Callable[[gast.expr, Any], bool]
-              ) -> tuple[str | None, list[tuple[str, str]]] | None:
-    """What a loop over the items of sequences reached by paths binds: ``(None,
-    [('layers', 'layer')])`` for ``for layer in layers``, ``('i', [('layers',
-    'layer')])`` for ``for i, layer in enumerate(layers)``, ``(None, [('layers',
-    'layer'), ('norms', 'norm')])`` for ``for layer, norm in zip(layers, norms)``;
-    None for another loop. ``means(node, builtin)``: whether ``node`` names the builtin
-    ``builtin`` (not a function of the user's by that name)."""
+class ItemLoop(NamedTuple):
+    """What a loop over the items of containers reached by paths binds.
+
+    Attributes:
+      index: the variable given each item's position (``enumerate``) or key
+        (``.items()``), or None.
+      sequences: ``(path, variable)`` for each container, the variable given its items.
+      keyed: the items are a mapping's values (``.values()``, ``.items()``), reached
+        by key (``heads['mean']``), not by position.
+    """
+
+    index: str | None
+    sequences: list[tuple[str, str]]
+    keyed: bool = False
+
+
+def item_loop(loop: gast.For, means: Callable[[gast.expr, Any], bool]) -> ItemLoop | None:
+    """``ItemLoop(None, [('layers', 'layer')])`` for ``for layer in layers``,
+    ``ItemLoop('i', [('layers', 'layer')])`` for ``for i, layer in enumerate(layers)``,
+    ``ItemLoop(None, [('layers', 'layer'), ('norms', 'norm')])`` for ``for layer, norm in
+    zip(layers, norms)``, ``ItemLoop('name', [('heads', 'head')], keyed=True)`` for ``for
+    name, head in heads.items()`` (``.values()`` without the key); None for another
+    loop. ``means(node, builtin)``: whether ``node`` names the builtin ``builtin`` (not
+    a function of the user's by that name)."""
     target, iterated = loop.target, loop.iter
+    method = iterated.func.attr if isinstance(iterated, gast.Call) and \
+        isinstance(iterated.func, gast.Attribute) and not iterated.args and \
+        not iterated.keywords else None
+    mapping = dotted_path(iterated.func.value) if method in ('values', 'items') else None
     if isinstance(target, gast.Name):
+        if method == 'values' and mapping is not None:
+            return ItemLoop(None, [(mapping, target.id)], keyed=True)
         path = dotted_path(iterated)
-        return (None, [(path, target.id)]) if path is not None else None
+        return ItemLoop(None, [(path, target.id)]) if path is not None else None
     if not (isinstance(target, gast.Tuple) and isinstance(iterated, gast.Call)
             and all(isinstance(name, gast.Name) for name in target.elts)):
         return None
@@ -109,14 +131,16 @@ def item_loop(loop: gast.For, means: Callable[[gast.expr, Any], bool]
     if len(set(names)) < len(names) or any(isinstance(arg, gast.Starred)
                                             for arg in iterated.args):
         return None
+    if method == 'items' and mapping is not None and len(names) == 2:
+        return ItemLoop(names[0], [(mapping, names[1])], keyed=True)
     if means(iterated.func, enumerate) and len(names) == 2 and len(iterated.args) == 1 and \
             not iterated.keywords:
         path = dotted_path(iterated.args[0])
-        return (names[0], [(path, names[1])]) if path is not None else None
+        return ItemLoop(names[0], [(path, names[1])]) if path is not None else None
     if means(iterated.func, zip) and len(names) == len(iterated.args) and \
             not iterated.keywords:  # zip(..., strict=True) raises on lengths: left as is
         paths = [dotted_path(arg) for arg in iterated.args]
-        return (None, list(zip(paths, names))) if None not in paths else None
+        return ItemLoop(None, list(zip(paths, names))) if None not in paths else None
     return None
 
 
@@ -181,9 +205,16 @@ def kinds_of_global_items(fdef: gast.FunctionDef, fn: Any) -> dict[str, Any]:
     for node in anno.walk(fdef):
         loop = item_loop(node, means) if isinstance(node, gast.For) else None
         if loop is not None:
-            for path, item in loop[1]:
-                items = annotate.item_kinds(value_at(path)) \
-                    if path not in called and _calls_items(node.body, item) else None
+            for path, item in loop.sequences:
+                if path in called and not loop.keyed or not _calls_items(node.body, item):
+                    continue
+                if loop.keyed:
+                    entries = annotate.keyed_item_kinds(value_at(path))
+                    if entries is not None:
+                        kinds[path + KEYS] = tuple(key for key, _ in entries)
+                        kinds.update((f'{path}[{key!r}]', kind) for key, kind in entries)
+                    continue
+                items = annotate.item_kinds(value_at(path))
                 if items is not None:
                     kinds[path + ITEMS] = len(items)
                     kinds.update((f'{path}[{index}]', kind)
@@ -250,6 +281,8 @@ def _container_kinds(path: str, value: Any, kinds: dict[str, Any], depth: int) -
     entries = enumerate(items) if isinstance(items, list) else items.items()
     if isinstance(items, list):
         kinds.setdefault(path + ITEMS, len(items))
+    elif all(_object_kind(item) is not None for item in items.values()):
+        kinds.setdefault(path + KEYS, tuple(items))  # for loops over its values()
     for key, item in entries:
         kind = _object_kind(item)
         if kind is not None:
@@ -301,7 +334,9 @@ def unroll_loops_over_items(fdef: gast.FunctionDef, param_types: dict[str, Any],
     ``param_types['layers[0]']``...): the items may be of different classes. So are
     ``for i, layer in enumerate(layers)`` (each copy starting with ``i = 0``, ``i = 1``...)
     and ``for layer, norm in zip(layers, norms)``, when ``fn`` (the function ``fdef``
-    is) gives ``enumerate`` and ``zip`` their builtin meaning.
+    is) gives ``enumerate`` and ``zip`` their builtin meaning; and ``for head in
+    heads.values()`` or ``for name, head in heads.items()`` over a mapping whose keys
+    are known (``param_types['heads[:]']``), through ``heads['mean']``...
 
     Runs before resolution, which then resolves each copy's calls by its item's class.
     Loops with ``break``, ``continue``, an ``else`` or a body that rebinds an item
@@ -309,7 +344,9 @@ def unroll_loops_over_items(fdef: gast.FunctionDef, param_types: dict[str, Any],
     """
     counts = {path[:-len(ITEMS)]: count for path, count in param_types.items()
               if path.endswith(ITEMS)}
-    if not counts:
+    keys = {path[:-len(KEYS)]: names for path, names in param_types.items()
+            if path.endswith(KEYS)}
+    if not counts and not keys:
         return
     means = _looked_up_as(fdef, fn) if fn is not None else lambda node, builtin: False
 
@@ -317,9 +354,11 @@ def unroll_loops_over_items(fdef: gast.FunctionDef, param_types: dict[str, Any],
         def visit_For(self, node):
             self.generic_visit(node)
             loop = item_loop(node, means)
-            if loop is None or node.orelse or any(path not in counts for path, _ in loop[1]):
+            known = keys if loop is not None and loop.keyed else counts
+            if loop is None or node.orelse or any(path not in known
+                                                  for path, _ in loop.sequences):
                 return node
-            index_name, sequences = loop
+            index_name, sequences = loop.index, loop.sequences
             items = {item for _, item in sequences}
             inner = [n for statement in node.body for n in anno.walk(statement)]
             if any(isinstance(n, (gast.Break, gast.Continue)) for n in inner) or any(
@@ -327,20 +366,23 @@ def unroll_loops_over_items(fdef: gast.FunctionDef, param_types: dict[str, Any],
                     not isinstance(n, gast.Load) and not isinstance(n.ctx, gast.Load)
                     for n in inner):
                 return node
-            count = min(counts[path] for path, _ in sequences)  # zip stops at the shortest
+            if loop.keyed:
+                places = list(keys[sequences[0][0]])
+            else:  # zip stops at the shortest
+                places = list(range(min(counts[path] for path, _ in sequences)))
             unrolled = []
-            for index in range(count):
+            for place in places:
                 body = copy.deepcopy(node.body)
                 for statement in body:
                     for path, item in sequences:
-                        _ItemSubstitution(item, f'{path}[{index}]').visit(statement)
+                        _ItemSubstitution(item, f'{path}[{place!r}]').visit(statement)
                 if index_name is not None:
                     body.insert(0, gast.copy_location(
-                        _assignment(index_name, gast.Constant(value=index, kind=None)), node))
+                        _assignment(index_name, gast.Constant(value=place, kind=None)), node))
                 unrolled += body
-            if count:  # the loop variables keep the last items, as in Python
+            if places:  # the loop variables keep the last items, as in Python
                 unrolled += [gast.copy_location(_assignment(
-                    item, path_expression(f'{path}[{count - 1}]')), node)
+                    item, path_expression(f'{path}[{places[-1]!r}]')), node)
                     for path, item in sequences]
             return unrolled or [gast.copy_location(gast.Pass(), node)]
 

@@ -637,12 +637,13 @@ def module_forward(cls: type):
 def module_container_items(value):
     """The submodules a container module holds: a list for an ``nn.ModuleList`` or an
     ``nn.Sequential`` (iterating over it and indexing it by position give them), a dict
-    for an ``nn.ModuleDict`` (indexed by its keys, iterating over it gives the keys);
+    for an ``nn.ModuleDict`` (indexed by its keys, iterating over it gives the keys, its
+    ``values()`` and ``items()`` the entries);
     None for anything else, a subclass that iterates or indexes otherwise included."""
     for container, kind in ((torch.nn.ModuleList, list), (torch.nn.Sequential, list),
                             (torch.nn.ModuleDict, dict)):
         if isinstance(value, container) and all(
-                getattr(type(value), name) is getattr(container, name)
-                for name in ('__iter__', '__getitem__', '__len__')):
+                getattr(type(value), name, None) is getattr(container, name, None)
+                for name in ('__iter__', '__getitem__', '__len__', 'values', 'items')):
             return list(value) if kind is list else dict(value.items())
     return None

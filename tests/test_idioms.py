@@ -418,6 +418,48 @@ def test_enumerate_and_zip_over_lists_of_layers():
         ENUMERATE_LAYERS.pop()
 
 
+class HeadsInADict:
+    def __init__(self):
+        self.heads = {'first': Dense(W1), 'second': Dense(W2)}
+
+    def __call__(self, x):
+        for head in self.heads.values():
+            x = head.forward(x)
+        return x
+
+
+class LayersIterable:
+    """Iterates over layers without being a list."""
+
+    def __init__(self, layers):
+        self._layers = layers
+
+    def __iter__(self):
+        return iter(self._layers)
+
+
+class HeadsInAnIterable(HeadsInADict):
+    def __init__(self):
+        self.heads = LayersIterable([Dense(W1), Dense(W2)])
+
+    def __call__(self, x):
+        for head in self.heads:
+            x = head.forward(x)
+        return x
+
+
+def called_model_loss(model, x):
+    return np.sum(model(x))
+
+
+@pytest.mark.parametrize('model_class', [HeadsInADict, HeadsInAnIterable])
+def test_a_loop_over_objects_not_in_a_list_is_a_clear_error(model_class):
+    # Not a list, so the items are not known when the derivative is written; the
+    # error names the call (it was a RecursionError for an iterable object).
+    with pytest.raises(tangent.ReverseNotImplementedError, match='head.forward'):
+        tangent.grad(called_model_loss, wrt=1)(model_class(), X)
+
+
 def test_gradient_with_respect_to_a_list_of_objects_is_a_clear_error():
     # As for one object (grad(f)(obj, x) w.r.t. obj): attributes are not differentiated.
     with pytest.raises(NotImplementedError, match='attribute'):

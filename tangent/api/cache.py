@@ -263,6 +263,8 @@ def global_item_checks(fn: Callable, param_types: dict[str, Any]) -> list:
     for path, kind in param_types.items():
         if annotate.path_root(path) == path or annotate.path_root(path) in own:
             continue  # a path from a parameter, or the number of values in *args
+        if kind is None and path.endswith((annotate.ITEMS, annotate.KEYS)):
+            continue  # items not known: their loop was left as written
         if path.endswith(annotate.ITEMS):
             base = path[:-len(annotate.ITEMS)]
             kinds = tuple(param_types[f'{base}[{index}]'] for index in range(kind))

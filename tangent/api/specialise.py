@@ -94,14 +94,18 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
         if entry is None:
             types_ = dict(param_types)
             for (_, path), kind in zip(positions, classes):
-                if path.endswith(KEYS):  # heads[:]: the keys, and each entry's kind
-                    if kind is not None:
-                        types_[path] = tuple(key for key, _ in kind)
-                        base = path[:-len(KEYS)]
-                        types_.update((f'{base}[{key!r}]', item) for key, item in kind)
+                if kind is None and path.endswith((ITEMS, KEYS)):
+                    # Not a list or a library's container (a dict's values(), a class of
+                    # the user's that iterates): the loop stays, and raises what a loop
+                    # over unknown callees raises.
+                    types_[path] = None
+                elif path.endswith(KEYS):  # heads[:]: the keys, and each entry's kind
+                    types_[path] = tuple(key for key, _ in kind)
+                    base = path[:-len(KEYS)]
+                    types_.update((f'{base}[{key!r}]', item) for key, item in kind)
                 elif not path.endswith(ITEMS):
                     types_[path] = kind
-                elif kind is not None:  # layers[*]: how many, and each item's kind
+                else:  # layers[*]: how many, and each item's kind
                     types_[path] = len(kind)
                     base = path[:-len(ITEMS)]
                     types_.update((f'{base}[{index}]', item) for index, item in enumerate(kind))

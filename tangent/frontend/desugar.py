@@ -342,10 +342,11 @@ def unroll_loops_over_items(fdef: gast.FunctionDef, param_types: dict[str, Any],
     Loops with ``break``, ``continue``, an ``else`` or a body that rebinds an item
     are left as they are.
     """
+    # None: a sequence whose items are not known (not a list): its loop stays.
     counts = {path[:-len(ITEMS)]: count for path, count in param_types.items()
-              if path.endswith(ITEMS)}
+              if path.endswith(ITEMS) and count is not None}
     keys = {path[:-len(KEYS)]: names for path, names in param_types.items()
-            if path.endswith(KEYS)}
+            if path.endswith(KEYS) and names is not None}
     if not counts and not keys:
         return
     means = _looked_up_as(fdef, fn) if fn is not None else lambda node, builtin: False

@@ -380,6 +380,86 @@ def test_a_model_holding_a_list_of_layers():
     check_grads(sequential_loss, model, X, wrt=1)
 
 
+def enumerated_layers(x, layers):
+    for i, layer in enumerate(layers):
+        x = layer.forward(x) * (i + 1.0)
+    return np.sum(x ** 2) * i
+
+
+def zipped_layers(x, layers, gates):
+    for layer, gate in zip(layers, gates):
+        x = layer.forward(x) * gate.forward(x)
+    return np.sum(x ** 2)
+
+
+ENUMERATE_LAYERS = [Dense(W1), Affine(W2, np.array([0.1, -0.3]))]
+
+
+def enumerated_global_layers(x):
+    for i, layer in enumerate(ENUMERATE_LAYERS):
+        x = layer.forward(x) + i
+    return np.sum(x ** 2)
+
+
+def test_enumerate_and_zip_over_lists_of_layers():
+    b2 = np.array([0.1, -0.3])
+    check_grads(enumerated_layers, X, [Dense(W1), Affine(W2, b2)], wrt=0)
+    # zip stops at the shorter list, as in Python.
+    check_grads(zipped_layers, X, [Dense(W1), Affine(W2, b2)],
+                [Affine(W1, np.ones(4)), Dense(W2), Dense(np.eye(2))], wrt=0)
+    check_grads(enumerated_global_layers, X)
+    derivative = tangent.grad(enumerated_global_layers)
+    ENUMERATE_LAYERS.append(Dense(np.eye(2)))  # written anew for three layers
+    try:
+        expected = autograd.grad(lambda x: anp.sum((anp.tanh(anp.dot(np.eye(2), anp.dot(
+            W2, anp.tanh(anp.dot(W1, x))) + b2 + 1.0)) + 2.0) ** 2))(X)
+        assert_close(derivative(X), expected)
+    finally:
+        ENUMERATE_LAYERS.pop()
+
+
+class HeadsInADict:
+    def __init__(self):
+        self.heads = {'first': Dense(W1), 'second': Dense(W2)}
+
+    def __call__(self, x):
+        for head in self.heads.values():
+            x = head.forward(x)
+        return x
+
+
+class LayersIterable:
+    """Iterates over layers without being a list."""
+
+    def __init__(self, layers):
+        self._layers = layers
+
+    def __iter__(self):
+        return iter(self._layers)
+
+
+class HeadsInAnIterable(HeadsInADict):
+    def __init__(self):
+        self.heads = LayersIterable([Dense(W1), Dense(W2)])
+
+    def __call__(self, x):
+        for head in self.heads:
+            x = head.forward(x)
+        return x
+
+
+def called_model_loss(model, x):
+    return np.sum(model(x))
+
+
+@pytest.mark.parametrize('model_class', [HeadsInADict, HeadsInAnIterable])
+def test_a_loop_over_objects_not_in_a_list_is_a_clear_error(model_class):
+    # Not a list, so the items are not known when the derivative is written; the
+    # error names the call (it was a RecursionError for an iterable object).
+    with pytest.raises(tangent.ReverseNotImplementedError, match='head.forward'):
+        tangent.grad(called_model_loss, wrt=1)(model_class(), X)
+
+
 def test_gradient_with_respect_to_a_list_of_objects_is_a_clear_error():
     # As for one object (grad(f)(obj, x) w.r.t. obj): attributes are not differentiated.
     with pytest.raises(NotImplementedError, match='attribute'):

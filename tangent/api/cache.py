@@ -254,7 +254,8 @@ def global_item_checks(fn: Callable, param_types: dict[str, Any]) -> list:
     at a global or closure value of ``fn``) still have the kinds it was written for:
     ``LAYERS.append(layer)``, ``LAYERS[1] = Other()`` or ``ACTS[0] = np.sin`` means the
     derivative must be written anew. So do the objects held in a global object's
-    attributes (``MODEL.encoder = Other()``)."""
+    attributes (``MODEL.encoder = Other()``), and the keys and entries of a mapping
+    looped over (``MODEL.heads['new'] = head`` for ``for head in MODEL.heads.values()``)."""
     own = set(fn.__code__.co_varnames)
     sequences = {path[:-len(annotate.ITEMS)] for path in param_types
                  if path.endswith(annotate.ITEMS)}
@@ -262,10 +263,17 @@ def global_item_checks(fn: Callable, param_types: dict[str, Any]) -> list:
     for path, kind in param_types.items():
         if annotate.path_root(path) == path or annotate.path_root(path) in own:
             continue  # a path from a parameter, or the number of values in *args
+        if kind is None and path.endswith((annotate.ITEMS, annotate.KEYS)):
+            continue  # items not known: their loop was left as written
         if path.endswith(annotate.ITEMS):
             base = path[:-len(annotate.ITEMS)]
             kinds = tuple(param_types[f'{base}[{index}]'] for index in range(kind))
             checks.append((_ItemKindsView(fn, kinds, annotate.item_kinds), base, kinds))
+        elif path.endswith(annotate.KEYS):  # a mapping looped over: its keys and kinds
+            base = path[:-len(annotate.KEYS)]
+            entries = tuple((key, param_types[f'{base}[{key!r}]']) for key in kind)
+            checks.append((_ItemKindsView(fn, entries, annotate.keyed_item_kinds), base,
+                           entries))
         elif not path.endswith(']') or path[:path.rindex('[')] not in sequences:
             # an attribute (MODEL.encoder), or an item not among a sequence's: watched
             checks.append((_ItemKindsView(fn, kind, annotate.static_kind), path, kind))

@@ -60,7 +60,7 @@ def parse(fn: Callable, param_types: dict[str, type]) -> tuple[gast.FunctionDef,
     # Loops over a global list of objects are unrolled like those over a list argument;
     # the kinds of its items join ``param_types`` (the caller's copy: see front_end).
     param_types.update(desugar.kinds_of_global_items(fdef, fn))
-    desugar.unroll_loops_over_items(fdef, param_types)
+    desugar.unroll_loops_over_items(fdef, param_types, fn)
     if compile_.is_generated(fn):
         runtime_name = next((global_name for global_name, value in fn.__globals__.items()
                              if value is runtime), None)

@@ -6,6 +6,7 @@ written from is rebound.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import warnings
@@ -15,6 +16,7 @@ from typing import Any, Callable
 import gast
 import numpy as np
 
+from tangent import backends
 from tangent.api.cache import Generated, MISSING, watched
 from tangent.frontend import annotate
 from tangent.rules import policy
@@ -22,6 +24,7 @@ from tangent.syntax import annotations as anno
 
 SPREAD = '*'  # a specialisation key: how many values the function's *args holds
 ITEMS = annotate.ITEMS  # 'layers[*]': the kinds of the items of the sequence at a path
+KEYS = annotate.KEYS  # 'heads[:]': the keys and kinds of the entries of a mapping at a path
 follow = annotate.follow
 kind_of = annotate.kind_of
 
@@ -50,6 +53,8 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
     def kinds_at(root, path):
         if path.endswith(ITEMS):
             return annotate.item_kinds(follow(root, path[:-len(ITEMS)]))
+        if path.endswith(KEYS):
+            return annotate.keyed_item_kinds(follow(root, path[:-len(KEYS)]))
         return kind_of(follow(root, path))
 
     def given(args, kwargs) -> int:
@@ -89,19 +94,33 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
         if entry is None:
             types_ = dict(param_types)
             for (_, path), kind in zip(positions, classes):
-                if not path.endswith(ITEMS):
+                if kind is None and path.endswith((ITEMS, KEYS)):
+                    # Not a list or a library's container (a dict's values(), a class of
+                    # the user's that iterates): the loop stays, and raises what a loop
+                    # over unknown callees raises.
+                    types_[path] = None
+                elif path.endswith(KEYS):  # heads[:]: the keys, and each entry's kind
+                    types_[path] = tuple(key for key, _ in kind)
+                    base = path[:-len(KEYS)]
+                    types_.update((f'{base}[{key!r}]', item) for key, item in kind)
+                elif not path.endswith(ITEMS):
                     types_[path] = kind
-                elif kind is not None:  # layers[*]: how many, and each item's kind
+                else:  # layers[*]: how many, and each item's kind
                     types_[path] = len(kind)
                     base = path[:-len(ITEMS)]
                     types_.update((f'{base}[{index}]', item) for index, item in enumerate(kind))
             if spread:
                 types_[SPREAD] = classes[-1]
             generated = specialise(types_)
+            # What the version's code names decides its call contexts (PyTorch's
+            # no_grad for a module's forward copied in), as for any derivative.
+            code = getattr(generated.function, GENERAL_VERSION, generated.function)
             entry = specialisations[classes] = (generated.function, renamed(generated),
-                                                watched(generated.checks))
-        function, renames, _ = entry
-        return Version(function, renames, min(count, len(params)), len(params))
+                                                watched(generated.checks),
+                                                backends.call_contexts(code.__globals__))
+        function, renames, _, contexts = entry
+        return Version(function, renames, min(count, len(params)), len(params),
+                       contexts=contexts)
 
     def derivative(*args, **kwargs):
         return version_for(args, kwargs).call(args, kwargs)
@@ -123,7 +142,8 @@ class Version:
 
     The first ``given`` positional arguments are the differentiated function's own
     (it has ``n_params``); the ones after are seeds and tangents, which the generated
-    function takes after all ``n_params``. When parameters left to their defaults
+    function takes after all ``n_params``; it runs inside ``contexts`` (the
+    backends' call contexts its code needs). When parameters left to their defaults
     come between (``act=np.tanh``), they are passed on by name: the names of the
     parameters after ``n_params`` of the function called, or, when that function
     is itself written per call (``*args``), of the version it differentiates
@@ -131,8 +151,9 @@ class Version:
     """
 
     def __init__(self, function: Callable, renames: dict[str, str], given: int,
-                 n_params: int, source: Callable | None = None):
+                 n_params: int, source: Callable | None = None, contexts: tuple = ()):
         self.function = function
+        self.contexts = contexts
         self.renames = renames
         self.given = given
         self.n_params = n_params
@@ -152,7 +173,12 @@ class Version:
             named = min(len(names), len(extras))
             kwargs.update(zip(names[:named], extras[:named]))
             args = args[:self.given] + extras[named:]
-        return self.function(*args, **kwargs)
+        if not self.contexts:
+            return self.function(*args, **kwargs)
+        with contextlib.ExitStack() as stack:
+            for context in self.contexts:
+                stack.enter_context(context(*args, **kwargs))
+            return self.function(*args, **kwargs)
 
 
 def _parameters_after(function: Callable, count: int) -> tuple | None:

@@ -30,6 +30,7 @@ from tangent.runtime import dispatch
 __all__ = ['Backend', 'ArrayMethods', 'LibraryCall', 'register', 'registered', 'owner_of',
            'owns_module', 'load', 'load_for', 'stands_for', 'traced_vjp', 'array_methods',
            'array_methods_for', 'call_contexts', 'check_unmixed', 'instance_call',
+           'container_items',
            'provide_derivatives', 'derivative_of']
 
 
@@ -61,6 +62,12 @@ class Backend(NamedTuple):
       instance_call: ``'module:function'`` naming ``run(cls)``: the method calling an
         instance of ``cls`` runs, when the class whose ``__call__`` it inherits belongs
         to this library and wraps another method (a PyTorch module runs ``forward``).
+      container_items: ``'module:function'`` naming ``items(value)``: the objects a
+        container of this library holds, so that loops over it are written out like
+        loops over a list: a list when iterating over it and indexing it by position
+        give them (a PyTorch ``ModuleList`` or ``Sequential``), a dict from key to
+        object when it is a mapping indexed by those keys (a ``ModuleDict``); None
+        for any other value.
       exclusive: its values go through its own functions only: a function whose
         derivatives flow through this library's functions and another's raises
         ``MixedLibrariesError`` (another library would convert its values, off its
@@ -79,6 +86,7 @@ class Backend(NamedTuple):
     eager: bool = False
     call_context: str | None = None
     instance_call: str | None = None
+    container_items: str | None = None
     exclusive: bool = False
     primitives: bool = False
 
@@ -275,6 +283,18 @@ def instance_call(cls: type) -> Callable | None:
     if backend is None or backend.instance_call is None or backend.name not in _loaded:
         return None
     return _attribute(backend.instance_call)(cls)
+
+
+def container_items(value: Any) -> list | dict | None:
+    """The objects ``value`` holds, when a loaded backend's ``container_items`` knows
+    its class: a list (a sequence) or a dict from key to object (a mapping); None
+    otherwise."""
+    # The first library class among its bases decides (a user's subclass of one).
+    backend = next((owner for owner in map(owner_of, type(value).__mro__)
+                    if owner is not None), None)
+    if backend is None or backend.container_items is None or backend.name not in _loaded:
+        return None
+    return _attribute(backend.container_items)(value)
 
 
 def check_unmixed(seen: dict, func: Any, where: str, function_name: str) -> None:

@@ -256,6 +256,7 @@ def dotted_path(node: gast.expr) -> str | None:
 
 
 ITEMS = '[*]'  # 'layers[*]': the items of the sequence at the path 'layers'
+KEYS = '[:]'  # 'heads[:]': the keys of the mapping of objects at the path 'heads'
 
 
 def path_root(path: str) -> str:
@@ -302,10 +303,23 @@ def kind_of(value: Any) -> Any:
 
 
 def item_kinds(items: Any) -> tuple | None:
-    """``kind_of`` each item of a list or tuple (None for anything else)."""
+    """``kind_of`` each item of a list or tuple, or of a library's sequence of objects
+    (a PyTorch ``ModuleList``: ``backends.container_items``); None for anything else."""
     if not isinstance(items, (list, tuple)):
-        return None
+        items = backends.container_items(items)
+        if not isinstance(items, list):
+            return None
     return tuple(kind_of(item) for item in items)
+
+
+def keyed_item_kinds(items: Any) -> tuple | None:
+    """``(key, kind_of(item))`` for each entry of a library's mapping of objects (a
+    PyTorch ``ModuleDict``: ``backends.container_items``), in order; None for anything
+    else."""
+    entries = backends.container_items(items)
+    if not isinstance(entries, dict):
+        return None
+    return tuple((key, kind_of(item)) for key, item in entries.items())
 
 
 class CalledValue:

@@ -20,13 +20,13 @@ from __future__ import annotations
 import copy
 import functools
 import types
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 import gast
 
 from tangent import backends, runtime
 from tangent.frontend import annotate
-from tangent.frontend.annotate import dotted_path, ITEMS, path_expression, path_root
+from tangent.frontend.annotate import dotted_path, ITEMS, KEYS, path_expression, path_root
 from tangent.syntax import annotations as anno, transformers
 from tangent.syntax.annotations import Key
 from tangent.syntax.naming import Namer, names_in
@@ -56,9 +56,13 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
         path = None
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Subscript):
             path = dotted_path(node.func)  # params['act'](x), acts[0](x)
-        elif isinstance(node, gast.For) and _loop_uses_items_as_receivers(node):
-            path = dotted_path(node.iter)  # for layer in layers: layer.forward(x)
-            path = path and path + ITEMS
+        elif isinstance(node, gast.For):  # for layer in layers: layer.forward(x)
+            loop = item_loop(node, _resolved_as)
+            for sequence, item in loop.sequences if loop is not None else ():
+                marked = sequence + (KEYS if loop.keyed else ITEMS)
+                if _uses_items_as_receivers(node.body, item) and path_root(sequence) in params \
+                        and path_root(sequence) not in assigned and marked not in found:
+                    found.append(marked)
         if path and path_root(path) in params and path_root(path) not in assigned and \
                 path not in found:
             found.append(path)
@@ -86,14 +90,78 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
     return found
 
 
-def _loop_uses_items_as_receivers(loop: gast.For) -> bool:
-    """``for layer in layers:`` whose body calls ``layer`` or its methods, or reads
-    its attributes: what that means depends on each item's class."""
-    if not isinstance(loop.target, gast.Name):
-        return False
-    item = loop.target.id
+class ItemLoop(NamedTuple):
+    """What a loop over the items of containers reached by paths binds.
+
+    Attributes:
+      index: the variable given each item's position (``enumerate``) or key
+        (``.items()``), or None.
+      sequences: ``(path, variable)`` for each container, the variable given its items.
+      keyed: the items are a mapping's values (``.values()``, ``.items()``), reached
+        by key (``heads['mean']``), not by position.
+    """
+
+    index: str | None
+    sequences: list[tuple[str, str]]
+    keyed: bool = False
+
+
+def item_loop(loop: gast.For, means: Callable[[gast.expr, Any], bool]) -> ItemLoop | None:
+    """``ItemLoop(None, [('layers', 'layer')])`` for ``for layer in layers``,
+    ``ItemLoop('i', [('layers', 'layer')])`` for ``for i, layer in enumerate(layers)``,
+    ``ItemLoop(None, [('layers', 'layer'), ('norms', 'norm')])`` for ``for layer, norm in
+    zip(layers, norms)``, ``ItemLoop('name', [('heads', 'head')], keyed=True)`` for ``for
+    name, head in heads.items()`` (``.values()`` without the key); None for another
+    loop. ``means(node, builtin)``: whether ``node`` names the builtin ``builtin`` (not
+    a function of the user's by that name)."""
+    target, iterated = loop.target, loop.iter
+    method = iterated.func.attr if isinstance(iterated, gast.Call) and \
+        isinstance(iterated.func, gast.Attribute) and not iterated.args and \
+        not iterated.keywords else None
+    mapping = dotted_path(iterated.func.value) if method in ('values', 'items') else None
+    if isinstance(target, gast.Name):
+        if method == 'values' and mapping is not None:
+            return ItemLoop(None, [(mapping, target.id)], keyed=True)
+        path = dotted_path(iterated)
+        return ItemLoop(None, [(path, target.id)]) if path is not None else None
+    if not (isinstance(target, gast.Tuple) and isinstance(iterated, gast.Call)
+            and all(isinstance(name, gast.Name) for name in target.elts)):
+        return None
+    names = [name.id for name in target.elts]
+    if len(set(names)) < len(names) or any(isinstance(arg, gast.Starred)
+                                            for arg in iterated.args):
+        return None
+    if method == 'items' and mapping is not None and len(names) == 2:
+        return ItemLoop(names[0], [(mapping, names[1])], keyed=True)
+    if means(iterated.func, enumerate) and len(names) == 2 and len(iterated.args) == 1 and \
+            not iterated.keywords:
+        path = dotted_path(iterated.args[0])
+        return ItemLoop(names[0], [(path, names[1])]) if path is not None else None
+    if means(iterated.func, zip) and len(names) == len(iterated.args) and \
+            not iterated.keywords:  # zip(..., strict=True) raises on lengths: left as is
+        paths = [dotted_path(arg) for arg in iterated.args]
+        return ItemLoop(None, list(zip(paths, names))) if None not in paths else None
+    return None
+
+
+def _resolved_as(node: gast.expr, builtin: Any) -> bool:
+    """``means`` for ``item_loop`` in a resolved function."""
+    return anno.get(node, Key.FUNC, None) is builtin
+
+
+def _looked_up_as(fdef: gast.FunctionDef, fn: Any) -> Callable[[gast.expr, Any], bool]:
+    """``means`` for ``item_loop`` before resolution: the name is not one of ``fdef``'s
+    own and means the builtin where ``fn`` is defined."""
+    own = annotate.local_names(fdef)
+    return lambda node, builtin: isinstance(node, gast.Name) and node.id not in own and \
+        annotate.lookup(fn, node.id) is builtin
+
+
+def _uses_items_as_receivers(body: list[gast.stmt], item: str) -> bool:
+    """A loop body that calls ``item`` or its methods, or reads its attributes: what
+    that means depends on each item's class."""
     array_names = _array_names()
-    for statement in loop.body:
+    for statement in body:
         for node in anno.walk(statement):
             if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
                     node.func.id == item:
@@ -136,14 +204,25 @@ def kinds_of_global_items(fdef: gast.FunctionDef, fn: Any) -> dict[str, Any]:
             return None
         return annotate.follow(annotate.lookup(fn, path_root(path)), path)
 
+    means = _looked_up_as(fdef, fn)
     kinds: dict[str, Any] = {}
     for node in loops_and_calls:
-        if isinstance(node, gast.For) and _loop_calls_items(node):
-            path = dotted_path(node.iter)
-            items = annotate.item_kinds(value_at(path)) if path not in called else None
-            if items is not None:
-                kinds[path + ITEMS] = len(items)
-                kinds.update((f'{path}[{index}]', kind) for index, kind in enumerate(items))
+        loop = item_loop(node, means) if isinstance(node, gast.For) else None
+        if loop is not None:
+            for path, item in loop.sequences:
+                if path in called and not loop.keyed or not _calls_items(node.body, item):
+                    continue
+                if loop.keyed:
+                    entries = annotate.keyed_item_kinds(value_at(path))
+                    if entries is not None:
+                        kinds[path + KEYS] = tuple(key for key, _ in entries)
+                        kinds.update((f'{path}[{key!r}]', kind) for key, kind in entries)
+                    continue
+                items = annotate.item_kinds(value_at(path))
+                if items is not None:
+                    kinds[path + ITEMS] = len(items)
+                    kinds.update((f'{path}[{index}]', kind)
+                                 for index, kind in enumerate(items))
         elif isinstance(node, gast.Call):
             receiver = node.func.value if isinstance(node.func, gast.Attribute) else node.func
             path = dotted_path(receiver)
@@ -166,7 +245,9 @@ def _attribute_kinds(path: str, value: Any, kinds: dict[str, Any], depth: int) -
     global object the code calls or calls a method of (``MODEL(x)``, ``MODEL.run(x)``),
     and in lists of them, under their paths (``MODEL.encoder``, ``MODEL.layers[0]``):
     what its methods read through ``self``, which they then call as for an argument."""
-    if depth == 0 or not isinstance(_object_kind(value), type):
+    if depth == 0 or _container_kinds(path, value, kinds, depth):
+        return
+    if not isinstance(_object_kind(value), type):
         return  # not an object (a function, data)
     # The instance's own attributes, and those a backend's class keeps elsewhere and
     # lists in dir() (a PyTorch module's submodules).
@@ -179,7 +260,7 @@ def _attribute_kinds(path: str, value: Any, kinds: dict[str, Any], depth: int) -
         except Exception:  # noqa: BLE001 - a __getattr__ that fails: not followed
             continue
         at = f'{path}.{attribute}'
-        items = annotate.item_kinds(held)
+        items = annotate.item_kinds(held) if isinstance(held, (list, tuple)) else None
         if items is not None and items and all(_object_kind(item) for item in held):
             kinds.setdefault(at + ITEMS, len(items))
             for index, item in enumerate(held):
@@ -192,6 +273,32 @@ def _attribute_kinds(path: str, value: Any, kinds: dict[str, Any], depth: int) -
             _attribute_kinds(at, held, kinds, depth - 1)
 
 
+def _container_kinds(path: str, value: Any, kinds: dict[str, Any], depth: int) -> bool:
+    """The kinds of the objects a library's container (``backends.container_items``: a
+    PyTorch ``ModuleList``, ``Sequential`` or ``ModuleDict``) at ``path`` holds, under
+    their paths (``MODEL.layers[0]``, ``MODEL.heads['a']``) and, for a sequence, its
+    length (``MODEL.layers[*]``): its own methods (``Sequential.forward``) and the code
+    holding it loop over it or index it. False for anything else."""
+    items = backends.container_items(value)
+    if items is None:
+        return False
+    entries = enumerate(items) if isinstance(items, list) else items.items()
+    if isinstance(items, list):
+        kinds.setdefault(path + ITEMS, len(items))
+    elif all(_object_kind(item) is not None for item in items.values()):
+        kinds.setdefault(path + KEYS, tuple(items))  # for loops over its values()
+    for key, item in entries:
+        kind = _object_kind(item)
+        if kind is not None:
+            at = f'{path}[{key!r}]'
+            kinds.setdefault(at, kind)
+            # A container's items are as deep as the container (self.blocks[0].heads is
+            # two attributes down); a container in a container is one step further.
+            nested = backends.container_items(item) is not None
+            _attribute_kinds(at, item, kinds, depth - 1 if nested else depth)
+    return True
+
+
 def _object_kind(value: Any) -> Any:
     """``annotate.static_kind``, or the class of an object that is called as a function
     (a library's callable object, a PyTorch module); None for data."""
@@ -202,14 +309,11 @@ def _object_kind(value: Any) -> Any:
     return kind
 
 
-def _loop_calls_items(loop: gast.For) -> bool:
-    """``for layer in LAYERS:`` whose body calls ``layer`` or its methods (reading
+def _calls_items(body: list[gast.stmt], item: str) -> bool:
+    """The body of ``for layer in LAYERS:`` that calls ``layer`` or its methods (reading
     attributes of the items works in a loop: a long list of records is not unrolled)."""
-    if not isinstance(loop.target, gast.Name):
-        return False
-    item = loop.target.id
     array_names = _array_names()
-    for statement in loop.body:
+    for statement in body:
         for node in anno.walk(statement):
             if isinstance(node, gast.Call) and (
                     isinstance(node.func, gast.Name) and node.func.id == item or
@@ -226,49 +330,74 @@ def _root_name(node: gast.expr) -> str | None:
     return node.id if isinstance(node, gast.Name) else None
 
 
-def unroll_loops_over_items(fdef: gast.FunctionDef, param_types: dict[str, Any]) -> None:
+def unroll_loops_over_items(fdef: gast.FunctionDef, param_types: dict[str, Any],
+                            fn: Any = None) -> None:
     """``for layer in layers: x = layer.forward(x)`` as one copy of the body per item
     (``x = layers[0].forward(x)``, ``x = layers[1].forward(x)``), when the number and
     classes of the items are known (``param_types['layers[*]']`` and
-    ``param_types['layers[0]']``...): the items may be of different classes.
+    ``param_types['layers[0]']``...): the items may be of different classes. So are
+    ``for i, layer in enumerate(layers)`` (each copy starting with ``i = 0``, ``i = 1``...)
+    and ``for layer, norm in zip(layers, norms)``, when ``fn`` (the function ``fdef``
+    is) gives ``enumerate`` and ``zip`` their builtin meaning; and ``for head in
+    heads.values()`` or ``for name, head in heads.items()`` over a mapping whose keys
+    are known (``param_types['heads[:]']``), through ``heads['mean']``...
 
     Runs before resolution, which then resolves each copy's calls by its item's class.
-    Loops with ``break``, ``continue``, an ``else`` or a body that rebinds the item
+    Loops with ``break``, ``continue``, an ``else`` or a body that rebinds an item
     are left as they are.
     """
+    # None: a sequence whose items are not known (not a list): its loop stays.
     counts = {path[:-len(ITEMS)]: count for path, count in param_types.items()
-              if path.endswith(ITEMS)}
-    if not counts:
+              if path.endswith(ITEMS) and count is not None}
+    keys = {path[:-len(KEYS)]: names for path, names in param_types.items()
+            if path.endswith(KEYS) and names is not None}
+    if not counts and not keys:
         return
+    means = _looked_up_as(fdef, fn) if fn is not None else lambda node, builtin: False
 
     class Unroller(transformers.NodeTransformer):
         def visit_For(self, node):
             self.generic_visit(node)
-            path = dotted_path(node.iter)
-            if path not in counts or not isinstance(node.target, gast.Name) or node.orelse:
+            loop = item_loop(node, means)
+            known = keys if loop is not None and loop.keyed else counts
+            if loop is None or node.orelse or any(path not in known
+                                                  for path, _ in loop.sequences):
                 return node
-            item = node.target.id
+            index_name, sequences = loop.index, loop.sequences
+            items = {item for _, item in sequences}
             inner = [n for statement in node.body for n in anno.walk(statement)]
             if any(isinstance(n, (gast.Break, gast.Continue)) for n in inner) or any(
-                    isinstance(n, gast.Name) and n.id == item and
+                    isinstance(n, gast.Name) and n.id in items and
                     not isinstance(n, gast.Load) and not isinstance(n.ctx, gast.Load)
                     for n in inner):
                 return node
+            if loop.keyed:
+                places = list(keys[sequences[0][0]])
+            else:  # zip stops at the shortest
+                places = list(range(min(counts[path] for path, _ in sequences)))
             unrolled = []
-            for index in range(counts[path]):
+            for place in places:
                 body = copy.deepcopy(node.body)
                 for statement in body:
-                    _ItemSubstitution(item, f'{path}[{index}]').visit(statement)
+                    for path, item in sequences:
+                        _ItemSubstitution(item, f'{path}[{place!r}]').visit(statement)
+                if index_name is not None:
+                    body.insert(0, gast.copy_location(
+                        _assignment(index_name, gast.Constant(value=place, kind=None)), node))
                 unrolled += body
-            if counts[path]:  # the loop variable keeps the last item, as in Python
-                last = gast.Assign(targets=[gast.Name(id=item, ctx=gast.Store(),
-                                                      annotation=None, type_comment=None)],
-                                   value=path_expression(f'{path}[{counts[path] - 1}]'),
-                                   type_comment=None)
-                unrolled.append(gast.copy_location(last, node))
+            if places:  # the loop variables keep the last items, as in Python
+                unrolled += [gast.copy_location(_assignment(
+                    item, path_expression(f'{path}[{places[-1]!r}]')), node)
+                    for path, item in sequences]
             return unrolled or [gast.copy_location(gast.Pass(), node)]
 
     Unroller().visit(fdef)
+
+
+def _assignment(name: str, value: gast.expr) -> gast.Assign:
+    return gast.Assign(targets=[gast.Name(id=name, ctx=gast.Store(), annotation=None,
+                                          type_comment=None)],
+                       value=value, type_comment=None)
 
 
 class _ItemSubstitution(transformers.NodeTransformer):

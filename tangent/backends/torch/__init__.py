@@ -29,5 +29,6 @@ register(Backend(
     array_methods='tangent.backends.torch.rules:ARRAY_METHODS',
     call_context='tangent.backends.torch.helpers:derivative_call',
     instance_call='tangent.backends.torch.rules:module_forward',
+    container_items='tangent.backends.torch.rules:module_container_items',
     exclusive=True,
 ))

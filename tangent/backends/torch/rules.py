@@ -632,3 +632,18 @@ def module_forward(cls: type):
     forward = next((vars(base)['forward'] for base in cls.__mro__ if 'forward' in vars(base)),
                    None)
     return forward if isinstance(forward, types.FunctionType) else None
+
+
+def module_container_items(value):
+    """The submodules a container module holds: a list for an ``nn.ModuleList`` or an
+    ``nn.Sequential`` (iterating over it and indexing it by position give them), a dict
+    for an ``nn.ModuleDict`` (indexed by its keys, iterating over it gives the keys, its
+    ``values()`` and ``items()`` the entries);
+    None for anything else, a subclass that iterates or indexes otherwise included."""
+    for container, kind in ((torch.nn.ModuleList, list), (torch.nn.Sequential, list),
+                            (torch.nn.ModuleDict, dict)):
+        if isinstance(value, container) and all(
+                getattr(type(value), name, None) is getattr(container, name, None)
+                for name in ('__iter__', '__getitem__', '__len__', 'values', 'items')):
+            return list(value) if kind is list else dict(value.items())
+    return None

@@ -408,6 +408,9 @@ def _generate_reverse(fn, wrt, options, param_types) -> Generated:
     if specialisable and (reads_shapes or shapes.dispatches_on_shapes(module)):
         generic, seed_name = function, result.seed_name
         unbound = set(result.pushed) - set(params)
+        # The closures keep what they read alive with the cache entry: these, not the
+        # normal form and the adjoint statements that ``front`` and ``result`` hold.
+        tape_lists, user_lines = set(result.tape_lists), front.user_lines
         parameters = [arg.id for arg in template.args.args]
         defaults = dict(zip(parameters[len(parameters) - len(template.args.defaults):],
                             (getattr(d, 'value', None) for d in template.args.defaults)))
@@ -416,12 +419,11 @@ def _generate_reverse(fn, wrt, options, param_types) -> Generated:
             """The generic code rewritten for what the arguments are."""
             definition = anno.copy_tree(template)
             if not shapes.specialise(definition, arguments, namespace.values, numpy_name,
-                                     unbound, set(result.tape_lists)):
+                                     unbound, tape_lists):
                 return generic
             definition.body.insert(0, comments.comment(
                 'Specialised for ' + shapes.describe_signature(arguments)))
-            version = compile_.compile_function(definition, namespace.values,
-                                                front.user_lines)
+            version = compile_.compile_function(definition, namespace.values, user_lines)
             if verbose == 1:  # the generic code was printed when it was written
                 print(compile_.source_of(version))
             return version

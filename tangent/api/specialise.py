@@ -6,6 +6,7 @@ written from is rebound.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import warnings
@@ -15,8 +16,10 @@ from typing import Any, Callable
 import gast
 import numpy as np
 
+from tangent import backends
 from tangent.api.cache import Generated, MISSING, watched
 from tangent.frontend import annotate
+from tangent.frontend.object_parameters import parameter_layout, PARAMETERS
 from tangent.rules import policy
 from tangent.syntax import annotations as anno
 
@@ -44,10 +47,13 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
     spread = SPREAD in receivers
     receivers = [p for p in receivers if p != SPREAD]
     # A receiver is a parameter or a path from one (self.encoder, params['act']),
-    # or the items of a sequence such a path reaches (layers[*]).
-    positions = [(params.index(annotate.path_root(p)), p) for p in receivers]
+    # the items of a sequence such a path reaches (layers[*]), or the layout of the
+    # differentiable attributes of a differentiated object (self{parameters}).
+    positions = [(params.index(_root(p)), p) for p in receivers]
 
     def kinds_at(root, path):
+        if path.endswith(PARAMETERS):
+            return parameter_layout(root)
         if path.endswith(ITEMS):
             return annotate.item_kinds(follow(root, path[:-len(ITEMS)]))
         return kind_of(follow(root, path))
@@ -67,7 +73,7 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
         return count
 
     def argument(args, kwargs, count, index, path):
-        root = annotate.path_root(path)
+        root = _root(path)
         if index < count:
             return args[index]
         return kwargs.get(root, defaults.get(root))
@@ -98,10 +104,15 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
             if spread:
                 types_[SPREAD] = classes[-1]
             generated = specialise(types_)
+            # What this version's code names decides its call contexts (PyTorch's
+            # no_grad): the dispatcher here names no library.
+            code = getattr(generated.function, GENERAL_VERSION, generated.function)
+            contexts = tuple(backends.call_contexts(getattr(code, '__globals__', {})))
             entry = specialisations[classes] = (generated.function, renamed(generated),
-                                                watched(generated.checks))
-        function, renames, _ = entry
-        return Version(function, renames, min(count, len(params)), len(params))
+                                                watched(generated.checks), contexts)
+        function, renames, _, contexts = entry
+        return Version(function, renames, min(count, len(params)), len(params),
+                       contexts=contexts)
 
     def derivative(*args, **kwargs):
         return version_for(args, kwargs).call(args, kwargs)
@@ -112,6 +123,11 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
     derivative.specialisations = specialisations
     setattr(derivative, VERSION_FOR, version_for)  # what differentiating it again reads
     return derivative
+
+
+def _root(receiver: str) -> str:
+    """The parameter a receiver path starts from."""
+    return annotate.path_root(receiver.removesuffix(PARAMETERS))
 
 
 VERSION_FOR = '_tangent_version_for'  # on a derivative written per call: the version a call uses
@@ -131,12 +147,13 @@ class Version:
     """
 
     def __init__(self, function: Callable, renames: dict[str, str], given: int,
-                 n_params: int, source: Callable | None = None):
+                 n_params: int, source: Callable | None = None, contexts: tuple = ()):
         self.function = function
         self.renames = renames
         self.given = given
         self.n_params = n_params
         self.source = source if source is not None else function
+        self.contexts = contexts  # the call contexts of the backends its code names
 
     def of(self, function: Callable) -> Version:
         """The same call reaching ``function``, a derivative of this version."""
@@ -152,7 +169,12 @@ class Version:
             named = min(len(names), len(extras))
             kwargs.update(zip(names[:named], extras[:named]))
             args = args[:self.given] + extras[named:]
-        return self.function(*args, **kwargs)
+        if not self.contexts:
+            return self.function(*args, **kwargs)
+        with contextlib.ExitStack() as stack:
+            for context in self.contexts:
+                stack.enter_context(context(*args, **kwargs))
+            return self.function(*args, **kwargs)
 
 
 def _parameters_after(function: Callable, count: int) -> tuple | None:

@@ -29,5 +29,7 @@ register(Backend(
     array_methods='tangent.backends.torch.rules:ARRAY_METHODS',
     call_context='tangent.backends.torch.helpers:derivative_call',
     instance_call='tangent.backends.torch.rules:module_forward',
+    parameters='tangent.backends.torch.rules:module_parameters',
+    float_values='tangent.backends.torch.rules:is_float_tensor',
     exclusive=True,
 ))

@@ -632,3 +632,18 @@ def module_forward(cls: type):
     forward = next((vars(base)['forward'] for base in cls.__mro__ if 'forward' in vars(base)),
                    None)
     return forward if isinstance(forward, types.FunctionType) else None
+
+
+def module_parameters(value) -> dict | None:
+    """A ``torch.nn.Module``'s parameters by dotted path (``named_parameters()``), which
+    a gradient with respect to the module holds (as ``torch.func.functional_call``
+    takes them); None for other values."""
+    if not isinstance(value, torch.nn.Module):
+        return None
+    return dict(value.named_parameters())
+
+
+def is_float_tensor(value) -> bool:
+    """A real floating-point tensor: an attribute a gradient with respect to a plain
+    object includes."""
+    return isinstance(value, torch.Tensor) and value.is_floating_point()

@@ -228,7 +228,8 @@ def front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
     fdef = anf.Normalizer(namer, free, filename).function(fdef)
     user_lines.add_statements(fdef)
     objects = object_parameters.objects_in(param_types, [params[i] for i in wrt])
-    if objects:  # differentiated with respect to objects: through their attributes
+    if objects and not untyped:  # with respect to objects: through their attributes
+        # (with classes still unknown, the derivative is written again once they are)
         object_parameters.read_through_parameters(fdef, objects, free, namer,
                                                   fn.__qualname__, user_lines.place_of)
     print_stage(verbose, 2, 'normal form (ANF)', fdef)

@@ -357,9 +357,10 @@ class _Rewriter:
                     'counters and caches outside it)')
             if reached is None:
                 if self.kind(holder) == 'holder':
-                    self.refuse(f'reads {quoting.to_source(parent).strip()} (an item of '
-                                f'{holder.shown()}, which holds parameters) by an index or '
-                                f'name it cannot follow',
+                    shown = f'{holder.shown()}[{quoting.to_source(parent.slice).strip()}]' \
+                    if isinstance(parent, gast.Subscript) else f'{holder.shown()}.{step}'
+                self.refuse(f'reads {shown} (in {holder.shown()}, which holds parameters) '
+                            f'by an index or name it cannot follow',
                                 'index it with a constant, counted from the start '
                                 '(self.layers[0])')
                 return

@@ -635,12 +635,13 @@ def module_forward(cls: type):
 
 
 def module_parameters(value) -> dict | None:
-    """A ``torch.nn.Module``'s parameters by dotted path (``named_parameters()``), which
-    a gradient with respect to the module holds (as ``torch.func.functional_call``
-    takes them); None for other values."""
+    """A ``torch.nn.Module``'s parameters by dotted path, which a gradient with respect
+    to the module holds (as ``torch.func.functional_call`` takes them): every path, a
+    parameter two submodules share (tied weights) under each (the core keys both by
+    the first, as ``named_parameters()`` lists it); None for other values."""
     if not isinstance(value, torch.nn.Module):
         return None
-    return dict(value.named_parameters())
+    return dict(value.named_parameters(remove_duplicate=False))
 
 
 def is_float_tensor(value) -> bool:

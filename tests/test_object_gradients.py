@@ -455,6 +455,38 @@ def test_item_at_a_variable_index_raises():
         tangent.grad(Counter.by_index)(counter, np.arange(3.0), 1)
 
 
+class Computed:
+    def __init__(self):
+        self.w = np.array([1.0, 2.0])
+        self.layers = [np.array([0.5, 0.5]), np.array([2.0, -1.0])]
+
+    @property
+    def doubled(self):
+        return self.w * 2.0
+
+    def through_property(self, x):
+        return np.sum(self.doubled * x)
+
+    def through_last_item(self, x):
+        return np.sum(self.layers[-1] * x)
+
+    def through_first_item(self, x):
+        return np.sum(self.layers[0] * x) + np.sum(self.w * x)
+
+
+def test_property_and_negative_index_raise_and_constant_index_works():
+    x = np.array([1.0, 3.0])
+    with pytest.raises(ObjectGradientError, match=r'self\.doubled.*property'):
+        tangent.grad(Computed.through_property)(Computed(), x)
+    with pytest.raises(ObjectGradientError, match=r'self\.layers\[-1\]'):
+        tangent.grad(Computed.through_last_item)(Computed(), x)
+    gradient = tangent.grad(Computed.through_first_item)(Computed(), x)
+    assert list(gradient) == ['w', 'layers.0', 'layers.1']
+    np.testing.assert_allclose(gradient['layers.0'], x)
+    np.testing.assert_allclose(gradient['layers.1'], np.zeros(2))
+    np.testing.assert_allclose(gradient['w'], x)
+
+
 def test_forward_mode_with_respect_to_an_object_raises():
     model = Model()
     x = np.array([0.3, -0.8, 1.1])

@@ -23,7 +23,9 @@ left to pass as a constant, which would be a wrong gradient.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import types
+import weakref
+from typing import Any, Callable, NamedTuple
 
 import gast
 import numpy as np
@@ -46,11 +48,24 @@ _NOT_OBJECTS = (list, tuple, dict, set, frozenset, int, float, complex, str, byt
                 np.ndarray, np.generic)
 
 
-def parameter_layout(value: Any) -> tuple | None:
-    """The differentiable attributes of ``value`` as ``((path, key), ...)``: the dotted
-    path of each and the key of its gradient (a path, or for a value a PyTorch module
-    holds under two paths, the first: the keys are the module's ``named_parameters``).
-    None for a value that is not an object (numbers, arrays, containers, functions).
+class Layout(NamedTuple):
+    """What a derivative with respect to an object is written for (a specialisation key).
+
+    Attributes:
+      parameters: ``((path, key), ...)``: the dotted path of each differentiable
+        attribute and the key of its gradient (the path, or for a value a PyTorch module
+        holds under two paths, the first: the keys are its ``named_parameters``).
+      computed: the paths of the attributes computed when they are read (properties)
+        on the objects that hold parameters: what they read cannot be followed.
+    """
+
+    parameters: tuple
+    computed: tuple
+
+
+def parameter_layout(value: Any) -> Layout | None:
+    """The differentiable attributes of ``value``; None for a value that is not an
+    object (numbers, arrays, containers, functions).
 
     For an object of a backend's class (a PyTorch module) the backend lists them;
     otherwise they are the Python floats, float arrays and float tensors in its
@@ -58,13 +73,67 @@ def parameter_layout(value: Any) -> tuple | None:
     """
     named = backends.parameters_of(value)
     if named is not None:
-        return _keyed_by_first_path(named)
-    if isinstance(value, _NOT_OBJECTS) or not annotate.is_instance_of_user_class(value) or \
-            not hasattr(value, '__dict__'):
+        pairs = _keyed_by_first_path(named)
+    elif isinstance(value, _NOT_OBJECTS) or not annotate.is_instance_of_user_class(value) \
+            or not hasattr(value, '__dict__'):
         return None
-    layout: list = []
-    _collect_attributes(value, '', layout, MAX_DEPTH, {id(value)})
-    return tuple(layout)
+    else:
+        found: list = []
+        _collect_attributes(value, '', found, MAX_DEPTH, {id(value)})
+        pairs = tuple(found)
+    return Layout(pairs, _computed_attributes(value, pairs))
+
+
+def _computed_attributes(root: Any, pairs: tuple) -> tuple:
+    """The properties (and other descriptors computing a value) of the classes of
+    ``root`` and of the objects on the way to its parameters, by path."""
+    holders = {''} | {path.rsplit('.', count)[0] for path, _ in pairs
+                      for count in range(1, path.count('.') + 1)}
+    found = []
+    for prefix in sorted(holders):
+        try:
+            holder = runtime.attribute_at(root, prefix) if prefix else root
+        except (AttributeError, LookupError, TypeError, ValueError):
+            continue
+        found.extend(f'{prefix}.{name}' if prefix else name
+                     for name in _computed_names(type(holder)))
+    return tuple(found)
+
+
+_NOT_COMPUTED = (types.FunctionType, staticmethod, classmethod, type,
+                 types.MemberDescriptorType, types.GetSetDescriptorType,
+                 types.MethodDescriptorType, types.WrapperDescriptorType,
+                 types.ClassMethodDescriptorType, types.BuiltinFunctionType)
+
+
+# The computed attributes of each class, with the sizes of the dicts of its classes
+# (in method resolution order) they were read from: read again when one changes.
+_computed_of: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _computed_names(cls: type) -> list[str]:
+    sizes = tuple(len(vars(klass)) for klass in cls.__mro__)
+    known = _computed_of.get(cls)
+    if known is not None and known[0] == sizes:
+        return known[1]
+    names = _read_computed_names(cls)
+    try:
+        _computed_of[cls] = (sizes, names)
+    except TypeError:  # a class without weak references: read each time
+        pass
+    return names
+
+
+def _read_computed_names(cls: type) -> list[str]:
+    names: list[str] = []
+    for klass in cls.__mro__:
+        if klass is object:
+            continue
+        for name, member in vars(klass).items():
+            if not name.startswith('__') and name not in names and \
+                    not isinstance(member, _NOT_COMPUTED) and hasattr(type(member), '__get__'):
+                names.append(name)
+    return names
 
 
 def _keyed_by_first_path(named: dict) -> tuple:
@@ -126,7 +195,7 @@ def _holds_floats(value: Any) -> bool:
     return bool(layout)
 
 
-def objects_in(param_types: dict[str, Any], names: list[str]) -> dict[str, tuple]:
+def objects_in(param_types: dict[str, Any], names: list[str]) -> dict[str, Layout]:
     """The layout of each parameter in ``names`` that holds an object."""
     return {name: param_types[name + PARAMETERS] for name in names
             if param_types.get(name + PARAMETERS) is not None}
@@ -149,7 +218,7 @@ class _Holder:
         return f'{self.parameter}.{self.path}' if self.path else self.parameter
 
 
-def read_through_parameters(fdef: gast.FunctionDef, objects: dict[str, tuple],
+def read_through_parameters(fdef: gast.FunctionDef, objects: dict[str, Layout],
                             free: dict[str, Any], namer: Namer, function_name: str,
                             place_of: Callable[[gast.stmt], Any]) -> None:
     """Rewrite ``fdef`` (normal form) so that the differentiated parameters in
@@ -182,7 +251,7 @@ def read_through_parameters(fdef: gast.FunctionDef, objects: dict[str, tuple],
         constant = namer.fresh(f'{parameter}_object')
         parameters = namer.fresh(f'{parameter}_parameters')
         _rename_reads(fdef, parameter, constant)
-        keys = tuple(dict.fromkeys(key for _, key in layout))
+        keys = tuple(dict.fromkeys(key for _, key in layout.parameters))
         prologue.append(_assign(constant, _runtime_call(runtime_name, runtime.constant_object,
                                                        [_name(parameter)])))
         def read_parameters():
@@ -194,8 +263,9 @@ def read_through_parameters(fdef: gast.FunctionDef, objects: dict[str, tuple],
         argument = next(a for a in fdef.args.args if a.id == parameter)
         anno.set(argument, Key.ZERO_GRADIENT_OF, read_parameters())
         holders[constant] = _Holder(parameter, '')
-        dicts[parameter] = (parameters, dict(layout))
-    rewriter = _Rewriter(holders, dicts, stores, function_name, place_of)
+        dicts[parameter] = (parameters, dict(layout.parameters))
+    rewriter = _Rewriter(holders, dicts, stores, function_name, place_of,
+                         {parameter: set(layout.computed) for parameter, layout in objects.items()})
     rewriter.follow_aliases(fdef)
     rewriter.rewrite(fdef)
     fdef.body = prologue + fdef.body
@@ -249,7 +319,9 @@ class _Rewriter:
     """Follows the variables that reach into the objects and rewrites their reads."""
 
     def __init__(self, holders: dict[str, _Holder], dicts: dict[str, tuple[str, dict]],
-                 stores: dict[str, int], function_name: str, place_of: Callable):
+                 stores: dict[str, int], function_name: str, place_of: Callable,
+                 computed: dict[str, set]):
+        self.computed = computed  # parameter: the paths of its properties
         self.holders = holders
         self.dicts = dicts  # parameter: (its dict's variable, {path: key})
         self.stores = stores
@@ -364,6 +436,11 @@ class _Rewriter:
                                 'index it with a constant, counted from the start '
                                 '(self.layers[0])')
                 return
+            if reached.path in self.computed[reached.parameter] and \
+                    self.kind(reached) != 'parameter':
+                self.refuse(f'reads {reached.shown()}, which is computed when it is read (a '
+                            f'property)', 'compute it in a method and call that '
+                            f'({reached.shown()}() rather than a property)')
             if isinstance(grandparent, gast.Call) and grandparent.func is parent and \
                     self.kind(holder) == 'holder' and \
                     not annotate.is_non_differentiable_call(grandparent):

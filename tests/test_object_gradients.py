@@ -28,7 +28,6 @@ needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason='PyTorch is not installe
 
 if HAVE_TORCH:
     import torch
-    import torch.nn.functional as F  # noqa: N812 - PyTorch's own spelling
     from torch import nn
 
     DTYPE = torch.float64
@@ -566,3 +565,30 @@ def test_passing_a_module_to_a_function_without_source_raises():
 
     with pytest.raises(ObjectGradientError, match=r'self\.linear'):
         tangent.grad(Opaque.loss)(Opaque(), torch.ones(1, 2, dtype=DTYPE))
+
+
+HAVE_JAX = os.environ.get('TANGENT_REQUIRE_JAX') == '1' or \
+    importlib.util.find_spec('jax') is not None
+
+
+@pytest.mark.skipif(not HAVE_JAX, reason='JAX is not installed (the jax extra); set '
+                    'TANGENT_REQUIRE_JAX=1 to insist')
+def test_plain_object_holding_jax_arrays():
+    import jax
+    import jax.numpy as jnp
+
+    class Weights:
+        def __init__(self):
+            self.w = jnp.array([1.0, 2.0])
+            self.steps = 3
+
+        def loss(self, x):
+            return jnp.sum(jnp.sin(self.w * x)) * self.steps
+
+    with jax.enable_x64(True):
+        weights, x = Weights(), jnp.array([0.5, -1.0])
+        gradient = tangent.grad(Weights.loss)(weights, x)
+        expected = jax.grad(lambda w: jnp.sum(jnp.sin(w * x)) * 3)(weights.w)
+        assert list(gradient) == ['w']
+        np.testing.assert_allclose(np.asarray(gradient['w']), np.asarray(expected),
+                                   rtol=1e-12)

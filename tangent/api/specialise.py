@@ -1,5 +1,6 @@
 """Derivatives that choose their version at call time: per receiver class
-(``model.forward(x)`` with ``model`` an argument), per length of ``*args``,
+(``model.forward(x)`` with ``model`` an argument) and, for a differentiated
+object, per layout of its differentiable attributes, per length of ``*args``,
 and a faster version for Python numbers; kept current when what they were
 written from is rebound.
 """

@@ -434,7 +434,7 @@ class _Rewriter:
                 self.refuse(f'reads {shown} (in {holder.shown()}, which holds parameters) '
                             f'by an index or name it cannot follow',
                                 'index it with a constant, counted from the start '
-                                '(self.layers[0])')
+                                '(self.layers[0]), or pass that list as an argument')
                 return
             if reached.path in self.computed[reached.parameter] and \
                     self.kind(reached) != 'parameter':

@@ -486,6 +486,44 @@ def test_property_and_negative_index_raise_and_constant_index_works():
     np.testing.assert_allclose(gradient['w'], x)
 
 
+class SharedInner:
+    def __init__(self):
+        self.v = np.array([1.0, -2.0])
+
+
+class Sharing:
+    """One object under two attributes, and a reference back to itself."""
+
+    def __init__(self):
+        self.a = SharedInner()
+        self.b = self.a
+        self.c = 0.5
+        self.parent = self
+
+    def loss(self, x):
+        return np.sum(np.sin(self.b.v * x)) + np.sum(self.a.v ** 2) * self.parent.c
+
+    def too_far(self, x):
+        return np.sum(x) * self.parent.parent.parent.c
+
+    def added_later(self, x):
+        return np.sum(self.a.v * x) * self.scale
+
+
+def test_shared_object_is_one_key_and_far_or_unknown_reads_raise():
+    sharing, x = Sharing(), np.array([0.3, 0.6])
+    gradient = tangent.grad(Sharing.loss)(sharing, x)
+    assert list(gradient) == ['a.v', 'c']
+    for path in ('a.v', 'c'):
+        np.testing.assert_allclose(gradient[path],
+                                   _numerical_gradient(Sharing.loss, sharing, x, path),
+                                   rtol=1e-6, atol=1e-8, err_msg=path)
+    with pytest.raises(ObjectGradientError, match=r'self\.parent\.parent\.parent'):
+        tangent.grad(Sharing.too_far)(sharing, x)
+    with pytest.raises(ObjectGradientError, match=r'self\.scale'):
+        tangent.grad(Sharing.added_later)(sharing, x)
+
+
 def test_forward_mode_with_respect_to_an_object_raises():
     model = Model()
     x = np.array([0.3, -0.8, 1.1])

@@ -43,6 +43,8 @@ PARAMETERS = '{parameters}'
 
 # How deep the layout of a plain object follows the objects in its attributes.
 MAX_DEPTH = 8
+# How many objects reached again (shared, or a reference back) one path may go through.
+SHARED_DEPTH = 2
 
 _NOT_OBJECTS = (list, tuple, dict, set, frozenset, int, float, complex, str, bytes,
                 np.ndarray, np.generic)
@@ -57,10 +59,17 @@ class Layout(NamedTuple):
         holds under two paths, the first: the keys are its ``named_parameters``).
       computed: the paths of the attributes computed when they are read (properties)
         on the objects that hold parameters: what they read cannot be followed.
+      walked: the paths of the plain objects, lists, tuples and dicts whose attributes
+        or items were all listed (``known``): a read of another one of theirs (added
+        while the function runs, or through more shared references than are followed)
+        cannot be known not to be a parameter.
+      known: the paths of those attributes and items (and of their classes' attributes).
     """
 
     parameters: tuple
     computed: tuple
+    walked: tuple = ()
+    known: tuple = ()
 
 
 def parameter_layout(value: Any) -> Layout | None:
@@ -74,14 +83,15 @@ def parameter_layout(value: Any) -> Layout | None:
     named = backends.parameters_of(value)
     if named is not None:
         pairs = _keyed_by_first_path(named)
-    elif isinstance(value, _NOT_OBJECTS) or not annotate.is_instance_of_user_class(value) \
+        return Layout(pairs, _computed_attributes(value, pairs))
+    if isinstance(value, _NOT_OBJECTS) or not annotate.is_instance_of_user_class(value) \
             or not hasattr(value, '__dict__'):
         return None
-    else:
-        found: list = []
-        _collect_attributes(value, '', found, MAX_DEPTH, {id(value)})
-        pairs = tuple(found)
-    return Layout(pairs, _computed_attributes(value, pairs))
+    walk = _Walk()
+    walk.seen_at(value, '')
+    walk.attributes(value, '', MAX_DEPTH)
+    pairs, walked, known = walk.layout()
+    return Layout(pairs, _computed_attributes(value, pairs), walked, known)
 
 
 def _computed_attributes(root: Any, pairs: tuple) -> tuple:
@@ -112,28 +122,36 @@ _computed_of: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _computed_names(cls: type) -> list[str]:
+    return _class_attributes(cls)[0]
+
+
+def _class_names(cls: type) -> list[str]:
+    return _class_attributes(cls)[1]
+
+
+def _class_attributes(cls: type) -> tuple[list[str], list[str]]:
+    """The names of the computed attributes (properties) of ``cls`` and of all its
+    attributes but ``object``'s and dunder names, read once per state of its classes."""
     sizes = tuple(len(vars(klass)) for klass in cls.__mro__)
     known = _computed_of.get(cls)
     if known is not None and known[0] == sizes:
         return known[1]
-    names = _read_computed_names(cls)
-    try:
-        _computed_of[cls] = (sizes, names)
-    except TypeError:  # a class without weak references: read each time
-        pass
-    return names
-
-
-def _read_computed_names(cls: type) -> list[str]:
+    computed: list[str] = []
     names: list[str] = []
     for klass in cls.__mro__:
         if klass is object:
             continue
         for name, member in vars(klass).items():
-            if not name.startswith('__') and name not in names and \
-                    not isinstance(member, _NOT_COMPUTED) and hasattr(type(member), '__get__'):
-                names.append(name)
-    return names
+            if name.startswith('__') or name in names:
+                continue
+            names.append(name)
+            if not isinstance(member, _NOT_COMPUTED) and hasattr(type(member), '__get__'):
+                computed.append(name)
+    try:
+        _computed_of[cls] = (sizes, (computed, names))
+    except TypeError:  # a class without weak references: read each time
+        pass
+    return computed, names
 
 
 def _keyed_by_first_path(named: dict) -> tuple:
@@ -141,58 +159,131 @@ def _keyed_by_first_path(named: dict) -> tuple:
     return tuple((path, first.setdefault(id(held), path)) for path, held in named.items())
 
 
-def _collect_attributes(obj: Any, prefix: str, layout: list, depth: int, seen: set) -> None:
-    for attribute, held in vars(obj).items():
-        if isinstance(attribute, str) and not attribute.startswith('__'):
-            _collect_value(held, f'{prefix}{attribute}', layout, depth, seen)
+class _Walk:
+    """The differentiable attributes of a plain object, found by walking its attributes.
 
+    An array or an object reached by two paths is one value: the paths through the
+    second lead to the keys of the first (a shared layer's weights are one key).
+    """
 
-def _collect_value(value: Any, path: str, layout: list, depth: int, seen: set) -> None:
-    if type(value) is float or isinstance(value, np.floating):
-        layout.append((path, path))
-    elif isinstance(value, np.ndarray):
-        if value.dtype.kind == 'f':
-            layout.append((path, path))
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            _collect_value(item, f'{path}.{index}', layout, depth, seen)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str) and key and '.' not in key:
-                _collect_value(item, f'{path}.{key}', layout, depth, seen)
-            elif _holds_floats(item):
-                raise ObjectGradientError(
-                    f'the dict attribute {path} holds a differentiable value under the key '
-                    f'{key!r}, which cannot be part of a dotted path: use string keys '
-                    f'without dots, or pass the dict as an argument instead of the object')
-    elif isinstance(value, (bool, int, complex, str, bytes)) or value is None:
-        return
-    else:
+    def __init__(self):
+        self.pairs: list[tuple[str, str]] = []
+        self.walked: dict[str, None] = {}  # ordered sets: see Layout
+        self.known: dict[str, None] = {}
+        self.first_path: dict[int, str] = {}  # id of an array or object: where it was seen
+        self.revisits: list[tuple[str, str]] = []  # (path, first path) of shared objects
+        self.kept: list = []  # the values whose ids first_path holds
+
+    def seen_at(self, value: Any, path: str) -> str | None:
+        first = self.first_path.get(id(value))
+        if first is None:
+            self.first_path[id(value)] = path
+            self.kept.append(value)
+        return first
+
+    def layout(self) -> tuple[tuple, tuple, tuple]:
+        """(parameters, walked, known) of ``Layout``, with the paths through shared
+        objects: ``self.b.v`` where ``self.b`` is ``self.a``, and through references
+        back (``self.parent``), up to SHARED_DEPTH of them on one path."""
+        pairs, walked, known = dict(self.pairs), dict(self.walked), dict(self.known)
+        for _ in range(SHARED_DEPTH):
+            grown = False
+            for path, first in self.revisits:
+                start = f'{first}.' if first else ''
+                for table in (pairs, walked, known):
+                    for own, value in list(table.items()):
+                        moved = f'{path}.{own[len(start):]}' if own != first else path
+                        if (own == first or own.startswith(start)) and moved not in table:
+                            table[moved] = value
+                            grown = True
+            if not grown:
+                break
+        return tuple(pairs.items()), tuple(walked), tuple(known)
+
+    def attributes(self, obj: Any, prefix: str, depth: int) -> None:
+        self.walked[prefix[:-1]] = None
+        for name in _class_names(type(obj)):
+            # The class's attributes are constants of the class (methods, settings);
+            # one holding differentiable values is not known: reading into it raises.
+            if not _holds_floats(getattr(type(obj), name, None)):
+                self.known[f'{prefix}{name}'] = None
+        for attribute, held in vars(obj).items():
+            if isinstance(attribute, str) and not attribute.startswith('__'):
+                self.value(held, f'{prefix}{attribute}', depth)
+
+    def value(self, value: Any, path: str, depth: int) -> None:
+        if type(value) is not float and not isinstance(value, (list, tuple, dict)) and \
+                annotate.is_instance_of_user_class(value) and hasattr(value, '__dict__') and \
+                backends.parameters_of(value) is None:
+            self.user_object(value, path, depth)
+            return
+        self.known[path] = None
+        if type(value) is float or isinstance(value, np.floating):
+            self.pairs.append((path, path))
+        elif isinstance(value, np.ndarray):
+            if value.dtype.kind == 'f':
+                self.pairs.append((path, self.seen_at(value, path) or path))
+        elif isinstance(value, (list, tuple)):
+            self.walked[path] = None
+            for index, item in enumerate(value):
+                self.value(item, f'{path}.{index}', depth)
+        elif isinstance(value, dict):
+            self.walked[path] = None
+            for key, item in value.items():
+                if isinstance(key, str) and key and '.' not in key:
+                    self.value(item, f'{path}.{key}', depth)
+                elif _holds_floats(item):
+                    raise ObjectGradientError(
+                        f'the dict attribute {path} holds a differentiable value under the '
+                        f'key {key!r}, which cannot be part of a dotted path: use string '
+                        f'keys without dots, or pass the dict as an argument instead of '
+                        f'the object')
+        elif isinstance(value, (bool, int, complex, str, bytes)) or value is None:
+            return
+        else:
+            self.other(value, path, depth)
+
+    def other(self, value: Any, path: str, depth: int) -> None:
         named = backends.parameters_of(value)
         if named is not None:  # a PyTorch module held by a plain object
-            layout.extend((f'{path}.{name}', f'{path}.{key}')
-                          for name, key in _keyed_by_first_path(named))
+            self.pairs.extend((f'{path}.{name}', f'{path}.{key}')
+                              for name, key in _keyed_by_first_path(named))
             return
         is_float = backends.is_float_value(value)
         if is_float is not None:
             if is_float:
-                layout.append((path, path))
+                self.pairs.append((path, self.seen_at(value, path) or path))
             return
         if backends.owner_of(value) is not None and hasattr(value, 'dtype'):
             raise ObjectGradientError(
                 f'the attribute {path} holds a {type(value).__name__}, a value of a library '
                 f'whose backend cannot say whether it is differentiable: pass it as an '
                 f'argument instead of the object')
-        if depth and id(value) not in seen and annotate.is_instance_of_user_class(value) \
-                and hasattr(value, '__dict__'):
-            seen.add(id(value))
-            _collect_attributes(value, f'{path}.', layout, depth - 1, seen)
+
+    def user_object(self, value: Any, path: str, depth: int) -> None:
+        """An object of a user's class: its attributes are walked, once (a path
+        reaching it again leads to the same keys)."""
+        first = self.seen_at(value, path)
+        if first is not None:
+            self.revisits.append((path, first))
+        elif depth:
+            self.known[path] = None
+            self.attributes(value, f'{path}.', depth - 1)
+        elif _holds_floats(vars(value)):
+            raise ObjectGradientError(
+                f'the attribute {path} is an object nested more than {MAX_DEPTH} objects '
+                f'deep that holds differentiable values: pass them as an argument')
+        else:
+            self.known[path] = None
 
 
 def _holds_floats(value: Any) -> bool:
-    layout: list = []
-    _collect_value(value, 'item', layout, 1, set())
-    return bool(layout)
+    if value is None or isinstance(value, (types.FunctionType, type, staticmethod,
+                                           classmethod, property, str, int)):
+        return False
+    walk = _Walk()
+    walk.value(value, 'item', 1)
+    return bool(walk.pairs)
 
 
 def objects_in(param_types: dict[str, Any], names: list[str]) -> dict[str, Layout]:
@@ -236,10 +327,11 @@ def read_through_parameters(fdef: gast.FunctionDef, objects: dict[str, Layout],
                     annotate.callee(node) in (runtime.object_parameters,
                                               runtime.constant_object):
                 raise ObjectGradientError(
-                    f'{function_name} is a derivative with respect to an object; '
-                    f'differentiating it with respect to that object again (a second '
-                    f'derivative) is not supported: pass the parameters as a dict '
-                    f"(dict(model.named_parameters())) and differentiate with respect to it")
+                    f'{function_name} reads an object through tangent.object_parameters '
+                    f'(it is a derivative with respect to that object) and uses it as an '
+                    f'object besides: differentiate the derivative itself again '
+                    f'(tangent.vjp(derivative)), or pass the parameters as a dict '
+                    f'(dict(model.named_parameters())) and differentiate with respect to it')
     prologue = []
     holders: dict[str, _Holder] = {}
     dicts: dict[str, tuple[str, dict]] = {}
@@ -254,21 +346,24 @@ def read_through_parameters(fdef: gast.FunctionDef, objects: dict[str, Layout],
         keys = tuple(dict.fromkeys(key for _, key in layout.parameters))
         prologue.append(_assign(constant, _runtime_call(runtime_name, runtime.constant_object,
                                                        [_name(parameter)])))
-        def read_parameters():
-            return _runtime_call(runtime_name, runtime.object_parameters, [
-                _name(parameter), gast.Tuple(elts=[gast.Constant(value=key, kind=None)
-                                                   for key in keys], ctx=gast.Load())])
-        prologue.append(_assign(parameters, read_parameters()))
+        prologue.append(_assign(parameters, _read_parameters(runtime_name, parameter, keys)))
         # When no attribute reaches the result, the gradient is still a dict (of zeros).
         argument = next(a for a in fdef.args.args if a.id == parameter)
-        anno.set(argument, Key.ZERO_GRADIENT_OF, read_parameters())
+        anno.set(argument, Key.ZERO_GRADIENT_OF, _read_parameters(runtime_name, parameter,
+                                                                  keys))
         holders[constant] = _Holder(parameter, '')
         dicts[parameter] = (parameters, dict(layout.parameters))
-    rewriter = _Rewriter(holders, dicts, stores, function_name, place_of,
-                         {parameter: set(layout.computed) for parameter, layout in objects.items()})
+    rewriter = _Rewriter(holders, dicts, stores, function_name, place_of, objects)
     rewriter.follow_aliases(fdef)
     rewriter.rewrite(fdef)
     fdef.body = prologue + fdef.body
+
+
+def _read_parameters(runtime_name: str, parameter: str, keys: tuple) -> gast.Call:
+    """``tangent.object_parameters(parameter, keys)``."""
+    return _runtime_call(runtime_name, runtime.object_parameters, [
+        _name(parameter), gast.Tuple(elts=[gast.Constant(value=key, kind=None) for key in keys],
+                                     ctx=gast.Load())])
 
 
 def _store_counts(fdef: gast.FunctionDef) -> dict[str, int]:
@@ -320,8 +415,11 @@ class _Rewriter:
 
     def __init__(self, holders: dict[str, _Holder], dicts: dict[str, tuple[str, dict]],
                  stores: dict[str, int], function_name: str, place_of: Callable,
-                 computed: dict[str, set]):
-        self.computed = computed  # parameter: the paths of its properties
+                 objects: dict[str, Layout]):
+        self.computed = {parameter: set(layout.computed) for parameter, layout in
+                         objects.items()}  # parameter: the paths of its properties
+        self.walked = {parameter: set(layout.walked) for parameter, layout in objects.items()}
+        self.known = {parameter: set(layout.known) for parameter, layout in objects.items()}
         self.holders = holders
         self.dicts = dicts  # parameter: (its dict's variable, {path: key})
         self.stores = stores
@@ -436,6 +534,12 @@ class _Rewriter:
                                 'index it with a constant, counted from the start '
                                 '(self.layers[0]), or pass that list as an argument')
                 return
+            if self.unknown(holder, reached):
+                self.refuse(f'reads {reached.shown()}, which tangent did not find among the '
+                            f'attributes of {holder.shown()} when it read them (one the '
+                            f'function adds, or reached through more than {SHARED_DEPTH} '
+                            f'shared objects or references back)',
+                            'set it before the function runs, and read it by a shorter path')
             if reached.path in self.computed[reached.parameter] and \
                     self.kind(reached) != 'parameter':
                 self.refuse(f'reads {reached.shown()}, which is computed when it is read (a '
@@ -480,6 +584,17 @@ class _Rewriter:
                         'index its items with constants (self.layers[0])')
         self.refuse(f'uses {holder.shown()}, which holds parameters, as a value',
                     'read its attributes where they are used')
+
+    def unknown(self, base: _Holder, reached: _Holder) -> bool:
+        """Whether ``reached``, a step from ``base`` that is no parameter, may hold one
+        all the same: a plain object's attributes were all listed, and only those listed
+        (or those of a value listed as holding none) are known not to."""
+        walked, known = self.walked[base.parameter], self.known[base.parameter]
+        if '' not in walked or self.kind(reached) != 'constant':
+            return False  # a backend's object (its parameters are all listed), or no step
+        if base.path in walked:
+            return reached.path not in known
+        return base.path not in known
 
     def assigns_alias(self, value: gast.expr) -> bool:
         stmt = self.statement

@@ -46,6 +46,10 @@ MAX_DEPTH = 8
 # How many objects reached again (shared, or a reference back) one path may go through.
 SHARED_DEPTH = 2
 
+# The values a walk tells apart by their types alone (the rest: objects, a library's).
+_PLAIN_VALUES = (float, np.floating, np.ndarray, list, tuple, dict, bool, int, complex, str,
+                 bytes, type(None))
+
 _NOT_OBJECTS = (list, tuple, dict, set, frozenset, int, float, complex, str, bytes,
                 np.ndarray, np.generic)
 
@@ -212,10 +216,8 @@ class _Walk:
                 self.value(held, f'{prefix}{attribute}', depth)
 
     def value(self, value: Any, path: str, depth: int) -> None:
-        if type(value) is not float and not isinstance(value, (list, tuple, dict)) and \
-                annotate.is_instance_of_user_class(value) and hasattr(value, '__dict__') and \
-                backends.parameters_of(value) is None:
-            self.user_object(value, path, depth)
+        if not isinstance(value, _PLAIN_VALUES):
+            self.other(value, path, depth)
             return
         self.known[path] = None
         if type(value) is float or isinstance(value, np.floating):
@@ -238,13 +240,14 @@ class _Walk:
                         f'key {key!r}, which cannot be part of a dotted path: use string '
                         f'keys without dots, or pass the dict as an argument instead of '
                         f'the object')
-        elif isinstance(value, (bool, int, complex, str, bytes)) or value is None:
-            return
-        else:
-            self.other(value, path, depth)
 
     def other(self, value: Any, path: str, depth: int) -> None:
         named = backends.parameters_of(value)
+        if named is None and annotate.is_instance_of_user_class(value) and \
+                hasattr(value, '__dict__'):
+            self.user_object(value, path, depth)
+            return
+        self.known[path] = None
         if named is not None:  # a PyTorch module held by a plain object
             self.pairs.extend((f'{path}.{name}', f'{path}.{key}')
                               for name, key in _keyed_by_first_path(named))

@@ -630,3 +630,21 @@ def test_plain_object_holding_jax_arrays():
         assert list(gradient) == ['w']
         np.testing.assert_allclose(np.asarray(gradient['w']), np.asarray(expected),
                                    rtol=1e-12)
+
+
+@needs_torch
+def test_reverse_over_reverse_with_respect_to_a_module():
+    torch.manual_seed(8)
+    mlp = MLP()
+    x = torch.randn(3, 4, dtype=DTYPE)
+    seed = {name: torch.randn_like(value) for name, value in mlp.named_parameters()}
+    second = tangent.vjp(tangent.grad(MLP.loss))(mlp, x, torch.tensor(1.0, dtype=DTYPE), seed)
+
+    def projected(parameters):  # <seed, d loss / d parameters>, by torch.func
+        gradient = torch.func.grad(lambda p: torch.func.functional_call(
+            mlp, p, (x,)).pow(2).sum())(parameters)
+        return sum(torch.sum(gradient[name] * seed[name]) for name in gradient)
+
+    expected = torch.func.grad(projected)({name: value.detach() for name, value in
+                                           mlp.named_parameters()})
+    _assert_same_gradients(second, expected)

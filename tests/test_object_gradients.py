@@ -86,10 +86,8 @@ def _functional_grad(module, method, x):
     parameters = {name: value.detach() for name, value in module.named_parameters()}
 
     def loss(parameters):
-        return torch.func.functional_call(module, parameters, (x,),
-                                          strict=False) if method is None else \
-            torch.func.functional_call(_Call(module, method), {
-                f'module.{name}': value for name, value in parameters.items()}, (x,))
+        return torch.func.functional_call(_Call(module, method), {
+            f'module.{name}': value for name, value in parameters.items()}, (x,))
     return torch.func.grad(loss)(parameters)
 
 

@@ -95,6 +95,12 @@ class ReverseNotImplementedError(NotImplementedError):
         super().__init__(f'No derivative is registered for {func_name}{reason}. {advice}')
 
 
+class ObjectGradientError(NotImplementedError):
+    """A function differentiated with respect to an object (an ``nn.Module``, a class
+    holding arrays) reads or writes the object in a way tangent cannot follow to its
+    differentiable attributes, or in a mode it does not support for objects."""
+
+
 class ComplexNumberError(TypeError):
     """A complex value reached differentiated code: tangent differentiates real
     numbers only, and a complex intermediate would give a wrong real gradient."""

@@ -224,10 +224,17 @@ def test_a_dict_of_named_parameters_gets_a_dict_of_gradients():
     _assert_close(tuple(gradients.values()), expected, 'named_parameter_loss')
 
 
-def test_gradients_with_respect_to_the_module_itself_raise():
+def test_gradients_with_respect_to_the_module_itself_are_a_dict_of_named_parameters():
+    # tests/test_object_gradients.py checks more modules against torch.func.
+    torch.manual_seed(3)
     net = Net()
-    with pytest.raises(tangent.ReverseNotImplementedError, match='bias|weight'):
-        tangent.grad(Net.loss)(net, torch.ones(2, 4, dtype=torch.float64))
+    x = torch.randn(2, 4, dtype=torch.float64)
+    gradients = tangent.grad(Net.loss)(net, x)
+    parameters = dict(net.named_parameters())
+    expected = torch.autograd.grad(Net.loss(net, x), list(parameters.values()))
+    assert list(gradients) == list(parameters)
+    _assert_close(tuple(gradients.values()), expected, 'Net.loss with respect to net')
+    assert all(parameter.grad is None for parameter in parameters.values())
 
 
 class TwoLayers(torch.nn.Module):

@@ -32,7 +32,7 @@ from tangent.api.specialise import (
     tangents_last,
 )
 from tangent.errors import SourceNotAvailableError, StaleSourceError
-from tangent.frontend import anf, annotate, desugar, fence, inlining
+from tangent.frontend import anf, annotate, desugar, fence, inlining, object_parameters
 from tangent.rules import policy
 from tangent.syntax import annotations as anno, comments, compile as compile_, naming, quoting
 from tangent.syntax.annotations import Key
@@ -227,6 +227,11 @@ def front_end(fn: Callable, wrt: tuple[int, ...], verbose: int,
                          loop.step_def)
     fdef = anf.Normalizer(namer, free, filename).function(fdef)
     user_lines.add_statements(fdef)
+    objects = object_parameters.objects_in(param_types, [params[i] for i in wrt])
+    if objects and not untyped:  # with respect to objects: through their attributes
+        # (with classes still unknown, the derivative is written again once they are)
+        object_parameters.read_through_parameters(fdef, objects, free, namer,
+                                                  fn.__qualname__, user_lines.place_of)
     print_stage(verbose, 2, 'normal form (ANF)', fdef)
     namespace = naming.Namespace(namer)
     for name, value in free.items():
@@ -280,13 +285,24 @@ def _generate_forward(fn, wrt, options, param_types) -> Generated:
     # mode do without it.
     from tangent.transforms import forward_ad
 
+    code = fn.__code__
+    objects = object_parameters.objects_in(
+        param_types, [code.co_varnames[i] for i in wrt if i < code.co_argcount])
+    if objects:
+        raise errors.ObjectGradientError(
+            f'{fn.__qualname__} is differentiated in forward mode with respect to '
+            f'{", ".join(objects)}, an object: forward mode with respect to an object is '
+            f'not supported. Use reverse mode (tangent.grad, tangent.vjp), whose gradient '
+            f'for an object is a dict of its attributes\' gradients, or pass the '
+            f'parameters as a dict argument (dict(model.named_parameters())) and give '
+            f'a dict of tangents.')
     verbose = options.verbose
     front = front_end(fn, wrt, verbose, param_types)
     fdef, namer, namespace, checks = front.fdef, front.namer, front.namespace, front.checks
     params = [arg.id for arg in fdef.args.args + fdef.args.kwonlyargs]
     if front.untyped_receivers:
         tangent_names = [namer.fresh(naming.tangent_name(params[i])) for i in wrt]
-        receivers = front.untyped_receivers
+        receivers = front.untyped_receivers + _object_receivers(front, wrt, param_types)
 
         def specialising(source: Callable) -> Callable:  # the cache keeps this: not fn
             return specialise.specialising(
@@ -328,6 +344,18 @@ def _generate_forward(fn, wrt, options, param_types) -> Generated:
                       tangent_names=tangent_params)
 
 
+def _object_receivers(front: FrontEnd, wrt: tuple[int, ...],
+                      param_types: dict[str, Any]) -> list[str]:
+    """The differentiated parameters used as objects, whose layout (which attributes
+    are differentiable: ``object_parameters.parameter_layout``) is read at each call
+    along with their classes: an object's gradient is one of its attributes'."""
+    params = [arg.id for arg in front.fdef.args.args]
+    roots = {annotate.path_root(path) for path in front.untyped_receivers}
+    return [params[i] + object_parameters.PARAMETERS for i in wrt
+            if i < len(params) and params[i] in roots
+            and params[i] + object_parameters.PARAMETERS not in param_types]
+
+
 def reverse(fn: Callable, wrt: tuple[int, ...], options: Options,
             param_types: dict[str, type] | None = None) -> Generated:
     param_types = param_types or {}
@@ -343,7 +371,7 @@ def _generate_reverse(fn, wrt, options, param_types) -> Generated:
     fdef, namer, namespace, checks = front.fdef, front.namer, front.namespace, front.checks
     if front.untyped_receivers:
         seed_name = namer.fresh(naming.adjoint_name(fdef.body[-1].value.id))
-        receivers = front.untyped_receivers
+        receivers = front.untyped_receivers + _object_receivers(front, wrt, param_types)
 
         def specialising(source: Callable) -> Callable:  # the cache keeps this: not fn
             return specialise.specialising(

@@ -1,5 +1,6 @@
 """Derivatives that choose their version at call time: per receiver class
-(``model.forward(x)`` with ``model`` an argument), per length of ``*args``,
+(``model.forward(x)`` with ``model`` an argument) and, for a differentiated
+object, per layout of its differentiable attributes, per length of ``*args``,
 and a faster version for Python numbers; kept current when what they were
 written from is rebound.
 """
@@ -19,6 +20,7 @@ import numpy as np
 from tangent import backends
 from tangent.api.cache import Generated, MISSING, watched
 from tangent.frontend import annotate
+from tangent.frontend.object_parameters import parameter_layout, PARAMETERS
 from tangent.rules import policy
 from tangent.syntax import annotations as anno
 
@@ -47,10 +49,13 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
     spread = SPREAD in receivers
     receivers = [p for p in receivers if p != SPREAD]
     # A receiver is a parameter or a path from one (self.encoder, params['act']),
-    # or the items of a sequence such a path reaches (layers[*]).
-    positions = [(params.index(annotate.path_root(p)), p) for p in receivers]
+    # the items of a sequence such a path reaches (layers[*]), or the layout of the
+    # differentiable attributes of a differentiated object (self{parameters}).
+    positions = [(params.index(_root(p)), p) for p in receivers]
 
     def kinds_at(root, path):
+        if path.endswith(PARAMETERS):
+            return parameter_layout(root)
         if path.endswith(ITEMS):
             return annotate.item_kinds(follow(root, path[:-len(ITEMS)]))
         if path.endswith(KEYS):
@@ -72,7 +77,7 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
         return count
 
     def argument(args, kwargs, count, index, path):
-        root = annotate.path_root(path)
+        root = _root(path)
         if index < count:
             return args[index]
         return kwargs.get(root, defaults.get(root))
@@ -112,12 +117,12 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
             if spread:
                 types_[SPREAD] = classes[-1]
             generated = specialise(types_)
-            # What the version's code names decides its call contexts (PyTorch's
-            # no_grad for a module's forward copied in), as for any derivative.
+            # What this version's code names decides its call contexts (PyTorch's
+            # no_grad): the dispatcher here names no library.
             code = getattr(generated.function, GENERAL_VERSION, generated.function)
+            contexts = tuple(backends.call_contexts(getattr(code, '__globals__', {})))
             entry = specialisations[classes] = (generated.function, renamed(generated),
-                                                watched(generated.checks),
-                                                backends.call_contexts(code.__globals__))
+                                                watched(generated.checks), contexts)
         function, renames, _, contexts = entry
         return Version(function, renames, min(count, len(params)), len(params),
                        contexts=contexts)
@@ -131,6 +136,11 @@ def specialising(fn: Callable, receivers: list[str], param_types: dict[str, type
     derivative.specialisations = specialisations
     setattr(derivative, VERSION_FOR, version_for)  # what differentiating it again reads
     return derivative
+
+
+def _root(receiver: str) -> str:
+    """The parameter a receiver path starts from."""
+    return annotate.path_root(receiver.removesuffix(PARAMETERS))
 
 
 VERSION_FOR = '_tangent_version_for'  # on a derivative written per call: the version a call uses
@@ -158,6 +168,7 @@ class Version:
         self.given = given
         self.n_params = n_params
         self.source = source if source is not None else function
+        self.contexts = contexts  # the call contexts of the backends its code names
 
     def of(self, function: Callable) -> Version:
         """The same call reaching ``function``, a derivative of this version."""

@@ -30,8 +30,8 @@ from tangent.runtime import dispatch
 __all__ = ['Backend', 'ArrayMethods', 'LibraryCall', 'register', 'registered', 'owner_of',
            'owns_module', 'load', 'load_for', 'stands_for', 'traced_vjp', 'array_methods',
            'array_methods_for', 'call_contexts', 'check_unmixed', 'instance_call',
-           'container_items',
-           'provide_derivatives', 'derivative_of']
+           'container_items', 'provide_derivatives', 'derivative_of', 'parameters_of',
+           'is_float_value']
 
 
 class Backend(NamedTuple):
@@ -74,6 +74,13 @@ class Backend(NamedTuple):
         compiler and autodiff), rather than differentiate the mixture.
       primitives: its functions are never differentiated from their source (which
         is the library's internals): one without a rule raises the error naming it.
+      parameters: ``'module:function'`` naming ``parameters(value)``: for an object of
+        one of this library's classes that holds trainable values (a PyTorch module),
+        all of them by dotted path (``named_parameters()``), which a gradient with
+        respect to the object holds; None for any other value.
+      float_values: ``'module:function'`` naming ``is_float(value)``: whether a value
+        of this library's types holds real floating-point numbers (a float tensor): an
+        attribute a gradient with respect to a plain object includes.
     """
 
     name: str
@@ -89,6 +96,8 @@ class Backend(NamedTuple):
     container_items: str | None = None
     exclusive: bool = False
     primitives: bool = False
+    parameters: str | None = None
+    float_values: str | None = None
 
 
 class LibraryCall(NamedTuple):
@@ -295,6 +304,28 @@ def container_items(value: Any) -> list | dict | None:
     if backend is None or backend.container_items is None or backend.name not in _loaded:
         return None
     return _attribute(backend.container_items)(value)
+
+
+def parameters_of(value: Any) -> dict | None:
+    """The trainable values of ``value``, an object of a backend's class (a PyTorch
+    module's named parameters), by dotted path; None when no backend says it holds
+    such values."""
+    for base in type(value).__mro__:  # a user's subclass of the library's class
+        backend = owner_of(base)
+        if backend is not None and backend.parameters is not None:
+            load(backend)
+            return _attribute(backend.parameters)(value)
+    return None
+
+
+def is_float_value(value: Any) -> bool | None:
+    """Whether ``value``, of a backend's types, holds real floating-point numbers;
+    None when no backend owns it or its backend cannot tell."""
+    backend = owner_of(value)
+    if backend is None or backend.float_values is None:
+        return None
+    load(backend)
+    return bool(_attribute(backend.float_values)(value))
 
 
 def check_unmixed(seen: dict, func: Any, where: str, function_name: str) -> None:

@@ -264,8 +264,9 @@ def path_root(path: str) -> str:
     return path.split('.')[0].split('[')[0]
 
 
-def path_steps(path: str) -> list[tuple[str, Any]]:
-    """The steps after the root: ``[('attr', 'layers'), ('item', 0)]`` for
+@functools.lru_cache(maxsize=1024)  # read at every call of a derivative specialised on paths
+def path_steps(path: str) -> tuple[tuple[str, Any], ...]:
+    """The steps after the root: ``(('attr', 'layers'), ('item', 0))`` for
     ``'self.layers[0]'``."""
     steps = []
     node = path_expression(path)
@@ -275,7 +276,7 @@ def path_steps(path: str) -> list[tuple[str, Any]]:
         else:
             steps.append(('item', node.slice.value))
         node = node.value
-    return steps[::-1]
+    return tuple(steps[::-1])
 
 
 def path_expression(path: str) -> gast.expr:

@@ -75,6 +75,11 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
               and node.func.id in params and node.func.id not in assigned
               and node.func.id not in found):  # model(x): a callable instance
             found.append(node.func.id)
+        elif (isinstance(node, gast.Call) and anno.get(node.func, Key.FUNC) is getattr
+              and node.args and isinstance(node.args[0], gast.Name)
+              and node.args[0].id in params and node.args[0].id not in assigned
+              and node.args[0].id not in found):  # getattr(model, name)
+            found.append(node.args[0].id)
         if isinstance(node, gast.Call):  # self.encoder.forward(x), self.encoder(x)
             for receiver in (node.func.value if isinstance(node.func, gast.Attribute)
                              else None, node.func):

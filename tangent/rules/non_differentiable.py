@@ -65,6 +65,8 @@ register_non_differentiable_functions(
     runtime.require_seed, runtime.check_scalar, runtime.shapes_match, runtime.array_size,
     runtime.balanced_eq, runtime.as_sequence, runtime.inverse_permutation,
     runtime.shape_only, runtime.dict_keys, runtime.sign, runtime.sort_order,
+    # An object whose differentiable attributes are read through object_parameters
+    runtime.constant_object,
     # Checks generated code runs: a path returning None, a write through an alias
     errors.returned_none, errors.check_not_aliased, errors.check_not_view,
     # The checkpointing schedule

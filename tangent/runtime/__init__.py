@@ -29,6 +29,7 @@ from tangent.runtime.sequences import (
     repeat_tangent, rerepeat, restarred, sort_order, sorted_items, starred_list, starred_tuple,
     unconcat, unrepeat, unstarred, unzipped, unzipped_derivative, unzipped_tangent,
 )
+from tangent.runtime.objects import constant_object, object_parameters
 from tangent.runtime.shapes import (
     array_size, astype, balanced_eq, shape_only, ShapeOnly, shapes_match, sign,
     unbroadcast, unreduce, unreduce_like,
@@ -47,17 +48,17 @@ from tangent.runtime.dispatch import register_tensor_backend
 __all__ = [
     'add_at', 'add_grad', 'add_or_concat', 'array_size', 'array_tangent', 'as_sequence',
     'astype', 'balanced_eq', 'broadcast_like', 'check_scalar', 'check_seed', 'checkpoint',
-    'concat_tangent', 'copy', 'copy_item', 'dict_get', 'dict_keys', 'grad_det', 'grad_dot',
-    'grad_dot_right', 'grad_matmul_left', 'grad_matmul_right', 'grad_sum_sequence', 'init_grad',
-    'inverse_permutation', 'mul_or_repeat', 'ones_like', 'pop', 'pop_stack', 'power_slope',
-    'power_slope_exponent', 'push', 'push_stack', 'real_only', 'reconcat', 'reduced',
-    'reduced_from', 'register_tensor_backend', 'repeat_tangent', 'require_seed', 'rerepeat',
-    'restarred', 'revolve', 'revolve_advances', 'revolve_after_first_sweep',
-    'revolve_first_sweep', 'safe_log', 'scatter_written', 'shape_only', 'ShapeOnly',
-    'shapes_match', 'sign', 'sort_order', 'sorted_items', 'Stack', 'starred_list',
-    'starred_tuple', 'sum_tangents', 'unaliased', 'unarray', 'unbroadcast', 'unconcat',
-    'unreduce', 'unreduce_like', 'unrepeat', 'unstarred', 'unzipped', 'unzipped_derivative',
-    'unzipped_tangent', 'written_grad',
+    'concat_tangent', 'constant_object', 'copy', 'copy_item', 'dict_get', 'dict_keys',
+    'grad_det', 'grad_dot', 'grad_dot_right', 'grad_matmul_left', 'grad_matmul_right',
+    'grad_sum_sequence', 'init_grad', 'inverse_permutation', 'mul_or_repeat',
+    'object_parameters', 'ones_like', 'pop', 'pop_stack', 'power_slope', 'power_slope_exponent',
+    'push', 'push_stack', 'real_only', 'reconcat', 'reduced', 'reduced_from',
+    'register_tensor_backend', 'repeat_tangent', 'require_seed', 'rerepeat', 'restarred',
+    'revolve', 'revolve_advances', 'revolve_after_first_sweep', 'revolve_first_sweep',
+    'safe_log', 'scatter_written', 'shape_only', 'ShapeOnly', 'shapes_match', 'sign',
+    'sort_order', 'sorted_items', 'Stack', 'starred_list', 'starred_tuple', 'sum_tangents',
+    'unaliased', 'unarray', 'unbroadcast', 'unconcat', 'unreduce', 'unreduce_like', 'unrepeat',
+    'unstarred', 'unzipped', 'unzipped_derivative', 'unzipped_tangent', 'written_grad',
 ]
 
 

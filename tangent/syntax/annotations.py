@@ -31,6 +31,9 @@ class Key(enum.Enum):
     UNRESOLVED = ('on p.name that resolves to nothing when the derivative is written: '
                   'why, and the way out (the advice of the error if it is called)')
     CHECKPOINT = 'on a checkpointed For loop: its checkpoint.CheckpointedLoop description'
+    ZERO_GRADIENT_OF = ('on a parameter of a function: the expression whose init_grad is '
+                        'its zero gradient, when not the parameter itself (an object: the '
+                        'dict of its differentiable attributes)')
     FOLDED_POWER_SLOPE = ('on y * x ** (y - 1) that optimization wrote for power_slope(x, y) '
                           'with a literal y: True')
 

@@ -219,11 +219,14 @@ class ReverseAD:
         state: State = {self.result_name: Adj.SET} if self.result_name in self.active else {}
         adjoint = self.adjoint_block(body, state)
         gradient_names = []
+        zero_of = {argument.id: anno.get(argument, Key.ZERO_GRADIENT_OF, None)
+                   for argument in self.fdef.args.args}
         for wrt_name in self.wrt_names:
             if state.get(wrt_name, Adj.UNSET) is Adj.UNSET:
-                adjoint.append(assign(self.adj(wrt_name),
-                                      create.runtime_call(self.namespace, runtime.init_grad,
-                                                          [name(wrt_name)])))
+                like = zero_of.get(wrt_name)
+                adjoint.append(assign(self.adj(wrt_name), create.runtime_call(
+                    self.namespace, runtime.init_grad,
+                    [name(wrt_name) if like is None else anno.copy_tree(like)])))
             gradient_names.append(self.adj(wrt_name))
         self._tape_shapes_only(primal, adjoint)
         return ReverseResult(primal=primal, adjoint=adjoint, result_name=self.result_name,

@@ -24,6 +24,7 @@ register(Backend(
     tensor_helpers='tangent.backends.jax.helpers:HELPERS',
     traced_vjp='tangent.backends.jax.helpers:jax_vjp',
     array_methods='tangent.backends.jax.methods:ARRAY_METHODS',
+    float_values='tangent.backends.jax.helpers:is_float_array',
     # NumPy would turn a JAX array into its own (and fail on a jit tracer).
     exclusive=True,
     # jax.numpy's Python source is JAX's internals, not code to differentiate.

@@ -578,3 +578,9 @@ def cast_gradient(g: Any, like: Any, dtype: Any) -> Any:
     if dtype is not None and not jnp.issubdtype(dtype, jnp.inexact):
         return jnp.zeros(jnp.shape(like), _float_dtype(like))
     return astype(g, like)
+
+
+def is_float_array(value: Any) -> bool:
+    """A JAX array of real floating-point numbers: an attribute a gradient with respect
+    to a plain object includes."""
+    return isinstance(value, jax.Array) and jnp.issubdtype(value.dtype, jnp.floating)

@@ -865,6 +865,13 @@ def copy(y, x):
     d[x] = d[y]
 
 
+# An object's gradient is the gradient of the dict of its differentiable attributes.
+@adjoint(tangent.object_parameters)
+@constant_in('paths')
+def object_parameters(y, obj, paths):
+    d[obj] = d[y]
+
+
 @adjoint(tangent.power_slope)
 def power_slope(s, x, y, order=1):
     d[x] = tangent.unbroadcast(d[s] * tangent.power_slope(x, y, order + 1), x)

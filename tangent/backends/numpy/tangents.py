@@ -798,6 +798,13 @@ def copy(y, x):
     d[y] = tangent.copy(d[x])
 
 
+# An object's tangent is the dict of its differentiable attributes' tangents.
+@tangent_(tangent.object_parameters)
+@constant_in('paths')
+def object_parameters(y, obj, paths):
+    d[y] = d[obj]
+
+
 @tangent_(tangent.power_slope)
 def power_slope(s, x, y, order=1):
     d[s] = (tangent.power_slope(x, y, order + 1) * d[x]

@@ -30,5 +30,7 @@ register(Backend(
     call_context='tangent.backends.torch.helpers:derivative_call',
     instance_call='tangent.backends.torch.rules:module_forward',
     container_items='tangent.backends.torch.rules:module_container_items',
+    parameters='tangent.backends.torch.rules:module_parameters',
+    float_values='tangent.backends.torch.rules:is_float_tensor',
     exclusive=True,
 ))

@@ -647,3 +647,19 @@ def module_container_items(value):
                 for name in ('__iter__', '__getitem__', '__len__', 'values', 'items')):
             return list(value) if kind is list else dict(value.items())
     return None
+
+
+def module_parameters(value) -> dict | None:
+    """A ``torch.nn.Module``'s parameters by dotted path, which a gradient with respect
+    to the module holds (as ``torch.func.functional_call`` takes them): every path, a
+    parameter two submodules share (tied weights) under each (the core keys both by
+    the first, as ``named_parameters()`` lists it); None for other values."""
+    if not isinstance(value, torch.nn.Module):
+        return None
+    return dict(value.named_parameters(remove_duplicate=False))
+
+
+def is_float_tensor(value) -> bool:
+    """A real floating-point tensor: an attribute a gradient with respect to a plain
+    object includes."""
+    return isinstance(value, torch.Tensor) and value.is_floating_point()

@@ -646,3 +646,32 @@ def test_reverse_over_reverse_with_respect_to_a_module():
     expected = torch.func.grad(projected)({name: value.detach() for name, value in
                                            mlp.named_parameters()})
     _assert_same_gradients(second, expected)
+
+
+@needs_torch
+def test_module_looping_over_its_containers_and_a_layer_appended():
+    """A ModuleList loop and an nn.Sequential head, differentiated with respect to the
+    module: the containers are written out, and a layer appended writes the derivative
+    anew with the new parameter among the keys."""
+    class Deep(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(3, 3, dtype=DTYPE) for _ in range(2)])
+            self.head = nn.Sequential(nn.Linear(3, 2, dtype=DTYPE), nn.Tanh())
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = torch.tanh(layer(x))
+            return self.head(x)
+
+        def loss(self, x):
+            return torch.sum(self.forward(x) ** 2)
+
+    torch.manual_seed(5)
+    deep, x = Deep(), torch.randn(4, 3, dtype=DTYPE)
+    derivative = tangent.grad(Deep.loss)
+    _assert_same_gradients(derivative(deep, x), _functional_grad(deep, Deep.loss, x))
+    deep.layers.append(nn.Linear(3, 3, dtype=DTYPE))
+    gradient = derivative(deep, x)
+    assert 'layers.2.weight' in gradient
+    _assert_same_gradients(gradient, _functional_grad(deep, Deep.loss, x))

@@ -57,3 +57,31 @@ def test_the_parsed_tree_is_the_one_gast_builds_for_every_module_of_tangent():
         tree = ast.parse(path.read_text())
         assert gast.dump(quoting.to_gast(tree), include_attributes=True) == \
             gast.dump(gast.ast_to_gast(tree), include_attributes=True), path
+
+
+def test_arithmetic_is_written_as_the_unparser_writes_it():
+    """Assignments of arithmetic on names and numbers take a shortcut past the
+    unparser: random ones, parenthesised every way, come out as it writes them."""
+    import random
+    generator = random.Random(7)
+    operators = ['+', '-', '*', '/', '//', '%', '@', '**']
+    leaves = ['a', 'b', 'x1', '2', '0.5', '3.0', '1e-3', '10', '1e+20', '0']
+
+    def expression(depth):
+        if depth == 0 or generator.random() < 0.3:
+            return generator.choice(leaves)
+        choice = generator.random()
+        if choice < 0.2:
+            return generator.choice(['-', '+', '~']) + '(' + expression(depth - 1) + ')'
+        if choice < 0.3:
+            return 'f(' + expression(depth - 1) + ')'
+        return (f'({expression(depth - 1)} {generator.choice(operators)} '
+                f'{expression(depth - 1)})')
+
+    shortcut = 0
+    for _ in range(3000):
+        source = f'y = {expression(4)}\nz = -y ** 2'
+        module = gast.parse(source)
+        assert quoting.to_source(module) == ast.unparse(ast.parse(source)), source
+        shortcut += quoting._simple_assignment(module.body[0]) is not None
+    assert shortcut > 1000  # the shortcut is taken, not only the unparser

@@ -283,6 +283,12 @@ class _EmitterBase(_Unparser or object):
             node = _to_ast(node)  # 3 .real: the unparser spaces an integer's attribute
         super().visit_Attribute(node)
 
+    def visit_Assign(self, node):
+        text = _simple_assignment(node) if type(node) is gast.Assign else None
+        if text is None:
+            return super().visit_Assign(node)
+        self.fill(text)  # most statements of generated code: no precedence bookkeeping
+
     def visit_If(self, node):
         if type(node) is not gast.If:
             return super().visit_If(node)
@@ -475,8 +481,14 @@ def _to_ast(node: Any) -> Any:
     return convert(node)
 
 
-_OPERATOR_TEXT = {gast.Add: '+', gast.Sub: '-', gast.Mult: '*', gast.Div: '/',
-                  gast.FloorDiv: '//', gast.Mod: '%', gast.Pow: '**', gast.MatMult: '@'}
+# Operators by how tightly they bind, as the unparser ranks them: it parenthesises an
+# operand that binds less tightly than its place requires.
+_SUM, _PRODUCT, _SIGN, _POWER = 1, 2, 3, 4
+_OPERATOR_TEXT = {gast.Add: ('+', _SUM), gast.Sub: ('-', _SUM), gast.Mult: ('*', _PRODUCT),
+                  gast.Div: ('/', _PRODUCT), gast.FloorDiv: ('//', _PRODUCT),
+                  gast.Mod: ('%', _PRODUCT), gast.MatMult: ('@', _PRODUCT),
+                  gast.Pow: ('**', _POWER)}
+_SIGN_TEXT = {gast.USub: '-', gast.UAdd: '+'}
 
 
 def _atom_text(node: Any) -> str | None:
@@ -489,20 +501,41 @@ def _atom_text(node: Any) -> str | None:
     return None
 
 
+def _arithmetic_text(node: Any, required: int = 0) -> str | None:
+    """Arithmetic on names and plain numbers as the unparser writes it, or None for any
+    other expression: the statements of normal form are mostly these, and each is
+    written out for a comment or a note as well as in the function."""
+    kind = type(node)
+    if kind is gast.BinOp:
+        operator = _OPERATOR_TEXT.get(type(node.op))
+        if operator is None:
+            return None
+        symbol, binding = operator
+        # ``**`` groups to the right, the others to the left.
+        left_binding, right_binding = (binding + 1, binding) if symbol == '**' else \
+            (binding, binding + 1)
+        left = _arithmetic_text(node.left, left_binding)
+        right = _arithmetic_text(node.right, right_binding) if left is not None else None
+        if right is None:
+            return None
+        text = f'{left} {symbol} {right}'
+        return f'({text})' if required > binding else text
+    if kind is gast.UnaryOp:
+        sign = _SIGN_TEXT.get(type(node.op))
+        operand = _arithmetic_text(node.operand, _SIGN) if sign is not None else None
+        if operand is None:
+            return None
+        return f'({sign}{operand})' if required > _SIGN else sign + operand
+    return _atom_text(node)
+
+
 def _simple_assignment(node: gast.Assign) -> str | None:
-    """``a = b`` or ``a = b * 2.0`` (names and plain numbers) as the unparser writes
-    it, or None: the statements of normal form, each of which gets a comment."""
+    """``a = b * 2.0 + c`` (arithmetic on names and plain numbers) as the unparser
+    writes it, or None: the statements of normal form, each of which gets a comment."""
     if len(node.targets) != 1 or type(node.targets[0]) is not gast.Name:
         return None
-    value = node.value
-    if type(value) is gast.BinOp:
-        operator = _OPERATOR_TEXT.get(type(value.op))
-        left, right = _atom_text(value.left), _atom_text(value.right)
-        if operator is None or left is None or right is None:
-            return None
-        return f'{node.targets[0].id} = {left} {operator} {right}'
-    atom = _atom_text(value)
-    return None if atom is None else f'{node.targets[0].id} = {atom}'
+    value = _arithmetic_text(node.value)
+    return None if value is None else f'{node.targets[0].id} = {value}'
 
 
 def to_source(node: Any) -> str:

@@ -551,7 +551,7 @@ def activity(fdef: gast.FunctionDef, wrt: set[str],
     """
     edges: list[tuple[str, set[str]]] = []  # (target, names its value depends on)
     result = None
-    for node in anno.walk(fdef):
+    for node in anno.statements(fdef):  # all it looks for are statements
         appended = list_append(node)
         if appended is not None:
             edges.append((appended[0], {appended[0]} | _read_names(appended[1])))

@@ -243,6 +243,8 @@ class ReverseAD:
         ``unbroadcast(g, x)`` needs x's shape and dtype, not its contents; a
         person would not keep every intermediate array of a loop alive for that.
         """
+        if not (self.stack_pushes or self.tape_lists):
+            return  # nothing is taped
         loads, shape_reads = [], set()
         for statement in adjoint:
             for node in anno.walk(statement):
@@ -1013,7 +1015,7 @@ class ReverseAD:
             return given
 
         found = {}
-        for node in anno.walk(self.fdef):
+        for node in anno.statements(self.fdef):  # the checkpointed loops
             if anno.has(node, Key.CHECKPOINT):
                 loop = anno.get(node, Key.CHECKPOINT)
                 positions = (1, 2) if loop.invariants in self.active else (1,)
@@ -1206,7 +1208,7 @@ def _bind_statements(stmts: list, bound: set, before: dict) -> set:
 def _mutates_nothing(fdef: gast.FunctionDef) -> bool:
     """Whether no statement writes into an object: no ``x[i] = v``, no append, no
     tape operation, no ``insert_grad_of`` block (user code run backward)."""
-    for node in anno.walk(fdef):
+    for node in anno.statements(fdef):  # each of those is a statement
         if isinstance(node, gast.Assign) and not isinstance(node.targets[0], gast.Name):
             return False
         if isinstance(node, gast.With) or annotate.list_append(node) is not None or \

@@ -398,15 +398,13 @@ def _inline_single_use(fdef: gast.FunctionDef, counts: dict[str, int],
             if (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
                     and not anno.has(stmt, Key.PUSH)
                     and isinstance(stmt.value, (gast.BinOp, gast.UnaryOp))
-                    and _is_arithmetic(stmt.value)
                     and counts.get(stmt.targets[0].id) == 1
                     and loads.get(stmt.targets[0].id, 0) == 1
                     and isinstance(following, (gast.Assign, gast.Return))
                     and not anno.has(following, Key.PUSH)
-                    and _load_count([following.value], stmt.targets[0].id) == 1
-                    and _depth(stmt.value) + _depth(following.value) <= MAX_INLINED_DEPTH):
-                following.value = _Substitute(stmt.targets[0].id,
-                                              stmt.value).visit(following.value)
+                    and _is_arithmetic(stmt.value)
+                    and _depth(stmt.value) + _depth(following.value) <= MAX_INLINED_DEPTH
+                    and _replace_only_read(following, stmt.targets[0].id, stmt.value)):
                 del block[index]
                 changed = True
                 # The statement before may be read once by the one just grown.
@@ -416,16 +414,42 @@ def _inline_single_use(fdef: gast.FunctionDef, counts: dict[str, int],
     return changed
 
 
-class _Substitute(transformers.NodeTransformer):
+_CONTEXT_FIELDS = frozenset({'ctx', 'op', 'ops'})  # hold no names
 
-    def __init__(self, name: str, value: gast.expr):
-        self.name = name
-        self.value = value
 
-    def visit_Name(self, node):
-        if node.id == self.name and isinstance(node.ctx, gast.Load):
-            return self.value
-        return node
+def _replace_only_read(statement: gast.stmt, name: str, value: gast.expr) -> bool:
+    """Put ``value`` in place of the read of ``name`` in ``statement``'s value, when
+    that is its only read there; say whether it was."""
+    found = None  # (node holding the read, field, index in a list field or None)
+    pending = [(statement, 'value', None)]
+    name_class, load = gast.Name, gast.Load
+    while pending:
+        holder, field, index = pending.pop()
+        node = getattr(holder, field) if index is None else getattr(holder, field)[index]
+        if node.__class__ is name_class:
+            if node.id == name and node.ctx.__class__ is load:
+                if found is not None:
+                    return False
+                found = holder, field, index
+            continue
+        for child_field in anno.node_fields(node.__class__):
+            if child_field in _CONTEXT_FIELDS:
+                continue
+            child = getattr(node, child_field, None)
+            if child.__class__ is list:
+                pending.extend((node, child_field, position)
+                               for position, item in enumerate(child)
+                               if isinstance(item, gast.AST))
+            elif isinstance(child, gast.AST):
+                pending.append((node, child_field, None))
+    if found is None:
+        return False
+    holder, field, index = found
+    if index is None:
+        setattr(holder, field, value)
+    else:
+        getattr(holder, field)[index] = value
+    return True
 
 
 # Constant folding ------------------------------------------------------------

@@ -73,14 +73,24 @@ def is_square(node: gast.AST) -> bool:
 
 def local_names(fdef: gast.FunctionDef) -> set[str]:
     """Parameters and every name the function assigns."""
+    return _assigned_and_local_names(fdef)[1]
+
+
+def _assigned_and_local_names(fdef: gast.FunctionDef) -> tuple[set[str], set[str]]:
+    """The names the function assigns, and those with its parameters (``local_names``),
+    in one walk."""
+    assigned, parameters = set(), set()
+    for node in anno.walk(fdef):
+        if isinstance(node, gast.Name):
+            if isinstance(node.ctx, gast.Store):
+                assigned.add(node.id)
+            elif isinstance(node.ctx, gast.Param):
+                parameters.add(node.id)
     names = {arg.id for arg in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
     for extra in (fdef.args.vararg, fdef.args.kwarg):
         if extra is not None:
             names.add(extra.id)
-    for node in anno.walk(fdef):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
-            names.add(node.id)
-    return names
+    return assigned, names | assigned | parameters
 
 
 def free_values(fn: Callable) -> dict[str, Any]:
@@ -123,10 +133,8 @@ def resolve(fdef: gast.FunctionDef, fn: Callable,
     Returns:
       The free names the function reads and their values.
     """
-    locals_ = local_names(fdef)
+    assigned, locals_ = _assigned_and_local_names(fdef)
     free: dict[str, Any] = {}
-    assigned = {n.id for n in anno.walk(fdef) if isinstance(n, gast.Name)
-                and isinstance(n.ctx, gast.Store)}
     typed = {p: t for p, t in (param_types or {}).items() if path_root(p) not in assigned}
     values = {p: t.value for p, t in typed.items() if isinstance(t, CalledValue)}
     typed = {p: t for p, t in typed.items() if isinstance(t, type)}

@@ -49,10 +49,14 @@ def parameter_receivers(fdef: gast.FunctionDef) -> list[str]:
     """
     params = [arg.id for arg in fdef.args.args]
     array_names = _array_names()
-    assigned = {n.id for n in anno.walk(fdef) if isinstance(n, gast.Name)
-                and isinstance(n.ctx, gast.Store)}
-    found = []
+    assigned, candidates = set(), []  # what may use a parameter as an object
     for node in anno.walk(fdef):
+        if isinstance(node, (gast.Call, gast.For, gast.Attribute)):
+            candidates.append(node)
+        elif isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            assigned.add(node.id)
+    found = []
+    for node in candidates:
         path = None
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Subscript):
             path = dotted_path(node.func)  # params['act'](x), acts[0](x)

@@ -149,11 +149,15 @@ def walk(node: Any):
     add = pending.append
     syntax_node = _ast.AST
     children_of = _CHILDREN_OF
+    name, constant = gast.Name, gast.Constant
     for node in pending:
-        children = children_of.get(node.__class__)
-        if children is None:
-            children = _children_function(node.__class__)
-        children(node, add, syntax_node)
+        kind = node.__class__
+        # Half the nodes are names and numbers, with nothing under them: no call.
+        if kind is not constant and (kind is not name or node.annotation is not None):
+            children = children_of.get(kind)
+            if children is None:
+                children = _children_function(kind)
+            children(node, add, syntax_node)
         yield node
 
 

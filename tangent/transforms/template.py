@@ -62,6 +62,14 @@ class Template:
         self.locals = {node.id for node in anno.walk(definition)
                        if isinstance(node, gast.Name)
                        and isinstance(node.ctx, gast.Store)} - set(self.params)
+        # What each global name of the body means, looked up once, not per expansion.
+        self.global_values = {
+            node.id: self.globals[node.id] if node.id in self.globals
+            else getattr(builtins, node.id)
+            for node in anno.walk(definition) if isinstance(node, gast.Name)
+            and node.id not in self.locals and node.id not in self.params
+            and node.id != DERIVATIVE_MARKER
+            and (node.id in self.globals or hasattr(builtins, node.id))}
 
     def bind(self, args: list[gast.expr], keywords: dict[str, gast.expr],
              namespace: Namespace, func_name: str) -> dict[str, gast.expr]:
@@ -324,14 +332,10 @@ class _Expander(transformers.NodeTransformer):
         return node
 
     def _is_global(self, name: str) -> bool:
-        return (name not in self.bindings and name not in self.renames
-                and name != DERIVATIVE_MARKER
-                and (name in self.template.globals or hasattr(builtins, name)))
+        return name in self.template.global_values and name not in self.bindings
 
     def _global_value(self, name: str) -> Any:
-        if name in self.template.globals:
-            return self.template.globals[name]
-        return getattr(builtins, name)
+        return self.template.global_values[name]
 
 
 # Parameters that say how to compute, not what (a shape, an axis, a flag, an order):

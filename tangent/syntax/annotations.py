@@ -38,6 +38,11 @@ class Key(enum.Enum):
                           'with a literal y: True')
 
 
+# Every annotation read hashes its key: an enum member's own hash is Python code, and
+# members are singletons compared by identity, so the identity hash (in C) serves.
+Key.__hash__ = object.__hash__
+
+
 class _Store(dict):
     """The annotations of one node. Copying a tree shares the annotated values
     (live modules and functions cannot, and need not, be copied)."""

@@ -26,6 +26,8 @@ from __future__ import annotations
 import ast
 import itertools
 
+from tangent.syntax import annotations as anno
+
 # How deep an expression may nest before it is cut, and how deep each piece is:
 # far below what the recursive passes can follow, and far above what people write.
 MAX_DEPTH = 64
@@ -138,14 +140,29 @@ def _statement_lists(tree: ast.AST):
 
 
 def _deepest(node: ast.AST) -> int:
-    """How many levels of nodes ``node`` spans, without recursion."""
+    """How many levels of nodes ``node`` spans (contexts and operators, ``Load`` and
+    ``Add``, count as a level), without recursion."""
     deepest = 0
     pending = [(node, 1)]
     while pending:
         current, depth = pending.pop()
-        deepest = max(deepest, depth)
-        pending.extend((child, depth + 1) for child in ast.iter_child_nodes(current))
+        kind = current.__class__
+        holds_operator = _HOLDS_OPERATOR.get(kind)
+        if holds_operator is None:
+            holds_operator = _HOLDS_OPERATOR[kind] = bool(
+                {'ctx', 'op', 'ops'} & set(kind._fields))
+        # The context or operator under it is a level deeper.
+        reached = depth + 1 if holds_operator and (kind is not ast.Compare or current.ops) \
+            else depth
+        if reached > deepest:
+            deepest = reached
+        children = anno.children(current)
+        if children:
+            pending.extend((child, depth + 1) for child in children)
     return deepest
+
+
+_HOLDS_OPERATOR: dict[type, bool] = {}  # by class: has a ctx, op or ops field
 
 
 def _is_inert(node: ast.expr) -> bool:

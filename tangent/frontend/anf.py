@@ -823,6 +823,23 @@ def _is_test(node: gast.expr) -> bool:
     return False
 
 
+def _rename(node: gast.AST, renamer: _Renamer) -> None:
+    """``renamer.visit(node)``, by one walk where no function or lambda has parameters
+    of its own to leave alone (a statement of normal form is a few nodes)."""
+    names = []
+    for child in anno.walk(node):
+        kind = child.__class__
+        if kind is gast.Name:
+            names.append(child)
+        elif kind is gast.Lambda or kind is gast.FunctionDef:
+            renamer.visit(node)
+            return
+    renames = renamer.renames
+    for name_ in names:
+        if name_.id in renames:
+            name_.id = renames[name_.id]
+
+
 class _Renamer(transformers.NodeTransformer):
     """Renames names in a tree; a nested function's or lambda's own parameters keep
     their names inside it (a call may pass them by keyword)."""
@@ -957,7 +974,8 @@ def _version_reassignments(fdef: gast.FunctionDef, namer: Namer) -> None:
     for stmt in fdef.body:
         renamer = _Renamer(current)
         if isinstance(stmt, gast.Assign):
-            renamer.visit(stmt.value)
+            if current:
+                _rename(stmt.value, renamer)
             target = stmt.targets[0]
             if isinstance(target, gast.Name):
                 variable = target.id

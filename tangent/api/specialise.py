@@ -17,7 +17,7 @@ import numpy as np
 
 from tangent.api.cache import Generated, MISSING, watched
 from tangent.frontend import annotate
-from tangent.rules import policy
+from tangent.rules import policy, shapes as shape_rules
 from tangent.syntax import annotations as anno
 
 SPREAD = '*'  # a specialisation key: how many values the function's *args holds
@@ -277,10 +277,16 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
     by_types: dict[tuple, Callable] = {}
     by_kinds: dict[tuple, Callable] = {}
     ndarray = np.ndarray
+    def kind_of_argument(arg: Any) -> Any:
+        kind = type(arg)
+        if kind is ndarray:
+            return arg.dtype, arg.shape
+        if kind in shape_rules.ARRAY_TYPES:  # another library's arrays (torch.Tensor)
+            return shapes.signature_key(arg)
+        return kind
 
     def by_kinds_version(args: tuple) -> Callable:
-        kinds = tuple([(arg.dtype, arg.shape) if type(arg) is ndarray else type(arg)
-                       for arg in args])
+        kinds = tuple([kind_of_argument(arg) for arg in args])
         version = by_kinds.get(kinds)
         if version is None:
             version = version_for(args, {})
@@ -297,7 +303,8 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
         version = by_types.get(types_)
         if version is not None:
             return version(*args)
-        if ndarray in types_ or dict in types_ or np.void in types_:
+        if ndarray in types_ or dict in types_ or np.void in types_ or \
+                any(kind in shape_rules.ARRAY_TYPES for kind in types_):
             return by_kinds_version(args)(*args)
         version = version_for(args, kwargs)
         if len(by_types) < _MAX_KINDS:

@@ -1,9 +1,11 @@
-"""How the specialiser (``tangent.transforms.shapes``) knows PyTorch's tensors: a
-CPU tensor of a dtype NumPy also has counts by its shape and dtype, so that a
-derivative called with tensors runs a version written for them, its broadcasting
-helpers resolved to nothing or to ``g.sum(dim=...)``; and how the results of
-PyTorch's reductions, products and constructors are shaped (its element-wise
-functions are declared in ``declared``).
+"""PyTorch's tensors as the specialiser knows them: shape and dtype.
+
+A CPU tensor of a dtype NumPy also has counts by its shape and dtype
+(``tangent.transforms.shapes``), so that a derivative called with tensors runs
+a version written for them, its broadcasting helpers resolved to nothing or to
+``g.sum(dim=...)``. Also how the results of PyTorch's reductions, products and
+constructors are shaped (its element-wise functions are declared in
+``declared``).
 """
 
 import operator

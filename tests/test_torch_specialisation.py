@@ -130,3 +130,21 @@ def test_add_at_with_a_basic_index_leaves_an_expanded_target_as_it_was():
     repeated = tangent.add_at(torch.zeros(3, dtype=torch.float64), torch.tensor([0, 0, 2]),
                               torch.ones(3, dtype=torch.float64))
     torch.testing.assert_close(repeated, torch.tensor([2.0, 0.0, 1.0], dtype=torch.float64))
+
+
+@pytest.mark.parametrize('name', ['softmax_5', 'rnn_loss_small'])
+def test_torch_compile_traces_the_derivative_without_a_graph_break(name):
+    workload = next(w for w in WORKLOADS if w.name == name)
+    function = rebind(workload.function, torch)
+    derivative = tangent.grad(function, wrt=workload.wrt)
+    make = workload.make_test_inputs or workload.make_inputs
+    inputs = make(np.random.default_rng(5))
+    tensors = _tensors(inputs)
+    derivative(*tensors)  # writes the version: what later calls run
+    torch._dynamo.reset()
+    explained = torch._dynamo.explain(derivative)(*tensors)
+    assert explained.graph_break_count == 0, explained.break_reasons
+    assert explained.graph_count == 1
+    compiled = torch.compile(derivative)
+    _assert_agree(compiled(*tensors), _autograd(function, inputs, workload.wrt), name)
+    torch._dynamo.reset()

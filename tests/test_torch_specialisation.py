@@ -148,3 +148,15 @@ def test_torch_compile_traces_the_derivative_without_a_graph_break(name):
     compiled = torch.compile(derivative)
     _assert_agree(compiled(*tensors), _autograd(function, inputs, workload.wrt), name)
     torch._dynamo.reset()
+
+
+def summed_sine(x):
+    return torch.sum(torch.sin(x))
+
+
+def test_a_numpy_seed_for_a_tensor_result_still_raises():
+    derivative = tangent.grad(summed_sine)
+    x = torch.randn(3, dtype=torch.float64)
+    derivative(x)
+    with pytest.raises(tangent.errors.MixedLibrariesError):
+        derivative(x, np.array(1.0))

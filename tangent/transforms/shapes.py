@@ -1106,6 +1106,10 @@ class Specialiser:
         if not values or len(values) < 2:
             return node, UNKNOWN
         result, seed = values[:2]
+        if (_foreign(result) or _foreign(seed)) and any(
+                isinstance(v, Known) and v.kind in (ARRAY, SCALAR) and v.library is None
+                for v in (result, seed)):
+            return node, UNKNOWN  # NumPy's values meet another library's: that raises
         if _is_value(result) and _is_value(seed) and \
                 np.dtype(result.dtype).kind != 'c' and result.shape == seed.shape:
             return None, UNKNOWN  # the check passes for every call of this signature

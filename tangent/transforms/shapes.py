@@ -903,14 +903,16 @@ class Specialiser:
         return self._backend_version(node, func, facts)
 
     def _backend_version(self, node: gast.Call, func: Any, facts: list) -> gast.Call:
-        """A runtime helper call that every visit hands to one backend's version (its
-        deciding arguments: arrays of that library and values no backend owns) calls
-        that version directly, without choosing at run time."""
+        """A runtime helper call that every visit hands to one backend's version calls
+        that version directly, without choosing at run time. The runtime hands a call
+        to the backend of the first deciding argument a backend owns: here, the first
+        that is not a value no backend owns (a number, a NumPy array, a dict) must be
+        known to be an array of that library."""
         if not _dispatching(func) or node.keywords:
             return node
         code = func.runtime_version.__code__
         parameters = code.co_varnames[:code.co_argcount]
-        libraries = set()
+        library = None
         for name in func.deciding:
             if name not in parameters:
                 return node
@@ -919,12 +921,13 @@ class Specialiser:
                 continue  # its default: a constant no backend owns
             value = facts[index]
             if not isinstance(value, Known):
-                return node
+                return node  # it may be any library's value
             if value.library is not None:
-                libraries.add(value.library)
-        if len(libraries) != 1:
+                library = value.library
+                break
+        if library is None:
             return node
-        helper = dispatch.backend_helper(libraries.pop(), func.__name__)
+        helper = dispatch.backend_helper(library, func.__name__)
         module = sys.modules.get(getattr(helper, '__module__', None) or '')
         if module is None or getattr(module, func.__name__, None) is not helper:
             return node

@@ -277,13 +277,14 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
     by_types: dict[tuple, Callable] = {}
     by_kinds: dict[tuple, Callable] = {}
     ndarray = np.ndarray
+    array_keys = shape_rules.ARRAY_KEYS  # other libraries' arrays (torch.Tensor): live
+
     def kind_of_argument(arg: Any) -> Any:
         kind = type(arg)
         if kind is ndarray:
             return arg.dtype, arg.shape
-        if kind in shape_rules.ARRAY_TYPES:  # another library's arrays (torch.Tensor)
-            return shapes.signature_key(arg)
-        return kind
+        key = array_keys.get(kind)
+        return kind if key is None else (kind, key(arg))
 
     def by_kinds_version(args: tuple) -> Callable:
         kinds = tuple([kind_of_argument(arg) for arg in args])
@@ -297,14 +298,14 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
     def derivative(*args, **kwargs):
         if kwargs:
             return version_for(args, kwargs)(*args, **kwargs)
-        if args and type(args[0]) is ndarray:  # no lookup by types would find it
-            return by_kinds_version(args)(*args)
+        if args and (type(args[0]) is ndarray or type(args[0]) in array_keys):
+            return by_kinds_version(args)(*args)  # no lookup by types would find it
         types_ = tuple(map(type, args))
         version = by_types.get(types_)
         if version is not None:
             return version(*args)
         if ndarray in types_ or dict in types_ or np.void in types_ or \
-                any(kind in shape_rules.ARRAY_TYPES for kind in types_):
+                any(kind in array_keys for kind in types_):
             return by_kinds_version(args)(*args)
         version = version_for(args, kwargs)
         if len(by_types) < _MAX_KINDS:

@@ -85,15 +85,15 @@ class ArrayType:
 
 
 _array_types: dict[type, ArrayType] = {}
-ARRAY_TYPES: tuple[type, ...] = ()  # the declared types, read by each call of a derivative
+# Each declared type's ``key``: what a derivative's call looks its version up by.
+ARRAY_KEYS: dict[type, Callable[[Any], Any]] = {}
 
 
 def declare_array_type(kind: type, array_type: ArrayType) -> None:
     """Let the specialiser know the values of exactly the type ``kind`` (not its
     subclasses: an ``nn.Parameter`` stays generic) as arrays of a shape and dtype."""
-    global ARRAY_TYPES
     _array_types[kind] = array_type
-    ARRAY_TYPES = tuple(_array_types)
+    ARRAY_KEYS[kind] = array_type.key
 
 
 def array_type(kind: type) -> ArrayType | None:

@@ -47,6 +47,9 @@ def _tensor(value: Any, like: Any) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
         dtype = _float_dtype(like)
         return value if value.dtype == dtype else value.to(dtype)
+    if type(value) is float or type(value) is int:  # a seed: the cheapest 0-d tensor
+        return torch.scalar_tensor(value, dtype=_float_dtype(like),
+                                   device=getattr(like, 'device', None))
     _check_unmixed('a derivative of a torch tensor', value)
     return torch.as_tensor(value, dtype=_float_dtype(like),
                            device=getattr(like, 'device', None))

@@ -34,7 +34,7 @@ def _describe(tensor: torch.Tensor) -> tuple | None:
 
 
 def _key(tensor: torch.Tensor) -> tuple:
-    return tensor.dtype, tuple(tensor.shape), tensor.device.type, tensor.layout
+    return tensor.dtype, tensor.shape, tensor.device, tensor.layout
 
 
 declare_array_type(torch.Tensor, ArrayType(library='torch', describe=_describe,

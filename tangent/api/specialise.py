@@ -254,7 +254,7 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
                      else shapes.describe(defaults.get(name)) for name in parameters}
             known = {name: value for name, value in known.items() if value is not None}
             try:
-                version = for_signature(known) if known else generic
+                version = shape_rules.untraced(for_signature)(known) if known else generic
             except Exception as error:  # noqa: BLE001 - the generic code is always right
                 warnings.warn(f'tangent could not specialise the derivative of '
                               f'{generic.__name__} for {known}: {error!r}; the generic '

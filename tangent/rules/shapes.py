@@ -82,6 +82,9 @@ class ArrayType:
     # decides ``describe`` (a device), in the library's own terms (cheap to compute at
     # each call, and what torch.compile can trace).
     key: Callable[[Any], Any]
+    # ``fn`` made plain Python for the library's compiler (torch.compile), which would
+    # otherwise trace the writing of a version when a compiled call first needs it.
+    untraced: Callable[[Callable], Callable] = staticmethod(lambda fn: fn)
 
 
 _array_types: dict[type, ArrayType] = {}
@@ -102,3 +105,10 @@ def array_type(kind: type) -> ArrayType | None:
 
 def array_type_named(library: str) -> ArrayType | None:
     return next((t for t in _array_types.values() if t.library == library), None)
+
+
+def untraced(fn: Callable) -> Callable:
+    """``fn`` run as plain Python by every declared library's compiler."""
+    for array_type in _array_types.values():
+        fn = array_type.untraced(fn)
+    return fn

@@ -39,7 +39,8 @@ def _key(tensor: torch.Tensor) -> tuple:
 
 declare_array_type(torch.Tensor, ArrayType(library='torch', describe=_describe,
                                            stand_in=torch.from_numpy, axis_keyword='dim',
-                                           keepdims_keyword='keepdim', key=_key))
+                                           keepdims_keyword='keepdim', key=_key,
+                                           untraced=torch.compiler.disable))
 
 declare_shapes(CONTRACTING, torch.matmul, torch.mm, torch.mv, torch.dot, operator.matmul)
 

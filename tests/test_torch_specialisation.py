@@ -92,17 +92,17 @@ def test_broadcasting_gradients_are_summed_in_place_of_unbroadcast():
     assert '.sum(dim=(0, 2), keepdim=True).reshape((4, 1))' in source
 
 
-def mixed_precision(x, w):
+def sine_of_product(x, w):
     return torch.sum(torch.sin(x @ w))
 
 
 def test_float32_tensors_keep_their_dtype():
-    derivative = tangent.grad(mixed_precision, wrt=(0, 1))
+    derivative = tangent.grad(sine_of_product, wrt=(0, 1))
     for dtype in (torch.float32, torch.float64, torch.float32):
         x = torch.randn(3, 4, dtype=dtype)
         w = torch.randn(4, 2, dtype=dtype)
         leaves_ = [x.clone().requires_grad_(), w.clone().requires_grad_()]
-        expected = torch.autograd.grad(mixed_precision(*leaves_), leaves_)
+        expected = torch.autograd.grad(sine_of_product(*leaves_), leaves_)
         for part, reference in zip(derivative(x, w), expected):
             assert part.dtype == dtype
             torch.testing.assert_close(part, reference)
@@ -110,11 +110,11 @@ def test_float32_tensors_keep_their_dtype():
 
 
 def test_parameters_and_tensors_that_require_a_gradient_still_agree():
-    derivative = tangent.grad(mixed_precision, wrt=(0, 1))
+    derivative = tangent.grad(sine_of_product, wrt=(0, 1))
     x = torch.randn(3, 4, dtype=torch.float64)
     w = torch.nn.Parameter(torch.randn(4, 2, dtype=torch.float64))
     leaves_ = [x.clone().requires_grad_(), w.detach().clone().requires_grad_()]
-    expected = torch.autograd.grad(mixed_precision(*leaves_), leaves_)
+    expected = torch.autograd.grad(sine_of_product(*leaves_), leaves_)
     for _ in range(2):
         for part, reference in zip(derivative(x.requires_grad_(), w), expected):
             assert not part.requires_grad

@@ -83,8 +83,9 @@ class ArrayType:
     # each call, and what torch.compile can trace).
     key: Callable[[Any], Any]
     # ``fn`` made plain Python for the library's compiler (torch.compile), which would
-    # otherwise trace the writing of a version when a compiled call first needs it.
-    untraced: Callable[[Callable], Callable] = staticmethod(lambda fn: fn)
+    # otherwise trace the writing of a version when a compiled call first needs it;
+    # None for a library without one.
+    untraced: Callable[[Callable], Callable] | None = None
 
 
 _array_types: dict[type, ArrayType] = {}
@@ -109,6 +110,7 @@ def array_type_named(library: str) -> ArrayType | None:
 
 def untraced(fn: Callable) -> Callable:
     """``fn`` run as plain Python by every declared library's compiler."""
-    for array_type in _array_types.values():
-        fn = array_type.untraced(fn)
+    for declared in _array_types.values():
+        if declared.untraced is not None:
+            fn = declared.untraced(fn)
     return fn

@@ -300,11 +300,20 @@ def _in_call_contexts(derivative: Callable, namespace: dict) -> Callable:
     if not contexts:
         return derivative
 
-    def in_contexts(*args, **kwargs):
-        with contextlib.ExitStack() as stack:
-            for context in contexts:
-                stack.enter_context(context(*args, **kwargs))
-            return derivative(*args, **kwargs)
+    if len(contexts) == 1:
+        (context,) = contexts
+
+        # A plain with statement: torch.compile traces it (an ExitStack it cannot, and
+        # would fall back to running the derivative op by op).
+        def in_contexts(*args, **kwargs):
+            with context(*args, **kwargs):
+                return derivative(*args, **kwargs)
+    else:
+        def in_contexts(*args, **kwargs):
+            with contextlib.ExitStack() as stack:
+                for context in contexts:
+                    stack.enter_context(context(*args, **kwargs))
+                return derivative(*args, **kwargs)
 
     # The generated function's name, source and attributes stay visible through the
     # wrapper, and differentiating it again reads the generated function.

@@ -21,7 +21,7 @@ from tangent import backends
 from tangent.api.cache import Generated, MISSING, watched
 from tangent.frontend import annotate
 from tangent.frontend.object_parameters import parameter_layout, PARAMETERS
-from tangent.rules import policy
+from tangent.rules import policy, shapes as shape_rules
 from tangent.syntax import annotations as anno
 
 SPREAD = '*'  # a specialisation key: how many values the function's *args holds
@@ -163,7 +163,6 @@ class Version:
     def __init__(self, function: Callable, renames: dict[str, str], given: int,
                  n_params: int, source: Callable | None = None, contexts: tuple = ()):
         self.function = function
-        self.contexts = contexts
         self.renames = renames
         self.given = given
         self.n_params = n_params
@@ -172,7 +171,8 @@ class Version:
 
     def of(self, function: Callable) -> Version:
         """The same call reaching ``function``, a derivative of this version."""
-        return Version(function, self.renames, self.given, self.n_params, self.function)
+        return Version(function, self.renames, self.given, self.n_params, self.function,
+                       self.contexts)
 
     def call(self, args: tuple, kwargs: dict) -> Any:
         kwargs = renamed_keywords(kwargs, self.renames)
@@ -186,6 +186,9 @@ class Version:
             args = args[:self.given] + extras[named:]
         if not self.contexts:
             return self.function(*args, **kwargs)
+        if len(self.contexts) == 1:  # a with statement, which torch.compile traces
+            with self.contexts[0](*args, **kwargs):
+                return self.function(*args, **kwargs)
         with contextlib.ExitStack() as stack:
             for context in self.contexts:
                 stack.enter_context(context(*args, **kwargs))
@@ -291,7 +294,7 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
                      else shapes.describe(defaults.get(name)) for name in parameters}
             known = {name: value for name, value in known.items() if value is not None}
             try:
-                version = for_signature(known) if known else generic
+                version = shape_rules.untraced(for_signature)(known) if known else generic
             except Exception as error:  # noqa: BLE001 - the generic code is always right
                 warnings.warn(f'tangent could not specialise the derivative of '
                               f'{generic.__name__} for {known}: {error!r}; the generic '
@@ -314,10 +317,17 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
     by_types: dict[tuple, Callable] = {}
     by_kinds: dict[tuple, Callable] = {}
     ndarray = np.ndarray
+    array_keys = shape_rules.ARRAY_KEYS  # other libraries' arrays (torch.Tensor): live
+
+    def kind_of_argument(arg: Any) -> Any:
+        kind = type(arg)
+        if kind is ndarray:
+            return arg.dtype, arg.shape
+        key = array_keys.get(kind)
+        return kind if key is None else (kind, key(arg))
 
     def by_kinds_version(args: tuple) -> Callable:
-        kinds = tuple([(arg.dtype, arg.shape) if type(arg) is ndarray else type(arg)
-                       for arg in args])
+        kinds = tuple([kind_of_argument(arg) for arg in args])
         version = by_kinds.get(kinds)
         if version is None:
             version = version_for(args, {})
@@ -328,13 +338,14 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
     def derivative(*args, **kwargs):
         if kwargs:
             return version_for(args, kwargs)(*args, **kwargs)
-        if args and type(args[0]) is ndarray:  # no lookup by types would find it
-            return by_kinds_version(args)(*args)
+        if args and (type(args[0]) is ndarray or type(args[0]) in array_keys):
+            return by_kinds_version(args)(*args)  # no lookup by types would find it
         types_ = tuple(map(type, args))
         version = by_types.get(types_)
         if version is not None:
             return version(*args)
-        if ndarray in types_ or dict in types_ or np.void in types_:
+        if ndarray in types_ or dict in types_ or np.void in types_ or \
+                any(kind in array_keys for kind in types_):
             return by_kinds_version(args)(*args)
         version = version_for(args, kwargs)
         if len(by_types) < _MAX_KINDS:

@@ -20,12 +20,22 @@ A backend declares its functions next to its rules, by one of three kinds:
 
 A function declared nowhere has a result of unknown shape, which leaves the
 derivative code after it as generic as it was.
+
+A backend whose arrays are not NumPy's (PyTorch's tensors) declares their type
+with ``declare_array_type``: how to read a value's shape and dtype, how to make
+a stand-in of given numbers, and how generated code sums one over axes. Its
+versions of the runtime helpers must then keep the contract the specialiser
+relies on for such arrays: ``unbroadcast(g, x)`` is ``g`` itself when ``g`` has
+``x``'s shape and floating dtype, the gradient helpers' results have the shape
+and floating dtype of the value they are the gradient of, and ``check_seed``
+passes a Python float seed for a 0-d result.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import types
-from typing import Any
+from typing import Any, Callable
 
 from tangent.rules import declare
 from tangent.rules.registry import key_of
@@ -55,3 +65,52 @@ def shape_kind(func: Any) -> str | None:
             declare.declared_kind(func) == 'elementwise':
         return ELEMENTWISE
     return kind
+
+
+@dataclasses.dataclass(frozen=True)
+class ArrayType:
+    """How the specialiser handles the arrays of a library other than NumPy."""
+
+    library: str  # how a signature names it: 'torch' in ``torch.float64[3, 4]``
+    # A value's shape and NumPy dtype, or None when it is not modelled (a dtype NumPy
+    # lacks, an array on a device the stand-ins cannot imitate).
+    describe: Callable[[Any], tuple | None]
+    stand_in: Callable[[Any], Any]  # a NumPy array's numbers as a value of this type
+    axis_keyword: str  # of the array's ``sum`` method: ``g.sum(dim=0)``
+    keepdims_keyword: str
+    # What of a value a version depends on, hashable: its dtype, shape and whatever
+    # decides ``describe`` (a device), in the library's own terms (cheap to compute at
+    # each call, and what torch.compile can trace).
+    key: Callable[[Any], Any]
+    # ``fn`` made plain Python for the library's compiler (torch.compile), which would
+    # otherwise trace the writing of a version when a compiled call first needs it;
+    # None for a library without one.
+    untraced: Callable[[Callable], Callable] | None = None
+
+
+_array_types: dict[type, ArrayType] = {}
+# Each declared type's ``key``: what a derivative's call looks its version up by.
+ARRAY_KEYS: dict[type, Callable[[Any], Any]] = {}
+
+
+def declare_array_type(kind: type, array_type: ArrayType) -> None:
+    """Let the specialiser know the values of exactly the type ``kind`` (not its
+    subclasses: an ``nn.Parameter`` stays generic) as arrays of a shape and dtype."""
+    _array_types[kind] = array_type
+    ARRAY_KEYS[kind] = array_type.key
+
+
+def array_type(kind: type) -> ArrayType | None:
+    return _array_types.get(kind)
+
+
+def array_type_named(library: str) -> ArrayType | None:
+    return next((t for t in _array_types.values() if t.library == library), None)
+
+
+def untraced(fn: Callable) -> Callable:
+    """``fn`` run as plain Python by every declared library's compiler."""
+    for declared in _array_types.values():
+        if declared.untraced is not None:
+            fn = declared.untraced(fn)
+    return fn

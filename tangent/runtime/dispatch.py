@@ -20,18 +20,46 @@ from typing import Any, Callable
 _TENSOR_BACKENDS: dict[str, dict[str, Callable]] = {}
 
 
+# The helper table of each value type met so far (None: the runtime's own), so that
+# a call in a loop's backward pass costs a dict lookup per deciding value, not a
+# string comparison with every backend's prefix.
+_BACKEND_OF_TYPE: dict[type, dict[str, Callable] | None] = {}
+_MAX_TYPES = 256
+_UNSEEN = object()
+
+
 def register_tensor_backend(module_prefix: str, helpers: dict[str, Callable]) -> None:
     """Route runtime helper calls on values of ``module_prefix``'s types to ``helpers``."""
     _TENSOR_BACKENDS[module_prefix] = helpers
+    _BACKEND_OF_TYPE.clear()
+
+
+def _backend_of(kind: type) -> dict[str, Callable] | None:
+    module = kind.__module__
+    for prefix, helpers in _TENSOR_BACKENDS.items():
+        if module.startswith(prefix):
+            return helpers
+    return None
+
+
+def backend_helper(module_prefix: str, name: str) -> Callable | None:
+    """The version of the helper ``name`` that a call with a value of the library
+    ``module_prefix`` among its deciding arguments runs, None when it runs the
+    runtime's own."""
+    return _TENSOR_BACKENDS.get(module_prefix, {}).get(name)
 
 
 def _tensor_helper(name: str, *values: Any) -> Callable | None:
     """The backend's helper ``name`` if one of ``values`` is such a tensor, else None."""
     for value in values:
-        module = type(value).__module__
-        for prefix, helpers in _TENSOR_BACKENDS.items():
-            if module.startswith(prefix):
-                return helpers.get(name)
+        kind = type(value)
+        helpers = _BACKEND_OF_TYPE.get(kind, _UNSEEN)
+        if helpers is _UNSEEN:
+            if len(_BACKEND_OF_TYPE) >= _MAX_TYPES:  # classes made at run time, one by one
+                _BACKEND_OF_TYPE.clear()
+            helpers = _BACKEND_OF_TYPE[kind] = _backend_of(kind)
+        if helpers is not None:
+            return helpers.get(name)
     return None
 
 
@@ -105,5 +133,6 @@ def backend_overridable(*deciding: str) -> Callable[[Callable], Callable]:
         wrapper.__qualname__ = runtime_version.__qualname__
         wrapper.__annotations__ = runtime_version.__annotations__
         wrapper.runtime_version = runtime_version
+        wrapper.deciding = deciding  # the parameters whose values choose the version
         return wrapper
     return decorate

@@ -24,6 +24,7 @@ import dataclasses
 import itertools
 import math
 import operator
+import sys
 import warnings
 from typing import Any, Callable
 
@@ -31,6 +32,7 @@ import gast
 import numpy as np
 
 from tangent import runtime
+from tangent.runtime import dispatch
 from tangent.rules import shapes as shape_rules
 from tangent.syntax import annotations as anno, comments
 
@@ -66,6 +68,9 @@ class Known:
     # An int's value, when every call of the signature gives it the same: a literal,
     # an array's size, or arithmetic on those (``2 * hidden``).
     value: Any = None
+    # An ARRAY of a library other than NumPy (``shape_rules.declare_array_type``): the
+    # library's name. Its helper calls resolve only where that takes no NumPy code.
+    library: str | None = None
 
     def __str__(self) -> str:
         if self.kind == NUMBER:
@@ -78,7 +83,8 @@ class Known:
             return '{' + ', '.join(f'{key!r}: {item}' for key, item in self.dtype) + '}'
         if self.kind in (TUPLE, SHAPE):
             return repr(self.dtype)
-        return f'{self.dtype.name}{list(self.shape)}'
+        prefix = f'{self.library}.' if self.library else ''
+        return f'{prefix}{self.dtype.name}{list(self.shape)}'
 
 
 class _Mark:
@@ -128,7 +134,27 @@ def describe(value: Any) -> Known | None:
         return Known(ARRAY, value.shape, value.dtype) if value.dtype.kind in 'biufc' else None
     if isinstance(value, np.generic) and value.dtype.kind in 'biufc':
         return Known(SCALAR, (), value.dtype)
+    array_type = shape_rules.array_type(kind)
+    if array_type is not None:
+        described = array_type.describe(value)
+        if described is not None and described[1].kind in 'biufc':
+            return Known(ARRAY, tuple(described[0]), described[1], library=array_type.library)
     return None
+
+
+def _foreign(value: Any) -> bool:
+    """Whether ``value`` is, or holds, an array of a library other than NumPy."""
+    if not isinstance(value, Known):
+        return False
+    if value.kind == DICT:
+        return any(_foreign(item) for _, item in value.dtype)
+    return value.library is not None
+
+
+def _like_array(base: Known, shape: tuple, dtype: Any) -> Known:
+    """An array of ``base``'s library (a 0-d one too: a tensor indexed to one element
+    stays a tensor)."""
+    return Known(ARRAY, tuple(shape), np.dtype(dtype), library=base.library)
 
 
 def describe_argument(value: Any) -> Known | None:
@@ -159,8 +185,12 @@ def _stand_in(value: Known, full: bool, identity: bool = False) -> Any:
         return value.dtype.type(1)
     shape = value.shape if full else (1,) * len(value.shape)
     if identity and len(shape) >= 2 and shape[-1] == shape[-2]:
-        return np.broadcast_to(np.eye(shape[-1], dtype=value.dtype), shape).copy()
-    return np.ones(shape, value.dtype)
+        numbers = np.broadcast_to(np.eye(shape[-1], dtype=value.dtype), shape).copy()
+    else:
+        numbers = np.ones(shape, value.dtype)
+    if value.library is not None:
+        return shape_rules.array_type_named(value.library).stand_in(numbers)
+    return numbers
 
 
 def _known_result(result: Any, shape: tuple | None = None) -> Any:
@@ -172,7 +202,7 @@ def _known_result(result: Any, shape: tuple | None = None) -> Any:
     if known is None:
         return UNKNOWN
     if shape is not None and known.kind == ARRAY:
-        return Known(ARRAY, tuple(shape), known.dtype)
+        return dataclasses.replace(known, shape=tuple(shape))
     return known
 
 
@@ -249,8 +279,9 @@ def _contracting(func: Any, values: list) -> Any:
         right_shape[axis] = 1
         if math.prod(left_shape) + math.prod(right_shape) > _EVALUATED_SIZE_LIMIT * 16:
             return UNKNOWN
-        return _known_result(_quietly(lambda: func(np.ones(left_shape, left.dtype),
-                                                   np.ones(right_shape, right.dtype))))
+        return _known_result(_quietly(lambda: func(
+            _stand_in(dataclasses.replace(left, shape=left_shape), full=True),
+            _stand_in(dataclasses.replace(right, shape=tuple(right_shape)), full=True))))
     return _evaluated(func, values, [], {})
 
 
@@ -490,6 +521,8 @@ class Specialiser:
                 return Known(NUMBER, (), int)
         value = self.expression(node, env)
         if isinstance(value, Known) and value.kind == ARRAY and value.shape:
+            if value.library is not None:
+                return _like_array(value, value.shape[1:], value.dtype)
             return _known_result(np.ones((1,) + value.shape[1:], value.dtype)[0])
         return UNKNOWN
 
@@ -526,7 +559,7 @@ class Specialiser:
             value = self.expression(node.value, env)
             if node.attr == 'T' and isinstance(value, Known) and \
                     value.kind in (SCALAR, FLOAT, ARRAY):
-                return Known(value.kind, value.shape[::-1], value.dtype)
+                return dataclasses.replace(value, shape=value.shape[::-1])
             if node.attr == 'shape' and isinstance(value, Known) and value.kind == ARRAY:
                 return Known(SHAPE, (len(value.shape),), value.shape)
             return UNKNOWN
@@ -574,8 +607,14 @@ class Specialiser:
         if any(type(i) not in (int, slice, type(None), type(Ellipsis)) for i in index):
             return UNKNOWN  # an array or a boolean index: the values decide
         view = np.broadcast_to(np.zeros((), base.dtype), base.shape)
-        return _known_result(_quietly(
+        result = _known_result(_quietly(
             lambda: view[tuple(index) if isinstance(node.slice, gast.Tuple) else index[0]]))
+        if base.library is not None and isinstance(result, Known) and \
+                result.kind in (ARRAY, SCALAR):
+            # Basic indexing selects alike in every array library; what it selects is
+            # an array of the base's library, down to one element.
+            return _like_array(base, result.shape, result.dtype)
+        return result
 
     def bound(self, node: gast.expr, env: dict) -> Any:
         """A slice bound's int value, UNKNOWN when calls of the signature may differ."""
@@ -626,10 +665,11 @@ class Specialiser:
             index, previous = self.concrete(node.args[1], env), self.indices.get(id(node))
             self.indices[id(node)] = index if previous is None or _same_index(previous, index) \
                 else UNKNOWN
-        if handler is not None:
+        if handler is not None or _dispatching(func):
             facts = self.facts.get(id(node))
             joined = values if facts is None else [join(a, b) for a, b in zip(facts, values)]
             self.facts[id(node)] = joined
+        if handler is not None:
             return _handled(handler, node, values)[1]
         kind = shape_rules.shape_kind(func) if func is not None and _hashable(func) else None
         if kind == shape_rules.ELEMENTWISE and not node.keywords:
@@ -739,7 +779,7 @@ class Specialiser:
             return None
         target, _, value = facts
         if not (_is_value(target) and target.kind == ARRAY and target.dtype.kind == 'f'
-                and _is_value(value)):
+                and target.library is None and _is_value(value) and not _foreign(value)):
             return None
         region = _quietly(lambda: np.broadcast_to(np.zeros((), target.dtype),
                                                   target.shape)[index])
@@ -856,10 +896,49 @@ class Specialiser:
             return node
         func = self.resolve(node.func)
         handler = self.helpers.get(func) if _hashable(func) else None
-        if handler is None:
+        if handler is not None:
+            replacement, _ = _handled(handler, node, facts)
+            if replacement is not None:
+                return replacement
+        return self._backend_version(node, func, facts)
+
+    def _backend_version(self, node: gast.Call, func: Any, facts: list) -> gast.Call:
+        """A runtime helper call that every visit hands to one backend's version calls
+        that version directly, without choosing at run time. The runtime hands a call
+        to the backend of the first deciding argument a backend owns: here, the first
+        that is not a value no backend owns (a number, a NumPy array, a dict) must be
+        known to be an array of that library."""
+        if not _dispatching(func) or node.keywords:
             return node
-        replacement, _ = _handled(handler, node, facts)
-        return replacement if replacement is not None else node
+        code = func.runtime_version.__code__
+        parameters = code.co_varnames[:code.co_argcount]
+        library = None
+        for name in func.deciding:
+            if name not in parameters:
+                return node
+            index = parameters.index(name)
+            if index >= len(facts):
+                continue  # its default: a constant no backend owns
+            value = facts[index]
+            if not isinstance(value, Known):
+                return node  # it may be any library's value
+            if value.library is not None:
+                library = value.library
+                break
+        if library is None:
+            return node
+        helper = dispatch.backend_helper(library, func.__name__)
+        module = sys.modules.get(getattr(helper, '__module__', None) or '')
+        if module is None or getattr(module, func.__name__, None) is not helper:
+            return node
+        global_name = next((name for name, value in self.values.items()
+                            if value is module and name not in self.local_names), None)
+        if global_name is None:
+            return node
+        node.func = gast.Attribute(value=gast.Name(id=global_name, ctx=gast.Load(),
+                                                   annotation=None, type_comment=None),
+                                   attr=func.__name__, ctx=gast.Load())
+        return node
 
     # Each handler returns (the replacement expression or None, the call's value).
 
@@ -1030,6 +1109,10 @@ class Specialiser:
         if not values or len(values) < 2:
             return node, UNKNOWN
         result, seed = values[:2]
+        if (_foreign(result) or _foreign(seed)) and any(
+                isinstance(v, Known) and v.kind in (ARRAY, SCALAR) and v.library is None
+                for v in (result, seed)):
+            return node, UNKNOWN  # NumPy's values meet another library's: that raises
         if _is_value(result) and _is_value(seed) and \
                 np.dtype(result.dtype).kind != 'c' and result.shape == seed.shape:
             return None, UNKNOWN  # the check passes for every call of this signature
@@ -1132,7 +1215,118 @@ class Specialiser:
                 values[2]
         return None, _evaluated(runtime.grad_matmul_right, values, [], {})
 
+    # ---------------------------------------------------- another library's arrays
 
+    def _same_library_floats(self, *values: Any) -> bool:
+        """Arrays of one library other than NumPy and one floating dtype."""
+        return all(isinstance(v, Known) and v.kind == ARRAY and v.library is not None
+                   for v in values) and len({(v.library, v.dtype) for v in values}) == 1 \
+            and values[0].dtype.kind == 'f'
+
+    def _foreign_unbroadcast(self, node, values):
+        if len(values) != 2:
+            return None, UNKNOWN
+        gradient, like = values
+        if not self._same_library_floats(like):
+            return None, UNKNOWN
+        result = Known(ARRAY, like.shape, like.dtype, library=like.library)
+        if not self._same_library_floats(gradient, like):
+            return None, result
+        if gradient.shape == like.shape:
+            return node.args[0], result
+        axes = _summed_axes(gradient.shape, like.shape)
+        if axes is None:
+            return None, result
+        array_type = shape_rules.array_type_named(like.library)
+        extra = len(gradient.shape) - len(like.shape)
+        keywords = {array_type.axis_keyword: _axes_node(axes)}
+        if axes != list(range(extra)):
+            keywords[array_type.keepdims_keyword] = gast.Constant(value=True, kind=None)
+        summed = _method(node.args[0], 'sum', **keywords)
+        if extra and axes != list(range(extra)):
+            summed = _method(summed, 'reshape', _shape_node(like.shape))
+        return summed, result
+
+    def _foreign_unreduce_like(self, node, values):
+        # The gradient spread over the original: its shape, in its floating dtype.
+        if len(values) != 4:
+            return None, UNKNOWN
+        gradient, original = values[:2]
+        if self._same_library_floats(original) and (
+                gradient == Known(NUMBER, (), float) or
+                self._same_library_floats(gradient, original)):
+            return None, Known(ARRAY, original.shape, original.dtype, library=original.library)
+        return None, UNKNOWN
+
+    def _foreign_zero(self, value):
+        if self._same_library_floats(value):
+            return value
+        if isinstance(value, Known) and value.kind == NUMBER:
+            return Known(NUMBER, (), float)
+        return UNKNOWN
+
+    def _foreign_init_grad(self, node, values):
+        if not values or len(node.args) > 2:
+            return None, UNKNOWN
+        value = values[0]
+        if isinstance(value, Known) and value.kind == DICT:
+            zeros = tuple((key, self._foreign_zero(item)) for key, item in value.dtype)
+            if any(zero is UNKNOWN for _, zero in zeros):
+                return None, UNKNOWN
+            return None, Known(DICT, (), zeros, True)  # fresh zeros: no argument's value
+        return None, self._foreign_zero(value)
+
+    def _foreign_copy(self, node, values):
+        value = values[0] if len(values) == 1 else UNKNOWN
+        return None, value if self._same_library_floats(value) else UNKNOWN
+
+    def _foreign_gradient(self, helper, values, transposed_side, node):
+        """``grad_matmul_left`` or ``_right`` of three matrices as ``g @ y.T`` or
+        ``x.T @ g``; of other operands, the value the helper gives on stand-ins."""
+        if len(values) == 3 and self._same_library_floats(*values) and \
+                all(len(v.shape) == 2 for v in values):
+            if transposed_side == 'left':
+                transposed = gast.Attribute(value=node.args[2], attr='T', ctx=gast.Load())
+                return gast.BinOp(left=node.args[0], op=gast.MatMult(), right=transposed), \
+                    values[1]
+            transposed = gast.Attribute(value=node.args[1], attr='T', ctx=gast.Load())
+            return gast.BinOp(left=transposed, op=gast.MatMult(), right=node.args[0]), \
+                values[2]
+        return None, _evaluated(helper, values, [], {})
+
+    def _foreign_grad_matmul_left(self, node, values):
+        return self._foreign_gradient(runtime.grad_matmul_left, values, 'left', node)
+
+    def _foreign_grad_matmul_right(self, node, values):
+        return self._foreign_gradient(runtime.grad_matmul_right, values, 'right', node)
+
+    def _foreign_grad_dot(self, node, values):
+        return None, _evaluated(runtime.grad_dot, values, [], {})
+
+    def _foreign_grad_dot_right(self, node, values):
+        return None, _evaluated(runtime.grad_dot_right, values, [], {})
+
+
+def _method(value: gast.expr, name: str, *args: gast.expr, **keywords: gast.expr) -> gast.Call:
+    return gast.Call(func=gast.Attribute(value=value, attr=name, ctx=gast.Load()),
+                     args=list(args), keywords=[gast.keyword(arg=key, value=item)
+                                                for key, item in keywords.items()])
+
+
+def _axes_node(axes: list[int]) -> gast.expr:
+    if len(axes) == 1:
+        return gast.Constant(value=axes[0], kind=None)
+    return gast.Tuple(elts=[gast.Constant(value=a, kind=None) for a in axes], ctx=gast.Load())
+
+
+# The handlers whose replacements are plain Python (``a + b``, an argument itself, an
+# int, nothing) for arrays of any library whose helpers keep the contract stated in
+# ``tangent.rules.shapes``; and those with a version of their own for such arrays.
+_LIBRARY_NEUTRAL = frozenset(['_add_grad', '_check_seed', '_array_size', '_unaliased',
+                              '_shape_only', '_add_at'])
+_FOREIGN_VERSIONS = frozenset(['_unbroadcast', '_unreduce_like', '_init_grad', '_copy',
+                               '_grad_matmul_left', '_grad_matmul_right', '_grad_dot',
+                               '_grad_dot_right'])
 # The handlers that know dicts (every other one is given numbers and arrays only).
 _CONTAINER_HANDLERS = frozenset(['_init_grad', '_add_at', '_unaliased'])
 
@@ -1144,10 +1338,24 @@ def _handled(handler: Callable, node: gast.Call, values: list) -> tuple:
     if any(isinstance(v, Known) and v.kind in _NOT_VALUES and not
            (containers and v.kind == DICT) for v in values):
         return None, UNKNOWN
+    if any(_foreign(v) for v in values):
+        # Another library's arrays: only the handlers that write no NumPy code, or
+        # their versions for such arrays.
+        name = handler.__name__
+        if name in _FOREIGN_VERSIONS:
+            handler = getattr(handler.__self__, '_foreign' + name)
+        elif name not in _LIBRARY_NEUTRAL:
+            return None, UNKNOWN
     try:
         return handler(node, values)
     except Exception:  # noqa: BLE001 - the generic helper is always right
         return None, UNKNOWN
+
+
+def _dispatching(func: Any) -> bool:
+    """Whether ``func`` is a runtime helper that hands calls to a backend's version."""
+    return isinstance(getattr(func, 'deciding', None), tuple) and \
+        callable(getattr(func, 'runtime_version', None))
 
 
 def _same_index(left: Any, right: Any) -> bool:
@@ -1259,6 +1467,9 @@ def signature_key(value: Any) -> Any:
         return value.dtype, value.shape
     if isinstance(value, np.generic):
         return value.dtype
+    array_type = shape_rules.array_type(kind)
+    if array_type is not None:
+        return kind, array_type.key(value)
     return None
 
 

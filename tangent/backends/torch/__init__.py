@@ -8,6 +8,9 @@ it), never by ``import tangent``.
 - ``rules``: adjoints and tangents of the rest (reductions, linear algebra,
   shape and indexing, activations with a reduction, losses), of the helpers
   those rules call, and PyTorch's functions without a derivative.
+- ``shapes``: tensors as the specialiser knows them (a version of a derivative per
+  shape and dtype of its tensor arguments) and how PyTorch's reductions shape
+  their results.
 - ``helpers``: PyTorch versions of the generic runtime helpers (the runtime hands
   them tensors), the helpers only the PyTorch rules call (as
   ``tangent_torch.<name>``), and ``autograd_vjp`` for ``@tangent.trace``.
@@ -23,7 +26,8 @@ from tangent.backends import Backend, register
 register(Backend(
     name='torch',
     modules=('torch',),
-    rules=('tangent.backends.torch.declared', 'tangent.backends.torch.rules'),
+    rules=('tangent.backends.torch.declared', 'tangent.backends.torch.rules',
+           'tangent.backends.torch.shapes'),
     tensor_helpers='tangent.backends.torch.helpers:HELPERS',
     traced_vjp='tangent.backends.torch.helpers:autograd_vjp',
     array_methods='tangent.backends.torch.rules:ARRAY_METHODS',

@@ -47,6 +47,9 @@ def _tensor(value: Any, like: Any) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
         dtype = _float_dtype(like)
         return value if value.dtype == dtype else value.to(dtype)
+    if type(value) is float or type(value) is int:  # a seed: the cheapest 0-d tensor
+        return torch.scalar_tensor(value, dtype=_float_dtype(like),
+                                   device=getattr(like, 'device', None))
     _check_unmixed('a derivative of a torch tensor', value)
     return torch.as_tensor(value, dtype=_float_dtype(like),
                            device=getattr(like, 'device', None))
@@ -91,6 +94,11 @@ def ones_like(x: Any) -> Any:
 
 def unbroadcast(array: Any, like: Any) -> Any:
     """Sum ``array`` down to the shape of ``like`` (undo broadcasting)."""
+    if type(array) is torch.Tensor and type(like) is torch.Tensor and \
+            array.dtype == like.dtype and array.shape == like.shape and \
+            like.dtype.is_floating_point:
+        # Checked first: in a loop's backward pass nearly every call is of this kind.
+        return array
     _check_unmixed('unbroadcast', array, like)
     if not isinstance(like, torch.Tensor):
         # A Python number receives a 0-d tensor: a float would leave the graph
@@ -133,6 +141,9 @@ def _axis_tuple(axis: Any) -> tuple:
 
 def unreduce_like(array: Any, original: Any, axis: Any, keepdims: bool) -> Any:
     """The gradient of a reduction of ``original`` over ``axis`` spread back over it."""
+    if type(array) is torch.Tensor and array.dtype == original.dtype and \
+            original.dtype.is_floating_point and (axis is None or keepdims):
+        return array.expand(original.shape)  # nothing to put back: a sum of everything
     _check_unmixed('unreduce_like', array, original)
     array = _tensor(array, original)
     return _expanded(array, original.dim(), axis, keepdims).expand(original.shape)
@@ -252,11 +263,25 @@ def add_at(target: Any, index: Any, value: Any) -> Any:
     if value is None:
         return target
     _check_unmixed('add_at', value)
+    if _is_basic_index(index):
+        # Basic indexing selects each element once: add into the region of a copy (the
+        # target may be an expanded view, or a tensor the caller still reads).
+        total = target.clone(memory_format=torch.contiguous_format)
+        total[index] += _tensor(value, target)
+        return total
     positions = torch.arange(target.numel(), device=target.device).reshape(target.shape)
     positions = positions[index].reshape(-1)
     value = _tensor(value, target).expand(target[index].shape).reshape(-1)
     flat = target.reshape(-1).index_add(0, positions, value)
     return flat.reshape(target.shape)
+
+
+def _is_basic_index(index: Any) -> bool:
+    """Whether ``tensor[index]`` is a view that holds each selected element once: ints,
+    slices, None and ``...`` (not a bool, nor a tensor or list of indices)."""
+    items = index if type(index) is tuple else (index,)
+    return all(type(item) is int or type(item) is slice or item is None or item is Ellipsis
+               for item in items)
 
 
 def grad_matmul_left(dz: Any, x: Any, y: Any) -> Any:

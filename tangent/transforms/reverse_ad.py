@@ -164,6 +164,9 @@ class ReverseAD:
             lambda value: sequence_operation(value, self.numeric, self.sequences) is not None,
             self._steps_of_numbers())
         self.maybe_none: set[str] = set()  # adjoints that may hold None (a zero)
+        # (rule, parameters differentiated, parameters of the result's shape) -> what
+        # the rule's derivatives expand to (``template.expansion_values``).
+        self.expansions: dict[tuple, list] = {}
         # Adjoints that the code being written copies before writing into them in
         # place (what a loop body would otherwise do in every iteration).
         self.copied_to_own: set[str] = set()
@@ -759,8 +762,26 @@ class ReverseAD:
         def wanted(param):
             return self.is_active(bindings[param])
 
-        out = template.expand(rule, bindings, self.namespace, self.namer, read, write, wanted,
-                              self._without_unbroadcast(same_shape) if same_shape else None)
+        if rule.derivatives_only:
+            # The same rule with the same arguments differentiated, over the same shapes:
+            # the values written last time, with this call's operands put in.
+            wanted_params = frozenset(p for p in rule.params if wanted(p))
+            same_params = frozenset(p for p in rule.params if isinstance(bindings[p], gast.Name)
+                                    and bindings[p].id in same_shape)
+            key = (rule, wanted_params, same_params)
+            values = self.expansions.get(key)
+            if values is None:
+                values = self.expansions[key] = template.expansion_values(
+                    rule, self.namespace, self.namer, read, wanted_params, same_params,
+                    self._without_unbroadcast)
+            out = []
+            for param, value in values:
+                out.extend(write(param, None if value is None else
+                                 template.substitute(value, bindings, seed)))
+        else:
+            out = template.expand(rule, bindings, self.namespace, self.namer, read, write,
+                                  wanted, self._without_unbroadcast(same_shape)
+                                  if same_shape else None)
         template.require_partials(rule, func, bindings, written, self.is_active, 'reverse',
                                   f'{self._file_at(line)}:{line}')
         return out

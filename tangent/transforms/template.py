@@ -62,6 +62,14 @@ class Template:
         self.locals = {node.id for node in anno.walk(definition)
                        if isinstance(node, gast.Name)
                        and isinstance(node.ctx, gast.Store)} - set(self.params)
+        # A body of ``d[param] = value`` statements only, with no keyword arguments
+        # (whose defaults are dropped by value) and no ``*args``: what it expands to is
+        # the same but for the values bound, so ``expansion_values`` can be reused.
+        self.derivatives_only = self.varargs is None and not self.locals and body and all(
+            isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+            and _is_marker(stmt.targets[0]) and isinstance(stmt.targets[0].slice, gast.Name)
+            for stmt in body) and not any(
+            isinstance(node, gast.Call) and node.keywords for node in anno.walk(definition))
         # What each global name of the body means, looked up once, not per expansion.
         self.global_values = {
             node.id: self.globals[node.id] if node.id in self.globals
@@ -166,6 +174,62 @@ def expand(template: Template, bindings: dict[str, gast.expr], namespace: Namesp
             continue
         statements.extend(result if isinstance(result, list) else [result])
     return statements
+
+
+# Stand-ins for the values bound in a reusable expansion: not identifiers, so no
+# name of the code can be one.
+_PLACEHOLDER = '\x00bound '
+SEED = _PLACEHOLDER + '\x00seed'
+
+
+def expansion_values(template: Template, namespace: Namespace, namer: Namer,
+                     read: ReadHook, wanted: frozenset, same_shape: frozenset,
+                     simplify: Callable[[frozenset], CallHook]) -> list[tuple]:
+    """``(param, value)`` for each ``d[param] = value`` of a ``derivatives_only``
+    template, in order, its values written with stand-ins for the bound expressions and
+    for the derivative read (``SEED``); ``value`` is None for a parameter not in
+    ``wanted``. ``same_shape``: the parameters whose bound variables have the result's
+    shape, for ``simplify`` (which is given their stand-ins). ``substitute`` fills in
+    a copy for each use; the expansion depends on nothing else, so one serves every
+    call with the same three sets. ``read`` is asked about each ``d[...]`` read (it
+    raises on one a mode does not allow); what it returns is left for ``SEED``."""
+
+    def read_seed(param):
+        read(param)
+        return gast.Name(id=SEED, ctx=gast.Load(), annotation=None, type_comment=None)
+
+    stand_ins = {param: gast.Name(id=_PLACEHOLDER + param, ctx=gast.Load(), annotation=None,
+                                  type_comment=None) for param in template.params}
+    found = []
+
+    def write(param, value):
+        found.append((param, value))
+        return []
+
+    expand(template, stand_ins, namespace, namer, read_seed, write,
+           lambda param: param in wanted,
+           simplify(frozenset(_PLACEHOLDER + param for param in same_shape))
+           if same_shape else None)
+    return found
+
+
+def substitute(value: gast.expr, bindings: dict[str, gast.expr], seed: gast.expr) -> gast.expr:
+    """A copy of a value from ``expansion_values`` with the bound expressions (and the
+    derivative read, ``seed``) in place of their stand-ins."""
+    if type(value) is gast.Name and value.id.startswith(_PLACEHOLDER):
+        if value.id == SEED:
+            return anno.copy_tree(seed)
+        return anno.copy_tree(bindings[value.id[len(_PLACEHOLDER):]])
+    copied = anno.shallow_copy(value)
+    fields = copied.__dict__
+    for field in transformers.child_fields(type(value)):
+        child = fields.get(field)
+        if type(child) is list:
+            fields[field] = [substitute(item, bindings, seed) if isinstance(item, gast.AST)
+                             else item for item in child]
+        elif isinstance(child, gast.AST):
+            fields[field] = substitute(child, bindings, seed)
+    return copied
 
 
 def _is_default(callee: Any, keyword: gast.keyword) -> bool:

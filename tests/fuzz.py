@@ -82,6 +82,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -1434,7 +1435,17 @@ def check_program(program: Program, directory: str,
     """Differentiate ``program`` in every configuration and compare; never raises.
 
     Second-order compositions among ``configurations`` (``COMPOSITIONS``) are
-    checked once the first-order ones pass."""
+    checked once the first-order ones pass. A derivative that falls back to its
+    generic code because a version for the call's shapes did not compile is a
+    failure too (the fallback is right, the specialiser is not)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings('error', message='tangent could not specialise',
+                                category=RuntimeWarning)
+        return _check_program(program, directory, run, configurations)
+
+
+def _check_program(program: Program, directory: str, run: Callable,
+                   configurations: Sequence[tuple]) -> Outcome:
     try:
         module = load(program.source(), directory)
     except Exception as error:  # a generator bug: report it, do not hide it

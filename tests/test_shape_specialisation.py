@@ -6,6 +6,7 @@ rewritten from: the same numbers, of the same types and dtypes.
 """
 
 import inspect
+import warnings
 
 import numpy as np
 import pytest
@@ -410,3 +411,36 @@ def test_a_dict_subclass_or_changed_dict_runs_the_right_version():
     params.update(Wx=normal(2, 8) * 0.5, Wh=normal(4, 8) * 0.5, b=normal(1, 8))
     args = [params, normal(1, 4), normal(3, 1, 2)]
     assert_close(derivative(*args), numerical_grad(recurrent_with_a_dict, args, 0))
+
+
+def branch_left_with_comments_only(v, x):
+    if np.sum(v) < -0.04:
+        x -= x * 0.64
+        if x > 0.65:
+            v = v
+            x = np.tanh(np.tanh(v[2]))
+            j = v
+        else:
+            x = x - np.sum(v)
+            v = np.square(v) / (1.5 + np.cos(v[1]))
+            j = v
+        v = v - np.array([0.67, -0.31, -1.97])[1]
+    v = v
+    return np.sum(v)
+
+
+@pytest.mark.parametrize('v', [np.array([1.47, -0.25, 1.28]), np.array([-1.0, -0.5, 0.2])])
+@pytest.mark.parametrize('wrt', [(1,), (0, 1)])
+def test_a_block_left_with_comments_only_still_gets_a_version(v, wrt):
+    """Specialising may leave a branch with nothing but its ``# Grad of`` comments
+    (a program the fuzzer wrote): the version still compiles (no warning, no
+    fallback to the generic code)."""
+    derivative = tangent.grad(branch_left_with_comments_only, wrt=wrt)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        actual = derivative(v, 0.3)
+    assert _versions(derivative), 'the call wrote no version for its signature'
+    for position, index in enumerate(wrt):
+        assert_close(actual[position] if len(wrt) > 1 else actual,
+                     numerical_grad(branch_left_with_comments_only, [v, 0.3], index),
+                     rtol=1e-5, atol=1e-6)

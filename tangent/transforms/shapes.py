@@ -394,6 +394,16 @@ class Specialiser:
         self.fdef.body = [s for s in body[:start] if not (
             isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
             and s.targets[0].id not in read)] + rest
+        for statement in anno.statements(self.fdef):
+            # A block whose statements all resolved to nothing (tapes no one reads,
+            # helpers with nothing to do) still needs one to be Python: comments, which
+            # are all that may be left, are not statements once written out.
+            for field in ('body', 'orelse', 'finalbody'):
+                block = getattr(statement, field, None)
+                if type(block) is list and (block or field == 'body') and \
+                        all(comments.is_comment(s) for s in block) and \
+                        not isinstance(statement, gast.FunctionDef):
+                    block.append(gast.Pass())
         return True
 
     def block(self, statements: list, env: dict) -> dict:

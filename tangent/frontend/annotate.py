@@ -27,7 +27,7 @@ from tangent import backends, runtime
 from tangent.errors import TangentParseError, UNRESOLVED_CALLEE, callable_name
 from tangent.frontend import decorators
 from tangent.rules import non_differentiable
-from tangent.syntax import annotations as anno, quoting
+from tangent.syntax import annotations as anno, quoting, threadsafe_ast
 from tangent.syntax.annotations import Key
 
 _MISSING = object()
@@ -290,7 +290,8 @@ def path_steps(path: str) -> tuple[tuple[str, Any], ...]:
 def path_expression(path: str) -> gast.expr:
     """The expression ``self.encoder`` for the path ``'self.encoder'`` (which
     ``dotted_path`` wrote)."""
-    return gast.parse(path, mode='eval').body
+    with threadsafe_ast.LOCK:  # as every parse: two at once corrupt the interpreter's state
+        return gast.parse(path, mode='eval').body
 
 
 def follow(value: Any, path: str) -> Any:

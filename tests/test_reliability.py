@@ -771,3 +771,25 @@ def test_bug_zeroed_dict_slot_reaches_np_array_of_a_list(mode, wrt):
     ``d['p'] = ...`` zeroes the slot with 0.0, and the gradient of
     ``np.array([x, y])`` indexed that scalar as if it were an array)."""
     check(dict_of_arrays_from_loop_then_slot_written, [0.3, -0.7], MODES[mode], wrt=wrt)
+
+
+def test_a_conversion_found_corrupt_by_another_thread_runs_again():
+    """CPython 3.11 counts AST conversion depth once per interpreter: a parse outside
+    tangent at the same moment makes one of tangent's raise SystemError. The parse is
+    pure, so tangent runs it again; other errors go through."""
+    from tangent.syntax import threadsafe_ast
+    calls = []
+
+    def flaky(source):
+        calls.append(source)
+        if len(calls) == 1:
+            raise SystemError('AST constructor recursion depth mismatch (before=48, after=57)')
+        return source.upper()
+
+    assert threadsafe_ast._retried(flaky)('x = 1') == 'X = 1' and len(calls) == 2
+
+    def broken(source):
+        raise SystemError('something else')
+
+    with pytest.raises(SystemError, match='something else'):
+        threadsafe_ast._retried(broken)('x = 1')

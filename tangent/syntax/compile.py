@@ -61,8 +61,7 @@ def compile_file(source: str, globals_: dict | None = None,
     """
     if not isinstance(source, str):
         source = quoting.to_source(source)
-    with threadsafe_ast.LOCK:
-        tree = ast.parse(source)
+    tree = threadsafe_ast.parse(source)
     return _execute(source, tree, globals_, label, {})
 
 
@@ -76,8 +75,7 @@ def _execute(source: str, tree: ast.Module, globals_: dict | None, label: str,
         _user_lines[filename] = user_lines
         namespace[NOTE_HOOK] = note_user_lines
         _note_when_raising(tree)
-        with threadsafe_ast.LOCK:
-            code = compile(tree, filename, 'exec')
+        code = threadsafe_ast.compile_tree(tree, filename, 'exec')
     else:
         code = compile(source, filename, 'exec')  # no AST objects built: no lock
     before = set(namespace)
@@ -113,8 +111,7 @@ def compile_function(node: Any, globals_: dict | None = None,
     if user_lines is None:
         module = compile_file(source, globals_, label=_last_function_name(node))
         return getattr(module, _last_function_name(node))
-    with threadsafe_ast.LOCK:
-        tree = ast.parse(source)
+    tree = threadsafe_ast.parse(source)
     table = _user_lines_of(node, tree, source, user_lines)
     module = _execute(source, tree, globals_, _last_function_name(node), table)
     return getattr(module, _last_function_name(node))

@@ -108,8 +108,8 @@ def parse_function(fn: Callable) -> gast.Module:
     _require_current_source(fn, source)
     # Blank lines in front give the nodes the line numbers of the user's file.
     placed_source = '\n' * max(first_line - 1, 0) + source
+    python_tree = threadsafe_ast.parse(placed_source)
     with threadsafe_ast.LOCK:
-        python_tree = ast.parse(placed_source)
         too_deep = shallow.split_deep_expressions(python_tree)
         if too_deep is not None:
             filename, _ = source_location(fn)

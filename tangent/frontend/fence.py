@@ -745,7 +745,8 @@ def require_returned_value(fdef: gast.FunctionDef, filename: str, function_name:
     that path runs; the paths that return values are unchanged (no cost).
     Updates ``fdef`` and ``free`` in place.
     """
-    returns = [node for node in _own_statements(fdef.body) if isinstance(node, gast.Return)]
+    returns = [node for node in anno.own_statements(fdef.body)
+               if isinstance(node, gast.Return)]
     valued = [node for node in returns if not _is_none(node.value)]
     if not valued:
         lineno = returns[0].lineno if returns else \
@@ -784,20 +785,6 @@ def require_returned_value(fdef: gast.FunctionDef, filename: str, function_name:
         changed = True
     if changed:
         free[RETURNED_NONE] = errors.returned_none
-
-
-def _own_statements(statements: list):
-    """The statements of ``statements`` and of their blocks, in the order of the source,
-    those of nested functions and classes aside (expressions hold no statements)."""
-    pending = list(reversed(statements))
-    while pending:
-        statement = pending.pop()
-        yield statement
-        if not isinstance(statement, (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef)):
-            for field in ('handlers', 'cases', 'finalbody', 'orelse', 'body'):
-                block = getattr(statement, field, None)
-                if type(block) is list:
-                    pending.extend(reversed(block))
 
 
 def _is_none(value) -> bool:

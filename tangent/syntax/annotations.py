@@ -137,6 +137,20 @@ def statements(node: Any):
                 pending.extend(reversed(block))
 
 
+def own_statements(statements: list):
+    """The statements of a block and of the blocks under them, in the order of the
+    source, those of nested functions and classes aside (``statements`` enters them)."""
+    pending = list(reversed(statements))
+    while pending:
+        statement = pending.pop()
+        yield statement
+        if not isinstance(statement, (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef)):
+            for field in ('handlers', 'cases', 'finalbody', 'orelse', 'body'):
+                block = getattr(statement, field, None)
+                if block.__class__ is list:
+                    pending.extend(reversed(block))
+
+
 def children(node: Any) -> list:
     """The nodes directly under ``node``, fields in order (as ``walk`` meets them)."""
     found: list = []

@@ -245,7 +245,7 @@ def unalias_returns(fdef: gast.FunctionDef, namespace: Namespace) -> gast.Functi
         inputs = create.tuple_(arguments)
         return create.runtime_call(namespace, runtime.unaliased, [value, inputs])
 
-    for node in _own_statements(fdef):
+    for node in anno.own_statements(fdef.body):
         if isinstance(node, gast.Return) and node.value is not None:
             if isinstance(node.value, gast.Tuple):
                 node.value.elts = [guarded(elt) for elt in node.value.elts]
@@ -255,20 +255,6 @@ def unalias_returns(fdef: gast.FunctionDef, namespace: Namespace) -> gast.Functi
 
 
 _BLOCK_FIELDS = ('body', 'orelse', 'finalbody', 'handlers', 'cases')
-
-
-def _own_statements(fdef: gast.FunctionDef):
-    """The statements of ``fdef``'s body (exception handlers among them), not
-    descending into nested functions or classes, nor into expressions."""
-    stack = list(reversed(fdef.body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef)):
-            for field in _BLOCK_FIELDS:
-                block = getattr(node, field, None)
-                if type(block) is list:
-                    stack.extend(reversed(block))
 
 
 def _stored_names(stmt: gast.stmt):
@@ -334,7 +320,7 @@ def _fresh_names(fdef: gast.FunctionDef, arguments: set[str], namespace: Namespa
     that builds one): the largest such set, as a variable may be assigned from itself."""
     simple = {}  # name -> values assigned to it by a plain ``name = value``
     stale = set(arguments)
-    for stmt in _own_statements(fdef):
+    for stmt in anno.own_statements(fdef.body):
         if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and \
                 isinstance(stmt.targets[0], gast.Name):
             simple.setdefault(stmt.targets[0].id, []).append(stmt.value)

@@ -10,6 +10,7 @@ arguments (axes, shapes, indices), named for the function they call.
 
 import jax
 import jax.numpy as jnp
+import jax.scipy.linalg
 from jax import lax, nn
 
 UNARY = [
@@ -284,6 +285,28 @@ def solve_matrix(x):
     return jnp.linalg.solve(square(x), x)
 
 
+def solve_batched_vector(x):
+    # A 1-D b against a batch of as many matrices as b has entries: b is one vector.
+    return jnp.linalg.solve(jnp.stack([square(x), square(x).T, square(x) * x[0, 3]]), x[:, 3])
+
+
+def solve_broadcast_matrix(x):
+    return jnp.linalg.solve(jnp.stack([square(x), square(x).T])[:, None], x[None, :, :2])
+
+
+def solve_triangular_lower(x):
+    return jax.scipy.linalg.solve_triangular(square(x), x, lower=True)
+
+
+def solve_triangular_transposed_unit(x):
+    return jax.scipy.linalg.solve_triangular(square(x), x[:, 3], trans='T', unit_diagonal=True)
+
+
+def solve_triangular_batched(x):
+    return jax.scipy.linalg.solve_triangular(
+        jnp.stack([square(x), square(x).T]), x[None, :, :2], trans=1, lower=True)
+
+
 def cholesky(x):
     return jnp.linalg.cholesky(x[:, :3] @ x[:, :3].T + jnp.eye(3))
 
@@ -328,7 +351,12 @@ CALLS = [
     ('jnp.column_stack', column_stack), ('jnp.dstack', dstack), ('jnp.split', split),
     ('jnp.array_split', array_split), ('jnp.concat', concat), ('jnp.linalg.inv', inv),
     ('jnp.linalg.det', det), ('jnp.linalg.solve', solve_vector),
-    ('jnp.linalg.solve', solve_matrix), ('lax.polygamma', polygamma),
+    ('jnp.linalg.solve', solve_matrix), ('jnp.linalg.solve', solve_batched_vector),
+    ('jnp.linalg.solve', solve_broadcast_matrix),
+    ('jax.scipy.linalg.solve_triangular', solve_triangular_lower),
+    ('jax.scipy.linalg.solve_triangular', solve_triangular_transposed_unit),
+    ('jax.scipy.linalg.solve_triangular', solve_triangular_batched),
+    ('lax.polygamma', polygamma),
     ('jnp.linalg.cholesky', cholesky), ('jnp.linalg.cholesky', cholesky_of_unsymmetric),
     ('jnp.tensordot', tensordot), ('jnp.tensordot', tensordot_two), ('jnp.inner', inner),
     ('jnp.asarray', astype), ('jnp.asarray', asarray_of_items), ('jnp.asarray', astype_int),

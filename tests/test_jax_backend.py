@@ -99,7 +99,8 @@ def test_call_with_arguments_matches_jax(name, fn):
 
 # A few rules whose helpers branch on shapes or build index arrays, run op by op too.
 EAGER = [entry for entry in table.CALLS
-         if entry[1].__name__ in ('prod_axis', 'split', 'take', 'solve_matrix', 'sort_descending')]
+         if entry[1].__name__ in ('prod_axis', 'split', 'take', 'solve_matrix', 'sort_descending',
+                                  'solve_batched_vector', 'solve_triangular_batched')]
 
 
 @pytest.mark.parametrize('name,fn', EAGER, ids=[f'{e[0]}-{e[1].__name__}' for e in EAGER])
@@ -110,6 +111,7 @@ def test_call_matches_jax_op_by_op(name, fn):
 # The other two second-order compositions, on rules whose generated code calls helpers.
 OTHER_ORDERS = [entry for entry in table.CALLS if entry[1].__name__ in (
     'prod_axis', 'concatenate', 'split', 'take', 'solve_matrix', 'cholesky', 'tensordot',
+    'solve_batched_vector', 'solve_triangular_lower', 'solve_triangular_transposed_unit',
     'sort_descending', 'logsumexp_axis', 'softmax_axis', 'max_axis', 'cumsum_axis', 'tile',
     'repeat', 'where', 'clip', 'diagonal_offset', 'hstack', 'std_axis')]
 

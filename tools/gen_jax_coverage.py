@@ -17,9 +17,9 @@ from tangent import backends, grads, tangents  # noqa: E402
 
 PAGE = ROOT / 'docs' / 'jax_coverage.md'
 # The public namespaces searched for names, in the order a name is preferred.
-NAMESPACES = ('jax.numpy', 'jax.numpy.linalg', 'jax.nn', 'jax.lax')
+NAMESPACES = ('jax.numpy', 'jax.numpy.linalg', 'jax.nn', 'jax.lax', 'jax.scipy.linalg')
 SHORT = {'jax.numpy': 'jnp', 'jax.numpy.linalg': 'jnp.linalg', 'jax.nn': 'jax.nn',
-         'jax.lax': 'jax.lax'}
+         'jax.lax': 'jax.lax', 'jax.scipy.linalg': 'jax.scipy.linalg'}
 
 # What a user should know about a rule beyond "it exists", by public name.
 NOTES = {
@@ -44,7 +44,10 @@ NOTES = {
     'jnp.repeat': 'a whole number of repeats (an int); an array of repeats raises',
     'jnp.diff': 'prepend= and append= raise',
     'jnp.linalg.norm': 'the default norm (ord=None: 2-norm, Frobenius); another ord raises',
-    'jnp.linalg.solve': 'in a and b, b a vector or a matrix',
+    'jnp.linalg.solve': ('in a and b; b a vector (1-D) or a stack of matrices, batch '
+                         'dimensions broadcast'),
+    'jax.scipy.linalg.solve_triangular': ('in a (the triangle it reads) and b; any trans, '
+                                          'lower, unit_diagonal'),
     'jnp.split': 'pieces left unused get a zero gradient',
     'jnp.array_split': 'pieces left unused get a zero gradient',
     'jax.nn.logsumexp': 'any axis, keepdims; weights b, return_sign= and where= raise',

@@ -578,6 +578,26 @@ def symmetric_part(g, y, x):
     return tangent_jax.symmetric_part(g)
 
 
+@linear(tangent_jax.as_columns)
+def as_columns(g, y, v, b):
+    return tangent_jax.as_solution(g, b)
+
+
+@linear(tangent_jax.as_solution)
+def as_solution(g, y, columns, b):
+    return tangent_jax.as_columns(g, b)
+
+
+@linear(tangent_jax.triangle)
+def triangle(g, y, x, lower, unit_diagonal):
+    return tangent_jax.triangle(g, lower, unit_diagonal)
+
+
+@linear(tangent_jax.transposed_if)
+def transposed_if(g, y, x, trans):
+    return tangent_jax.transposed_if(g, trans)
+
+
 @linear(tangent_jax.cast_gradient)
 def cast_gradient(seed, y, g, like, dtype):
     return tangent_jax.cast_gradient(seed, g, dtype)

@@ -317,13 +317,17 @@ def diagonal_gradient(g: Any, a: Any, offset: int, axis1: int, axis2: int) -> An
     rank = jnp.ndim(a)
     axis1, axis2 = axis1 % rank, axis2 % rank
     rows, cols = jnp.shape(a)[axis1], jnp.shape(a)[axis2]
-    count = jnp.shape(g)[-1]
-    first = np.arange(count) + max(-offset, 0)
-    second = np.arange(count) + max(offset, 0)
-    # Move the two axes last, place g on their diagonal, and move them back.
+    # Move the two axes last, select g onto their diagonal, and move them back: a
+    # mask XLA fuses into one loop, where writing into zeros would be a scatter.
     others = [i for i in range(rank) if i not in (axis1, axis2)]
-    moved_shape = tuple(jnp.shape(a)[i] for i in others) + (rows, cols)
-    moved = jnp.zeros(moved_shape, g.dtype).at[..., first, second].set(g)
+    batch = tuple(jnp.shape(a)[i] for i in others)
+    on_diagonal = np.arange(rows)[:, None] + offset == np.arange(cols)[None, :]
+    if offset >= 0:  # entry (i, i + offset) holds g[i]: g runs down the rows
+        along = jnp.pad(g, [(0, 0)] * len(batch) + [(0, rows - jnp.shape(g)[-1])])[..., :, None]
+    else:  # entry (i - offset, i) holds g[i]: g runs along the columns
+        along = jnp.pad(g, [(0, 0)] * len(batch) + [(0, cols - jnp.shape(g)[-1])])[..., None, :]
+    moved = jnp.where(on_diagonal, along, jnp.zeros((), g.dtype))
+    moved = jnp.broadcast_to(moved, batch + (rows, cols))
     return jnp.moveaxis(moved, (-2, -1), (axis1, axis2))
 
 
@@ -532,6 +536,52 @@ def lower_half_diagonal(x: Any) -> Any:
 def symmetric_part(x: Any) -> Any:
     """``(x + x^T) / 2`` over the last two axes."""
     return 0.5 * (x + jnp.swapaxes(x, -1, -2))
+
+
+def as_columns(v: Any, b: Any) -> Any:
+    """``v``, shaped like the solution of ``jnp.linalg.solve(a, b)``, as a stack of
+    columns: ``b`` is read as one vector only when it is 1-D, whatever ``a``'s batch
+    dimensions (and then ``v`` is a stack of vectors, one per batch entry)."""
+    return v[..., None] if jnp.ndim(b) == 1 else v
+
+
+def as_solution(columns: Any, b: Any) -> Any:
+    """The inverse of ``as_columns``."""
+    return columns[..., 0] if jnp.ndim(b) == 1 else columns
+
+
+def solve_transposed(a: Any, columns: Any) -> Any:
+    """``x`` with ``a^T x = columns``, a stack of columns, from the LU factors of ``a``:
+    under ``jax.jit`` they are the forward solve's, which XLA then computes once."""
+    dtype = jnp.result_type(a, columns, 1.0)
+    batch = jnp.broadcast_shapes(jnp.shape(a)[:-2], jnp.shape(columns)[:-2])
+    a = jnp.broadcast_to(jnp.asarray(a, dtype), batch + jnp.shape(a)[-2:])
+    columns = jnp.broadcast_to(jnp.asarray(columns, dtype), batch + jnp.shape(columns)[-2:])
+    return jax.scipy.linalg.lu_solve(jax.scipy.linalg.lu_factor(a), columns, trans=1)
+
+
+def is_transposed(trans: Any) -> bool:
+    """Whether ``solve_triangular``'s ``trans`` solves with the transpose (``'C'`` is
+    the transpose for the real matrices tangent differentiates)."""
+    if trans not in (0, 1, 2, 'N', 'T', 'C'):
+        raise ValueError(f'solve_triangular: trans must be 0, 1, 2, N, T or C, not {trans!r}')
+    return trans not in (0, 'N')
+
+
+def flipped_trans(trans: Any) -> int:
+    """The ``trans`` of the transposed system."""
+    return 0 if is_transposed(trans) else 1
+
+
+def transposed_if(x: Any, trans: Any) -> Any:
+    """``x`` with its last two axes swapped when ``trans`` asks for the transpose."""
+    return jnp.swapaxes(x, -1, -2) if is_transposed(trans) else x
+
+
+def triangle(x: Any, lower: bool, unit_diagonal: bool) -> Any:
+    """The part of ``x`` that ``solve_triangular(x, ..., lower=, unit_diagonal=)`` reads."""
+    offset = 1 if unit_diagonal else 0
+    return jnp.tril(x, -offset) if lower else jnp.triu(x, offset)
 
 
 def _tensordot_subscripts(rank_a: int, rank_b: int, axes: Any) -> tuple[str, str, str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import jax.scipy.linalg
 from jax import nn
 
 from tangent import runtime as tangent
@@ -253,34 +254,61 @@ def det_tangent(y, a):
 
 
 # x = solve(a, b): b's gradient solves the transposed system; a's is minus its outer
-# product with x, as the gradient of a @ x in a.
+# product with x, as the gradient of a @ x in a. Both are summed over the batch
+# dimensions the solve broadcast a and b along; a 1-D b is one vector for every batch.
 @adjoint(jnp.linalg.solve)
 def solve(y, a, b):
-    d[b] = jnp.linalg.solve(jnp.swapaxes(a, -1, -2), d[y])
-    d[a] = -tangent_jax.grad_matmul_left(jnp.linalg.solve(jnp.swapaxes(a, -1, -2), d[y]), a, y)
+    columns = tangent_jax.solve_transposed(a, tangent_jax.as_columns(d[y], b))
+    d[b] = tangent.unbroadcast(tangent_jax.as_solution(columns, b), b)
+    d[a] = tangent.unbroadcast(-jnp.matmul(
+        columns, jnp.swapaxes(tangent_jax.as_columns(y, b), -1, -2)), a)
 
 
 @tangent_(jnp.linalg.solve)
 def solve_tangent(y, a, b):
-    d[y] = jnp.linalg.solve(a, d[b] - jnp.matmul(d[a], y))
+    d[y] = tangent_jax.as_solution(jnp.linalg.solve(a, tangent_jax.as_columns(d[b], b) - jnp.matmul(
+        d[a], tangent_jax.as_columns(y, b))), b)
+
+
+# x = solve_triangular(a, b): as solve, in the triangle of a that the solve reads.
+@adjoint(jax.scipy.linalg.solve_triangular)
+def solve_triangular(x, a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
+                     debug=None, check_finite=True):
+    columns = jax.scipy.linalg.solve_triangular(
+        a, tangent_jax.as_columns(d[x], b), tangent_jax.flipped_trans(trans), lower,
+        unit_diagonal)
+    d[b] = tangent.unbroadcast(tangent_jax.as_solution(columns, b), b)
+    d[a] = tangent.unbroadcast(-tangent_jax.triangle(tangent_jax.transposed_if(jnp.matmul(
+        columns, jnp.swapaxes(tangent_jax.as_columns(x, b), -1, -2)), trans), lower,
+        unit_diagonal), a)
+
+
+@tangent_(jax.scipy.linalg.solve_triangular)
+def solve_triangular_tangent(x, a, b, trans=0, lower=False, unit_diagonal=False,
+                             overwrite_b=False, debug=None, check_finite=True):
+    d[x] = tangent_jax.as_solution(jax.scipy.linalg.solve_triangular(
+        a, tangent_jax.as_columns(d[b], b) - jnp.matmul(tangent_jax.transposed_if(
+            tangent_jax.triangle(d[a], lower, unit_diagonal), trans),
+            tangent_jax.as_columns(x, b)), trans, lower, unit_diagonal), b)
 
 
 # L = cholesky(a) for symmetric a (JAX symmetrizes its input): dL = L phi(L^-1 da L^-T),
 # phi the lower triangle with half the diagonal; the adjoint is that map's transpose.
+# Triangular solves stand for L^-1: an inverse would factor L again. Since the
+# symmetric part of M^T is that of M, the adjoint needs no transposes around them.
 # upper= and symmetrize_input= are left out: a call with them raises.
 @adjoint(jnp.linalg.cholesky)
 def cholesky(y, a):
-    d[a] = tangent_jax.symmetric_part(jnp.matmul(jnp.matmul(
-        jnp.swapaxes(jnp.linalg.inv(y), -1, -2),
-        tangent_jax.lower_half_diagonal(jnp.matmul(jnp.swapaxes(y, -1, -2), d[y]))),
-        jnp.linalg.inv(y)))
+    d[a] = tangent_jax.symmetric_part(jax.scipy.linalg.solve_triangular(y, jnp.swapaxes(
+        jax.scipy.linalg.solve_triangular(y, tangent_jax.lower_half_diagonal(jnp.matmul(
+            jnp.swapaxes(y, -1, -2), d[y])), 1, True), -1, -2), 1, True))
 
 
 @tangent_(jnp.linalg.cholesky)
 def cholesky_tangent(y, a):
-    d[y] = jnp.matmul(y, tangent_jax.lower_half_diagonal(jnp.matmul(jnp.matmul(
-        jnp.linalg.inv(y), tangent_jax.symmetric_part(d[a])),
-        jnp.swapaxes(jnp.linalg.inv(y), -1, -2))))
+    d[y] = jnp.matmul(y, tangent_jax.lower_half_diagonal(jax.scipy.linalg.solve_triangular(
+        y, jnp.swapaxes(jax.scipy.linalg.solve_triangular(
+            y, tangent_jax.symmetric_part(d[a]), 0, True), -1, -2), 0, True)))
 
 
 # Joining and splitting -------------------------------------------------------------
@@ -379,6 +407,18 @@ def others_product(y, a, axis=None):
 @tangent_(tangent_jax.others_product)
 def others_product_tangent(y, a, axis=None):
     d[y] = tangent_jax.others_product_jvp(d[a], a, axis)
+
+
+# z = a^-T c for a stack of columns c (the gradient of solve): dz = -a^-T da^T z.
+@adjoint(tangent_jax.solve_transposed)
+def solve_transposed(z, a, columns):
+    d[columns] = tangent.unbroadcast(jnp.linalg.solve(a, d[z]), columns)
+    d[a] = tangent.unbroadcast(-jnp.matmul(z, jnp.swapaxes(jnp.linalg.solve(a, d[z]), -1, -2)), a)
+
+
+@tangent_(tangent_jax.solve_transposed)
+def solve_transposed_tangent(z, a, columns):
+    d[z] = tangent_jax.solve_transposed(a, d[columns] - jnp.matmul(jnp.swapaxes(d[a], -1, -2), z))
 
 
 # The JAX versions of the matmul and dot gradients, called by the rules above (the
@@ -536,8 +576,10 @@ non_differentiable.register_non_differentiable_functions(
     jnp.equal, jnp.not_equal, jnp.isfinite, jnp.isnan, jnp.isinf, jnp.logical_and,
     jnp.logical_or, jnp.logical_not, jnp.any, jnp.all, jnp.count_nonzero,
     jnp.floor_divide, nn.one_hot, jax.lax.sign, jax.lax.floor, jax.lax.ceil, jax.lax.round,
-    jax.lax.eq, jax.lax.ne, jax.lax.gt, jax.lax.ge, jax.lax.lt, jax.lax.le, jax.random.normal, jax.random.uniform,
+    jax.lax.eq, jax.lax.ne, jax.lax.gt, jax.lax.ge, jax.lax.lt, jax.lax.le,
+    jax.random.normal, jax.random.uniform,
     jax.random.PRNGKey, jax.random.key, jax.random.split,
     tangent_jax.extremum_share, tangent_jax.clip_share, tangent_jax.bound_share,
     tangent_jax.inverse_permutation, tangent_jax.without_weights, tangent_jax.sort_order,
-    tangent_jax.frobenius_only, tangent_jax.inner_axes, jnp.isposinf, jnp.isneginf)
+    tangent_jax.frobenius_only, tangent_jax.inner_axes, jnp.isposinf, jnp.isneginf,
+    tangent_jax.is_transposed, tangent_jax.flipped_trans)

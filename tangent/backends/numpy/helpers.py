@@ -23,6 +23,7 @@ __all__ = [
     'average_gradient', 'average_weights_gradient', 'average_tangent', 'trace_gradient',
     'norm_direction', 'inner_gradient_left', 'inner_gradient_right', 'outer_gradient',
     'tensordot_gradient', 'einsum_gradient', 'kron_gradient', 'solve_gradients',
+    'solve_tangent',
     'cholesky_gradient', 'eigh_gradient', 'eigh_tangent', 'slogdet_gradient',
     'slogdet_tangent', 'concatenate_gradient', 'stack_gradient', 'joined_gradient',
     'split_gradient', 'tile_gradient', 'repeat_gradient', 'negated_shift', 'pad_gradient',
@@ -968,15 +969,35 @@ def kron_gradient(g: Any, a: Any, b: Any, left: bool) -> Any:
                      a_full).reshape(b.shape)
 
 
+def _solve_columns(v: Any, b: Any) -> Any:
+    """``v``, shaped like the solution of ``np.linalg.solve(a, b)``, as a stack of
+    columns: NumPy reads ``b`` as one vector only when it is 1-D, whatever ``a``'s
+    batch dimensions (and then ``v`` is a stack of vectors, one per batch entry)."""
+    return np.asarray(v)[..., None] if np.ndim(b) == 1 else np.asarray(v)
+
+
+def _solve_solution(columns: Any, b: Any) -> Any:
+    """The inverse of ``_solve_columns``."""
+    return columns[..., 0] if np.ndim(b) == 1 else columns
+
+
 def solve_gradients(g: Any, x: Any, a: Any, b: Any) -> tuple:
-    """Gradients of ``x = np.linalg.solve(a, b)`` with respect to ``a`` and ``b``."""
+    """Gradients of ``x = np.linalg.solve(a, b)`` with respect to ``a`` and ``b``,
+    summed over the batch dimensions the solve broadcast each of them along."""
     a = np.asarray(a)
-    vector = np.ndim(b) == a.ndim - 1
-    if vector:
-        gb = np.linalg.solve(matrix_transpose(a), np.asarray(g)[..., None])[..., 0]
-        return -gb[..., :, None] * np.asarray(x)[..., None, :], gb
-    gb = np.linalg.solve(matrix_transpose(a), g)
-    return -gb @ matrix_transpose(x), gb
+    columns = np.linalg.solve(matrix_transpose(a), _solve_columns(g, b))
+    gradient_a = -(columns @ matrix_transpose(_solve_columns(x, b)))
+    return _unbroadcast_to(gradient_a, a), _unbroadcast_to(_solve_solution(columns, b), b)
+
+
+def solve_tangent(a: Any, b: Any, x: Any, da: Any, db: Any) -> Any:
+    """The tangent of ``x = np.linalg.solve(a, b)``: ``solve(a, db - da x)`` in the
+    shape of ``x`` (``da`` or ``db`` may be a zero scalar)."""
+    columns_x = _solve_columns(x, b)
+    rhs = _solve_columns(db, b) if np.ndim(db) else np.zeros_like(columns_x)
+    if np.ndim(da):
+        rhs = rhs - np.asarray(da) @ columns_x
+    return _solve_solution(np.linalg.solve(a, rhs), b)
 
 
 def cholesky_gradient(g: Any, low: Any) -> Any:

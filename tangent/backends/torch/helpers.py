@@ -472,10 +472,21 @@ def lower_half(x: Any) -> Any:
     return torch.tril(x) - 0.5 * x * torch.eye(x.shape[-1], dtype=x.dtype, device=x.device)
 
 
+def _solves_vectors(b: Any, a: Any) -> bool:
+    """Whether ``torch.linalg.solve(a, b)`` reads ``b`` as vectors: a 1-D ``b``, or one
+    with a dimension fewer than ``a`` and ``a``'s batch dimensions."""
+    return b.dim() == 1 or (b.dim() == a.dim() - 1 and b.shape[:-1] == a.shape[:-2])
+
+
 def as_columns(v: Any, b: Any, a: Any) -> Any:
-    """``v`` as a matrix of columns when ``b``, the right-hand side of
-    ``torch.linalg.solve(a, b)``, is a vector (one dimension fewer than ``a``)."""
-    return v.unsqueeze(-1) if b.dim() == a.dim() - 1 else v
+    """``v``, shaped like the solution of ``torch.linalg.solve(a, b)``, as a stack of
+    columns."""
+    return v.unsqueeze(-1) if _solves_vectors(b, a) else v
+
+
+def as_solution(columns: Any, b: Any, a: Any) -> Any:
+    """The inverse of ``as_columns``."""
+    return columns.squeeze(-1) if _solves_vectors(b, a) else columns
 
 
 def on_the_left(left: bool) -> float:

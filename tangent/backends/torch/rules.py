@@ -248,19 +248,23 @@ adjoint(torch.ger)(outer)
 tangent_(torch.ger)(outer_tangent)
 
 
+# Both gradients are summed over the batch dimensions the solve broadcast A and B along.
 @adjoint(torch.linalg.solve)
 def linalg_solve(x, A, B, left=True):  # noqa: N803 - PyTorch's names
-    gradient_b = torch.linalg.solve(torch.transpose(A, -1, -2), d[x]) * \
-        tangent_torch.on_the_left(left)
-    d[B] = gradient_b
-    d[A] = -torch.matmul(tangent_torch.as_columns(gradient_b, B, A), torch.transpose(
-        tangent_torch.as_columns(x, B, A), -1, -2))
+    columns = torch.linalg.solve(torch.transpose(A, -1, -2), tangent_torch.as_columns(
+        d[x], B, A)) * tangent_torch.on_the_left(left)
+    d[B] = tangent.unbroadcast(tangent_torch.as_solution(columns, B, A), B)
+    d[A] = tangent.unbroadcast(-torch.matmul(columns, torch.transpose(
+        tangent_torch.as_columns(x, B, A), -1, -2)), A)
 
 
+# The right-hand side is broadcast to the solution's shape first: a smaller one could
+# read as a batch of vectors where B was a matrix.
 @tangent_(torch.linalg.solve)
 def linalg_solve_tangent(x, A, B, left=True):  # noqa: N803
-    d[x] = torch.linalg.solve(A, d[B] - torch.reshape(torch.matmul(
-        d[A], tangent_torch.as_columns(x, B, A)), x.shape)) * tangent_torch.on_the_left(left)
+    d[x] = tangent_torch.as_solution(torch.linalg.solve(A, tangent.broadcast_like(
+        tangent_torch.as_columns(d[B], B, A), tangent_torch.as_columns(x, B, A)) - torch.matmul(
+        d[A], tangent_torch.as_columns(x, B, A))), B, A) * tangent_torch.on_the_left(left)
 
 
 @adjoint(torch.linalg.cholesky)

@@ -23,6 +23,7 @@ import scipy.linalg
 # The helpers the templates call as tangent.<name> join the runtime when the backend loads.
 from tangent import runtime as tangent
 from tangent.backends.scipy import linalg_helpers
+from tangent.rules import policy
 from tangent.rules.non_differentiable import register_non_differentiable_functions
 from tangent.rules.registry import adjoint, d, tangent_
 
@@ -33,6 +34,8 @@ register_non_differentiable_functions(
     linalg_helpers.linalg_transposes, linalg_helpers.linalg_triangle_mask,
     linalg_helpers.linalg_cho_factor_unused, linalg_helpers.linalg_eigh_supported,
     linalg_helpers.linalg_real_root, linalg_helpers.linalg_lu_permutation)
+# The check raises: it runs even where nothing reads its result.
+policy.declare_impure(linalg_helpers.linalg_one_matrix)
 
 
 @adjoint(scipy.linalg.cholesky)

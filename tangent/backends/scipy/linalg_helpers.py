@@ -64,8 +64,7 @@ _STRUCTURES = {
 _BATCHED_IN_NUMPY = {'solve': 'np.linalg.solve', 'inv': 'np.linalg.inv', 'det': 'np.linalg.det',
                      'eigh': 'np.linalg.eigh', 'cholesky': 'np.linalg.cholesky'}
 # What differs in NumPy's namesake.
-_NUMPY_DIFFERENCE = {'cholesky': ' (it returns the lower factor: swap the last two axes for '
-                                 "SciPy's default upper one)"}
+_NUMPY_DIFFERENCE = {'cholesky': " (with upper=True for SciPy's default upper factor)"}
 _SOLVERS = ('solve', 'solve_triangular', 'cho_solve', 'lu_solve')
 
 

@@ -228,6 +228,10 @@ case('linalg.slogdet', 'sign_times_logdet', 'np.linalg.slogdet(x)[0] * np.linalg
 case('linalg.solve', 'vector', 'np.linalg.solve(x, y)', SQ(3), R(3))
 case('linalg.solve', 'matrix', 'np.linalg.solve(x, y)', SQ(3), R(3, 2))
 case('linalg.cholesky', 'spd', 'np.linalg.cholesky(x @ x.T + 3.0 * np.eye(3))', R(3, 3))
+case('linalg.cholesky', 'upper', 'np.linalg.cholesky(x @ x.T + 3.0 * np.eye(3), upper=True)',
+     R(3, 3))
+case('linalg.cholesky', 'upper_batched',
+     'np.linalg.cholesky(x @ np.swapaxes(x, -1, -2) + 3.0 * np.eye(3), upper=True)', R(2, 3, 3))
 case('linalg.eigh', 'eigenvalues', 'np.linalg.eigh(x + x.T)[0]', SQ(3))
 case('linalg.eigh', 'eigenvectors_squared', 'np.linalg.eigh(x + x.T)[1] ** 2', SQ(3))
 case('linalg.eigvalsh', 'symmetric', 'np.linalg.eigvalsh(x + x.T)', SQ(3))

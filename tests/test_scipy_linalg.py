@@ -316,6 +316,117 @@ def test_uncovered_cases_raise(function, names, message, mode):
         derivative(*args, *extra)
 
 
+# Batches: SciPy takes stacks of matrices, the rules one matrix --------------------
+
+# As many matrices as rows: the shapes where the one-matrix formulas silently ran on a
+# batch and mixed its matrices (solve, solve_triangular, inv, det, eigh, sqrtm,
+# solve_sylvester gave wrong derivatives) rather than fail on a shape.
+BATCH = N
+
+
+def _batch(x):
+    """A stack of BATCH well-conditioned matrices built from x (any shape ending in 3 x 3)."""
+    return x + np.stack([0.1 * k * np.ones((N, N)) for k in range(BATCH)]) + N * EYE
+
+
+def cholesky_batch(x):
+    return np.sum(scipy.linalg.cholesky(_batch(x) @ np.swapaxes(_batch(x), -1, -2)))
+
+
+def cho_factor_batch(x):
+    c, low = scipy.linalg.cho_factor(_batch(x) @ np.swapaxes(_batch(x), -1, -2))
+    return np.sum(c)
+
+
+def cho_solve_batch_of_right_hand_sides(x, v):
+    # One matrix, a batch of right-hand sides: cho_factor is covered, cho_solve is not.
+    return np.sum(scipy.linalg.cho_solve(scipy.linalg.cho_factor(x @ x.T + 3.0 * np.eye(3)),
+                                         np.stack([v, 2.0 * v, 3.0 * v])[:, :, None]))
+
+
+def solve_triangular_batch(x, v):
+    return np.sum(scipy.linalg.solve_triangular(_batch(x), v, lower=True))
+
+
+def solve_batch(x, v):
+    return np.sum(scipy.linalg.solve(_batch(x), v) * np.arange(1.0, 1.0 + BATCH)[:, None])
+
+
+def solve_batch_of_right_hand_sides(a, v):
+    return np.sum(np.sin(scipy.linalg.solve(a, np.stack([v, 2.0 * v, 3.0 * v])[:, :, None])))
+
+
+def inv_batch(x):
+    return np.sum(np.sin(scipy.linalg.inv(_batch(x))))
+
+
+def det_batch(x):
+    return np.sum(np.sin(scipy.linalg.det(_batch(x))))
+
+
+def eigh_batch(x):
+    return np.sum(np.sin(scipy.linalg.eigh(_batch(x + x.T), eigvals_only=True)))
+
+
+def expm_batch(small):
+    return np.sum(np.sin(scipy.linalg.expm(_batch(small) - N * EYE)))
+
+
+def sqrtm_batch(x):
+    return np.sum(np.sin(scipy.linalg.sqrtm(_batch(x) @ np.swapaxes(_batch(x), -1, -2))))
+
+
+def solve_sylvester_batch(a, x):
+    return np.sum(np.sin(scipy.linalg.solve_sylvester(_batch(a), x.T + 4.0 * np.eye(3), x)))
+
+
+def lu_factor_batch(a):
+    return np.sum(np.sin(scipy.linalg.lu_factor(_batch(a))[0]))
+
+
+def lu_solve_batch_of_right_hand_sides(a, v):
+    return np.sum(np.sin(scipy.linalg.lu_solve(scipy.linalg.lu_factor(a),
+                                               np.stack([v, 2.0 * v, 3.0 * v])[:, :, None])))
+
+
+BATCHED = [
+    (cholesky_batch, ('x',), 'cholesky', 'np.linalg.cholesky'),
+    (cho_factor_batch, ('x',), 'cho_factor', 'Loop over the batch'),
+    (cho_solve_batch_of_right_hand_sides, ('x', 'v'), 'cho_solve', 'Loop over the batch'),
+    (solve_triangular_batch, ('x', 'v'), 'solve_triangular', 'Loop over the batch'),
+    (solve_batch, ('x', 'v'), 'solve', 'np.linalg.solve'),
+    (solve_batch_of_right_hand_sides, ('a', 'v'), 'solve', 'np.linalg.solve'),
+    (inv_batch, ('x',), 'inv', 'np.linalg.inv'),
+    (det_batch, ('x',), 'det', 'np.linalg.det'),
+    (eigh_batch, ('x',), 'eigh', 'np.linalg.eigh'),
+    (expm_batch, ('small',), 'expm', 'Loop over the batch'),
+    (sqrtm_batch, ('x',), 'sqrtm', 'Loop over the batch'),
+    (solve_sylvester_batch, ('a', 'x'), 'solve_sylvester', 'Loop over the batch'),
+    (lu_factor_batch, ('a',), 'lu_factor', 'Loop over the batch'),
+    (lu_solve_batch_of_right_hand_sides, ('a', 'v'), 'lu_solve', 'Loop over the batch'),
+]
+
+
+@pytest.mark.parametrize('mode', ['reverse', 'forward'])
+@pytest.mark.parametrize('function, names, name, way_out', BATCHED,
+                         ids=[case[0].__name__ for case in BATCHED])
+def test_batched_calls_raise(function, names, name, way_out, mode):
+    # The formulas are written for one matrix: on a batch they would mix its matrices
+    # into a wrong derivative (they did, for solve, solve_triangular and inv), or fail
+    # inside NumPy. They raise, naming the function and the way out.
+    draws = _draws(function.__name__)
+    args = [draws[arg_name] for arg_name in names]
+    function(*args)  # SciPy itself takes the batch
+    extra = [np.ones_like(arg) for arg in args] if mode == 'forward' else [1.0]
+    derivative = tangent.autodiff(function, wrt=tuple(range(len(args))), mode=mode)
+    with pytest.raises(NotImplementedError) as raised:
+        derivative(*args, *extra)
+    message = str(raised.value)
+    assert message.startswith(f'scipy.linalg.{name}: ')
+    assert 'one matrix (2-D)' in message and 'not a batch' in message
+    assert way_out in message
+
+
 def test_cho_factor_unused_triangle_is_a_copy_of_the_input():
     # The rule differentiates c's unused triangle as a copy of a's: what LAPACK
     # does, which the rule checks at run time.

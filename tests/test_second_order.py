@@ -223,6 +223,10 @@ def cholesky(a):
     return np.sum(np.linalg.cholesky((a + a.T) / 2.0) ** 3)
 
 
+def cholesky_upper(a):
+    return np.sum(np.linalg.cholesky((a + a.T) / 2.0, upper=True) ** 3)
+
+
 def kron(a, b):
     return np.sum(np.kron(a, b) ** 2)
 
@@ -231,6 +235,7 @@ def test_linear_algebra_differentiates_again():
     check_grads(solve, SQUARE, X, order=2)
     check_grads(inverse, SQUARE, order=2)
     check_grads(cholesky, SPD, order=2)
+    check_grads(cholesky_upper, SPD, order=2)
     check_grads(kron, M, SQUARE[:2, :2], order=2)
 
 

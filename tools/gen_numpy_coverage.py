@@ -72,7 +72,7 @@ NOTES = {
     'np.abs': 'derivative 0 at 0', 'np.absolute': 'derivative 0 at 0',
     'np.clip': 'bounds may be arrays; at a bound the gradient goes to the bound',
     'np.where': 'the condition is not differentiated',
-    'np.linalg.cholesky': 'the input is symmetrised',
+    'np.linalg.cholesky': 'the input is symmetrised; the lower or the upper factor',
     'np.cov': 'in m and y, any rowvar, bias and ddof; fweights or aweights raise',
     'np.corrcoef': 'in x and y, any rowvar',
     'np.nanvar': 'NaNs skipped (their gradient is 0); any axis, ddof, keepdims',

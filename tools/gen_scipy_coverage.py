@@ -42,6 +42,26 @@ NOTES = {
     'scipy.special.ive': 'in z (real); the order v raises',
     'scipy.special.gammainc': 'in x; the shape a raises',
     'scipy.special.gammaincc': 'in x; the shape a raises',
+    # scipy.linalg's rules are written for one matrix; SciPy's batches raise.
+    'scipy.linalg.cholesky': ('one matrix, not a batch (np.linalg.cholesky differentiates '
+                              'batches); the input stands for a symmetric matrix: its '
+                              'gradient is symmetric'),
+    'scipy.linalg.cho_factor': ('one matrix, not a batch; the input stands for a symmetric '
+                                'matrix: its gradient is symmetric'),
+    'scipy.linalg.cho_solve': 'one matrix, not a batch; b 1-D or 2-D',
+    'scipy.linalg.solve_triangular': 'one matrix, not a batch; b 1-D or 2-D',
+    'scipy.linalg.solve': ('one matrix, not a batch (np.linalg.solve differentiates '
+                           "batches); b 1-D or 2-D; assume_a 'banded' and 'tridiagonal' raise"),
+    'scipy.linalg.inv': ('one matrix, not a batch (np.linalg.inv differentiates batches); '
+                         "assume_a 'banded' and 'tridiagonal' raise"),
+    'scipy.linalg.det': 'one matrix, not a batch (np.linalg.det differentiates batches)',
+    'scipy.linalg.eigh': ('one matrix, not a batch (np.linalg.eigh differentiates batches); '
+                          'distinct eigenvalues; b and subset_by_* raise'),
+    'scipy.linalg.expm': 'one matrix, not a batch',
+    'scipy.linalg.sqrtm': 'one matrix, not a batch; a complex root raises',
+    'scipy.linalg.solve_sylvester': 'one matrix each for a, b and q, not a batch',
+    'scipy.linalg.lu_factor': 'one square matrix, not a batch',
+    'scipy.linalg.lu_solve': 'one square matrix, not a batch; b 1-D or 2-D',
     'scipy.integrate.odeint': ('in y0, t and args, to second order by further ODE solves '
                                '(docs/scipy_odeint.md); a third order raises'),
 }

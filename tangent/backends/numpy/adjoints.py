@@ -482,7 +482,8 @@ def solve(x, a, b):
 
 @adjoint(np.linalg.cholesky)
 def cholesky(low, a, upper=False):
-    d[a] = tangent.cholesky_gradient(d[low], low)
+    d[a] = tangent.cholesky_gradient(tangent.transpose_if_upper(d[low], upper),
+                                     tangent.transpose_if_upper(low, upper))
 
 
 @adjoint(np.linalg.eigh)

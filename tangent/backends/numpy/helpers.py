@@ -24,7 +24,7 @@ __all__ = [
     'norm_direction', 'inner_gradient_left', 'inner_gradient_right', 'outer_gradient',
     'tensordot_gradient', 'einsum_gradient', 'kron_gradient', 'solve_gradients',
     'solve_tangent',
-    'cholesky_gradient', 'eigh_gradient', 'eigh_tangent', 'slogdet_gradient',
+    'cholesky_gradient', 'transpose_if_upper', 'eigh_gradient', 'eigh_tangent', 'slogdet_gradient',
     'slogdet_tangent', 'concatenate_gradient', 'stack_gradient', 'joined_gradient',
     'split_gradient', 'tile_gradient', 'repeat_gradient', 'negated_shift', 'pad_gradient',
     'diag_gradient', 'diagonal_gradient', 'take_gradient', 'take_along_axis_gradient',
@@ -998,6 +998,15 @@ def solve_tangent(a: Any, b: Any, x: Any, da: Any, db: Any) -> Any:
     if np.ndim(da):
         rhs = rhs - np.asarray(da) @ columns_x
     return _solve_solution(np.linalg.solve(a, rhs), b)
+
+
+def transpose_if_upper(m: Any, upper: bool) -> Any:
+    """``m`` as the lower Cholesky factor (or its gradient or tangent) when
+    ``np.linalg.cholesky(a, upper=upper)`` gave it: the upper factor ``U = L^T``, and
+    so its seed and tangent, are the lower ones transposed (and back)."""
+    if upper:
+        return matrix_transpose(m)
+    return m
 
 
 def cholesky_gradient(g: Any, low: Any) -> Any:

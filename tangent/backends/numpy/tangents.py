@@ -440,7 +440,9 @@ def solve(x, a, b):
 
 @tangent_(np.linalg.cholesky)
 def cholesky(low, a, upper=False):
-    d[low] = low @ tangent.cholesky_tangent_factor(low, d[a])
+    lower_factor = tangent.transpose_if_upper(low, upper)
+    d[low] = tangent.transpose_if_upper(
+        lower_factor @ tangent.cholesky_tangent_factor(lower_factor, d[a]), upper)
 
 
 @tangent_(np.linalg.eigh)

@@ -1,7 +1,9 @@
 """Derivative rules of ``scipy.linalg``: adjoint and tangent templates.
 
 For 2-D matrices (square ones for ``lu_factor``/``lu_solve``); right-hand sides
-of the solvers are 1-D or 2-D. The formulas are in ``linalg_helpers``, written
+of the solvers are 1-D or 2-D. SciPy's batches of stacked matrices raise (through
+``linalg_helpers.linalg_one_matrix``, which every rule calls first) rather than
+get a wrong derivative. The formulas are in ``linalg_helpers``, written
 with functions that have rules, so that every rule here can be differentiated
 again (second order). The symmetric functions (``cholesky``, ``cho_factor``,
 ``eigh``, and ``solve``/``inv`` with a symmetric ``assume_a``) give the
@@ -21,15 +23,19 @@ import scipy.linalg
 # The helpers the templates call as tangent.<name> join the runtime when the backend loads.
 from tangent import runtime as tangent
 from tangent.backends.scipy import linalg_helpers
+from tangent.rules import policy
 from tangent.rules.non_differentiable import register_non_differentiable_functions
 from tangent.rules.registry import adjoint, d, tangent_
 
-# The choices the formulas make (which triangle, which transpose) carry no derivative.
+# The checks and the choices the formulas make (which triangle, which transpose) carry
+# no derivative.
 register_non_differentiable_functions(
-    linalg_helpers.linalg_structure, linalg_helpers.linalg_transposes,
-    linalg_helpers.linalg_triangle_mask, linalg_helpers.linalg_cho_factor_unused,
-    linalg_helpers.linalg_eigh_supported, linalg_helpers.linalg_real_root,
-    linalg_helpers.linalg_lu_permutation)
+    linalg_helpers.linalg_one_matrix, linalg_helpers.linalg_structure,
+    linalg_helpers.linalg_transposes, linalg_helpers.linalg_triangle_mask,
+    linalg_helpers.linalg_cho_factor_unused, linalg_helpers.linalg_eigh_supported,
+    linalg_helpers.linalg_real_root, linalg_helpers.linalg_lu_permutation)
+# The check raises: it runs even where nothing reads its result.
+policy.declare_impure(linalg_helpers.linalg_one_matrix)
 
 
 @adjoint(scipy.linalg.cholesky)
@@ -99,16 +105,19 @@ def inv(y, a, overwrite_a=False, check_finite=True, *, assume_a=None, lower=Fals
 
 @tangent_(scipy.linalg.inv)
 def inv_tangent(y, a, overwrite_a=False, check_finite=True, *, assume_a=None, lower=False):
+    tangent.linalg_one_matrix('inv', y)
     d[y] = -y @ tangent.scipy_structured(d[a], tangent.linalg_structure(assume_a, 'inv')) @ y
 
 
 @adjoint(scipy.linalg.det)
 def det(y, a, overwrite_a=False, check_finite=True):
+    tangent.linalg_one_matrix('det', a)
     d[a] = d[y] * y * np.transpose(scipy.linalg.inv(a))
 
 
 @tangent_(scipy.linalg.det)
 def det_tangent(y, a, overwrite_a=False, check_finite=True):
+    tangent.linalg_one_matrix('det', a)
     d[y] = y * np.trace(scipy.linalg.solve(a, d[a]))
 
 
@@ -130,6 +139,7 @@ def eigh_tangent(result, a, b=None, *, lower=True, eigvals_only=False, overwrite
 
 @adjoint(scipy.linalg.expm)
 def expm(y, A):  # noqa: N803 - SciPy's name
+    tangent.linalg_one_matrix('expm', A)  # before the transpose, to report A's own shape
     d[A] = tangent.scipy_expm_frechet(np.transpose(A), d[y])
 
 
@@ -141,12 +151,14 @@ def expm_tangent(y, A):  # noqa: N803 - SciPy's name
 # S = sqrtm(A) solves S S = A, so S dS + dS S = dA: a Sylvester equation.
 @adjoint(scipy.linalg.sqrtm)
 def sqrtm(s, A, disp=None, blocksize=None):  # noqa: N803 - SciPy's name
+    tangent.linalg_one_matrix('sqrtm', s)
     tangent.linalg_real_root(s)
     d[A] = scipy.linalg.solve_sylvester(np.transpose(s), np.transpose(s), d[s])
 
 
 @tangent_(scipy.linalg.sqrtm)
 def sqrtm_tangent(s, A, disp=None, blocksize=None):  # noqa: N803 - SciPy's name
+    tangent.linalg_one_matrix('sqrtm', s)
     tangent.linalg_real_root(s)
     d[s] = scipy.linalg.solve_sylvester(s, s, d[A])
 

@@ -1,7 +1,9 @@
 """The helpers the ``scipy.linalg`` rules call as ``tangent.<name>``.
 
-Matrices are 2-D (scipy.linalg's batches of stacked matrices are not covered);
-right-hand sides ``b`` of the solvers are 1-D or 2-D.
+Matrices are 2-D and right-hand sides ``b`` of the solvers 1-D or 2-D: SciPy
+also takes batches of stacked matrices (and of right-hand sides), which the
+formulas here would silently get wrong, so every rule checks its arrays with
+``linalg_one_matrix`` first and raises for a batch.
 
 Two kinds of helper live here:
 
@@ -33,8 +35,8 @@ import numpy as np
 import scipy.linalg
 
 __all__: list[str] = [
-    'linalg_structure', 'linalg_transposes', 'linalg_triangle_mask', 'linalg_cho_factor_unused',
-    'linalg_eigh_supported', 'linalg_real_root',
+    'linalg_one_matrix', 'linalg_structure', 'linalg_transposes', 'linalg_triangle_mask',
+    'linalg_cho_factor_unused', 'linalg_eigh_supported', 'linalg_real_root',
     'scipy_symmetric_part', 'scipy_structured', 'scipy_outer_product',
     'scipy_cholesky_gradient', 'scipy_cholesky_tangent',
     'scipy_cho_factor_gradient', 'scipy_cho_factor_tangent',
@@ -56,6 +58,36 @@ _STRUCTURES = {
 
 
 # Choices: no derivative ------------------------------------------------------
+
+# Where a function's batches can go instead: NumPy's namesake, whose rules
+# differentiate stacks of matrices.
+_BATCHED_IN_NUMPY = {'solve': 'np.linalg.solve', 'inv': 'np.linalg.inv', 'det': 'np.linalg.det',
+                     'eigh': 'np.linalg.eigh', 'cholesky': 'np.linalg.cholesky'}
+# What differs in NumPy's namesake.
+_NUMPY_DIFFERENCE = {'cholesky': " (with upper=True for SciPy's default upper factor)"}
+_SOLVERS = ('solve', 'solve_triangular', 'cho_solve', 'lu_solve')
+
+
+def linalg_one_matrix(function: str, *arrays: Any) -> bool:
+    """Raise unless each of ``arrays`` (the matrices, right-hand sides and results
+    of ``scipy.linalg.<function>``) has at most 2 dimensions: the rules are written
+    for one matrix, and on a batch their transposes, outer products and traces
+    would mix the matrices of the batch into a wrong derivative."""
+    for array in arrays:
+        if np.ndim(array) > 2:
+            namesake = _BATCHED_IN_NUMPY.get(function)
+            way_out = (f'Use {namesake}, which tangent differentiates over batches'
+                       f'{_NUMPY_DIFFERENCE.get(function, "")}, or loop over the batch'
+                       if namesake else 'Loop over the batch')
+            right_hand_side = (' with a right-hand side of 1 or 2 dimensions'
+                               if function in _SOLVERS else '')
+            raise NotImplementedError(
+                f'scipy.linalg.{function}: tangent differentiates it for one matrix (2-D)'
+                f'{right_hand_side}, not a batch; here an argument has shape '
+                f'{np.shape(array)}. {way_out}, calling scipy.linalg.{function} on one '
+                f'matrix at a time.')
+    return True
+
 
 def linalg_structure(assume_a: Any, function: str) -> str:
     """What ``assume_a`` makes ``function`` read of its matrix: 'general' (all of
@@ -199,6 +231,7 @@ def _lower_cholesky_tangent(da: Any, low: Any) -> Any:
 def scipy_cholesky_gradient(g: Any, factor: Any, lower: bool) -> Any:
     """The gradient of ``factor = cholesky(a, lower)`` in (symmetric) ``a``; the
     upper factor is the lower one transposed."""
+    linalg_one_matrix('cholesky', factor)
     if lower:
         return _lower_cholesky_gradient(g, factor)
     return _lower_cholesky_gradient(np.transpose(g), np.transpose(factor))
@@ -206,6 +239,7 @@ def scipy_cholesky_gradient(g: Any, factor: Any, lower: bool) -> Any:
 
 def scipy_cholesky_tangent(da: Any, factor: Any, lower: bool) -> Any:
     """The tangent of ``factor = cholesky(a, lower)`` along ``da`` (symmetrised)."""
+    linalg_one_matrix('cholesky', factor)
     da = scipy_symmetric_part(da + np.zeros(np.shape(factor)))
     if lower:
         return _lower_cholesky_tangent(da, factor)
@@ -222,6 +256,7 @@ def scipy_cho_factor_gradient(seed: Any, result: Any, a: Any, lower: bool) -> An
     """The gradient of ``(c, lower) = cho_factor(a, lower)`` in (symmetric) ``a``:
     the factor's triangle by the Cholesky rule, the other triangle (a copy of
     ``a``'s) by the identity."""
+    linalg_one_matrix('cho_factor', a)
     c = result[0]
     gc = seed[0]
     unused = linalg_cho_factor_unused(c, a, lower)
@@ -232,6 +267,7 @@ def scipy_cho_factor_gradient(seed: Any, result: Any, a: Any, lower: bool) -> An
 def scipy_cho_factor_tangent(da: Any, result: Any, a: Any, lower: bool) -> tuple:
     """The tangent of ``(c, lower) = cho_factor(a, lower)`` along ``da``
     (symmetrised); the flag ``lower`` has none."""
+    linalg_one_matrix('cho_factor', a)
     c = result[0]
     unused = linalg_cho_factor_unused(c, a, lower)
     dc = scipy_cholesky_tangent(da, _cho_factor_part(c, lower), lower)
@@ -243,6 +279,7 @@ def scipy_cho_solve_gradients(g: Any, x: Any, c_and_lower: Any) -> tuple:
 
     Only the factor's triangle of ``c`` is read, so only it has a gradient.
     """
+    linalg_one_matrix('cho_solve', c_and_lower[0], x)
     c = c_and_lower[0]
     lower = c_and_lower[1]
     gb = scipy.linalg.cho_solve(c_and_lower, g)
@@ -258,6 +295,7 @@ def scipy_cho_solve_gradients(g: Any, x: Any, c_and_lower: Any) -> tuple:
 def scipy_cho_solve_tangent(dc: Any, db: Any, x: Any, c_and_lower: Any) -> Any:
     """The tangent of ``x = cho_solve((c, lower), b)`` along ``dc`` (the tangent of
     ``c``, not of the tuple) and ``db``."""
+    linalg_one_matrix('cho_solve', c_and_lower[0], x)
     c = c_and_lower[0]
     lower = c_and_lower[1]
     factor = _cho_factor_part(c, lower)
@@ -273,6 +311,7 @@ def scipy_solve_triangular_gradients(g: Any, x: Any, a: Any, trans: Any, lower: 
                                      unit_diagonal: bool) -> tuple:
     """The gradients of ``x = solve_triangular(a, b, trans, lower, unit_diagonal)``
     in ``a`` (on the entries it reads) and ``b``."""
+    linalg_one_matrix('solve_triangular', a, x)
     transposed = linalg_transposes(trans)
     flipped = 'N' if transposed else 'T'
     gb = scipy.linalg.solve_triangular(a, g, trans=flipped, lower=lower,
@@ -286,6 +325,7 @@ def scipy_solve_triangular_gradients(g: Any, x: Any, a: Any, trans: Any, lower: 
 def scipy_solve_triangular_tangent(da: Any, db: Any, x: Any, a: Any, trans: Any, lower: bool,
                                    unit_diagonal: bool) -> Any:
     """The tangent of ``x = solve_triangular(a, b, trans, lower, unit_diagonal)``."""
+    linalg_one_matrix('solve_triangular', a, x)
     d_operator = linalg_triangle_mask(a, lower, unit_diagonal) * da
     if linalg_transposes(trans):
         d_operator = np.transpose(d_operator)
@@ -297,6 +337,7 @@ def scipy_solve_gradients(g: Any, x: Any, a: Any, lower: bool, assume_a: Any,
                           transposed: bool) -> tuple:
     """The gradients of ``x = solve(a, b, lower=..., assume_a=..., transposed=...)``
     in ``a`` (restricted to what ``assume_a`` reads of it) and ``b``."""
+    linalg_one_matrix('solve', a, x)
     structure = linalg_structure(assume_a, 'solve')
     gb = scipy.linalg.solve(a, g, lower=lower, assume_a=assume_a, transposed=not transposed)
     ga = -scipy_outer_product(gb, x)
@@ -308,6 +349,7 @@ def scipy_solve_gradients(g: Any, x: Any, a: Any, lower: bool, assume_a: Any,
 def scipy_solve_tangent(da: Any, db: Any, x: Any, a: Any, lower: bool, assume_a: Any,
                         transposed: bool) -> Any:
     """The tangent of ``x = solve(a, b, lower=..., assume_a=..., transposed=...)``."""
+    linalg_one_matrix('solve', a, x)
     d_operator = scipy_structured(da + np.zeros(np.shape(a)), linalg_structure(assume_a, 'solve'))
     if transposed:
         d_operator = np.transpose(d_operator)
@@ -317,6 +359,7 @@ def scipy_solve_tangent(da: Any, db: Any, x: Any, a: Any, lower: bool, assume_a:
 
 def scipy_inv_gradient(g: Any, y: Any, assume_a: Any) -> Any:
     """The gradient of ``y = inv(a, assume_a=...)`` in what it reads of ``a``."""
+    linalg_one_matrix('inv', y)
     y_t = np.transpose(y)
     return scipy_structured(-(y_t @ g @ y_t), linalg_structure(assume_a, 'inv'))
 
@@ -333,6 +376,7 @@ def scipy_eigh_gradient(seed: Any, result: Any, a: Any, lower: bool,
                         eigvals_only: bool) -> Any:
     """The gradient of ``eigh(a)`` in (symmetric) ``a``, for the seed of ``(w, v)``, or
     of ``w`` when ``eigvals_only`` (eigenvalues distinct where eigenvectors are read)."""
+    linalg_one_matrix('eigh', a)
     if eigvals_only:
         v = scipy.linalg.eigh(a, lower=lower)[1]
         return v @ np.diag(seed + np.zeros(np.shape(result))) @ np.transpose(v)
@@ -350,6 +394,7 @@ def scipy_eigh_gradient(seed: Any, result: Any, a: Any, lower: bool,
 def scipy_eigh_tangent(da: Any, result: Any, a: Any, lower: bool, eigvals_only: bool) -> Any:
     """The tangent of ``eigh(a)`` (distinct eigenvalues) along ``da``
     (symmetrised): ``(dw, dv)``, or ``dw`` when ``eigvals_only``."""
+    linalg_one_matrix('eigh', a)
     if eigvals_only:
         v = scipy.linalg.eigh(a, lower=lower)[1]
         return np.diag(np.transpose(v) @ scipy_symmetric_part(da) @ v)
@@ -363,6 +408,7 @@ def scipy_expm_frechet(a: Any, e: Any) -> Any:
     """The Fréchet derivative of the matrix exponential at ``a`` along ``e``: the
     upper right block of ``expm([[a, e], [0, a]])``. Its adjoint is the same at
     ``a^T``, and being made of ``expm`` it is differentiable again."""
+    linalg_one_matrix('expm', a)
     n = np.shape(a)[-1]
     e = e + np.zeros(np.shape(a))
     top = np.concatenate([a, e], axis=1)
@@ -373,12 +419,14 @@ def scipy_expm_frechet(a: Any, e: Any) -> Any:
 def scipy_sylvester_gradients(g: Any, x: Any, a: Any, b: Any) -> tuple:
     """The gradients of ``x = solve_sylvester(a, b, q)`` (``a x + x b = q``) in
     ``a``, ``b`` and ``q``."""
+    linalg_one_matrix('solve_sylvester', a, b, x)
     gq = scipy.linalg.solve_sylvester(np.transpose(a), np.transpose(b), g)
     return -(gq @ np.transpose(x)), -(np.transpose(x) @ gq), gq
 
 
 def scipy_sylvester_tangent(da: Any, db: Any, dq: Any, x: Any, a: Any, b: Any) -> Any:
     """The tangent of ``x = solve_sylvester(a, b, q)``."""
+    linalg_one_matrix('solve_sylvester', a, b, x)
     zeros = np.zeros(np.shape(x))
     rhs = dq - (da + zeros) @ x - x @ (db + zeros)
     return scipy.linalg.solve_sylvester(a, b, rhs)
@@ -400,6 +448,7 @@ def scipy_lu_factor_gradient(seed: Any, result: Any, a: Any) -> Any:
     With ``P a = L U`` and ``M = L^-1 P da U^-1``, ``dL = L tril(M, -1)`` and
     ``dU = triu(M) U``; the gradient is that map transposed.
     """
+    linalg_one_matrix('lu_factor', a)
     lu = result[0]
     g = seed[0] + np.zeros(np.shape(lu))
     low, up = _lu_factors(lu)
@@ -413,6 +462,7 @@ def scipy_lu_factor_gradient(seed: Any, result: Any, a: Any) -> Any:
 def scipy_lu_factor_tangent(da: Any, result: Any, a: Any) -> tuple:
     """The tangent of ``(lu, piv) = lu_factor(a)``: ``(dlu, zeros)``, the
     pivots being piecewise constant."""
+    linalg_one_matrix('lu_factor', a)
     lu = result[0]
     piv = result[1]
     low, up = _lu_factors(lu)
@@ -424,6 +474,7 @@ def scipy_lu_factor_tangent(da: Any, result: Any, a: Any) -> tuple:
 
 def scipy_lu_solve_gradients(g: Any, x: Any, lu_and_piv: Any, trans: int) -> tuple:
     """The gradients of ``x = lu_solve((lu, piv), b, trans)``: ``((glu, zeros), gb)``."""
+    linalg_one_matrix('lu_solve', lu_and_piv[0], x)
     lu = lu_and_piv[0]
     transposed = linalg_transposes(trans)
     gb = scipy.linalg.lu_solve(lu_and_piv, g, trans=0 if transposed else 1)
@@ -440,6 +491,7 @@ def scipy_lu_solve_gradients(g: Any, x: Any, lu_and_piv: Any, trans: int) -> tup
 def scipy_lu_solve_tangent(dlu: Any, db: Any, x: Any, lu_and_piv: Any, trans: int) -> Any:
     """The tangent of ``x = lu_solve((lu, piv), b, trans)`` along ``dlu`` (the
     tangent of ``lu``, not of the tuple) and ``db``."""
+    linalg_one_matrix('lu_solve', lu_and_piv[0], x)
     lu = lu_and_piv[0]
     low, up = _lu_factors(lu)
     dlu = dlu + np.zeros(np.shape(lu))

@@ -307,6 +307,20 @@ def solve_triangular_batched(x):
         jnp.stack([square(x), square(x).T]), x[None, :, :2], trans=1, lower=True)
 
 
+def triangular_solve_left(x):
+    return lax.linalg.triangular_solve(square(x), x, left_side=True, lower=True)
+
+
+def triangular_solve_right_transposed(x):
+    return lax.linalg.triangular_solve(square(x), x.T, transpose_a=True, unit_diagonal=True)
+
+
+def triangular_solve_batched_left_transposed(x):
+    return lax.linalg.triangular_solve(jnp.stack([square(x), square(x).T]),
+                                       jnp.stack([x, 2.0 * x]), left_side=True,
+                                       transpose_a=True)
+
+
 def cholesky(x):
     return jnp.linalg.cholesky(x[:, :3] @ x[:, :3].T + jnp.eye(3))
 
@@ -356,6 +370,9 @@ CALLS = [
     ('jax.scipy.linalg.solve_triangular', solve_triangular_lower),
     ('jax.scipy.linalg.solve_triangular', solve_triangular_transposed_unit),
     ('jax.scipy.linalg.solve_triangular', solve_triangular_batched),
+    ('lax.linalg.triangular_solve', triangular_solve_left),
+    ('lax.linalg.triangular_solve', triangular_solve_right_transposed),
+    ('lax.linalg.triangular_solve', triangular_solve_batched_left_transposed),
     ('lax.polygamma', polygamma),
     ('jnp.linalg.cholesky', cholesky), ('jnp.linalg.cholesky', cholesky_of_unsymmetric),
     ('jnp.tensordot', tensordot), ('jnp.tensordot', tensordot_two), ('jnp.inner', inner),

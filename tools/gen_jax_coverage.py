@@ -17,9 +17,11 @@ from tangent import backends, grads, tangents  # noqa: E402
 
 PAGE = ROOT / 'docs' / 'jax_coverage.md'
 # The public namespaces searched for names, in the order a name is preferred.
-NAMESPACES = ('jax.numpy', 'jax.numpy.linalg', 'jax.nn', 'jax.lax', 'jax.scipy.linalg')
+NAMESPACES = ('jax.numpy', 'jax.numpy.linalg', 'jax.nn', 'jax.lax', 'jax.lax.linalg',
+              'jax.scipy.linalg')
 SHORT = {'jax.numpy': 'jnp', 'jax.numpy.linalg': 'jnp.linalg', 'jax.nn': 'jax.nn',
-         'jax.lax': 'jax.lax', 'jax.scipy.linalg': 'jax.scipy.linalg'}
+         'jax.lax': 'jax.lax', 'jax.lax.linalg': 'jax.lax.linalg',
+         'jax.scipy.linalg': 'jax.scipy.linalg'}
 
 # What a user should know about a rule beyond "it exists", by public name.
 NOTES = {
@@ -48,6 +50,8 @@ NOTES = {
                          'dimensions broadcast'),
     'jax.scipy.linalg.solve_triangular': ('in a (the triangle it reads) and b; any trans, '
                                           'lower, unit_diagonal'),
+    'jax.lax.linalg.triangular_solve': ('in a (the triangle it reads) and b; either side, '
+                                        'transpose_a, lower, unit_diagonal'),
     'jnp.split': 'pieces left unused get a zero gradient',
     'jnp.array_split': 'pieces left unused get a zero gradient',
     'jax.nn.logsumexp': 'any axis, keepdims; weights b, return_sign= and where= raise',

@@ -584,6 +584,18 @@ def triangle(x: Any, lower: bool, unit_diagonal: bool) -> Any:
     return jnp.tril(x, -offset) if lower else jnp.triu(x, offset)
 
 
+def side_product(m: Any, x: Any, left_side: bool) -> Any:
+    """``m @ x`` for ``triangular_solve(..., left_side=True)``, ``x @ m`` otherwise."""
+    return jnp.matmul(m, x) if left_side else jnp.matmul(x, m)
+
+
+def side_outer(g: Any, x: Any, left_side: bool) -> Any:
+    """The gradient of ``side_product(m, x, left_side)`` in ``m`` for the seed ``g``:
+    ``g @ x^T`` on the left side, ``x^T @ g`` on the right."""
+    x_t = jnp.swapaxes(x, -1, -2)
+    return jnp.matmul(g, x_t) if left_side else jnp.matmul(x_t, g)
+
+
 def _tensordot_subscripts(rank_a: int, rank_b: int, axes: Any) -> tuple[str, str, str]:
     """The einsum subscripts of ``a``, ``b`` and ``jnp.tensordot(a, b, axes)``."""
     if isinstance(axes, int):

@@ -292,23 +292,50 @@ def solve_triangular_tangent(x, a, b, trans=0, lower=False, unit_diagonal=False,
             tangent_jax.as_columns(x, b)), trans, lower, unit_diagonal), b)
 
 
+# x = triangular_solve(a, b): op(a) x = b on the left side, x op(a) = b on the right, op
+# the transpose or not. b's gradient solves with op(a)^T on the same side; op(a)'s is
+# minus the outer product side_outer gives, in the triangle the solve reads.
+@adjoint(jax.lax.linalg.triangular_solve)
+def triangular_solve(x, a, b, left_side=False, lower=False, transpose_a=False,
+                     conjugate_a=False, unit_diagonal=False):
+    gradient_b = jax.lax.linalg.triangular_solve(
+        a, d[x], left_side=left_side, lower=lower, transpose_a=not transpose_a,
+        conjugate_a=conjugate_a, unit_diagonal=unit_diagonal)
+    d[b] = tangent.unbroadcast(gradient_b, b)
+    d[a] = tangent.unbroadcast(-tangent_jax.triangle(tangent_jax.transposed_if(
+        tangent_jax.side_outer(gradient_b, x, left_side), transpose_a), lower,
+        unit_diagonal), a)
+
+
+@tangent_(jax.lax.linalg.triangular_solve)
+def triangular_solve_tangent(x, a, b, left_side=False, lower=False, transpose_a=False,
+                             conjugate_a=False, unit_diagonal=False):
+    d[x] = jax.lax.linalg.triangular_solve(
+        a, d[b] - tangent_jax.side_product(tangent_jax.transposed_if(
+            tangent_jax.triangle(d[a], lower, unit_diagonal), transpose_a), x, left_side),
+        left_side=left_side, lower=lower, transpose_a=transpose_a, conjugate_a=conjugate_a,
+        unit_diagonal=unit_diagonal)
+
+
 # L = cholesky(a) for symmetric a (JAX symmetrizes its input): dL = L phi(L^-1 da L^-T),
 # phi the lower triangle with half the diagonal; the adjoint is that map's transpose.
-# Triangular solves stand for L^-1: an inverse would factor L again. Since the
-# symmetric part of M^T is that of M, the adjoint needs no transposes around them.
+# Triangular solves stand for L^-1 (on the left of a product, then on its right): an
+# inverse would factor L again.
 # upper= and symmetrize_input= are left out: a call with them raises.
 @adjoint(jnp.linalg.cholesky)
 def cholesky(y, a):
-    d[a] = tangent_jax.symmetric_part(jax.scipy.linalg.solve_triangular(y, jnp.swapaxes(
-        jax.scipy.linalg.solve_triangular(y, tangent_jax.lower_half_diagonal(jnp.matmul(
-            jnp.swapaxes(y, -1, -2), d[y])), 1, True), -1, -2), 1, True))
+    d[a] = tangent_jax.symmetric_part(jax.lax.linalg.triangular_solve(
+        y, jax.lax.linalg.triangular_solve(
+            y, tangent_jax.lower_half_diagonal(jnp.matmul(jnp.swapaxes(y, -1, -2), d[y])),
+            left_side=True, lower=True, transpose_a=True), left_side=False, lower=True))
 
 
 @tangent_(jnp.linalg.cholesky)
 def cholesky_tangent(y, a):
-    d[y] = jnp.matmul(y, tangent_jax.lower_half_diagonal(jax.scipy.linalg.solve_triangular(
-        y, jnp.swapaxes(jax.scipy.linalg.solve_triangular(
-            y, tangent_jax.symmetric_part(d[a]), 0, True), -1, -2), 0, True)))
+    d[y] = jnp.matmul(y, tangent_jax.lower_half_diagonal(jax.lax.linalg.triangular_solve(
+        y, jax.lax.linalg.triangular_solve(y, tangent_jax.symmetric_part(d[a]),
+                                          left_side=True, lower=True),
+        left_side=False, lower=True, transpose_a=True)))
 
 
 # Joining and splitting -------------------------------------------------------------
@@ -419,6 +446,33 @@ def solve_transposed(z, a, columns):
 @tangent_(tangent_jax.solve_transposed)
 def solve_transposed_tangent(z, a, columns):
     d[z] = tangent_jax.solve_transposed(a, d[columns] - jnp.matmul(jnp.swapaxes(d[a], -1, -2), z))
+
+
+# side_product(m, x, left_side) is m @ x or x @ m; side_outer(g, x, left_side) is its
+# gradient in m. Both are bilinear.
+@adjoint(tangent_jax.side_product)
+def side_product(y, m, x, left_side):
+    d[m] = tangent.unbroadcast(tangent_jax.side_outer(d[y], x, left_side), m)
+    d[x] = tangent.unbroadcast(tangent_jax.side_product(
+        jnp.swapaxes(m, -1, -2), d[y], left_side), x)
+
+
+@tangent_(tangent_jax.side_product)
+def side_product_tangent(y, m, x, left_side):
+    d[y] = tangent_jax.side_product(d[m], x, left_side) + \
+        tangent_jax.side_product(m, d[x], left_side)
+
+
+@adjoint(tangent_jax.side_outer)
+def side_outer(y, g, x, left_side):
+    d[g] = tangent.unbroadcast(tangent_jax.side_product(d[y], x, left_side), g)
+    d[x] = tangent.unbroadcast(tangent_jax.side_outer(g, d[y], not left_side), x)
+
+
+@tangent_(tangent_jax.side_outer)
+def side_outer_tangent(y, g, x, left_side):
+    d[y] = tangent_jax.side_outer(d[g], x, left_side) + \
+        tangent_jax.side_outer(g, d[x], left_side)
 
 
 # The JAX versions of the matmul and dot gradients, called by the rules above (the

@@ -30,7 +30,7 @@ __all__ = [
     'sort_gradient', 'sort_tangent', 'append_gradient', 'reduced_axes', 'reduction_count',
     'inverse_moveaxis', 'vdot_gradient', 'nan_mask_gradient', 'nan_count',
     'present_operands', 'einsum_tangent', 'average_weights_tangent', 'broadcast_items',
-    'linear_pad_mode', 'cholesky_tangent_factor', 'diff_gradient', 'rollaxis_gradient',
+    'linear_pad_mode', 'cholesky_tangent_factor', 'cholesky_tangent', 'cross_gradient_axes', 'diff_gradient', 'rollaxis_gradient',
     'cumulative_gradient', 'cumulative_tangent', 'trapezoid_weights', 'vector_norm_direction',
     'matrix_norm_direction', 'median_share', 'compress_gradient', 'delete_gradient',
     'multi_dot_gradient', 'multi_dot_tangent', 'remainder_quotient', 'digamma',
@@ -683,6 +683,9 @@ def linear_pad_mode(mode: str) -> str:
 
 def cholesky_tangent_factor(low: Any, da: Any) -> Any:
     """``Phi(L^-1 dA L^-T)``: the factor with ``dL = L @ factor`` for ``A = L L^T``."""
+    # Symmetrised as the gradient is: an unsymmetric dA would otherwise count its
+    # upper triangle in the diagonal only.
+    da = 0.5 * (da + matrix_transpose(da))
     inverse = np.linalg.inv(low)
     inner = inverse @ da @ matrix_transpose(inverse)
     return np.tril(inner) - 0.5 * np.eye(np.shape(low)[-1]) * inner
@@ -951,6 +954,27 @@ def einsum_tangent_tangent(subscripts: str, operands: tuple, tangents: Any, dope
     return total
 
 
+def cross_gradient_axes(a: Any, b: Any, axisa: int, axisb: int, axisc: int, axis: Any,
+                        left: bool) -> tuple:
+    """The axes of the ``np.cross`` whose result is the gradient of ``c = np.cross(a, b,
+    axisa, axisb, axisc, axis)`` for ``a`` (``left``: ``b x dc``) or ``b`` (``dc x a``).
+
+    The vectors of ``b`` (or ``a``) and ``dc`` are read where ``c`` took or put them; the
+    result's vectors go where the operand's were. Counted from the end, since the
+    result has the broadcast batch axes, which an operand may lack."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a_ndim, b_ndim = np.ndim(a), np.ndim(b)
+    from_a, from_b = axisa % a_ndim - a_ndim, axisb % b_ndim - b_ndim
+    if np.shape(a)[from_a] != 3 or np.shape(b)[from_b] != 3:
+        raise NotImplementedError(
+            'the derivative of np.cross covers vectors of 3 components, not of 2 '
+            f'(shapes {np.shape(a)} along axis {axisa} and {np.shape(b)} along axis {axisb})')
+    c_ndim = max(a_ndim - 1, b_ndim - 1) + 1
+    from_c = axisc % c_ndim - c_ndim
+    return (from_b, from_c, from_a) if left else (from_c, from_a, from_b)
+
+
 def kron_gradient(g: Any, a: Any, b: Any, left: bool) -> Any:
     """The gradient of ``np.kron(a, b)`` (arrays of equal rank) with respect to a or b."""
     a, b, g = np.asarray(a), np.asarray(b), np.asarray(g)
@@ -979,8 +1003,19 @@ def solve_gradients(g: Any, x: Any, a: Any, b: Any) -> tuple:
     return -gb @ matrix_transpose(x), gb
 
 
-def cholesky_gradient(g: Any, low: Any) -> Any:
-    """The gradient of ``L = np.linalg.cholesky(a)`` with respect to (symmetric) ``a``."""
+def cholesky_tangent(da: Any, factor: Any, upper: bool) -> Any:
+    """The tangent of ``np.linalg.cholesky(a, upper=upper)``: ``factor`` is ``L`` or,
+    with ``upper``, ``U = L^T``."""
+    if upper:
+        return matrix_transpose(cholesky_tangent(da, matrix_transpose(factor), False))
+    return factor @ cholesky_tangent_factor(factor, da)
+
+
+def cholesky_gradient(g: Any, low: Any, upper: bool = False) -> Any:
+    """The gradient of ``L = np.linalg.cholesky(a)`` with respect to (symmetric) ``a``;
+    with ``upper``, ``low`` is ``U = L^T`` and ``g`` its gradient."""
+    if upper:
+        return cholesky_gradient(matrix_transpose(g), matrix_transpose(low), False)
     low, g = np.asarray(low), np.asarray(g)
     phi = np.tril(matrix_transpose(low) @ np.tril(g))
     phi = phi - 0.5 * np.eye(low.shape[-1]) * phi

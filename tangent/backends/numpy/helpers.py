@@ -1007,16 +1007,17 @@ def cholesky_tangent(da: Any, factor: Any, upper: bool) -> Any:
     """The tangent of ``np.linalg.cholesky(a, upper=upper)``: ``factor`` is ``L`` or,
     with ``upper``, ``U = L^T``."""
     if upper:
-        return matrix_transpose(cholesky_tangent(da, matrix_transpose(factor), False))
+        low = matrix_transpose(factor)
+        return matrix_transpose(low @ cholesky_tangent_factor(low, da))
     return factor @ cholesky_tangent_factor(factor, da)
 
 
 def cholesky_gradient(g: Any, low: Any, upper: bool = False) -> Any:
     """The gradient of ``L = np.linalg.cholesky(a)`` with respect to (symmetric) ``a``;
     with ``upper``, ``low`` is ``U = L^T`` and ``g`` its gradient."""
-    if upper:
-        return cholesky_gradient(matrix_transpose(g), matrix_transpose(low), False)
     low, g = np.asarray(low), np.asarray(g)
+    if upper:  # the gradient for U = L^T is the transposed one for L
+        low, g = matrix_transpose(low), matrix_transpose(g)
     phi = np.tril(matrix_transpose(low) @ np.tril(g))
     phi = phi - 0.5 * np.eye(low.shape[-1]) * phi
     inverse = np.linalg.inv(low)

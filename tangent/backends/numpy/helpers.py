@@ -30,7 +30,7 @@ __all__ = [
     'sort_gradient', 'sort_tangent', 'append_gradient', 'reduced_axes', 'reduction_count',
     'inverse_moveaxis', 'vdot_gradient', 'nan_mask_gradient', 'nan_count',
     'present_operands', 'einsum_tangent', 'average_weights_tangent', 'broadcast_items',
-    'linear_pad_mode', 'cholesky_tangent_factor', 'cholesky_tangent', 'cross_gradient_axes', 'diff_gradient', 'rollaxis_gradient',
+    'linear_pad_mode', 'cholesky_tangent_factor', 'diff_gradient', 'rollaxis_gradient',
     'cumulative_gradient', 'cumulative_tangent', 'trapezoid_weights', 'vector_norm_direction',
     'matrix_norm_direction', 'median_share', 'compress_gradient', 'delete_gradient',
     'multi_dot_gradient', 'multi_dot_tangent', 'remainder_quotient', 'digamma',
@@ -54,7 +54,7 @@ __all__ = [
     'nan_variance_gradient', 'nan_variance_tangent', 'vander_slopes', 'vander_gradient',
     'select_gradient',
     'select_tangent', 'svd_gradient', 'svd_tangent', 'lstsq_gradient', 'lstsq_tangent',
-    'polyfit_gradient', 'polyfit_tangent',
+    'polyfit_gradient', 'polyfit_tangent', 'cholesky_tangent', 'cross_gradient_axes',
 ]
 
 
@@ -683,8 +683,8 @@ def linear_pad_mode(mode: str) -> str:
 
 def cholesky_tangent_factor(low: Any, da: Any) -> Any:
     """``Phi(L^-1 dA L^-T)``: the factor with ``dL = L @ factor`` for ``A = L L^T``."""
-    # Symmetrised as the gradient is: an unsymmetric dA would otherwise count its
-    # upper triangle in the diagonal only.
+    # The input is read as symmetric, as the gradient reads it: an unsymmetric dA
+    # otherwise gave a tangent matching neither the gradient nor NumPy's lower triangle.
     da = 0.5 * (da + matrix_transpose(da))
     inverse = np.linalg.inv(low)
     inner = inverse @ da @ matrix_transpose(inverse)

@@ -58,7 +58,9 @@ the generator also writes the constructs second order has broken on (the
 ufuncs and lambdas, lists appended in a loop then made into an array with
 ``np.array``, ``np.stack`` or ``np.concatenate``, axis reductions
 (``np.max(m, axis=0)``), and well-conditioned 3x3 matrices with
-``np.linalg.solve``, ``inv``, ``det``, ``slogdet``, ``norm`` and ``qr``; order
+``np.linalg.solve``, ``inv``, ``det``, ``slogdet``, ``norm`` and ``qr``, also on a
+batch of three such matrices (``det``, ``slogdet``, ``inv``, ``norm`` and ``qr`` of
+the stack, a vector times each, ``np.einsum``); order
 1 draws the same programs as before.
 
 The same generator is driven by a ``random.Random`` (the command line) or by
@@ -936,8 +938,11 @@ class Generator:
                     f'{self.expression(scope, VECTOR, 1)})')
         matrix, name = self.fresh('m'), self.fresh('a')
         lines = [Line(f'{matrix} = 2.5 * np.eye({SIZE}) + 0.3 * np.tanh({rows})')]
-        way = self.draw.choice(['solve', 'inv', 'det', 'slogdet', 'norm', 'qr', 'reduce'])
+        way = self.draw.choice(['solve', 'inv', 'det', 'slogdet', 'norm', 'qr', 'reduce',
+                                'batched'])
         vector = self.expression(scope, VECTOR, 1)
+        if way == 'batched':
+            return lines + self.make_batched(scope, rows, vector)
         if way == 'solve':
             made, kind = f'np.linalg.solve({matrix}, {vector})', VECTOR
         elif way == 'inv':
@@ -964,6 +969,38 @@ class Generator:
             reduction = self.draw.choice(['max', 'min', 'sum'])
             made, kind = f'np.{reduction}({matrix}, axis={self.draw.integer(0, 1)})', VECTOR
         scope.bind(name, kind)
+        return lines + [Line(f'{name} = {made}')]
+
+    def make_batched(self, scope: Scope, rows: str, vector: str) -> list:
+        """A stack of SIZE well-conditioned matrices (the batch as long as each matrix is
+        wide, where a misplaced axis keeps the shape) and batched linear algebra on it,
+        one number per matrix: a vector. Each matrix is bounded as in make_matrix."""
+        batch, name = self.fresh('k'), self.fresh('a')
+        vector = f'({vector})'  # an operand of @, which binds as tightly as *
+        lines = [Line(f'{batch} = 2.5 * np.eye({SIZE}) + 0.3 * np.tanh('
+                      f'({self.expression(scope, VECTOR, 1)})[:, None, None] * {rows})')]
+        way = self.draw.choice(['det', 'slogdet', 'inv', 'matmul', 'norm', 'qr', 'einsum'])
+        if way == 'det':
+            made = f'np.linalg.det({batch})'
+        elif way == 'slogdet':
+            sign, logdet = self.fresh('s'), self.fresh('l')
+            lines.append(Line(f'{sign}, {logdet} = np.linalg.slogdet({batch})'))
+            made = f'{sign} * {logdet}'
+        elif way == 'inv':
+            made = self.draw.choice([f'np.trace(np.linalg.inv({batch}), axis1=1, axis2=2)',
+                                     f'np.sum(np.linalg.inv({batch}) @ {vector}, axis=0)'])
+        elif way == 'matmul':  # a vector times each matrix: (n,) @ (k, n, n)
+            made = f'np.sum({vector} @ {batch}, axis=-1)'
+        elif way == 'norm':
+            made = f'np.linalg.norm({batch}, axis=(1, 2))'
+        elif way == 'qr':
+            q, r = self.fresh('q'), self.fresh('r')
+            lines.append(Line(f'{q}, {r} = np.linalg.qr({batch})'))
+            made = self.draw.choice([f'np.diagonal({r}, axis1=1, axis2=2) @ {vector}',
+                                     f'np.sum({q} @ {vector}, axis=0)'])
+        else:
+            made = f"np.einsum('kij,j->k', {batch}, {vector})"
+        scope.bind(name, VECTOR)
         return lines + [Line(f'{name} = {made}')]
 
     # Functions -----------------------------------------------------------------------

@@ -432,7 +432,8 @@ def test_the_checker_catches_a_helper_run_twice(directory):
 def test_programs_generated_for_order_2_use_the_idioms_and_run():
     """Without tangent: the constructs second-order derivatives broke on are generated
     (list comprehensions, generator expressions, map, lists appended in a loop then
-    made into arrays, axis reductions, linear algebra), and the programs run."""
+    made into arrays, axis reductions, linear algebra, also on stacks of matrices), and
+    the programs run."""
     sources = []
     for index in range(300):
         program = fuzz.campaign_program(3, index, idioms=True)
@@ -445,7 +446,7 @@ def test_programs_generated_for_order_2_use_the_idioms_and_run():
                       '.append(', 'np.stack(L', 'np.array(L', 'np.concatenate(L',
                       'axis=0)', 'axis=1)', 'np.linalg.solve(', 'np.linalg.inv(',
                       'np.linalg.det(', 'np.linalg.slogdet(', 'np.linalg.norm(',
-                      'np.linalg.qr(']:
+                      'np.linalg.qr(', '[:, None, None] * ']:
         assert construct in text, construct
     assert re.search(r'= sum\([^\[]', text), 'a generator expression'
     assert re.search(r'np\.(max|min)\(np\.(stack|array)\(L\d+\), axis=', text)

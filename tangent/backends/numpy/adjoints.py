@@ -482,8 +482,7 @@ def solve(x, a, b):
 
 @adjoint(np.linalg.cholesky)
 def cholesky(low, a, upper=False):
-    d[a] = tangent.cholesky_gradient(tangent.transpose_if_upper(d[low], upper),
-                                     tangent.transpose_if_upper(low, upper))
+    d[a] = tangent.cholesky_gradient(d[low], low, upper)
 
 
 @adjoint(np.linalg.eigh)
@@ -541,8 +540,19 @@ def select(y, condlist, choicelist, default=0):
 
 @adjoint(np.cross)
 def cross(c, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
-    d[a] = tangent.unbroadcast(np.cross(b, d[c], axisa, axisb, axisc, axis), a)
-    d[b] = tangent.unbroadcast(np.cross(d[c], a, axisa, axisb, axisc, axis), b)
+    left = tangent.cross_gradient_axes(a, b, axisa, axisb, axisc, axis, True)
+    d[a] = tangent.unbroadcast(np.cross(b, d[c], left[0], left[1], left[2]), a)
+    right = tangent.cross_gradient_axes(a, b, axisa, axisb, axisc, axis, False)
+    d[b] = tangent.unbroadcast(np.cross(d[c], a, right[0], right[1], right[2]), b)
+
+
+# np.linalg.cross is np.cross along one axis of 3-vectors.
+@adjoint(np.linalg.cross)
+def linalg_cross(c, x1, x2, axis=-1):
+    left = tangent.cross_gradient_axes(x1, x2, axis, axis, axis, None, True)
+    d[x1] = tangent.unbroadcast(np.cross(x2, d[c], left[0], left[1], left[2]), x1)
+    right = tangent.cross_gradient_axes(x1, x2, axis, axis, axis, None, False)
+    d[x2] = tangent.unbroadcast(np.cross(d[c], x1, right[0], right[1], right[2]), x2)
 
 
 @adjoint(np.linalg.vecdot)

@@ -24,7 +24,7 @@ __all__ = [
     'norm_direction', 'inner_gradient_left', 'inner_gradient_right', 'outer_gradient',
     'tensordot_gradient', 'einsum_gradient', 'kron_gradient', 'solve_gradients',
     'solve_tangent',
-    'cholesky_gradient', 'transpose_if_upper', 'eigh_gradient', 'eigh_tangent', 'slogdet_gradient',
+    'cholesky_gradient', 'eigh_gradient', 'eigh_tangent', 'slogdet_gradient',
     'slogdet_tangent', 'concatenate_gradient', 'stack_gradient', 'joined_gradient',
     'split_gradient', 'tile_gradient', 'repeat_gradient', 'negated_shift', 'pad_gradient',
     'diag_gradient', 'diagonal_gradient', 'take_gradient', 'take_along_axis_gradient',
@@ -55,7 +55,7 @@ __all__ = [
     'nan_variance_gradient', 'nan_variance_tangent', 'vander_slopes', 'vander_gradient',
     'select_gradient',
     'select_tangent', 'svd_gradient', 'svd_tangent', 'lstsq_gradient', 'lstsq_tangent',
-    'polyfit_gradient', 'polyfit_tangent',
+    'polyfit_gradient', 'polyfit_tangent', 'cholesky_tangent', 'cross_gradient_axes',
 ]
 
 
@@ -684,6 +684,9 @@ def linear_pad_mode(mode: str) -> str:
 
 def cholesky_tangent_factor(low: Any, da: Any) -> Any:
     """``Phi(L^-1 dA L^-T)``: the factor with ``dL = L @ factor`` for ``A = L L^T``."""
+    # The input is read as symmetric, as the gradient reads it: an unsymmetric dA
+    # otherwise gave a tangent matching neither the gradient nor NumPy's lower triangle.
+    da = 0.5 * (da + matrix_transpose(da))
     inverse = np.linalg.inv(low)
     inner = inverse @ da @ matrix_transpose(inverse)
     return np.tril(inner) - 0.5 * np.eye(np.shape(low)[-1]) * inner
@@ -952,6 +955,27 @@ def einsum_tangent_tangent(subscripts: str, operands: tuple, tangents: Any, dope
     return total
 
 
+def cross_gradient_axes(a: Any, b: Any, axisa: int, axisb: int, axisc: int, axis: Any,
+                        left: bool) -> tuple:
+    """The axes of the ``np.cross`` whose result is the gradient of ``c = np.cross(a, b,
+    axisa, axisb, axisc, axis)`` for ``a`` (``left``: ``b x dc``) or ``b`` (``dc x a``).
+
+    The vectors of ``b`` (or ``a``) and ``dc`` are read where ``c`` took or put them; the
+    result's vectors go where the operand's were. Counted from the end, since the
+    result has the broadcast batch axes, which an operand may lack."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a_ndim, b_ndim = np.ndim(a), np.ndim(b)
+    from_a, from_b = axisa % a_ndim - a_ndim, axisb % b_ndim - b_ndim
+    if np.shape(a)[from_a] != 3 or np.shape(b)[from_b] != 3:
+        raise NotImplementedError(
+            'the derivative of np.cross covers vectors of 3 components, not of 2 '
+            f'(shapes {np.shape(a)} along axis {axisa} and {np.shape(b)} along axis {axisb})')
+    c_ndim = max(a_ndim - 1, b_ndim - 1) + 1
+    from_c = axisc % c_ndim - c_ndim
+    return (from_b, from_c, from_a) if left else (from_c, from_a, from_b)
+
+
 def kron_gradient(g: Any, a: Any, b: Any, left: bool) -> Any:
     """The gradient of ``np.kron(a, b)`` (arrays of equal rank) with respect to a or b."""
     a, b, g = np.asarray(a), np.asarray(b), np.asarray(g)
@@ -1000,18 +1024,21 @@ def solve_tangent(a: Any, b: Any, x: Any, da: Any, db: Any) -> Any:
     return _solve_solution(np.linalg.solve(a, rhs), b)
 
 
-def transpose_if_upper(m: Any, upper: bool) -> Any:
-    """``m`` as the lower Cholesky factor (or its gradient or tangent) when
-    ``np.linalg.cholesky(a, upper=upper)`` gave it: the upper factor ``U = L^T``, and
-    so its seed and tangent, are the lower ones transposed (and back)."""
+def cholesky_tangent(da: Any, factor: Any, upper: bool) -> Any:
+    """The tangent of ``np.linalg.cholesky(a, upper=upper)``: ``factor`` is ``L`` or,
+    with ``upper``, ``U = L^T``."""
     if upper:
-        return matrix_transpose(m)
-    return m
+        low = matrix_transpose(factor)
+        return matrix_transpose(low @ cholesky_tangent_factor(low, da))
+    return factor @ cholesky_tangent_factor(factor, da)
 
 
-def cholesky_gradient(g: Any, low: Any) -> Any:
-    """The gradient of ``L = np.linalg.cholesky(a)`` with respect to (symmetric) ``a``."""
+def cholesky_gradient(g: Any, low: Any, upper: bool = False) -> Any:
+    """The gradient of ``L = np.linalg.cholesky(a)`` with respect to (symmetric) ``a``;
+    with ``upper``, ``low`` is ``U = L^T`` and ``g`` its gradient."""
     low, g = np.asarray(low), np.asarray(g)
+    if upper:  # the gradient for U = L^T is the transposed one for L
+        low, g = matrix_transpose(low), matrix_transpose(g)
     phi = np.tril(matrix_transpose(low) @ np.tril(g))
     phi = phi - 0.5 * np.eye(low.shape[-1]) * phi
     inverse = np.linalg.inv(low)

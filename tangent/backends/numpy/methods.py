@@ -85,7 +85,7 @@ ARRAY_METHODS = ArrayMethods(
     methods=_METHODS,
     # Methods whose trailing positional arguments are one tuple: x.reshape(2, 3).
     shape_methods={'reshape': numpy.reshape, 'transpose': numpy.transpose},
-    attributes={'T': numpy.transpose, 'real': numpy.real},
+    attributes={'T': numpy.transpose, 'mT': numpy.matrix_transpose, 'real': numpy.real},
     # x.astype(dtype) computes what np.asarray(x, dtype=dtype) does, up to a copy.
     astype=numpy.asarray,
     other_names=frozenset({'append', 'item', 'shape', 'ndim', 'size', 'dtype', 'itemsize',

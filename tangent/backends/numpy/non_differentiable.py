@@ -43,7 +43,7 @@ register_non_differentiable_functions(
     helpers.extremum_share, helpers.median_share, helpers.remainder_quotient,
     helpers.nan_count, helpers.interp_outside, helpers.linear_pad_mode,
     helpers.no_second_derivative, helpers._tensordot_gradient_subscripts,
-    helpers._narrow_float_dtype, helpers.unless_still,
+    helpers._narrow_float_dtype, helpers.unless_still, helpers.cross_gradient_axes,
 )
 # It raises: it runs even where nothing reads its result.
 policy.declare_impure(helpers.no_second_derivative)

@@ -440,9 +440,7 @@ def solve(x, a, b):
 
 @tangent_(np.linalg.cholesky)
 def cholesky(low, a, upper=False):
-    lower_factor = tangent.transpose_if_upper(low, upper)
-    d[low] = tangent.transpose_if_upper(
-        lower_factor @ tangent.cholesky_tangent_factor(lower_factor, d[a]), upper)
+    d[low] = tangent.cholesky_tangent(d[a], low, upper)
 
 
 @tangent_(np.linalg.eigh)
@@ -499,6 +497,11 @@ def select(y, condlist, choicelist, default=0):
 def cross(c, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     d[c] = np.cross(d[a], b, axisa, axisb, axisc, axis) + np.cross(a, d[b], axisa, axisb,
                                                                     axisc, axis)
+
+
+@tangent_(np.linalg.cross)
+def linalg_cross(c, x1, x2, axis=-1):
+    d[c] = np.linalg.cross(d[x1], x2, axis=axis) + np.linalg.cross(x1, d[x2], axis=axis)
 
 
 @tangent_(np.linalg.vecdot)

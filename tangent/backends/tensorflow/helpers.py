@@ -416,7 +416,21 @@ def _einsum_gradient(g: Any, equation: str, operands: list, index: int) -> Any:
     kept = ''.join(c for c in target if c in present)
     spec = ','.join([output] + [sub for sub, _ in others]) + '->' + kept
     like = operands[index]
-    part = tf.einsum(spec, _tensor(g, like.dtype), *[op for _, op in others])
+    # tf.einsum broadcasts only through '...': each other operand is stretched to the
+    # sizes its letters have in the result, written here with letters.
+    g = _tensor(g, like.dtype)
+    sizes = dict(zip(output, g.shape))
+    for sub, op in others:
+        for c, size in zip(sub, op.shape):
+            sizes[c] = size if sizes.get(c, 1) == 1 else sizes[c]
+    stretched_others = [op if list(op.shape) == [sizes[c] for c in sub]
+                        else tf.broadcast_to(op, [sizes[c] for c in sub]) for sub, op in others]
+    part = tf.einsum(spec, g, *stretched_others)
+    # A '...' axis of size 1 that the other operands stretched: its gradient is the sum.
+    stretched = [k for k, c in enumerate(kept)
+                 if like.shape[target.index(c)] == 1 and part.shape[k] != 1]
+    if stretched:
+        part = tf.reduce_sum(part, axis=stretched, keepdims=True)
     if kept != target:
         part = tf.reshape(part, [tf.shape(like)[i] if c in present else 1
                                  for i, c in enumerate(target)])

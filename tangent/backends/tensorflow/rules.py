@@ -626,14 +626,17 @@ def tensordot_tangent(y, a, b, axes, name=None):
     d[y] = tf.tensordot(d[a], b, axes) + tf.tensordot(a, d[b], axes)
 
 
+# With adjoint=True, y inverts x's transpose: dy = -y dx^T y, and the gradient is
+# transposed likewise.
 @adjoint(tf.linalg.inv)
 def inv(y, x, adjoint=False, name=None):
-    d[x] = -tf.matmul(tf.matmul(y, d[y], transpose_a=True), y, transpose_b=True)
+    d[x] = -tf.matmul(tf.matmul(y, d[y], transpose_a=not adjoint, transpose_b=adjoint), y,
+                      transpose_b=not adjoint)
 
 
 @tangent_(tf.linalg.inv)
 def inv_tangent(y, x, adjoint=False, name=None):
-    d[y] = -tf.matmul(tf.matmul(y, d[x]), y)
+    d[y] = -tf.matmul(tf.matmul(y, d[x], transpose_b=adjoint), y)
 
 
 @adjoint(tf.linalg.det)

@@ -410,6 +410,11 @@ def t(g, y, input):  # noqa: A002
     return torch.t(g)
 
 
+@linear(tangent_torch.matrix_transpose)
+def matrix_transpose(g, y, input):  # noqa: A002
+    return tangent_torch.matrix_transpose(g)
+
+
 @linear(torch.permute)
 def permute(g, y, input, dims):  # noqa: A002
     return torch.permute(g, tangent_torch.inverse_permutation(dims))

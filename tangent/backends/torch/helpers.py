@@ -404,6 +404,11 @@ def mish_curvature(x: Any) -> Any:
     return 2.0 * sech2 * s + x * sech2 * s * (1.0 - s) - 2.0 * x * t * sech2 * s * s
 
 
+def matrix_transpose(x: Any) -> Any:
+    """``x.mT``: the last two dims swapped."""
+    return torch.transpose(x, -2, -1)
+
+
 def inverse_permutation(dims: Any) -> tuple:
     """The dims of torch.permute that undo ``torch.permute(x, dims)``."""
     order = [d % len(dims) for d in dims]
@@ -464,6 +469,29 @@ def diag_gradient(g: Any, x: Any, diagonal: int) -> Any:
     if x.dim() == 1:
         return torch.diagonal(g, diagonal)
     return diagonal_gradient(g, x, diagonal, 0, 1)
+
+
+def _inner_contraction(g: Any, target: Any, source: Any, dims: tuple) -> Any:
+    """``g`` contracted with ``source`` over ``dims``; a 0-d operand makes inner a
+    plain product, summed when ``target`` (whose gradient this is) is 0-d."""
+    if target.dim() == 0 or source.dim() == 0:
+        product = g * source
+        return product if target.dim() else torch.sum(product)
+    return torch.tensordot(g, source, dims=dims)
+
+
+def inner_gradient_left(g: Any, x: Any, other: Any) -> Any:
+    """The gradient of ``torch.inner(x, other)`` for ``x``: the seed (x's leading dims,
+    then other's) contracted with ``other`` over other's leading dims."""
+    return _inner_contraction(g, x, other, (list(range(x.dim() - 1, g.dim())),
+                                            list(range(other.dim() - 1))))
+
+
+def inner_gradient_right(g: Any, x: Any, other: Any) -> Any:
+    """The gradient of ``torch.inner(x, other)`` for ``other``: the seed contracted with
+    ``x`` over x's leading dims."""
+    return _inner_contraction(g, other, x, (list(range(x.dim() - 1)),
+                                            list(range(x.dim() - 1))))
 
 
 def lower_half(x: Any) -> Any:

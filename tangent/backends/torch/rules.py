@@ -229,8 +229,16 @@ def dot_tangent(z, input, tensor):  # noqa: A002
     d[z] = torch.dot(d[input], tensor) + torch.dot(input, d[tensor])
 
 
-adjoint(torch.inner)(dot)
-tangent_(torch.inner)(dot_tangent)
+# inner contracts the last dims of tensors of any rank (dot's rules are for vectors).
+@adjoint(torch.inner)
+def inner(z, input, other):  # noqa: A002
+    d[input] = tangent_torch.inner_gradient_left(d[z], input, other)
+    d[other] = tangent_torch.inner_gradient_right(d[z], input, other)
+
+
+@tangent_(torch.inner)
+def inner_tangent(z, input, other):  # noqa: A002
+    d[z] = torch.inner(d[input], other) + torch.inner(input, d[other])
 
 
 @adjoint(torch.outer)
@@ -507,6 +515,31 @@ def prod_others_tangent(y, x, dim):
     d[y] = tangent_torch.prod_others_tangent(x, d[x], dim)
 
 
+# inner's gradients are bilinear in the seed and the operand they contract with.
+@adjoint(tangent_torch.inner_gradient_left)
+def inner_gradient_left(h, g, input, other):  # noqa: A002
+    d[g] = torch.inner(d[h], other)
+    d[other] = tangent_torch.inner_gradient_right(g, d[h], other)
+
+
+@tangent_(tangent_torch.inner_gradient_left)
+def inner_gradient_left_tangent(h, g, input, other):  # noqa: A002
+    d[h] = tangent_torch.inner_gradient_left(d[g], input, other) + \
+        tangent_torch.inner_gradient_left(g, input, d[other])
+
+
+@adjoint(tangent_torch.inner_gradient_right)
+def inner_gradient_right(h, g, input, other):  # noqa: A002
+    d[g] = torch.inner(input, d[h])
+    d[input] = tangent_torch.inner_gradient_left(g, input, d[h])
+
+
+@tangent_(tangent_torch.inner_gradient_right)
+def inner_gradient_right_tangent(h, g, input, other):  # noqa: A002
+    d[h] = tangent_torch.inner_gradient_right(d[g], input, other) + \
+        tangent_torch.inner_gradient_right(g, d[input], other)
+
+
 @adjoint(tangent_torch.linear_weight_gradient)
 def linear_weight_gradient(z, g, input):  # noqa: A002
     d[g] = F.linear(input, d[z])
@@ -621,7 +654,7 @@ ARRAY_METHODS = ArrayMethods(
     # packed into a tuple when there are several.
     shape_methods={'reshape': tangent_torch.reshaped, 'view': tangent_torch.reshaped,
                    'permute': tangent_torch.permuted, 'flip': tangent_torch.flipped},
-    attributes={'T': torch.t},
+    attributes={'T': torch.t, 'mT': tangent_torch.matrix_transpose},
     other_names=frozenset({'shape', 'dim', 'size', 'numel', 'dtype', 'device', 'item',
                            'tolist', 'ndim', 'requires_grad'}),
 )

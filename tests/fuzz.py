@@ -60,7 +60,8 @@ ufuncs and lambdas, lists appended in a loop then made into an array with
 (``np.max(m, axis=0)``), and well-conditioned 3x3 matrices with
 ``np.linalg.solve``, ``inv``, ``det``, ``slogdet``, ``norm`` and ``qr``, also on a
 batch of three such matrices (``det``, ``slogdet``, ``inv``, ``norm`` and ``qr`` of
-the stack, a vector times each, ``np.einsum``); order
+the stack, a vector times each, ``np.einsum``, ``solve`` with one vector for every
+matrix or a matrix broadcast against the stack); order
 1 draws the same programs as before.
 
 The same generator is driven by a ``random.Random`` (the command line) or by
@@ -979,7 +980,8 @@ class Generator:
         vector = f'({vector})'  # an operand of @, which binds as tightly as *
         lines = [Line(f'{batch} = 2.5 * np.eye({SIZE}) + 0.3 * np.tanh('
                       f'({self.expression(scope, VECTOR, 1)})[:, None, None] * {rows})')]
-        way = self.draw.choice(['det', 'slogdet', 'inv', 'matmul', 'norm', 'qr', 'einsum'])
+        way = self.draw.choice(['det', 'slogdet', 'inv', 'matmul', 'norm', 'qr', 'einsum',
+                                'solve'])
         if way == 'det':
             made = f'np.linalg.det({batch})'
         elif way == 'slogdet':
@@ -998,6 +1000,11 @@ class Generator:
             lines.append(Line(f'{q}, {r} = np.linalg.qr({batch})'))
             made = self.draw.choice([f'np.diagonal({r}, axis1=1, axis2=2) @ {vector}',
                                      f'np.sum({q} @ {vector}, axis=0)'])
+        elif way == 'solve':  # one vector b for every matrix, or a matrix b for each
+            made = self.draw.choice([
+                f'np.sum(np.linalg.solve({batch}, {vector}), axis={self.draw.integer(0, 1)})',
+                f'np.sum(np.linalg.solve({batch}, np.outer({vector}, '
+                f'{self.expression(scope, VECTOR, 1)})), axis=(0, 2))'])
         else:
             made = f"np.einsum('kij,j->k', {batch}, {vector})"
         scope.bind(name, VECTOR)

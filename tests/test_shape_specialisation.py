@@ -444,3 +444,29 @@ def test_a_block_left_with_comments_only_still_gets_a_version(v, wrt):
         assert_close(actual[position] if len(wrt) > 1 else actual,
                      numerical_grad(branch_left_with_comments_only, [v, 0.3], index),
                      rtol=1e-5, atol=1e-6)
+
+
+def squares_in_a_while_loop(v):
+    count = 0
+    while count < 3:
+        count = count + 1
+        v = v * v - v
+    return np.sum(v)
+
+
+@pytest.mark.parametrize('steps', [2, 3])
+def test_a_temporary_a_loop_of_pops_leaves_unbound_is_restored_at_second_order(steps):
+    """Reverse over reverse of a loop (a program the fuzzer wrote): the gradient's own
+    loop of pops leaves a temporary (v * v) at the None it held before its first
+    value, and the outer backward pass restores it before reading its shape. The
+    version kept that restoring pop; dropped, a later sum read None (wrong numbers)."""
+    v, direction = np.array([0.0, -1.24, -0.32]), np.array([0.17, 1.27, 0.39])
+    gradient = tangent.autodiff(squares_in_a_while_loop, mode='reverse', check_dims=False)
+    over_reverse = tangent.autodiff(gradient, mode='reverse', check_dims=False)
+    expected = (gradient(v + 1e-6 * direction, 1.0) -
+                gradient(v - 1e-6 * direction, 1.0)) / 2e-6
+    assert_close(over_reverse(v, 1.0, direction), expected, rtol=1e-6, atol=1e-8)
+    assert _versions(over_reverse), 'the call wrote no version for its signature'
+    assert_close(over_reverse(v, 1.0, direction),
+                 getattr(over_reverse, specialise.GENERAL_VERSION)(v, 1.0, direction),
+                 rtol=1e-12, atol=0)

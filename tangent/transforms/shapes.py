@@ -335,6 +335,9 @@ class Specialiser:
         self.pushed: dict[str, Any] = {}  # tape id -> what was pushed under it, joined
         self.shape_records: dict[str, bool] = {}  # tape id -> every push is shape_only(array)
         self.before_pop: dict[str, Any] = {}  # tape id -> the target's value before its pop
+        # Tape ids with a record of a name still unbound (None): that record, the first
+        # pushed, is the last popped, so a loop of pops leaves None behind it.
+        self.none_records: set[str] = set()
         self.supported = True
         self.local_names: set[str] = set()  # the names the function binds: not globals
         self.dict_names: set[str] = set()  # the names that may hold a known dict
@@ -517,7 +520,17 @@ class Specialiser:
                 head = dict(head)
                 for name in _assigned_names(node):
                     head[name] = UNKNOWN
-        return self.block(node.orelse, dict(head))
+        exit_env = dict(head)
+        # Inside the loop each pop restores a value pushed after the first record; the
+        # last pop may restore the None a name held before its first value. Past the
+        # loop such a name is unknown: the generic code may restore it before a read,
+        # and its restoring pop must stay (higher order reads there what it restores).
+        for statement in anno.walk(node):
+            if isinstance(statement, gast.Assign) and len(statement.targets) == 1 and \
+                    isinstance(statement.targets[0], gast.Name) and \
+                    self._popped(statement.value) in self.none_records:
+                exit_env[statement.targets[0].id] = UNKNOWN
+        return self.block(node.orelse, exit_env)
 
     def iterated(self, node: gast.expr, env: dict) -> Any:
         """What each item of ``for item in node`` is."""
@@ -731,6 +744,8 @@ class Specialiser:
         return None
 
     def _record_push(self, tape_id: str, record: gast.expr, value: Any) -> None:
+        if value is BOTTOM:
+            self.none_records.add(tape_id)
         self.pushed[tape_id] = join(self.pushed.get(tape_id, BOTTOM), value)
         is_shape = self._is_helper_call(record, runtime.shape_only)
         self.shape_records[tape_id] = self.shape_records.get(tape_id, True) and is_shape

@@ -278,10 +278,28 @@ def _elementwise_adjoint(declaration: _Declaration, func: Any, spreads: bool) ->
     for index, param in enumerate(declaration.wrt):
         value = declaration.formula(index, func, _marker(declaration.result))
         if spreads:
+            value, factors = _own_factors(value, param)
             value = _call(declaration.ref(runtime.unbroadcast),
                           [value, ast.Name(id=param, ctx=ast.Load())])
+            for op, factor in reversed(factors):
+                value = ast.BinOp(left=value, op=op, right=factor)
         statements.append(_assign(param, value))
     return statements
+
+
+def _own_factors(value: ast.expr, param: str) -> tuple[ast.expr, list]:
+    """``value`` without its trailing factors and divisors that read ``param`` alone
+    (``-g * z / y`` for ``y``: ``-g * z`` and ``[(Div, y)]``). Such a factor has the
+    operand's shape, so it is constant along the axes the gradient is summed over:
+    summing first and then applying it gives the same, on the operand's (smaller)
+    shape rather than the result's."""
+    factors = []
+    while isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Mult, ast.Div)) and \
+            {n.id for n in ast.walk(value.right) if isinstance(n, ast.Name)} <= {param} and \
+            not any(isinstance(n, ast.Call) for n in ast.walk(value.right)):
+        factors.append((value.op, value.right))
+        value = value.left
+    return value, factors
 
 
 def _elementwise_tangent(declaration: _Declaration, func: Any, spreads: bool) -> list:

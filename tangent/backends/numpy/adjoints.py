@@ -46,10 +46,12 @@ def mul(z, x, y):
     d[y] = tangent.unbroadcast(d[z] * x, y)
 
 
+# y is constant along the axes its gradient is summed over: dividing by it after the
+# sum divides the operand's shape, not the result's (a scalar divisor: once).
 @adjoint(operator.truediv)
 def truediv(z, x, y):
     d[x] = tangent.unbroadcast(d[z] / y, x)
-    d[y] = tangent.unbroadcast(-d[z] * z / y, y)
+    d[y] = -tangent.unbroadcast(d[z] * z, y) / y
 
 
 @adjoint(operator.pow)

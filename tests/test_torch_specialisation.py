@@ -150,6 +150,53 @@ def test_torch_compile_traces_the_derivative_without_a_graph_break(name):
     torch._dynamo.reset()
 
 
+def _operations(graph_module) -> int:
+    return sum(1 for node in graph_module.graph.nodes if node.op in ('call_function',
+                                                                      'call_method'))
+
+
+@pytest.mark.parametrize('name', ['softmax_5', 'rnn_loss_small'])
+def test_torch_compile_of_a_derivative_first_called_compiled_settles_on_its_one_graph(name):
+    """The first call under torch.compile writes the version (a graph break, outside
+    no_grad, where the trace resumes); the calls after it run the version as the one
+    graph a derivative called once before compiling gives. Before, the break fell
+    inside no_grad: the derivative ran op by op, frame by frame, ten times slower."""
+    workload = next(w for w in WORKLOADS if w.name == name)
+    function = rebind(workload.function, torch)
+    make = workload.make_test_inputs or workload.make_inputs
+    inputs = make(np.random.default_rng(5))
+    tensors = _tensors(inputs)
+    graphs = []
+
+    def counting(graph_module, example_inputs):
+        graphs.append(graph_module)
+        return graph_module.forward
+
+    torch._dynamo.reset()
+    warmed = tangent.grad(function, wrt=workload.wrt)
+    warmed(*tensors)
+    torch.compile(warmed, backend=counting)(*tensors)
+    (clean,) = graphs
+    graphs.clear()
+    torch._dynamo.reset()
+    compiled = torch.compile(_fresh_derivative(function, workload.wrt), backend=counting)
+    for _ in range(3):
+        result = compiled(*tensors)
+    settled = len(graphs)
+    _assert_agree(compiled(*tensors), _autograd(function, inputs, workload.wrt), name)
+    assert len(graphs) == settled, 'a call after the third compiled again'
+    assert _operations(graphs[-1]) == _operations(clean)
+    _assert_agree(result, _autograd(function, inputs, workload.wrt), name)
+    torch._dynamo.reset()
+
+
+def _fresh_derivative(function, wrt):
+    """A derivative tangent has not called yet: the cache would hand back the one
+    already called, with its versions."""
+    tangent.clear_cache()
+    return tangent.grad(function, wrt=wrt)
+
+
 def summed_sine(x):
     return torch.sum(torch.sin(x))
 

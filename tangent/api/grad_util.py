@@ -300,16 +300,22 @@ def _in_call_contexts(derivative: Callable, namespace: dict) -> Callable:
     if not contexts:
         return derivative
 
+    # The version for the arguments is chosen (written, the first time) outside the
+    # contexts: writing it breaks a compiler's trace, which cannot resume inside them.
+    prepare = getattr(derivative, 'prepare', lambda *args, **kwargs: None)
+
     if len(contexts) == 1:
         (context,) = contexts
 
         # A plain with statement: torch.compile traces it (an ExitStack it cannot, and
         # would fall back to running the derivative op by op).
         def in_contexts(*args, **kwargs):
+            prepare(*args, **kwargs)
             with context(*args, **kwargs):
                 return derivative(*args, **kwargs)
     else:
         def in_contexts(*args, **kwargs):
+            prepare(*args, **kwargs)
             with contextlib.ExitStack() as stack:
                 for context in contexts:
                     stack.enter_context(context(*args, **kwargs))

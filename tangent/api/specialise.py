@@ -18,6 +18,7 @@ import gast
 import numpy as np
 
 from tangent import backends
+from tangent.runtime import dispatch
 from tangent.api.cache import Generated, MISSING, watched
 from tangent.frontend import annotate
 from tangent.frontend.object_parameters import parameter_layout, PARAMETERS
@@ -286,23 +287,31 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
                             for name, value in kwargs.items())) if kwargs else ())
         version = versions.get(key)
         if version is None:
-            if len(versions) >= MAX_VERSIONS or len(args) > len(parameters) or \
-                    any(name not in parameters for name in kwargs):
-                return generic
-            given = dict(zip(parameters, args), **kwargs)
-            known = {name: shapes.describe_argument(given[name]) if name in given
-                     else shapes.describe(defaults.get(name)) for name in parameters}
-            known = {name: value for name, value in known.items() if value is not None}
-            try:
-                version = shape_rules.untraced(for_signature)(known) if known else generic
-            except Exception as error:  # noqa: BLE001 - the generic code is always right
-                warnings.warn(f'tangent could not specialise the derivative of '
-                              f'{generic.__name__} for {known}: {error!r}; the generic '
-                              f'code runs', RuntimeWarning, stacklevel=3)
-                version = generic
-            versions[key] = version
-            derivative.specialisations[key] = version
-            _first(version)
+            # Writing a version is plain Python, not code for a compiler tracing the call
+            # (torch.compile) to trace: it runs outside the trace, in no try block, so
+            # the trace resumes after it.
+            version = shape_rules.untraced(write_version)(args, kwargs, key)
+        return version
+
+    def write_version(args: tuple, kwargs: dict, key: tuple) -> Callable:
+        if len(versions) >= MAX_VERSIONS or len(args) > len(parameters) or \
+                any(name not in parameters for name in kwargs):
+            return generic
+        given = dict(zip(parameters, args), **kwargs)
+        known = {name: shapes.describe_argument(given[name]) if name in given
+                 else shapes.describe(defaults.get(name)) for name in parameters}
+        known = {name: value for name, value in known.items() if value is not None}
+        try:
+            version = for_signature(known) if known else generic
+        except Exception as error:  # noqa: BLE001 - the generic code is always right
+            warnings.warn(f'tangent could not specialise the derivative of '
+                          f'{generic.__name__} for {known}: {error!r}; the generic '
+                          f'code runs', RuntimeWarning, stacklevel=5)
+            version = generic
+        versions[key] = version
+        derivative.specialisations[key] = version
+        _first(version)
+        dispatch.know_types(list(args) + list(kwargs.values()))
         return version
 
     def _first(version: Callable) -> None:
@@ -335,24 +344,31 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
                 by_kinds[kinds] = version
         return version
 
-    def derivative(*args, **kwargs):
+    def chosen(*args, **kwargs) -> Callable:
         if kwargs:
-            return version_for(args, kwargs)(*args, **kwargs)
+            return version_for(args, kwargs)
         if args and (type(args[0]) is ndarray or type(args[0]) in array_keys):
-            return by_kinds_version(args)(*args)  # no lookup by types would find it
+            return by_kinds_version(args)  # no lookup by types would find it
         types_ = tuple(map(type, args))
         version = by_types.get(types_)
         if version is not None:
-            return version(*args)
+            return version
         if ndarray in types_ or dict in types_ or np.void in types_ or \
                 any(kind in array_keys for kind in types_):
-            return by_kinds_version(args)(*args)
+            return by_kinds_version(args)
         version = version_for(args, kwargs)
         if len(by_types) < _MAX_KINDS:
             by_types[types_] = version
-        return version(*args)
+        return version
+
+    def derivative(*args, **kwargs):
+        return chosen(*args, **kwargs)(*args, **kwargs)
 
     functools.update_wrapper(derivative, generic)
+    # Writes the version for these arguments, if it is new, before a call context is
+    # entered: a compiler tracing the call (torch.compile) then breaks its graph there,
+    # where it can resume, and traces the version as one graph.
+    derivative.prepare = chosen
     # 'numbers': the version for Python numbers; a signature key: its version
     derivative.specialisations = {}
     setattr(derivative, GENERAL_VERSION, generic)  # what differentiating it again reads
@@ -412,7 +428,13 @@ def kept_current(generated: Generated, generate: Callable[[], Generated]) -> Cal
     def derivative(*args, **kwargs):
         return current_version()[0](*args, **kwargs)
 
+    def prepare(*args, **kwargs) -> None:
+        version = current_version()[0]
+        if hasattr(version, 'prepare'):
+            version.prepare(*args, **kwargs)
+
     functools.update_wrapper(derivative, generated.function)
+    derivative.prepare = prepare
     # What differentiating it again reads, at each call of that derivative: its code
     # unrolls LAYERS and inlines helpers as they were, so it goes stale with them.
     setattr(derivative, CURRENT_VERSION, current_version)

@@ -28,10 +28,31 @@ _MAX_TYPES = 256
 _UNSEEN = object()
 
 
+# Types every helper call may meet, known from the start: a compiler tracing a call
+# (torch.compile) then meets no first sight of them, whose string test it cannot trace.
+_PLAIN_TYPES = (float, int, bool, complex, str, type(None), tuple, list, dict)
+
+
+def _forget_types() -> None:
+    _BACKEND_OF_TYPE.clear()
+    _BACKEND_OF_TYPE.update((kind, None) for kind in _PLAIN_TYPES)
+
+
 def register_tensor_backend(module_prefix: str, helpers: dict[str, Callable]) -> None:
     """Route runtime helper calls on values of ``module_prefix``'s types to ``helpers``."""
     _TENSOR_BACKENDS[module_prefix] = helpers
-    _BACKEND_OF_TYPE.clear()
+    _forget_types()
+
+
+def know_types(values: Any) -> None:
+    """Look up once which helpers the types of ``values`` take, ahead of the calls of a
+    derivative written for them (which a compiler may be tracing)."""
+    for value in values:
+        kind = type(value)
+        if kind not in _BACKEND_OF_TYPE:
+            if len(_BACKEND_OF_TYPE) >= _MAX_TYPES:
+                _forget_types()
+            _BACKEND_OF_TYPE[kind] = _backend_of(kind)
 
 
 def _backend_of(kind: type) -> dict[str, Callable] | None:
@@ -56,7 +77,7 @@ def _tensor_helper(name: str, *values: Any) -> Callable | None:
         helpers = _BACKEND_OF_TYPE.get(kind, _UNSEEN)
         if helpers is _UNSEEN:
             if len(_BACKEND_OF_TYPE) >= _MAX_TYPES:  # classes made at run time, one by one
-                _BACKEND_OF_TYPE.clear()
+                _forget_types()
             helpers = _BACKEND_OF_TYPE[kind] = _backend_of(kind)
         if helpers is not None:
             return helpers.get(name)
@@ -136,3 +157,6 @@ def backend_overridable(*deciding: str) -> Callable[[Callable], Callable]:
         wrapper.deciding = deciding  # the parameters whose values choose the version
         return wrapper
     return decorate
+
+
+_forget_types()

@@ -186,6 +186,16 @@ def test_torch_compile_of_a_derivative_first_called_compiled_settles_on_its_one_
     _assert_agree(compiled(*tensors), _autograd(function, inputs, workload.wrt), name)
     assert len(graphs) == settled, 'a call after the third compiled again'
     assert _operations(graphs[-1]) == _operations(clean)
+    # Nor does the settled call run the version's lookup as Python frames of its own
+    # (as it did when the first call's break stayed compiled in: twice the time).
+    frames = []
+    sys.setprofile(lambda frame, event, arg: frames.append(frame.f_code.co_name)
+                   if event == 'call' else None)
+    try:
+        compiled(*tensors)
+    finally:
+        sys.setprofile(None)
+    assert not {'lookup', 'chosen', 'by_kinds_version', 'prepare'} & set(frames)
     _assert_agree(result, _autograd(function, inputs, workload.wrt), name)
     torch._dynamo.reset()
 

@@ -300,9 +300,11 @@ def _in_call_contexts(derivative: Callable, namespace: dict) -> Callable:
     if not contexts:
         return derivative
 
-    # The version for the arguments is chosen (written, the first time) outside the
-    # contexts: writing it breaks a compiler's trace, which cannot resume inside them.
-    prepare = getattr(derivative, 'prepare', lambda *args, **kwargs: None)
+    # The version for the arguments is looked up, and written the first time, outside
+    # the contexts: writing it breaks a compiler's trace, which cannot resume inside
+    # them (specialise.with_versions). A derivative without versions is its own.
+    lookup = getattr(derivative, 'lookup', lambda *args, **kwargs: derivative)
+    prepare = getattr(derivative, 'prepare', lambda *args, **kwargs: derivative)
 
     if len(contexts) == 1:
         (context,) = contexts
@@ -310,16 +312,20 @@ def _in_call_contexts(derivative: Callable, namespace: dict) -> Callable:
         # A plain with statement: torch.compile traces it (an ExitStack it cannot, and
         # would fall back to running the derivative op by op).
         def in_contexts(*args, **kwargs):
-            prepare(*args, **kwargs)
+            version = lookup(*args, **kwargs)
+            if version is None:
+                version = prepare(*args, **kwargs)
             with context(*args, **kwargs):
-                return derivative(*args, **kwargs)
+                return version(*args, **kwargs)
     else:
         def in_contexts(*args, **kwargs):
-            prepare(*args, **kwargs)
+            version = lookup(*args, **kwargs)
+            if version is None:
+                version = prepare(*args, **kwargs)
             with contextlib.ExitStack() as stack:
                 for context in contexts:
                     stack.enter_context(context(*args, **kwargs))
-                return derivative(*args, **kwargs)
+                return version(*args, **kwargs)
 
     # The generated function's name, source and attributes stay visible through the
     # wrapper, and differentiating it again reads the generated function.

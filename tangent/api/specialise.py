@@ -361,13 +361,26 @@ def with_versions(generic: Callable, parameters: list[str], defaults: dict[str, 
             by_types[types_] = version
         return version
 
+    def lookup(*args, **kwargs) -> Callable | None:
+        """The version calls with these arguments run, if a lookup alone finds it."""
+        if kwargs:
+            return None
+        version = by_types.get(tuple(map(type, args)))
+        if version is not None:
+            return version
+        return by_kinds.get(tuple([kind_of_argument(arg) for arg in args]))
+
     def derivative(*args, **kwargs):
         return chosen(*args, **kwargs)(*args, **kwargs)
 
     functools.update_wrapper(derivative, generic)
-    # Writes the version for these arguments, if it is new, before a call context is
-    # entered: a compiler tracing the call (torch.compile) then breaks its graph there,
-    # where it can resume, and traces the version as one graph.
+    # For a caller that enters a call context (no_grad) around the version: it looks
+    # the version up first, and writes it (prepare) only when the lookup finds none.
+    # A compiler tracing the call (torch.compile) then breaks its graph outside the
+    # context, where it can resume, and records the lookup's answer as a condition of
+    # its compiled code: the next call, which finds the version, is traced anew as one
+    # graph with no break.
+    derivative.lookup = lookup
     derivative.prepare = chosen
     # 'numbers': the version for Python numbers; a signature key: its version
     derivative.specialisations = {}
@@ -428,12 +441,16 @@ def kept_current(generated: Generated, generate: Callable[[], Generated]) -> Cal
     def derivative(*args, **kwargs):
         return current_version()[0](*args, **kwargs)
 
-    def prepare(*args, **kwargs) -> None:
+    def lookup(*args, **kwargs) -> Callable | None:
         version = current_version()[0]
-        if hasattr(version, 'prepare'):
-            version.prepare(*args, **kwargs)
+        return version.lookup(*args, **kwargs) if hasattr(version, 'lookup') else version
+
+    def prepare(*args, **kwargs) -> Callable:
+        version = current_version()[0]
+        return version.prepare(*args, **kwargs) if hasattr(version, 'prepare') else version
 
     functools.update_wrapper(derivative, generated.function)
+    derivative.lookup = lookup
     derivative.prepare = prepare
     # What differentiating it again reads, at each call of that derivative: its code
     # unrolls LAYERS and inlines helpers as they were, so it goes stale with them.

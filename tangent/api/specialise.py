@@ -18,11 +18,11 @@ import gast
 import numpy as np
 
 from tangent import backends
-from tangent.runtime import dispatch
 from tangent.api.cache import Generated, MISSING, watched
 from tangent.frontend import annotate
 from tangent.frontend.object_parameters import parameter_layout, PARAMETERS
 from tangent.rules import policy, shapes as shape_rules
+from tangent.runtime import dispatch
 from tangent.syntax import annotations as anno
 
 SPREAD = '*'  # a specialisation key: how many values the function's *args holds

@@ -349,3 +349,18 @@ def test_logsumexp_with_return_sign_raises():
         return value * sign
     with pytest.raises(TypeError, match="logsumexp does not accept.*'return_sign'"):
         tangent.grad(signed)
+
+
+def divided_by_a_column(x, s):
+    return jnp.sum(jnp.tanh(jnp.divide(x, s) + jnp.true_divide(s, x) + x / s))
+
+
+@pytest.mark.parametrize('divisor', [(3, 1), (4,), ()], ids=['column', 'row', 'scalar'])
+def test_a_broadcast_divisor_gets_its_summed_gradient(divisor):
+    """The divisor's gradient is summed to its shape before the division by it (one
+    division per entry of the divisor): the same numbers as jax.grad's."""
+    x, s = point('any'), jnp.asarray(RNG.uniform(0.5, 1.5, divisor))
+    ours = tangent.grad(divided_by_a_column, wrt=(0, 1))(x, s)
+    for actual, expected in zip(ours, jax.grad(divided_by_a_column, (0, 1))(x, s)):
+        close(actual, expected)
+

@@ -525,7 +525,7 @@ class Specialiser:
         # last pop may restore the None a name held before its first value. Past the
         # loop such a name is unknown: the generic code may restore it before a read,
         # and its restoring pop must stay (higher order reads there what it restores).
-        for statement in anno.walk(node):
+        for statement in anno.statements(node):
             if isinstance(statement, gast.Assign) and len(statement.targets) == 1 and \
                     isinstance(statement.targets[0], gast.Name) and \
                     self._popped(statement.value) in self.none_records:

@@ -61,7 +61,8 @@ ufuncs and lambdas, lists appended in a loop then made into an array with
 ``np.linalg.solve``, ``inv``, ``det``, ``slogdet``, ``norm`` and ``qr``, also on a
 batch of three such matrices (``det``, ``slogdet``, ``inv``, ``norm`` and ``qr`` of
 the stack, a vector times each, ``np.einsum``, ``solve`` with one vector for every
-matrix or a matrix broadcast against the stack); order
+matrix or a matrix broadcast against the stack, ``cholesky`` of each Gram matrix with
+either factor, ``np.cross`` of the vectors along one of its axes); order
 1 draws the same programs as before.
 
 The same generator is driven by a ``random.Random`` (the command line) or by
@@ -272,8 +273,9 @@ class Program:
 
     def source(self, instrument: bool = False) -> str:
         body = '\n\n\n'.join(render_function(f, instrument) for f in self.functions)
-        if instrument:  # the idioms' axis reductions, to measure their ties
+        if instrument:  # the idioms' axis reductions and QR, to measure their ties
             body = body.replace('np.max(', '_max(').replace('np.min(', '_min(')
+            body = body.replace('np.linalg.qr(', '_qr(')
         before = '\n'.join(self.preamble) + '\n\n\n' if self.preamble else ''
         after = '\n\n' + '\n'.join(self.postamble) + '\n' if self.postamble else ''
         return f'import numpy as np\n\n\n{before}{body}\n{after}'
@@ -981,7 +983,7 @@ class Generator:
         lines = [Line(f'{batch} = 2.5 * np.eye({SIZE}) + 0.3 * np.tanh('
                       f'({self.expression(scope, VECTOR, 1)})[:, None, None] * {rows})')]
         way = self.draw.choice(['det', 'slogdet', 'inv', 'matmul', 'norm', 'qr', 'einsum',
-                                'solve'])
+                                'solve', 'cholesky', 'cross'])
         if way == 'det':
             made = f'np.linalg.det({batch})'
         elif way == 'slogdet':
@@ -1005,6 +1007,13 @@ class Generator:
                 f'np.sum(np.linalg.solve({batch}, {vector}), axis={self.draw.integer(0, 1)})',
                 f'np.sum(np.linalg.solve({batch}, np.outer({vector}, '
                 f'{self.expression(scope, VECTOR, 1)})), axis=(0, 2))'])
+        elif way == 'cholesky':  # of each Gram matrix, either factor
+            upper = self.draw.choice(['False', 'True'])
+            made = (f'np.sum(np.linalg.cholesky({batch} @ np.swapaxes({batch}, 1, 2), '
+                    f'upper={upper}) @ {vector}, axis=0)')
+        elif way == 'cross':  # the stack's vectors along one of its axes, crossed with one
+            made = (f'np.sum(np.cross({batch}, {vector}, axisa={self.draw.integer(0, 2)}), '
+                    f'axis=(0, 1))')
         else:
             made = f"np.einsum('kij,j->k', {batch}, {vector})"
         scope.bind(name, VECTOR)
@@ -1298,7 +1307,20 @@ def reference_gradient(program: Program, function: Callable) -> list:
             return np.max(array, axis=axis) if largest else np.min(array, axis=axis)
         return reduce
 
-    namespace = {'np': np, '_cmp': compare, '_max': extreme(True), '_min': extreme(False)}
+    def qr(matrix):
+        # LAPACK leaves a column of Q (and that row of R) unflipped where the part of a
+        # column below the diagonal is exactly 0, and flips it a step away: a switch of
+        # branch at the point, which the value may not show (when the column meets 0).
+        q, r = np.linalg.qr(matrix)
+        nudged = np.linalg.qr(matrix + 1e-9 * np.random.default_rng(0).standard_normal(
+            np.shape(matrix)))[1]
+        same = np.sign(np.diagonal(r, axis1=-2, axis2=-1)) == \
+            np.sign(np.diagonal(nudged, axis1=-2, axis2=-1))
+        margins.append(float('inf') if np.all(same) else 0.0)
+        return q, r
+
+    namespace = {'np': np, '_cmp': compare, '_max': extreme(True), '_min': extreme(False),
+                 '_qr': qr}
     exec(compile(program.source(instrument=True), '<instrumented>', 'exec'), namespace)
     value = evaluate(namespace[program.main], program.args)
     if not math.isfinite(value):
